@@ -1,0 +1,97 @@
+import { ApplicationFailure } from '@temporalio/activity';
+import type { Db } from 'mongodb';
+import * as c from '../src/db/collections';
+import { inAudience } from '../src/domain/audience';
+import type { ContactDecision, ContactDecisionInput } from '../src/domain/contact';
+import type { TProgram } from '../src/domain/program';
+
+export interface ContactCandidate {
+  program: Pick<TProgram, 'id' | 'reminders' | 'expiresAfter'> & { editGrace: string };
+  input: Omit<ContactDecisionInput, 'now'>;
+}
+
+/** How far back transactions and contacts matter for any contact rule. */
+const HISTORY_WINDOW_MS = 400 * 86_400_000;
+
+export function createContactActivities(db: Db) {
+  return {
+    /** Everything the customer loop needs to decide, per matching program, on one transaction. */
+    async planContacts({ customerId, eventId }: { customerId: string; eventId: string }): Promise<{ candidates: ContactCandidate[] }> {
+      const event = await c.events(db).findOne({ _id: eventId });
+      if (!event) throw ApplicationFailure.nonRetryable(`event ${eventId} is not recorded`);
+      if (event.processedAt) return { candidates: [] };
+      const customer = await c.customers(db).findOne({ _id: customerId });
+      if (!customer) throw ApplicationFailure.nonRetryable(`customer ${customerId} is not recorded`);
+
+      const matching = (await c.programs(db).find({ kind: 'transactional', active: true, triggers: event.type }).toArray()).filter(
+        (p) => inAudience(p.audience, { ...customer.attributes, ...event.data }),
+      );
+      if (matching.length === 0) return { candidates: [] };
+
+      const since = new Date(event.occurredAt.getTime() - HISTORY_WINDOW_MS);
+      const [decisions, transactions, openCases] = await Promise.all([
+        c
+          .contactDecisions(db)
+          .find({ customerId, action: { $in: ['send', 'defer'] }, eventId: { $ne: eventId }, sendAt: { $gte: since } })
+          .project<{ programId: string; sendAt: Date }>({ programId: 1, sendAt: 1 })
+          .toArray(),
+        c
+          .events(db)
+          .find({ customerId, occurredAt: { $gte: since, $lte: event.occurredAt } })
+          .project<{ occurredAt: Date }>({ occurredAt: 1 })
+          .toArray(),
+        db.collection('cases').countDocuments({ customerId, status: { $in: ['open', 'in_progress', 'reopened'] } }),
+      ]);
+
+      return {
+        candidates: matching.map((program) => ({
+          program: {
+            id: program.id,
+            reminders: program.reminders,
+            expiresAfter: program.expiresAfter,
+            editGrace: program.survey.editGrace,
+          },
+          input: {
+            eventAt: event.occurredAt.getTime(),
+            program: { id: program.id, delay: program.delay, contactRules: program.contactRules },
+            customer: { unsubscribed: customer.unsubscribed, timezone: customer.timezone, hasOpenCase: openCases > 0 },
+            contacts: decisions.map((d) => ({ programId: d.programId, at: d.sendAt.getTime() })),
+            transactions: transactions.map((t) => t.occurredAt.getTime()),
+          },
+        })),
+      };
+    },
+
+    /** First decision wins: a retried activity never changes what was decided. */
+    async recordContactDecision(args: {
+      customerId: string;
+      eventId: string;
+      programId: string;
+      decision: ContactDecision;
+      invitationId?: string;
+    }): Promise<void> {
+      const { decision } = args;
+      await c.contactDecisions(db).updateOne(
+        { _id: `${args.eventId}|${args.programId}` },
+        {
+          $setOnInsert: {
+            customerId: args.customerId,
+            eventId: args.eventId,
+            programId: args.programId,
+            action: decision.action,
+            reason: decision.reason,
+            ...('rule' in decision ? { rule: decision.rule } : {}),
+            ...('sendAt' in decision ? { sendAt: new Date(decision.sendAt) } : {}),
+            ...(args.invitationId ? { invitationId: args.invitationId } : {}),
+            decidedAt: new Date(),
+          } as Partial<c.ContactDecisionDoc>,
+        },
+        { upsert: true },
+      );
+    },
+
+    async markEventProcessed({ eventId }: { eventId: string }): Promise<void> {
+      await c.events(db).updateOne({ _id: eventId, processedAt: { $exists: false } }, { $set: { processedAt: new Date() } });
+    },
+  };
+}

@@ -1,0 +1,14 @@
+import { createContactActivities } from './contacts';
+import { type InvitationDeps, createInvitationActivities } from './invitations';
+import { createReplyActivities } from './replies';
+
+export type ActivityDeps = InvitationDeps;
+
+/** Every activity, built from its dependencies (the Temporal samples' dependency-injection style). */
+export function createActivities(deps: ActivityDeps) {
+  return {
+    ...createContactActivities(deps.db),
+    ...createInvitationActivities(deps),
+    ...createReplyActivities(deps.db),
+  };
+}

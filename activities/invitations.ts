@@ -1,0 +1,186 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { ApplicationFailure } from '@temporalio/activity';
+import type { Db } from 'mongodb';
+import * as c from '../src/db/collections';
+import { durationMs } from '../src/domain/duration';
+import { localize } from '../src/domain/program';
+import { scaleOf } from '../src/domain/survey';
+import { type Mailer, PermanentDeliveryError } from '../src/mail/mailer';
+import type { Templates } from '../src/mail/templates';
+import type { SurveyInvitationInput } from '../workflows/definitions';
+
+export interface InvitationDeps {
+  db: Db;
+  mailer: Mailer;
+  templates: Templates;
+  publicBaseUrl: string;
+  mailFrom: string;
+}
+
+const SCALE_TYPES = new Set(['nps', 'csat', 'ces', 'rating']);
+
+/** 256 random bits, URL-safe: survey links cannot be guessed. */
+export function newSurveyToken(): string {
+  return randomBytes(32).toString('base64url');
+}
+
+export function createInvitationActivities({ db, mailer, templates, publicBaseUrl, mailFrom }: InvitationDeps) {
+  async function load(invitationId: string) {
+    const invitation = await c.invitations(db).findOne({ _id: invitationId });
+    if (!invitation) throw ApplicationFailure.nonRetryable(`invitation ${invitationId} does not exist`);
+    const [program, customer] = await Promise.all([
+      c.programs(db).findOne({ _id: invitation.programId }),
+      c.customers(db).findOne({ _id: invitation.customerId }),
+    ]);
+    if (!program || !customer) throw ApplicationFailure.nonRetryable(`invitation ${invitationId} lost its program or customer`);
+    return { invitation, program, customer };
+  }
+
+  return {
+    /** Creates the invitation and its token once; a customer who unsubscribed meanwhile is not surveyed. */
+    async createInvitation(input: SurveyInvitationInput): Promise<{ status: 'ready' | 'cancelled' }> {
+      const [customer, event] = await Promise.all([
+        c.customers(db).findOne({ _id: input.customerId }),
+        c.events(db).findOne({ _id: input.eventId }),
+      ]);
+      if (!customer || !event) throw ApplicationFailure.nonRetryable(`invitation ${input.invitationId} lost its customer or event`);
+      const now = new Date();
+      const invitation = await c.invitations(db).findOneAndUpdate(
+        { _id: input.invitationId },
+        {
+          $setOnInsert: {
+            token: newSurveyToken(),
+            programId: input.programId,
+            customerId: input.customerId,
+            eventId: input.eventId,
+            email: customer.email,
+            locale: customer.locale,
+            status: customer.unsubscribed ? 'cancelled' : 'scheduled',
+            known: { ...customer.attributes, ...(customer.name ? { name: customer.name } : {}), ...event.data },
+            sendAt: new Date(input.sendAt),
+            remindedAt: [],
+            createdAt: now,
+            updatedAt: now,
+          },
+        },
+        { upsert: true, returnDocument: 'after' },
+      );
+      return { status: invitation?.status === 'cancelled' ? 'cancelled' : 'ready' };
+    },
+
+    /** The invitation or a reminder, sent once per idempotency key whatever the retries. */
+    async sendSurveyEmail(args: {
+      invitationId: string;
+      kind: 'invitation' | 'reminder';
+      reminderNumber?: number;
+    }): Promise<{ status: 'sent' | 'skipped' | 'failed'; sentAt: number }> {
+      const idempotencyKey = `${args.invitationId}:${args.kind}${args.reminderNumber ?? ''}`;
+      const already = await c.emails(db).findOne({ _id: idempotencyKey, status: 'sent' });
+      if (already) return { status: 'sent', sentAt: already.sentAt!.getTime() };
+
+      const { invitation, program, customer } = await load(args.invitationId);
+      if (args.kind === 'reminder' && (customer.unsubscribed || invitation.answeredAt)) {
+        return { status: 'skipped', sentAt: Date.now() };
+      }
+      const locale = invitation.locale || program.defaultLocale;
+      const surveyUrl = `${publicBaseUrl}/s/${invitation.token}`;
+      const unsubscribeUrl = `${publicBaseUrl}/u/${invitation.token}`;
+      const first = program.survey.questions[0]!;
+      const scale = SCALE_TYPES.has(first.type) ? scaleOf(first) : undefined;
+      const subject =
+        (args.kind === 'reminder' ? reminderPrefix(locale) : '') + localize(program.email.subject, locale, program.defaultLocale);
+      const rendered = templates.email(program.email.template, locale, program.defaultLocale, {
+        kind: args.kind,
+        reminder: args.kind === 'reminder',
+        name: customer.name,
+        subject,
+        intro: localize(program.email.intro, locale, program.defaultLocale),
+        why: localize(program.email.why, locale, program.defaultLocale),
+        question: localize(first.label, locale, program.defaultLocale),
+        questionType: first.type,
+        scores: scale
+          ? Array.from({ length: scale.max - scale.min + 1 }, (_, i) => ({
+              value: scale.min + i,
+              url: `${surveyUrl}?score=${scale.min + i}`,
+            }))
+          : undefined,
+        surveyUrl,
+        unsubscribeUrl,
+        programName: program.name,
+      });
+      const from = program.sender ? `${program.sender.name} <${program.sender.email}>` : mailFrom;
+      const messageId = `<${createHash('sha256').update(idempotencyKey).digest('hex').slice(0, 32)}@cxloop>`;
+
+      const now = new Date();
+      await c.emails(db).updateOne(
+        { _id: idempotencyKey },
+        {
+          $setOnInsert: {
+            kind: args.kind,
+            to: invitation.email,
+            subject,
+            messageId,
+            invitationId: invitation._id,
+            status: 'sending',
+            createdAt: now,
+          },
+          $inc: { attempts: 1 },
+        },
+        { upsert: true },
+      );
+      try {
+        await mailer.send({
+          to: invitation.email,
+          from,
+          subject,
+          ...rendered,
+          messageId,
+          headers: {
+            'List-Unsubscribe': `<${unsubscribeUrl}>`,
+            'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click',
+            'X-Cxloop-Invitation': invitation._id,
+          },
+        });
+      } catch (err) {
+        if (!(err instanceof PermanentDeliveryError)) throw err;
+        await c.invitations(db).updateOne(
+          { _id: invitation._id },
+          { $set: { status: 'failed', failure: err.message, updatedAt: new Date() } },
+        );
+        return { status: 'failed', sentAt: now.getTime() };
+      }
+      const sentAt = new Date();
+      await c.emails(db).updateOne({ _id: idempotencyKey }, { $set: { status: 'sent', sentAt } });
+      await c.invitations(db).updateOne(
+        { _id: invitation._id, status: { $in: ['scheduled', 'sent', 'reminded'] } },
+        args.kind === 'invitation'
+          ? {
+              $set: {
+                status: 'sent',
+                sentAt,
+                expiresAt: new Date(sentAt.getTime() + durationMs(program.expiresAfter)),
+                updatedAt: sentAt,
+              },
+            }
+          : { $set: { status: 'reminded', updatedAt: sentAt }, $push: { remindedAt: sentAt } },
+      );
+      return { status: 'sent', sentAt: sentAt.getTime() };
+    },
+
+    /** Expires an unanswered invitation; a reply that raced the expiry wins. */
+    async expireInvitation({ invitationId }: { invitationId: string }): Promise<{ expired: boolean }> {
+      await c.invitations(db).updateOne(
+        { _id: invitationId, status: { $in: ['sent', 'reminded'] } },
+        { $set: { status: 'expired', updatedAt: new Date() } },
+      );
+      const reply = await c.responses(db).findOne({ _id: invitationId }, { projection: { _id: 1 } });
+      if (!reply) return { expired: true };
+      await c.invitations(db).updateOne({ _id: invitationId }, { $set: { status: 'answered', updatedAt: new Date() } });
+      return { expired: false };
+    },
+  };
+}
+
+function reminderPrefix(locale: string): string {
+  return locale.startsWith('de') ? 'Erinnerung: ' : locale.startsWith('fr') ? 'Rappel : ' : 'Reminder: ';
+}

@@ -1,0 +1,59 @@
+import { randomBytes } from 'node:crypto';
+import type { Db } from 'mongodb';
+import { apiKeys, settings, users } from './db/collections';
+import { hashApiKey, hashPassword, newApiKey } from './web/auth';
+
+/** Creates the first admin when no user with that email exists; an existing password is left alone. */
+export async function ensureAdmin(db: Db, email: string, password: string): Promise<'created' | 'exists'> {
+  const id = email.toLowerCase();
+  const result = await users(db).updateOne(
+    { _id: id },
+    {
+      $setOnInsert: {
+        email: id,
+        name: 'Administrator',
+        role: 'admin',
+        passwordHash: await hashPassword(password),
+        createdAt: new Date(),
+      },
+    },
+    { upsert: true },
+  );
+  return result.upsertedCount ? 'created' : 'exists';
+}
+
+export async function ensureApiKey(db: Db, key: string, name = 'bootstrap'): Promise<void> {
+  await apiKeys(db).updateOne(
+    { _id: hashApiKey(key) },
+    { $setOnInsert: { name, prefix: key.slice(0, 6), createdAt: new Date() } },
+    { upsert: true },
+  );
+}
+
+/** The session-signing secret: from the environment, or generated once and kept in MongoDB. */
+export async function sessionSecret(db: Db, configured?: string): Promise<string> {
+  if (configured) return configured;
+  await settings(db).updateOne(
+    { _id: 'session-secret' },
+    { $setOnInsert: { value: randomBytes(32).toString('base64url') } },
+    { upsert: true },
+  );
+  const doc = await settings(db).findOne({ _id: 'session-secret' });
+  return doc!.value;
+}
+
+/** Demo credentials for `npm start`, generated once per data directory and kept in MongoDB. */
+export async function demoCredentials(db: Db): Promise<{ adminEmail: string; adminPassword: string; apiKey: string }> {
+  const defaults = {
+    adminEmail: 'admin@cxloop.localhost',
+    adminPassword: randomBytes(9).toString('base64url'),
+    apiKey: newApiKey(),
+  };
+  await settings(db).updateOne(
+    { _id: 'demo-credentials' },
+    { $setOnInsert: { value: JSON.stringify(defaults) } },
+    { upsert: true },
+  );
+  const doc = await settings(db).findOne({ _id: 'demo-credentials' });
+  return JSON.parse(doc!.value) as typeof defaults;
+}

@@ -1,0 +1,93 @@
+import path from 'node:path';
+import { z } from 'zod';
+
+const emptyAsUndefined = (v: unknown) => (v === '' ? undefined : v);
+const optionalString = z.preprocess(emptyAsUndefined, z.string().optional());
+const optionalUrl = (protocols: RegExp, hint: string) =>
+  z.preprocess(
+    emptyAsUndefined,
+    z
+      .string()
+      .refine((v) => {
+        try {
+          return protocols.test(new URL(v).protocol);
+        } catch {
+          return false;
+        }
+      }, hint)
+      .optional(),
+  );
+const durationString = z.string().regex(/^\d+(ms|s|m|h|d)$/, 'a duration such as 500ms, 30s, 5m, 1h');
+const booleanString = z.preprocess(emptyAsUndefined, z.enum(['true', 'false', '1', '0']).optional()).transform((v) => v === 'true' || v === '1');
+
+const ZEnv = z.object({
+  PORT: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(0).max(65535).default(3000)),
+  PUBLIC_BASE_URL: optionalUrl(/^https?:$/, 'an http(s) URL such as https://cx.example.com'),
+  TEMPORAL_ADDRESS: z.preprocess(
+    emptyAsUndefined,
+    z.string().regex(/^[^\s:/]+:\d+$/, 'host:port, such as temporal:7233').optional(),
+  ),
+  TEMPORAL_NAMESPACE: z.preprocess(emptyAsUndefined, z.string().default('default')),
+  TEMPORAL_TASK_QUEUE: z.preprocess(emptyAsUndefined, z.string().default('cxloop')),
+  TEMPORAL_API_KEY: optionalString,
+  TEMPORAL_TLS: booleanString,
+  MONGODB_URI: optionalUrl(/^mongodb(\+srv)?:$/, 'a mongodb:// or mongodb+srv:// URI'),
+  MONGODB_DB: z.preprocess(emptyAsUndefined, z.string().regex(/^[A-Za-z0-9_-]+$/).default('cxloop')),
+  SMTP_URL: optionalUrl(/^smtps?:$/, 'an smtp:// or smtps:// URL such as smtp://user:pass@relay:587'),
+  MAIL_FROM: z.preprocess(emptyAsUndefined, z.string().default('cxloop surveys <surveys@cxloop.localhost>')),
+  DATA_DIR: z.preprocess(emptyAsUndefined, z.string().default('./data')),
+  CXLOOP_ADMIN_EMAIL: z.preprocess(emptyAsUndefined, z.email().optional()),
+  CXLOOP_ADMIN_PASSWORD: z.preprocess(emptyAsUndefined, z.string().min(8, 'at least 8 characters').optional()),
+  CXLOOP_API_KEY: z.preprocess(emptyAsUndefined, z.string().min(16, 'at least 16 characters').optional()),
+  SESSION_SECRET: z.preprocess(emptyAsUndefined, z.string().min(16, 'at least 16 characters').optional()),
+  REPLY_SWEEP_INTERVAL: z.preprocess(emptyAsUndefined, durationString.default('30s')),
+  LOOP_IDLE_TIMEOUT: z.preprocess(emptyAsUndefined, durationString.default('1h')),
+  LOG_LEVEL: z.preprocess(emptyAsUndefined, z.enum(['debug', 'info', 'warn', 'error']).default('info')),
+});
+
+export type Config = ReturnType<typeof toConfig>;
+
+export class ConfigError extends Error {}
+
+/** Parses the environment once; a bad value fails naming the variable. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = ZEnv.safeParse(env);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
+    throw new ConfigError(`Invalid environment:\n  ${problems.join('\n  ')}`);
+  }
+  return toConfig(parsed.data);
+}
+
+function toConfig(env: z.infer<typeof ZEnv>) {
+  return {
+    port: env.PORT,
+    publicBaseUrl: env.PUBLIC_BASE_URL?.replace(/\/$/, ''),
+    temporal: {
+      address: env.TEMPORAL_ADDRESS,
+      namespace: env.TEMPORAL_NAMESPACE,
+      taskQueue: env.TEMPORAL_TASK_QUEUE,
+      apiKey: env.TEMPORAL_API_KEY,
+      tls: env.TEMPORAL_TLS || Boolean(env.TEMPORAL_API_KEY),
+    },
+    mongo: { uri: env.MONGODB_URI, dbName: env.MONGODB_DB },
+    smtp: { url: env.SMTP_URL, from: env.MAIL_FROM },
+    dataDir: path.resolve(env.DATA_DIR),
+    bootstrap: {
+      adminEmail: env.CXLOOP_ADMIN_EMAIL,
+      adminPassword: env.CXLOOP_ADMIN_PASSWORD,
+      apiKey: env.CXLOOP_API_KEY,
+    },
+    sessionSecret: env.SESSION_SECRET,
+    replySweepInterval: env.REPLY_SWEEP_INTERVAL,
+    loopIdleTimeout: env.LOOP_IDLE_TIMEOUT,
+    logLevel: env.LOG_LEVEL,
+  };
+}
+
+/** Services every part of the system talks to, once resolved (configured or embedded). */
+export interface Services {
+  temporalAddress: string;
+  mongoUri: string;
+  smtpUrl: string;
+}

@@ -1,0 +1,156 @@
+import type { Db } from 'mongodb';
+import type { ContactDecision } from '../domain/contact';
+import type { TProgram } from '../domain/program';
+import type { RollupDoc as RollupCounts } from '../domain/rollup';
+import type { ReplyScores } from '../domain/scoring';
+import type { Answers } from '../domain/survey';
+
+export interface CustomerDoc {
+  _id: string;
+  email: string;
+  name?: string;
+  locale: string;
+  timezone?: string;
+  attributes: Record<string, string | number | boolean>;
+  unsubscribed: boolean;
+  unsubscribedAt?: Date;
+  /** Sum and count of per-reply summary scores; the customer's summary is sum / count. */
+  summary?: { count: number; sum: number };
+  summarizedResponses?: string[];
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export interface EventDoc {
+  _id: string;
+  type: string;
+  occurredAt: Date;
+  customerId: string;
+  data: Record<string, unknown>;
+  receivedAt: Date;
+  /** Set once the customer's loop has decided on it; until then a sweep re-signals it. */
+  processedAt?: Date;
+}
+
+export type ProgramDoc = TProgram & { _id: string; createdAt: Date; updatedAt: Date };
+
+export type ContactDecisionDoc = {
+  _id: string;
+  customerId: string;
+  programId: string;
+  eventId: string;
+  decidedAt: Date;
+  invitationId?: string;
+} & Omit<ContactDecision, 'sendAt'> & { sendAt?: Date };
+
+export const INVITATION_STATUSES = ['scheduled', 'sent', 'reminded', 'answered', 'expired', 'failed', 'cancelled'] as const;
+export type InvitationStatus = (typeof INVITATION_STATUSES)[number];
+
+export interface InvitationDoc {
+  _id: string;
+  token: string;
+  programId: string;
+  customerId: string;
+  eventId: string;
+  email: string;
+  locale: string;
+  status: InvitationStatus;
+  /** Customer attributes and event data the survey must not ask again (prefill). */
+  known: Record<string, unknown>;
+  sendAt: Date;
+  sentAt?: Date;
+  remindedAt: Date[];
+  expiresAt?: Date;
+  answeredAt?: Date;
+  failure?: string;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export interface ResponseDoc {
+  /** The invitation's ID: one reply per invitation. */
+  _id: string;
+  invitationId: string;
+  programId: string;
+  customerId: string;
+  answers: Answers;
+  submittedAt: Date;
+  updatedAt: Date;
+  /** A second submission before this edits the reply; after it, it is refused. */
+  editableUntil: Date;
+  edits: number;
+  /** Set when the invitation workflow has received the reply; until then a sweep re-signals. */
+  acknowledgedAt?: Date;
+  /** Set when the reply was scored and counted in rollups; no edits after this. */
+  finalizedAt?: Date;
+  scores?: ReplyScores;
+}
+
+export type RollupDoc = RollupCounts & {
+  _id: string;
+  programId: string;
+  day: string;
+  segment: string;
+  /** Replies counted in this document, so a retried update never counts twice. */
+  replyIds: string[];
+};
+
+export interface UserDoc {
+  _id: string;
+  email: string;
+  name: string;
+  role: 'admin' | 'owner';
+  passwordHash: string;
+  createdAt: Date;
+}
+
+export interface ApiKeyDoc {
+  /** SHA-256 of the key: the key itself is never stored. */
+  _id: string;
+  name: string;
+  prefix: string;
+  createdAt: Date;
+}
+
+export interface EmailDoc {
+  /** The idempotency key: one email per key, whatever the retries. */
+  _id: string;
+  kind: string;
+  to: string;
+  subject: string;
+  messageId: string;
+  status: 'sending' | 'sent';
+  attempts: number;
+  invitationId?: string;
+  sentAt?: Date;
+  createdAt: Date;
+}
+
+export interface SinkMessageDoc {
+  _id: string;
+  receivedAt: Date;
+  from: string;
+  to: string;
+  subject: string;
+  text: string;
+  html: string;
+  headers: Record<string, string>;
+}
+
+export interface SettingDoc {
+  _id: string;
+  value: string;
+}
+
+export const customers = (db: Db) => db.collection<CustomerDoc>('customers');
+export const events = (db: Db) => db.collection<EventDoc>('events');
+export const programs = (db: Db) => db.collection<ProgramDoc>('programs');
+export const contactDecisions = (db: Db) => db.collection<ContactDecisionDoc>('contact_decisions');
+export const invitations = (db: Db) => db.collection<InvitationDoc>('invitations');
+export const responses = (db: Db) => db.collection<ResponseDoc>('responses');
+export const rollups = (db: Db) => db.collection<RollupDoc>('rollups');
+export const users = (db: Db) => db.collection<UserDoc>('users');
+export const apiKeys = (db: Db) => db.collection<ApiKeyDoc>('api_keys');
+export const emails = (db: Db) => db.collection<EmailDoc>('emails');
+export const sinkMessages = (db: Db) => db.collection<SinkMessageDoc>('sink_messages');
+export const settings = (db: Db) => db.collection<SettingDoc>('settings');

@@ -1,0 +1,35 @@
+import nodemailer from 'nodemailer';
+
+export interface OutgoingEmail {
+  to: string;
+  from: string;
+  subject: string;
+  html: string;
+  text: string;
+  messageId: string;
+  headers?: Record<string, string>;
+}
+
+export interface Mailer {
+  send(email: OutgoingEmail): Promise<void>;
+  close(): void;
+}
+
+/** An SMTP rejection of the message itself (5xx), which retrying cannot fix. */
+export class PermanentDeliveryError extends Error {}
+
+export function createMailer(smtpUrl: string): Mailer {
+  const transport = nodemailer.createTransport(smtpUrl, { pool: true, maxConnections: 3 } as object);
+  return {
+    async send(email) {
+      try {
+        await transport.sendMail({ ...email, messageId: email.messageId });
+      } catch (err) {
+        const code = (err as { responseCode?: number }).responseCode;
+        if (code && code >= 500 && code < 600) throw new PermanentDeliveryError((err as Error).message);
+        throw err;
+      }
+    },
+    close: () => transport.close(),
+  };
+}

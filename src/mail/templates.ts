@@ -1,0 +1,62 @@
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import Handlebars from 'handlebars';
+
+export const TEMPLATES_DIR = path.resolve(__dirname, '..', '..', 'templates');
+
+export interface RenderedEmail {
+  html: string;
+  text: string;
+}
+
+/** Handlebars templates for emails and pages, compiled once and cached. */
+export class Templates {
+  private readonly hbs = Handlebars.create();
+  private readonly cache = new Map<string, Handlebars.TemplateDelegate>();
+
+  constructor(private readonly dir = TEMPLATES_DIR) {
+    this.hbs.registerHelper('eq', (a: unknown, b: unknown) => a === b);
+    this.hbs.registerHelper('includes', (list: unknown, value: unknown) => Array.isArray(list) && list.includes(value));
+    this.hbs.registerHelper('json', (value: unknown) => JSON.stringify(value, null, 2));
+    this.hbs.registerHelper('date', (value: unknown) =>
+      value instanceof Date ? value.toISOString().replace('T', ' ').slice(0, 19) + ' UTC' : '',
+    );
+    const partials = path.join(dir, 'partials');
+    if (existsSync(partials)) {
+      for (const file of readdirSync(partials).filter((f) => f.endsWith('.hbs'))) {
+        this.hbs.registerPartial(file.replace(/\.hbs$/, ''), readFileSync(path.join(partials, file), 'utf8'));
+      }
+    }
+  }
+
+  /** A page inside `layouts/<layout>.hbs`, which receives the page as `body`. */
+  page(name: string, context: Record<string, unknown>, layout = 'main'): string {
+    const body = this.compiled(`pages/${name}.hbs`)(context);
+    return this.compiled(`layouts/${layout}.hbs`)({ ...context, body });
+  }
+
+  /** `emails/<template>.<locale>.{html,text}.hbs`, falling back to `fallbackLocale`, then English. */
+  email(template: string, locale: string, fallbackLocale: string, context: Record<string, unknown>): RenderedEmail {
+    const chosen = [locale, locale.split('-')[0], fallbackLocale, 'en'].find(
+      (l) => l && existsSync(path.join(this.dir, `emails/${template}.${l}.html.hbs`)),
+    );
+    if (!chosen) throw new Error(`no email template ${template} for ${locale}`);
+    return {
+      html: this.compiled(`emails/${template}.${chosen}.html.hbs`)(context),
+      text: this.compiled(`emails/${template}.${chosen}.text.hbs`, { noEscape: true })(context),
+    };
+  }
+
+  hasEmail(template: string): boolean {
+    return existsSync(path.join(this.dir, `emails/${template}.en.html.hbs`));
+  }
+
+  private compiled(file: string, options?: CompileOptions): Handlebars.TemplateDelegate {
+    let template = this.cache.get(file);
+    if (!template) {
+      template = this.hbs.compile(readFileSync(path.join(this.dir, file), 'utf8'), { strict: false, ...options });
+      this.cache.set(file, template);
+    }
+    return template;
+  }
+}

@@ -1,0 +1,95 @@
+/**
+ * `npm start`: the whole system on one machine. Whatever TEMPORAL_ADDRESS, MONGODB_URI and
+ * SMTP_URL do not point at is started embedded (Temporal dev server, FerretDB, SMTP sink);
+ * then the worker and the web tier run in this process, with demo programs and data.
+ */
+import { ConfigError, loadConfig } from './config';
+import { demoCredentials, ensureAdmin, ensureApiKey } from './bootstrap';
+import { connectDatabase, ensureIndexes } from './db/mongo';
+import { DEMO_CUSTOMERS, seedDemoPrograms } from './demo';
+import { startWeb, startWorker } from './runtime';
+import { startEmbeddedStack } from './stack/embedded';
+
+const log = (msg: string) => console.log(`[cxloop] ${msg}`);
+
+async function main() {
+  const config = loadConfig();
+  log('starting the embedded stack…');
+  const stack = await startEmbeddedStack({
+    dataDir: config.dataDir,
+    temporalAddress: config.temporal.address,
+    mongoUri: config.mongo.uri,
+    smtpUrl: config.smtp.url,
+    mongoDbName: config.mongo.dbName,
+    mode: 'app',
+    log,
+  });
+  const services = { ...stack, embeddedMail: !config.smtp.url };
+  const publicBaseUrl = config.publicBaseUrl ?? `http://localhost:${config.port}`;
+
+  const database = await connectDatabase(services.mongoUri, config.mongo.dbName);
+  await ensureIndexes(database.db);
+  const demo = await demoCredentials(database.db);
+  const adminEmail = config.bootstrap.adminEmail ?? demo.adminEmail;
+  const adminPassword = config.bootstrap.adminPassword ?? demo.adminPassword;
+  const apiKey = config.bootstrap.apiKey ?? demo.apiKey;
+  const admin = await ensureAdmin(database.db, adminEmail, adminPassword);
+  await ensureApiKey(database.db, apiKey);
+  await seedDemoPrograms(database.db);
+
+  log('bundling workflows and starting the worker…');
+  const worker = await startWorker(config, services, { publicBaseUrl });
+  const web = await startWeb(config, services, { port: config.port, publicBaseUrl, log });
+  await sendDemoTransactions(web.url, apiKey);
+
+  console.log(`
+cxloop is running
+  Admin UI          ${publicBaseUrl}/admin   (sign in as ${adminEmail} / ${admin === 'created' || !config.bootstrap.adminPassword ? adminPassword : '(your CXLOOP_ADMIN_PASSWORD)'})
+  Outbox            ${services.embeddedMail ? `${publicBaseUrl}/admin/outbox` : `(mail goes to ${config.smtp.url})`}
+  Temporal Web UI   ${stack.temporalUiUrl ?? `(external Temporal at ${services.temporalAddress})`}
+  API key           ${apiKey}
+  Send an event     curl -X POST ${publicBaseUrl}/api/events -H 'Authorization: Bearer ${apiKey}' -H 'Content-Type: application/json' \\
+                      -d '{"id":"order-'$RANDOM'","type":"purchase","occurredAt":"'$(date -u +%FT%TZ)'","customer":{"id":"cust-ada","email":"ada@example.com"},"data":{"store":"berlin"}}'
+Press Ctrl+C to stop.`);
+
+  let stopping = false;
+  const shutdown = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log(`${signal}: stopping…`);
+    await web.stop().catch(() => {});
+    await worker.stop().catch(() => {});
+    await database.close().catch(() => {});
+    await stack.stop();
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  worker.done.catch(async (err: Error) => {
+    console.error(`[cxloop] the worker stopped: ${err.message}`);
+    await shutdown('worker failure');
+  });
+}
+
+/** One purchase per demo customer, through the public API (idempotent across restarts). */
+async function sendDemoTransactions(baseUrl: string, apiKey: string): Promise<void> {
+  for (const [index, customer] of DEMO_CUSTOMERS.entries()) {
+    const response = await fetch(`${baseUrl}/api/events`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json' },
+      body: JSON.stringify({
+        id: `demo-purchase-${customer.id}`,
+        type: 'purchase',
+        occurredAt: new Date().toISOString(),
+        customer,
+        data: { store: ['berlin', 'paris', 'online'][index % 3] },
+      }),
+    });
+    if (response.status !== 202) log(`demo event for ${customer.id} was refused: ${await response.text()}`);
+  }
+}
+
+main().catch((err: Error) => {
+  console.error(err instanceof ConfigError ? err.message : `cxloop failed to start: ${err.stack ?? err.message}`);
+  process.exit(1);
+});

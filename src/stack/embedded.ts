@@ -1,0 +1,134 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { Connection } from '@temporalio/client';
+import { MongoClient } from 'mongodb';
+import { type SmtpSink, startSmtpSink } from '../mail/sink';
+import { freePort, portOrFree, waitFor } from './ports';
+import { missingTools, stackBinaryPath, temporalCliPath } from './tools';
+
+export interface EmbeddedStackOptions {
+  dataDir: string;
+  /** Start Temporal, FerretDB and the SMTP sink only where no address is given. */
+  temporalAddress?: string;
+  mongoUri?: string;
+  smtpUrl?: string;
+  mongoDbName: string;
+  /** `npm start`: well-known ports when free, a persistent Temporal file and its Web UI. Tests: random ports, in memory. */
+  mode: 'app' | 'test';
+  log?: (line: string) => void;
+}
+
+export interface EmbeddedStack {
+  temporalAddress: string;
+  mongoUri: string;
+  smtpUrl: string;
+  temporalUiUrl?: string;
+  sink?: SmtpSink;
+  stop(): Promise<void>;
+}
+
+const READY_TIMEOUT_MS = 60_000;
+
+/** Starts what is missing of Temporal, MongoDB (FerretDB) and SMTP as children of this process. */
+export async function startEmbeddedStack(options: EmbeddedStackOptions): Promise<EmbeddedStack> {
+  const log = options.log ?? (() => {});
+  const children: ChildProcess[] = [];
+  let sink: SmtpSink | undefined;
+  const stop = async () => {
+    await sink?.close();
+    await Promise.all(children.map(stopChild));
+  };
+  const stopOnExit = () => children.forEach((c) => c.exitCode === null && c.kill('SIGKILL'));
+  process.once('exit', stopOnExit);
+
+  try {
+    if ((!options.temporalAddress || !options.mongoUri) && missingTools().length > 0) {
+      throw new Error(`embedded stack not installed (${missingTools().join(', ')}); run scripts/bootstrap.sh`);
+    }
+    mkdirSync(options.dataDir, { recursive: true });
+    const app = options.mode === 'app';
+
+    let mongoUri = options.mongoUri;
+    if (!mongoUri) {
+      const port = app ? await portOrFree(27017) : await freePort();
+      const dir = path.join(options.dataDir, 'ferretdb');
+      children.push(launch('ferretdb', stackBinaryPath(), ['ferretdb', '-listen', `127.0.0.1:${port}`, '-data', dir, '-log-level', 'error'], log));
+      mongoUri = `mongodb://127.0.0.1:${port}/`;
+      await waitFor('FerretDB', () => pingMongo(mongoUri!), READY_TIMEOUT_MS);
+      log(`FerretDB ready on ${mongoUri} (data in ${dir})`);
+    }
+
+    let temporalAddress = options.temporalAddress;
+    let temporalUiUrl: string | undefined;
+    if (!temporalAddress) {
+      const port = app ? await portOrFree(7233) : await freePort();
+      const args = ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(port), '--log-level', 'error'];
+      args.push('--http-port', String(await freePort()), '--metrics-port', String(await freePort()));
+      if (app) {
+        const uiPort = await portOrFree(8233);
+        args.push('--ui-port', String(uiPort), '--db-filename', path.join(options.dataDir, 'temporal.sqlite'));
+        temporalUiUrl = `http://localhost:${uiPort}`;
+      } else {
+        args.push('--headless');
+      }
+      children.push(launch('temporal', stackBinaryPath(), ['supervise', '--', temporalCliPath(), ...args], log));
+      temporalAddress = `127.0.0.1:${port}`;
+      await waitFor('Temporal dev server', () => pingTemporal(temporalAddress!), READY_TIMEOUT_MS);
+      log(`Temporal ready on ${temporalAddress}`);
+    }
+
+    let smtpUrl = options.smtpUrl;
+    if (!smtpUrl) {
+      const client = await MongoClient.connect(mongoUri);
+      sink = await startSmtpSink({ port: app ? await portOrFree(2525) : 0, client, dbName: options.mongoDbName });
+      smtpUrl = `smtp://127.0.0.1:${sink.port}`;
+      log(`SMTP sink ready on ${smtpUrl}`);
+    }
+
+    return { temporalAddress, mongoUri, smtpUrl, temporalUiUrl, sink, stop };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}
+
+/** Children read stdin: when this process dies, the pipe closes and they exit (no orphans). */
+function launch(name: string, command: string, args: string[], log: (line: string) => void): ChildProcess {
+  const child = spawn(command, args, { stdio: ['pipe', 'ignore', 'pipe'] });
+  child.stderr?.on('data', (chunk: Buffer) => {
+    for (const line of chunk.toString().split('\n')) if (line.trim()) log(`[${name}] ${line}`);
+  });
+  child.on('error', (err) => log(`[${name}] failed to start: ${err.message}`));
+  return child;
+}
+
+function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    const kill = setTimeout(() => child.kill('SIGKILL'), 10_000);
+    child.once('exit', () => {
+      clearTimeout(kill);
+      resolve();
+    });
+    child.kill('SIGTERM');
+  });
+}
+
+async function pingMongo(uri: string): Promise<void> {
+  const client = new MongoClient(uri, { serverSelectionTimeoutMS: 1000 });
+  try {
+    await client.db('admin').command({ ping: 1 });
+  } finally {
+    await client.close();
+  }
+}
+
+async function pingTemporal(address: string): Promise<void> {
+  const connection = await Connection.connect({ address, connectTimeout: 1000 });
+  try {
+    await connection.workflowService.describeNamespace({ namespace: 'default' });
+  } finally {
+    await connection.close();
+  }
+}

@@ -1,0 +1,20 @@
+/** Production web tier: configured only by the environment, no embedded services. */
+import { ConfigError, loadConfig } from './config';
+import { startWeb } from './runtime';
+import { requireServices } from './services';
+
+async function main() {
+  const config = loadConfig();
+  const services = requireServices(config, ['TEMPORAL_ADDRESS', 'MONGODB_URI']);
+  const log = (msg: string) => console.log(`[cxloop] ${msg}`);
+  const web = await startWeb(config, services, { port: config.port, publicBaseUrl: config.publicBaseUrl, log });
+  log(`web listening on ${web.url}`);
+  const stop = () => void web.stop().then(() => process.exit(0));
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+}
+
+main().catch((err: Error) => {
+  console.error(err instanceof ConfigError ? err.message : `cxloop web failed: ${err.stack ?? err.message}`);
+  process.exit(1);
+});

@@ -1,0 +1,58 @@
+import type { Client } from '@temporalio/client';
+import type { Db } from 'mongodb';
+import { events } from '../db/collections';
+import { isDuplicateKeyError } from '../db/mongo';
+import { customerWorkflowId, transactionRecordedSignal } from '../../workflows/definitions';
+import { upsertCustomer } from './customers-service';
+import type { TEventInput } from './schemas';
+
+export interface LoopSettings {
+  temporal: Client;
+  taskQueue: string;
+  loopIdleTimeout: string;
+  log: (msg: string) => void;
+}
+
+export type EventStatus = 'accepted' | 'duplicate';
+
+/**
+ * Records a transaction (MongoDB first, unique per idempotency key), then hands it to the
+ * customer's loop. If Temporal is unreachable the event stays unprocessed and the sweep retries.
+ */
+export async function recordEvent(db: Db, loop: LoopSettings, input: TEventInput): Promise<EventStatus> {
+  await upsertCustomer(db, input.customer);
+  let status: EventStatus = 'accepted';
+  try {
+    await events(db).insertOne({
+      _id: input.id,
+      type: input.type,
+      occurredAt: new Date(input.occurredAt),
+      customerId: input.customer.id,
+      data: input.data ?? {},
+      receivedAt: new Date(),
+    });
+  } catch (err) {
+    if (!isDuplicateKeyError(err)) throw err;
+    status = 'duplicate';
+  }
+  const stored = await events(db).findOne({ _id: input.id }, { projection: { processedAt: 1, customerId: 1 } });
+  if (stored && !stored.processedAt) await signalCustomerLoop(loop, stored.customerId, input.id);
+  return status;
+}
+
+/** Signal-with-start: the loop is started if it is not running (it ends when idle). */
+export async function signalCustomerLoop(loop: LoopSettings, customerId: string, eventId: string): Promise<boolean> {
+  try {
+    await loop.temporal.workflow.signalWithStart('customerLoopWorkflow', {
+      workflowId: customerWorkflowId(customerId),
+      taskQueue: loop.taskQueue,
+      args: [{ customerId, idleTimeout: loop.loopIdleTimeout }],
+      signal: transactionRecordedSignal,
+      signalArgs: [{ eventId }],
+    });
+    return true;
+  } catch (err) {
+    loop.log(`event ${eventId} stored; signalling its customer loop failed, the sweep will retry: ${(err as Error).message}`);
+    return false;
+  }
+}

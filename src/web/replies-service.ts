@@ -1,0 +1,83 @@
+import type { Client } from '@temporalio/client';
+import { WorkflowNotFoundError } from '@temporalio/client';
+import type { Db } from 'mongodb';
+import * as c from '../db/collections';
+import { isDuplicateKeyError } from '../db/mongo';
+import { durationMs } from '../domain/duration';
+import type { Answers } from '../domain/survey';
+import { invitationWorkflowId, replySubmittedSignal } from '../../workflows/definitions';
+
+export type SurveyState =
+  | { kind: 'unknown' }
+  | { kind: 'not-open'; invitation: c.InvitationDoc }
+  | { kind: 'expired'; invitation: c.InvitationDoc; program: c.ProgramDoc }
+  | { kind: 'closed'; invitation: c.InvitationDoc; program: c.ProgramDoc; reply: c.ResponseDoc }
+  | { kind: 'open'; invitation: c.InvitationDoc; program: c.ProgramDoc; reply?: c.ResponseDoc };
+
+const OPEN_STATUSES: c.InvitationStatus[] = ['sent', 'reminded', 'answered'];
+
+/** Where a survey link stands: answerable, editable, answered for good, expired or unknown. */
+export async function surveyState(db: Db, token: string, now = new Date()): Promise<SurveyState> {
+  if (!/^[A-Za-z0-9_-]{20,100}$/.test(token)) return { kind: 'unknown' };
+  const invitation = await c.invitations(db).findOne({ token });
+  if (!invitation) return { kind: 'unknown' };
+  const [program, reply] = await Promise.all([
+    c.programs(db).findOne({ _id: invitation.programId }),
+    c.responses(db).findOne({ _id: invitation._id }),
+  ]);
+  if (!program) return { kind: 'unknown' };
+  if (reply) {
+    const editable = !reply.finalizedAt && reply.editableUntil > now;
+    return editable ? { kind: 'open', invitation, program, reply } : { kind: 'closed', invitation, program, reply };
+  }
+  if (invitation.status === 'expired' || (invitation.expiresAt && invitation.expiresAt <= now)) {
+    return { kind: 'expired', invitation, program };
+  }
+  if (!OPEN_STATUSES.includes(invitation.status)) return { kind: 'not-open', invitation };
+  return { kind: 'open', invitation, program };
+}
+
+export type SaveOutcome = 'created' | 'edited' | 'closed';
+
+/** Stores the reply in MongoDB (once per invitation); a later submission edits it within the grace period. */
+export async function saveReply(
+  db: Db,
+  invitation: c.InvitationDoc,
+  program: c.ProgramDoc,
+  answers: Answers,
+  now = new Date(),
+): Promise<SaveOutcome> {
+  try {
+    await c.responses(db).insertOne({
+      _id: invitation._id,
+      invitationId: invitation._id,
+      programId: invitation.programId,
+      customerId: invitation.customerId,
+      answers,
+      submittedAt: now,
+      updatedAt: now,
+      editableUntil: new Date(now.getTime() + durationMs(program.survey.editGrace)),
+      edits: 0,
+    });
+    return 'created';
+  } catch (err) {
+    if (!isDuplicateKeyError(err)) throw err;
+  }
+  const edited = await c.responses(db).updateOne(
+    { _id: invitation._id, finalizedAt: { $exists: false }, editableUntil: { $gt: now } },
+    { $set: { answers, updatedAt: now }, $inc: { edits: 1 } },
+  );
+  return edited.matchedCount === 1 ? 'edited' : 'closed';
+}
+
+/** Tells the invitation workflow; a failure is left to the sweep, the reply is already safe. */
+export async function signalReply(temporal: Client, invitationId: string, log: (msg: string) => void): Promise<boolean> {
+  try {
+    await temporal.workflow.getHandle(invitationWorkflowId(invitationId)).signal(replySubmittedSignal, { responseId: invitationId });
+    return true;
+  } catch (err) {
+    if (err instanceof WorkflowNotFoundError) throw err;
+    log(`reply ${invitationId} stored; signalling its workflow failed, the sweep will retry: ${(err as Error).message}`);
+    return false;
+  }
+}

@@ -1,0 +1,137 @@
+import express, { type Request, Router } from 'express';
+import type { Db } from 'mongodb';
+import * as c from '../../db/collections';
+import type { Templates } from '../../mail/templates';
+import { type Sessions, requireUser, verifyPassword } from '../auth';
+import { HttpError } from '../errors';
+
+export interface AdminDeps {
+  db: Db;
+  templates: Templates;
+  sessions: Sessions;
+  embeddedMail: boolean;
+  secureCookies: boolean;
+}
+
+/** Only same-site relative paths, so the login cannot redirect elsewhere. */
+function safeNext(next: unknown): string {
+  return typeof next === 'string' && /^\/admin(\/|$)/.test(next) && !next.startsWith('//') ? next : '/admin/customers';
+}
+
+/** The admin UI for operations and case owners, behind a signed session cookie. */
+export function adminRouter({ db, templates, sessions, embeddedMail, secureCookies }: AdminDeps): Router {
+  const router = Router();
+  const form = express.urlencoded({ extended: false, limit: '20kb' });
+  const page = (name: string, context: Record<string, unknown>) => templates.page(name, { ...context, admin: true, embeddedMail });
+
+  router.get('/login', (req, res) => {
+    res.type('html').send(page('login', { title: 'Sign in', next: safeNext(req.query.next) }));
+  });
+
+  router.post('/login', form, async (req, res) => {
+    const email = String(req.body?.email ?? '').trim().toLowerCase();
+    const password = String(req.body?.password ?? '');
+    const user = email ? await c.users(db).findOne({ _id: email }) : null;
+    if (!user || !(await verifyPassword(password, user.passwordHash))) {
+      res
+        .status(401)
+        .type('html')
+        .send(page('login', { title: 'Sign in', next: safeNext(req.body?.next), email, error: 'Wrong email or password.' }));
+      return;
+    }
+    res.cookie(sessions.cookieName, sessions.issue(user._id), {
+      httpOnly: true,
+      sameSite: 'lax',
+      secure: secureCookies,
+      maxAge: sessions.ttlMs,
+      path: '/',
+    });
+    res.redirect(303, safeNext(req.body?.next));
+  });
+
+  router.post('/logout', (_req, res) => {
+    res.clearCookie(sessions.cookieName, { path: '/' });
+    res.redirect(303, '/admin/login');
+  });
+
+  router.use(requireUser(db, sessions));
+
+  router.get('/', (_req, res) => res.redirect(303, '/admin/customers'));
+
+  router.get('/customers', async (req, res) => {
+    const q = typeof req.query.q === 'string' ? req.query.q.trim() : '';
+    const filter = q ? { $or: [{ _id: q }, { email: q.toLowerCase() }] } : {};
+    const list = await c.customers(db).find(filter, { projection: { summarizedResponses: 0 } }).sort({ updatedAt: -1 }).limit(100).toArray();
+    res.type('html').send(
+      page('customers', {
+        title: 'Customers',
+        q,
+        customers: list.map((cu) => ({ ...cu, summaryScore: summaryOf(cu) })),
+      }),
+    );
+  });
+
+  router.get('/customers/:id', async (req: Request<{ id: string }>, res) => {
+    const customer = await c.customers(db).findOne({ _id: req.params.id });
+    if (!customer) throw new HttpError(404, `No customer ${req.params.id}.`);
+    const [decisions, invitations, replies] = await Promise.all([
+      c.contactDecisions(db).find({ customerId: customer._id }).sort({ decidedAt: -1 }).limit(100).toArray(),
+      c.invitations(db).find({ customerId: customer._id }).sort({ createdAt: -1 }).limit(100).toArray(),
+      c.responses(db).find({ customerId: customer._id }).sort({ submittedAt: -1 }).limit(100).toArray(),
+    ]);
+    res.type('html').send(
+      page('customer', {
+        title: customer.name ?? customer._id,
+        customer,
+        summaryScore: summaryOf(customer),
+        attributes: Object.entries(customer.attributes ?? {}).map(([key, value]) => ({ key, value })),
+        decisions,
+        invitations,
+        replies: replies.map((r) => ({
+          ...r,
+          answerList: Object.entries(r.answers).map(([question, value]) => ({
+            question,
+            value: Array.isArray(value) ? value.join(', ') : value,
+          })),
+        })),
+      }),
+    );
+  });
+
+  router.get('/programs', async (_req, res) => {
+    const list = await c.programs(db).find().sort({ _id: 1 }).toArray();
+    res.type('html').send(page('programs', { title: 'Survey programs', programs: list }));
+  });
+
+  router.get('/programs/:id', async (req: Request<{ id: string }>, res) => {
+    const program = await c.programs(db).findOne({ _id: req.params.id });
+    if (!program) throw new HttpError(404, `No program ${req.params.id}.`);
+    const { _id, createdAt, updatedAt, ...definition } = program;
+    res.type('html').send(page('program', { title: program.name, program, definition, createdAt, updatedAt, id: _id }));
+  });
+
+  router.get('/outbox', async (_req, res) => {
+    if (!embeddedMail) throw new HttpError(404, 'The outbox exists only with the embedded SMTP sink.');
+    const messages = await c.sinkMessages(db).find().sort({ receivedAt: -1 }).limit(200).toArray();
+    res.type('html').send(page('outbox', { title: 'Outbox', messages }));
+  });
+
+  router.get('/outbox/:id', async (req: Request<{ id: string }>, res) => {
+    if (!embeddedMail) throw new HttpError(404, 'The outbox exists only with the embedded SMTP sink.');
+    const message = await c.sinkMessages(db).findOne({ _id: req.params.id });
+    if (!message) throw new HttpError(404, 'No such message.');
+    res.type('html').send(
+      page('outbox-message', {
+        title: message.subject,
+        message,
+        headers: Object.entries(message.headers).map(([name, value]) => ({ name, value })),
+      }),
+    );
+  });
+
+  return router;
+}
+
+function summaryOf(customer: c.CustomerDoc): string {
+  return customer.summary?.count ? (customer.summary.sum / customer.summary.count).toFixed(1) : '—';
+}

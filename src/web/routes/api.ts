@@ -1,0 +1,136 @@
+import { Router } from 'express';
+import type { Db } from 'mongodb';
+import * as c from '../../db/collections';
+import { HttpError } from '../errors';
+import { type LoopSettings, recordEvent } from '../events-service';
+import { upsertCustomer } from '../customers-service';
+import { ZProgram } from '../../domain/program';
+import { saveProgram } from '../programs-service';
+import { ZCustomerInput, ZEventBatch, ZEventInput, ZExternalId } from '../schemas';
+import { parseOr400 } from '../validation';
+import type { Metrics } from '../metrics';
+import { openApiDocument } from './openapi';
+
+export interface ApiDeps {
+  db: Db;
+  loop: LoopSettings;
+  embeddedMail: boolean;
+  metrics: Metrics;
+}
+
+const PAGE_MAX = 200;
+
+function pageOf(query: Record<string, unknown>): { limit: number; skip: number } {
+  const limit = Math.min(Number(query.limit ?? 50) || 50, PAGE_MAX);
+  const skip = Math.max(Number(query.offset ?? 0) || 0, 0);
+  if (limit < 1) throw new HttpError(400, 'limit must be at least 1');
+  return { limit, skip };
+}
+
+/** The JSON API; every route behind an API key (mounted after requireApiKey). */
+export function apiRouter({ db, loop, embeddedMail, metrics }: ApiDeps): Router {
+  const router = Router();
+
+  router.get('/openapi.json', (_req, res) => {
+    res.json(openApiDocument);
+  });
+
+  router.post('/events', async (req, res) => {
+    const event = parseOr400(ZEventInput, req.body, 'event');
+    const status = await recordEvent(db, loop, event);
+    metrics.inc('cxloop_events_total', { status });
+    res.status(202).json({ eventId: event.id, status });
+  });
+
+  // Express 5 treats ':' as a parameter marker, hence the escape.
+  router.post('/events\\:batch', async (req, res) => {
+    const batch = parseOr400(ZEventBatch, req.body, 'batch');
+    const parsed = batch.events.map((e) => ZEventInput.safeParse(e));
+    const invalid = parsed.flatMap((p, index) =>
+      p.success ? [] : [{ index, errors: p.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`) }],
+    );
+    if (invalid.length) throw new HttpError(400, `invalid batch: ${invalid.length} event(s) are invalid; none were accepted`, invalid);
+    const results = [];
+    for (const p of parsed) {
+      const event = p.data!;
+      const status = await recordEvent(db, loop, event);
+      metrics.inc('cxloop_events_total', { status });
+      results.push({ eventId: event.id, status });
+    }
+    res.status(202).json({ results });
+  });
+
+  router.put('/customers/:id', async (req, res) => {
+    const input = parseOr400(ZCustomerInput, { ...req.body, id: req.params.id }, 'customer');
+    await upsertCustomer(db, input);
+    res.json(await c.customers(db).findOne({ _id: input.id }, { projection: { summarizedResponses: 0 } }));
+  });
+
+  router.get('/customers', async (req, res) => {
+    const { limit, skip } = pageOf(req.query);
+    const items = await c.customers(db).find({}, { projection: { summarizedResponses: 0 } }).sort({ _id: 1 }).skip(skip).limit(limit).toArray();
+    res.json({ items, limit, offset: skip });
+  });
+
+  router.get('/customers/:id', async (req, res) => {
+    const id = parseOr400(ZExternalId, req.params.id, 'customer id');
+    const customer = await c.customers(db).findOne({ _id: id }, { projection: { summarizedResponses: 0 } });
+    if (!customer) throw new HttpError(404, `no customer ${id}`);
+    const [decisions, invitations, responses] = await Promise.all([
+      c.contactDecisions(db).find({ customerId: id }).sort({ decidedAt: -1 }).limit(100).toArray(),
+      c.invitations(db).find({ customerId: id }, { projection: { token: 0 } }).sort({ createdAt: -1 }).limit(100).toArray(),
+      c.responses(db).find({ customerId: id }).sort({ submittedAt: -1 }).limit(100).toArray(),
+    ]);
+    res.json({ customer, decisions, invitations, responses });
+  });
+
+  router.put('/programs/:id', async (req, res) => {
+    const program = parseOr400(ZProgram, { ...req.body, id: req.params.id }, 'program');
+    const outcome = await saveProgram(db, program);
+    res.status(outcome === 'created' ? 201 : 200).json(await c.programs(db).findOne({ _id: program.id }));
+  });
+
+  router.get('/programs', async (_req, res) => {
+    res.json({ items: await c.programs(db).find().sort({ _id: 1 }).toArray() });
+  });
+
+  router.get('/programs/:id', async (req, res) => {
+    const program = await c.programs(db).findOne({ _id: req.params.id });
+    if (!program) throw new HttpError(404, `no program ${req.params.id}`);
+    res.json(program);
+  });
+
+  router.get('/invitations', async (req, res) => {
+    const { limit, skip } = pageOf(req.query);
+    const filter = typeof req.query.customerId === 'string' ? { customerId: req.query.customerId } : {};
+    const items = await c.invitations(db).find(filter, { projection: { token: 0 } }).sort({ createdAt: -1 }).skip(skip).limit(limit).toArray();
+    res.json({ items, limit, offset: skip });
+  });
+
+  router.get('/responses', async (req, res) => {
+    const { limit, skip } = pageOf(req.query);
+    const filter: Record<string, string> = {};
+    if (typeof req.query.customerId === 'string') filter.customerId = req.query.customerId;
+    if (typeof req.query.programId === 'string') filter.programId = req.query.programId;
+    const items = await c.responses(db).find(filter).sort({ submittedAt: -1 }).skip(skip).limit(limit).toArray();
+    res.json({ items, limit, offset: skip });
+  });
+
+  router.get('/outbox', async (req, res) => {
+    if (!embeddedMail) throw new HttpError(404, 'the outbox exists only with the embedded SMTP sink (SMTP_URL unset)');
+    const { limit, skip } = pageOf(req.query);
+    const filter = typeof req.query.to === 'string' ? { to: { $regex: escapeRegex(req.query.to), $options: 'i' } } : {};
+    const items = await c.sinkMessages(db).find(filter).sort({ receivedAt: -1 }).skip(skip).limit(limit).toArray();
+    res.json({
+      items: items.map(({ _id, ...m }) => ({ id: _id, ...m })),
+      limit,
+      offset: skip,
+    });
+  });
+
+  return router;
+}
+
+function escapeRegex(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}

@@ -1,0 +1,210 @@
+import { WorkflowNotFoundError } from '@temporalio/client';
+import { type Request, type Response, Router } from 'express';
+import type { Db } from 'mongodb';
+import * as c from '../../db/collections';
+import { localize } from '../../domain/program';
+import { type Answers, parseAnswers, prefilledAnswers, progress, scaleOf, visibleQuestions } from '../../domain/survey';
+import type { TQuestion } from '../../domain/program';
+import type { Templates } from '../../mail/templates';
+import type { LoopSettings } from '../events-service';
+import type { Metrics } from '../metrics';
+import { type SurveyState, saveReply, signalReply, surveyState } from '../replies-service';
+
+export interface SurveyDeps {
+  db: Db;
+  loop: LoopSettings;
+  templates: Templates;
+  metrics: Metrics;
+}
+
+type OpenState = Extract<SurveyState, { kind: 'open' }>;
+
+/** The customer-facing survey (`/s/:token`) and unsubscribe (`/u/:token`) pages: server-rendered, no JavaScript needed. */
+export function surveyRouter({ db, loop, templates, metrics }: SurveyDeps): Router {
+  const router = Router();
+
+  const render = (res: Response, status: number, page: string, context: Record<string, unknown>) => {
+    res.status(status).type('html').send(templates.page(page, { ...context, public: true }));
+  };
+
+  const renderClosed = (res: Response, kind: Exclude<SurveyState, OpenState>['kind']) => {
+    switch (kind) {
+      case 'expired':
+        return render(res, 410, 'message', {
+          title: 'This survey has closed',
+          message: 'Thank you for your interest. This survey is no longer open for replies.',
+        });
+      case 'closed':
+        return render(res, 409, 'message', {
+          title: 'You have already answered',
+          message: 'Thank you — we have your reply, and it can no longer be changed.',
+        });
+      default:
+        return render(res, 404, 'message', {
+          title: 'This survey link is not valid',
+          message: 'Please use the link from your most recent email; it may have been shortened or changed.',
+        });
+    }
+  };
+
+  const renderForm = (
+    res: Response,
+    status: number,
+    state: OpenState,
+    answers: Answers,
+    extra: { errors?: Record<string, string>; notice?: string },
+  ) => {
+    const { program, invitation } = state;
+    const locale = invitation.locale || program.defaultLocale;
+    const shown = visibleQuestions(program.survey, answers, invitation.known);
+    const { answered, total } = progress(program.survey, answers, invitation.known);
+    render(res, status, 'survey', {
+      title: program.name,
+      intro: localize(program.email.intro, locale, program.defaultLocale),
+      why: localize(program.email.why, locale, program.defaultLocale),
+      token: invitation.token,
+      shownIds: shown.map((q) => q.id).join(','),
+      questions: shown.map((q, index) => questionView(q, index, answers[q.id], extra.errors?.[q.id], locale, program.defaultLocale)),
+      errorCount: Object.keys(extra.errors ?? {}).length,
+      notice: extra.notice,
+      progress: { answered, total, percent: total ? Math.round((answered / total) * 100) : 0 },
+      locale,
+    });
+  };
+
+  const thanks = (res: Response, state: OpenState, editableUntil: Date) => {
+    const locale = state.invitation.locale || state.program.defaultLocale;
+    render(res, 200, 'thanks', {
+      title: 'Thank you',
+      why: localize(state.program.email.why, locale, state.program.defaultLocale),
+      token: state.invitation.token,
+      editableUntil: editableUntil.toISOString(),
+    });
+  };
+
+  async function store(state: OpenState, answers: Answers): Promise<'stored' | 'closed'> {
+    const outcome = await saveReply(db, state.invitation, state.program, answers);
+    metrics.inc('cxloop_replies_total', { outcome });
+    if (outcome === 'closed') return 'closed';
+    try {
+      await signalReply(loop.temporal, state.invitation._id, loop.log);
+    } catch (err) {
+      if (!(err instanceof WorkflowNotFoundError)) throw err;
+      loop.log(`reply ${state.invitation._id} stored after its workflow ended; the sweep will record it`);
+    }
+    return 'stored';
+  }
+
+  router.get('/s/:token', async (req: Request<{ token: string }>, res) => {
+    const state = await surveyState(db, req.params.token);
+    if (state.kind !== 'open') return renderClosed(res, state.kind);
+    const known = state.invitation.known;
+    let answers: Answers = { ...prefilledAnswers(state.program.survey, known), ...(state.reply?.answers ?? {}) };
+    const score = req.query.score;
+    if (typeof score !== 'string') return renderForm(res, 200, state, answers, {});
+
+    // One click on a score in the email records it straight away.
+    const first = state.program.survey.questions[0]!;
+    const parsed = parseAnswers(state.program.survey, { ...answers, [first.id]: score }, known, state.invitation.locale);
+    if (parsed.errors[first.id]) return renderForm(res, 400, state, answers, { errors: { [first.id]: parsed.errors[first.id]! } });
+    answers = { ...answers, [first.id]: parsed.answers[first.id]! };
+    if ((await store(state, answers)) === 'closed') return renderClosed(res, 'closed');
+    renderForm(res, 200, state, answers, {
+      notice: `Thank you — your score of ${score} is recorded. Anything you add below helps us even more.`,
+    });
+  });
+
+  router.post('/s/:token', async (req: Request<{ token: string }>, res) => {
+    const state = await surveyState(db, req.params.token);
+    if (state.kind !== 'open') return renderClosed(res, state.kind);
+    const form = (req.body ?? {}) as Record<string, unknown>;
+    const shownBefore = new Set(String(form._shown ?? '').split(',').filter(Boolean));
+    const { answers, errors } = parseAnswers(state.program.survey, form, state.invitation.known, state.invitation.locale);
+    // Only questions the customer saw can be in error; newly shown follow-ups come next.
+    const visibleErrors = Object.fromEntries(Object.entries(errors).filter(([id]) => shownBefore.has(id)));
+    if (Object.keys(visibleErrors).length) return renderForm(res, 422, state, answers, { errors: visibleErrors });
+
+    if ((await store(state, answers)) === 'closed') return renderClosed(res, 'closed');
+    const followUps = visibleQuestions(state.program.survey, answers, state.invitation.known).filter((q) => !shownBefore.has(q.id));
+    if (followUps.length) {
+      return renderForm(res, 200, state, answers, { notice: 'Thank you — just one more step.' });
+    }
+    const reply = await c.responses(db).findOne({ _id: state.invitation._id });
+    thanks(res, state, reply?.editableUntil ?? new Date());
+  });
+
+  router.get('/u/:token', async (req: Request<{ token: string }>, res) => {
+    const invitation = await invitationByToken(db, req.params.token);
+    if (!invitation) return renderClosed(res, 'unknown');
+    const customer = await c.customers(db).findOne({ _id: invitation.customerId });
+    render(res, 200, 'unsubscribe', { token: invitation.token, email: invitation.email, done: customer?.unsubscribed === true });
+  });
+
+  // Also the RFC 8058 one-click POST that mail clients send from the List-Unsubscribe header.
+  router.post('/u/:token', async (req: Request<{ token: string }>, res) => {
+    const invitation = await invitationByToken(db, req.params.token);
+    if (!invitation) return renderClosed(res, 'unknown');
+    await c.customers(db).updateOne(
+      { _id: invitation.customerId, unsubscribed: false },
+      { $set: { unsubscribed: true, unsubscribedAt: new Date(), updatedAt: new Date() } },
+    );
+    render(res, 200, 'unsubscribe', { token: invitation.token, email: invitation.email, done: true });
+  });
+
+  return router;
+}
+
+async function invitationByToken(db: Db, token: string): Promise<c.InvitationDoc | null> {
+  if (!/^[A-Za-z0-9_-]{20,100}$/.test(token)) return null;
+  return c.invitations(db).findOne({ token });
+}
+
+function questionView(
+  q: TQuestion,
+  index: number,
+  answer: unknown,
+  error: string | undefined,
+  locale: string,
+  fallback: string,
+) {
+  const isScale = ['nps', 'csat', 'ces', 'rating'].includes(q.type);
+  const scale = isScale ? scaleOf(q) : undefined;
+  const chosen = Array.isArray(answer) ? answer.map(String) : answer === undefined ? [] : [String(answer)];
+  return {
+    id: q.id,
+    number: index + 1,
+    label: localize(q.label, locale, fallback),
+    required: q.required,
+    error,
+    isScale,
+    isSingle: q.type === 'single',
+    isMultiple: q.type === 'multiple',
+    isText: q.type === 'text',
+    text: typeof answer === 'string' ? answer : '',
+    scaleHint: scaleHint(q.type),
+    points: scale
+      ? Array.from({ length: scale.max - scale.min + 1 }, (_, i) => {
+          const value = String(scale.min + i);
+          return { value, checked: chosen.includes(value) };
+        })
+      : [],
+    options: (q.options ?? []).map((o) => ({
+      value: o.value,
+      label: localize(o.label, locale, fallback),
+      checked: chosen.includes(o.value),
+    })),
+  };
+}
+
+function scaleHint(type: TQuestion['type']): { low: string; high: string } | undefined {
+  switch (type) {
+    case 'nps':
+      return { low: 'Not at all likely', high: 'Extremely likely' };
+    case 'csat':
+      return { low: 'Very dissatisfied', high: 'Very satisfied' };
+    case 'ces':
+      return { low: 'Very difficult', high: 'Very easy' };
+    default:
+      return undefined;
+  }
+}

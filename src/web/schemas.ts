@@ -1,0 +1,56 @@
+import { z } from 'zod';
+
+/** IDs from integrations: printable, no spaces, safe in URLs and workflow IDs. */
+export const ZExternalId = z
+  .string()
+  .min(1)
+  .max(200)
+  .regex(/^[A-Za-z0-9._:@/+-]+$/, 'letters, digits and . _ : @ / + - only');
+
+const ZAttributeKey = z.string().regex(/^[A-Za-z][A-Za-z0-9_]{0,63}$/, 'attribute names are letters, digits and _');
+export const ZAttributes = z.record(ZAttributeKey, z.union([z.string().max(500), z.number(), z.boolean()]));
+
+function isTimeZone(tz: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: tz });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export const ZCustomerInput = z
+  .object({
+    id: ZExternalId,
+    email: z.email('a valid email address'),
+    name: z.string().trim().min(1).max(200).optional(),
+    locale: z
+      .string()
+      .regex(/^[a-z]{2}(-[A-Z]{2})?$/, 'a locale such as en, de or fr-CA')
+      .optional(),
+    timezone: z.string().refine(isTimeZone, 'an IANA time zone such as Europe/Berlin').optional(),
+    attributes: ZAttributes.optional(),
+  })
+  .strict();
+export type TCustomerInput = z.infer<typeof ZCustomerInput>;
+
+/** Up to 5 minutes of clock skew is fine; an event from the future is not. */
+const MAX_CLOCK_SKEW_MS = 5 * 60_000;
+
+export const ZEventInput = z
+  .object({
+    id: ZExternalId,
+    type: z
+      .string()
+      .regex(/^[a-z][a-z0-9_.-]{0,63}$/, 'a lower-case event type such as purchase or service_call'),
+    occurredAt: z.iso
+      .datetime({ offset: true, message: 'an ISO 8601 date-time such as 2026-05-01T10:00:00Z' })
+      .refine((v) => Date.parse(v) <= Date.now() + MAX_CLOCK_SKEW_MS, 'must not be in the future'),
+    customer: ZCustomerInput,
+    data: ZAttributes.optional(),
+  })
+  .strict();
+export type TEventInput = z.infer<typeof ZEventInput>;
+
+export const MAX_BATCH = 1000;
+export const ZEventBatch = z.object({ events: z.array(z.unknown()).min(1).max(MAX_BATCH, `at most ${MAX_BATCH} events per batch`) }).strict();

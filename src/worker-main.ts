@@ -1,0 +1,21 @@
+/** Production worker: configured only by the environment, no embedded services. */
+import { ConfigError, loadConfig } from './config';
+import { startWorker } from './runtime';
+import { requireServices } from './services';
+
+async function main() {
+  const config = loadConfig();
+  const services = requireServices(config, ['TEMPORAL_ADDRESS', 'MONGODB_URI', 'SMTP_URL']);
+  if (!config.publicBaseUrl) throw new ConfigError('PUBLIC_BASE_URL is required: survey links in emails point to it');
+  const worker = await startWorker(config, services, { publicBaseUrl: config.publicBaseUrl });
+  console.log(`[cxloop] worker polling task queue ${config.temporal.taskQueue} on ${services.temporalAddress}`);
+  const stop = () => void worker.stop();
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+  await worker.done;
+}
+
+main().catch((err: Error) => {
+  console.error(err instanceof ConfigError ? err.message : `cxloop worker failed: ${err.stack ?? err.message}`);
+  process.exit(1);
+});

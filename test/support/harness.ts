@@ -1,0 +1,160 @@
+import { randomUUID } from 'node:crypto';
+import { Runtime, DefaultLogger } from '@temporalio/worker';
+import { inject } from 'vitest';
+import { ensureAdmin, ensureApiKey } from '../../src/bootstrap';
+import { type Config, loadConfig } from '../../src/config';
+import * as c from '../../src/db/collections';
+import { type TProgramInput, ZProgram } from '../../src/domain/program';
+import { type RunningWeb, type RunningWorker, startWeb, startWorker } from '../../src/runtime';
+import { saveProgram } from '../../src/web/programs-service';
+
+let runtimeInstalled = false;
+/** Keep the worker's own logs out of test output unless something is wrong. */
+function quietRuntime() {
+  if (runtimeInstalled) return;
+  runtimeInstalled = true;
+  Runtime.install({ logger: new DefaultLogger('WARN') });
+}
+
+export interface Harness {
+  config: Config;
+  web: RunningWeb;
+  worker?: RunningWorker;
+  baseUrl: string;
+  apiKey: string;
+  taskQueue: string;
+  db: RunningWeb['database']['db'];
+  startWorker(): Promise<RunningWorker>;
+  stopWorker(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export const ADMIN = { email: 'owner@test.local', password: 'correct horse battery' };
+
+/** A web tier and a worker on their own task queue, against the run's shared embedded stack. */
+export async function startHarness(options: { withWorker?: boolean; env?: Record<string, string> } = {}): Promise<Harness> {
+  quietRuntime();
+  const stack = inject('stack');
+  const taskQueue = `test-${randomUUID()}`;
+  const config = loadConfig({
+    MONGODB_DB: stack.dbName,
+    REPLY_SWEEP_INTERVAL: '1s',
+    LOOP_IDLE_TIMEOUT: '1m',
+    ...options.env,
+  });
+  const services = { temporalAddress: stack.temporalAddress, mongoUri: stack.mongoUri, smtpUrl: stack.smtpUrl, embeddedMail: true };
+  const log = (msg: string) => process.env.CXLOOP_TEST_VERBOSE && console.log(msg);
+  const web = await startWeb(config, services, { port: 0, log, taskQueue });
+  const apiKey = `test-key-${randomUUID()}`;
+  await ensureApiKey(web.database.db, apiKey, 'test');
+  await ensureAdmin(web.database.db, ADMIN.email, ADMIN.password);
+
+  const harness: Harness = {
+    config,
+    web,
+    baseUrl: web.url,
+    apiKey,
+    taskQueue,
+    db: web.database.db,
+    async startWorker() {
+      harness.worker = await startWorker(config, services, {
+        publicBaseUrl: web.url,
+        taskQueue,
+        workflowBundle: { codePath: stack.workflowBundlePath },
+      });
+      return harness.worker;
+    },
+    async stopWorker() {
+      await harness.worker?.stop();
+      harness.worker = undefined;
+    },
+    async stop() {
+      await harness.stopWorker();
+      await web.stop();
+    },
+  };
+  if (options.withWorker !== false) await harness.startWorker();
+  return harness;
+}
+
+export const uid = (prefix: string) => `${prefix}-${randomUUID().slice(0, 8)}`;
+
+export async function api(h: Harness, method: string, path: string, body?: unknown, headers: Record<string, string> = {}) {
+  const response = await fetch(`${h.baseUrl}${path}`, {
+    method,
+    headers: { authorization: `Bearer ${h.apiKey}`, 'content-type': 'application/json', ...headers },
+    body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+  });
+  const text = await response.text();
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    json = undefined;
+  }
+  return { status: response.status, json: json as Record<string, unknown> & { error?: string }, text };
+}
+
+/** A transactional program with seconds-scale timings, unique to the test. */
+export async function createProgram(h: Harness, overrides: Partial<TProgramInput> = {}): Promise<string> {
+  const id = overrides.id ?? uid('prog');
+  const program = ZProgram.parse({
+    id,
+    name: `Test program ${id}`,
+    kind: 'transactional',
+    triggers: [overrides.triggers?.[0] ?? `purchase-${id}`.replace(/[^a-z0-9_.-]/g, '')],
+    delay: '0s',
+    reminders: [],
+    expiresAfter: '1h',
+    survey: {
+      editGrace: '0s',
+      questions: [
+        { id: 'nps', type: 'nps', required: true, label: 'How likely are you to recommend us?' },
+        { id: 'went_wrong', type: 'text', label: 'What went wrong?', showIf: { question: 'nps', npsCategory: ['detractor'] } },
+        { id: 'went_well', type: 'text', label: 'What went well?', showIf: { question: 'nps', npsCategory: ['promoter'] } },
+      ],
+    },
+    email: { subject: 'How did we do?', intro: 'Thanks for your purchase.' },
+    contactRules: { minIntervalAnyProgram: '0s', minIntervalSameProgram: '0s', maxPerWindow: { count: 100, window: '1d' } },
+    themes: { delivery: ['delivery', 'late'], staff: ['staff', 'rude', 'friendly'] },
+    ...overrides,
+  });
+  await saveProgram(h.db, program);
+  return id;
+}
+
+export function eventFor(program: { trigger: string }, customer: { id: string; email: string }, extra: Record<string, unknown> = {}) {
+  return {
+    id: uid('evt'),
+    type: program.trigger,
+    occurredAt: new Date().toISOString(),
+    customer: { ...customer, name: 'Test Customer' },
+    ...extra,
+  };
+}
+
+export async function triggerOf(h: Harness, programId: string): Promise<string> {
+  const program = await c.programs(h.db).findOne({ _id: programId });
+  return program!.triggers[0]!;
+}
+
+export async function waitUntil<T>(what: string, probe: () => Promise<T | undefined | null | false>, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+/** The sink's messages for one recipient, newest first. */
+export async function mailTo(h: Harness, email: string) {
+  return c.sinkMessages(h.db).find({ to: { $regex: email.replace(/[.+]/g, '\\$&') } }).sort({ receivedAt: -1 }).toArray();
+}
+
+export function surveyLinkIn(text: string): string {
+  const match = /(https?:\/\/[^\s]+\/s\/[A-Za-z0-9_-]+)(?=\s|$)/m.exec(text);
+  if (!match) throw new Error(`no survey link in:\n${text}`);
+  return match[1]!;
+}

@@ -1,0 +1,272 @@
+import { describe, expect, it } from 'vitest';
+import {
+  rollupDay,
+  rollupId,
+  rollupIncrement,
+  rollupSegments,
+  sanitizeKey,
+  summarizeRollups,
+  type RollupDoc,
+} from '../../src/domain/rollup';
+import type { ReplyScores } from '../../src/domain/scoring';
+
+describe('sanitizeKey', () => {
+  it.each([
+    ['EU', 'EU'],
+    ['  EU  ', 'EU'],
+    ['v1.2.3', 'v1_2_3'],
+    ['$where', '_where'],
+    ['price$', 'price$'],
+    ['a\0b', 'a_b'],
+    ['   ', ''],
+  ])('when the value is %j, then the key is %j', (value, key) => {
+    expect(sanitizeKey(value)).toBe(key);
+  });
+});
+
+describe('rollupSegments', () => {
+  it.each<[string, Record<string, unknown>, string[]]>([
+    ['no attributes', {}, ['all']],
+    ['a region', { region: 'EU' }, ['all', 'region:EU']],
+    [
+      'every dimension, in any order',
+      {
+        journey: 'return',
+        product: 'sofa',
+        channel: 'web',
+        platform: 'ios',
+        vertical: 'retail',
+        location: 'berlin-1',
+        region: 'EU',
+      },
+      [
+        'all',
+        'region:EU',
+        'location:berlin-1',
+        'vertical:retail',
+        'platform:ios',
+        'channel:web',
+        'product:sofa',
+        'journey:return',
+      ],
+    ],
+    ['a numeric location', { location: 42 }, ['all', 'location:42']],
+    ['a decimal product', { product: 1.5 }, ['all', 'product:1_5']],
+    ['a dotted and dollar value', { product: '$ne.x' }, ['all', 'product:_ne_x']],
+    ['an empty region', { region: '' }, ['all']],
+    ['a blank region', { region: '  ' }, ['all']],
+    ['a boolean, null, object and NaN', { region: true, location: null, vertical: {}, product: Number.NaN }, ['all']],
+    ['an array', { channel: ['web', 'app'] }, ['all']],
+    ['attributes that are not dimensions', { email: 'a@b.c', tier: 'gold' }, ['all']],
+    ['only an inherited region', Object.create({ region: 'EU' }) as Record<string, unknown>, ['all']],
+  ])('when the customer has %s, then the segments are %j', (_, attributes, segments) => {
+    expect(rollupSegments(attributes)).toEqual(segments);
+  });
+});
+
+describe('rollupDay and rollupId', () => {
+  it.each([
+    [Date.UTC(2024, 0, 1, 0, 0, 0), '2024-01-01'],
+    [Date.UTC(2024, 0, 1, 23, 59, 59, 999), '2024-01-01'],
+    [Date.UTC(2024, 1, 29, 12), '2024-02-29'],
+    [Date.UTC(2024, 11, 31, 23, 59), '2024-12-31'],
+    [0, '1970-01-01'],
+  ])('when the instant is %i, then the UTC day is %s', (at, day) => {
+    expect(rollupDay(at)).toBe(day);
+  });
+
+  it('when the instant is not a number, then the day cannot be computed', () => {
+    expect(() => rollupDay(Number.NaN)).toThrow(RangeError);
+  });
+
+  it('when program, day and segment are given, then the id joins them with bars', () => {
+    expect(rollupId('store-nps', '2024-03-31', 'region:EU')).toBe('store-nps|2024-03-31|region:EU');
+  });
+});
+
+const base: ReplyScores = { verbatim: '', themes: [], sentiment: 'neutral', summary: null };
+
+describe('rollupIncrement', () => {
+  it.each<[string, ReplyScores, Record<string, number>]>([
+    ['a reply without metrics', base, { responses: 1, 'sentiment.neutral': 1 }],
+    [
+      'a detractor',
+      { ...base, nps: 6, npsCategory: 'detractor', summary: 60 },
+      {
+        responses: 1,
+        'nps.count': 1,
+        'nps.sum': 6,
+        'nps.detractors': 1,
+        'summary.count': 1,
+        'summary.sum': 60,
+        'sentiment.neutral': 1,
+      },
+    ],
+    [
+      'a passive',
+      { ...base, nps: 8, npsCategory: 'passive', summary: 80 },
+      {
+        responses: 1,
+        'nps.count': 1,
+        'nps.sum': 8,
+        'nps.passives': 1,
+        'summary.count': 1,
+        'summary.sum': 80,
+        'sentiment.neutral': 1,
+      },
+    ],
+    [
+      'a promoter without a stored category',
+      { ...base, nps: 9, summary: 90 },
+      {
+        responses: 1,
+        'nps.count': 1,
+        'nps.sum': 9,
+        'nps.promoters': 1,
+        'summary.count': 1,
+        'summary.sum': 90,
+        'sentiment.neutral': 1,
+      },
+    ],
+    [
+      'a satisfied CSAT 4',
+      { ...base, csat: 4, csatSatisfied: true, summary: 75 },
+      {
+        responses: 1,
+        'csat.count': 1,
+        'csat.sum': 4,
+        'csat.satisfied': 1,
+        'summary.count': 1,
+        'summary.sum': 75,
+        'sentiment.neutral': 1,
+      },
+    ],
+    [
+      'an unsatisfied CSAT 3',
+      { ...base, csat: 3, csatSatisfied: false, summary: 50 },
+      {
+        responses: 1,
+        'csat.count': 1,
+        'csat.sum': 3,
+        'summary.count': 1,
+        'summary.sum': 50,
+        'sentiment.neutral': 1,
+      },
+    ],
+    [
+      'a CES with themes and negative sentiment',
+      { ...base, ces: 2, summary: 16.7, themes: ['staff', 'v2.checkout', '$where', ''], sentiment: 'negative' },
+      {
+        responses: 1,
+        'ces.count': 1,
+        'ces.sum': 2,
+        'summary.count': 1,
+        'summary.sum': 16.7,
+        'themes.staff': 1,
+        'themes.v2_checkout': 1,
+        'themes._where': 1,
+        'sentiment.negative': 1,
+      },
+    ],
+    [
+      'a zero NPS with a zero summary',
+      { ...base, nps: 0, npsCategory: 'detractor', summary: 0, sentiment: 'positive' },
+      {
+        responses: 1,
+        'nps.count': 1,
+        'nps.sum': 0,
+        'nps.detractors': 1,
+        'summary.count': 1,
+        'summary.sum': 0,
+        'sentiment.positive': 1,
+      },
+    ],
+  ])('when the reply is %s, then the increment is exactly the keys that apply', (_, scores, inc) => {
+    expect(rollupIncrement(scores)).toEqual(inc);
+  });
+
+  it('when two theme names sanitise to the same key, then the theme counts once', () => {
+    expect(rollupIncrement({ ...base, themes: ['a.b', 'a_b'] })['themes.a_b']).toBe(1);
+  });
+});
+
+describe('summarizeRollups', () => {
+  it('when there are no documents, then there are no responses and no scores', () => {
+    expect(summarizeRollups([])).toEqual({
+      responses: 0,
+      nps: null,
+      npsCounts: { promoters: 0, passives: 0, detractors: 0 },
+      csatPercent: null,
+      cesAverage: null,
+      summary: null,
+      themes: [],
+      sentiment: { positive: 0, negative: 0, neutral: 0 },
+    });
+  });
+
+  it('when days and segments are added up, then each figure comes from the summed counters', () => {
+    const docs: RollupDoc[] = [
+      {
+        responses: 4,
+        nps: { count: 3, sum: 25, promoters: 2, passives: 0, detractors: 1 },
+        csat: { count: 2, sum: 9, satisfied: 2 },
+        summary: { count: 3, sum: 210 },
+        themes: { staff: 2, price: 1 },
+        sentiment: { positive: 3, neutral: 1 },
+      },
+      {
+        responses: 3,
+        nps: { count: 1, sum: 7, passives: 1 },
+        csat: { count: 1, sum: 2 },
+        ces: { count: 3, sum: 16 },
+        summary: { count: 1, sum: 15 },
+        themes: { price: 1, waiting: 3 },
+        sentiment: { negative: 2 },
+      },
+      {},
+    ];
+    expect(summarizeRollups(docs)).toEqual({
+      responses: 7,
+      nps: 25,
+      npsCounts: { promoters: 2, passives: 1, detractors: 1 },
+      csatPercent: 66.7,
+      cesAverage: 5.33,
+      summary: 56.3,
+      themes: [
+        { theme: 'waiting', count: 3 },
+        { theme: 'price', count: 2 },
+        { theme: 'staff', count: 2 },
+      ],
+      sentiment: { positive: 3, negative: 2, neutral: 1 },
+    });
+  });
+
+  it('when increments of replies are applied and summed, then the summary matches the replies', () => {
+    const replies: ReplyScores[] = [
+      { ...base, nps: 10, npsCategory: 'promoter', summary: 100, themes: ['staff'], sentiment: 'positive' },
+      { ...base, nps: 3, npsCategory: 'detractor', summary: 30, themes: ['staff', 'price'], sentiment: 'negative' },
+      { ...base, csat: 5, csatSatisfied: true, summary: 100 },
+    ];
+    const doc: Record<string, number> = {};
+    for (const reply of replies)
+      for (const [key, value] of Object.entries(rollupIncrement(reply))) doc[key] = (doc[key] ?? 0) + value;
+    const nested: Record<string, Record<string, number> | number> = {};
+    for (const [key, value] of Object.entries(doc)) {
+      const [group, field] = key.split('.') as [string, string | undefined];
+      if (field === undefined) nested[group] = value;
+      else nested[group] = { ...(nested[group] as Record<string, number> | undefined), [field]: value };
+    }
+    expect(summarizeRollups([nested as RollupDoc])).toMatchObject({
+      responses: 3,
+      nps: 0,
+      npsCounts: { promoters: 1, passives: 0, detractors: 1 },
+      csatPercent: 100,
+      summary: 76.7,
+      themes: [
+        { theme: 'staff', count: 2 },
+        { theme: 'price', count: 1 },
+      ],
+      sentiment: { positive: 1, negative: 1, neutral: 1 },
+    });
+  });
+});

@@ -1,0 +1,2 @@
+export { customerLoopWorkflow } from './customer-loop';
+export { surveyInvitationWorkflow } from './survey-invitation';
