@@ -23,15 +23,24 @@ export function createReplyActivities(db: Db) {
       return { editableUntil: reply.editableUntil.getTime() };
     },
 
-    /** Closes the reply to edits, scores it and counts it once in the rollups and the customer's summary. */
-    async finalizeReply({ invitationId }: { invitationId: string }): Promise<{ scores: ReplyScores }> {
-      const reply =
-        (await c.responses(db).findOneAndUpdate(
-          { _id: invitationId, finalizedAt: { $exists: false } },
-          { $set: { finalizedAt: new Date() } },
-          { returnDocument: 'after' },
-        )) ?? (await c.responses(db).findOne({ _id: invitationId }));
+    /**
+     * Once the reply can no longer be edited: closes it, scores it and counts it once in the
+     * rollups and the customer's summary. A reply still editable (the customer came back) is
+     * left open and its new deadline returned.
+     */
+    async finalizeReply({
+      invitationId,
+    }: {
+      invitationId: string;
+    }): Promise<{ final: true; scores: ReplyScores } | { final: false; editableUntil: number }> {
+      const now = new Date();
+      await c.responses(db).updateOne(
+        { _id: invitationId, finalizedAt: { $exists: false }, editableUntil: { $lte: now } },
+        { $set: { finalizedAt: now } },
+      );
+      const reply = await c.responses(db).findOne({ _id: invitationId });
       if (!reply) throw ApplicationFailure.nonRetryable(`no reply stored for invitation ${invitationId}`);
+      if (!reply.finalizedAt) return { final: false, editableUntil: reply.editableUntil.getTime() };
       const [program, invitation] = await Promise.all([
         c.programs(db).findOne({ _id: reply.programId }),
         c.invitations(db).findOne({ _id: invitationId }),
@@ -47,7 +56,7 @@ export function createReplyActivities(db: Db) {
           { $inc: { 'summary.count': 1, 'summary.sum': scores.summary }, $addToSet: { summarizedResponses: reply._id } },
         );
       }
-      return { scores };
+      return { final: true, scores };
     },
   };
 }

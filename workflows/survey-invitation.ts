@@ -14,10 +14,11 @@ const activities = proxyActivities<ReturnType<typeof createActivities>>({
  */
 export async function surveyInvitationWorkflow(input: SurveyInvitationInput): Promise<InvitationPhase> {
   let phase: InvitationPhase = 'waiting-to-send';
-  let replied = false;
+  let replies = 0;
+  const replied = () => replies > 0;
   setHandler(invitationPhaseQuery, () => phase);
   setHandler(replySubmittedSignal, () => {
-    replied = true;
+    replies++;
   });
 
   await sleepUntil(input.sendAt);
@@ -30,19 +31,29 @@ export async function surveyInvitationWorkflow(input: SurveyInvitationInput): Pr
 
   const sentAt = sent.sentAt;
   for (const [index, reminder] of input.reminders.entries()) {
-    if (await waitForReplyUntil(sentAt + durationMs(reminder), () => replied)) break;
+    if (await waitForReplyUntil(sentAt + durationMs(reminder), replied)) break;
     await activities.sendSurveyEmail({ invitationId: input.invitationId, kind: 'reminder', reminderNumber: index + 1 });
   }
-  if (!(await waitForReplyUntil(sentAt + durationMs(input.expiresAfter), () => replied))) {
+  if (!(await waitForReplyUntil(sentAt + durationMs(input.expiresAfter), replied))) {
     const { expired } = await activities.expireInvitation({ invitationId: input.invitationId });
     if (expired) return (phase = 'expired');
   }
 
-  const { editableUntil } = await activities.acknowledgeReply({ invitationId: input.invitationId });
   phase = 'in-edit-grace';
-  await sleepUntil(editableUntil);
-  await activities.finalizeReply({ invitationId: input.invitationId });
-  return (phase = 'answered');
+  // Each edit may move the deadline (a partial reply completed, say), so it is re-read after
+  // every signal; `seen` is taken before the read so an edit during it is not missed.
+  let seen = replies;
+  let { editableUntil } = await activities.acknowledgeReply({ invitationId: input.invitationId });
+  for (;;) {
+    if (await waitForReplyUntil(editableUntil, () => replies > seen)) {
+      seen = replies;
+      ({ editableUntil } = await activities.acknowledgeReply({ invitationId: input.invitationId }));
+      continue;
+    }
+    const result = await activities.finalizeReply({ invitationId: input.invitationId });
+    if (result.final) return (phase = 'answered');
+    editableUntil = result.editableUntil;
+  }
 }
 
 async function sleepUntil(at: number): Promise<void> {

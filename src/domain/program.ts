@@ -49,6 +49,8 @@ export const ZSurvey = z
     questions: z.array(ZQuestion).min(1),
     /** Seconds-scale in tests; a second submission within it edits the reply. */
     editGrace: ZDuration.default('15m'),
+    /** How long a partly answered reply (follow-up questions still to come) stays open. */
+    followUpWindow: ZDuration.default('30m'),
   })
   .strict()
   .superRefine((survey, ctx) => {

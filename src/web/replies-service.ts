@@ -14,7 +14,8 @@ export type SurveyState =
   | { kind: 'closed'; invitation: c.InvitationDoc; program: c.ProgramDoc; reply: c.ResponseDoc }
   | { kind: 'open'; invitation: c.InvitationDoc; program: c.ProgramDoc; reply?: c.ResponseDoc };
 
-const OPEN_STATUSES: c.InvitationStatus[] = ['sent', 'reminded', 'answered'];
+// 'scheduled' too: the email can arrive a moment before its status is recorded as sent.
+const OPEN_STATUSES: c.InvitationStatus[] = ['scheduled', 'sent', 'reminded', 'answered'];
 
 /** Where a survey link stands: answerable, editable, answered for good, expired or unknown. */
 export async function surveyState(db: Db, token: string, now = new Date()): Promise<SurveyState> {
@@ -39,12 +40,22 @@ export async function surveyState(db: Db, token: string, now = new Date()): Prom
 
 export type SaveOutcome = 'created' | 'edited' | 'closed';
 
-/** Stores the reply in MongoDB (once per invitation); a later submission edits it within the grace period. */
+/**
+ * A complete reply stays editable for the survey's grace period from its first submission; a
+ * partial one (follow-up questions still to come) stays open for the follow-up window.
+ */
+export function editableUntil(survey: c.ProgramDoc['survey'], submittedAt: Date, now: Date, complete: boolean): Date {
+  if (!complete) return new Date(now.getTime() + Math.max(durationMs(survey.editGrace), durationMs(survey.followUpWindow)));
+  return new Date(Math.max(submittedAt.getTime() + durationMs(survey.editGrace), now.getTime()));
+}
+
+/** Stores the reply in MongoDB (once per invitation); a later submission edits it while it is editable. */
 export async function saveReply(
   db: Db,
   invitation: c.InvitationDoc,
   program: c.ProgramDoc,
   answers: Answers,
+  complete: boolean,
   now = new Date(),
 ): Promise<SaveOutcome> {
   try {
@@ -56,16 +67,20 @@ export async function saveReply(
       answers,
       submittedAt: now,
       updatedAt: now,
-      editableUntil: new Date(now.getTime() + durationMs(program.survey.editGrace)),
+      editableUntil: editableUntil(program.survey, now, now, complete),
       edits: 0,
     });
     return 'created';
   } catch (err) {
     if (!isDuplicateKeyError(err)) throw err;
   }
+  const current = await c.responses(db).findOne({ _id: invitation._id }, { projection: { submittedAt: 1 } });
   const edited = await c.responses(db).updateOne(
     { _id: invitation._id, finalizedAt: { $exists: false }, editableUntil: { $gt: now } },
-    { $set: { answers, updatedAt: now }, $inc: { edits: 1 } },
+    {
+      $set: { answers, updatedAt: now, editableUntil: editableUntil(program.survey, current!.submittedAt, now, complete) },
+      $inc: { edits: 1 },
+    },
   );
   return edited.matchedCount === 1 ? 'edited' : 'closed';
 }

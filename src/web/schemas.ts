@@ -7,8 +7,16 @@ export const ZExternalId = z
   .max(200)
   .regex(/^[A-Za-z0-9._:@/+-]+$/, 'letters, digits and . _ : @ / + - only');
 
-const ZAttributeKey = z.string().regex(/^[A-Za-z][A-Za-z0-9_]{0,63}$/, 'attribute names are letters, digits and _');
-export const ZAttributes = z.record(ZAttributeKey, z.union([z.string().max(500), z.number(), z.boolean()]));
+const ATTRIBUTE_NAME = /^[A-Za-z][A-Za-z0-9_]{0,63}$/;
+/** Flat name → value maps; names become MongoDB field names, so no dots or `$`. */
+export const ZAttributes = z
+  .record(z.string(), z.union([z.string().max(500), z.number(), z.boolean()]))
+  .superRefine((attributes, ctx) => {
+    for (const name of Object.keys(attributes)) {
+      if (!ATTRIBUTE_NAME.test(name))
+        ctx.addIssue({ code: 'custom', path: [name], message: 'attribute names are a letter, then letters, digits and _' });
+    }
+  });
 
 function isTimeZone(tz: string): boolean {
   try {

@@ -38,7 +38,7 @@ describe('the first slice: event → invitation email → reply → scored', () 
     const reply = await fetch(link, {
       method: 'POST',
       headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({ _shown: 'nps', nps: '10' }),
+      body: new URLSearchParams({ _shown: 'nps,went_well', nps: '10' }),
     });
     expect(reply.status).toBe(200);
     const invitationId = `${programId}:${event.id}`;

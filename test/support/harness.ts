@@ -13,7 +13,7 @@ let runtimeInstalled = false;
 function quietRuntime() {
   if (runtimeInstalled) return;
   runtimeInstalled = true;
-  Runtime.install({ logger: new DefaultLogger('WARN') });
+  Runtime.install({ logger: new DefaultLogger(process.env.CXLOOP_TEST_VERBOSE ? 'INFO' : 'WARN') });
 }
 
 export interface Harness {
@@ -157,4 +157,29 @@ export function surveyLinkIn(text: string): string {
   const match = /(https?:\/\/[^\s]+\/s\/[A-Za-z0-9_-]+)(?=\s|$)/m.exec(text);
   if (!match) throw new Error(`no survey link in:\n${text}`);
   return match[1]!;
+}
+
+/** Posts one triggering event for a new customer and waits for its invitation email. */
+export async function inviteNewCustomer(
+  h: Harness,
+  programId: string,
+  options: { customer?: Record<string, unknown>; data?: Record<string, unknown> } = {},
+) {
+  const trigger = await triggerOf(h, programId);
+  const customer = { id: uid('cust'), email: `${uid('c')}@example.com`, ...options.customer };
+  const event = eventFor({ trigger }, customer as { id: string; email: string }, options.data ? { data: options.data } : {});
+  const res = await api(h, 'POST', '/api/events', event);
+  if (res.status !== 202) throw new Error(`event refused: ${res.text}`);
+  const [mail] = await waitUntil('the invitation email', async () => {
+    const messages = await mailTo(h, customer.email);
+    return messages.length ? messages : undefined;
+  });
+  const link = surveyLinkIn(mail!.text);
+  return { customer, event, mail: mail!, link, invitationId: `${programId}:${event.id}` };
+}
+
+export function postForm(url: string, fields: Record<string, string | string[]>) {
+  const body = new URLSearchParams();
+  for (const [key, value] of Object.entries(fields)) for (const v of [value].flat()) body.append(key, v);
+  return fetch(url, { method: 'POST', body, headers: { 'content-type': 'application/x-www-form-urlencoded' }, redirect: 'manual' });
 }

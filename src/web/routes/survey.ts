@@ -82,8 +82,8 @@ export function surveyRouter({ db, loop, templates, metrics }: SurveyDeps): Rout
     });
   };
 
-  async function store(state: OpenState, answers: Answers): Promise<'stored' | 'closed'> {
-    const outcome = await saveReply(db, state.invitation, state.program, answers);
+  async function store(state: OpenState, answers: Answers, complete: boolean): Promise<'stored' | 'closed'> {
+    const outcome = await saveReply(db, state.invitation, state.program, answers, complete);
     metrics.inc('cxloop_replies_total', { outcome });
     if (outcome === 'closed') return 'closed';
     try {
@@ -108,7 +108,8 @@ export function surveyRouter({ db, loop, templates, metrics }: SurveyDeps): Rout
     const parsed = parseAnswers(state.program.survey, { ...answers, [first.id]: score }, known, state.invitation.locale);
     if (parsed.errors[first.id]) return renderForm(res, 400, state, answers, { errors: { [first.id]: parsed.errors[first.id]! } });
     answers = { ...answers, [first.id]: parsed.answers[first.id]! };
-    if ((await store(state, answers)) === 'closed') return renderClosed(res, 'closed');
+    const complete = visibleQuestions(state.program.survey, answers, known).every((q) => answers[q.id] !== undefined);
+    if ((await store(state, answers, complete)) === 'closed') return renderClosed(res, 'closed');
     renderForm(res, 200, state, answers, {
       notice: `Thank you — your score of ${score} is recorded. Anything you add below helps us even more.`,
     });
@@ -124,8 +125,8 @@ export function surveyRouter({ db, loop, templates, metrics }: SurveyDeps): Rout
     const visibleErrors = Object.fromEntries(Object.entries(errors).filter(([id]) => shownBefore.has(id)));
     if (Object.keys(visibleErrors).length) return renderForm(res, 422, state, answers, { errors: visibleErrors });
 
-    if ((await store(state, answers)) === 'closed') return renderClosed(res, 'closed');
     const followUps = visibleQuestions(state.program.survey, answers, state.invitation.known).filter((q) => !shownBefore.has(q.id));
+    if ((await store(state, answers, followUps.length === 0)) === 'closed') return renderClosed(res, 'closed');
     if (followUps.length) {
       return renderForm(res, 200, state, answers, { notice: 'Thank you — just one more step.' });
     }
