@@ -4,7 +4,11 @@
 # Neither starts embedded services, so the dev stack (stack/, scripts/) stays out.
 FROM node:20-bookworm-slim
 
+# npm runs scripts via `sh -c`; Debian's dash stays between npm and the app and
+# dies on the forwarded SIGTERM, so `docker stop` never reached the app. bash
+# execs the command: SIGTERM reaches tsx, which relays it, and the worker drains.
 ENV NODE_ENV=production \
+    NPM_CONFIG_SCRIPT_SHELL=/bin/bash \
     NPM_CONFIG_UPDATE_NOTIFIER=false \
     NPM_CONFIG_FUND=false \
     NPM_CONFIG_AUDIT=false

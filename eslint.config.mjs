@@ -1,16 +1,55 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
-const ioModules = ['mongodb', 'nodemailer', 'handlebars', 'smtp-server', 'mailparser', 'express', '@temporalio/client', '@temporalio/worker', '@temporalio/activity'];
-const nodeBuiltins = ['assert', 'buffer', 'child_process', 'cluster', 'crypto', 'dgram', 'dns', 'events', 'fs', 'http', 'http2', 'https', 'net', 'os', 'path', 'process', 'stream', 'timers', 'tls', 'url', 'util', 'v8', 'vm', 'worker_threads', 'zlib'];
+const ioModules = [
+  'mongodb',
+  'nodemailer',
+  'handlebars',
+  'smtp-server',
+  'mailparser',
+  'express',
+  '@temporalio/client',
+  '@temporalio/worker',
+  '@temporalio/activity',
+];
+const nodeBuiltins = [
+  'assert',
+  'buffer',
+  'child_process',
+  'cluster',
+  'crypto',
+  'dgram',
+  'dns',
+  'events',
+  'fs',
+  'http',
+  'http2',
+  'https',
+  'net',
+  'os',
+  'path',
+  'process',
+  'stream',
+  'timers',
+  'tls',
+  'url',
+  'util',
+  'v8',
+  'vm',
+  'worker_threads',
+  'zlib',
+];
 
 export default tseslint.config(
-  { ignores: ['node_modules', 'data', 'bench/results', 'coverage'] },
+  { ignores: ['node_modules', 'data', 'bench/results', 'coverage', '.tmp'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
     rules: {
-      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', destructuredArrayIgnorePattern: '^_' }],
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        { argsIgnorePattern: '^_', varsIgnorePattern: '^_', destructuredArrayIgnorePattern: '^_' },
+      ],
       '@typescript-eslint/no-require-imports': 'off',
     },
   },
@@ -26,8 +65,15 @@ export default tseslint.config(
             message: 'workflows and the domain stay deterministic and free of I/O; do this in an activity',
           })),
           patterns: [
-            { group: ['**/src/db/**', '**/src/mail/**', '**/src/web/**', '**/src/stack/**', '**/db/*', '**/mail/*'], message: 'no I/O layers inside workflows or the domain' },
-            { group: ['**/activities', '**/activities/*'], allowTypeImports: true, message: 'workflows see activities only as types' },
+            {
+              group: ['**/src/db/**', '**/src/mail/**', '**/src/web/**', '**/src/stack/**', '**/db/*', '**/mail/*'],
+              message: 'no I/O layers inside workflows or the domain',
+            },
+            {
+              group: ['**/activities', '**/activities/*'],
+              allowTypeImports: true,
+              message: 'workflows see activities only as types',
+            },
           ],
         },
       ],

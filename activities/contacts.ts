@@ -16,16 +16,22 @@ const HISTORY_WINDOW_MS = 400 * 86_400_000;
 export function createContactActivities(db: Db) {
   return {
     /** Everything the customer loop needs to decide, per matching program, on one transaction. */
-    async planContacts({ customerId, eventId }: { customerId: string; eventId: string }): Promise<{ candidates: ContactCandidate[] }> {
+    async planContacts({
+      customerId,
+      eventId,
+    }: {
+      customerId: string;
+      eventId: string;
+    }): Promise<{ candidates: ContactCandidate[] }> {
       const event = await c.events(db).findOne({ _id: eventId });
       if (!event) throw ApplicationFailure.nonRetryable(`event ${eventId} is not recorded`);
       if (event.processedAt) return { candidates: [] };
       const customer = await c.customers(db).findOne({ _id: customerId });
       if (!customer) throw ApplicationFailure.nonRetryable(`customer ${customerId} is not recorded`);
 
-      const matching = (await c.programs(db).find({ kind: 'transactional', active: true, triggers: event.type }).toArray()).filter(
-        (p) => inAudience(p.audience, { ...customer.attributes, ...event.data }),
-      );
+      const matching = (
+        await c.programs(db).find({ kind: 'transactional', active: true, triggers: event.type }).toArray()
+      ).filter((p) => inAudience(p.audience, { ...customer.attributes, ...event.data }));
       if (matching.length === 0) return { candidates: [] };
 
       const since = new Date(event.occurredAt.getTime() - HISTORY_WINDOW_MS);
@@ -91,7 +97,9 @@ export function createContactActivities(db: Db) {
     },
 
     async markEventProcessed({ eventId }: { eventId: string }): Promise<void> {
-      await c.events(db).updateOne({ _id: eventId, processedAt: { $exists: false } }, { $set: { processedAt: new Date() } });
+      await c
+        .events(db)
+        .updateOne({ _id: eventId, processedAt: { $exists: false } }, { $set: { processedAt: new Date() } });
     },
   };
 }

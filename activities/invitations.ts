@@ -32,7 +32,8 @@ export function createInvitationActivities({ db, mailer, templates, publicBaseUr
       c.programs(db).findOne({ _id: invitation.programId }),
       c.customers(db).findOne({ _id: invitation.customerId }),
     ]);
-    if (!program || !customer) throw ApplicationFailure.nonRetryable(`invitation ${invitationId} lost its program or customer`);
+    if (!program || !customer)
+      throw ApplicationFailure.nonRetryable(`invitation ${invitationId} lost its program or customer`);
     return { invitation, program, customer };
   }
 
@@ -43,7 +44,8 @@ export function createInvitationActivities({ db, mailer, templates, publicBaseUr
         c.customers(db).findOne({ _id: input.customerId }),
         c.events(db).findOne({ _id: input.eventId }),
       ]);
-      if (!customer || !event) throw ApplicationFailure.nonRetryable(`invitation ${input.invitationId} lost its customer or event`);
+      if (!customer || !event)
+        throw ApplicationFailure.nonRetryable(`invitation ${input.invitationId} lost its customer or event`);
       const now = new Date();
       const invitation = await c.invitations(db).findOneAndUpdate(
         { _id: input.invitationId },
@@ -58,7 +60,6 @@ export function createInvitationActivities({ db, mailer, templates, publicBaseUr
             status: customer.unsubscribed ? 'cancelled' : 'scheduled',
             known: { ...customer.attributes, ...(customer.name ? { name: customer.name } : {}), ...event.data },
             sendAt: new Date(input.sendAt),
-            remindedAt: [],
             createdAt: now,
             updatedAt: now,
           },
@@ -88,7 +89,8 @@ export function createInvitationActivities({ db, mailer, templates, publicBaseUr
       const first = program.survey.questions[0]!;
       const scale = SCALE_TYPES.has(first.type) ? scaleOf(first) : undefined;
       const subject =
-        (args.kind === 'reminder' ? reminderPrefix(locale) : '') + localize(program.email.subject, locale, program.defaultLocale);
+        (args.kind === 'reminder' ? reminderPrefix(locale) : '') +
+        localize(program.email.subject, locale, program.defaultLocale);
       const rendered = templates.email(program.email.template, locale, program.defaultLocale, {
         kind: args.kind,
         reminder: args.kind === 'reminder',
@@ -143,10 +145,13 @@ export function createInvitationActivities({ db, mailer, templates, publicBaseUr
         });
       } catch (err) {
         if (!(err instanceof PermanentDeliveryError)) throw err;
-        await c.invitations(db).updateOne(
-          { _id: invitation._id },
-          { $set: { status: 'failed', failure: err.message, updatedAt: new Date() } },
-        );
+        await c.emails(db).updateOne({ _id: idempotencyKey }, { $set: { status: 'failed', failure: err.message } });
+        await c
+          .invitations(db)
+          .updateOne(
+            { _id: invitation._id },
+            { $set: { status: 'failed', failure: err.message, updatedAt: new Date() } },
+          );
         return { status: 'failed', sentAt: now.getTime() };
       }
       const sentAt = new Date();
@@ -169,10 +174,12 @@ export function createInvitationActivities({ db, mailer, templates, publicBaseUr
 
     /** Expires an unanswered invitation; a reply that raced the expiry wins. */
     async expireInvitation({ invitationId }: { invitationId: string }): Promise<{ expired: boolean }> {
-      await c.invitations(db).updateOne(
-        { _id: invitationId, status: { $in: ['sent', 'reminded'] } },
-        { $set: { status: 'expired', updatedAt: new Date() } },
-      );
+      await c
+        .invitations(db)
+        .updateOne(
+          { _id: invitationId, status: { $in: ['sent', 'reminded'] } },
+          { $set: { status: 'expired', updatedAt: new Date() } },
+        );
       const reply = await c.responses(db).findOne({ _id: invitationId }, { projection: { _id: 1 } });
       if (!reply) return { expired: true };
       await c.invitations(db).updateOne({ _id: invitationId }, { $set: { status: 'answered', updatedAt: new Date() } });

@@ -1,25 +1,27 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import type { Db } from 'mongodb';
 import * as c from '../src/db/collections';
+import { KeyedMutex } from '../src/db/keyed-mutex';
 import { isDuplicateKeyError } from '../src/db/mongo';
 import { rollupDay, rollupId, rollupIncrement, rollupSegments } from '../src/domain/rollup';
 import { type ReplyScores, scoreReply } from '../src/domain/scoring';
 
-export function createReplyActivities(db: Db) {
+export function createReplyActivities(db: Db, locks = new KeyedMutex()) {
   return {
     /** The workflow has the reply: the sweep stops re-signalling it. */
     async acknowledgeReply({ invitationId }: { invitationId: string }): Promise<{ editableUntil: number }> {
       const now = new Date();
-      await c.responses(db).updateOne(
-        { _id: invitationId, acknowledgedAt: { $exists: false } },
-        { $set: { acknowledgedAt: now } },
-      );
+      await c
+        .responses(db)
+        .updateOne({ _id: invitationId, acknowledgedAt: { $exists: false } }, { $set: { acknowledgedAt: now } });
       const reply = await c.responses(db).findOne({ _id: invitationId });
       if (!reply) throw ApplicationFailure.nonRetryable(`no reply stored for invitation ${invitationId}`);
-      await c.invitations(db).updateOne(
-        { _id: invitationId, status: { $ne: 'answered' } },
-        { $set: { status: 'answered', answeredAt: reply.submittedAt, updatedAt: now } },
-      );
+      await c
+        .invitations(db)
+        .updateOne(
+          { _id: invitationId, status: { $ne: 'answered' } },
+          { $set: { status: 'answered', answeredAt: reply.submittedAt, updatedAt: now } },
+        );
       return { editableUntil: reply.editableUntil.getTime() };
     },
 
@@ -34,10 +36,12 @@ export function createReplyActivities(db: Db) {
       invitationId: string;
     }): Promise<{ final: true; scores: ReplyScores } | { final: false; editableUntil: number }> {
       const now = new Date();
-      await c.responses(db).updateOne(
-        { _id: invitationId, finalizedAt: { $exists: false }, editableUntil: { $lte: now } },
-        { $set: { finalizedAt: now } },
-      );
+      await c
+        .responses(db)
+        .updateOne(
+          { _id: invitationId, finalizedAt: { $exists: false }, editableUntil: { $lte: now } },
+          { $set: { finalizedAt: now } },
+        );
       const reply = await c.responses(db).findOne({ _id: invitationId });
       if (!reply) throw ApplicationFailure.nonRetryable(`no reply stored for invitation ${invitationId}`);
       if (!reply.finalizedAt) return { final: false, editableUntil: reply.editableUntil.getTime() };
@@ -45,40 +49,61 @@ export function createReplyActivities(db: Db) {
         c.programs(db).findOne({ _id: reply.programId }),
         c.invitations(db).findOne({ _id: invitationId }),
       ]);
-      if (!program || !invitation) throw ApplicationFailure.nonRetryable(`reply ${invitationId} lost its program or invitation`);
+      if (!program || !invitation)
+        throw ApplicationFailure.nonRetryable(`reply ${invitationId} lost its program or invitation`);
 
       const scores = scoreReply(program.survey, reply.answers, program.themes);
       await c.responses(db).updateOne({ _id: reply._id }, { $set: { scores } });
-      await countInRollups(db, reply, scores, invitation.known);
-      if (scores.summary !== null) {
-        await c.customers(db).updateOne(
-          { _id: reply.customerId, summarizedResponses: { $ne: reply._id } },
-          { $inc: { 'summary.count': 1, 'summary.sum': scores.summary }, $addToSet: { summarizedResponses: reply._id } },
-        );
-      }
+      await countInRollups(db, locks, reply, scores, invitation.known);
+      if (scores.summary !== null) await countInCustomerScore(db, locks, reply, scores.summary);
       return { final: true, scores };
     },
   };
 }
 
 /** `$inc` guarded by the reply's ID in the same document: a retry never counts twice. */
-async function countInRollups(db: Db, reply: c.ResponseDoc, scores: ReplyScores, attributes: Record<string, unknown>) {
+async function countOnce(
+  db: Db,
+  collection: 'rollups' | 'customer_scores',
+  id: string,
+  replyId: string,
+  increment: Record<string, number>,
+  onInsert: Record<string, unknown>,
+) {
+  const documents = db.collection<{ _id: string }>(collection);
+  const filter = { _id: id, replyIds: { $ne: replyId } };
+  const update = { $inc: increment, $addToSet: { replyIds: replyId } };
+  try {
+    await documents.updateOne(filter, { ...update, $setOnInsert: onInsert }, { upsert: true });
+  } catch (err) {
+    if (!isDuplicateKeyError(err)) throw err;
+    // The document exists: it either counts this reply already (no match, nothing to do) or
+    // another writer created it meanwhile (a match, counted now).
+    await documents.updateOne(filter, update);
+  }
+}
+
+async function countInRollups(
+  db: Db,
+  locks: KeyedMutex,
+  reply: c.ResponseDoc,
+  scores: ReplyScores,
+  attributes: Record<string, unknown>,
+) {
   const day = rollupDay(reply.submittedAt.getTime());
   const increment = rollupIncrement(scores);
   for (const segment of rollupSegments(attributes)) {
-    try {
-      await c.rollups(db).updateOne(
-        { _id: rollupId(reply.programId, day, segment), replyIds: { $ne: reply._id } },
-        {
-          $inc: increment,
-          $addToSet: { replyIds: reply._id },
-          $setOnInsert: { programId: reply.programId, day, segment },
-        },
-        { upsert: true },
-      );
-    } catch (err) {
-      // The document exists and already counts this reply, so the upsert collided on _id.
-      if (!isDuplicateKeyError(err)) throw err;
-    }
+    const id = rollupId(reply.programId, day, segment);
+    await locks.run(id, () =>
+      countOnce(db, 'rollups', id, reply._id, increment, { programId: reply.programId, day, segment }),
+    );
   }
+}
+
+/** The customer's summary score is sum / count over their scored replies. */
+async function countInCustomerScore(db: Db, locks: KeyedMutex, reply: c.ResponseDoc, summary: number) {
+  const id = reply.customerId;
+  await locks.run(`customer_scores:${id}`, () =>
+    countOnce(db, 'customer_scores', id, reply._id, { count: 1, sum: summary }, {}),
+  );
 }

@@ -5,7 +5,13 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { STACK_SOURCE_DIR, TEMPORAL_CLI_MODULE, TEMPORAL_CLI_VERSION, stackBinaryPath, temporalCliPath } from '../src/stack/tools';
+import {
+  STACK_SOURCE_DIR,
+  TEMPORAL_CLI_MODULE,
+  TEMPORAL_CLI_VERSION,
+  stackBinaryPath,
+  temporalCliPath,
+} from '../src/stack/tools';
 
 function hasGo(): boolean {
   return spawnSync('go', ['version'], { stdio: 'ignore' }).status === 0;
@@ -14,7 +20,11 @@ function hasGo(): boolean {
 function run(description: string, command: string, args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv }) {
   const started = Date.now();
   console.log(`cxloop: ${description} (first time only, a few minutes)…`);
-  const result = spawnSync(command, args, { stdio: 'inherit', cwd: options.cwd, env: { ...process.env, ...options.env } });
+  const result = spawnSync(command, args, {
+    stdio: 'inherit',
+    cwd: options.cwd,
+    env: { ...process.env, ...options.env },
+  });
   if (result.status !== 0) {
     console.error(`cxloop: ${description} failed (exit ${result.status ?? result.signal}).`);
     process.exit(1);
@@ -29,9 +39,14 @@ function main() {
     needed.push({
       binary,
       build: () =>
-        run(`building Temporal CLI ${TEMPORAL_CLI_VERSION}`, 'go', ['install', `${TEMPORAL_CLI_MODULE}@${TEMPORAL_CLI_VERSION}`], {
-          env: { GOBIN: path.dirname(binary), CGO_ENABLED: '0' },
-        }),
+        run(
+          `building Temporal CLI ${TEMPORAL_CLI_VERSION}`,
+          'go',
+          ['install', `${TEMPORAL_CLI_MODULE}@${TEMPORAL_CLI_VERSION}`],
+          {
+            env: { GOBIN: path.dirname(binary), CGO_ENABLED: '0' },
+          },
+        ),
     });
   }
   // cxloop-stack also supervises the Temporal dev server, so it is needed whenever anything is embedded.

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import type { Config } from './config';
 import type { Db } from 'mongodb';
 import { apiKeys, settings, users } from './db/collections';
 import { hashApiKey, hashPassword, newApiKey } from './web/auth';
@@ -56,4 +57,11 @@ export async function demoCredentials(db: Db): Promise<{ adminEmail: string; adm
   );
   const doc = await settings(db).findOne({ _id: 'demo-credentials' });
   return JSON.parse(doc!.value) as typeof defaults;
+}
+
+/** What CXLOOP_ADMIN_EMAIL / CXLOOP_ADMIN_PASSWORD / CXLOOP_API_KEY ask for, at every start (idempotent). */
+export async function applyBootstrap(db: Db, bootstrap: Config['bootstrap']): Promise<void> {
+  if (bootstrap.adminEmail && bootstrap.adminPassword)
+    await ensureAdmin(db, bootstrap.adminEmail, bootstrap.adminPassword);
+  if (bootstrap.apiKey) await ensureApiKey(db, bootstrap.apiKey);
 }

@@ -18,21 +18,32 @@ const optionalUrl = (protocols: RegExp, hint: string) =>
       .optional(),
   );
 const durationString = z.string().regex(/^\d+(ms|s|m|h|d)$/, 'a duration such as 500ms, 30s, 5m, 1h');
-const booleanString = z.preprocess(emptyAsUndefined, z.enum(['true', 'false', '1', '0']).optional()).transform((v) => v === 'true' || v === '1');
+const booleanString = z
+  .preprocess(emptyAsUndefined, z.enum(['true', 'false', '1', '0']).optional())
+  .transform((v) => v === 'true' || v === '1');
 
 const ZEnv = z.object({
   PORT: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(0).max(65535).default(3000)),
   PUBLIC_BASE_URL: optionalUrl(/^https?:$/, 'an http(s) URL such as https://cx.example.com'),
   TEMPORAL_ADDRESS: z.preprocess(
     emptyAsUndefined,
-    z.string().regex(/^[^\s:/]+:\d+$/, 'host:port, such as temporal:7233').optional(),
+    z
+      .string()
+      .regex(/^[^\s:/]+:\d+$/, 'host:port, such as temporal:7233')
+      .optional(),
   ),
   TEMPORAL_NAMESPACE: z.preprocess(emptyAsUndefined, z.string().default('default')),
   TEMPORAL_TASK_QUEUE: z.preprocess(emptyAsUndefined, z.string().default('cxloop')),
   TEMPORAL_API_KEY: optionalString,
   TEMPORAL_TLS: booleanString,
   MONGODB_URI: optionalUrl(/^mongodb(\+srv)?:$/, 'a mongodb:// or mongodb+srv:// URI'),
-  MONGODB_DB: z.preprocess(emptyAsUndefined, z.string().regex(/^[A-Za-z0-9_-]+$/).default('cxloop')),
+  MONGODB_DB: z.preprocess(
+    emptyAsUndefined,
+    z
+      .string()
+      .regex(/^[A-Za-z0-9_-]+$/)
+      .default('cxloop'),
+  ),
   SMTP_URL: optionalUrl(/^smtps?:$/, 'an smtp:// or smtps:// URL such as smtp://user:pass@relay:587'),
   MAIL_FROM: z.preprocess(emptyAsUndefined, z.string().default('cxloop surveys <surveys@cxloop.localhost>')),
   DATA_DIR: z.preprocess(emptyAsUndefined, z.string().default('./data')),
@@ -42,7 +53,7 @@ const ZEnv = z.object({
   SESSION_SECRET: z.preprocess(emptyAsUndefined, z.string().min(16, 'at least 16 characters').optional()),
   REPLY_SWEEP_INTERVAL: z.preprocess(emptyAsUndefined, durationString.default('30s')),
   LOOP_IDLE_TIMEOUT: z.preprocess(emptyAsUndefined, durationString.default('1h')),
-  LOG_LEVEL: z.preprocess(emptyAsUndefined, z.enum(['debug', 'info', 'warn', 'error']).default('info')),
+  LOG_LEVEL: z.preprocess(emptyAsUndefined, z.enum(['debug', 'info', 'warn', 'error']).default('warn')),
 });
 
 export type Config = ReturnType<typeof toConfig>;

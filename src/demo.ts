@@ -16,10 +16,33 @@ export const DEMO_PROGRAMS: TProgramInput[] = [
     survey: {
       editGrace: '10m',
       questions: [
-        { id: 'nps', type: 'nps', required: true, label: { en: 'How likely are you to recommend us to a friend or colleague?', de: 'Wie wahrscheinlich ist es, dass Sie uns einem Freund oder Kollegen empfehlen?' } },
-        { id: 'went_wrong', type: 'text', label: { en: 'We are sorry. What went wrong?', de: 'Das tut uns leid. Was lief schief?' }, showIf: { question: 'nps', npsCategory: ['detractor'] } },
-        { id: 'make_it_ten', type: 'text', label: { en: 'What would make it a 10?', de: 'Was hätte es zu einer 10 gemacht?' }, showIf: { question: 'nps', npsCategory: ['passive'] } },
-        { id: 'went_well', type: 'text', label: { en: 'Great! What did we do well?', de: 'Schön! Was hat Ihnen gefallen?' }, showIf: { question: 'nps', npsCategory: ['promoter'] } },
+        {
+          id: 'nps',
+          type: 'nps',
+          required: true,
+          label: {
+            en: 'How likely are you to recommend us to a friend or colleague?',
+            de: 'Wie wahrscheinlich ist es, dass Sie uns einem Freund oder Kollegen empfehlen?',
+          },
+        },
+        {
+          id: 'went_wrong',
+          type: 'text',
+          label: { en: 'We are sorry. What went wrong?', de: 'Das tut uns leid. Was lief schief?' },
+          showIf: { question: 'nps', npsCategory: ['detractor'] },
+        },
+        {
+          id: 'make_it_ten',
+          type: 'text',
+          label: { en: 'What would make it a 10?', de: 'Was hätte es zu einer 10 gemacht?' },
+          showIf: { question: 'nps', npsCategory: ['passive'] },
+        },
+        {
+          id: 'went_well',
+          type: 'text',
+          label: { en: 'Great! What did we do well?', de: 'Schön! Was hat Ihnen gefallen?' },
+          showIf: { question: 'nps', npsCategory: ['promoter'] },
+        },
         {
           id: 'store',
           type: 'single',
@@ -35,13 +58,22 @@ export const DEMO_PROGRAMS: TProgramInput[] = [
     },
     email: {
       subject: { en: 'How was your purchase?', de: 'Wie war Ihr Einkauf?' },
-      intro: { en: 'Thank you for your recent purchase. One question, one click:', de: 'Danke für Ihren Einkauf. Eine Frage, ein Klick:' },
+      intro: {
+        en: 'Thank you for your recent purchase. One question, one click:',
+        de: 'Danke für Ihren Einkauf. Eine Frage, ein Klick:',
+      },
       why: {
         en: 'Your answer goes straight to the store manager, and we will tell you what we changed because of it.',
         de: 'Ihre Antwort geht direkt an die Filialleitung, und wir berichten Ihnen, was wir daraufhin ändern.',
       },
     },
-    contactRules: { minIntervalAnyProgram: '1m', minIntervalSameProgram: '1m', maxPerWindow: { count: 10, window: '1d' }, whenThrottled: 'skip', frequentTransactor: { maxTransactions: 5, window: '1d' } },
+    contactRules: {
+      minIntervalAnyProgram: '1m',
+      minIntervalSameProgram: '1m',
+      maxPerWindow: { count: 10, window: '1d' },
+      whenThrottled: 'skip',
+      frequentTransactor: { maxTransactions: 5, window: '1d' },
+    },
     themes: {
       delivery: ['delivery', 'shipping', 'late', 'arrived', 'courier'],
       staff: ['staff', 'rude', 'friendly', 'helpful', 'cashier'],
@@ -59,8 +91,23 @@ export const DEMO_PROGRAMS: TProgramInput[] = [
     expiresAfter: '14d',
     survey: {
       questions: [
-        { id: 'csat', type: 'csat', required: true, label: { en: 'How satisfied are you with the service you received?', de: 'Wie zufrieden sind Sie mit dem Service?' } },
-        { id: 'ces', type: 'ces', label: { en: 'How easy was it to get your issue resolved?', de: 'Wie einfach war es, Ihr Anliegen zu lösen?' } },
+        {
+          id: 'csat',
+          type: 'csat',
+          required: true,
+          label: {
+            en: 'How satisfied are you with the service you received?',
+            de: 'Wie zufrieden sind Sie mit dem Service?',
+          },
+        },
+        {
+          id: 'ces',
+          type: 'ces',
+          label: {
+            en: 'How easy was it to get your issue resolved?',
+            de: 'Wie einfach war es, Ihr Anliegen zu lösen?',
+          },
+        },
         {
           id: 'issues',
           type: 'multiple',
@@ -72,12 +119,19 @@ export const DEMO_PROGRAMS: TProgramInput[] = [
             { value: 'communication', label: { en: 'Communication', de: 'Kommunikation' } },
           ],
         },
-        { id: 'comment', type: 'text', label: { en: 'Anything else you would like to tell us?', de: 'Möchten Sie uns noch etwas sagen?' } },
+        {
+          id: 'comment',
+          type: 'text',
+          label: { en: 'Anything else you would like to tell us?', de: 'Möchten Sie uns noch etwas sagen?' },
+        },
       ],
     },
     email: {
       subject: { en: 'How did our visit go?', de: 'Wie war unser Service-Einsatz?' },
-      intro: { en: 'Our technician visited you recently. How did it go?', de: 'Unser Techniker war kürzlich bei Ihnen. Wie lief es?' },
+      intro: {
+        en: 'Our technician visited you recently. How did it go?',
+        de: 'Unser Techniker war kürzlich bei Ihnen. Wie lief es?',
+      },
     },
     contactRules: { quietHours: { start: '21:00', end: '08:00' }, whenThrottled: 'defer' },
     themes: { waiting: ['wait*', 'late', 'delay*'], technician: ['technician', 'engineer', 'knowledge*'] },
@@ -92,7 +146,28 @@ export async function seedDemoPrograms(db: Db): Promise<void> {
 }
 
 export const DEMO_CUSTOMERS = [
-  { id: 'cust-ada', email: 'ada@example.com', name: 'Ada Lovelace', locale: 'en', timezone: 'Europe/London', attributes: { region: 'EU', vertical: 'retail', revenue: 12000 } },
-  { id: 'cust-max', email: 'max@example.com', name: 'Max Mustermann', locale: 'de', timezone: 'Europe/Berlin', attributes: { region: 'EU', vertical: 'hospitality', revenue: 800 } },
-  { id: 'cust-grace', email: 'grace@example.com', name: 'Grace Hopper', locale: 'en', timezone: 'America/New_York', attributes: { region: 'NA', vertical: 'government', revenue: 45000 } },
+  {
+    id: 'cust-ada',
+    email: 'ada@example.com',
+    name: 'Ada Lovelace',
+    locale: 'en',
+    timezone: 'Europe/London',
+    attributes: { region: 'EU', vertical: 'retail', revenue: 12000 },
+  },
+  {
+    id: 'cust-max',
+    email: 'max@example.com',
+    name: 'Max Mustermann',
+    locale: 'de',
+    timezone: 'Europe/Berlin',
+    attributes: { region: 'EU', vertical: 'hospitality', revenue: 800 },
+  },
+  {
+    id: 'cust-grace',
+    email: 'grace@example.com',
+    name: 'Grace Hopper',
+    locale: 'en',
+    timezone: 'America/New_York',
+    attributes: { region: 'NA', vertical: 'government', revenue: 45000 },
+  },
 ];

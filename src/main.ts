@@ -8,12 +8,14 @@ import { demoCredentials, ensureAdmin, ensureApiKey } from './bootstrap';
 import { connectDatabase, ensureIndexes } from './db/mongo';
 import { DEMO_CUSTOMERS, seedDemoPrograms } from './demo';
 import { startWeb, startWorker } from './runtime';
+import { installWorkerLogging } from './temporal/worker';
 import { startEmbeddedStack } from './stack/embedded';
 
 const log = (msg: string) => console.log(`[cxloop] ${msg}`);
 
 async function main() {
   const config = loadConfig();
+  installWorkerLogging(config.logLevel);
   log('starting the embedded stack…');
   const stack = await startEmbeddedStack({
     dataDir: config.dataDir,

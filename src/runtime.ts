@@ -1,4 +1,4 @@
-import type { Server } from 'node:http';
+import { type Server, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Worker, WorkerOptions } from '@temporalio/worker';
 import type { Config } from './config';
@@ -94,9 +94,17 @@ export async function startWeb(
     publicBaseUrl: options.publicBaseUrl ?? `http://localhost:${options.port}`,
     log: options.log,
   });
-  const server = await new Promise<Server>((resolve, reject) => {
-    const s = app.listen(options.port, () => resolve(s));
-    s.once('error', reject);
+  const server = createServer(app);
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  }).catch(async (err: Error) => {
+    await temporal.connection.close();
+    await database.close();
+    throw new Error(`cannot listen on port ${options.port}: ${err.message}`);
   });
   const url = `http://localhost:${(server.address() as AddressInfo).port}`;
   const sweeper = startSweeper(

@@ -12,7 +12,9 @@ export function requireServices(config: Config, needed: ServiceVar[]): ResolvedS
   };
   const missing = needed.filter((name) => !values[name]);
   if (missing.length) {
-    throw new ConfigError(`${missing.join(', ')} must be set for this command (use \`npm start\` for the embedded stack)`);
+    throw new ConfigError(
+      `${missing.join(', ')} must be set for this command (use \`npm start\` for the embedded stack)`,
+    );
   }
   return {
     temporalAddress: values.TEMPORAL_ADDRESS ?? '',

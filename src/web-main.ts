@@ -1,4 +1,5 @@
 /** Production web tier: configured only by the environment, no embedded services. */
+import { applyBootstrap } from './bootstrap';
 import { ConfigError, loadConfig } from './config';
 import { startWeb } from './runtime';
 import { requireServices } from './services';
@@ -8,6 +9,7 @@ async function main() {
   const services = requireServices(config, ['TEMPORAL_ADDRESS', 'MONGODB_URI']);
   const log = (msg: string) => console.log(`[cxloop] ${msg}`);
   const web = await startWeb(config, services, { port: config.port, publicBaseUrl: config.publicBaseUrl, log });
+  await applyBootstrap(web.database.db, config.bootstrap);
   log(`web listening on ${web.url}`);
   const stop = () => void web.stop().then(() => process.exit(0));
   process.on('SIGINT', stop);

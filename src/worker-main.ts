@@ -1,10 +1,12 @@
 /** Production worker: configured only by the environment, no embedded services. */
 import { ConfigError, loadConfig } from './config';
 import { startWorker } from './runtime';
+import { installWorkerLogging } from './temporal/worker';
 import { requireServices } from './services';
 
 async function main() {
   const config = loadConfig();
+  installWorkerLogging(config.logLevel);
   const services = requireServices(config, ['TEMPORAL_ADDRESS', 'MONGODB_URI', 'SMTP_URL']);
   if (!config.publicBaseUrl) throw new ConfigError('PUBLIC_BASE_URL is required: survey links in emails point to it');
   const worker = await startWorker(config, services, { publicBaseUrl: config.publicBaseUrl });

@@ -18,7 +18,9 @@ import {
 } from './definitions';
 import { surveyInvitationWorkflow } from './survey-invitation';
 
-const { planContacts, recordContactDecision, markEventProcessed } = proxyActivities<ReturnType<typeof createActivities>>({
+const { planContacts, recordContactDecision, markEventProcessed } = proxyActivities<
+  ReturnType<typeof createActivities>
+>({
   startToCloseTimeout: '30s',
   retry: { initialInterval: '1s', maximumInterval: '1m', backoffCoefficient: 2 },
 });

@@ -4,7 +4,8 @@ import { defineQuery, defineSignal } from '@temporalio/workflow';
 export const transactionRecordedSignal = defineSignal<[{ eventId: string }]>('transactionRecorded');
 export const replySubmittedSignal = defineSignal<[{ responseId: string }]>('replySubmitted');
 
-export type InvitationPhase = 'waiting-to-send' | 'awaiting-reply' | 'in-edit-grace' | 'answered' | 'expired' | 'failed' | 'cancelled';
+export type InvitationPhase =
+  'waiting-to-send' | 'awaiting-reply' | 'in-edit-grace' | 'answered' | 'expired' | 'failed' | 'cancelled';
 export const invitationPhaseQuery = defineQuery<InvitationPhase>('invitationPhase');
 
 export interface CustomerLoopInput {

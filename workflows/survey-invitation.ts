@@ -1,11 +1,21 @@
 import { condition, proxyActivities, setHandler, sleep } from '@temporalio/workflow';
 import type { createActivities } from '../activities';
 import { durationMs } from '../src/domain/duration';
-import { type InvitationPhase, type SurveyInvitationInput, invitationPhaseQuery, replySubmittedSignal } from './definitions';
+import {
+  type InvitationPhase,
+  type SurveyInvitationInput,
+  invitationPhaseQuery,
+  replySubmittedSignal,
+} from './definitions';
 
 const activities = proxyActivities<ReturnType<typeof createActivities>>({
   startToCloseTimeout: '1m',
-  retry: { initialInterval: '2s', maximumInterval: '5m', backoffCoefficient: 2, nonRetryableErrorTypes: ['PermanentDeliveryError'] },
+  retry: {
+    initialInterval: '2s',
+    maximumInterval: '5m',
+    backoffCoefficient: 2,
+    nonRetryableErrorTypes: ['PermanentDeliveryError'],
+  },
 });
 
 /**

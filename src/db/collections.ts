@@ -14,9 +14,6 @@ export interface CustomerDoc {
   attributes: Record<string, string | number | boolean>;
   unsubscribed: boolean;
   unsubscribedAt?: Date;
-  /** Sum and count of per-reply summary scores; the customer's summary is sum / count. */
-  summary?: { count: number; sum: number };
-  summarizedResponses?: string[];
   createdAt: Date;
   updatedAt: Date;
 }
@@ -43,7 +40,15 @@ export type ContactDecisionDoc = {
   invitationId?: string;
 } & Omit<ContactDecision, 'sendAt'> & { sendAt?: Date };
 
-export const INVITATION_STATUSES = ['scheduled', 'sent', 'reminded', 'answered', 'expired', 'failed', 'cancelled'] as const;
+export const INVITATION_STATUSES = [
+  'scheduled',
+  'sent',
+  'reminded',
+  'answered',
+  'expired',
+  'failed',
+  'cancelled',
+] as const;
 export type InvitationStatus = (typeof INVITATION_STATUSES)[number];
 
 export interface InvitationDoc {
@@ -59,7 +64,8 @@ export interface InvitationDoc {
   known: Record<string, unknown>;
   sendAt: Date;
   sentAt?: Date;
-  remindedAt: Date[];
+  /** Absent until the first reminder (FerretDB drops empty arrays written by an upsert). */
+  remindedAt?: Date[];
   expiresAt?: Date;
   answeredAt?: Date;
   failure?: string;
@@ -95,6 +101,15 @@ export type RollupDoc = RollupCounts & {
   replyIds: string[];
 };
 
+/** Written by the worker only, apart from the customer record the web tier writes. */
+export interface CustomerScoreDoc {
+  /** The customer's ID. */
+  _id: string;
+  count: number;
+  sum: number;
+  replyIds: string[];
+}
+
 export interface UserDoc {
   _id: string;
   email: string;
@@ -119,8 +134,9 @@ export interface EmailDoc {
   to: string;
   subject: string;
   messageId: string;
-  status: 'sending' | 'sent';
+  status: 'sending' | 'sent' | 'failed';
   attempts: number;
+  failure?: string;
   invitationId?: string;
   sentAt?: Date;
   createdAt: Date;
@@ -143,6 +159,7 @@ export interface SettingDoc {
 }
 
 export const customers = (db: Db) => db.collection<CustomerDoc>('customers');
+export const customerScores = (db: Db) => db.collection<CustomerScoreDoc>('customer_scores');
 export const events = (db: Db) => db.collection<EventDoc>('events');
 export const programs = (db: Db) => db.collection<ProgramDoc>('programs');
 export const contactDecisions = (db: Db) => db.collection<ContactDecisionDoc>('contact_decisions');
@@ -154,3 +171,14 @@ export const apiKeys = (db: Db) => db.collection<ApiKeyDoc>('api_keys');
 export const emails = (db: Db) => db.collection<EmailDoc>('emails');
 export const sinkMessages = (db: Db) => db.collection<SinkMessageDoc>('sink_messages');
 export const settings = (db: Db) => db.collection<SettingDoc>('settings');
+
+/** Summary score per customer (0–100, the mean of their replies' summaries), for the IDs given. */
+export async function summaryScores(
+  db: Db,
+  customerIds: string[],
+): Promise<Map<string, { score: number; replies: number }>> {
+  const docs = await customerScores(db)
+    .find({ _id: { $in: customerIds } }, { projection: { replyIds: 0 } })
+    .toArray();
+  return new Map(docs.map((d) => [d._id, { score: Math.round((d.sum / d.count) * 10) / 10, replies: d.count }]));
+}

@@ -4,6 +4,7 @@ export function inAudience(
   attributes: Record<string, unknown>,
 ): boolean {
   return Object.entries(audience).every(
-    ([attribute, allowed]) => allowed.length === 0 || allowed.includes(attributes[attribute] as string | number | boolean),
+    ([attribute, allowed]) =>
+      allowed.length === 0 || allowed.includes(attributes[attribute] as string | number | boolean),
   );
 }

@@ -166,7 +166,8 @@ export function customerTimeZone(timezone: string | undefined): string {
   }
 }
 
-interface WallTime {
+/** A local date and clock reading; month 1–12. */
+export interface WallTime {
   year: number;
   month: number;
   day: number;
@@ -202,8 +203,9 @@ function wallAsUtc(wall: WallTime): number {
   return Date.UTC(wall.year, wall.month - 1, wall.day, wall.hour, wall.minute, wall.second);
 }
 
+/** Local time minus UTC at `at`, which must be a whole second since the wall time has no milliseconds. */
 function utcOffset(at: number, timeZone: string): number {
-  return wallAsUtc(wallTime(Math.floor(at / 1000) * 1000, timeZone)) - Math.floor(at / 1000) * 1000;
+  return wallAsUtc(wallTime(at, timeZone)) - at;
 }
 
 /**
@@ -289,6 +291,8 @@ export function decideContact(input: ContactDecisionInput): ContactDecision {
     if (throttled && program.contactRules.whenThrottled === 'skip') return skip(throttled.rule, throttled.reason);
     const violation = throttled ?? quietHours(input, sendAt);
     if (!violation) break;
+    // Each push must move forward or the search never ends; fail loudly rather than hang the workflow.
+    if (violation.notBefore <= sendAt) throw new Error(`contact rule ${violation.rule} did not move the send forward`);
     pushes.push(violation);
     sendAt = violation.notBefore;
   }
@@ -296,7 +300,7 @@ export function decideContact(input: ContactDecisionInput): ContactDecision {
   const [first] = pushes;
   if (!first) {
     const reason =
-      sendAt > input.now
+      delay > 0 && sendAt > input.now
         ? `contact rules allow it; sending ${describeDuration(delay)} after the transaction (program delay)`
         : 'contact rules allow it';
     return { action: 'send', sendAt, reason };

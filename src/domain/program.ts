@@ -56,7 +56,8 @@ export const ZSurvey = z
   .superRefine((survey, ctx) => {
     const ids = new Set<string>();
     survey.questions.forEach((q, i) => {
-      if (ids.has(q.id)) ctx.addIssue({ code: 'custom', path: ['questions', i, 'id'], message: `duplicate question id ${q.id}` });
+      if (ids.has(q.id))
+        ctx.addIssue({ code: 'custom', path: ['questions', i, 'id'], message: `duplicate question id ${q.id}` });
       if (q.showIf && !ids.has(q.showIf.question))
         ctx.addIssue({
           code: 'custom',
@@ -79,13 +80,9 @@ export const ZContactRules = z
     /** At most `count` surveys (all programs) per rolling `window`. */
     maxPerWindow: z.object({ count: z.number().int().min(1), window: ZDuration }).default({ count: 4, window: '365d' }),
     /** More than `maxTransactions` in `window` makes a frequent transactor, surveyed at most once per `surveyEvery`. */
-    frequentTransactor: z
-      .object({ maxTransactions: z.number().int().min(1), window: ZDuration })
-      .optional(),
+    frequentTransactor: z.object({ maxTransactions: z.number().int().min(1), window: ZDuration }).optional(),
     /** Local time in the customer's timezone, e.g. 21:00–08:00; sends inside are deferred. */
-    quietHours: z
-      .object({ start: z.string().regex(/^\d\d:\d\d$/), end: z.string().regex(/^\d\d:\d\d$/) })
-      .optional(),
+    quietHours: z.object({ start: z.string().regex(/^\d\d:\d\d$/), end: z.string().regex(/^\d\d:\d\d$/) }).optional(),
     /** A throttled send is deferred to the first allowed moment, or skipped. */
     whenThrottled: z.enum(['defer', 'skip']).default('skip'),
   })
@@ -113,7 +110,10 @@ export const ZProgram = z
     /** Email and page wording per locale; templates in templates/emails/<template>.<locale>.*.hbs */
     email: z
       .object({
-        template: z.string().regex(/^[a-z0-9-]+$/).default('invitation'),
+        template: z
+          .string()
+          .regex(/^[a-z0-9-]+$/)
+          .default('invitation'),
         subject: ZLocalized,
         intro: ZLocalized,
         /** Why we ask and how the customer will hear back. */
@@ -128,7 +128,11 @@ export const ZProgram = z
   .strict()
   .superRefine((p, ctx) => {
     if (p.kind === 'transactional' && p.triggers.length === 0)
-      ctx.addIssue({ code: 'custom', path: ['triggers'], message: 'a transactional program needs at least one trigger event type' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['triggers'],
+        message: 'a transactional program needs at least one trigger event type',
+      });
   });
 export type TProgram = z.infer<typeof ZProgram>;
 export type TProgramInput = z.input<typeof ZProgram>;

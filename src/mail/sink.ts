@@ -35,13 +35,18 @@ export async function startSmtpSink(options: { port: number; client: MongoClient
                 subject: mail.subject ?? '',
                 text: mail.text ?? '',
                 html: typeof mail.html === 'string' ? mail.html : '',
-                headers: Object.fromEntries(mail.headerLines.map((h) => [h.key, h.line.slice(h.key.length + 1).trim()])),
+                headers: Object.fromEntries(
+                  mail.headerLines.map((h) => [h.key, h.line.slice(h.key.length + 1).trim()]),
+                ),
               },
             },
             { upsert: true },
           );
         })
-        .then(() => callback(), (err: Error) => callback(err));
+        .then(
+          () => callback(),
+          (err: Error) => callback(err),
+        );
     },
   });
   await new Promise<void>((resolve, reject) => {
@@ -53,8 +58,7 @@ export async function startSmtpSink(options: { port: number; client: MongoClient
   const port = typeof address === 'object' && address ? address.port : options.port;
   return {
     port,
-    close: () =>
-      new Promise<void>((resolve) => server.close(() => resolve())).then(() => options.client.close()),
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())).then(() => options.client.close()),
   };
 }
 

@@ -53,7 +53,14 @@ export async function startEmbeddedStack(options: EmbeddedStackOptions): Promise
     if (!mongoUri) {
       const port = app ? await portOrFree(27017) : await freePort();
       const dir = path.join(options.dataDir, 'ferretdb');
-      children.push(launch('ferretdb', stackBinaryPath(), ['ferretdb', '-listen', `127.0.0.1:${port}`, '-data', dir, '-log-level', 'error'], log));
+      children.push(
+        launch(
+          'ferretdb',
+          stackBinaryPath(),
+          ['ferretdb', '-listen', `127.0.0.1:${port}`, '-data', dir, '-log-level', 'error'],
+          log,
+        ),
+      );
       mongoUri = `mongodb://127.0.0.1:${port}/`;
       await waitFor('FerretDB', () => pingMongo(mongoUri!), READY_TIMEOUT_MS);
       log(`FerretDB ready on ${mongoUri} (data in ${dir})`);

@@ -18,5 +18,9 @@ export async function connectTemporalClient(settings: TemporalSettings): Promise
 }
 
 export function connectWorkerConnection(settings: TemporalSettings): Promise<NativeConnection> {
-  return NativeConnection.connect({ address: settings.address, tls: settings.tls || undefined, apiKey: settings.apiKey });
+  return NativeConnection.connect({
+    address: settings.address,
+    tls: settings.tls || undefined,
+    apiKey: settings.apiKey,
+  });
 }

@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { type NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import { DefaultLogger, type NativeConnection, Runtime, Worker, type WorkerOptions } from '@temporalio/worker';
 import { type ActivityDeps, createActivities } from '../../activities';
 
 /** The TypeScript source; Temporal's bundler compiles it. */
@@ -22,4 +22,9 @@ export function createWorker(options: CxWorkerOptions): Promise<Worker> {
     activities: createActivities(options.deps),
     ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
   });
+}
+
+/** The SDK's own logs (bundling, state changes) at the configured level; call before any worker starts. */
+export function installWorkerLogging(level: 'debug' | 'info' | 'warn' | 'error'): void {
+  Runtime.install({ logger: new DefaultLogger(level.toUpperCase() as 'DEBUG' | 'INFO' | 'WARN' | 'ERROR') });
 }

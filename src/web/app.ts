@@ -41,7 +41,10 @@ export function createApp(deps: AppDeps): Express {
 
   app.use((req, res, next) => {
     res.on('finish', () =>
-      metrics.inc('cxloop_http_requests_total', { method: req.method, status: `${Math.floor(res.statusCode / 100)}xx` }),
+      metrics.inc('cxloop_http_requests_total', {
+        method: req.method,
+        status: `${Math.floor(res.statusCode / 100)}xx`,
+      }),
     );
     res.set('X-Content-Type-Options', 'nosniff');
     res.set('Referrer-Policy', 'no-referrer');
@@ -55,7 +58,10 @@ export function createApp(deps: AppDeps): Express {
     requireApiKey(deps.db),
     apiRouter({ db: deps.db, loop, embeddedMail: deps.embeddedMail, metrics }),
   );
-  app.use(express.urlencoded({ extended: false, limit: '100kb' }), surveyRouter({ db: deps.db, loop, templates: deps.templates, metrics }));
+  app.use(
+    express.urlencoded({ extended: false, limit: '100kb' }),
+    surveyRouter({ db: deps.db, loop, templates: deps.templates, metrics }),
+  );
   app.use(
     '/admin',
     adminRouter({

@@ -69,7 +69,8 @@ export function createSessions(secret: string): Sessions {
       const [email, expiry, signature] = decodeURIComponent(raw).split('|');
       if (!email || !expiry || !signature) return undefined;
       const expected = sign(`${email}|${expiry}`);
-      if (signature.length !== expected.length || !timingSafeEqual(Buffer.from(signature), Buffer.from(expected))) return undefined;
+      if (signature.length !== expected.length || !timingSafeEqual(Buffer.from(signature), Buffer.from(expected)))
+        return undefined;
       if (Number(expiry) < Date.now()) return undefined;
       return Buffer.from(email, 'base64url').toString();
     },

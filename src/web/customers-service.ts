@@ -1,10 +1,27 @@
 import type { Db } from 'mongodb';
 import { customers } from '../db/collections';
+import { KeyedMutex } from '../db/keyed-mutex';
 import { isDuplicateKeyError } from '../db/mongo';
 import type { TCustomerInput } from './schemas';
 
+/** This process's writes to one customer record, one at a time (see KeyedMutex). */
+const customerWrites = new KeyedMutex();
+
 /** Creates or updates a customer; attributes merge so integrations may send only what changed. */
-export async function upsertCustomer(db: Db, input: TCustomerInput): Promise<void> {
+export function upsertCustomer(db: Db, input: TCustomerInput): Promise<void> {
+  return customerWrites.run(input.id, () => writeCustomer(db, input));
+}
+
+export function unsubscribeCustomer(db: Db, customerId: string): Promise<void> {
+  return customerWrites.run(customerId, async () => {
+    await customers(db).updateOne(
+      { _id: customerId, unsubscribed: false },
+      { $set: { unsubscribed: true, unsubscribedAt: new Date(), updatedAt: new Date() } },
+    );
+  });
+}
+
+async function writeCustomer(db: Db, input: TCustomerInput): Promise<void> {
   const now = new Date();
   const set: Record<string, unknown> = { email: input.email, updatedAt: now };
   if (input.name) set.name = input.name;

@@ -12,7 +12,8 @@ export class HttpError extends Error {
   }
 }
 
-export const notFound: RequestHandler = (req, _res, next) => next(new HttpError(404, `no route for ${req.method} ${req.path}`));
+export const notFound: RequestHandler = (req, _res, next) =>
+  next(new HttpError(404, `no route for ${req.method} ${req.path}`));
 
 /** JSON under /api, a friendly page elsewhere; never a stack trace, never a 500 for bad input. */
 export function errorHandler(templates: Templates, log: (msg: string) => void): ErrorRequestHandler {
@@ -37,7 +38,8 @@ function toHttpError(err: unknown): HttpError {
   if (e?.type === 'entity.too.large') return new HttpError(413, 'the request body is too large');
   if (e?.type === 'encoding.unsupported' || e?.type === 'charset.unsupported')
     return new HttpError(415, 'unsupported body encoding');
-  if (typeof e?.status === 'number' && e.status >= 400 && e.status < 500) return new HttpError(e.status, e.message ?? 'bad request');
+  if (typeof e?.status === 'number' && e.status >= 400 && e.status < 500)
+    return new HttpError(e.status, e.message ?? 'bad request');
   return new HttpError(503, 'the service is temporarily unavailable; please try again shortly');
 }
 

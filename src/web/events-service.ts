@@ -52,7 +52,9 @@ export async function signalCustomerLoop(loop: LoopSettings, customerId: string,
     });
     return true;
   } catch (err) {
-    loop.log(`event ${eventId} stored; signalling its customer loop failed, the sweep will retry: ${(err as Error).message}`);
+    loop.log(
+      `event ${eventId} stored; signalling its customer loop failed, the sweep will retry: ${(err as Error).message}`,
+    );
     return false;
   }
 }

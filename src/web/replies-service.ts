@@ -45,7 +45,8 @@ export type SaveOutcome = 'created' | 'edited' | 'closed';
  * partial one (follow-up questions still to come) stays open for the follow-up window.
  */
 export function editableUntil(survey: c.ProgramDoc['survey'], submittedAt: Date, now: Date, complete: boolean): Date {
-  if (!complete) return new Date(now.getTime() + Math.max(durationMs(survey.editGrace), durationMs(survey.followUpWindow)));
+  if (!complete)
+    return new Date(now.getTime() + Math.max(durationMs(survey.editGrace), durationMs(survey.followUpWindow)));
   return new Date(Math.max(submittedAt.getTime() + durationMs(survey.editGrace), now.getTime()));
 }
 
@@ -78,7 +79,11 @@ export async function saveReply(
   const edited = await c.responses(db).updateOne(
     { _id: invitation._id, finalizedAt: { $exists: false }, editableUntil: { $gt: now } },
     {
-      $set: { answers, updatedAt: now, editableUntil: editableUntil(program.survey, current!.submittedAt, now, complete) },
+      $set: {
+        answers,
+        updatedAt: now,
+        editableUntil: editableUntil(program.survey, current!.submittedAt, now, complete),
+      },
       $inc: { edits: 1 },
     },
   );
@@ -86,13 +91,21 @@ export async function saveReply(
 }
 
 /** Tells the invitation workflow; a failure is left to the sweep, the reply is already safe. */
-export async function signalReply(temporal: Client, invitationId: string, log: (msg: string) => void): Promise<boolean> {
+export async function signalReply(
+  temporal: Client,
+  invitationId: string,
+  log: (msg: string) => void,
+): Promise<boolean> {
   try {
-    await temporal.workflow.getHandle(invitationWorkflowId(invitationId)).signal(replySubmittedSignal, { responseId: invitationId });
+    await temporal.workflow
+      .getHandle(invitationWorkflowId(invitationId))
+      .signal(replySubmittedSignal, { responseId: invitationId });
     return true;
   } catch (err) {
     if (err instanceof WorkflowNotFoundError) throw err;
-    log(`reply ${invitationId} stored; signalling its workflow failed, the sweep will retry: ${(err as Error).message}`);
+    log(
+      `reply ${invitationId} stored; signalling its workflow failed, the sweep will retry: ${(err as Error).message}`,
+    );
     return false;
   }
 }

@@ -14,7 +14,11 @@ export const ZAttributes = z
   .superRefine((attributes, ctx) => {
     for (const name of Object.keys(attributes)) {
       if (!ATTRIBUTE_NAME.test(name))
-        ctx.addIssue({ code: 'custom', path: [name], message: 'attribute names are a letter, then letters, digits and _' });
+        ctx.addIssue({
+          code: 'custom',
+          path: [name],
+          message: 'attribute names are a letter, then letters, digits and _',
+        });
     }
   });
 
@@ -48,9 +52,7 @@ const MAX_CLOCK_SKEW_MS = 5 * 60_000;
 export const ZEventInput = z
   .object({
     id: ZExternalId,
-    type: z
-      .string()
-      .regex(/^[a-z][a-z0-9_.-]{0,63}$/, 'a lower-case event type such as purchase or service_call'),
+    type: z.string().regex(/^[a-z][a-z0-9_.-]{0,63}$/, 'a lower-case event type such as purchase or service_call'),
     occurredAt: z.iso
       .datetime({ offset: true, message: 'an ISO 8601 date-time such as 2026-05-01T10:00:00Z' })
       .refine((v) => Date.parse(v) <= Date.now() + MAX_CLOCK_SKEW_MS, 'must not be in the future'),
@@ -61,4 +63,6 @@ export const ZEventInput = z
 export type TEventInput = z.infer<typeof ZEventInput>;
 
 export const MAX_BATCH = 1000;
-export const ZEventBatch = z.object({ events: z.array(z.unknown()).min(1).max(MAX_BATCH, `at most ${MAX_BATCH} events per batch`) }).strict();
+export const ZEventBatch = z
+  .object({ events: z.array(z.unknown()).min(1).max(MAX_BATCH, `at most ${MAX_BATCH} events per batch`) })
+  .strict();

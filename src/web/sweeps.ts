@@ -43,7 +43,12 @@ export async function sweepUnacknowledged(db: Db, loop: LoopSettings, now = new 
   return result;
 }
 
-async function resignalReply(db: Db, temporal: Client, reply: c.ResponseDoc, log: (msg: string) => void): Promise<boolean> {
+async function resignalReply(
+  db: Db,
+  temporal: Client,
+  reply: c.ResponseDoc,
+  log: (msg: string) => void,
+): Promise<boolean> {
   try {
     return await signalReply(temporal, reply._id, log);
   } catch (err) {

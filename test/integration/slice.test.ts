@@ -1,6 +1,17 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as c from '../../src/db/collections';
-import { type Harness, api, createProgram, eventFor, mailTo, startHarness, surveyLinkIn, triggerOf, uid, waitUntil } from '../support/harness';
+import {
+  type Harness,
+  api,
+  createProgram,
+  eventFor,
+  mailTo,
+  startHarness,
+  surveyLinkIn,
+  triggerOf,
+  uid,
+  waitUntil,
+} from '../support/harness';
 
 describe('the first slice: event → invitation email → reply → scored', () => {
   let h: Harness;

@@ -32,7 +32,9 @@ export interface Harness {
 export const ADMIN = { email: 'owner@test.local', password: 'correct horse battery' };
 
 /** A web tier and a worker on their own task queue, against the run's shared embedded stack. */
-export async function startHarness(options: { withWorker?: boolean; env?: Record<string, string> } = {}): Promise<Harness> {
+export async function startHarness(
+  options: { withWorker?: boolean; env?: Record<string, string>; smtpUrl?: string } = {},
+): Promise<Harness> {
   quietRuntime();
   const stack = inject('stack');
   const taskQueue = `test-${randomUUID()}`;
@@ -42,7 +44,12 @@ export async function startHarness(options: { withWorker?: boolean; env?: Record
     LOOP_IDLE_TIMEOUT: '1m',
     ...options.env,
   });
-  const services = { temporalAddress: stack.temporalAddress, mongoUri: stack.mongoUri, smtpUrl: stack.smtpUrl, embeddedMail: true };
+  const services = {
+    temporalAddress: stack.temporalAddress,
+    mongoUri: stack.mongoUri,
+    smtpUrl: options.smtpUrl ?? stack.smtpUrl,
+    embeddedMail: true,
+  };
   const log = (msg: string) => process.env.CXLOOP_TEST_VERBOSE && console.log(msg);
   const web = await startWeb(config, services, { port: 0, log, taskQueue });
   const apiKey = `test-key-${randomUUID()}`;
@@ -79,7 +86,13 @@ export async function startHarness(options: { withWorker?: boolean; env?: Record
 
 export const uid = (prefix: string) => `${prefix}-${randomUUID().slice(0, 8)}`;
 
-export async function api(h: Harness, method: string, path: string, body?: unknown, headers: Record<string, string> = {}) {
+export async function api(
+  h: Harness,
+  method: string,
+  path: string,
+  body?: unknown,
+  headers: Record<string, string> = {},
+) {
   const response = await fetch(`${h.baseUrl}${path}`, {
     method,
     headers: { authorization: `Bearer ${h.apiKey}`, 'content-type': 'application/json', ...headers },
@@ -110,12 +123,26 @@ export async function createProgram(h: Harness, overrides: Partial<TProgramInput
       editGrace: '0s',
       questions: [
         { id: 'nps', type: 'nps', required: true, label: 'How likely are you to recommend us?' },
-        { id: 'went_wrong', type: 'text', label: 'What went wrong?', showIf: { question: 'nps', npsCategory: ['detractor'] } },
-        { id: 'went_well', type: 'text', label: 'What went well?', showIf: { question: 'nps', npsCategory: ['promoter'] } },
+        {
+          id: 'went_wrong',
+          type: 'text',
+          label: 'What went wrong?',
+          showIf: { question: 'nps', npsCategory: ['detractor'] },
+        },
+        {
+          id: 'went_well',
+          type: 'text',
+          label: 'What went well?',
+          showIf: { question: 'nps', npsCategory: ['promoter'] },
+        },
       ],
     },
     email: { subject: 'How did we do?', intro: 'Thanks for your purchase.' },
-    contactRules: { minIntervalAnyProgram: '0s', minIntervalSameProgram: '0s', maxPerWindow: { count: 100, window: '1d' } },
+    contactRules: {
+      minIntervalAnyProgram: '0s',
+      minIntervalSameProgram: '0s',
+      maxPerWindow: { count: 100, window: '1d' },
+    },
     themes: { delivery: ['delivery', 'late'], staff: ['staff', 'rude', 'friendly'] },
     ...overrides,
   });
@@ -123,7 +150,11 @@ export async function createProgram(h: Harness, overrides: Partial<TProgramInput
   return id;
 }
 
-export function eventFor(program: { trigger: string }, customer: { id: string; email: string }, extra: Record<string, unknown> = {}) {
+export function eventFor(
+  program: { trigger: string },
+  customer: { id: string; email: string },
+  extra: Record<string, unknown> = {},
+) {
   return {
     id: uid('evt'),
     type: program.trigger,
@@ -138,7 +169,11 @@ export async function triggerOf(h: Harness, programId: string): Promise<string> 
   return program!.triggers[0]!;
 }
 
-export async function waitUntil<T>(what: string, probe: () => Promise<T | undefined | null | false>, timeoutMs = 30_000): Promise<T> {
+export async function waitUntil<T>(
+  what: string,
+  probe: () => Promise<T | undefined | null | false>,
+  timeoutMs = 30_000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await probe();
@@ -150,7 +185,11 @@ export async function waitUntil<T>(what: string, probe: () => Promise<T | undefi
 
 /** The sink's messages for one recipient, newest first. */
 export async function mailTo(h: Harness, email: string) {
-  return c.sinkMessages(h.db).find({ to: { $regex: email.replace(/[.+]/g, '\\$&') } }).sort({ receivedAt: -1 }).toArray();
+  return c
+    .sinkMessages(h.db)
+    .find({ to: { $regex: email.replace(/[.+]/g, '\\$&') } })
+    .sort({ receivedAt: -1 })
+    .toArray();
 }
 
 export function surveyLinkIn(text: string): string {
@@ -167,7 +206,11 @@ export async function inviteNewCustomer(
 ) {
   const trigger = await triggerOf(h, programId);
   const customer = { id: uid('cust'), email: `${uid('c')}@example.com`, ...options.customer };
-  const event = eventFor({ trigger }, customer as { id: string; email: string }, options.data ? { data: options.data } : {});
+  const event = eventFor(
+    { trigger },
+    customer as { id: string; email: string },
+    options.data ? { data: options.data } : {},
+  );
   const res = await api(h, 'POST', '/api/events', event);
   if (res.status !== 202) throw new Error(`event refused: ${res.text}`);
   const [mail] = await waitUntil('the invitation email', async () => {
@@ -181,5 +224,10 @@ export async function inviteNewCustomer(
 export function postForm(url: string, fields: Record<string, string | string[]>) {
   const body = new URLSearchParams();
   for (const [key, value] of Object.entries(fields)) for (const v of [value].flat()) body.append(key, v);
-  return fetch(url, { method: 'POST', body, headers: { 'content-type': 'application/x-www-form-urlencoded' }, redirect: 'manual' });
+  return fetch(url, {
+    method: 'POST',
+    body,
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    redirect: 'manual',
+  });
 }

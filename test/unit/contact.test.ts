@@ -5,6 +5,7 @@ import {
   describeDuration,
   instantOfWallTime,
   type ContactDecisionInput,
+  type WallTime,
 } from '../../src/domain/contact';
 import { ZContactRules } from '../../src/domain/program';
 
@@ -180,6 +181,12 @@ describe('decideContact: target time', () => {
       'contact rules allow it',
     ],
     [
+      'the transaction is stamped a minute ahead of the clock and there is no delay',
+      { rules: relaxed, eventAt: NOW + MINUTE },
+      NOW + MINUTE,
+      'contact rules allow it',
+    ],
+    [
       'the delay ends in 2 hours',
       { rules: relaxed, delay: '1d', eventAt: NOW - 22 * HOUR },
       NOW + 2 * HOUR,
@@ -318,7 +325,12 @@ describe('decideContact: throttles when throttled surveys are deferred', () => {
 
   it('when the deferred moment collides with a scheduled survey, then it is deferred past that one too', () => {
     const decision = decide({ rules: defer(), contacts: [{ at: NOW - 5 * DAY }, { at: NOW + 10 * DAY }] });
-    expect(decision).toMatchObject({ action: 'defer', sendAt: NOW + 24 * DAY, rule: 'min_interval_any' });
+    expect(decision).toEqual({
+      action: 'defer',
+      sendAt: NOW + 24 * DAY,
+      rule: 'min_interval_any',
+      reason: 'another survey scheduled in 10 days; minimum 14 days between surveys',
+    });
   });
 
   it.each([
@@ -329,6 +341,19 @@ describe('decideContact: throttles when throttled surveys are deferred', () => {
     const rules = { whenThrottled: 'skip', maxPerWindow: { count: 2, window: '90d' } };
     const decision = decide({ now: NOW + 30 * DAY + shift, rules, contacts });
     expect(decision.action === 'send').toBe(passes);
+  });
+
+  it('when the window holds more surveys than allowed, then one push waits until enough of them have left it', () => {
+    const decision = decide({
+      rules: defer({ maxPerWindow: { count: 2, window: '365d' } }),
+      contacts: [300, 200, 100].map((days) => ({ at: NOW - days * DAY })),
+    });
+    expect(decision).toEqual({
+      action: 'defer',
+      sendAt: NOW + 165 * DAY,
+      rule: 'max_per_window',
+      reason: '3 surveys within 365 days; at most 2 per 365 days',
+    });
   });
 
   it('when nothing is throttled in defer mode, then the survey is sent', () => {
@@ -481,7 +506,7 @@ describe('decideContact: quiet hours', () => {
 });
 
 describe('instantOfWallTime', () => {
-  const wall = (year: number, month: number, day: number, hour: number, minute: number) => ({
+  const wall = (year: number, month: number, day: number, hour: number, minute: number): WallTime => ({
     year,
     month,
     day,
@@ -490,7 +515,7 @@ describe('instantOfWallTime', () => {
     second: 0,
   });
 
-  it.each<[string, ReturnType<typeof wall>, string, number, number]>([
+  it.each<[string, WallTime, string, number, number]>([
     ['08:00 in UTC', wall(2024, 6, 11, 8, 0), 'UTC', 0, Date.UTC(2024, 5, 11, 8)],
     ['08:00 in Berlin in winter', wall(2024, 1, 15, 8, 0), 'Europe/Berlin', 0, Date.UTC(2024, 0, 15, 7)],
     ['08:00 in Berlin in summer', wall(2024, 7, 15, 8, 0), 'Europe/Berlin', 0, Date.UTC(2024, 6, 15, 6)],

@@ -275,6 +275,7 @@ describe('parseAnswers', () => {
     ['a tampered option, in German', 'maybe', 'de', undefined, 'Please choose one of the options: Ja, Nein'],
     ['a tampered option, without locale', 'maybe', undefined, undefined, 'Please choose one of the options: Yes, No'],
     ['two options', ['yes', 'no'], 'en', undefined, 'Please choose one of the options: Yes, No'],
+    ['one option posted as a list', ['yes'], 'en', undefined, 'Please choose one of the options: Yes, No'],
     ['nothing', '', 'en', undefined, 'This question needs an answer'],
   ])(
     'when a passive sends %s for the single choice, then the answer is %s and the error %j',

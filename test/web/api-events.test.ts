@@ -1,6 +1,16 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as c from '../../src/db/collections';
-import { type Harness, api, createProgram, eventFor, mailTo, startHarness, triggerOf, uid, waitUntil } from '../support/harness';
+import {
+  type Harness,
+  api,
+  createProgram,
+  eventFor,
+  mailTo,
+  startHarness,
+  triggerOf,
+  uid,
+  waitUntil,
+} from '../support/harness';
 
 describe('POST /api/events', () => {
   let h: Harness;
@@ -15,9 +25,13 @@ describe('POST /api/events', () => {
   const customer = () => ({ id: uid('cust'), email: `${uid('c')}@example.com` });
 
   it('when no API key is sent, then 401 says how to authenticate', async () => {
-    const res = await fetch(`${h.baseUrl}/api/events`, { method: 'POST', body: '{}', headers: { 'content-type': 'application/json' } });
+    const res = await fetch(`${h.baseUrl}/api/events`, {
+      method: 'POST',
+      body: '{}',
+      headers: { 'content-type': 'application/json' },
+    });
     expect(res.status).toBe(401);
-    expect((await res.json()).error).toMatch(/Authorization: Bearer/);
+    expect(((await res.json()) as { error: string }).error).toMatch(/Authorization: Bearer/);
   });
 
   it('when the API key is unknown, then 401', async () => {
@@ -36,9 +50,17 @@ describe('POST /api/events', () => {
     ['id', { id: undefined }, /id: /],
     ['type', { type: 'Not A Type!' }, /type: a lower-case event type/],
     ['occurredAt', { occurredAt: 'yesterday' }, /occurredAt: an ISO 8601 date-time/],
-    ['future occurredAt', { occurredAt: new Date(Date.now() + 86_400_000).toISOString() }, /occurredAt: must not be in the future/],
+    [
+      'future occurredAt',
+      { occurredAt: new Date(Date.now() + 86_400_000).toISOString() },
+      /occurredAt: must not be in the future/,
+    ],
     ['customer email', { customer: { id: 'x', email: 'not-an-email' } }, /customer.email: a valid email address/],
-    ['customer timezone', { customer: { id: 'x', email: 'a@b.co', timezone: 'Mars/Olympus' } }, /customer.timezone: an IANA time zone/],
+    [
+      'customer timezone',
+      { customer: { id: 'x', email: 'a@b.co', timezone: 'Mars/Olympus' } },
+      /customer.timezone: an IANA time zone/,
+    ],
     ['unknown field', { surprise: true }, /Unrecognized key/i],
     ['attribute name', { data: { 'bad.key': 1 } }, /data.bad.key: attribute names/],
   ])('when %s is invalid, then 400 names the field', async (_name, override, message) => {
@@ -51,14 +73,20 @@ describe('POST /api/events', () => {
   it('when the same event is posted twice, then the second is a duplicate and only one invitation is sent', async () => {
     const who = customer();
     const event = eventFor({ trigger }, who);
-    const [first, second] = await Promise.all([api(h, 'POST', '/api/events', event), api(h, 'POST', '/api/events', event)]);
+    const [first, second] = await Promise.all([
+      api(h, 'POST', '/api/events', event),
+      api(h, 'POST', '/api/events', event),
+    ]);
     expect([first.json.status, second.json.status].sort()).toEqual(['accepted', 'duplicate']);
     const third = await api(h, 'POST', '/api/events', event);
     expect(third.status).toBe(202);
     expect(third.json).toEqual({ eventId: event.id, status: 'duplicate' });
 
     await waitUntil('the invitation email', async () => (await mailTo(h, who.email)).length > 0);
-    await waitUntil('the event to be processed', async () => (await c.events(h.db).findOne({ _id: event.id }))?.processedAt);
+    await waitUntil(
+      'the event to be processed',
+      async () => (await c.events(h.db).findOne({ _id: event.id }))?.processedAt,
+    );
     await new Promise((r) => setTimeout(r, 1000));
     expect(await c.invitations(h.db).countDocuments({ eventId: event.id })).toBe(1);
     expect(await mailTo(h, who.email)).toHaveLength(1);

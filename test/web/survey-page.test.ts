@@ -14,24 +14,66 @@ describe('the survey page', () => {
         editGrace: '0s',
         questions: [
           { id: 'nps', type: 'nps', required: true, label: 'How likely are you to recommend us?' },
-          { id: 'went_wrong', type: 'text', required: true, label: 'What went wrong?', showIf: { question: 'nps', npsCategory: ['detractor'] } },
-          { id: 'went_well', type: 'text', label: 'What went well?', showIf: { question: 'nps', npsCategory: ['promoter'] } },
-          { id: 'channel', type: 'single', label: 'How did you buy?', options: [{ value: 'web', label: 'Online' }, { value: 'store', label: 'In a store' }] },
-          { id: 'store', type: 'single', label: 'Which store?', knownAs: 'store', options: [{ value: 'berlin', label: 'Berlin' }, { value: 'paris', label: 'Paris' }] },
+          {
+            id: 'went_wrong',
+            type: 'text',
+            required: true,
+            label: 'What went wrong?',
+            showIf: { question: 'nps', npsCategory: ['detractor'] },
+          },
+          {
+            id: 'went_well',
+            type: 'text',
+            label: 'What went well?',
+            showIf: { question: 'nps', npsCategory: ['promoter'] },
+          },
+          {
+            id: 'channel',
+            type: 'single',
+            label: 'How did you buy?',
+            options: [
+              { value: 'web', label: 'Online' },
+              { value: 'store', label: 'In a store' },
+            ],
+          },
+          {
+            id: 'store',
+            type: 'single',
+            label: 'Which store?',
+            knownAs: 'store',
+            options: [
+              { value: 'berlin', label: 'Berlin' },
+              { value: 'paris', label: 'Paris' },
+            ],
+          },
           { id: 'csat', type: 'csat', label: 'How satisfied are you overall?' },
           { id: 'ces', type: 'ces', label: 'How easy was it?' },
           { id: 'stars', type: 'rating', label: 'Rate the packaging', scale: { min: 1, max: 3 } },
-          { id: 'liked', type: 'multiple', label: 'What did you like?', options: [{ value: 'price', label: 'Price' }, { value: 'speed', label: 'Speed' }] },
+          {
+            id: 'liked',
+            type: 'multiple',
+            label: 'What did you like?',
+            options: [
+              { value: 'price', label: 'Price' },
+              { value: 'speed', label: 'Speed' },
+            ],
+          },
         ],
       },
     });
-    graceProgramId = await createProgram(h, { survey: { editGrace: '1h', questions: [{ id: 'nps', type: 'nps', required: true, label: 'Recommend us?' }] } });
+    graceProgramId = await createProgram(h, {
+      survey: { editGrace: '1h', questions: [{ id: 'nps', type: 'nps', required: true, label: 'Recommend us?' }] },
+    });
   });
   afterAll(() => h?.stop());
 
   it('when the token is unknown or tampered with, then a friendly 404 page', async () => {
     const { link } = await inviteNewCustomer(h, programId);
-    for (const url of [`${h.baseUrl}/s/unknown-token-that-does-not-exist`, `${link.slice(0, -2)}xx`, `${h.baseUrl}/s/%3Cscript%3E`]) {
+    for (const url of [
+      `${h.baseUrl}/s/unknown-token-that-does-not-exist`,
+      `${link.slice(0, -2)}xx`,
+      `${h.baseUrl}/s/%3Cscript%3E`,
+    ]) {
       const res = await fetch(url);
       expect(res.status).toBe(404);
       expect(await res.text()).toContain('This survey link is not valid');
@@ -64,19 +106,39 @@ describe('the survey page', () => {
     expect(html).not.toContain('What went well?');
     expect(html).toContain('just one more step');
 
-    const missing = await postForm(link, { _shown: 'nps,went_wrong,channel', nps: '3', channel: 'web', went_wrong: '  ' });
+    const missing = await postForm(link, {
+      _shown: 'nps,went_wrong,channel',
+      nps: '3',
+      channel: 'web',
+      went_wrong: '  ',
+    });
     expect(missing.status).toBe(422);
     expect(await missing.text()).toMatch(/id="err-went_wrong">[^<]+</);
 
-    const done = await postForm(link, { _shown: 'nps,went_wrong,channel,csat,ces,stars,liked', nps: '3', channel: 'web', went_wrong: 'Delivery was late and staff rude' });
+    const done = await postForm(link, {
+      _shown: 'nps,went_wrong,channel,csat,ces,stars,liked',
+      nps: '3',
+      channel: 'web',
+      went_wrong: 'Delivery was late and staff rude',
+    });
     expect(done.status).toBe(200);
     expect(await done.text()).toContain('Thank you for your answers');
     const reply = await waitUntil('the reply to be scored', async () => {
       const r = await c.responses(h.db).findOne({ _id: invitationId });
       return r?.scores ? r : undefined;
     });
-    expect(reply.answers).toMatchObject({ nps: 3, channel: 'web', store: 'paris', went_wrong: 'Delivery was late and staff rude' });
-    expect(reply.scores).toMatchObject({ nps: 3, npsCategory: 'detractor', themes: ['delivery', 'staff'], sentiment: 'negative' });
+    expect(reply.answers).toMatchObject({
+      nps: 3,
+      channel: 'web',
+      store: 'paris',
+      went_wrong: 'Delivery was late and staff rude',
+    });
+    expect(reply.scores).toMatchObject({
+      nps: 3,
+      npsCategory: 'detractor',
+      themes: ['delivery', 'staff'],
+      sentiment: 'negative',
+    });
   });
 
   it('when a promoter answers, then "what went well" is asked instead', async () => {
@@ -126,8 +188,19 @@ describe('the survey page', () => {
 
   it('when the grace period is over, then a second submission is refused with 409', async () => {
     const { link, invitationId } = await inviteNewCustomer(h, programId);
-    expect((await postForm(link, { _shown: 'nps,went_well,channel,store,csat,ces,stars,liked', nps: '10', went_well: 'All good' })).status).toBe(200);
-    await waitUntil('the reply to be final', async () => (await c.responses(h.db).findOne({ _id: invitationId }))?.finalizedAt);
+    expect(
+      (
+        await postForm(link, {
+          _shown: 'nps,went_well,channel,store,csat,ces,stars,liked',
+          nps: '10',
+          went_well: 'All good',
+        })
+      ).status,
+    ).toBe(200);
+    await waitUntil(
+      'the reply to be final',
+      async () => (await c.responses(h.db).findOne({ _id: invitationId }))?.finalizedAt,
+    );
     const again = await postForm(link, { _shown: 'nps,went_well,channel,store,csat,ces,stars,liked', nps: '0' });
     expect(again.status).toBe(409);
     expect(await again.text()).toContain('You have already answered');
@@ -138,7 +211,10 @@ describe('the survey page', () => {
   it('when the invitation has expired, then 410 and the reply is refused', async () => {
     const shortLived = await createProgram(h, { expiresAfter: '1s' });
     const { link, invitationId } = await inviteNewCustomer(h, shortLived);
-    await waitUntil('the invitation to expire', async () => (await c.invitations(h.db).findOne({ _id: invitationId }))?.status === 'expired');
+    await waitUntil(
+      'the invitation to expire',
+      async () => (await c.invitations(h.db).findOne({ _id: invitationId }))?.status === 'expired',
+    );
     expect((await fetch(link)).status).toBe(410);
     const res = await postForm(link, { _shown: 'nps', nps: '5' });
     expect(res.status).toBe(410);

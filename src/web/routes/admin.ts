@@ -22,21 +22,26 @@ function safeNext(next: unknown): string {
 export function adminRouter({ db, templates, sessions, embeddedMail, secureCookies }: AdminDeps): Router {
   const router = Router();
   const form = express.urlencoded({ extended: false, limit: '20kb' });
-  const page = (name: string, context: Record<string, unknown>) => templates.page(name, { ...context, admin: true, embeddedMail });
+  const page = (name: string, context: Record<string, unknown>) =>
+    templates.page(name, { ...context, admin: true, embeddedMail });
 
   router.get('/login', (req, res) => {
     res.type('html').send(page('login', { title: 'Sign in', next: safeNext(req.query.next) }));
   });
 
   router.post('/login', form, async (req, res) => {
-    const email = String(req.body?.email ?? '').trim().toLowerCase();
+    const email = String(req.body?.email ?? '')
+      .trim()
+      .toLowerCase();
     const password = String(req.body?.password ?? '');
     const user = email ? await c.users(db).findOne({ _id: email }) : null;
     if (!user || !(await verifyPassword(password, user.passwordHash))) {
       res
         .status(401)
         .type('html')
-        .send(page('login', { title: 'Sign in', next: safeNext(req.body?.next), email, error: 'Wrong email or password.' }));
+        .send(
+          page('login', { title: 'Sign in', next: safeNext(req.body?.next), email, error: 'Wrong email or password.' }),
+        );
       return;
     }
     res.cookie(sessions.cookieName, sessions.issue(user._id), {
@@ -61,12 +66,16 @@ export function adminRouter({ db, templates, sessions, embeddedMail, secureCooki
   router.get('/customers', async (req, res) => {
     const q = typeof req.query.q === 'string' ? req.query.q.trim() : '';
     const filter = q ? { $or: [{ _id: q }, { email: q.toLowerCase() }] } : {};
-    const list = await c.customers(db).find(filter, { projection: { summarizedResponses: 0 } }).sort({ updatedAt: -1 }).limit(100).toArray();
+    const list = await c.customers(db).find(filter).sort({ updatedAt: -1 }).limit(100).toArray();
+    const scores = await c.summaryScores(
+      db,
+      list.map((cu) => cu._id),
+    );
     res.type('html').send(
       page('customers', {
         title: 'Customers',
         q,
-        customers: list.map((cu) => ({ ...cu, summaryScore: summaryOf(cu) })),
+        customers: list.map((cu) => ({ ...cu, summary: scores.get(cu._id) })),
       }),
     );
   });
@@ -83,7 +92,7 @@ export function adminRouter({ db, templates, sessions, embeddedMail, secureCooki
       page('customer', {
         title: customer.name ?? customer._id,
         customer,
-        summaryScore: summaryOf(customer),
+        summary: (await c.summaryScores(db, [customer._id])).get(customer._id),
         attributes: Object.entries(customer.attributes ?? {}).map(([key, value]) => ({ key, value })),
         decisions,
         invitations,
@@ -130,8 +139,4 @@ export function adminRouter({ db, templates, sessions, embeddedMail, secureCooki
   });
 
   return router;
-}
-
-function summaryOf(customer: c.CustomerDoc): string {
-  return customer.summary?.count ? (customer.summary.sum / customer.summary.count).toFixed(1) : '—';
 }

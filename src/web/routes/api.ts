@@ -49,7 +49,8 @@ export function apiRouter({ db, loop, embeddedMail, metrics }: ApiDeps): Router 
     const invalid = parsed.flatMap((p, index) =>
       p.success ? [] : [{ index, errors: p.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`) }],
     );
-    if (invalid.length) throw new HttpError(400, `invalid batch: ${invalid.length} event(s) are invalid; none were accepted`, invalid);
+    if (invalid.length)
+      throw new HttpError(400, `invalid batch: ${invalid.length} event(s) are invalid; none were accepted`, invalid);
     const results = [];
     for (const p of parsed) {
       const event = p.data!;
@@ -63,25 +64,31 @@ export function apiRouter({ db, loop, embeddedMail, metrics }: ApiDeps): Router 
   router.put('/customers/:id', async (req, res) => {
     const input = parseOr400(ZCustomerInput, { ...req.body, id: req.params.id }, 'customer');
     await upsertCustomer(db, input);
-    res.json(await c.customers(db).findOne({ _id: input.id }, { projection: { summarizedResponses: 0 } }));
+    res.json(await c.customers(db).findOne({ _id: input.id }));
   });
 
   router.get('/customers', async (req, res) => {
     const { limit, skip } = pageOf(req.query);
-    const items = await c.customers(db).find({}, { projection: { summarizedResponses: 0 } }).sort({ _id: 1 }).skip(skip).limit(limit).toArray();
+    const items = await c.customers(db).find({}).sort({ _id: 1 }).skip(skip).limit(limit).toArray();
     res.json({ items, limit, offset: skip });
   });
 
   router.get('/customers/:id', async (req, res) => {
     const id = parseOr400(ZExternalId, req.params.id, 'customer id');
-    const customer = await c.customers(db).findOne({ _id: id }, { projection: { summarizedResponses: 0 } });
+    const customer = await c.customers(db).findOne({ _id: id });
     if (!customer) throw new HttpError(404, `no customer ${id}`);
     const [decisions, invitations, responses] = await Promise.all([
       c.contactDecisions(db).find({ customerId: id }).sort({ decidedAt: -1 }).limit(100).toArray(),
-      c.invitations(db).find({ customerId: id }, { projection: { token: 0 } }).sort({ createdAt: -1 }).limit(100).toArray(),
+      c
+        .invitations(db)
+        .find({ customerId: id }, { projection: { token: 0 } })
+        .sort({ createdAt: -1 })
+        .limit(100)
+        .toArray(),
       c.responses(db).find({ customerId: id }).sort({ submittedAt: -1 }).limit(100).toArray(),
     ]);
-    res.json({ customer, decisions, invitations, responses });
+    const summary = (await c.summaryScores(db, [id])).get(id) ?? null;
+    res.json({ customer, summary, decisions, invitations, responses });
   });
 
   router.put('/programs/:id', async (req, res) => {
@@ -103,7 +110,13 @@ export function apiRouter({ db, loop, embeddedMail, metrics }: ApiDeps): Router 
   router.get('/invitations', async (req, res) => {
     const { limit, skip } = pageOf(req.query);
     const filter = typeof req.query.customerId === 'string' ? { customerId: req.query.customerId } : {};
-    const items = await c.invitations(db).find(filter, { projection: { token: 0 } }).sort({ createdAt: -1 }).skip(skip).limit(limit).toArray();
+    const items = await c
+      .invitations(db)
+      .find(filter, { projection: { token: 0 } })
+      .sort({ createdAt: -1 })
+      .skip(skip)
+      .limit(limit)
+      .toArray();
     res.json({ items, limit, offset: skip });
   });
 

@@ -1,12 +1,19 @@
 /** The public JSON API, documented for integrators at `GET /api/openapi.json`. */
 const error = { $ref: '#/components/schemas/Error' };
 const errorResponses = {
-  '400': { description: 'Invalid input; `error` says which field and why', content: { 'application/json': { schema: error } } },
+  '400': {
+    description: 'Invalid input; `error` says which field and why',
+    content: { 'application/json': { schema: error } },
+  },
   '401': { description: 'Missing or unknown API key', content: { 'application/json': { schema: error } } },
 };
 const listOf = (ref: string) => ({
   type: 'object',
-  properties: { items: { type: 'array', items: { $ref: ref } }, limit: { type: 'integer' }, offset: { type: 'integer' } },
+  properties: {
+    items: { type: 'array', items: { $ref: ref } },
+    limit: { type: 'integer' },
+    offset: { type: 'integer' },
+  },
 });
 const paging = [
   { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 200, default: 50 } },
@@ -18,20 +25,27 @@ export const openApiDocument = {
   info: {
     title: 'cxloop API',
     version: '1',
-    description: 'Events in, survey programs, customers, invitations and replies out. Every route needs `Authorization: Bearer <api key>`.',
+    description:
+      'Events in, survey programs, customers, invitations and replies out. Every route needs `Authorization: Bearer <api key>`.',
   },
   security: [{ apiKey: [] }],
   paths: {
     '/api/events': {
       post: {
         summary: 'Record a transaction or touch point; it may trigger a survey',
-        requestBody: { required: true, content: { 'application/json': { schema: { $ref: '#/components/schemas/Event' } } } },
+        requestBody: {
+          required: true,
+          content: { 'application/json': { schema: { $ref: '#/components/schemas/Event' } } },
+        },
         responses: {
           '202': {
             description: 'Stored; `duplicate` when this idempotency key was seen before',
             content: {
               'application/json': {
-                schema: { type: 'object', properties: { eventId: { type: 'string' }, status: { enum: ['accepted', 'duplicate'] } } },
+                schema: {
+                  type: 'object',
+                  properties: { eventId: { type: 'string' }, status: { enum: ['accepted', 'duplicate'] } },
+                },
               },
             },
           },
@@ -46,41 +60,75 @@ export const openApiDocument = {
           required: true,
           content: {
             'application/json': {
-              schema: { type: 'object', properties: { events: { type: 'array', maxItems: 1000, items: { $ref: '#/components/schemas/Event' } } } },
+              schema: {
+                type: 'object',
+                properties: {
+                  events: { type: 'array', maxItems: 1000, items: { $ref: '#/components/schemas/Event' } },
+                },
+              },
             },
           },
         },
         responses: { '202': { description: 'One result per event, in order' }, ...errorResponses },
       },
     },
-    '/api/programs': { get: { summary: 'List survey programs', responses: { '200': { description: 'Programs' }, ...errorResponses } } },
+    '/api/programs': {
+      get: { summary: 'List survey programs', responses: { '200': { description: 'Programs' }, ...errorResponses } },
+    },
     '/api/programs/{id}': {
       parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }],
-      get: { summary: 'One survey program', responses: { '200': { description: 'The program' }, '404': { description: 'No such program' } } },
+      get: {
+        summary: 'One survey program',
+        responses: { '200': { description: 'The program' }, '404': { description: 'No such program' } },
+      },
       put: {
-        summary: 'Create or replace a survey program (validated: kind, triggers, delay, audience, survey, reminders, expiry, email, contact rules, themes)',
+        summary:
+          'Create or replace a survey program (validated: kind, triggers, delay, audience, survey, reminders, expiry, email, contact rules, themes)',
         responses: { '200': { description: 'Updated' }, '201': { description: 'Created' }, ...errorResponses },
       },
     },
     '/api/customers': {
-      get: { summary: 'List customers', parameters: paging, responses: { '200': { description: 'Customers', content: { 'application/json': { schema: listOf('#/components/schemas/Customer') } } } } },
+      get: {
+        summary: 'List customers',
+        parameters: paging,
+        responses: {
+          '200': {
+            description: 'Customers',
+            content: { 'application/json': { schema: listOf('#/components/schemas/Customer') } },
+          },
+        },
+      },
     },
     '/api/customers/{id}': {
       parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }],
-      get: { summary: 'A customer with contact decisions, invitations and replies', responses: { '200': { description: 'The customer' }, '404': { description: 'No such customer' } } },
+      get: {
+        summary: 'A customer with contact decisions, invitations and replies',
+        responses: { '200': { description: 'The customer' }, '404': { description: 'No such customer' } },
+      },
       put: {
         summary: 'Create or update a customer; attributes merge',
-        requestBody: { required: true, content: { 'application/json': { schema: { $ref: '#/components/schemas/Customer' } } } },
+        requestBody: {
+          required: true,
+          content: { 'application/json': { schema: { $ref: '#/components/schemas/Customer' } } },
+        },
         responses: { '200': { description: 'The stored customer' }, ...errorResponses },
       },
     },
     '/api/invitations': {
-      get: { summary: 'Survey invitations, newest first', parameters: [...paging, { name: 'customerId', in: 'query', schema: { type: 'string' } }], responses: { '200': { description: 'Invitations' } } },
+      get: {
+        summary: 'Survey invitations, newest first',
+        parameters: [...paging, { name: 'customerId', in: 'query', schema: { type: 'string' } }],
+        responses: { '200': { description: 'Invitations' } },
+      },
     },
     '/api/responses': {
       get: {
         summary: 'Survey replies, newest first',
-        parameters: [...paging, { name: 'customerId', in: 'query', schema: { type: 'string' } }, { name: 'programId', in: 'query', schema: { type: 'string' } }],
+        parameters: [
+          ...paging,
+          { name: 'customerId', in: 'query', schema: { type: 'string' } },
+          { name: 'programId', in: 'query', schema: { type: 'string' } },
+        ],
         responses: { '200': { description: 'Replies with answers and scores' } },
       },
     },
@@ -88,7 +136,10 @@ export const openApiDocument = {
       get: {
         summary: 'Emails caught by the embedded SMTP sink, newest first (embedded mode only)',
         parameters: [...paging, { name: 'to', in: 'query', schema: { type: 'string' } }],
-        responses: { '200': { description: 'Messages with to, subject, text, html, headers' }, '404': { description: 'Not in embedded mode' } },
+        responses: {
+          '200': { description: 'Messages with to, subject, text, html, headers' },
+          '404': { description: 'Not in embedded mode' },
+        },
       },
     },
   },

@@ -17,7 +17,9 @@ export function opsRouter({ db, temporal, metrics }: { db: Db; temporal: Client;
       withTimeout(temporal.connection.workflowService.getSystemInfo({})),
     ]);
     const ready = mongodb === 'ok' && temporalCheck === 'ok';
-    res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'not ready', checks: { mongodb, temporal: temporalCheck } });
+    res
+      .status(ready ? 200 : 503)
+      .json({ status: ready ? 'ready' : 'not ready', checks: { mongodb, temporal: temporalCheck } });
   });
 
   router.get('/metrics', (_req, res) => {

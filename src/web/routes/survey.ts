@@ -6,6 +6,7 @@ import { localize } from '../../domain/program';
 import { type Answers, parseAnswers, prefilledAnswers, progress, scaleOf, visibleQuestions } from '../../domain/survey';
 import type { TQuestion } from '../../domain/program';
 import type { Templates } from '../../mail/templates';
+import { unsubscribeCustomer } from '../customers-service';
 import type { LoopSettings } from '../events-service';
 import type { Metrics } from '../metrics';
 import { type SurveyState, saveReply, signalReply, surveyState } from '../replies-service';
@@ -24,7 +25,10 @@ export function surveyRouter({ db, loop, templates, metrics }: SurveyDeps): Rout
   const router = Router();
 
   const render = (res: Response, status: number, page: string, context: Record<string, unknown>) => {
-    res.status(status).type('html').send(templates.page(page, { ...context, public: true }));
+    res
+      .status(status)
+      .type('html')
+      .send(templates.page(page, { ...context, public: true }));
   };
 
   const renderClosed = (res: Response, kind: Exclude<SurveyState, OpenState>['kind']) => {
@@ -64,7 +68,9 @@ export function surveyRouter({ db, loop, templates, metrics }: SurveyDeps): Rout
       why: localize(program.email.why, locale, program.defaultLocale),
       token: invitation.token,
       shownIds: shown.map((q) => q.id).join(','),
-      questions: shown.map((q, index) => questionView(q, index, answers[q.id], extra.errors?.[q.id], locale, program.defaultLocale)),
+      questions: shown.map((q, index) =>
+        questionView(q, index, answers[q.id], extra.errors?.[q.id], locale, program.defaultLocale),
+      ),
       errorCount: Object.keys(extra.errors ?? {}).length,
       notice: extra.notice,
       progress: { answered, total, percent: total ? Math.round((answered / total) * 100) : 0 },
@@ -105,8 +111,14 @@ export function surveyRouter({ db, loop, templates, metrics }: SurveyDeps): Rout
 
     // One click on a score in the email records it straight away.
     const first = state.program.survey.questions[0]!;
-    const parsed = parseAnswers(state.program.survey, { ...answers, [first.id]: score }, known, state.invitation.locale);
-    if (parsed.errors[first.id]) return renderForm(res, 400, state, answers, { errors: { [first.id]: parsed.errors[first.id]! } });
+    const parsed = parseAnswers(
+      state.program.survey,
+      { ...answers, [first.id]: score },
+      known,
+      state.invitation.locale,
+    );
+    if (parsed.errors[first.id])
+      return renderForm(res, 400, state, answers, { errors: { [first.id]: parsed.errors[first.id]! } });
     answers = { ...answers, [first.id]: parsed.answers[first.id]! };
     const complete = visibleQuestions(state.program.survey, answers, known).every((q) => answers[q.id] !== undefined);
     if ((await store(state, answers, complete)) === 'closed') return renderClosed(res, 'closed');
@@ -119,13 +131,24 @@ export function surveyRouter({ db, loop, templates, metrics }: SurveyDeps): Rout
     const state = await surveyState(db, req.params.token);
     if (state.kind !== 'open') return renderClosed(res, state.kind);
     const form = (req.body ?? {}) as Record<string, unknown>;
-    const shownBefore = new Set(String(form._shown ?? '').split(',').filter(Boolean));
-    const { answers, errors } = parseAnswers(state.program.survey, form, state.invitation.known, state.invitation.locale);
+    const shownBefore = new Set(
+      String(form._shown ?? '')
+        .split(',')
+        .filter(Boolean),
+    );
+    const { answers, errors } = parseAnswers(
+      state.program.survey,
+      form,
+      state.invitation.known,
+      state.invitation.locale,
+    );
     // Only questions the customer saw can be in error; newly shown follow-ups come next.
     const visibleErrors = Object.fromEntries(Object.entries(errors).filter(([id]) => shownBefore.has(id)));
     if (Object.keys(visibleErrors).length) return renderForm(res, 422, state, answers, { errors: visibleErrors });
 
-    const followUps = visibleQuestions(state.program.survey, answers, state.invitation.known).filter((q) => !shownBefore.has(q.id));
+    const followUps = visibleQuestions(state.program.survey, answers, state.invitation.known).filter(
+      (q) => !shownBefore.has(q.id),
+    );
     if ((await store(state, answers, followUps.length === 0)) === 'closed') return renderClosed(res, 'closed');
     if (followUps.length) {
       return renderForm(res, 200, state, answers, { notice: 'Thank you — just one more step.' });
@@ -138,17 +161,18 @@ export function surveyRouter({ db, loop, templates, metrics }: SurveyDeps): Rout
     const invitation = await invitationByToken(db, req.params.token);
     if (!invitation) return renderClosed(res, 'unknown');
     const customer = await c.customers(db).findOne({ _id: invitation.customerId });
-    render(res, 200, 'unsubscribe', { token: invitation.token, email: invitation.email, done: customer?.unsubscribed === true });
+    render(res, 200, 'unsubscribe', {
+      token: invitation.token,
+      email: invitation.email,
+      done: customer?.unsubscribed === true,
+    });
   });
 
   // Also the RFC 8058 one-click POST that mail clients send from the List-Unsubscribe header.
   router.post('/u/:token', async (req: Request<{ token: string }>, res) => {
     const invitation = await invitationByToken(db, req.params.token);
     if (!invitation) return renderClosed(res, 'unknown');
-    await c.customers(db).updateOne(
-      { _id: invitation.customerId, unsubscribed: false },
-      { $set: { unsubscribed: true, unsubscribedAt: new Date(), updatedAt: new Date() } },
-    );
+    await unsubscribeCustomer(db, invitation.customerId);
     render(res, 200, 'unsubscribe', { token: invitation.token, email: invitation.email, done: true });
   });
 

@@ -1,0 +1,104 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import * as c from '../../src/db/collections';
+import { rollupDay, rollupId } from '../../src/domain/rollup';
+import { saveReply } from '../../src/web/replies-service';
+import { type Harness, createProgram, inviteNewCustomer, postForm, startHarness, waitUntil } from '../support/harness';
+
+describe('no reply is lost or counted twice', () => {
+  let h: Harness;
+
+  beforeAll(async () => {
+    h = await startHarness();
+  });
+  afterAll(() => h?.stop());
+  afterEach(async () => {
+    if (!h.worker) await h.startWorker();
+  });
+
+  it('when the worker is down while customers reply, then after its restart every reply is processed exactly once', async () => {
+    const programId = await createProgram(h, {
+      survey: { editGrace: '3s', questions: [{ id: 'nps', type: 'nps', required: true, label: 'Recommend us?' }] },
+    });
+    const invited = [];
+    for (let i = 0; i < 4; i++) invited.push(await inviteNewCustomer(h, programId));
+    await h.stopWorker();
+
+    for (const [i, { link }] of invited.entries()) {
+      const res = await postForm(link, { _shown: 'nps', nps: String(i * 3) });
+      expect(res.status).toBe(200);
+    }
+    // Stored, but nothing has processed them yet.
+    const stored = await c.responses(h.db).find({ programId }).toArray();
+    expect(stored).toHaveLength(4);
+    expect(stored.every((r) => !r.acknowledgedAt && !r.scores)).toBe(true);
+
+    // A second submission while down is an edit of the same reply, not a second one.
+    expect((await postForm(invited[0]!.link, { _shown: 'nps', nps: '0' })).status).toBe(200);
+    expect(await c.responses(h.db).countDocuments({ programId })).toBe(4);
+
+    await h.startWorker();
+    const scored = await waitUntil('all replies to be scored', async () => {
+      const replies = await c
+        .responses(h.db)
+        .find({ programId, scores: { $exists: true } })
+        .toArray();
+      return replies.length === 4 ? replies : undefined;
+    });
+    expect(scored.every((r) => r.acknowledgedAt && r.finalizedAt)).toBe(true);
+
+    const day = rollupDay(scored[0]!.submittedAt.getTime());
+    const all = await c.rollups(h.db).findOne({ _id: rollupId(programId, day, 'all') });
+    expect(all?.responses).toBe(4);
+    expect(all?.replyIds).toHaveLength(4);
+    expect(all?.nps).toMatchObject({ count: 4, sum: 0 + 3 + 6 + 9 });
+    for (const { customer } of invited) {
+      expect((await c.customerScores(h.db).findOne({ _id: customer.id }))?.count).toBe(1);
+    }
+  });
+
+  it('when the web tier stored a reply but never signalled (it crashed), then the sweep delivers it', async () => {
+    const programId = await createProgram(h);
+    const { invitationId } = await inviteNewCustomer(h, programId);
+    const invitation = await c.invitations(h.db).findOne({ _id: invitationId });
+    const program = await c.programs(h.db).findOne({ _id: programId });
+    expect(await saveReply(h.db, invitation!, program!, { nps: 5 }, true)).toBe('created');
+    const reply = await waitUntil(
+      'the sweep to deliver the reply',
+      async () => {
+        const r = await c.responses(h.db).findOne({ _id: invitationId });
+        return r?.scores ? r : undefined;
+      },
+      20_000,
+    );
+    expect(reply.scores?.npsCategory).toBe('detractor');
+  });
+
+  it('when the event was stored but its loop never signalled, then the sweep hands it over', async () => {
+    const programId = await createProgram(h);
+    const trigger = (await c.programs(h.db).findOne({ _id: programId }))!.triggers[0]!;
+    const customerId = `sweep-${Date.now()}`;
+    await c.customers(h.db).insertOne({
+      _id: customerId,
+      email: `${customerId}@example.com`,
+      locale: 'en',
+      attributes: {},
+      unsubscribed: false,
+      createdAt: new Date(),
+      updatedAt: new Date(),
+    });
+    await c.events(h.db).insertOne({
+      _id: `${customerId}-evt`,
+      type: trigger,
+      occurredAt: new Date(),
+      customerId,
+      data: {},
+      receivedAt: new Date(),
+    });
+    const decision = await waitUntil(
+      'the sweep to hand the event to the loop',
+      () => c.contactDecisions(h.db).findOne({ eventId: `${customerId}-evt` }),
+      20_000,
+    );
+    expect(decision.action).toBe('send');
+  });
+});
