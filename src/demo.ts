@@ -14,7 +14,8 @@ export const DEMO_PROGRAMS: TProgramInput[] = [
     reminders: ['2m', '10m'],
     expiresAfter: '7d',
     survey: {
-      editGrace: '10m',
+      editGrace: '1m',
+      followUpWindow: '5m',
       questions: [
         {
           id: 'nps',

@@ -26,7 +26,7 @@ const { planContacts, recordContactDecision, markEventProcessed } = proxyActivit
 });
 
 /** Keeps histories small: well under Temporal's limits even for very frequent transactors. */
-const MAX_HISTORY_EVENTS = 2_000;
+const DEFAULT_HISTORY_LIMIT = 2_000;
 
 /**
  * One per customer and the single writer of that customer's contact decisions: for each
@@ -44,7 +44,7 @@ export async function customerLoopWorkflow(input: CustomerLoopInput): Promise<vo
     await decideOnTransaction(input.customerId, pending[0]!);
     pending.shift();
     const info = workflowInfo();
-    if (info.continueAsNewSuggested || info.historyLength > MAX_HISTORY_EVENTS) {
+    if (info.continueAsNewSuggested || info.historyLength > (input.historyLimit ?? DEFAULT_HISTORY_LIMIT)) {
       await continueAsNew<typeof customerLoopWorkflow>({ ...input, pending });
     }
   }

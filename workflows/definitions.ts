@@ -14,6 +14,8 @@ export interface CustomerLoopInput {
   idleTimeout: string;
   /** Transactions signalled but not yet handled, carried over a continue-as-new. */
   pending?: string[];
+  /** History length after which the loop continues as new (default 2,000 events). */
+  historyLimit?: number;
 }
 
 export interface SurveyInvitationInput {

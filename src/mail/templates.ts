@@ -17,6 +17,10 @@ export class Templates {
   constructor(private readonly dir = TEMPLATES_DIR) {
     this.hbs.registerHelper('eq', (a: unknown, b: unknown) => a === b);
     this.hbs.registerHelper('includes', (list: unknown, value: unknown) => Array.isArray(list) && list.includes(value));
+    // A metric that may be null (no data): 0 is a value, null is shown as a dash.
+    this.hbs.registerHelper('metric', (value: unknown, suffix: unknown) =>
+      value === null || value === undefined ? '—' : `${String(value)}${typeof suffix === 'string' ? suffix : ''}`,
+    );
     this.hbs.registerHelper('json', (value: unknown) => JSON.stringify(value, null, 2));
     this.hbs.registerHelper('date', (value: unknown) =>
       value instanceof Date ? value.toISOString().replace('T', ' ').slice(0, 19) + ' UTC' : '',

@@ -1,6 +1,8 @@
-import express, { type Request, Router } from 'express';
+import express, { type Request, type Response, Router } from 'express';
 import type { Db } from 'mongodb';
 import * as c from '../../db/collections';
+import { localize } from '../../domain/program';
+import { ALL_SEGMENT, rollupDay, summarizeRollups } from '../../domain/rollup';
 import type { Templates } from '../../mail/templates';
 import { type Sessions, requireUser, verifyPassword } from '../auth';
 import { HttpError } from '../errors';
@@ -22,11 +24,11 @@ function safeNext(next: unknown): string {
 export function adminRouter({ db, templates, sessions, embeddedMail, secureCookies }: AdminDeps): Router {
   const router = Router();
   const form = express.urlencoded({ extended: false, limit: '20kb' });
-  const page = (name: string, context: Record<string, unknown>) =>
-    templates.page(name, { ...context, admin: true, embeddedMail });
+  const page = (res: Response, name: string, context: Record<string, unknown>) =>
+    templates.page(name, { ...context, admin: true, embeddedMail, user: res.locals.user });
 
   router.get('/login', (req, res) => {
-    res.type('html').send(page('login', { title: 'Sign in', next: safeNext(req.query.next) }));
+    res.type('html').send(page(res, 'login', { title: 'Sign in', next: safeNext(req.query.next) }));
   });
 
   router.post('/login', form, async (req, res) => {
@@ -40,7 +42,12 @@ export function adminRouter({ db, templates, sessions, embeddedMail, secureCooki
         .status(401)
         .type('html')
         .send(
-          page('login', { title: 'Sign in', next: safeNext(req.body?.next), email, error: 'Wrong email or password.' }),
+          page(res, 'login', {
+            title: 'Sign in',
+            next: safeNext(req.body?.next),
+            email,
+            error: 'Wrong email or password.',
+          }),
         );
       return;
     }
@@ -72,7 +79,7 @@ export function adminRouter({ db, templates, sessions, embeddedMail, secureCooki
       list.map((cu) => cu._id),
     );
     res.type('html').send(
-      page('customers', {
+      page(res, 'customers', {
         title: 'Customers',
         q,
         customers: list.map((cu) => ({ ...cu, summary: scores.get(cu._id) })),
@@ -83,46 +90,66 @@ export function adminRouter({ db, templates, sessions, embeddedMail, secureCooki
   router.get('/customers/:id', async (req: Request<{ id: string }>, res) => {
     const customer = await c.customers(db).findOne({ _id: req.params.id });
     if (!customer) throw new HttpError(404, `No customer ${req.params.id}.`);
-    const [decisions, invitations, replies] = await Promise.all([
+    const [decisions, invitations, replies, programList] = await Promise.all([
       c.contactDecisions(db).find({ customerId: customer._id }).sort({ decidedAt: -1 }).limit(100).toArray(),
       c.invitations(db).find({ customerId: customer._id }).sort({ createdAt: -1 }).limit(100).toArray(),
       c.responses(db).find({ customerId: customer._id }).sort({ submittedAt: -1 }).limit(100).toArray(),
+      c.programs(db).find().toArray(),
     ]);
+    const programsById = new Map(programList.map((p) => [p._id, p]));
     res.type('html').send(
-      page('customer', {
+      page(res, 'customer', {
         title: customer.name ?? customer._id,
         customer,
         summary: (await c.summaryScores(db, [customer._id])).get(customer._id),
         attributes: Object.entries(customer.attributes ?? {}).map(([key, value]) => ({ key, value })),
         decisions,
         invitations,
-        replies: replies.map((r) => ({
-          ...r,
-          answerList: Object.entries(r.answers).map(([question, value]) => ({
-            question,
-            value: Array.isArray(value) ? value.join(', ') : value,
-          })),
-        })),
+        replies: replies.map((r) => ({ ...r, answerList: answerList(r, programsById.get(r.programId)) })),
       }),
     );
   });
 
   router.get('/programs', async (_req, res) => {
     const list = await c.programs(db).find().sort({ _id: 1 }).toArray();
-    res.type('html').send(page('programs', { title: 'Survey programs', programs: list }));
+    res.type('html').send(page(res, 'programs', { title: 'Survey programs', programs: list }));
   });
 
   router.get('/programs/:id', async (req: Request<{ id: string }>, res) => {
     const program = await c.programs(db).findOne({ _id: req.params.id });
     if (!program) throw new HttpError(404, `No program ${req.params.id}.`);
+    const days = Math.min(Math.max(Number(req.query.days ?? 30) || 30, 1), 366);
+    const since = rollupDay(Date.now() - (days - 1) * 86_400_000);
+    const docs = await c
+      .rollups(db)
+      .find({ programId: program._id, day: { $gte: since } }, { projection: { replyIds: 0 } })
+      .toArray();
+    const bySegment = new Map<string, typeof docs>();
+    for (const doc of docs) bySegment.set(doc.segment, [...(bySegment.get(doc.segment) ?? []), doc]);
+    const segments = [...bySegment.entries()]
+      .filter(([segment]) => segment !== ALL_SEGMENT)
+      .map(([segment, list]) => ({ segment, ...summarizeRollups(list) }))
+      .sort((a, b) => a.segment.localeCompare(b.segment));
     const { _id, createdAt, updatedAt, ...definition } = program;
-    res.type('html').send(page('program', { title: program.name, program, definition, createdAt, updatedAt, id: _id }));
+    res.type('html').send(
+      page(res, 'program', {
+        title: program.name,
+        program,
+        id: _id,
+        days,
+        overall: summarizeRollups(bySegment.get(ALL_SEGMENT) ?? []),
+        segments,
+        definition,
+        createdAt,
+        updatedAt,
+      }),
+    );
   });
 
   router.get('/outbox', async (_req, res) => {
     if (!embeddedMail) throw new HttpError(404, 'The outbox exists only with the embedded SMTP sink.');
     const messages = await c.sinkMessages(db).find().sort({ receivedAt: -1 }).limit(200).toArray();
-    res.type('html').send(page('outbox', { title: 'Outbox', messages }));
+    res.type('html').send(page(res, 'outbox', { title: 'Outbox', messages }));
   });
 
   router.get('/outbox/:id', async (req: Request<{ id: string }>, res) => {
@@ -130,7 +157,7 @@ export function adminRouter({ db, templates, sessions, embeddedMail, secureCooki
     const message = await c.sinkMessages(db).findOne({ _id: req.params.id });
     if (!message) throw new HttpError(404, 'No such message.');
     res.type('html').send(
-      page('outbox-message', {
+      page(res, 'outbox-message', {
         title: message.subject,
         message,
         headers: Object.entries(message.headers).map(([name, value]) => ({ name, value })),
@@ -139,4 +166,23 @@ export function adminRouter({ db, templates, sessions, embeddedMail, secureCooki
   });
 
   return router;
+}
+
+/** A reply's answers in the survey's question order, labelled as the customer saw them. */
+function answerList(reply: c.ResponseDoc, program: c.ProgramDoc | undefined) {
+  const questions = program?.survey.questions ?? [];
+  const ordered = [
+    ...questions.map((q) => q.id),
+    ...Object.keys(reply.answers).filter((id) => !questions.some((q) => q.id === id)),
+  ];
+  return ordered
+    .filter((id) => reply.answers[id] !== undefined)
+    .map((id) => {
+      const question = questions.find((q) => q.id === id);
+      const value = reply.answers[id]!;
+      return {
+        question: question ? localize(question.label, program!.defaultLocale) : id,
+        value: Array.isArray(value) ? value.join(', ') : value,
+      };
+    });
 }
