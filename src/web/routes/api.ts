@@ -2,11 +2,11 @@ import { Router } from 'express';
 import type { Db } from 'mongodb';
 import * as c from '../../db/collections';
 import { HttpError } from '../errors';
-import { type LoopSettings, recordEvent } from '../events-service';
+import { type EventStatus, type LoopSettings, recordEvent } from '../events-service';
 import { upsertCustomer } from '../customers-service';
 import { ZProgram } from '../../domain/program';
 import { saveProgram } from '../programs-service';
-import { ZCustomerInput, ZEventBatch, ZEventInput, ZExternalId } from '../schemas';
+import { type TEventInput, ZCustomerInput, ZEventBatch, ZEventInput, ZExternalId } from '../schemas';
 import { parseOr400 } from '../validation';
 import type { Metrics } from '../metrics';
 import { openApiDocument } from './openapi';
@@ -19,6 +19,8 @@ export interface ApiDeps {
 }
 
 const PAGE_MAX = 200;
+/** Events of one batch recorded at once: enough to hide round trips, few enough to spare MongoDB and Temporal. */
+const BATCH_CONCURRENCY = 16;
 
 function pageOf(query: Record<string, unknown>): { limit: number; skip: number } {
   const limit = Math.min(Number(query.limit ?? 50) || 50, PAGE_MAX);
@@ -51,13 +53,16 @@ export function apiRouter({ db, loop, embeddedMail, metrics }: ApiDeps): Router 
     );
     if (invalid.length)
       throw new HttpError(400, `invalid batch: ${invalid.length} event(s) are invalid; none were accepted`, invalid);
-    const results = [];
-    for (const p of parsed) {
-      const event = p.data!;
-      const status = await recordEvent(db, loop, event);
-      metrics.inc('cxloop_events_total', { status });
-      results.push({ eventId: event.id, status });
-    }
+    // A repeated ID within the batch is a duplicate of its first occurrence, recorded once.
+    const events = parsed.map((p) => p.data!);
+    const seen = new Set<string>();
+    const firsts = events.filter((event) => !seen.has(event.id) && seen.add(event.id));
+    const statuses = new Map<TEventInput, EventStatus>();
+    await mapWithConcurrency(firsts, BATCH_CONCURRENCY, async (event) => {
+      statuses.set(event, await recordEvent(db, loop, event));
+    });
+    const results = events.map((event) => ({ eventId: event.id, status: statuses.get(event) ?? 'duplicate' }));
+    for (const { status } of results) metrics.inc('cxloop_events_total', { status });
     res.status(202).json({ results });
   });
 
@@ -146,4 +151,18 @@ export function apiRouter({ db, loop, embeddedMail, metrics }: ApiDeps): Router 
 
 function escapeRegex(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+/** Like Promise.all over `items`, with at most `limit` tasks running; results keep their order. */
+async function mapWithConcurrency<T, R>(items: T[], limit: number, task: (item: T) => Promise<R>): Promise<R[]> {
+  const results: R[] = new Array(items.length);
+  let next = 0;
+  const lane = async () => {
+    while (next < items.length) {
+      const index = next++;
+      results[index] = await task(items[index]!);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, lane));
+  return results;
 }
