@@ -23,7 +23,10 @@ const booleanString = z
   .transform((v) => v === 'true' || v === '1');
 
 const ZEnv = z.object({
-  PORT: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(0).max(65535).default(3000)),
+  PORT: z.preprocess(
+    emptyAsUndefined,
+    z.coerce.number({ error: 'a port number from 0 to 65535' }).int().min(0).max(65535).default(3000),
+  ),
   PUBLIC_BASE_URL: optionalUrl(/^https?:$/, 'an http(s) URL such as https://cx.example.com'),
   TEMPORAL_ADDRESS: z.preprocess(
     emptyAsUndefined,

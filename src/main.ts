@@ -3,12 +3,13 @@
  * SMTP_URL do not point at is started embedded (Temporal dev server, FerretDB, SMTP sink);
  * then the worker and the web tier run in this process, with demo programs and data.
  */
-import { ConfigError, loadConfig } from './config';
+import { loadConfig } from './config';
 import { demoCredentials, ensureAdmin, ensureApiKey } from './bootstrap';
 import { connectDatabase, ensureIndexes } from './db/mongo';
 import { DEMO_CUSTOMERS, seedDemoPrograms } from './demo';
 import { startWeb, startWorker } from './runtime';
 import { installWorkerLogging } from './temporal/worker';
+import { failStartup } from './services';
 import { startEmbeddedStack } from './stack/embedded';
 
 const log = (msg: string) => console.log(`[cxloop] ${msg}`);
@@ -91,7 +92,4 @@ async function sendDemoTransactions(baseUrl: string, apiKey: string): Promise<vo
   }
 }
 
-main().catch((err: Error) => {
-  console.error(err instanceof ConfigError ? err.message : `cxloop failed to start: ${err.stack ?? err.message}`);
-  process.exit(1);
-});
+main().catch((err: Error) => failStartup('cxloop failed to start', err));

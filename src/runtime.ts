@@ -104,7 +104,7 @@ export async function startWeb(
   }).catch(async (err: Error) => {
     await temporal.connection.close();
     await database.close();
-    throw new Error(`cannot listen on port ${options.port}: ${err.message}`);
+    throw new Error(`cannot listen on port ${options.port} (${err.message}); set PORT to another port`);
   });
   const url = `http://localhost:${(server.address() as AddressInfo).port}`;
   const sweeper = startSweeper(

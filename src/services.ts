@@ -23,3 +23,10 @@ export function requireServices(config: Config, needed: ServiceVar[]): ResolvedS
     embeddedMail: false,
   };
 }
+
+/** Ends an entry point that could not start: configuration errors and others by their message, stacks only at LOG_LEVEL=debug. */
+export function failStartup(what: string, err: Error): never {
+  const detail = process.env.LOG_LEVEL === 'debug' ? (err.stack ?? err.message) : err.message;
+  console.error(err instanceof ConfigError ? err.message : `${what}: ${detail}`);
+  process.exit(1);
+}

@@ -1,8 +1,8 @@
 /** Production web tier: configured only by the environment, no embedded services. */
 import { applyBootstrap } from './bootstrap';
-import { ConfigError, loadConfig } from './config';
+import { loadConfig } from './config';
 import { startWeb } from './runtime';
-import { requireServices } from './services';
+import { failStartup, requireServices } from './services';
 
 async function main() {
   const config = loadConfig();
@@ -16,7 +16,4 @@ async function main() {
   process.on('SIGTERM', stop);
 }
 
-main().catch((err: Error) => {
-  console.error(err instanceof ConfigError ? err.message : `cxloop web failed: ${err.stack ?? err.message}`);
-  process.exit(1);
-});
+main().catch((err: Error) => failStartup('cxloop web failed', err));

@@ -2,7 +2,7 @@
 import { ConfigError, loadConfig } from './config';
 import { startWorker } from './runtime';
 import { installWorkerLogging } from './temporal/worker';
-import { requireServices } from './services';
+import { failStartup, requireServices } from './services';
 
 async function main() {
   const config = loadConfig();
@@ -17,7 +17,4 @@ async function main() {
   await worker.done;
 }
 
-main().catch((err: Error) => {
-  console.error(err instanceof ConfigError ? err.message : `cxloop worker failed: ${err.stack ?? err.message}`);
-  process.exit(1);
-});
+main().catch((err: Error) => failStartup('cxloop worker failed', err));
