@@ -60,8 +60,8 @@ export const DEMO_PROGRAMS: TProgramInput[] = [
     email: {
       subject: { en: 'How was your purchase?', de: 'Wie war Ihr Einkauf?' },
       intro: {
-        en: 'Thank you for your recent purchase. One question, one click:',
-        de: 'Danke für Ihren Einkauf. Eine Frage, ein Klick:',
+        en: 'Thank you for your recent purchase. How did we do?',
+        de: 'Danke für Ihren Einkauf. Wie waren wir?',
       },
       why: {
         en: 'Your answer goes straight to the store manager, and we will tell you what we changed because of it.',

@@ -10,12 +10,8 @@ import {
 
 const activities = proxyActivities<ReturnType<typeof createActivities>>({
   startToCloseTimeout: '1m',
-  retry: {
-    initialInterval: '2s',
-    maximumInterval: '5m',
-    backoffCoefficient: 2,
-    nonRetryableErrorTypes: ['PermanentDeliveryError'],
-  },
+  // SMTP or MongoDB outages are retried until they pass; a rejected address is a result, not an error.
+  retry: { initialInterval: '2s', maximumInterval: '5m', backoffCoefficient: 2 },
 });
 
 /**

@@ -1,0 +1,76 @@
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort } from '../../src/stack/ports';
+import { waitUntil } from '../support/harness';
+
+/** `npm start`'s entry point, run as a user would: its own embedded stack, demo data, printed URLs. */
+describe('npm start', () => {
+  let child: ChildProcess;
+  let output = '';
+  let baseUrl: string;
+  let dataDir: string;
+
+  beforeAll(async () => {
+    dataDir = mkdtempSync(path.join(os.tmpdir(), 'cxloop-start-'));
+    const port = await freePort();
+    child = spawn(path.resolve('node_modules/.bin/tsx'), ['src/main.ts'], {
+      env: {
+        ...process.env,
+        PORT: String(port),
+        DATA_DIR: dataDir,
+        MONGODB_URI: '',
+        TEMPORAL_ADDRESS: '',
+        SMTP_URL: '',
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    await waitUntil('cxloop to start', async () => output.includes('cxloop is running'), 90_000);
+    baseUrl = `http://localhost:${port}`;
+  }, 120_000);
+
+  afterAll(() => {
+    if (child.exitCode === null) child.kill('SIGKILL');
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('when it has started, then the printed URLs answer and the demo transactions produce survey emails', async () => {
+    expect(output).toContain(`Admin UI          ${baseUrl}/admin`);
+    expect(output).toMatch(/Temporal Web UI\s+http:\/\/localhost:\d+/);
+    const apiKey = /API key\s+(\S+)/.exec(output)![1]!;
+    const [, email, password] = /sign in as (\S+) \/ (\S+)\)/.exec(output)!;
+
+    expect((await fetch(`${baseUrl}/readyz`)).status).toBe(200);
+    const login = await fetch(`${baseUrl}/admin/login`, {
+      method: 'POST',
+      body: new URLSearchParams({ email: email!, password: password! }),
+      redirect: 'manual',
+    });
+    expect(login.status).toBe(303);
+
+    const outbox = await waitUntil('the three demo emails', async () => {
+      const res = await fetch(`${baseUrl}/api/outbox`, { headers: { authorization: `Bearer ${apiKey}` } });
+      const body = (await res.json()) as { items: { to: string; text: string }[] };
+      return body.items.length >= 3 ? body.items : undefined;
+    });
+    expect(outbox.map((m) => m.to).sort()).toEqual(['ada@example.com', 'grace@example.com', 'max@example.com']);
+    const link = /(http:\/\/\S+\/s\/[\w-]+)\s/.exec(outbox[0]!.text)![1]!;
+    expect(link.startsWith(baseUrl)).toBe(true);
+    expect((await fetch(`${link}?score=9`)).status).toBe(200);
+  });
+
+  it('when it gets SIGTERM, then it stops with its embedded stack and leaves no process behind', async () => {
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    child.kill('SIGTERM');
+    expect(await exited).toBe(0);
+    const leftovers = execFileSync('ps', ['-eo', 'args'])
+      .toString()
+      .split('\n')
+      .filter((line) => line.includes(dataDir));
+    expect(leftovers).toEqual([]);
+  });
+});
