@@ -4,6 +4,13 @@ import Handlebars from 'handlebars';
 
 export const TEMPLATES_DIR = path.resolve(__dirname, '..', '..', 'templates');
 
+export type PageStrings = Record<string, string>;
+
+/** `text` with each `{name}` replaced by `values[name]`. */
+export function format(text: string | undefined, values: Record<string, string | number>): string {
+  return (text ?? '').replace(/\{(\w+)\}/g, (match, name: string) => (name in values ? String(values[name]) : match));
+}
+
 export interface RenderedEmail {
   html: string;
   text: string;
@@ -13,6 +20,7 @@ export interface RenderedEmail {
 export class Templates {
   private readonly hbs = Handlebars.create();
   private readonly cache = new Map<string, Handlebars.TemplateDelegate>();
+  private readonly stringCache = new Map<string, PageStrings | undefined>();
 
   constructor(private readonly dir = TEMPLATES_DIR) {
     this.hbs.registerHelper('eq', (a: unknown, b: unknown) => a === b);
@@ -20,6 +28,9 @@ export class Templates {
     // A metric that may be null (no data): 0 is a value, null is shown as a dash.
     this.hbs.registerHelper('metric', (value: unknown, suffix: unknown) =>
       value === null || value === undefined ? '—' : `${String(value)}${typeof suffix === 'string' ? suffix : ''}`,
+    );
+    this.hbs.registerHelper('format', (text: unknown, options: Handlebars.HelperOptions) =>
+      format(typeof text === 'string' ? text : '', options.hash as Record<string, string | number>),
     );
     this.hbs.registerHelper('json', (value: unknown) => JSON.stringify(value, null, 2));
     this.hbs.registerHelper('date', (value: unknown) =>
@@ -51,8 +62,30 @@ export class Templates {
     };
   }
 
+  /**
+   * Customer-facing page wording for `locale` (`strings/<locale>.json`), English where a
+   * locale lacks a string; `{name}` placeholders are filled from `values` by `format`.
+   */
+  strings(locale: string): PageStrings {
+    const english = this.loadStrings('en') ?? {};
+    const local = this.loadStrings(locale) ?? this.loadStrings(locale.split('-')[0]!) ?? {};
+    return { ...english, ...local };
+  }
+
   hasEmail(template: string): boolean {
     return existsSync(path.join(this.dir, `emails/${template}.en.html.hbs`));
+  }
+
+  private loadStrings(locale: string): PageStrings | undefined {
+    if (!/^[a-z]{2}(-[A-Z]{2})?$/.test(locale)) return undefined;
+    if (!this.stringCache.has(locale)) {
+      const file = path.join(this.dir, 'strings', `${locale}.json`);
+      this.stringCache.set(
+        locale,
+        existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as PageStrings) : undefined,
+      );
+    }
+    return this.stringCache.get(locale);
   }
 
   private compiled(file: string, options?: CompileOptions): Handlebars.TemplateDelegate {

@@ -236,4 +236,23 @@ describe('the survey page', () => {
     expect(await done.text()).toContain('You are unsubscribed');
     expect((await c.customers(h.db).findOne({ _id: customer.id }))?.unsubscribed).toBe(true);
   });
+
+  it('when the customer’s locale is German, then the page speaks German, labels and wording alike', async () => {
+    const german = await createProgram(h, {
+      survey: {
+        editGrace: '0s',
+        questions: [
+          { id: 'nps', type: 'nps', required: true, label: { en: 'Recommend us?', de: 'Empfehlen Sie uns?' } },
+        ],
+      },
+    });
+    const { link } = await inviteNewCustomer(h, german, { customer: { locale: 'de' } });
+    const html = await (await fetch(link)).text();
+    expect(html).toContain('<html lang="de">');
+    expect(html).toContain('Empfehlen Sie uns?');
+    expect(html).toContain('Antworten senden');
+    expect(html).toContain('Sehr unwahrscheinlich');
+    const done = await postForm(link, { _shown: 'nps', nps: '10' });
+    expect(await done.text()).toContain('Vielen Dank für Ihre Antworten');
+  });
 });

@@ -5,7 +5,7 @@ import * as c from '../../db/collections';
 import { localize } from '../../domain/program';
 import { type Answers, parseAnswers, prefilledAnswers, progress, scaleOf, visibleQuestions } from '../../domain/survey';
 import type { TQuestion } from '../../domain/program';
-import type { Templates } from '../../mail/templates';
+import { type Templates, format } from '../../mail/templates';
 import { unsubscribeCustomer } from '../customers-service';
 import type { LoopSettings } from '../events-service';
 import type { Metrics } from '../metrics';
@@ -24,31 +24,25 @@ type OpenState = Extract<SurveyState, { kind: 'open' }>;
 export function surveyRouter({ db, loop, templates, metrics }: SurveyDeps): Router {
   const router = Router();
 
-  const render = (res: Response, status: number, page: string, context: Record<string, unknown>) => {
+  /** Customer pages speak the customer's language (`templates/strings/<locale>.json`). */
+  const render = (res: Response, status: number, page: string, locale: string, context: Record<string, unknown>) => {
     res
       .status(status)
       .type('html')
-      .send(templates.page(page, { ...context, public: true }));
+      .send(templates.page(page, { ...context, locale, text: templates.strings(locale), public: true }));
   };
 
-  const renderClosed = (res: Response, kind: Exclude<SurveyState, OpenState>['kind']) => {
-    switch (kind) {
-      case 'expired':
-        return render(res, 410, 'message', {
-          title: 'This survey has closed',
-          message: 'Thank you for your interest. This survey is no longer open for replies.',
-        });
-      case 'closed':
-        return render(res, 409, 'message', {
-          title: 'You have already answered',
-          message: 'Thank you — we have your reply, and it can no longer be changed.',
-        });
-      default:
-        return render(res, 404, 'message', {
-          title: 'This survey link is not valid',
-          message: 'Please use the link from your most recent email; it may have been shortened or changed.',
-        });
-    }
+  const CLOSED_PAGES = {
+    expired: { status: 410, title: 'closedTitle', message: 'closedMessage' },
+    closed: { status: 409, title: 'answeredTitle', message: 'answeredMessage' },
+    unknown: { status: 404, title: 'invalidTitle', message: 'invalidMessage' },
+    'not-open': { status: 404, title: 'invalidTitle', message: 'invalidMessage' },
+  } as const;
+
+  const renderClosed = (res: Response, kind: Exclude<SurveyState, OpenState>['kind'], locale = 'en') => {
+    const { status, title, message } = CLOSED_PAGES[kind];
+    const text = templates.strings(locale);
+    render(res, status, 'message', locale, { title: text[title], message: text[message] });
   };
 
   const renderForm = (
@@ -62,7 +56,7 @@ export function surveyRouter({ db, loop, templates, metrics }: SurveyDeps): Rout
     const locale = invitation.locale || program.defaultLocale;
     const shown = visibleQuestions(program.survey, answers, invitation.known);
     const { answered, total } = progress(program.survey, answers, invitation.known);
-    render(res, status, 'survey', {
+    render(res, status, 'survey', locale, {
       title: program.name,
       intro: localize(program.email.intro, locale, program.defaultLocale),
       why: localize(program.email.why, locale, program.defaultLocale),
@@ -74,14 +68,13 @@ export function surveyRouter({ db, loop, templates, metrics }: SurveyDeps): Rout
       errorCount: Object.keys(extra.errors ?? {}).length,
       notice: extra.notice,
       progress: { answered, total, percent: total ? Math.round((answered / total) * 100) : 0 },
-      locale,
     });
   };
 
   const thanks = (res: Response, state: OpenState, editableUntil: Date) => {
     const locale = state.invitation.locale || state.program.defaultLocale;
-    render(res, 200, 'thanks', {
-      title: 'Thank you',
+    render(res, 200, 'thanks', locale, {
+      title: templates.strings(locale).thanksTitle,
       why: localize(state.program.email.why, locale, state.program.defaultLocale),
       token: state.invitation.token,
       editableUntil: editableUntil.toISOString(),
@@ -103,7 +96,7 @@ export function surveyRouter({ db, loop, templates, metrics }: SurveyDeps): Rout
 
   router.get('/s/:token', async (req: Request<{ token: string }>, res) => {
     const state = await surveyState(db, req.params.token);
-    if (state.kind !== 'open') return renderClosed(res, state.kind);
+    if (state.kind !== 'open') return renderClosed(res, state.kind, localeOf(state));
     const known = state.invitation.known;
     let answers: Answers = { ...prefilledAnswers(state.program.survey, known), ...(state.reply?.answers ?? {}) };
     const score = req.query.score;
@@ -121,15 +114,15 @@ export function surveyRouter({ db, loop, templates, metrics }: SurveyDeps): Rout
       return renderForm(res, 400, state, answers, { errors: { [first.id]: parsed.errors[first.id]! } });
     answers = { ...answers, [first.id]: parsed.answers[first.id]! };
     const complete = visibleQuestions(state.program.survey, answers, known).every((q) => answers[q.id] !== undefined);
-    if ((await store(state, answers, complete)) === 'closed') return renderClosed(res, 'closed');
+    if ((await store(state, answers, complete)) === 'closed') return renderClosed(res, 'closed', localeOf(state));
     renderForm(res, 200, state, answers, {
-      notice: `Thank you — your score of ${score} is recorded. Anything you add below helps us even more.`,
+      notice: format(templates.strings(localeOf(state)).scoreRecorded, { score }),
     });
   });
 
   router.post('/s/:token', async (req: Request<{ token: string }>, res) => {
     const state = await surveyState(db, req.params.token);
-    if (state.kind !== 'open') return renderClosed(res, state.kind);
+    if (state.kind !== 'open') return renderClosed(res, state.kind, localeOf(state));
     const form = (req.body ?? {}) as Record<string, unknown>;
     const shownBefore = new Set(
       String(form._shown ?? '')
@@ -149,9 +142,10 @@ export function surveyRouter({ db, loop, templates, metrics }: SurveyDeps): Rout
     const followUps = visibleQuestions(state.program.survey, answers, state.invitation.known).filter(
       (q) => !shownBefore.has(q.id),
     );
-    if ((await store(state, answers, followUps.length === 0)) === 'closed') return renderClosed(res, 'closed');
+    if ((await store(state, answers, followUps.length === 0)) === 'closed')
+      return renderClosed(res, 'closed', localeOf(state));
     if (followUps.length) {
-      return renderForm(res, 200, state, answers, { notice: 'Thank you — just one more step.' });
+      return renderForm(res, 200, state, answers, { notice: templates.strings(localeOf(state)).oneMoreStep });
     }
     const reply = await c.responses(db).findOne({ _id: state.invitation._id });
     thanks(res, state, reply?.editableUntil ?? new Date());
@@ -161,7 +155,7 @@ export function surveyRouter({ db, loop, templates, metrics }: SurveyDeps): Rout
     const invitation = await invitationByToken(db, req.params.token);
     if (!invitation) return renderClosed(res, 'unknown');
     const customer = await c.customers(db).findOne({ _id: invitation.customerId });
-    render(res, 200, 'unsubscribe', {
+    render(res, 200, 'unsubscribe', invitation.locale, {
       token: invitation.token,
       email: invitation.email,
       done: customer?.unsubscribed === true,
@@ -173,7 +167,11 @@ export function surveyRouter({ db, loop, templates, metrics }: SurveyDeps): Rout
     const invitation = await invitationByToken(db, req.params.token);
     if (!invitation) return renderClosed(res, 'unknown');
     await unsubscribeCustomer(db, invitation.customerId);
-    render(res, 200, 'unsubscribe', { token: invitation.token, email: invitation.email, done: true });
+    render(res, 200, 'unsubscribe', invitation.locale, {
+      token: invitation.token,
+      email: invitation.email,
+      done: true,
+    });
   });
 
   return router;
@@ -221,15 +219,11 @@ function questionView(
   };
 }
 
+/** Keys into the page strings for a scale's two ends. */
 function scaleHint(type: TQuestion['type']): { low: string; high: string } | undefined {
-  switch (type) {
-    case 'nps':
-      return { low: 'Not at all likely', high: 'Extremely likely' };
-    case 'csat':
-      return { low: 'Very dissatisfied', high: 'Very satisfied' };
-    case 'ces':
-      return { low: 'Very difficult', high: 'Very easy' };
-    default:
-      return undefined;
-  }
+  return type === 'nps' || type === 'csat' || type === 'ces' ? { low: `${type}Low`, high: `${type}High` } : undefined;
+}
+
+function localeOf(state: SurveyState): string {
+  return 'invitation' in state ? state.invitation.locale : 'en';
 }
