@@ -1,6 +1,7 @@
 import type { AddressInfo } from 'node:net';
 import { SMTPServer } from 'smtp-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort } from '../../src/stack/ports';
 import * as c from '../../src/db/collections';
 import {
   type Harness,
@@ -105,5 +106,48 @@ describe('the survey invitation: reminders, expiry and delivery state', () => {
         attempts: 1,
       });
     });
+  });
+
+  it('when the SMTP server is down, then the invitation waits for it and is delivered exactly once when it is back', async () => {
+    const port = await freePort();
+    const down = await startHarness({ smtpUrl: `smtp://127.0.0.1:${port}` });
+    const received: string[] = [];
+    let server: SMTPServer | undefined;
+    try {
+      const programId = await createProgram(down);
+      const customer = { id: uid('cust'), email: `${uid('later')}@example.com` };
+      const event = eventFor({ trigger: await triggerOf(down, programId) }, customer);
+      expect((await api(down, 'POST', '/api/events', event)).status).toBe(202);
+      const invitationId = `${programId}:${event.id}`;
+      await waitUntil('the invitation to be created', () => c.invitations(down.db).findOne({ _id: invitationId }));
+      await new Promise((r) => setTimeout(r, 2500));
+      expect((await c.invitations(down.db).findOne({ _id: invitationId }))?.status).toBe('scheduled');
+
+      server = new SMTPServer({
+        authOptional: true,
+        disabledCommands: ['STARTTLS'],
+        logger: false,
+        onData(stream, _session, callback) {
+          let data = '';
+          stream.on('data', (chunk: Buffer) => (data += chunk.toString()));
+          stream.on('end', () => {
+            received.push(data);
+            callback();
+          });
+        },
+      });
+      await new Promise<void>((resolve) => server!.listen(port, '127.0.0.1', resolve));
+      await waitUntil(
+        'delivery after the SMTP server is back',
+        async () => (await c.invitations(down.db).findOne({ _id: invitationId }))?.status === 'sent',
+        40_000,
+      );
+      await new Promise((r) => setTimeout(r, 1000));
+      expect(received).toHaveLength(1);
+      expect(received[0]).toContain(customer.email);
+    } finally {
+      await down.stop();
+      if (server) await new Promise<void>((resolve) => server!.close(() => resolve()));
+    }
   });
 });
