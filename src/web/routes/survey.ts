@@ -57,7 +57,8 @@ export function surveyRouter({ db, loop, templates, metrics }: SurveyDeps): Rout
     const shown = visibleQuestions(program.survey, answers, invitation.known);
     const { answered, total } = progress(program.survey, answers, invitation.known);
     render(res, status, 'survey', locale, {
-      title: program.name,
+      // The customer sees the survey's own wording, not the program's internal name.
+      title: localize(program.email.subject, locale, program.defaultLocale),
       intro: localize(program.email.intro, locale, program.defaultLocale),
       why: localize(program.email.why, locale, program.defaultLocale),
       token: invitation.token,
