@@ -98,10 +98,3 @@ function toConfig(env: z.infer<typeof ZEnv>) {
     logLevel: env.LOG_LEVEL,
   };
 }
-
-/** Services every part of the system talks to, once resolved (configured or embedded). */
-export interface Services {
-  temporalAddress: string;
-  mongoUri: string;
-  smtpUrl: string;
-}

@@ -72,10 +72,6 @@ export class Templates {
     return { ...english, ...local };
   }
 
-  hasEmail(template: string): boolean {
-    return existsSync(path.join(this.dir, `emails/${template}.en.html.hbs`));
-  }
-
   private loadStrings(locale: string): PageStrings | undefined {
     if (!/^[a-z]{2}(-[A-Z]{2})?$/.test(locale)) return undefined;
     if (!this.stringCache.has(locale)) {
