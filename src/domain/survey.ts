@@ -8,7 +8,26 @@ export type Known = Record<string, unknown>;
 
 export const MAX_TEXT_LENGTH = 5000;
 
-const REQUIRED_MESSAGE = 'This question needs an answer';
+/** Wording of answer errors, `{min}`, `{max}`, `{options}` and `{limit}` filled in; pages pass their locale's. */
+export const ANSWER_MESSAGES = {
+  required: 'This question needs an answer',
+  scale: 'Please choose a score from {min} to {max}',
+  single: 'Please choose one of the options: {options}',
+  multiple: 'Please choose only from the options: {options}',
+  text: 'Please type your answer as text',
+  tooLong: 'Please shorten your answer to at most {limit} characters',
+  unreadable: 'Sorry, we could not read this answer; please answer again',
+};
+export type AnswerMessages = Record<keyof typeof ANSWER_MESSAGES, string>;
+
+interface Problem {
+  code: keyof AnswerMessages;
+  values?: Record<string, string | number>;
+}
+
+function describeProblem({ code, values = {} }: Problem, messages: AnswerMessages): string {
+  return messages[code].replace(/\{(\w+)\}/g, (match, name: string) => (name in values ? String(values[name]) : match));
+}
 
 /** Own properties only: a question id such as `constructor` must not find Object.prototype. */
 function own<T>(record: Record<string, T>, key: string): T | undefined {
@@ -33,8 +52,8 @@ export function scaleOf(q: TQuestion): Scale {
   }
 }
 
-/** What parsing one raw value gave: an answer, an error message, or neither (left blank). */
-type Parsed = { answer: Answer } | { error: string } | Record<string, never>;
+/** What parsing one raw value gave: an answer, a problem, or neither (left blank). */
+type Parsed = { answer: Answer } | { error: Problem } | Record<string, never>;
 
 function parseScore(q: TQuestion, raw: string | string[]): Parsed {
   const scale = scaleOf(q);
@@ -42,7 +61,7 @@ function parseScore(q: TQuestion, raw: string | string[]): Parsed {
   const score = typeof raw === 'string' && /^-?\d+$/.test(raw.trim()) ? Number(raw) : NaN;
   return isOnScale(score, scale)
     ? { answer: score }
-    : { error: `Please choose a score from ${scale.min} to ${scale.max}` };
+    : { error: { code: 'scale', values: { min: scale.min, max: scale.max } } };
 }
 
 function optionLabels(q: TQuestion, locale: string): string {
@@ -56,7 +75,7 @@ function isOption(q: TQuestion, value: string): boolean {
 function parseSingle(q: TQuestion, raw: string | string[], locale: string): Parsed {
   if (raw === '') return {};
   if (typeof raw === 'string' && isOption(q, raw)) return { answer: raw };
-  return { error: `Please choose one of the options: ${optionLabels(q, locale)}` };
+  return { error: { code: 'single', values: { options: optionLabels(q, locale) } } };
 }
 
 /** Checkbox groups post an array, or a plain string when one box is ticked; answers keep the option order. */
@@ -64,16 +83,15 @@ function parseMultiple(q: TQuestion, raw: string | string[], locale: string): Pa
   const values = (typeof raw === 'string' ? [raw] : raw).filter((value) => value !== '');
   if (values.length === 0) return {};
   if (!values.every((value) => isOption(q, value)))
-    return { error: `Please choose only from the options: ${optionLabels(q, locale)}` };
+    return { error: { code: 'multiple', values: { options: optionLabels(q, locale) } } };
   return { answer: (q.options ?? []).map((option) => option.value).filter((value) => values.includes(value)) };
 }
 
 function parseText(raw: string | string[]): Parsed {
-  if (typeof raw !== 'string') return { error: 'Please type your answer as text' };
+  if (typeof raw !== 'string') return { error: { code: 'text' } };
   const text = raw.trim();
   if (text === '') return {};
-  if ([...text].length > MAX_TEXT_LENGTH)
-    return { error: `Please shorten your answer to at most ${MAX_TEXT_LENGTH} characters` };
+  if ([...text].length > MAX_TEXT_LENGTH) return { error: { code: 'tooLong', values: { limit: MAX_TEXT_LENGTH } } };
   return { answer: text };
 }
 
@@ -84,7 +102,7 @@ function isFormValue(raw: unknown): raw is string | string[] {
 /** A raw form value (string, string array or undefined) as an answer to `q`. */
 function parseValue(q: TQuestion, raw: unknown, locale: string): Parsed {
   if (raw === undefined) return {};
-  if (!isFormValue(raw)) return { error: 'Sorry, we could not read this answer; please answer again' };
+  if (!isFormValue(raw)) return { error: { code: 'unreadable' } };
   switch (q.type) {
     case 'single':
       return parseSingle(q, raw, locale);
@@ -176,13 +194,14 @@ export function parseAnswers(
   form: Record<string, unknown>,
   known: Known,
   locale = 'en',
+  messages: AnswerMessages = ANSWER_MESSAGES,
 ): { answers: Answers; errors: Record<string, string> } {
   const errors: Record<string, string> = {};
   const { answers } = walkSurvey(survey, known, (q) => {
     const parsed = parseValue(q, own(form, q.id), locale);
     if ('answer' in parsed) return parsed.answer;
-    if ('error' in parsed) errors[q.id] = parsed.error;
-    else if (q.required) errors[q.id] = REQUIRED_MESSAGE;
+    if ('error' in parsed) errors[q.id] = describeProblem(parsed.error, messages);
+    else if (q.required) errors[q.id] = describeProblem({ code: 'required' }, messages);
     return undefined;
   });
   return { answers, errors };

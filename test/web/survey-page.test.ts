@@ -252,6 +252,9 @@ describe('the survey page', () => {
     expect(html).toContain('Empfehlen Sie uns?');
     expect(html).toContain('Antworten senden');
     expect(html).toContain('Sehr unwahrscheinlich');
+    const invalid = await postForm(link, { _shown: 'nps', nps: '12' });
+    expect(invalid.status).toBe(422);
+    expect(await invalid.text()).toContain('Bitte wählen Sie einen Wert von 0 bis 10');
     const done = await postForm(link, { _shown: 'nps', nps: '10' });
     expect(await done.text()).toContain('Vielen Dank für Ihre Antworten');
   });

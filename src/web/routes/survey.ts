@@ -3,7 +3,16 @@ import { type Request, type Response, Router } from 'express';
 import type { Db } from 'mongodb';
 import * as c from '../../db/collections';
 import { localize } from '../../domain/program';
-import { type Answers, parseAnswers, prefilledAnswers, progress, scaleOf, visibleQuestions } from '../../domain/survey';
+import {
+  ANSWER_MESSAGES,
+  type AnswerMessages,
+  type Answers,
+  parseAnswers,
+  prefilledAnswers,
+  progress,
+  scaleOf,
+  visibleQuestions,
+} from '../../domain/survey';
 import type { TQuestion } from '../../domain/program';
 import { type Templates, format } from '../../mail/templates';
 import { unsubscribeCustomer } from '../customers-service';
@@ -30,6 +39,14 @@ export function surveyRouter({ db, loop, templates, metrics }: SurveyDeps): Rout
       .status(status)
       .type('html')
       .send(templates.page(page, { ...context, locale, text: templates.strings(locale), public: true }));
+  };
+
+  /** Answer errors in the page's language: `error.<code>` strings, English where missing. */
+  const answerMessages = (locale: string): AnswerMessages => {
+    const text = templates.strings(locale);
+    return Object.fromEntries(
+      Object.entries(ANSWER_MESSAGES).map(([code, english]) => [code, text[`error.${code}`] ?? english]),
+    ) as AnswerMessages;
   };
 
   const CLOSED_PAGES = {
@@ -110,6 +127,7 @@ export function surveyRouter({ db, loop, templates, metrics }: SurveyDeps): Rout
       { ...answers, [first.id]: score },
       known,
       state.invitation.locale,
+      answerMessages(state.invitation.locale),
     );
     if (parsed.errors[first.id])
       return renderForm(res, 400, state, answers, { errors: { [first.id]: parsed.errors[first.id]! } });
@@ -135,6 +153,7 @@ export function surveyRouter({ db, loop, templates, metrics }: SurveyDeps): Rout
       form,
       state.invitation.known,
       state.invitation.locale,
+      answerMessages(state.invitation.locale),
     );
     // Only questions the customer saw can be in error; newly shown follow-ups come next.
     const visibleErrors = Object.fromEntries(Object.entries(errors).filter(([id]) => shownBefore.has(id)));
