@@ -16,6 +16,10 @@ export interface EmbeddedStackOptions {
   mongoDbName: string;
   /** `npm start`: well-known ports when free, a persistent Temporal file and its Web UI. Tests: random ports, in memory. */
   mode: 'app' | 'test';
+  /** Keep Temporal's state in `dataDir/temporal.sqlite` (default in `app` mode), so a restart resumes it. */
+  persistTemporal?: boolean;
+  /** A fixed Temporal port, so a restarted server is found where clients left it. */
+  temporalPort?: number;
   log?: (line: string) => void;
 }
 
@@ -69,12 +73,13 @@ export async function startEmbeddedStack(options: EmbeddedStackOptions): Promise
     let temporalAddress = options.temporalAddress;
     let temporalUiUrl: string | undefined;
     if (!temporalAddress) {
-      const port = app ? await portOrFree(7233) : await freePort();
+      const port = options.temporalPort ?? (app ? await portOrFree(7233) : await freePort());
       const args = ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(port), '--log-level', 'error'];
       args.push('--http-port', String(await freePort()), '--metrics-port', String(await freePort()));
+      if (options.persistTemporal ?? app) args.push('--db-filename', path.join(options.dataDir, 'temporal.sqlite'));
       if (app) {
         const uiPort = await portOrFree(8233);
-        args.push('--ui-port', String(uiPort), '--db-filename', path.join(options.dataDir, 'temporal.sqlite'));
+        args.push('--ui-port', String(uiPort));
         temporalUiUrl = `http://localhost:${uiPort}`;
       } else {
         args.push('--headless');

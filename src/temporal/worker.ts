@@ -24,7 +24,11 @@ export function createWorker(options: CxWorkerOptions): Promise<Worker> {
   });
 }
 
-/** The SDK's own logs (bundling, state changes) at the configured level; call before any worker starts. */
+/** The SDK's own logs (bundling, state changes, native core retries) at one level; call before any worker starts. */
 export function installWorkerLogging(level: 'debug' | 'info' | 'warn' | 'error'): void {
-  Runtime.install({ logger: new DefaultLogger(level.toUpperCase() as 'DEBUG' | 'INFO' | 'WARN' | 'ERROR') });
+  const upper = level.toUpperCase() as 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
+  Runtime.install({
+    logger: new DefaultLogger(upper),
+    telemetryOptions: { logging: { filter: { core: upper, other: upper }, forward: {} } },
+  });
 }

@@ -43,13 +43,15 @@ export async function recordEvent(db: Db, loop: LoopSettings, input: TEventInput
 /** Signal-with-start: the loop is started if it is not running (it ends when idle). */
 export async function signalCustomerLoop(loop: LoopSettings, customerId: string, eventId: string): Promise<boolean> {
   try {
-    await loop.temporal.workflow.signalWithStart('customerLoopWorkflow', {
-      workflowId: customerWorkflowId(customerId),
-      taskQueue: loop.taskQueue,
-      args: [{ customerId, idleTimeout: loop.loopIdleTimeout }],
-      signal: transactionRecordedSignal,
-      signalArgs: [{ eventId }],
-    });
+    await withSignalDeadline(loop.temporal, () =>
+      loop.temporal.workflow.signalWithStart('customerLoopWorkflow', {
+        workflowId: customerWorkflowId(customerId),
+        taskQueue: loop.taskQueue,
+        args: [{ customerId, idleTimeout: loop.loopIdleTimeout }],
+        signal: transactionRecordedSignal,
+        signalArgs: [{ eventId }],
+      }),
+    );
     return true;
   } catch (err) {
     loop.log(
@@ -57,4 +59,11 @@ export async function signalCustomerLoop(loop: LoopSettings, customerId: string,
     );
     return false;
   }
+}
+
+/** The work is already safe in MongoDB: a Temporal that does not answer soon is left to the sweep, not waited for. */
+const SIGNAL_DEADLINE_MS = 5_000;
+
+export function withSignalDeadline<T>(temporal: Client, signal: () => Promise<T>): Promise<T> {
+  return temporal.connection.withDeadline(Date.now() + SIGNAL_DEADLINE_MS, signal);
 }

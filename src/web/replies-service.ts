@@ -6,6 +6,7 @@ import { isDuplicateKeyError } from '../db/mongo';
 import { durationMs } from '../domain/duration';
 import type { Answers } from '../domain/survey';
 import { invitationWorkflowId, replySubmittedSignal } from '../../workflows/definitions';
+import { withSignalDeadline } from './events-service';
 
 export type SurveyState =
   | { kind: 'unknown' }
@@ -97,9 +98,11 @@ export async function signalReply(
   log: (msg: string) => void,
 ): Promise<boolean> {
   try {
-    await temporal.workflow
-      .getHandle(invitationWorkflowId(invitationId))
-      .signal(replySubmittedSignal, { responseId: invitationId });
+    await withSignalDeadline(temporal, () =>
+      temporal.workflow
+        .getHandle(invitationWorkflowId(invitationId))
+        .signal(replySubmittedSignal, { responseId: invitationId }),
+    );
     return true;
   } catch (err) {
     if (err instanceof WorkflowNotFoundError) throw err;

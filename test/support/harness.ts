@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { Runtime, DefaultLogger } from '@temporalio/worker';
 import { inject } from 'vitest';
 import { ensureAdmin, ensureApiKey } from '../../src/bootstrap';
 import { type Config, loadConfig } from '../../src/config';
 import * as c from '../../src/db/collections';
 import { type TProgramInput, ZProgram } from '../../src/domain/program';
 import { type RunningWeb, type RunningWorker, startWeb, startWorker } from '../../src/runtime';
+import { installWorkerLogging } from '../../src/temporal/worker';
 import { saveProgram } from '../../src/web/programs-service';
 
 let runtimeInstalled = false;
@@ -13,7 +13,7 @@ let runtimeInstalled = false;
 function quietRuntime() {
   if (runtimeInstalled) return;
   runtimeInstalled = true;
-  Runtime.install({ logger: new DefaultLogger(process.env.CXLOOP_TEST_VERBOSE ? 'INFO' : 'WARN') });
+  installWorkerLogging(process.env.CXLOOP_TEST_VERBOSE ? 'info' : 'error');
 }
 
 export interface Harness {
@@ -33,7 +33,7 @@ export const ADMIN = { email: 'owner@test.local', password: 'correct horse batte
 
 /** A web tier and a worker on their own task queue, against the run's shared embedded stack. */
 export async function startHarness(
-  options: { withWorker?: boolean; env?: Record<string, string>; smtpUrl?: string } = {},
+  options: { withWorker?: boolean; env?: Record<string, string>; smtpUrl?: string; temporalAddress?: string } = {},
 ): Promise<Harness> {
   quietRuntime();
   const stack = inject('stack');
@@ -45,7 +45,7 @@ export async function startHarness(
     ...options.env,
   });
   const services = {
-    temporalAddress: stack.temporalAddress,
+    temporalAddress: options.temporalAddress ?? stack.temporalAddress,
     mongoUri: stack.mongoUri,
     smtpUrl: options.smtpUrl ?? stack.smtpUrl,
     embeddedMail: true,

@@ -1,0 +1,86 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import * as c from '../../src/db/collections';
+import { type EmbeddedStack, startEmbeddedStack } from '../../src/stack/embedded';
+import { freePort } from '../../src/stack/ports';
+import {
+  type Harness,
+  api,
+  createProgram,
+  eventFor,
+  inviteNewCustomer,
+  postForm,
+  startHarness,
+  triggerOf,
+  uid,
+  waitUntil,
+} from '../support/harness';
+
+/** A Temporal server of its own, with its state on disk, stopped and started again mid-test. */
+describe('when Temporal restarts', () => {
+  let dataDir: string;
+  let port: number;
+  let temporal: EmbeddedStack | undefined;
+  let h: Harness;
+
+  const startTemporal = () =>
+    startEmbeddedStack({
+      dataDir,
+      mongoUri: inject('stack').mongoUri,
+      smtpUrl: inject('stack').smtpUrl,
+      mongoDbName: inject('stack').dbName,
+      mode: 'test',
+      persistTemporal: true,
+      temporalPort: port,
+    });
+
+  beforeAll(async () => {
+    dataDir = mkdtempSync(path.join(os.tmpdir(), 'cxloop-restart-'));
+    port = await freePort();
+    temporal = await startTemporal();
+    h = await startHarness({ temporalAddress: temporal.temporalAddress });
+  });
+  afterAll(async () => {
+    await h?.stop();
+    await temporal?.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('then replies and events that came in while it was down are processed once it is back, exactly once', async () => {
+    const programId = await createProgram(h);
+    const { link, invitationId } = await inviteNewCustomer(h, programId);
+
+    await temporal!.stop();
+    temporal = undefined;
+    const ready = await fetch(`${h.baseUrl}/readyz`);
+    expect(ready.status).toBe(503);
+    expect(((await ready.json()) as { checks: { temporal: string } }).checks.temporal).not.toBe('ok');
+
+    // Customers and integrations carry on: nothing is refused while Temporal is away.
+    expect((await postForm(link, { _shown: 'nps,went_well', nps: '9' })).status).toBe(200);
+    const customer = { id: uid('cust'), email: `${uid('c')}@example.com` };
+    const event = eventFor({ trigger: await triggerOf(h, programId) }, customer);
+    expect((await api(h, 'POST', '/api/events', event)).status).toBe(202);
+    expect((await c.responses(h.db).findOne({ _id: invitationId }))?.acknowledgedAt).toBeUndefined();
+
+    temporal = await startTemporal();
+    const reply = await waitUntil(
+      'the reply to be scored after the restart',
+      async () => {
+        const r = await c.responses(h.db).findOne({ _id: invitationId });
+        return r?.scores ? r : undefined;
+      },
+      45_000,
+    );
+    expect(reply.scores?.npsCategory).toBe('promoter');
+    await waitUntil(
+      'the new customer’s survey',
+      async () => (await c.invitations(h.db).countDocuments({ customerId: customer.id })) === 1,
+      45_000,
+    );
+    expect(await c.contactDecisions(h.db).countDocuments({ eventId: event.id })).toBe(1);
+    expect((await fetch(`${h.baseUrl}/readyz`)).status).toBe(200);
+  });
+});
