@@ -22,17 +22,21 @@ export function createContactActivities(db: Db) {
     }: {
       customerId: string;
       eventId: string;
-    }): Promise<{ candidates: ContactCandidate[] }> {
+    }): Promise<{ candidates: ContactCandidate[]; processed?: true }> {
       const event = await c.events(db).findOne({ _id: eventId });
       if (!event) throw ApplicationFailure.nonRetryable(`event ${eventId} is not recorded`);
-      if (event.processedAt) return { candidates: [] };
+      if (event.processedAt) return { candidates: [], processed: true };
       const customer = await c.customers(db).findOne({ _id: customerId });
       if (!customer) throw ApplicationFailure.nonRetryable(`customer ${customerId} is not recorded`);
 
       const matching = (
         await c.programs(db).find({ kind: 'transactional', active: true, triggers: event.type }).toArray()
       ).filter((p) => inAudience(p.audience, { ...customer.attributes, ...event.data }));
-      if (matching.length === 0) return { candidates: [] };
+      if (matching.length === 0) {
+        // Nothing to decide: mark it here and spare the loop a second activity.
+        await markProcessed(db, eventId);
+        return { candidates: [], processed: true };
+      }
 
       const since = new Date(event.occurredAt.getTime() - HISTORY_WINDOW_MS);
       const [decisions, transactions, openCases] = await Promise.all([
@@ -97,9 +101,13 @@ export function createContactActivities(db: Db) {
     },
 
     async markEventProcessed({ eventId }: { eventId: string }): Promise<void> {
-      await c
-        .events(db)
-        .updateOne({ _id: eventId, processedAt: { $exists: false } }, { $set: { processedAt: new Date() } });
+      await markProcessed(db, eventId);
     },
   };
+}
+
+async function markProcessed(db: Db, eventId: string): Promise<void> {
+  await c
+    .events(db)
+    .updateOne({ _id: eventId, processedAt: { $exists: false } }, { $set: { processedAt: new Date() } });
 }

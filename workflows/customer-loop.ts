@@ -2,6 +2,7 @@ import {
   ParentClosePolicy,
   condition,
   continueAsNew,
+  patched,
   proxyActivities,
   setHandler,
   startChild,
@@ -52,6 +53,8 @@ export async function customerLoopWorkflow(input: CustomerLoopInput): Promise<vo
 
 async function decideOnTransaction(customerId: string, eventId: string): Promise<void> {
   const plan = await planContacts({ customerId, eventId });
+  // planContacts now marks an event no program wants; histories from before still call markEventProcessed.
+  if (plan.processed && patched('plan-marks-unmatched-events')) return;
   for (const candidate of plan.candidates) {
     const decision = decideContact({ ...candidate.input, now: Date.now() });
     const invitationId = decision.action === 'skip' ? undefined : invitationIdFor(candidate.program.id, eventId);
