@@ -119,6 +119,12 @@ describe('POST /api/events', () => {
     expect(res.json.error).toMatch(/at most 1000 events/);
   });
 
+  it('when the body is larger than the API accepts, then 413 says so', async () => {
+    const res = await api(h, 'POST', '/api/events', { id: 'x'.repeat(6 * 1024 * 1024) });
+    expect(res.status).toBe(413);
+    expect(res.json.error).toBe('the request body is too large');
+  });
+
   it('when the OpenAPI document is requested, then it lists the event endpoints', async () => {
     const res = await api(h, 'GET', '/api/openapi.json');
     expect(res.status).toBe(200);
