@@ -21,7 +21,6 @@ export type EventStatus = 'accepted' | 'duplicate';
  */
 export async function recordEvent(db: Db, loop: LoopSettings, input: TEventInput): Promise<EventStatus> {
   await upsertCustomer(db, input.customer);
-  let status: EventStatus = 'accepted';
   try {
     await events(db).insertOne({
       _id: input.id,
@@ -33,11 +32,13 @@ export async function recordEvent(db: Db, loop: LoopSettings, input: TEventInput
     });
   } catch (err) {
     if (!isDuplicateKeyError(err)) throw err;
-    status = 'duplicate';
+    // A repeat of an event its loop has not taken yet: hand it over again.
+    const stored = await events(db).findOne({ _id: input.id }, { projection: { processedAt: 1, customerId: 1 } });
+    if (stored && !stored.processedAt) await signalCustomerLoop(loop, stored.customerId, input.id);
+    return 'duplicate';
   }
-  const stored = await events(db).findOne({ _id: input.id }, { projection: { processedAt: 1, customerId: 1 } });
-  if (stored && !stored.processedAt) await signalCustomerLoop(loop, stored.customerId, input.id);
-  return status;
+  await signalCustomerLoop(loop, input.customer.id, input.id);
+  return 'accepted';
 }
 
 /** Signal-with-start: the loop is started if it is not running (it ends when idle). */

@@ -90,13 +90,20 @@ export function adminRouter({ db, templates, sessions, embeddedMail, secureCooki
   router.get('/customers/:id', async (req: Request<{ id: string }>, res) => {
     const customer = await c.customers(db).findOne({ _id: req.params.id });
     if (!customer) throw new HttpError(404, `No customer ${req.params.id}.`);
-    const [decisions, invitations, replies, programList] = await Promise.all([
+    const [decisions, invitations, replies] = await Promise.all([
       c.contactDecisions(db).find({ customerId: customer._id }).sort({ decidedAt: -1 }).limit(100).toArray(),
       c.invitations(db).find({ customerId: customer._id }).sort({ createdAt: -1 }).limit(100).toArray(),
       c.responses(db).find({ customerId: customer._id }).sort({ submittedAt: -1 }).limit(100).toArray(),
-      c.programs(db).find().toArray(),
     ]);
-    const programsById = new Map(programList.map((p) => [p._id, p]));
+    const programIds = [...new Set(replies.map((r) => r.programId))];
+    const programsById = new Map(
+      (
+        await c
+          .programs(db)
+          .find({ _id: { $in: programIds } })
+          .toArray()
+      ).map((p) => [p._id, p]),
+    );
     res.type('html').send(
       page(res, 'customer', {
         title: customer.name ?? customer._id,

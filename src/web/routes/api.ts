@@ -58,7 +58,7 @@ export function apiRouter({ db, loop, embeddedMail, metrics }: ApiDeps): Router 
     const seen = new Set<string>();
     const firsts = events.filter((event) => !seen.has(event.id) && seen.add(event.id));
     const statuses = new Map<TEventInput, EventStatus>();
-    await mapWithConcurrency(firsts, BATCH_CONCURRENCY, async (event) => {
+    await forEachWithConcurrency(firsts, BATCH_CONCURRENCY, async (event) => {
       statuses.set(event, await recordEvent(db, loop, event));
     });
     const results = events.map((event) => ({ eventId: event.id, status: statuses.get(event) ?? 'duplicate' }));
@@ -153,16 +153,11 @@ function escapeRegex(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
-/** Like Promise.all over `items`, with at most `limit` tasks running; results keep their order. */
-async function mapWithConcurrency<T, R>(items: T[], limit: number, task: (item: T) => Promise<R>): Promise<R[]> {
-  const results: R[] = new Array(items.length);
+/** Runs `task` over `items` with at most `limit` running at once. */
+async function forEachWithConcurrency<T>(items: T[], limit: number, task: (item: T) => Promise<void>): Promise<void> {
   let next = 0;
   const lane = async () => {
-    while (next < items.length) {
-      const index = next++;
-      results[index] = await task(items[index]!);
-    }
+    while (next < items.length) await task(items[next++]!);
   };
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, lane));
-  return results;
 }
