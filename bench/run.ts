@@ -196,7 +196,14 @@ const round = (n: number) => Math.round(n * 100) / 100;
 async function main() {
   installWorkerLogging('error');
   const dir = mkdtempSync(path.join(os.tmpdir(), 'cxloop-bench-'));
-  const config = loadConfig({ ...process.env, MONGODB_DB: `cxloop_bench_${Date.now()}`, DATA_DIR: dir });
+  // The benchmark measures throughput, so the per-key rate limit is lifted and request logs are off.
+  const config = loadConfig({
+    ...process.env,
+    MONGODB_DB: `cxloop_bench_${Date.now()}`,
+    DATA_DIR: dir,
+    RATE_LIMIT_API: '10000000',
+    LOG_LEVEL: 'warn',
+  });
   console.log('starting the embedded stack…');
   const stack = await startEmbeddedStack({
     dataDir: dir,
@@ -210,7 +217,7 @@ async function main() {
   const database = await connectDatabase(stack.mongoUri, config.mongo.dbName);
   try {
     await saveProgram(database.db, program);
-    const web = await startWeb(config, services, { port: 0, log: () => {} });
+    const web = await startWeb(config, services, { port: 0 });
     const apiKey = 'bench-api-key-0123456789';
     await ensureApiKey(database.db, apiKey);
 

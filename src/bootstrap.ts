@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { Config } from './config';
 import type { Db } from 'mongodb';
 import { apiKeys, settings, users } from './db/collections';
+import type { Scope } from './domain/access';
 import { hashApiKey, hashPassword, newApiKey } from './web/auth';
 
 /** Creates the first admin when no user with that email exists; an existing password is left alone. */
@@ -15,6 +16,7 @@ export async function ensureAdmin(db: Db, email: string, password: string): Prom
         name: 'Administrator',
         role: 'admin',
         passwordHash: await hashPassword(password),
+        authVersion: 0,
         createdAt: new Date(),
       },
     },
@@ -23,10 +25,16 @@ export async function ensureAdmin(db: Db, email: string, password: string): Prom
   return result.upsertedCount ? 'created' : 'exists';
 }
 
-export async function ensureApiKey(db: Db, key: string, name = 'bootstrap'): Promise<void> {
+/** A key with the given scopes (the bootstrap key may do everything), created if missing. */
+export async function ensureApiKey(
+  db: Db,
+  key: string,
+  name = 'bootstrap',
+  scopes: Scope[] = ['admin'],
+): Promise<void> {
   await apiKeys(db).updateOne(
     { _id: hashApiKey(key) },
-    { $setOnInsert: { name, prefix: key.slice(0, 6), createdAt: new Date() } },
+    { $setOnInsert: { name, prefix: key.slice(0, 6), scopes, createdAt: new Date() } },
     { upsert: true },
   );
 }

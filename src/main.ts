@@ -42,7 +42,7 @@ async function main() {
 
   log('bundling workflows and starting the worker…');
   const worker = await startWorker(config, services, { publicBaseUrl });
-  const web = await startWeb(config, services, { port: config.port, publicBaseUrl, log });
+  const web = await startWeb(config, services, { port: config.port, publicBaseUrl, prettyLogs: true });
   await sendDemoTransactions(web.url, apiKey);
 
   console.log(`

@@ -10,6 +10,10 @@ import { Templates } from './mail/templates';
 import { connectTemporalClient, connectWorkerConnection } from './temporal/connection';
 import { createWorker } from './temporal/worker';
 import { createApp } from './web/app';
+import { Metrics } from './web/metrics';
+import { metricsRouter } from './web/routes/ops';
+import { type Logger, createLogger } from './log';
+import express from 'express';
 import { startSweeper } from './web/sweeps';
 
 export interface ResolvedServices {
@@ -19,8 +23,6 @@ export interface ResolvedServices {
   /** The SMTP sink is ours: the outbox pages exist. */
   embeddedMail: boolean;
 }
-
-export type Log = (msg: string) => void;
 
 export interface RunningWorker {
   worker: Worker;
@@ -70,6 +72,9 @@ export interface RunningWeb {
   server: Server;
   url: string;
   database: Database;
+  logger: Logger;
+  /** The separate Prometheus port, when METRICS_PORT is set. */
+  metricsUrl?: string;
   stop(): Promise<void>;
 }
 
@@ -77,14 +82,17 @@ export interface RunningWeb {
 export async function startWeb(
   config: Config,
   services: ResolvedServices,
-  options: { port: number; publicBaseUrl?: string; log: Log; taskQueue?: string },
+  options: { port: number; publicBaseUrl?: string; logger?: Logger; prettyLogs?: boolean; taskQueue?: string },
 ): Promise<RunningWeb> {
+  const logger = options.logger ?? createLogger({ level: config.logLevel, pretty: options.prettyLogs });
   const database = await connectDatabase(services.mongoUri, config.mongo.dbName);
   await ensureIndexes(database.db);
   const temporal = await connectTemporalClient({ ...config.temporal, address: services.temporalAddress });
   const taskQueue = options.taskQueue ?? config.temporal.taskQueue;
+  const metrics = new Metrics({ processMetrics: true });
   const app = createApp({
     db: database.db,
+    mongoClient: database.client,
     temporal,
     templates: new Templates(),
     taskQueue,
@@ -92,36 +100,64 @@ export async function startWeb(
     sessionSecret: await sessionSecret(database.db, config.sessionSecret),
     embeddedMail: services.embeddedMail,
     publicBaseUrl: options.publicBaseUrl ?? `http://localhost:${options.port}`,
-    log: options.log,
+    logger,
+    rateLimits: config.rateLimits,
+    metricsToken: config.metrics.token,
+    metrics,
   });
-  const server = createServer(app);
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  }).catch(async (err: Error) => {
+  const closeAll = async () => {
     await temporal.connection.close();
     await database.close();
+  };
+  const server = await listen(createServer(app), options.port).catch(async (err: Error) => {
+    await closeAll();
     throw new Error(`cannot listen on port ${options.port} (${err.message}); set PORT to another port`);
   });
+  const metricsServer = config.metrics.port
+    ? await listen(createServer(metricsApp(metrics)), config.metrics.port).catch(async (err: Error) => {
+        await new Promise<void>((resolve) => server.close(() => resolve()));
+        await closeAll();
+        throw new Error(`cannot listen on METRICS_PORT ${config.metrics.port} (${err.message})`);
+      })
+    : undefined;
   const url = `http://localhost:${(server.address() as AddressInfo).port}`;
   const sweeper = startSweeper(
     database.db,
-    { temporal, taskQueue, loopIdleTimeout: config.loopIdleTimeout, log: options.log },
+    { temporal, taskQueue, loopIdleTimeout: config.loopIdleTimeout, log: (msg) => logger.warn(msg) },
     durationMs(config.replySweepInterval),
   );
   return {
     server,
     url,
     database,
+    logger,
+    metricsUrl: metricsServer && `http://localhost:${(metricsServer.address() as AddressInfo).port}`,
     async stop() {
       await sweeper.stop();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-      server.closeAllConnections();
-      await temporal.connection.close();
-      await database.close();
+      for (const s of [server, metricsServer]) {
+        if (!s) continue;
+        await new Promise<void>((resolve) => s.close(() => resolve()));
+        s.closeAllConnections();
+      }
+      await closeAll();
     },
   };
+}
+
+function listen(server: Server, port: number): Promise<Server> {
+  return new Promise<Server>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, () => {
+      server.off('error', reject);
+      resolve(server);
+    });
+  });
+}
+
+/** Prometheus on its own port: reachable only where the operator's network allows, no token needed. */
+function metricsApp(metrics: Metrics) {
+  const app = express();
+  app.disable('x-powered-by');
+  app.use(metricsRouter({ metrics }));
+  return app;
 }

@@ -8,7 +8,7 @@ async function main() {
   const config = loadConfig();
   const services = requireServices(config, ['TEMPORAL_ADDRESS', 'MONGODB_URI']);
   const log = (msg: string) => console.log(`[cxloop] ${msg}`);
-  const web = await startWeb(config, services, { port: config.port, publicBaseUrl: config.publicBaseUrl, log });
+  const web = await startWeb(config, services, { port: config.port, publicBaseUrl: config.publicBaseUrl });
   await applyBootstrap(web.database.db, config.bootstrap);
   log(`web listening on ${web.url}`);
   const stop = () => void web.stop().then(() => process.exit(0));

@@ -4,6 +4,7 @@ import type { TProgram } from '../domain/program';
 import type { RollupDoc as RollupCounts } from '../domain/rollup';
 import type { ReplyScores } from '../domain/scoring';
 import type { Answers } from '../domain/survey';
+import type { Role, Scope } from '../domain/access';
 
 export interface CustomerDoc {
   _id: string;
@@ -111,12 +112,18 @@ export interface CustomerScoreDoc {
 }
 
 export interface UserDoc {
+  /** The email address in lower case. */
   _id: string;
   email: string;
   name: string;
-  role: 'admin' | 'owner';
+  role: Role;
   passwordHash: string;
+  /** A disabled user cannot sign in, and their sessions end at once. */
+  disabled?: boolean;
+  /** Raised by a password change or disabling: sessions signed in with an older value end. */
+  authVersion?: number;
   createdAt: Date;
+  updatedAt?: Date;
 }
 
 export interface ApiKeyDoc {
@@ -124,7 +131,19 @@ export interface ApiKeyDoc {
   _id: string;
   name: string;
   prefix: string;
+  /** Absent on keys made before scopes existed: those were admin keys. */
+  scopes?: Scope[];
+  expiresAt?: Date;
+  revokedAt?: Date;
+  createdBy?: string;
   createdAt: Date;
+}
+
+/** A server-side admin session (express-session through connect-mongo; `_id` is a hash of the session ID). */
+export interface SessionDoc {
+  _id: string;
+  expires: Date;
+  session: { userId?: string; authVersion?: number; cookie: unknown };
 }
 
 export interface EmailDoc {
@@ -168,6 +187,7 @@ export const responses = (db: Db) => db.collection<ResponseDoc>('responses');
 export const rollups = (db: Db) => db.collection<RollupDoc>('rollups');
 export const users = (db: Db) => db.collection<UserDoc>('users');
 export const apiKeys = (db: Db) => db.collection<ApiKeyDoc>('api_keys');
+export const sessions = (db: Db) => db.collection<SessionDoc>('sessions');
 export const emails = (db: Db) => db.collection<EmailDoc>('emails');
 export const sinkMessages = (db: Db) => db.collection<SinkMessageDoc>('sink_messages');
 export const settings = (db: Db) => db.collection<SettingDoc>('settings');

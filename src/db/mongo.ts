@@ -25,6 +25,9 @@ export async function ensureIndexes(db: Db): Promise<void> {
     c.responses(db).createIndex({ customerId: 1, submittedAt: -1 }, { name: 'by_customer' }),
     c.rollups(db).createIndex({ programId: 1, day: 1, segment: 1 }, { name: 'by_program_day_segment' }),
     c.sinkMessages(db).createIndex({ receivedAt: -1 }, { name: 'newest_first' }),
+    c.sessions(db).createIndex({ 'session.userId': 1 }, { name: 'by_user' }),
+    // Earlier versions called case owners 'owner'.
+    c.users(db).updateMany({ role: 'owner' as never }, { $set: { role: 'case_owner' } }),
   ]);
 }
 

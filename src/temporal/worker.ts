@@ -24,9 +24,12 @@ export function createWorker(options: CxWorkerOptions): Promise<Worker> {
   });
 }
 
-/** The SDK's own logs (bundling, state changes, native core retries) at one level; call before any worker starts. */
-export function installWorkerLogging(level: 'debug' | 'info' | 'warn' | 'error'): void {
-  const upper = level.toUpperCase() as 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
+/**
+ * The SDK's own logs (bundling, state changes, native core retries); call before any worker
+ * starts. Its info level narrates every poll, so below debug it logs warnings and errors only.
+ */
+export function installWorkerLogging(level: 'debug' | 'info' | 'warn' | 'error' | 'silent'): void {
+  const upper = level === 'debug' ? 'DEBUG' : level === 'error' || level === 'silent' ? 'ERROR' : 'WARN';
   Runtime.install({
     logger: new DefaultLogger(upper),
     telemetryOptions: { logging: { filter: { core: upper, other: upper }, forward: {} } },

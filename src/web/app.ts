@@ -1,18 +1,29 @@
+import { randomUUID } from 'node:crypto';
+import path from 'node:path';
 import type { Client } from '@temporalio/client';
-import express, { type Express } from 'express';
-import type { Db } from 'mongodb';
+import express, { type Express, type RequestHandler } from 'express';
+import helmet from 'helmet';
+import type { Db, MongoClient } from 'mongodb';
+import { pinoHttp } from 'pino-http';
+import { type Logger, redactUrl } from '../log';
 import type { Templates } from '../mail/templates';
-import { createSessions, requireApiKey } from './auth';
+import { allowPublic } from './access';
+import { requireApiKey } from './auth';
 import { errorHandler, notFound } from './errors';
 import type { LoopSettings } from './events-service';
 import { Metrics } from './metrics';
+import { type RateLimits, apiLimit, publicLimit } from './rate-limits';
 import { adminRouter } from './routes/admin';
 import { apiRouter } from './routes/api';
-import { opsRouter } from './routes/ops';
+import { healthRouter, metricsRouter } from './routes/ops';
 import { surveyRouter } from './routes/survey';
+import { sessionCookieName, sessionMiddleware } from './sessions';
+
+export const PUBLIC_DIR = path.resolve(__dirname, '..', '..', 'public');
 
 export interface AppDeps {
   db: Db;
+  mongoClient: MongoClient;
   temporal: Client;
   templates: Templates;
   taskQueue: string;
@@ -21,59 +32,122 @@ export interface AppDeps {
   /** The embedded SMTP sink is in use: the outbox pages and API exist. */
   embeddedMail: boolean;
   publicBaseUrl: string;
-  log: (msg: string) => void;
+  logger: Logger;
+  rateLimits: RateLimits;
+  /** `/metrics` on this app needs this bearer token; without one it is not served here. */
+  metricsToken?: string;
   metrics?: Metrics;
 }
 
 /** Builds the Express app without listening, so tests run it in-process on port 0. */
 export function createApp(deps: AppDeps): Express {
   const metrics = deps.metrics ?? new Metrics();
+  const secure = deps.publicBaseUrl.startsWith('https://');
   const loop: LoopSettings = {
     temporal: deps.temporal,
     taskQueue: deps.taskQueue,
     loopIdleTimeout: deps.loopIdleTimeout,
-    log: deps.log,
+    log: (msg) => deps.logger.warn(msg),
   };
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', 'loopback');
   app.set('metrics', metrics);
 
-  app.use((req, res, next) => {
-    res.on('finish', () =>
-      metrics.inc('cxloop_http_requests_total', {
-        method: req.method,
-        status: `${Math.floor(res.statusCode / 100)}xx`,
-      }),
-    );
-    res.set('X-Content-Type-Options', 'nosniff');
-    res.set('Referrer-Policy', 'no-referrer');
-    next();
-  });
+  app.use(requestLogging(deps.logger), requestMetrics(metrics), securityHeaders(secure));
+  app.use('/assets', express.static(PUBLIC_DIR, { index: false, maxAge: '1h', fallthrough: true }));
 
-  app.use(opsRouter({ db: deps.db, temporal: deps.temporal, metrics }));
+  app.use(healthRouter({ db: deps.db, temporal: deps.temporal, logger: deps.logger }));
+  if (deps.metricsToken) app.use(metricsRouter({ metrics, metricsToken: deps.metricsToken }));
+  // The key is checked before the body is read, so an anonymous client cannot make us parse megabytes.
   app.use(
     '/api',
-    express.json({ limit: '5mb', type: () => true }),
     requireApiKey(deps.db),
+    apiLimit(deps.rateLimits),
     apiRouter({ db: deps.db, loop, embeddedMail: deps.embeddedMail, metrics }),
   );
-  app.use(
-    express.urlencoded({ extended: false, limit: '100kb' }),
-    surveyRouter({ db: deps.db, loop, templates: deps.templates, metrics }),
-  );
+  app.use(['/s', '/u'], publicLimit(deps.rateLimits));
+  app.use(surveyRouter({ db: deps.db, loop, templates: deps.templates, metrics }));
   app.use(
     '/admin',
+    sessionMiddleware({
+      client: deps.mongoClient,
+      dbName: deps.db.databaseName,
+      secret: deps.sessionSecret,
+      secure,
+    }),
     adminRouter({
       db: deps.db,
       templates: deps.templates,
-      sessions: createSessions(deps.sessionSecret),
       embeddedMail: deps.embeddedMail,
-      secureCookies: deps.publicBaseUrl.startsWith('https://'),
+      rateLimits: deps.rateLimits,
+      cookieName: sessionCookieName(secure),
     }),
   );
-  app.get('/', (_req, res) => res.redirect(303, '/admin'));
+  app.get('/', allowPublic('redirects to the admin UI'), (_req, res) => res.redirect(303, '/admin'));
   app.use(notFound);
-  app.use(errorHandler(deps.templates, deps.log));
+  app.use(errorHandler(deps.templates));
   return app;
+}
+
+/** A strict policy: scripts and styles only from this origin, no framing, no plugins. */
+function securityHeaders(secure: boolean): RequestHandler {
+  return helmet({
+    contentSecurityPolicy: {
+      useDefaults: false,
+      directives: {
+        defaultSrc: ["'self'"],
+        scriptSrc: ["'self'"],
+        styleSrc: ["'self'"],
+        imgSrc: ["'self'", 'data:'],
+        fontSrc: ["'self'"],
+        connectSrc: ["'self'"],
+        frameSrc: ["'self'"],
+        objectSrc: ["'none'"],
+        baseUri: ["'none'"],
+        formAction: ["'self'"],
+        frameAncestors: ["'none'"],
+        ...(secure ? { upgradeInsecureRequests: [] } : {}),
+      },
+    },
+    xFrameOptions: { action: 'deny' },
+    referrerPolicy: { policy: 'no-referrer' },
+    strictTransportSecurity: secure ? { maxAge: 31_536_000, includeSubDomains: true } : false,
+  });
+}
+
+/** One structured line per request, with a request ID that error responses and logs share. */
+function requestLogging(logger: Logger): RequestHandler {
+  return pinoHttp({
+    logger,
+    genReqId: (req, res) => {
+      const given = req.headers['x-request-id'];
+      const id = typeof given === 'string' && /^[\w.:-]{1,100}$/.test(given) ? given : randomUUID();
+      res.setHeader('X-Request-Id', id);
+      return id;
+    },
+    serializers: {
+      req: (req: { id: string; method: string; url: string; remoteAddress?: string }) => ({
+        id: req.id,
+        method: req.method,
+        url: redactUrl(req.url),
+        remoteAddress: req.remoteAddress,
+      }),
+      res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
+    },
+    customLogLevel: (_req, res, err) => (err || res.statusCode >= 500 ? 'error' : 'info'),
+    autoLogging: { ignore: (req) => req.url === '/healthz' || req.url === '/readyz' },
+  });
+}
+
+/** Latency by route pattern (never the raw URL: it would carry tokens and explode cardinality). */
+function requestMetrics(metrics: Metrics): RequestHandler {
+  return (req, res, next) => {
+    const end = metrics.httpDuration.startTimer({ method: req.method });
+    res.on('finish', () => {
+      const route = req.route?.path ? `${req.baseUrl}${String(req.route.path)}` : 'unmatched';
+      end({ route, status: String(res.statusCode) });
+    });
+    next();
+  };
 }

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import type { Templates } from '../mail/templates';
 
@@ -7,6 +8,7 @@ export class HttpError extends Error {
     readonly status: number,
     message: string,
     readonly details?: unknown,
+    readonly headers: Record<string, string> = {},
   ) {
     super(message);
   }
@@ -15,37 +17,74 @@ export class HttpError extends Error {
 export const notFound: RequestHandler = (req, _res, next) =>
   next(new HttpError(404, `no route for ${req.method} ${req.path}`));
 
-/** JSON under /api, a friendly page elsewhere; never a stack trace, never a 500 for bad input. */
-export function errorHandler(templates: Templates, log: (msg: string) => void): ErrorRequestHandler {
+/** Seconds a client should wait when MongoDB or Temporal is briefly unreachable. */
+const RETRY_AFTER_S = '5';
+
+/**
+ * JSON under /api, a friendly page elsewhere; never a stack trace. Bad input is a 4xx, an
+ * unavailable dependency a 503 with Retry-After, and anything else a 500 whose error ID the log
+ * shows next to the stack.
+ */
+export function errorHandler(templates: Templates): ErrorRequestHandler {
   return (err, req, res, _next) => {
-    const { status, message, details } = toHttpError(err);
-    if (status >= 500) log(`${req.method} ${req.path} failed: ${(err as Error)?.stack ?? String(err)}`);
+    const error = toHttpError(err);
+    if (error.status >= 500) {
+      const errorId = (error.details as { errorId?: string } | undefined)?.errorId;
+      req.log?.error({ err, errorId }, `${req.method} ${req.route?.path ?? req.path} failed`);
+    }
     if (res.headersSent) return;
-    res.status(status);
-    if (req.path.startsWith('/api/') || !req.accepts('html')) {
-      res.json({ error: message, ...(details ? { details } : {}) });
+    res.status(error.status).set(error.headers);
+    if (req.originalUrl.startsWith('/api/') || !req.accepts('html')) {
+      res.json({ error: error.message, ...(error.details ? { details: error.details } : {}) });
     } else {
-      res.type('html').send(templates.page('message', { title: titleFor(status), message, status }));
+      res.type('html').send(
+        templates.page('message', {
+          title: titleFor(error.status),
+          message: error.message,
+          errorId: (error.details as { errorId?: string } | undefined)?.errorId,
+          status: error.status,
+        }),
+      );
     }
   };
 }
 
 function toHttpError(err: unknown): HttpError {
   if (err instanceof HttpError) return err;
-  const e = err as { type?: string; status?: number; message?: string };
-  // body-parser's own errors carry a status and a type
+  const e = err as { type?: string; status?: number; message?: string; code?: string };
+  // body-parser's and the CSRF library's own errors carry a status and a type or code
   if (e?.type === 'entity.parse.failed') return new HttpError(400, 'the request body is not valid JSON');
   if (e?.type === 'entity.too.large') return new HttpError(413, 'the request body is too large');
+  if (e?.type === 'parameters.too.many') return new HttpError(413, 'the form has too many fields');
   if (e?.type === 'encoding.unsupported' || e?.type === 'charset.unsupported')
     return new HttpError(415, 'unsupported body encoding');
   if (typeof e?.status === 'number' && e.status >= 400 && e.status < 500)
     return new HttpError(e.status, e.message ?? 'bad request');
-  return new HttpError(503, 'the service is temporarily unavailable; please try again shortly');
+  if (isDependencyDown(err))
+    return new HttpError(503, 'the service is temporarily unavailable; please try again shortly', undefined, {
+      'Retry-After': RETRY_AFTER_S,
+    });
+  const errorId = randomBytes(6).toString('hex');
+  return new HttpError(500, `something went wrong on our side (error ID ${errorId})`, { errorId });
+}
+
+/** MongoDB or Temporal could not be reached (as opposed to a bug or bad data). */
+function isDependencyDown(err: unknown): boolean {
+  const name = (err as Error | undefined)?.name ?? '';
+  if (/^Mongo(ServerSelection|Network|NetworkTimeout|TopologyClosed|NotConnected|PoolCleared)Error$/.test(name))
+    return true;
+  // gRPC UNAVAILABLE (14) and DEADLINE_EXCEEDED (4) from the Temporal client
+  const code = (err as { code?: unknown; cause?: { code?: unknown } } | undefined)?.code;
+  const causeCode = (err as { cause?: { code?: unknown } } | undefined)?.cause?.code;
+  return name === 'ServiceError' && (code === 14 || code === 4 || causeCode === 14 || causeCode === 4);
 }
 
 function titleFor(status: number): string {
   if (status === 404) return 'Not found';
+  if (status === 403) return 'Not allowed';
   if (status === 410) return 'No longer available';
-  if (status >= 500) return 'Temporarily unavailable';
+  if (status === 429) return 'Too many requests';
+  if (status === 503) return 'Temporarily unavailable';
+  if (status >= 500) return 'Something went wrong';
   return 'Something is not right';
 }

@@ -1,32 +1,40 @@
-/** A few Prometheus counters, rendered in the text exposition format. */
+import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+/**
+ * The web tier's Prometheus metrics, on a registry of its own (tests run several apps in one
+ * process). Route labels are Express route patterns, never raw URLs, so tokens stay out and
+ * cardinality stays bounded.
+ */
 export class Metrics {
-  private readonly counters = new Map<string, { help: string; values: Map<string, number> }>();
+  readonly registry = new Registry();
 
-  constructor() {
-    this.define('cxloop_http_requests_total', 'HTTP requests by method, route and status class');
-    this.define('cxloop_events_total', 'Events received by status (accepted, duplicate)');
-    this.define('cxloop_replies_total', 'Survey replies stored by outcome (created, edited, closed)');
+  readonly httpDuration = new Histogram({
+    name: 'cxloop_http_request_duration_seconds',
+    help: 'HTTP request latency by method, route pattern and status code',
+    labelNames: ['method', 'route', 'status'] as const,
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers: [this.registry],
+  });
+
+  readonly events = new Counter({
+    name: 'cxloop_events_total',
+    help: 'Events received by status (accepted, duplicate)',
+    labelNames: ['status'] as const,
+    registers: [this.registry],
+  });
+
+  readonly replies = new Counter({
+    name: 'cxloop_replies_total',
+    help: 'Survey replies stored by outcome (created, edited, closed)',
+    labelNames: ['outcome'] as const,
+    registers: [this.registry],
+  });
+
+  constructor(options: { processMetrics?: boolean } = {}) {
+    if (options.processMetrics) collectDefaultMetrics({ register: this.registry, prefix: 'cxloop_' });
   }
 
-  private define(name: string, help: string) {
-    this.counters.set(name, { help, values: new Map() });
-  }
-
-  inc(name: string, labels: Record<string, string>, by = 1): void {
-    const counter = this.counters.get(name);
-    if (!counter) throw new Error(`unknown metric ${name}`);
-    const key = Object.entries(labels)
-      .map(([k, v]) => `${k}="${v.replace(/["\\\n]/g, '_')}"`)
-      .join(',');
-    counter.values.set(key, (counter.values.get(key) ?? 0) + by);
-  }
-
-  render(): string {
-    const lines: string[] = [];
-    for (const [name, { help, values }] of this.counters) {
-      lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} counter`);
-      for (const [labels, value] of values) lines.push(`${name}${labels ? `{${labels}}` : ''} ${value}`);
-    }
-    return `${lines.join('\n')}\n`;
+  render(): Promise<string> {
+    return this.registry.metrics();
   }
 }

@@ -41,6 +41,7 @@ export async function startHarness(
   const config = loadConfig({
     MONGODB_DB: stack.dbName,
     REPLY_SWEEP_INTERVAL: '1s',
+    LOG_LEVEL: process.env.CXLOOP_TEST_VERBOSE ? 'info' : 'silent',
     LOOP_IDLE_TIMEOUT: '1m',
     ...options.env,
   });
@@ -50,8 +51,7 @@ export async function startHarness(
     smtpUrl: options.smtpUrl ?? stack.smtpUrl,
     embeddedMail: true,
   };
-  const log = (msg: string) => process.env.CXLOOP_TEST_VERBOSE && console.log(msg);
-  const web = await startWeb(config, services, { port: 0, log, taskQueue });
+  const web = await startWeb(config, services, { port: 0, taskQueue });
   const apiKey = `test-key-${randomUUID()}`;
   await ensureApiKey(web.database.db, apiKey, 'test');
   await ensureAdmin(web.database.db, ADMIN.email, ADMIN.password);

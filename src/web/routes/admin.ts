@@ -4,73 +4,113 @@ import * as c from '../../db/collections';
 import { localize } from '../../domain/program';
 import { ALL_SEGMENT, rollupDay, summarizeRollups } from '../../domain/rollup';
 import type { Templates } from '../../mail/templates';
-import { type Sessions, requireUser, verifyPassword } from '../auth';
+import { ROLES, type Role, roleGrants } from '../../domain/access';
+import { allowPublic, allowRoles } from '../access';
+import { type SignedInUser, destroySession, hashPassword, needsRehash, requireUser, verifyLogin } from '../auth';
 import { HttpError } from '../errors';
+import { type RateLimits, loginLimits } from '../rate-limits';
+import { csrf } from '../sessions';
+import { peopleRoutes } from './admin-people';
 
 export interface AdminDeps {
   db: Db;
   templates: Templates;
-  sessions: Sessions;
   embeddedMail: boolean;
-  secureCookies: boolean;
+  rateLimits: RateLimits;
+  cookieName: string;
 }
 
 /** Only same-site relative paths, so the login cannot redirect elsewhere. */
 function safeNext(next: unknown): string {
-  return typeof next === 'string' && /^\/admin(\/|$)/.test(next) && !next.startsWith('//') ? next : '/admin/customers';
+  return typeof next === 'string' && /^\/admin(\/|$)/.test(next) && !next.startsWith('//') && next.length < 500
+    ? next
+    : '/admin';
 }
 
-/** The admin UI for operations and case owners, behind a signed session cookie. */
-export function adminRouter({ db, templates, sessions, embeddedMail, secureCookies }: AdminDeps): Router {
+/** Who sees which admin page; the same lists guard the routes and build the navigation. */
+const CAN = {
+  customers: ['admin', 'operations', 'case_owner'],
+  programs: ['admin', 'operations', 'case_owner', 'viewer'],
+  outbox: ['admin'],
+  users: ['admin'],
+  keys: ['admin'],
+} satisfies Record<string, Role[]>;
+const EVERYONE: Role[] = [...ROLES];
+
+/** The first page a role may open. */
+const homeOf = (role: Role) => (roleGrants(role, CAN.customers) ? '/admin/customers' : '/admin/programs');
+
+/** The admin UI for operations and case owners, behind a server-side session. */
+export function adminRouter({ db, templates, embeddedMail, rateLimits, cookieName }: AdminDeps): Router {
   const router = Router();
-  const form = express.urlencoded({ extended: false, limit: '20kb' });
-  const page = (res: Response, name: string, context: Record<string, unknown>) =>
-    templates.page(name, { ...context, admin: true, embeddedMail, user: res.locals.user });
-
-  router.get('/login', (req, res) => {
-    res.type('html').send(page(res, 'login', { title: 'Sign in', next: safeNext(req.query.next) }));
-  });
-
-  router.post('/login', form, async (req, res) => {
-    const email = String(req.body?.email ?? '')
-      .trim()
-      .toLowerCase();
-    const password = String(req.body?.password ?? '');
-    const user = email ? await c.users(db).findOne({ _id: email }) : null;
-    if (!user || !(await verifyPassword(password, user.passwordHash))) {
-      res
-        .status(401)
-        .type('html')
-        .send(
-          page(res, 'login', {
-            title: 'Sign in',
-            next: safeNext(req.body?.next),
-            email,
-            error: 'Wrong email or password.',
-          }),
-        );
-      return;
-    }
-    res.cookie(sessions.cookieName, sessions.issue(user._id), {
-      httpOnly: true,
-      sameSite: 'lax',
-      secure: secureCookies,
-      maxAge: sessions.ttlMs,
-      path: '/',
+  const form = express.urlencoded({ extended: false, limit: '20kb', parameterLimit: 50 });
+  const page = (req: Request, res: Response, name: string, context: Record<string, unknown>) => {
+    const role = (res.locals.user as SignedInUser | undefined)?.role;
+    const nav = Object.entries(CAN)
+      .filter(([item, roles]) => roleGrants(role, roles) && (item !== 'outbox' || embeddedMail))
+      .map(([item]) => item);
+    return templates.page(name, {
+      ...context,
+      admin: true,
+      nav,
+      user: res.locals.user,
+      csrfToken: csrf.generateToken(req),
     });
-    res.redirect(303, safeNext(req.body?.next));
+  };
+  const send = (req: Request, res: Response, name: string, context: Record<string, unknown>, status = 200) =>
+    res
+      .status(status)
+      .type('html')
+      .send(page(req, res, name, context));
+
+  router.get('/login', allowPublic('the sign-in page'), (req, res) => {
+    send(req, res, 'login', { title: 'Sign in', next: safeNext(req.query.next) });
   });
 
-  router.post('/logout', (_req, res) => {
-    res.clearCookie(sessions.cookieName, { path: '/' });
+  router.post(
+    '/login',
+    allowPublic('sign-in: CSRF token, rate limits per IP and account'),
+    form,
+    csrf.csrfSynchronisedProtection,
+    ...loginLimits(rateLimits),
+    async (req, res) => {
+      const email = String(req.body?.email ?? '')
+        .trim()
+        .toLowerCase()
+        .slice(0, 254);
+      const password = String(req.body?.password ?? '').slice(0, 1000);
+      const user = email ? await c.users(db).findOne({ _id: email }) : null;
+      const valid = await verifyLogin(password, user?.passwordHash);
+      if (!user || !valid || user.disabled) {
+        send(
+          req,
+          res,
+          'login',
+          { title: 'Sign in', next: safeNext(req.body?.next), email, error: 'Wrong email or password.' },
+          401,
+        );
+        return;
+      }
+      if (needsRehash(user.passwordHash))
+        await c.users(db).updateOne({ _id: user._id }, { $set: { passwordHash: await hashPassword(password) } });
+      await signIn(req, user);
+      res.redirect(303, req.body?.next ? safeNext(req.body.next) : homeOf(user.role));
+    },
+  );
+
+  router.use(requireUser(db));
+  // Every state-changing request below needs the session's CSRF token.
+  router.use(form, csrf.csrfSynchronisedProtection);
+
+  router.post('/logout', allowRoles(...EVERYONE), async (req, res) => {
+    await destroySession(req);
+    res.clearCookie(cookieName, { path: '/' });
     res.redirect(303, '/admin/login');
   });
 
-  router.use(requireUser(db, sessions));
+  router.get('/', allowRoles(...EVERYONE), (_req, res) => res.redirect(303, homeOf(res.locals.user.role)));
 
-  router.get('/', (_req, res) => res.redirect(303, '/admin/customers'));
-
-  router.get('/customers', async (req, res) => {
+  router.get('/customers', allowRoles(...CAN.customers), async (req, res) => {
     const q = typeof req.query.q === 'string' ? req.query.q.trim() : '';
     const filter = q ? { $or: [{ _id: q }, { email: q.toLowerCase() }] } : {};
     const list = await c.customers(db).find(filter).sort({ updatedAt: -1 }).limit(100).toArray();
@@ -78,16 +118,14 @@ export function adminRouter({ db, templates, sessions, embeddedMail, secureCooki
       db,
       list.map((cu) => cu._id),
     );
-    res.type('html').send(
-      page(res, 'customers', {
-        title: 'Customers',
-        q,
-        customers: list.map((cu) => ({ ...cu, summary: scores.get(cu._id) })),
-      }),
-    );
+    send(req, res, 'customers', {
+      title: 'Customers',
+      q,
+      customers: list.map((cu) => ({ ...cu, summary: scores.get(cu._id) })),
+    });
   });
 
-  router.get('/customers/:id', async (req: Request<{ id: string }>, res) => {
+  router.get('/customers/:id', allowRoles(...CAN.customers), async (req: Request<{ id: string }>, res) => {
     const customer = await c.customers(db).findOne({ _id: req.params.id });
     if (!customer) throw new HttpError(404, `No customer ${req.params.id}.`);
     const [decisions, invitations, replies] = await Promise.all([
@@ -104,25 +142,23 @@ export function adminRouter({ db, templates, sessions, embeddedMail, secureCooki
           .toArray()
       ).map((p) => [p._id, p]),
     );
-    res.type('html').send(
-      page(res, 'customer', {
-        title: customer.name ?? customer._id,
-        customer,
-        summary: (await c.summaryScores(db, [customer._id])).get(customer._id),
-        attributes: Object.entries(customer.attributes ?? {}).map(([key, value]) => ({ key, value })),
-        decisions,
-        invitations,
-        replies: replies.map((r) => ({ ...r, answerList: answerList(r, programsById.get(r.programId)) })),
-      }),
-    );
+    send(req, res, 'customer', {
+      title: customer.name ?? customer._id,
+      customer,
+      summary: (await c.summaryScores(db, [customer._id])).get(customer._id),
+      attributes: Object.entries(customer.attributes ?? {}).map(([key, value]) => ({ key, value })),
+      decisions,
+      invitations,
+      replies: replies.map((r) => ({ ...r, answerList: answerList(r, programsById.get(r.programId)) })),
+    });
   });
 
-  router.get('/programs', async (_req, res) => {
+  router.get('/programs', allowRoles(...CAN.programs), async (req, res) => {
     const list = await c.programs(db).find().sort({ _id: 1 }).toArray();
-    res.type('html').send(page(res, 'programs', { title: 'Survey programs', programs: list }));
+    send(req, res, 'programs', { title: 'Survey programs', programs: list });
   });
 
-  router.get('/programs/:id', async (req: Request<{ id: string }>, res) => {
+  router.get('/programs/:id', allowRoles(...CAN.programs), async (req: Request<{ id: string }>, res) => {
     const program = await c.programs(db).findOne({ _id: req.params.id });
     if (!program) throw new HttpError(404, `No program ${req.params.id}.`);
     const days = Math.min(Math.max(Number(req.query.days ?? 30) || 30, 1), 366);
@@ -138,41 +174,67 @@ export function adminRouter({ db, templates, sessions, embeddedMail, secureCooki
       .map(([segment, list]) => ({ segment, ...summarizeRollups(list) }))
       .sort((a, b) => a.segment.localeCompare(b.segment));
     const { _id, createdAt, updatedAt, ...definition } = program;
-    res.type('html').send(
-      page(res, 'program', {
-        title: program.name,
-        program,
-        id: _id,
-        days,
-        overall: summarizeRollups(bySegment.get(ALL_SEGMENT) ?? []),
-        segments,
-        definition,
-        createdAt,
-        updatedAt,
-      }),
-    );
+    send(req, res, 'program', {
+      title: program.name,
+      program,
+      id: _id,
+      days,
+      overall: summarizeRollups(bySegment.get(ALL_SEGMENT) ?? []),
+      segments,
+      definition,
+      createdAt,
+      updatedAt,
+    });
   });
 
-  router.get('/outbox', async (_req, res) => {
+  router.get('/outbox', allowRoles(...CAN.outbox), async (req, res) => {
     if (!embeddedMail) throw new HttpError(404, 'The outbox exists only with the embedded SMTP sink.');
     const messages = await c.sinkMessages(db).find().sort({ receivedAt: -1 }).limit(200).toArray();
-    res.type('html').send(page(res, 'outbox', { title: 'Outbox', messages }));
+    send(req, res, 'outbox', { title: 'Outbox', messages });
   });
 
-  router.get('/outbox/:id', async (req: Request<{ id: string }>, res) => {
+  router.get('/outbox/:id', allowRoles(...CAN.outbox), async (req: Request<{ id: string }>, res) => {
     if (!embeddedMail) throw new HttpError(404, 'The outbox exists only with the embedded SMTP sink.');
     const message = await c.sinkMessages(db).findOne({ _id: req.params.id });
     if (!message) throw new HttpError(404, 'No such message.');
-    res.type('html').send(
-      page(res, 'outbox-message', {
-        title: message.subject,
-        message,
-        headers: Object.entries(message.headers).map(([name, value]) => ({ name, value })),
-      }),
-    );
+    send(req, res, 'outbox-message', {
+      title: message.subject,
+      message,
+      headers: Object.entries(message.headers).map(([name, value]) => ({ name, value })),
+    });
   });
 
+  // The email's own HTML, framed by the message page: sandboxed, no scripts, only same-origin framing.
+  router.get('/outbox/:id/html', allowRoles(...CAN.outbox), async (req: Request<{ id: string }>, res) => {
+    if (!embeddedMail) throw new HttpError(404, 'The outbox exists only with the embedded SMTP sink.');
+    const message = await c.sinkMessages(db).findOne({ _id: req.params.id }, { projection: { html: 1 } });
+    if (!message) throw new HttpError(404, 'No such message.');
+    res
+      .set('Content-Security-Policy', EMAIL_PREVIEW_CSP)
+      .set('X-Frame-Options', 'SAMEORIGIN')
+      .type('html')
+      .send(message.html);
+  });
+
+  peopleRoutes(router, { db, send, everyone: EVERYONE });
+
   return router;
+}
+
+const EMAIL_PREVIEW_CSP = [
+  "default-src 'none'",
+  "style-src 'unsafe-inline'",
+  'img-src data: https:',
+  "frame-ancestors 'self'",
+  'sandbox allow-popups allow-popups-to-escape-sandbox allow-top-navigation-by-user-activation',
+].join('; ');
+
+async function signIn(req: Request, user: c.UserDoc): Promise<void> {
+  // A new session ID at sign-in, so a session fixed before it is worthless.
+  await new Promise<void>((resolve, reject) => req.session.regenerate((err) => (err ? reject(err) : resolve())));
+  req.session.userId = user._id;
+  req.session.authVersion = user.authVersion ?? 0;
+  await new Promise<void>((resolve, reject) => req.session.save((err) => (err ? reject(err) : resolve())));
 }
 
 /** A reply's answers in the survey's question order, labelled as the customer saw them. */

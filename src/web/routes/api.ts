@@ -1,4 +1,5 @@
-import { Router } from 'express';
+import express, { type Request, Router } from 'express';
+import pLimit from 'p-limit';
 import type { Db } from 'mongodb';
 import * as c from '../../db/collections';
 import { HttpError } from '../errors';
@@ -10,6 +11,9 @@ import { type TEventInput, ZCustomerInput, ZEventBatch, ZEventInput, ZExternalId
 import { parseOr400 } from '../validation';
 import type { Metrics } from '../metrics';
 import { openApiDocument } from './openapi';
+import { SCOPES } from '../../domain/access';
+import { allowScopes } from '../access';
+import { ZApiKeyInput, createApiKey, listApiKeys, revokeApiKey } from '../people-service';
 
 export interface ApiDeps {
   db: Db;
@@ -19,6 +23,8 @@ export interface ApiDeps {
 }
 
 const PAGE_MAX = 200;
+/** Body limits per route: a batch may be large, nothing else needs to be. Any content type is read as JSON. */
+const json = (limit: string) => express.json({ limit, type: () => true });
 /** Events of one batch recorded at once: enough to hide round trips, few enough to spare MongoDB and Temporal. */
 const BATCH_CONCURRENCY = 16;
 
@@ -33,19 +39,19 @@ function pageOf(query: Record<string, unknown>): { limit: number; skip: number }
 export function apiRouter({ db, loop, embeddedMail, metrics }: ApiDeps): Router {
   const router = Router();
 
-  router.get('/openapi.json', (_req, res) => {
+  router.get('/openapi.json', allowScopes(...SCOPES), (_req, res) => {
     res.json(openApiDocument);
   });
 
-  router.post('/events', async (req, res) => {
+  router.post('/events', allowScopes('events:write'), json('64kb'), async (req, res) => {
     const event = parseOr400(ZEventInput, req.body, 'event');
     const status = await recordEvent(db, loop, event);
-    metrics.inc('cxloop_events_total', { status });
+    metrics.events.inc({ status });
     res.status(202).json({ eventId: event.id, status });
   });
 
   // Express 5 treats ':' as a parameter marker, hence the escape.
-  router.post('/events\\:batch', async (req, res) => {
+  router.post('/events\\:batch', allowScopes('events:write'), json('5mb'), async (req, res) => {
     const batch = parseOr400(ZEventBatch, req.body, 'batch');
     const parsed = batch.events.map((e) => ZEventInput.safeParse(e));
     const invalid = parsed.flatMap((p, index) =>
@@ -58,27 +64,28 @@ export function apiRouter({ db, loop, embeddedMail, metrics }: ApiDeps): Router 
     const seen = new Set<string>();
     const firsts = events.filter((event) => !seen.has(event.id) && seen.add(event.id));
     const statuses = new Map<TEventInput, EventStatus>();
-    await forEachWithConcurrency(firsts, BATCH_CONCURRENCY, async (event) => {
-      statuses.set(event, await recordEvent(db, loop, event));
-    });
+    const limit = pLimit(BATCH_CONCURRENCY);
+    await Promise.all(
+      firsts.map((event) => limit(async () => statuses.set(event, await recordEvent(db, loop, event)))),
+    );
     const results = events.map((event) => ({ eventId: event.id, status: statuses.get(event) ?? 'duplicate' }));
-    for (const { status } of results) metrics.inc('cxloop_events_total', { status });
+    for (const { status } of results) metrics.events.inc({ status });
     res.status(202).json({ results });
   });
 
-  router.put('/customers/:id', async (req, res) => {
+  router.put('/customers/:id', allowScopes('write'), json('64kb'), async (req, res) => {
     const input = parseOr400(ZCustomerInput, { ...req.body, id: req.params.id }, 'customer');
     await upsertCustomer(db, input);
     res.json(await c.customers(db).findOne({ _id: input.id }));
   });
 
-  router.get('/customers', async (req, res) => {
+  router.get('/customers', allowScopes('read'), async (req, res) => {
     const { limit, skip } = pageOf(req.query);
     const items = await c.customers(db).find({}).sort({ _id: 1 }).skip(skip).limit(limit).toArray();
     res.json({ items, limit, offset: skip });
   });
 
-  router.get('/customers/:id', async (req, res) => {
+  router.get('/customers/:id', allowScopes('read'), async (req, res) => {
     const id = parseOr400(ZExternalId, req.params.id, 'customer id');
     const customer = await c.customers(db).findOne({ _id: id });
     if (!customer) throw new HttpError(404, `no customer ${id}`);
@@ -96,23 +103,23 @@ export function apiRouter({ db, loop, embeddedMail, metrics }: ApiDeps): Router 
     res.json({ customer, summary, decisions, invitations, responses });
   });
 
-  router.put('/programs/:id', async (req, res) => {
+  router.put('/programs/:id', allowScopes('write'), json('256kb'), async (req, res) => {
     const program = parseOr400(ZProgram, { ...req.body, id: req.params.id }, 'program');
     const outcome = await saveProgram(db, program);
     res.status(outcome === 'created' ? 201 : 200).json(await c.programs(db).findOne({ _id: program.id }));
   });
 
-  router.get('/programs', async (_req, res) => {
+  router.get('/programs', allowScopes('read'), async (_req, res) => {
     res.json({ items: await c.programs(db).find().sort({ _id: 1 }).toArray() });
   });
 
-  router.get('/programs/:id', async (req, res) => {
+  router.get('/programs/:id', allowScopes('read'), async (req, res) => {
     const program = await c.programs(db).findOne({ _id: req.params.id });
     if (!program) throw new HttpError(404, `no program ${req.params.id}`);
     res.json(program);
   });
 
-  router.get('/invitations', async (req, res) => {
+  router.get('/invitations', allowScopes('read'), async (req, res) => {
     const { limit, skip } = pageOf(req.query);
     const filter = typeof req.query.customerId === 'string' ? { customerId: req.query.customerId } : {};
     const items = await c
@@ -125,7 +132,7 @@ export function apiRouter({ db, loop, embeddedMail, metrics }: ApiDeps): Router 
     res.json({ items, limit, offset: skip });
   });
 
-  router.get('/responses', async (req, res) => {
+  router.get('/responses', allowScopes('read'), async (req, res) => {
     const { limit, skip } = pageOf(req.query);
     const filter: Record<string, string> = {};
     if (typeof req.query.customerId === 'string') filter.customerId = req.query.customerId;
@@ -134,7 +141,7 @@ export function apiRouter({ db, loop, embeddedMail, metrics }: ApiDeps): Router 
     res.json({ items, limit, offset: skip });
   });
 
-  router.get('/outbox', async (req, res) => {
+  router.get('/outbox', allowScopes('admin'), async (req, res) => {
     if (!embeddedMail) throw new HttpError(404, 'the outbox exists only with the embedded SMTP sink (SMTP_URL unset)');
     const { limit, skip } = pageOf(req.query);
     const filter = typeof req.query.to === 'string' ? { to: { $regex: escapeRegex(req.query.to), $options: 'i' } } : {};
@@ -146,18 +153,24 @@ export function apiRouter({ db, loop, embeddedMail, metrics }: ApiDeps): Router 
     });
   });
 
+  router.get('/keys', allowScopes('admin'), async (req, res) => {
+    const page = pageOf(req.query);
+    res.json({ items: await listApiKeys(db, page), limit: page.limit, offset: page.skip });
+  });
+
+  router.post('/keys', allowScopes('admin'), json('8kb'), async (req, res) => {
+    const input = parseOr400(ZApiKeyInput, req.body, 'API key');
+    res.status(201).json(await createApiKey(db, input, `api-key:${res.locals.apiKey.id}`));
+  });
+
+  router.delete('/keys/:id', allowScopes('admin'), async (req: Request<{ id: string }>, res) => {
+    await revokeApiKey(db, req.params.id);
+    res.status(204).end();
+  });
+
   return router;
 }
 
 function escapeRegex(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-}
-
-/** Runs `task` over `items` with at most `limit` running at once. */
-async function forEachWithConcurrency<T>(items: T[], limit: number, task: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  const lane = async () => {
-    while (next < items.length) await task(items[next++]!);
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, lane));
 }

@@ -101,7 +101,7 @@ export function surveyRouter({ db, loop, templates, metrics }: SurveyDeps): Rout
 
   async function store(state: OpenState, answers: Answers, complete: boolean): Promise<'stored' | 'closed'> {
     const outcome = await saveReply(db, state.invitation, state.program, answers, complete);
-    metrics.inc('cxloop_replies_total', { outcome });
+    metrics.replies.inc({ outcome });
     if (outcome === 'closed') return 'closed';
     try {
       await signalReply(loop.temporal, state.invitation._id, loop.log);

@@ -1,0 +1,136 @@
+import type { Db } from 'mongodb';
+import { z } from 'zod';
+import * as c from '../db/collections';
+import { isDuplicateKeyError } from '../db/mongo';
+import { ROLES, SCOPES } from '../domain/access';
+import { apiKeyPublicId, endSessionsOf, hashApiKey, hashPassword, newApiKey, scopesOf, verifyPassword } from './auth';
+import { HttpError } from './errors';
+
+/** OWASP: at least 12 characters when there is no other composition rule; long passphrases welcome. */
+export const ZPassword = z.string().min(12, 'at least 12 characters').max(200, 'at most 200 characters');
+
+export const ZUserInput = z
+  .object({
+    email: z.email('a valid email address').max(254).toLowerCase(),
+    name: z.string().trim().min(1, 'a name').max(200),
+    role: z.enum(ROLES, 'one of admin, operations, case_owner, viewer'),
+    password: ZPassword,
+  })
+  .strict();
+
+export const ZUserChange = z.discriminatedUnion('action', [
+  z.object({ action: z.literal('role'), role: z.enum(ROLES, 'one of admin, operations, case_owner, viewer') }),
+  z.object({ action: z.literal('disable') }),
+  z.object({ action: z.literal('enable') }),
+  z.object({ action: z.literal('password'), password: ZPassword }),
+]);
+
+export async function createUser(db: Db, input: z.infer<typeof ZUserInput>): Promise<void> {
+  try {
+    await c.users(db).insertOne({
+      _id: input.email,
+      email: input.email,
+      name: input.name,
+      role: input.role,
+      passwordHash: await hashPassword(input.password),
+      authVersion: 0,
+      createdAt: new Date(),
+    });
+  } catch (err) {
+    if (isDuplicateKeyError(err)) throw new HttpError(409, `a user with the email ${input.email} already exists`);
+    throw err;
+  }
+}
+
+/** An admin's change to another account; disabling or a new password ends that user's sessions at once. */
+export async function changeUser(db: Db, actorId: string, userId: string, change: z.infer<typeof ZUserChange>) {
+  const user = await c.users(db).findOne({ _id: userId });
+  if (!user) throw new HttpError(404, `no user ${userId}`);
+  if (userId === actorId && change.action !== 'password')
+    throw new HttpError(409, 'you cannot change your own role or disable yourself; ask another admin');
+  const now = new Date();
+  const update =
+    change.action === 'role'
+      ? { $set: { role: change.role, updatedAt: now } }
+      : change.action === 'password'
+        ? { $set: { passwordHash: await hashPassword(change.password), updatedAt: now }, $inc: { authVersion: 1 } }
+        : { $set: { disabled: change.action === 'disable', updatedAt: now }, $inc: { authVersion: 1 } };
+  await c.users(db).updateOne({ _id: userId }, update);
+  if (change.action !== 'role') await endSessionsOf(db, userId);
+}
+
+/** A user's own password change: needs the current password; every session of the user ends. */
+export async function changeOwnPassword(db: Db, userId: string, current: string, next: string): Promise<number> {
+  const user = await c.users(db).findOne({ _id: userId });
+  if (!user || !(await verifyPassword(current, user.passwordHash)))
+    throw new HttpError(400, 'the current password is not right');
+  const updated = await c
+    .users(db)
+    .findOneAndUpdate(
+      { _id: userId },
+      { $set: { passwordHash: await hashPassword(next), updatedAt: new Date() }, $inc: { authVersion: 1 } },
+      { returnDocument: 'after' },
+    );
+  await endSessionsOf(db, userId);
+  return updated?.authVersion ?? 0;
+}
+
+export const ZApiKeyInput = z
+  .object({
+    name: z.string().trim().min(1, 'a name').max(100),
+    scopes: z.array(z.enum(SCOPES)).min(1, 'at least one scope').max(SCOPES.length),
+    expiresAt: z.iso
+      .datetime({ offset: true, message: 'an ISO 8601 date-time' })
+      .refine((v) => Date.parse(v) > Date.now(), 'must be in the future')
+      .optional(),
+  })
+  .strict();
+
+/** Creates a key; the key itself is returned once and never stored. */
+export async function createApiKey(db: Db, input: z.infer<typeof ZApiKeyInput>, createdBy: string) {
+  const key = newApiKey();
+  const doc: c.ApiKeyDoc = {
+    _id: hashApiKey(key),
+    name: input.name,
+    prefix: key.slice(0, 6),
+    scopes: [...new Set(input.scopes)],
+    ...(input.expiresAt ? { expiresAt: new Date(input.expiresAt) } : {}),
+    createdBy,
+    createdAt: new Date(),
+  };
+  await c.apiKeys(db).insertOne(doc);
+  return { key, ...describeApiKey(doc) };
+}
+
+export function describeApiKey(doc: c.ApiKeyDoc) {
+  return {
+    id: apiKeyPublicId(doc._id),
+    name: doc.name,
+    prefix: doc.prefix,
+    scopes: scopesOf(doc),
+    expiresAt: doc.expiresAt ?? null,
+    revokedAt: doc.revokedAt ?? null,
+    createdBy: doc.createdBy ?? null,
+    createdAt: doc.createdAt,
+  };
+}
+
+export async function listApiKeys(db: Db, page: { limit: number; skip: number }) {
+  const docs = await c.apiKeys(db).find().sort({ createdAt: -1 }).skip(page.skip).limit(page.limit).toArray();
+  return docs.map(describeApiKey);
+}
+
+/** Revokes by public ID (the first 16 hex digits of the key's hash): effective for the next request. */
+export async function revokeApiKey(db: Db, publicId: string): Promise<void> {
+  if (!/^[0-9a-f]{16}$/.test(publicId)) throw new HttpError(400, 'an API key ID is 16 hexadecimal digits');
+  const result = await c
+    .apiKeys(db)
+    .updateOne(
+      { _id: { $gte: publicId, $lt: `${publicId}g` }, revokedAt: { $exists: false } },
+      { $set: { revokedAt: new Date() } },
+    );
+  if (!result.matchedCount) {
+    const exists = await c.apiKeys(db).countDocuments({ _id: { $gte: publicId, $lt: `${publicId}g` } });
+    if (!exists) throw new HttpError(404, `no API key ${publicId}`);
+  }
+}

@@ -1,0 +1,145 @@
+import type { Request, Response, Router } from 'express';
+import type { Db } from 'mongodb';
+import type { z } from 'zod';
+import * as c from '../../db/collections';
+import { ROLE_LABELS, ROLES, type Role, SCOPES } from '../../domain/access';
+import { allowRoles } from '../access';
+import type { SignedInUser } from '../auth';
+import { HttpError } from '../errors';
+import {
+  ZApiKeyInput,
+  ZPassword,
+  ZUserChange,
+  ZUserInput,
+  changeOwnPassword,
+  changeUser,
+  createApiKey,
+  createUser,
+  listApiKeys,
+  revokeApiKey,
+} from '../people-service';
+
+type Send = (req: Request, res: Response, name: string, context: Record<string, unknown>, status?: number) => void;
+
+/** Form errors next to their fields: zod issues keyed by the field's name. */
+function fieldErrors(error: z.ZodError): Record<string, string> {
+  return Object.fromEntries(error.issues.map((i) => [String(i.path[0] ?? 'form'), i.message]));
+}
+
+const roleOptions = (selected?: Role) =>
+  ROLES.map((role) => ({ value: role, label: ROLE_LABELS[role], selected: role === selected }));
+
+/** Users, API keys and one's own account: managed by admins, except the own password. */
+export function peopleRoutes(router: Router, { db, send, everyone }: { db: Db; send: Send; everyone: Role[] }) {
+  const me = (res: Response) => res.locals.user as SignedInUser;
+
+  const usersPage = async (req: Request, res: Response, extra: Record<string, unknown> = {}, status = 200) => {
+    const list = await c
+      .users(db)
+      .find({}, { projection: { passwordHash: 0 } })
+      .sort({ _id: 1 })
+      .limit(500)
+      .toArray();
+    send(
+      req,
+      res,
+      'users',
+      {
+        title: 'Users',
+        users: list.map((u) => ({
+          ...u,
+          roleLabel: ROLE_LABELS[u.role] ?? u.role,
+          roles: roleOptions(u.role),
+          self: u._id === me(res).id,
+        })),
+        roles: roleOptions((extra.values as { role?: Role } | undefined)?.role ?? 'viewer'),
+        ...extra,
+      },
+      status,
+    );
+  };
+
+  router.get('/users', allowRoles('admin'), (req, res) => usersPage(req, res));
+
+  router.post('/users', allowRoles('admin'), async (req, res) => {
+    const { email, name, role, password } = req.body ?? {};
+    const parsed = ZUserInput.safeParse({ email, name, role, password });
+    if (!parsed.success)
+      return usersPage(req, res, { errors: fieldErrors(parsed.error), values: { ...req.body, password: '' } }, 422);
+    await createUser(db, parsed.data);
+    await usersPage(req, res, { notice: `${parsed.data.email} can now sign in as ${ROLE_LABELS[parsed.data.role]}.` });
+  });
+
+  router.post('/users/:id', allowRoles('admin'), async (req: Request<{ id: string }>, res) => {
+    const parsed = ZUserChange.safeParse(req.body);
+    if (!parsed.success) throw new HttpError(422, `invalid change: ${parsed.error.issues[0]?.message}`);
+    await changeUser(db, me(res).id, req.params.id, parsed.data);
+    await usersPage(req, res, { notice: `${req.params.id}: ${describeChange(parsed.data)}.` });
+  });
+
+  const accountPage = (req: Request, res: Response, extra: Record<string, unknown> = {}, status = 200) =>
+    send(req, res, 'account', { title: 'Your account', roleLabel: ROLE_LABELS[me(res).role], ...extra }, status);
+
+  router.get('/account', allowRoles(...everyone), (req, res) => accountPage(req, res));
+
+  router.post('/account/password', allowRoles(...everyone), async (req, res) => {
+    const next = ZPassword.safeParse(req.body?.password);
+    if (!next.success) return accountPage(req, res, { errors: { password: next.error.issues[0]?.message } }, 422);
+    if (req.body?.password !== req.body?.confirm)
+      return accountPage(req, res, { errors: { confirm: 'the two new passwords differ' } }, 422);
+    try {
+      const authVersion = await changeOwnPassword(db, me(res).id, String(req.body?.current ?? ''), next.data);
+      // This session carries on; every other one (other browsers, other devices) has ended.
+      req.session.authVersion = authVersion;
+    } catch (err) {
+      if (err instanceof HttpError && err.status === 400)
+        return accountPage(req, res, { errors: { current: err.message } }, 422);
+      throw err;
+    }
+    accountPage(req, res, { notice: 'Your password is changed; your other sessions have ended.' });
+  });
+
+  const keysPage = async (req: Request, res: Response, extra: Record<string, unknown> = {}, status = 200) => {
+    send(
+      req,
+      res,
+      'keys',
+      {
+        title: 'API keys',
+        keys: await listApiKeys(db, { limit: 500, skip: 0 }),
+        scopes: SCOPES.map((s) => ({ value: s, checked: s === 'events:write' })),
+        ...extra,
+      },
+      status,
+    );
+  };
+
+  router.get('/keys', allowRoles('admin'), (req, res) => keysPage(req, res));
+
+  router.post('/keys', allowRoles('admin'), async (req, res) => {
+    const parsed = ZApiKeyInput.safeParse({
+      name: req.body?.name,
+      scopes: [req.body?.scopes ?? []].flat(),
+      ...(req.body?.expiresAt ? { expiresAt: dateInputToIso(String(req.body.expiresAt)) } : {}),
+    });
+    if (!parsed.success) return keysPage(req, res, { errors: fieldErrors(parsed.error), values: req.body }, 422);
+    const created = await createApiKey(db, parsed.data, me(res).id);
+    await keysPage(req, res, { created });
+  });
+
+  router.post('/keys/:id/revoke', allowRoles('admin'), async (req: Request<{ id: string }>, res) => {
+    await revokeApiKey(db, req.params.id);
+    await keysPage(req, res, { notice: `Key ${req.params.id} is revoked.` });
+  });
+}
+
+/** `<input type="date">` gives YYYY-MM-DD: the key works until the end of that day (UTC). */
+function dateInputToIso(value: string): string {
+  return /^\d{4}-\d{2}-\d{2}$/.test(value) ? `${value}T23:59:59Z` : value;
+}
+
+function describeChange(change: z.infer<typeof ZUserChange>): string {
+  if (change.action === 'role') return `role is now ${ROLE_LABELS[change.role]}`;
+  if (change.action === 'password') return 'new password set; their sessions have ended';
+  return change.action === 'disable' ? 'disabled; their sessions have ended' : 'enabled';
+}
