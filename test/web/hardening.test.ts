@@ -1,0 +1,274 @@
+import { Writable } from 'node:stream';
+import express from 'express';
+import pino from 'pino';
+import { pinoHttp } from 'pino-http';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { inject } from 'vitest';
+import { ensureApiKey } from '../../src/bootstrap';
+import { Templates } from '../../src/mail/templates';
+import { Client, Connection } from '@temporalio/client';
+import { loadConfig } from '../../src/config';
+import { type RunningWeb, startWeb } from '../../src/runtime';
+import { freePort } from '../../src/stack/ports';
+import { createApp } from '../../src/web/app';
+import { errorHandler } from '../../src/web/errors';
+import { signIn } from '../support/admin';
+import { ADMIN, type Harness, api, startHarness, uid } from '../support/harness';
+
+const event = (type = 'purchase') => ({
+  id: uid('evt'),
+  type,
+  occurredAt: new Date().toISOString(),
+  customer: { id: uid('cust'), email: `${uid('c')}@example.com` },
+});
+
+describe('API keys: scopes, expiry, revocation', () => {
+  let h: Harness;
+  beforeAll(async () => {
+    h = await startHarness({ withWorker: false });
+  });
+  afterAll(() => h?.stop());
+
+  const as = (key: string, method: string, path: string, body?: unknown) =>
+    api({ ...h, apiKey: key }, method, path, body);
+
+  it('a key that may only send events cannot read, change a program or its sender, or manage keys', async () => {
+    const created = await api(h, 'POST', '/api/keys', { name: 'pos integration', scopes: ['events:write'] });
+    expect(created.status).toBe(201);
+    const key = created.json.key as string;
+    expect(key).toMatch(/^cx_/);
+    expect((await as(key, 'POST', '/api/events', event())).status).toBe(202);
+    const change = await as(key, 'PUT', '/api/programs/p1', { sender: { name: 'Evil', email: 'evil@example.com' } });
+    expect(change.status).toBe(403);
+    expect(change.json.error).toMatch(/scope/);
+    expect((await as(key, 'GET', '/api/customers')).status).toBe(403);
+    expect((await as(key, 'POST', '/api/keys', { name: 'escalate', scopes: ['admin'] })).status).toBe(403);
+  });
+
+  it('a revoked key and an expired key stop working at once', async () => {
+    const created = await api(h, 'POST', '/api/keys', { name: 'to revoke', scopes: ['read'] });
+    const key = created.json.key as string;
+    expect((await as(key, 'GET', '/api/customers')).status).toBe(200);
+    expect((await api(h, 'DELETE', `/api/keys/${created.json.id as string}`)).status).toBe(204);
+    expect((await as(key, 'GET', '/api/customers')).status).toBe(401);
+
+    const expiring = `test-expiring-${uid('k')}`;
+    await ensureApiKey(h.db, expiring, 'expired', ['read']);
+    await h.db
+      .collection('api_keys')
+      .updateOne(
+        { name: 'expired', prefix: expiring.slice(0, 6) },
+        { $set: { expiresAt: new Date(Date.now() - 1000) } },
+      );
+    expect((await as(expiring, 'GET', '/api/customers')).status).toBe(401);
+  });
+
+  it('bad key input gets a 400 naming the field', async () => {
+    const res = await api(h, 'POST', '/api/keys', { name: 'x', scopes: ['root'], expiresAt: '2000-01-01T00:00:00Z' });
+    expect(res.status).toBe(400);
+    expect(res.text).toMatch(/scopes/);
+    expect(res.text).toMatch(/expiresAt/);
+  });
+
+  it('admins create and revoke keys in the UI; the key is shown once', async () => {
+    const admin = await signIn(h.baseUrl, ADMIN.email, ADMIN.password);
+    const res = await admin.post('/admin/keys', { name: 'from the UI', scopes: ['events:write', 'read'] });
+    expect(res.status).toBe(200);
+    const html = await res.text();
+    const key = /id="new-key">(cx_[\w-]+)</.exec(html)?.[1];
+    expect(key).toBeTruthy();
+    expect((await as(key!, 'GET', '/api/customers')).status).toBe(200);
+    const listed = await (await admin.get('/admin/keys')).text();
+    expect(listed).not.toContain(key!);
+    const id = (await api(h, 'GET', '/api/keys')).json.items as { id: string; name: string }[];
+    const mine = id.find((k) => k.name === 'from the UI')!;
+    expect((await admin.post(`/admin/keys/${mine.id}/revoke`)).status).toBe(200);
+    expect((await as(key!, 'GET', '/api/customers')).status).toBe(401);
+  });
+});
+
+describe('headers, body limits and rate limits', () => {
+  let h: Harness;
+  beforeAll(async () => {
+    h = await startHarness({
+      withWorker: false,
+      env: { RATE_LIMIT_API: '8', RATE_LIMIT_PUBLIC: '5', METRICS_TOKEN: 'metrics-token-0123456789' },
+    });
+  });
+  afterAll(() => h?.stop());
+
+  it('sends a strict content security policy and no framing', async () => {
+    const res = await fetch(`${h.baseUrl}/admin/login`);
+    const csp = res.headers.get('content-security-policy') ?? '';
+    expect(csp).toContain("script-src 'self'");
+    expect(csp).toContain("style-src 'self'");
+    expect(csp).toContain("frame-ancestors 'none'");
+    expect(csp).not.toContain('unsafe-inline');
+    expect(res.headers.get('x-frame-options')).toBe('DENY');
+    expect(res.headers.get('strict-transport-security')).toBeNull();
+    expect(await res.text()).not.toMatch(/<script(?![^>]*\bsrc=)|<style|\sstyle="|\son\w+="/);
+  });
+
+  it('checks the API key before reading the body', async () => {
+    const huge = `{"events":[${'"x",'.repeat(3_000_000)}"x"]}`;
+    const res = await fetch(`${h.baseUrl}/api/events:batch`, { method: 'POST', body: huge });
+    expect(res.status).toBe(401);
+  });
+
+  it('applies the admin form limit to admin forms', async () => {
+    const admin = await signIn(h.baseUrl, ADMIN.email, ADMIN.password);
+    const res = await admin.post('/admin/users', { name: 'x'.repeat(30_000) });
+    expect(res.status).toBe(413);
+  });
+
+  it('rate-limits the API per key with 429 and Retry-After', async () => {
+    const other = `test-other-${uid('k')}`;
+    await ensureApiKey(h.db, other, 'other', ['read']);
+    const statuses: number[] = [];
+    let retryAfter: string | null = null;
+    for (let i = 0; i < 10; i++) {
+      const res = await fetch(`${h.baseUrl}/api/customers`, { headers: { authorization: `Bearer ${h.apiKey}` } });
+      statuses.push(res.status);
+      if (res.status === 429) retryAfter = res.headers.get('retry-after');
+    }
+    expect(statuses.slice(0, 8).every((s) => s === 200)).toBe(true);
+    expect(statuses.slice(8)).toEqual([429, 429]);
+    expect(Number(retryAfter)).toBeGreaterThan(0);
+    // another key has its own budget
+    expect((await fetch(`${h.baseUrl}/api/customers`, { headers: { authorization: `Bearer ${other}` } })).status).toBe(
+      200,
+    );
+  });
+
+  it('rate-limits the public survey pages per IP', async () => {
+    const statuses: number[] = [];
+    for (let i = 0; i < 7; i++)
+      statuses.push(
+        (await fetch(`${h.baseUrl}/s/${'a'.repeat(43)}`, { headers: { 'x-forwarded-for': '10.1.2.3' } })).status,
+      );
+    expect(statuses.slice(0, 5).every((s) => s === 404)).toBe(true);
+    expect(statuses.slice(5)).toEqual([429, 429]);
+    expect(
+      (await fetch(`${h.baseUrl}/s/${'a'.repeat(43)}`, { headers: { 'x-forwarded-for': '10.1.2.4' } })).status,
+    ).toBe(404);
+  });
+
+  it('serves /metrics only with the metrics token, with latency by route pattern', async () => {
+    expect((await fetch(`${h.baseUrl}/metrics`)).status).toBe(401);
+    expect((await fetch(`${h.baseUrl}/metrics`, { headers: { authorization: 'Bearer wrong' } })).status).toBe(401);
+    const res = await fetch(`${h.baseUrl}/metrics`, { headers: { authorization: 'Bearer metrics-token-0123456789' } });
+    expect(res.status).toBe(200);
+    const text = await res.text();
+    expect(text).toMatch(/cxloop_http_request_duration_seconds_bucket\{[^}]*route="\/api\/customers"/);
+    expect(text).not.toMatch(/route="\/s\/[A-Za-z0-9_-]{20,}/);
+  });
+});
+
+describe('deployment behind https, metrics port, readiness', () => {
+  let web: RunningWeb | undefined;
+  afterAll(() => web?.stop());
+
+  it('uses a __Host- Secure cookie, HSTS, and serves metrics on METRICS_PORT', async () => {
+    const stack = inject('stack');
+    const config = loadConfig({
+      MONGODB_DB: stack.dbName,
+      LOG_LEVEL: 'silent',
+      METRICS_PORT: String(await freePort()),
+    });
+    web = await startWeb(
+      config,
+      { temporalAddress: stack.temporalAddress, mongoUri: stack.mongoUri, smtpUrl: stack.smtpUrl, embeddedMail: true },
+      { port: 0, publicBaseUrl: 'https://cx.example.com' },
+    );
+    // TLS ends at the proxy in front, which says so (trusted from loopback).
+    const res = await fetch(`${web.url}/admin/login`, { headers: { 'x-forwarded-proto': 'https' } });
+    expect(res.headers.getSetCookie()[0]).toMatch(/^__Host-cxloop=.*; Path=\/;.*HttpOnly; Secure; SameSite=Lax/);
+    expect(res.headers.get('strict-transport-security')).toMatch(/max-age=31536000/);
+    expect((await fetch(`${web.url}/metrics`)).status).toBe(404);
+    const metrics = await fetch(`${web.metricsUrl}/metrics`);
+    expect(metrics.status).toBe(200);
+    expect(await metrics.text()).toContain('cxloop_http_request_duration_seconds');
+  });
+
+  it('readiness says which dependency is down without echoing internal errors', async () => {
+    const h = await startHarness({ withWorker: false });
+    // Nothing listens on port 9 (discard): Temporal is unreachable from this app.
+    const temporal = new Client({ connection: Connection.lazy({ address: '127.0.0.1:9' }) });
+    const app = createApp({
+      db: h.db,
+      mongoClient: h.web.database.client,
+      temporal,
+      templates: new Templates(),
+      taskQueue: 'unused',
+      loopIdleTimeout: '1m',
+      sessionSecret: 'a-test-session-secret',
+      embeddedMail: true,
+      publicBaseUrl: 'http://localhost',
+      logger: pino({ level: 'silent' }),
+      rateLimits: h.config.rateLimits,
+    });
+    const server = app.listen(0);
+    try {
+      await new Promise((r) => server.once('listening', r));
+      const res = await fetch(`http://127.0.0.1:${(server.address() as { port: number }).port}/readyz`);
+      expect(res.status).toBe(503);
+      expect(res.headers.get('retry-after')).toBe('5');
+      expect(await res.json()).toEqual({ status: 'not ready', checks: { mongodb: 'ok', temporal: 'unavailable' } });
+    } finally {
+      server.close();
+      await h.stop();
+    }
+  });
+});
+
+describe('unexpected errors', () => {
+  function appThatThrows(error: Error) {
+    const lines: Record<string, unknown>[] = [];
+    const sink = new Writable({
+      write(chunk, _enc, done) {
+        lines.push(JSON.parse(String(chunk)));
+        done();
+      },
+    });
+    const app = express();
+    app.use(pinoHttp({ logger: pino({ level: 'info' }, sink) }));
+    app.get('/boom', () => {
+      throw error;
+    });
+    app.use(errorHandler(new Templates()));
+    return { app, lines };
+  }
+
+  async function get(app: express.Express, path: string, accept = 'application/json') {
+    const server = app.listen(0);
+    await new Promise((r) => server.once('listening', r));
+    try {
+      const { port } = server.address() as { port: number };
+      return await fetch(`http://127.0.0.1:${port}${path}`, { headers: { accept } });
+    } finally {
+      server.close();
+    }
+  }
+
+  it('a bug is a 500 with an error ID that the log shows next to the stack', async () => {
+    const { app, lines } = appThatThrows(new TypeError('cannot read x of undefined'));
+    const res = await get(app, '/boom');
+    expect(res.status).toBe(500);
+    const body = (await res.json()) as { error: string; details: { errorId: string } };
+    const errorId = body.details.errorId;
+    expect(errorId).toMatch(/^[0-9a-f]{12}$/);
+    expect(body.error).toContain(errorId);
+    expect(JSON.stringify(body)).not.toContain('cannot read x');
+    const logged = lines.find((l) => l.errorId === errorId) as { err?: { stack?: string } } | undefined;
+    expect(logged?.err?.stack).toContain('TypeError: cannot read x of undefined');
+  });
+
+  it('an unreachable database is a 503 with Retry-After', async () => {
+    const err = new Error('connection refused');
+    err.name = 'MongoServerSelectionError';
+    const res = await get(appThatThrows(err).app, '/boom', 'text/html');
+    expect(res.status).toBe(503);
+    expect(res.headers.get('retry-after')).toBe('5');
+    expect(await res.text()).not.toContain('connection refused');
+  });
+});
