@@ -22,6 +22,10 @@ const booleanString = z
   .preprocess(emptyAsUndefined, z.enum(['true', 'false', '1', '0']).optional())
   .transform((v) => v === 'true' || v === '1');
 
+const optionalPort = z.preprocess(
+  emptyAsUndefined,
+  z.coerce.number({ error: 'a port number from 1 to 65535' }).int().min(1).max(65535).optional(),
+);
 const positiveCount = (fallback: number) =>
   z.preprocess(
     emptyAsUndefined,
@@ -64,10 +68,8 @@ const ZEnv = z.object({
   LOOP_IDLE_TIMEOUT: z.preprocess(emptyAsUndefined, durationString.default('1h')),
   LOG_LEVEL: z.preprocess(emptyAsUndefined, z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info')),
   METRICS_TOKEN: z.preprocess(emptyAsUndefined, z.string().min(16, 'at least 16 characters').optional()),
-  METRICS_PORT: z.preprocess(
-    emptyAsUndefined,
-    z.coerce.number({ error: 'a port number from 1 to 65535' }).int().min(1).max(65535).optional(),
-  ),
+  METRICS_PORT: optionalPort,
+  WORKER_METRICS_PORT: optionalPort,
   RATE_LIMIT_LOGIN: positiveCount(10),
   RATE_LIMIT_API: positiveCount(6000),
   RATE_LIMIT_PUBLIC: positiveCount(300),
@@ -110,7 +112,7 @@ function toConfig(env: z.infer<typeof ZEnv>) {
     replySweepInterval: env.REPLY_SWEEP_INTERVAL,
     loopIdleTimeout: env.LOOP_IDLE_TIMEOUT,
     logLevel: env.LOG_LEVEL,
-    metrics: { token: env.METRICS_TOKEN, port: env.METRICS_PORT },
+    metrics: { token: env.METRICS_TOKEN, port: env.METRICS_PORT, workerPort: env.WORKER_METRICS_PORT },
     rateLimits: {
       loginPerAccount: env.RATE_LIMIT_LOGIN,
       apiPerKey: env.RATE_LIMIT_API,

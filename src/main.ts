@@ -16,7 +16,7 @@ const log = (msg: string) => console.log(`[cxloop] ${msg}`);
 
 async function main() {
   const config = loadConfig();
-  installWorkerLogging(config.logLevel);
+  installWorkerLogging(config.logLevel, config.metrics.workerPort);
   log('starting the embedded stack…');
   const stack = await startEmbeddedStack({
     dataDir: config.dataDir,

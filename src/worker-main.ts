@@ -6,7 +6,7 @@ import { failStartup, requireServices } from './services';
 
 async function main() {
   const config = loadConfig();
-  installWorkerLogging(config.logLevel);
+  installWorkerLogging(config.logLevel, config.metrics.workerPort);
   const services = requireServices(config, ['TEMPORAL_ADDRESS', 'MONGODB_URI', 'SMTP_URL']);
   if (!config.publicBaseUrl) throw new ConfigError('PUBLIC_BASE_URL is required: survey links in emails point to it');
   const worker = await startWorker(config, services, { publicBaseUrl: config.publicBaseUrl });

@@ -28,10 +28,20 @@ export function createWorker(options: CxWorkerOptions): Promise<Worker> {
  * The SDK's own logs (bundling, state changes, native core retries); call before any worker
  * starts. Its info level narrates every poll, so below debug it logs warnings and errors only.
  */
-export function installWorkerLogging(level: 'debug' | 'info' | 'warn' | 'error' | 'silent'): void {
+export function installWorkerLogging(
+  level: 'debug' | 'info' | 'warn' | 'error' | 'silent',
+  metricsPort?: number,
+): void {
   const upper = level === 'debug' ? 'DEBUG' : level === 'error' || level === 'silent' ? 'ERROR' : 'WARN';
   Runtime.install({
     logger: new DefaultLogger(upper),
-    telemetryOptions: { logging: { filter: { core: upper, other: upper }, forward: {} } },
+    telemetryOptions: {
+      logging: { filter: { core: upper, other: upper }, forward: {} },
+      // The SDK's own Prometheus exporter: workflow and activity task latencies, poll and slot
+      // metrics, plus the counters our activities record (emails sent and failed).
+      ...(metricsPort
+        ? { metrics: { prometheus: { bindAddress: `0.0.0.0:${metricsPort}`, countersTotalSuffix: true } } }
+        : {}),
+    },
   });
 }
