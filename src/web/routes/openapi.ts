@@ -5,7 +5,18 @@ const errorResponses = {
     description: 'Invalid input; `error` says which field and why',
     content: { 'application/json': { schema: error } },
   },
-  '401': { description: 'Missing or unknown API key', content: { 'application/json': { schema: error } } },
+  '401': {
+    description: 'Missing, unknown, revoked or expired API key',
+    content: { 'application/json': { schema: error } },
+  },
+  '403': {
+    description: "The key's scopes do not allow this route",
+    content: { 'application/json': { schema: error } },
+  },
+  '429': {
+    description: 'Too many requests for this key; retry after `Retry-After` seconds',
+    content: { 'application/json': { schema: error } },
+  },
 };
 const listOf = (ref: string) => ({
   type: 'object',
@@ -26,7 +37,7 @@ export const openApiDocument = {
     title: 'cxloop API',
     version: '1',
     description:
-      'Events in, survey programs, customers, invitations and replies out. Every route needs `Authorization: Bearer <api key>`.',
+      'Events in, survey programs, customers, invitations and replies out. Every route needs `Authorization: Bearer <api key>` with a scope that allows it: `events:write` (events), `read` (GET routes), `write` (PUT customers and programs), `admin` (everything, including keys and the outbox).',
   },
   security: [{ apiKey: [] }],
   paths: {
@@ -140,6 +151,40 @@ export const openApiDocument = {
           '200': { description: 'Messages with to, subject, text, html, headers' },
           '404': { description: 'Not in embedded mode' },
         },
+      },
+    },
+    '/api/keys': {
+      get: {
+        summary: 'API keys (admin scope): ID, name, scopes, expiry, revocation; never the key',
+        parameters: paging,
+        responses: { '200': { description: 'Keys, newest first' }, ...errorResponses },
+      },
+      post: {
+        summary: 'Create a key (admin scope); the response is the only time the key is shown',
+        requestBody: {
+          required: true,
+          content: {
+            'application/json': {
+              schema: {
+                type: 'object',
+                required: ['name', 'scopes'],
+                properties: {
+                  name: { type: 'string', maxLength: 100 },
+                  scopes: { type: 'array', items: { enum: ['events:write', 'read', 'write', 'admin'] } },
+                  expiresAt: { type: 'string', format: 'date-time' },
+                },
+              },
+            },
+          },
+        },
+        responses: { '201': { description: 'The key (`key`) and its ID' }, ...errorResponses },
+      },
+    },
+    '/api/keys/{id}': {
+      delete: {
+        summary: 'Revoke a key (admin scope); it stops working at once',
+        parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string', pattern: '^[0-9a-f]{16}$' } }],
+        responses: { '204': { description: 'Revoked' }, '404': { description: 'No such key' }, ...errorResponses },
       },
     },
   },
