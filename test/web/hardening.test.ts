@@ -272,3 +272,42 @@ describe('unexpected errors', () => {
     expect(await res.text()).not.toContain('connection refused');
   });
 });
+
+describe('request logs', () => {
+  it('carry a request ID and never an API key, a cookie or a whole survey token', async () => {
+    const lines: string[] = [];
+    const logger = pino(
+      { level: 'info' },
+      new Writable({
+        write(chunk, _enc, done) {
+          lines.push(String(chunk));
+          done();
+        },
+      }),
+    );
+    const stack = inject('stack');
+    const config = loadConfig({ MONGODB_DB: stack.dbName });
+    const web = await startWeb(
+      config,
+      { temporalAddress: stack.temporalAddress, mongoUri: stack.mongoUri, smtpUrl: stack.smtpUrl, embeddedMail: true },
+      { port: 0, logger },
+    );
+    try {
+      const token = 'Zz9Yy8Xx7Ww6Vv5Uu4Tt3Ss2Rr1Qq0PpOoNnMmLlKk';
+      const key = `secret-key-${uid('k')}`;
+      const survey = await fetch(`${web.url}/s/${token}?score=3`, { headers: { 'x-request-id': 'req-1234' } });
+      expect(survey.headers.get('x-request-id')).toBe('req-1234');
+      await fetch(`${web.url}/api/customers`, {
+        headers: { authorization: `Bearer ${key}`, cookie: 'cxloop.sid=s%3Asecret' },
+      });
+      const log = lines.join('');
+      expect(log).toContain('"id":"req-1234"');
+      expect(log).toContain('/s/Zz9Yy8…');
+      expect(log).not.toContain(token.slice(6));
+      expect(log).not.toContain(key);
+      expect(log).not.toContain('s%3Asecret');
+    } finally {
+      await web.stop();
+    }
+  });
+});
