@@ -66,7 +66,11 @@ export function createApp(deps: AppDeps): Express {
     apiLimit(deps.rateLimits),
     apiRouter({ db: deps.db, loop, embeddedMail: deps.embeddedMail, metrics }),
   );
-  app.use(['/s', '/u'], publicLimit(deps.rateLimits));
+  app.use(
+    ['/s', '/u'],
+    publicLimit(deps.rateLimits),
+    express.urlencoded({ extended: false, limit: '64kb', parameterLimit: 200 }),
+  );
   app.use(surveyRouter({ db: deps.db, loop, templates: deps.templates, metrics }));
   app.use(
     '/admin',
