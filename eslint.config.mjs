@@ -54,6 +54,11 @@ export default tseslint.config(
     },
   },
   {
+    // Scripts the app serves to browsers.
+    files: ['public/**/*.js'],
+    languageOptions: { sourceType: 'script', globals: { document: 'readonly', window: 'readonly' } },
+  },
+  {
     // Workflows must be deterministic: no I/O and no Node built-ins (Temporal's sandbox rule).
     files: ['workflows/**/*.ts', 'src/domain/**/*.ts'],
     rules: {

@@ -1,7 +1,8 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { ApplicationFailure } from '@temporalio/activity';
 import type { Db } from 'mongodb';
 import * as c from '../src/db/collections';
+import { hashSurveyToken, surveyTokenFor } from '../src/db/survey-tokens';
 import { durationMs } from '../src/domain/duration';
 import { localize } from '../src/domain/program';
 import { scaleOf } from '../src/domain/survey';
@@ -15,16 +16,20 @@ export interface InvitationDeps {
   templates: Templates;
   publicBaseUrl: string;
   mailFrom: string;
+  /** Derives each invitation's link token (SURVEY_TOKEN_SECRET, or one generated once and kept in MongoDB). */
+  surveyTokenSecret: string;
 }
 
 const SCALE_TYPES = new Set(['nps', 'csat', 'ces', 'rating']);
 
-/** 256 random bits, URL-safe: survey links cannot be guessed. */
-export function newSurveyToken(): string {
-  return randomBytes(32).toString('base64url');
-}
-
-export function createInvitationActivities({ db, mailer, templates, publicBaseUrl, mailFrom }: InvitationDeps) {
+export function createInvitationActivities({
+  db,
+  mailer,
+  templates,
+  publicBaseUrl,
+  mailFrom,
+  surveyTokenSecret,
+}: InvitationDeps) {
   async function load(invitationId: string) {
     const invitation = await c.invitations(db).findOne({ _id: invitationId });
     if (!invitation) throw ApplicationFailure.nonRetryable(`invitation ${invitationId} does not exist`);
@@ -51,7 +56,7 @@ export function createInvitationActivities({ db, mailer, templates, publicBaseUr
         { _id: input.invitationId },
         {
           $setOnInsert: {
-            token: newSurveyToken(),
+            tokenHash: hashSurveyToken(surveyTokenFor(surveyTokenSecret, input.invitationId)),
             programId: input.programId,
             customerId: input.customerId,
             eventId: input.eventId,
@@ -84,8 +89,9 @@ export function createInvitationActivities({ db, mailer, templates, publicBaseUr
         return { status: 'skipped', sentAt: Date.now() };
       }
       const locale = invitation.locale || program.defaultLocale;
-      const surveyUrl = `${publicBaseUrl}/s/${invitation.token}`;
-      const unsubscribeUrl = `${publicBaseUrl}/u/${invitation.token}`;
+      const token = surveyTokenFor(surveyTokenSecret, invitation._id);
+      const surveyUrl = `${publicBaseUrl}/s/${token}`;
+      const unsubscribeUrl = `${publicBaseUrl}/u/${token}`;
       const first = program.survey.questions[0]!;
       const scale = SCALE_TYPES.has(first.type) ? scaleOf(first) : undefined;
       const subject =
@@ -110,7 +116,8 @@ export function createInvitationActivities({ db, mailer, templates, publicBaseUr
         unsubscribeUrl,
         programName: program.name,
       });
-      const from = program.sender ? `${program.sender.name} <${program.sender.email}>` : mailFrom;
+      // An address object: Nodemailer quotes the display name, so a comma or quote in it cannot break From.
+      const from = program.sender ? { name: program.sender.name, address: program.sender.email } : mailFrom;
       const messageId = `<${createHash('sha256').update(idempotencyKey).digest('hex').slice(0, 32)}@cxloop>`;
 
       const now = new Date();

@@ -39,17 +39,25 @@ export async function ensureApiKey(
   );
 }
 
-/** The session-signing secret: from the environment, or generated once and kept in MongoDB. */
-export async function sessionSecret(db: Db, configured?: string): Promise<string> {
+/** A secret from the environment, or one generated once and kept in MongoDB (the embedded stack's default). */
+async function configuredOrStoredSecret(db: Db, name: string, configured?: string): Promise<string> {
   if (configured) return configured;
   await settings(db).updateOne(
-    { _id: 'session-secret' },
+    { _id: name },
     { $setOnInsert: { value: randomBytes(32).toString('base64url') } },
     { upsert: true },
   );
-  const doc = await settings(db).findOne({ _id: 'session-secret' });
+  const doc = await settings(db).findOne({ _id: name });
   return doc!.value;
 }
+
+/** Signs admin session cookies (SESSION_SECRET). */
+export const sessionSecret = (db: Db, configured?: string) =>
+  configuredOrStoredSecret(db, 'session-secret', configured);
+
+/** Derives survey link tokens (SURVEY_TOKEN_SECRET); changing it invalidates every link already sent. */
+export const surveyTokenSecret = (db: Db, configured?: string) =>
+  configuredOrStoredSecret(db, 'survey-token-secret', configured);
 
 /** Demo credentials for `npm start`, generated once per data directory and kept in MongoDB. */
 export async function demoCredentials(db: Db): Promise<{ adminEmail: string; adminPassword: string; apiKey: string }> {

@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import type { Worker, WorkerOptions } from '@temporalio/worker';
 import type { Config } from './config';
 import { type Database, connectDatabase, ensureIndexes } from './db/mongo';
-import { sessionSecret } from './bootstrap';
+import { sessionSecret, surveyTokenSecret } from './bootstrap';
 import { durationMs } from './domain/duration';
 import { createMailer } from './mail/mailer';
 import { Templates } from './mail/templates';
@@ -51,6 +51,7 @@ export async function startWorker(
       templates: new Templates(),
       publicBaseUrl: options.publicBaseUrl,
       mailFrom: config.smtp.from,
+      surveyTokenSecret: await surveyTokenSecret(database.db, config.surveyTokenSecret),
     },
   });
   const done = worker.run().finally(async () => {

@@ -54,7 +54,8 @@ export type InvitationStatus = (typeof INVITATION_STATUSES)[number];
 
 export interface InvitationDoc {
   _id: string;
-  token: string;
+  /** SHA-256 of the survey link's token (see survey-tokens.ts); the token itself is never stored. */
+  tokenHash: string;
   programId: string;
   customerId: string;
   eventId: string;

@@ -1,5 +1,6 @@
 import { type Db, MongoClient, MongoServerError } from 'mongodb';
 import * as c from './collections';
+import { hashSurveyToken } from './survey-tokens';
 
 export interface Database {
   client: MongoClient;
@@ -15,8 +16,9 @@ export async function connectDatabase(uri: string, dbName: string): Promise<Data
 
 /** Idempotent: safe to run at every start of the web and the worker. */
 export async function ensureIndexes(db: Db): Promise<void> {
+  await upgradeInvitationTokens(db);
   await Promise.all([
-    c.invitations(db).createIndex({ token: 1 }, { unique: true, name: 'token_unique' }),
+    c.invitations(db).createIndex({ tokenHash: 1 }, { unique: true, name: 'token_hash_unique' }),
     c.invitations(db).createIndex({ customerId: 1, createdAt: -1 }, { name: 'by_customer' }),
     c.events(db).createIndex({ customerId: 1, occurredAt: -1 }, { name: 'by_customer' }),
     c.events(db).createIndex({ processedAt: 1, receivedAt: 1 }, { name: 'unprocessed' }),
@@ -29,6 +31,30 @@ export async function ensureIndexes(db: Db): Promise<void> {
     // Earlier versions called case owners 'owner'.
     c.users(db).updateMany({ role: 'owner' as never }, { $set: { role: 'case_owner' } }),
   ]);
+}
+
+/**
+ * Earlier versions stored survey tokens in plain text under a unique index: keep only their hash
+ * (links already sent go on working) and drop that index, which would refuse a second token-less
+ * invitation.
+ */
+async function upgradeInvitationTokens(db: Db): Promise<void> {
+  const legacy = c.invitations(db).find({ token: { $exists: true } } as object, { projection: { token: 1 } });
+  for await (const doc of legacy as AsyncIterable<{ _id: string; token: string }>) {
+    await c
+      .invitations(db)
+      .updateOne({ _id: doc._id }, {
+        $set: { tokenHash: hashSurveyToken(doc.token) },
+        $unset: { token: '' },
+      } as object);
+  }
+  if (
+    (await c
+      .invitations(db)
+      .indexExists('token_unique')
+      .catch(() => false)) === true
+  )
+    await c.invitations(db).dropIndex('token_unique');
 }
 
 export function isDuplicateKeyError(err: unknown): boolean {

@@ -2,7 +2,8 @@ import nodemailer from 'nodemailer';
 
 export interface OutgoingEmail {
   to: string;
-  from: string;
+  /** A display name goes in `name`, never into the address string, so it is quoted properly. */
+  from: string | { name: string; address: string };
   subject: string;
   html: string;
   text: string;

@@ -3,6 +3,7 @@ import { WorkflowNotFoundError } from '@temporalio/client';
 import type { Db } from 'mongodb';
 import * as c from '../db/collections';
 import { isDuplicateKeyError } from '../db/mongo';
+import { hashSurveyToken, isWellFormedToken } from '../db/survey-tokens';
 import { durationMs } from '../domain/duration';
 import type { Answers } from '../domain/survey';
 import { invitationWorkflowId, replySubmittedSignal } from '../../workflows/definitions';
@@ -13,15 +14,14 @@ export type SurveyState =
   | { kind: 'not-open'; invitation: c.InvitationDoc }
   | { kind: 'expired'; invitation: c.InvitationDoc; program: c.ProgramDoc }
   | { kind: 'closed'; invitation: c.InvitationDoc; program: c.ProgramDoc; reply: c.ResponseDoc }
-  | { kind: 'open'; invitation: c.InvitationDoc; program: c.ProgramDoc; reply?: c.ResponseDoc };
+  | { kind: 'open'; token: string; invitation: c.InvitationDoc; program: c.ProgramDoc; reply?: c.ResponseDoc };
 
 // 'scheduled' too: the email can arrive a moment before its status is recorded as sent.
 const OPEN_STATUSES: c.InvitationStatus[] = ['scheduled', 'sent', 'reminded', 'answered'];
 
 /** Where a survey link stands: answerable, editable, answered for good, expired or unknown. */
 export async function surveyState(db: Db, token: string, now = new Date()): Promise<SurveyState> {
-  if (!/^[A-Za-z0-9_-]{20,100}$/.test(token)) return { kind: 'unknown' };
-  const invitation = await c.invitations(db).findOne({ token });
+  const invitation = await invitationByToken(db, token);
   if (!invitation) return { kind: 'unknown' };
   const [program, reply] = await Promise.all([
     c.programs(db).findOne({ _id: invitation.programId }),
@@ -30,13 +30,21 @@ export async function surveyState(db: Db, token: string, now = new Date()): Prom
   if (!program) return { kind: 'unknown' };
   if (reply) {
     const editable = !reply.finalizedAt && reply.editableUntil > now;
-    return editable ? { kind: 'open', invitation, program, reply } : { kind: 'closed', invitation, program, reply };
+    return editable
+      ? { kind: 'open', token, invitation, program, reply }
+      : { kind: 'closed', invitation, program, reply };
   }
   if (invitation.status === 'expired' || (invitation.expiresAt && invitation.expiresAt <= now)) {
     return { kind: 'expired', invitation, program };
   }
   if (!OPEN_STATUSES.includes(invitation.status)) return { kind: 'not-open', invitation };
-  return { kind: 'open', invitation, program };
+  return { kind: 'open', token, invitation, program };
+}
+
+/** The invitation a survey or unsubscribe link belongs to, looked up by the token's hash. */
+export async function invitationByToken(db: Db, token: string): Promise<c.InvitationDoc | null> {
+  if (!isWellFormedToken(token)) return null;
+  return c.invitations(db).findOne({ tokenHash: hashSurveyToken(token) });
 }
 
 export type SaveOutcome = 'created' | 'edited' | 'closed';

@@ -1,13 +1,10 @@
-import { existsSync } from 'node:fs';
-import { type Browser, chromium } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as c from '../../src/db/collections';
+import { browserAvailable, launchChromium } from '../support/browser';
 import { ADMIN, type Harness, createProgram, inviteNewCustomer, startHarness, waitUntil } from '../support/harness';
 
-const CHROMIUM = '/usr/bin/chromium';
-if (!existsSync(CHROMIUM)) console.warn(`browser tests skipped: ${CHROMIUM} is missing (apt-get install chromium)`);
-
-describe.skipIf(!existsSync(CHROMIUM))('in a real browser', () => {
+describe.runIf(browserAvailable())('in a real browser', () => {
   let h: Harness;
   let browser: Browser;
   let programId: string;
@@ -15,17 +12,7 @@ describe.skipIf(!existsSync(CHROMIUM))('in a real browser', () => {
   beforeAll(async () => {
     h = await startHarness();
     programId = await createProgram(h);
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        '--no-first-run',
-      ],
-    });
+    browser = await launchChromium();
   });
   afterAll(async () => {
     await browser?.close();
@@ -56,6 +43,40 @@ describe.skipIf(!existsSync(CHROMIUM))('in a real browser', () => {
     });
     expect(reply.answers).toEqual({ nps: 3, went_wrong: 'The delivery was late.' });
     await page.close();
+  });
+
+  it('when the customer clicks a score in the email, then the page records it at once and asks the follow-up', async () => {
+    const { link, invitationId } = await inviteNewCustomer(h, programId);
+    const page = await browser.newPage();
+    const violations: string[] = [];
+    page.on('console', (msg) => {
+      if (/Content.Security.Policy/i.test(msg.text())) violations.push(msg.text());
+    });
+    await page.goto(`${link}?score=9`);
+    await page.getByText('your score of 9 is recorded').waitFor();
+    await page.getByLabel('What went well?').waitFor();
+    const reply = await waitUntil('the clicked score to be stored', async () =>
+      c.responses(h.db).findOne({ _id: invitationId }),
+    );
+    expect(reply.answers).toEqual({ nps: 9 });
+    expect(violations).toEqual([]);
+    await page.close();
+  });
+
+  it('when the customer clicks a score without JavaScript, then the button records it', async () => {
+    const { link, invitationId } = await inviteNewCustomer(h, programId);
+    const context = await browser.newContext({ javaScriptEnabled: false });
+    const page = await context.newPage();
+    await page.goto(`${link}?score=2`);
+    expect(await page.locator('input[name=nps]:checked').getAttribute('value')).toBe('2');
+    expect(await c.responses(h.db).findOne({ _id: invitationId })).toBeNull();
+    await page.getByRole('button', { name: 'Send my answers' }).click();
+    await page.getByLabel('What went wrong?').waitFor();
+    const reply = await waitUntil('the score to be stored', async () =>
+      c.responses(h.db).findOne({ _id: invitationId }),
+    );
+    expect(reply.answers).toEqual({ nps: 2 });
+    await context.close();
   });
 
   it('when a required answer is missing, then the error is announced next to the question', async () => {

@@ -34,7 +34,7 @@ describe('rollups', () => {
       });
       await c.invitations(database.db).insertOne({
         _id: id,
-        token: uid('token-token-token-token'),
+        tokenHash: uid('token-hash'),
         programId,
         customerId,
         eventId: id,

@@ -6,6 +6,7 @@ import {
   createProgram,
   eventFor,
   mailTo,
+  postForm,
   startHarness,
   surveyLinkIn,
   triggerOf,
@@ -46,12 +47,12 @@ describe('the first slice: event → invitation email → reply → scored', () 
     expect(html).toContain('How likely are you to recommend us?');
     expect(html).toMatch(/type="radio" name="nps" value="10"/);
 
-    const reply = await fetch(link, {
-      method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({ _shown: 'nps,went_well', nps: '10' }),
-    });
+    // A promoter is asked what went well next; leaving it blank completes the reply.
+    const first = await postForm(link, { nps: '10' });
+    expect(await first.text()).toContain('What went well?');
+    const reply = await postForm(link, { nps: '10' });
     expect(reply.status).toBe(200);
+    expect(await reply.text()).toContain('Thank you for your answers');
     const invitationId = `${programId}:${event.id}`;
     const stored = await c.responses(h.db).findOne({ _id: invitationId });
     expect(stored?.answers).toEqual({ nps: 10 });

@@ -99,7 +99,7 @@ describe('the survey page', () => {
 
   it('when a detractor submits, then the follow-up "what went wrong" is asked next, and required only once shown', async () => {
     const { link, invitationId } = await inviteNewCustomer(h, programId, { data: { store: 'paris' } });
-    const first = await postForm(link, { _shown: 'nps,channel,csat,ces,stars,liked', nps: '3', channel: 'web' });
+    const first = await postForm(link, { nps: '3', channel: 'web' });
     expect(first.status).toBe(200);
     const html = await first.text();
     expect(html).toContain('What went wrong?');
@@ -107,7 +107,6 @@ describe('the survey page', () => {
     expect(html).toContain('just one more step');
 
     const missing = await postForm(link, {
-      _shown: 'nps,went_wrong,channel',
       nps: '3',
       channel: 'web',
       went_wrong: '  ',
@@ -116,7 +115,6 @@ describe('the survey page', () => {
     expect(await missing.text()).toMatch(/id="err-went_wrong">[^<]+</);
 
     const done = await postForm(link, {
-      _shown: 'nps,went_wrong,channel,csat,ces,stars,liked',
       nps: '3',
       channel: 'web',
       went_wrong: 'Delivery was late and staff rude',
@@ -143,14 +141,14 @@ describe('the survey page', () => {
 
   it('when a promoter answers, then "what went well" is asked instead', async () => {
     const { link } = await inviteNewCustomer(h, programId);
-    const html = await (await postForm(link, { _shown: 'nps', nps: '9' })).text();
+    const html = await (await postForm(link, { nps: '9' })).text();
     expect(html).toContain('What went well?');
     expect(html).not.toContain('What went wrong?');
   });
 
   it('when answers are invalid, then the errors are shown next to their fields with 422', async () => {
     const { link } = await inviteNewCustomer(h, programId);
-    const res = await postForm(link, { _shown: 'nps,channel,csat', nps: '11', channel: 'by-pigeon', csat: '0' });
+    const res = await postForm(link, { nps: '11', channel: 'by-pigeon', csat: '0' });
     expect(res.status).toBe(422);
     const html = await res.text();
     expect(html).toMatch(/id="err-nps">[^<]*0 to 10/);
@@ -159,15 +157,52 @@ describe('the survey page', () => {
     expect(html).toMatch(/role="alert"/);
   });
 
-  it('when the score in the email is clicked, then it is recorded at once and prefilled on the page', async () => {
+  it('when a mail scanner fetches every score link (GET and HEAD, no cookies, no script), then nothing is recorded', async () => {
+    const { link, invitationId, mail } = await inviteNewCustomer(h, graceProgramId);
+    const links = [...new Set(mail.text.match(/https?:\/\/\S+\?score=\d+/g) ?? [])];
+    expect(links).toHaveLength(11);
+    for (const url of links) {
+      for (const method of ['GET', 'HEAD']) {
+        const res = await fetch(url, { method });
+        expect(res.status, `${method} ${url}`).toBe(200);
+        await res.arrayBuffer();
+      }
+    }
+    expect(await c.responses(h.db).findOne({ _id: invitationId })).toBeNull();
+    expect((await c.invitations(h.db).findOne({ _id: invitationId }))?.status).toBe('sent');
+    // the link still works for the customer afterwards
+    expect(await (await fetch(link)).text()).not.toContain('You have already answered');
+  });
+
+  it('when the score in the email is clicked, then the page shows it selected and posts it itself', async () => {
     const { link, invitationId, mail } = await inviteNewCustomer(h, graceProgramId);
     expect(mail.text).toContain(`${link}?score=7`);
     const res = await fetch(`${link}?score=7`);
     expect(res.status).toBe(200);
     const html = await res.text();
-    expect(html).toContain('your score of 7 is recorded');
     expect(html).toMatch(/name="nps" value="7" checked/);
+    expect(html).toContain('data-one-click');
+    expect(html).toContain('<script src="/assets/survey.js"></script>');
+    expect(await c.responses(h.db).findOne({ _id: invitationId })).toBeNull();
+
+    // what the page's script sends: the form as shown plus the one-click marker
+    const posted = await postForm(link, { nps: '7', _oneclick: '1' });
+    expect(posted.status).toBe(200);
+    expect(await posted.text()).toContain('your score of 7 is recorded');
     expect((await c.responses(h.db).findOne({ _id: invitationId }))?.answers).toEqual({ nps: 7 });
+    const script = await fetch(`${h.baseUrl}/assets/survey.js`);
+    expect(script.headers.get('content-type')).toMatch(/javascript/);
+    expect(await script.text()).toContain('_oneclick');
+  });
+
+  it('when a client leaves out a required question, then 422 and nothing is stored, whatever it claims was shown', async () => {
+    const { link, invitationId } = await inviteNewCustomer(h, programId);
+    for (const fields of [{ channel: 'web' }, { _shown: '', channel: 'web' }, { _shown: 'channel', nps: '' }]) {
+      const res = await postForm(link, fields);
+      expect(res.status).toBe(422);
+      expect(await res.text()).toMatch(/id="err-nps">/);
+    }
+    expect(await c.responses(h.db).findOne({ _id: invitationId })).toBeNull();
   });
 
   it('when the clicked score is out of range, then 400 and nothing is stored', async () => {
@@ -179,8 +214,8 @@ describe('the survey page', () => {
 
   it('when a reply is submitted again within the grace period, then it is edited, not duplicated', async () => {
     const { link, invitationId } = await inviteNewCustomer(h, graceProgramId);
-    expect((await postForm(link, { _shown: 'nps', nps: '2' })).status).toBe(200);
-    expect((await postForm(link, { _shown: 'nps', nps: '8' })).status).toBe(200);
+    expect((await postForm(link, { nps: '2' })).status).toBe(200);
+    expect((await postForm(link, { nps: '8' })).status).toBe(200);
     const reply = await c.responses(h.db).findOne({ _id: invitationId });
     expect(reply).toMatchObject({ answers: { nps: 8 }, edits: 1 });
     expect(await c.responses(h.db).countDocuments({ invitationId })).toBe(1);
@@ -191,7 +226,6 @@ describe('the survey page', () => {
     expect(
       (
         await postForm(link, {
-          _shown: 'nps,went_well,channel,store,csat,ces,stars,liked',
           nps: '10',
           went_well: 'All good',
         })
@@ -201,7 +235,7 @@ describe('the survey page', () => {
       'the reply to be final',
       async () => (await c.responses(h.db).findOne({ _id: invitationId }))?.finalizedAt,
     );
-    const again = await postForm(link, { _shown: 'nps,went_well,channel,store,csat,ces,stars,liked', nps: '0' });
+    const again = await postForm(link, { nps: '0' });
     expect(again.status).toBe(409);
     expect(await again.text()).toContain('You have already answered');
     expect((await fetch(link)).status).toBe(409);
@@ -216,7 +250,7 @@ describe('the survey page', () => {
       async () => (await c.invitations(h.db).findOne({ _id: invitationId }))?.status === 'expired',
     );
     expect((await fetch(link)).status).toBe(410);
-    const res = await postForm(link, { _shown: 'nps', nps: '5' });
+    const res = await postForm(link, { nps: '5' });
     expect(res.status).toBe(410);
     expect(await res.text()).toContain('This survey has closed');
     expect(await c.responses(h.db).findOne({ _id: invitationId })).toBeNull();
@@ -252,10 +286,10 @@ describe('the survey page', () => {
     expect(html).toContain('Empfehlen Sie uns?');
     expect(html).toContain('Antworten senden');
     expect(html).toContain('Sehr unwahrscheinlich');
-    const invalid = await postForm(link, { _shown: 'nps', nps: '12' });
+    const invalid = await postForm(link, { nps: '12' });
     expect(invalid.status).toBe(422);
     expect(await invalid.text()).toContain('Bitte wählen Sie einen Wert von 0 bis 10');
-    const done = await postForm(link, { _shown: 'nps', nps: '10' });
+    const done = await postForm(link, { nps: '10' });
     expect(await done.text()).toContain('Vielen Dank für Ihre Antworten');
   });
 });

@@ -24,7 +24,7 @@ describe('no reply is lost or counted twice', () => {
     await h.stopWorker();
 
     for (const [i, { link }] of invited.entries()) {
-      const res = await postForm(link, { _shown: 'nps', nps: String(i * 3) });
+      const res = await postForm(link, { nps: String(i * 3) });
       expect(res.status).toBe(200);
     }
     // Stored, but nothing has processed them yet.
@@ -33,7 +33,7 @@ describe('no reply is lost or counted twice', () => {
     expect(stored.every((r) => !r.acknowledgedAt && !r.scores)).toBe(true);
 
     // A second submission while down is an edit of the same reply, not a second one.
-    expect((await postForm(invited[0]!.link, { _shown: 'nps', nps: '0' })).status).toBe(200);
+    expect((await postForm(invited[0]!.link, { nps: '0' })).status).toBe(200);
     expect(await c.responses(h.db).countDocuments({ programId })).toBe(4);
 
     await h.startWorker();

@@ -44,8 +44,8 @@ describe('workflow replay', () => {
         'the reminder',
         async () => (await c.invitations(harness.db).findOne({ _id: answered.invitationId }))?.remindedAt?.length,
       );
-      await postForm(answered.link, { _shown: 'nps', nps: '4' });
-      await postForm(answered.link, { _shown: 'nps', nps: '6' });
+      await postForm(answered.link, { nps: '4' });
+      await postForm(answered.link, { nps: '6' });
       await waitUntil(
         'scoring',
         async () => (await c.responses(harness.db).findOne({ _id: answered.invitationId }))?.scores,

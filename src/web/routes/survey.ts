@@ -1,5 +1,6 @@
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { type Request, type Response, Router } from 'express';
+import { allowPublic } from '../access';
 import type { Db } from 'mongodb';
 import * as c from '../../db/collections';
 import { localize } from '../../domain/program';
@@ -18,7 +19,7 @@ import { type Templates, format } from '../../mail/templates';
 import { unsubscribeCustomer } from '../customers-service';
 import type { LoopSettings } from '../events-service';
 import type { Metrics } from '../metrics';
-import { type SurveyState, saveReply, signalReply, surveyState } from '../replies-service';
+import { type SurveyState, invitationByToken, saveReply, signalReply, surveyState } from '../replies-service';
 
 export interface SurveyDeps {
   db: Db;
@@ -67,7 +68,7 @@ export function surveyRouter({ db, loop, templates, metrics }: SurveyDeps): Rout
     status: number,
     state: OpenState,
     answers: Answers,
-    extra: { errors?: Record<string, string>; notice?: string },
+    extra: { errors?: Record<string, string>; notice?: string; oneClick?: boolean },
   ) => {
     const { program, invitation } = state;
     const locale = invitation.locale || program.defaultLocale;
@@ -78,8 +79,8 @@ export function surveyRouter({ db, loop, templates, metrics }: SurveyDeps): Rout
       title: localize(program.email.subject, locale, program.defaultLocale),
       intro: localize(program.email.intro, locale, program.defaultLocale),
       why: localize(program.email.why, locale, program.defaultLocale),
-      token: invitation.token,
-      shownIds: shown.map((q) => q.id).join(','),
+      token: state.token,
+      oneClick: extra.oneClick,
       questions: shown.map((q, index) =>
         questionView(q, index, answers[q.id], extra.errors?.[q.id], locale, program.defaultLocale),
       ),
@@ -94,7 +95,7 @@ export function surveyRouter({ db, loop, templates, metrics }: SurveyDeps): Rout
     render(res, 200, 'thanks', locale, {
       title: templates.strings(locale).thanksTitle,
       why: localize(state.program.email.why, locale, state.program.defaultLocale),
-      token: state.invitation.token,
+      token: state.token,
       editableUntil: editableUntil.toISOString(),
     });
   };
@@ -112,42 +113,27 @@ export function surveyRouter({ db, loop, templates, metrics }: SurveyDeps): Rout
     return 'stored';
   }
 
-  router.get('/s/:token', async (req: Request<{ token: string }>, res) => {
-    const state = await surveyState(db, req.params.token);
+  // Side-effect free: mail scanners and link previewers open every link in a message. A score
+  // from the email's one-click link is only shown selected; the page posts it (public/survey.js).
+  router.get('/s/:token', allowPublic('survey link: unguessable token; GET changes nothing'), async (req, res) => {
+    const state = await surveyState(db, String(req.params.token));
     if (state.kind !== 'open') return renderClosed(res, state.kind, localeOf(state));
-    const known = state.invitation.known;
-    let answers: Answers = { ...prefilledAnswers(state.program.survey, known), ...(state.reply?.answers ?? {}) };
+    const answers = storedAnswers(state);
     const score = req.query.score;
     if (typeof score !== 'string') return renderForm(res, 200, state, answers, {});
-
-    // One click on a score in the email records it straight away.
     const first = state.program.survey.questions[0]!;
-    const parsed = parseAnswers(
-      state.program.survey,
-      { ...answers, [first.id]: score },
-      known,
-      state.invitation.locale,
-      answerMessages(state.invitation.locale),
-    );
-    if (parsed.errors[first.id])
-      return renderForm(res, 400, state, answers, { errors: { [first.id]: parsed.errors[first.id]! } });
-    answers = { ...answers, [first.id]: parsed.answers[first.id]! };
-    const complete = visibleQuestions(state.program.survey, answers, known).every((q) => answers[q.id] !== undefined);
-    if ((await store(state, answers, complete)) === 'closed') return renderClosed(res, 'closed', localeOf(state));
-    renderForm(res, 200, state, answers, {
-      notice: format(templates.strings(localeOf(state)).scoreRecorded, { score }),
-    });
+    const clicked = parseFirstAnswer(state, answers, score);
+    if ('error' in clicked) return renderForm(res, 400, state, answers, { errors: { [first.id]: clicked.error } });
+    renderForm(res, 200, state, clicked.answers, { oneClick: true });
   });
 
-  router.post('/s/:token', async (req: Request<{ token: string }>, res) => {
-    const state = await surveyState(db, req.params.token);
+  router.post('/s/:token', allowPublic('survey form: unguessable token'), async (req, res) => {
+    const state = await surveyState(db, String(req.params.token));
     if (state.kind !== 'open') return renderClosed(res, state.kind, localeOf(state));
     const form = (req.body ?? {}) as Record<string, unknown>;
-    const shownBefore = new Set(
-      String(form._shown ?? '')
-        .split(',')
-        .filter(Boolean),
-    );
+    const prior = storedAnswers(state);
+    if (form._oneclick === '1') return recordOneClick(res, state, prior, form);
+
     const { answers, errors } = parseAnswers(
       state.program.survey,
       form,
@@ -155,12 +141,14 @@ export function surveyRouter({ db, loop, templates, metrics }: SurveyDeps): Rout
       state.invitation.locale,
       answerMessages(state.invitation.locale),
     );
-    // Only questions the customer saw can be in error; newly shown follow-ups come next.
+    // What the customer was shown comes from what is stored, never from the form: every required
+    // question among those must be answered; questions the new answers reveal are the next step.
+    const shownBefore = new Set(visibleQuestions(state.program.survey, prior, state.invitation.known).map((q) => q.id));
     const visibleErrors = Object.fromEntries(Object.entries(errors).filter(([id]) => shownBefore.has(id)));
     if (Object.keys(visibleErrors).length) return renderForm(res, 422, state, answers, { errors: visibleErrors });
 
     const followUps = visibleQuestions(state.program.survey, answers, state.invitation.known).filter(
-      (q) => !shownBefore.has(q.id),
+      (q) => !shownBefore.has(q.id) && answers[q.id] === undefined,
     );
     if ((await store(state, answers, followUps.length === 0)) === 'closed')
       return renderClosed(res, 'closed', localeOf(state));
@@ -171,35 +159,77 @@ export function surveyRouter({ db, loop, templates, metrics }: SurveyDeps): Rout
     thanks(res, state, reply?.editableUntil ?? new Date());
   });
 
-  router.get('/u/:token', async (req: Request<{ token: string }>, res) => {
-    const invitation = await invitationByToken(db, req.params.token);
-    if (!invitation) return renderClosed(res, 'unknown');
-    const customer = await c.customers(db).findOne({ _id: invitation.customerId });
-    render(res, 200, 'unsubscribe', invitation.locale, {
-      token: invitation.token,
-      email: invitation.email,
-      done: customer?.unsubscribed === true,
+  /** The page's own post after a one-click score: records the first question only, as the click meant. */
+  async function recordOneClick(res: Response, state: OpenState, prior: Answers, form: Record<string, unknown>) {
+    const first = state.program.survey.questions[0]!;
+    const clicked = parseFirstAnswer(state, prior, form[first.id]);
+    if ('error' in clicked) return renderForm(res, 422, state, prior, { errors: { [first.id]: clicked.error } });
+    const complete = visibleQuestions(state.program.survey, clicked.answers, state.invitation.known).every(
+      (q) => clicked.answers[q.id] !== undefined,
+    );
+    if ((await store(state, clicked.answers, complete)) === 'closed')
+      return renderClosed(res, 'closed', localeOf(state));
+    renderForm(res, 200, state, clicked.answers, {
+      notice: format(templates.strings(localeOf(state)).scoreRecorded, { score: String(clicked.answers[first.id]) }),
     });
-  });
+  }
+
+  /** The stored reply's answers, or what the survey knows already. */
+  function storedAnswers(state: OpenState): Answers {
+    return { ...prefilledAnswers(state.program.survey, state.invitation.known), ...(state.reply?.answers ?? {}) };
+  }
+
+  /** The answers with the first question set to `raw`, or that question's error. */
+  function parseFirstAnswer(
+    state: OpenState,
+    answers: Answers,
+    raw: unknown,
+  ): { answers: Answers } | { error: string } {
+    const first = state.program.survey.questions[0]!;
+    const parsed = parseAnswers(
+      state.program.survey,
+      { ...answers, [first.id]: raw },
+      state.invitation.known,
+      state.invitation.locale,
+      answerMessages(state.invitation.locale),
+    );
+    const error = parsed.errors[first.id];
+    if (error) return { error };
+    return { answers: { ...answers, [first.id]: parsed.answers[first.id]! } };
+  }
+
+  router.get(
+    '/u/:token',
+    allowPublic('unsubscribe link: unguessable token; GET only shows'),
+    async (req: Request<{ token: string }>, res) => {
+      const invitation = await invitationByToken(db, req.params.token);
+      if (!invitation) return renderClosed(res, 'unknown');
+      const customer = await c.customers(db).findOne({ _id: invitation.customerId });
+      render(res, 200, 'unsubscribe', invitation.locale, {
+        token: req.params.token,
+        email: invitation.email,
+        done: customer?.unsubscribed === true,
+      });
+    },
+  );
 
   // Also the RFC 8058 one-click POST that mail clients send from the List-Unsubscribe header.
-  router.post('/u/:token', async (req: Request<{ token: string }>, res) => {
-    const invitation = await invitationByToken(db, req.params.token);
-    if (!invitation) return renderClosed(res, 'unknown');
-    await unsubscribeCustomer(db, invitation.customerId);
-    render(res, 200, 'unsubscribe', invitation.locale, {
-      token: invitation.token,
-      email: invitation.email,
-      done: true,
-    });
-  });
+  router.post(
+    '/u/:token',
+    allowPublic('unsubscribe: unguessable token'),
+    async (req: Request<{ token: string }>, res) => {
+      const invitation = await invitationByToken(db, req.params.token);
+      if (!invitation) return renderClosed(res, 'unknown');
+      await unsubscribeCustomer(db, invitation.customerId);
+      render(res, 200, 'unsubscribe', invitation.locale, {
+        token: req.params.token,
+        email: invitation.email,
+        done: true,
+      });
+    },
+  );
 
   return router;
-}
-
-async function invitationByToken(db: Db, token: string): Promise<c.InvitationDoc | null> {
-  if (!/^[A-Za-z0-9_-]{20,100}$/.test(token)) return null;
-  return c.invitations(db).findOne({ token });
 }
 
 function questionView(

@@ -1,0 +1,48 @@
+import { createHash } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import * as c from '../../src/db/collections';
+import {
+  type Harness,
+  createProgram,
+  inviteNewCustomer,
+  mailTo,
+  startHarness,
+  surveyLinkIn,
+  waitUntil,
+} from '../support/harness';
+
+describe('survey links and senders', () => {
+  let h: Harness;
+  beforeAll(async () => {
+    h = await startHarness();
+  });
+  afterAll(() => h?.stop());
+
+  it('stores only a hash of the token, and every reminder carries the same working link', async () => {
+    const programId = await createProgram(h, { reminders: ['1s'] });
+    const { link, invitationId, customer } = await inviteNewCustomer(h, programId);
+    const token = link.split('/s/')[1]!;
+    const invitation = await c.invitations(h.db).findOne({ _id: invitationId });
+    expect(invitation).not.toHaveProperty('token');
+    expect(invitation!.tokenHash).toBe(createHash('sha256').update(token).digest('hex'));
+    expect(JSON.stringify(invitation)).not.toContain(token);
+
+    const reminder = await waitUntil('the reminder', async () =>
+      (await mailTo(h, customer.email)).find((m) => m.subject.startsWith('Reminder')),
+    );
+    expect(surveyLinkIn(reminder.text)).toBe(link);
+    const page = await fetch(link);
+    expect(page.status).toBe(200);
+    expect(await page.text()).toContain(`action="/s/${token}"`);
+  });
+
+  it('quotes the sender display name, so it cannot change the address', async () => {
+    const programId = await createProgram(h, {
+      sender: { name: 'Acme, Inc. "Support" <x@evil.test>', email: 'care@acme.example' },
+    });
+    const { mail } = await inviteNewCustomer(h, programId);
+    expect(mail.from).toMatch(/<care@acme\.example>$/);
+    expect(mail.from).toContain('Acme, Inc.');
+    expect(mail.headers.from ?? mail.from).not.toMatch(/<x@evil\.test>$/);
+  });
+});
