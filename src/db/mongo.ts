@@ -41,12 +41,10 @@ export async function ensureIndexes(db: Db): Promise<void> {
 async function upgradeInvitationTokens(db: Db): Promise<void> {
   const legacy = c.invitations(db).find({ token: { $exists: true } } as object, { projection: { token: 1 } });
   for await (const doc of legacy as AsyncIterable<{ _id: string; token: string }>) {
-    await c
-      .invitations(db)
-      .updateOne({ _id: doc._id }, {
-        $set: { tokenHash: hashSurveyToken(doc.token) },
-        $unset: { token: '' },
-      } as object);
+    await c.invitations(db).updateOne({ _id: doc._id }, {
+      $set: { tokenHash: hashSurveyToken(doc.token) },
+      $unset: { token: '' },
+    } as object);
   }
   if (
     (await c

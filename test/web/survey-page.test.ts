@@ -197,7 +197,12 @@ describe('the survey page', () => {
 
   it('when a client leaves out a required question, then 422 and nothing is stored, whatever it claims was shown', async () => {
     const { link, invitationId } = await inviteNewCustomer(h, programId);
-    for (const fields of [{ channel: 'web' }, { _shown: '', channel: 'web' }, { _shown: 'channel', nps: '' }]) {
+    const attempts: Record<string, string>[] = [
+      { channel: 'web' },
+      { _shown: '', channel: 'web' },
+      { _shown: 'channel', nps: '' },
+    ];
+    for (const fields of attempts) {
       const res = await postForm(link, fields);
       expect(res.status).toBe(422);
       expect(await res.text()).toMatch(/id="err-nps">/);

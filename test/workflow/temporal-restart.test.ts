@@ -12,7 +12,6 @@ import {
   eventFor,
   inviteNewCustomer,
   answerSurvey,
-  postForm,
   startHarness,
   triggerOf,
   uid,
