@@ -7,6 +7,7 @@ import { loadConfig } from './config';
 import { demoCredentials, ensureAdmin, ensureApiKey } from './bootstrap';
 import { connectDatabase, ensureIndexes } from './db/mongo';
 import { DEMO_CUSTOMERS, seedDemoPrograms } from './demo';
+import { startupBanner } from './banner';
 import { startWeb, startWorker } from './runtime';
 import { installWorkerLogging } from './temporal/worker';
 import { failStartup } from './services';
@@ -36,7 +37,7 @@ async function main() {
   const adminEmail = config.bootstrap.adminEmail ?? demo.adminEmail;
   const adminPassword = config.bootstrap.adminPassword ?? demo.adminPassword;
   const apiKey = config.bootstrap.apiKey ?? demo.apiKey;
-  const admin = await ensureAdmin(database.db, adminEmail, adminPassword);
+  await ensureAdmin(database.db, adminEmail, adminPassword);
   await ensureApiKey(database.db, apiKey);
   await seedDemoPrograms(database.db);
 
@@ -45,15 +46,19 @@ async function main() {
   const web = await startWeb(config, services, { port: config.port, publicBaseUrl, prettyLogs: true });
   await sendDemoTransactions(web.url, apiKey);
 
-  console.log(`
-cxloop is running
-  Admin UI          ${publicBaseUrl}/admin   (sign in as ${adminEmail} / ${admin === 'created' || !config.bootstrap.adminPassword ? adminPassword : '(your CXLOOP_ADMIN_PASSWORD)'})
-  Outbox            ${services.embeddedMail ? `${publicBaseUrl}/admin/outbox` : `(mail goes to ${config.smtp.url})`}
-  Temporal Web UI   ${stack.temporalUiUrl ?? `(external Temporal at ${services.temporalAddress})`}
-  API key           ${apiKey}
-  Send an event     curl -X POST ${publicBaseUrl}/api/events -H 'Authorization: Bearer ${apiKey}' -H 'Content-Type: application/json' \\
-                      -d '{"id":"order-'$RANDOM'","type":"purchase","occurredAt":"'$(date -u +%FT%TZ)'","customer":{"id":"cust-ada","email":"ada@example.com"},"data":{"store":"berlin"}}'
-Press Ctrl+C to stop.`);
+  console.log(
+    startupBanner({
+      publicBaseUrl,
+      adminEmail,
+      adminPassword,
+      apiKey,
+      bootstrap: config.bootstrap,
+      outbox: services.embeddedMail,
+      smtpUrl: config.smtp.url,
+      temporalUiUrl: stack.temporalUiUrl,
+      temporalAddress: services.temporalAddress,
+    }),
+  );
 
   let stopping = false;
   const shutdown = async (signal: string) => {

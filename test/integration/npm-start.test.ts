@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../src/stack/ports';
+import { signIn } from '../support/admin';
 import { waitUntil } from '../support/harness';
 
 /** `npm start`'s entry point, run as a user would: its own embedded stack, demo data, printed URLs. */
@@ -45,12 +46,8 @@ describe('npm start', () => {
     const [, email, password] = /sign in as (\S+) \/ (\S+)\)/.exec(output)!;
 
     expect((await fetch(`${baseUrl}/readyz`)).status).toBe(200);
-    const login = await fetch(`${baseUrl}/admin/login`, {
-      method: 'POST',
-      body: new URLSearchParams({ email: email!, password: password! }),
-      redirect: 'manual',
-    });
-    expect(login.status).toBe(303);
+    const admin = await signIn(baseUrl, email!, password!);
+    expect((await admin.get('/admin/outbox')).status).toBe(200);
 
     const outbox = await waitUntil('the three demo emails', async () => {
       const res = await fetch(`${baseUrl}/api/outbox`, { headers: { authorization: `Bearer ${apiKey}` } });

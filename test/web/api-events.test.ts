@@ -17,7 +17,7 @@ describe('POST /api/events', () => {
   let trigger: string;
 
   beforeAll(async () => {
-    h = await startHarness();
+    h = await startHarness({ env: { METRICS_TOKEN: 'events-test-metrics-token' } });
     trigger = await triggerOf(h, await createProgram(h));
   });
   afterAll(() => h?.stop());
@@ -37,7 +37,7 @@ describe('POST /api/events', () => {
   it('when the API key is unknown, then 401', async () => {
     const res = await api(h, 'POST', '/api/events', {}, { authorization: 'Bearer nope-nope-nope' });
     expect(res.status).toBe(401);
-    expect(res.json.error).toBe('unknown API key');
+    expect(res.json.error).toBe('unknown, revoked or expired API key');
   });
 
   it('when the body is not JSON, then 400 says so', async () => {
@@ -142,6 +142,9 @@ describe('POST /api/events', () => {
     const ready = await fetch(`${h.baseUrl}/readyz`);
     expect(ready.status).toBe(200);
     expect(await ready.json()).toEqual({ status: 'ready', checks: { mongodb: 'ok', temporal: 'ok' } });
-    expect(await (await fetch(`${h.baseUrl}/metrics`)).text()).toMatch(/cxloop_events_total\{status="accepted"\} \d+/);
+    const metrics = await fetch(`${h.baseUrl}/metrics`, {
+      headers: { authorization: 'Bearer events-test-metrics-token' },
+    });
+    expect(await metrics.text()).toMatch(/cxloop_events_total\{status="accepted"\} [1-9]/);
   });
 });

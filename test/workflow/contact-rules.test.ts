@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as c from '../../src/db/collections';
+import { signIn } from '../support/admin';
 import {
+  ADMIN,
   type Harness,
   api,
   createProgram,
@@ -182,18 +184,8 @@ describe('contact rules in the customer loop', () => {
     const customer = newCustomer();
     await decisionFor(programId, (await post(programId, customer)).id);
     await decisionFor(programId, (await post(programId, customer)).id);
-    const login = await fetch(`${h.baseUrl}/admin/login`, {
-      method: 'POST',
-      body: new URLSearchParams({
-        email: 'owner@test.local',
-        password: 'correct horse battery',
-        next: `/admin/customers/${customer.id}`,
-      }),
-      redirect: 'manual',
-    });
-    expect(login.status).toBe(303);
-    const cookie = login.headers.get('set-cookie')!.split(';')[0]!;
-    const page = await fetch(`${h.baseUrl}/admin/customers/${customer.id}`, { headers: { cookie } });
+    const admin = await signIn(h.baseUrl, ADMIN.email, ADMIN.password);
+    const page = await admin.get(`/admin/customers/${customer.id}`);
     expect(page.status).toBe(200);
     const html = await page.text();
     expect(html).toMatch(/class="tag send">send</);
