@@ -5,6 +5,7 @@ import { type Config, loadConfig } from '../../src/config';
 import * as c from '../../src/db/collections';
 import { type TProgramInput, ZProgram } from '../../src/domain/program';
 import { type RunningWeb, type RunningWorker, startWeb, startWorker } from '../../src/runtime';
+import { connectTemporalClient } from '../../src/temporal/connection';
 import { installWorkerLogging } from '../../src/temporal/worker';
 import { saveProgram } from '../../src/web/programs-service';
 
@@ -23,6 +24,7 @@ export interface Harness {
   baseUrl: string;
   apiKey: string;
   taskQueue: string;
+  temporalAddress: string;
   db: RunningWeb['database']['db'];
   startWorker(): Promise<RunningWorker>;
   stopWorker(): Promise<void>;
@@ -62,6 +64,7 @@ export async function startHarness(
     baseUrl: web.url,
     apiKey,
     taskQueue,
+    temporalAddress: services.temporalAddress,
     db: web.database.db,
     async startWorker() {
       harness.worker = await startWorker(config, services, {
@@ -242,4 +245,22 @@ export async function answerSurvey(link: string, fields: Record<string, string |
   if (first.status !== 200 || !html.includes('just one more step'))
     return new Response(html, { status: first.status, headers: first.headers });
   return postForm(link, fields);
+}
+
+/**
+ * Waits until a workflow has ended (completed, failed, timed out…). After that it can send no more
+ * email and record nothing more, so "exactly once" can be asserted without guessing a delay.
+ */
+export async function workflowEnded(h: Harness, workflowId: string, timeoutMs = 30_000): Promise<void> {
+  const client = await connectTemporalClient({ address: h.temporalAddress, namespace: h.config.temporal.namespace });
+  try {
+    const handle = client.workflow.getHandle(workflowId);
+    await waitUntil(
+      `workflow ${workflowId} to end`,
+      async () => (await handle.describe()).status.name !== 'RUNNING',
+      timeoutMs,
+    );
+  } finally {
+    await client.connection.close();
+  }
 }

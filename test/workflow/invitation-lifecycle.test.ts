@@ -16,7 +16,9 @@ import {
   eventFor,
   triggerOf,
   waitUntil,
+  workflowEnded,
 } from '../support/harness';
+import { invitationWorkflowId } from '../../workflows/definitions';
 
 describe('the survey invitation: reminders, expiry and delivery state', () => {
   let h: Harness;
@@ -54,7 +56,8 @@ describe('the survey invitation: reminders, expiry and delivery state', () => {
       'the reply to be scored',
       async () => (await c.responses(h.db).findOne({ _id: invitationId }))?.scores,
     );
-    await new Promise((r) => setTimeout(r, 3000));
+    // Once the invitation's workflow has ended, no reminder can follow.
+    await workflowEnded(h, invitationWorkflowId(invitationId));
     expect(await mailTo(h, customer.email)).toHaveLength(1);
     expect((await c.invitations(h.db).findOne({ _id: invitationId }))?.status).toBe('answered');
   });
@@ -115,13 +118,17 @@ describe('the survey invitation: reminders, expiry and delivery state', () => {
     const received: string[] = [];
     let server: SMTPServer | undefined;
     try {
-      const programId = await createProgram(down);
+      const programId = await createProgram(down, { expiresAfter: '2s' });
       const customer = { id: uid('cust'), email: `${uid('later')}@example.com` };
       const event = eventFor({ trigger: await triggerOf(down, programId) }, customer);
       expect((await api(down, 'POST', '/api/events', event)).status).toBe(202);
       const invitationId = `${programId}:${event.id}`;
       await waitUntil('the invitation to be created', () => c.invitations(down.db).findOne({ _id: invitationId }));
-      await new Promise((r) => setTimeout(r, 2500));
+      // Tried and retried while the server is down: still waiting, not given up.
+      await waitUntil(
+        'a retried delivery attempt',
+        async () => ((await c.emails(down.db).findOne({ _id: `${invitationId}:invitation` }))?.attempts ?? 0) >= 2,
+      );
       expect((await c.invitations(down.db).findOne({ _id: invitationId }))?.status).toBe('scheduled');
 
       server = new SMTPServer({
@@ -143,7 +150,7 @@ describe('the survey invitation: reminders, expiry and delivery state', () => {
         async () => (await c.invitations(down.db).findOne({ _id: invitationId }))?.status === 'sent',
         40_000,
       );
-      await new Promise((r) => setTimeout(r, 1000));
+      await workflowEnded(down, invitationWorkflowId(invitationId));
       expect(received).toHaveLength(1);
       expect(received[0]).toContain(customer.email);
     } finally {

@@ -46,13 +46,18 @@ describe('no reply is lost or counted twice', () => {
     });
     expect(scored.every((r) => r.acknowledgedAt && r.finalizedAt)).toBe(true);
 
+    // Scores are written before the rollups: wait for the rollup itself to count what it will count.
     const day = rollupDay(scored[0]!.submittedAt.getTime());
-    const all = await c.rollups(h.db).findOne({ _id: rollupId(programId, day, 'all') });
+    const all = await waitUntil('the rollup to count the four replies', async () => {
+      const doc = await c.rollups(h.db).findOne({ _id: rollupId(programId, day, 'all') });
+      return (doc?.replyIds.length ?? 0) >= 4 ? doc : undefined;
+    });
     expect(all?.responses).toBe(4);
     expect(all?.replyIds).toHaveLength(4);
     expect(all?.nps).toMatchObject({ count: 4, sum: 0 + 3 + 6 + 9 });
     for (const { customer } of invited) {
-      expect((await c.customerScores(h.db).findOne({ _id: customer.id }))?.count).toBe(1);
+      const score = await waitUntil('the customer score', () => c.customerScores(h.db).findOne({ _id: customer.id }));
+      expect(score.count).toBe(1);
     }
   });
 
