@@ -3,8 +3,15 @@ import { z } from 'zod';
 const UNIT_MS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 } as const;
 const DURATION = /^(\d+(?:\.\d+)?)(ms|s|m|h|d|w)$/;
 
-/** A duration such as `500ms`, `2s`, `15m`, `3d`, `2w`. */
-export const ZDuration = z.string().regex(DURATION, 'a duration such as 30s, 15m, 3d or 2w');
+/** The longest duration anything may be configured with: timers beyond it are a mistake. */
+export const MAX_DURATION_MS = 400 * 86_400_000;
+
+/** A duration such as `500ms`, `2s`, `15m`, `3d`, `2w`, at most 400 days. */
+export const ZDuration = z
+  .string()
+  .max(20)
+  .regex(DURATION, 'a duration such as 30s, 15m, 3d or 2w')
+  .refine((d) => durationMs(d) <= MAX_DURATION_MS, 'at most 400 days');
 
 export function durationMs(duration: string): number {
   const match = DURATION.exec(duration);

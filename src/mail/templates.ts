@@ -21,6 +21,9 @@ export class Templates {
   private readonly hbs = Handlebars.create();
   private readonly cache = new Map<string, Handlebars.TemplateDelegate>();
   private readonly stringCache = new Map<string, PageStrings | undefined>();
+  /** What ships, listed once: lookups pick from these sets, so no path is ever built from input. */
+  private readonly emailFiles: Set<string>;
+  readonly pageLocales: ReadonlySet<string>;
 
   constructor(private readonly dir = TEMPLATES_DIR) {
     this.hbs.registerHelper('eq', (a: unknown, b: unknown) => a === b);
@@ -35,6 +38,12 @@ export class Templates {
     this.hbs.registerHelper('json', (value: unknown) => JSON.stringify(value, null, 2));
     this.hbs.registerHelper('date', (value: unknown) =>
       value instanceof Date ? value.toISOString().replace('T', ' ').slice(0, 19) + ' UTC' : '',
+    );
+    this.emailFiles = new Set(listDir(path.join(dir, 'emails')));
+    this.pageLocales = new Set(
+      listDir(path.join(dir, 'strings'))
+        .filter((f) => f.endsWith('.json'))
+        .map((f) => f.replace(/\.json$/, '')),
     );
     const partials = path.join(dir, 'partials');
     if (existsSync(partials)) {
@@ -52,14 +61,19 @@ export class Templates {
 
   /** `emails/<template>.<locale>.{html,text}.hbs`, falling back to `fallbackLocale`, then English. */
   email(template: string, locale: string, fallbackLocale: string, context: Record<string, unknown>): RenderedEmail {
-    const chosen = [locale, locale.split('-')[0], fallbackLocale, 'en'].find(
-      (l) => l && existsSync(path.join(this.dir, `emails/${template}.${l}.html.hbs`)),
-    );
+    const chosen = [locale, locale.split('-')[0], fallbackLocale, 'en'].find((l) => l && this.hasEmail(template, l));
     if (!chosen) throw new Error(`no email template ${template} for ${locale}`);
     return {
       html: this.compiled(`emails/${template}.${chosen}.html.hbs`)(context),
       text: this.compiled(`emails/${template}.${chosen}.text.hbs`, { noEscape: true })(context),
     };
+  }
+
+  /** Whether `emails/<template>.<locale>.{html,text}.hbs` both ship. */
+  hasEmail(template: string, locale: string): boolean {
+    return (
+      this.emailFiles.has(`${template}.${locale}.html.hbs`) && this.emailFiles.has(`${template}.${locale}.text.hbs`)
+    );
   }
 
   /**
@@ -73,13 +87,10 @@ export class Templates {
   }
 
   private loadStrings(locale: string): PageStrings | undefined {
-    if (!/^[a-z]{2}(-[A-Z]{2})?$/.test(locale)) return undefined;
+    if (!this.pageLocales.has(locale)) return undefined;
     if (!this.stringCache.has(locale)) {
       const file = path.join(this.dir, 'strings', `${locale}.json`);
-      this.stringCache.set(
-        locale,
-        existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as PageStrings) : undefined,
-      );
+      this.stringCache.set(locale, JSON.parse(readFileSync(file, 'utf8')) as PageStrings);
     }
     return this.stringCache.get(locale);
   }
@@ -92,4 +103,8 @@ export class Templates {
     }
     return template;
   }
+}
+
+function listDir(dir: string): string[] {
+  return existsSync(dir) ? readdirSync(dir) : [];
 }

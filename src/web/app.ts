@@ -64,7 +64,7 @@ export function createApp(deps: AppDeps): Express {
     '/api',
     requireApiKey(deps.db),
     apiLimit(deps.rateLimits),
-    apiRouter({ db: deps.db, loop, embeddedMail: deps.embeddedMail, metrics }),
+    apiRouter({ db: deps.db, templates: deps.templates, loop, embeddedMail: deps.embeddedMail, metrics }),
   );
   app.use(
     ['/s', '/u'],

@@ -8,10 +8,13 @@ export const ZExternalId = z
   .regex(/^[A-Za-z0-9._:@/+-]+$/, 'letters, digits and . _ : @ / + - only');
 
 const ATTRIBUTE_NAME = /^[A-Za-z][A-Za-z0-9_]{0,63}$/;
+export const MAX_ATTRIBUTES = 100;
 /** Flat name → value maps; names become MongoDB field names, so no dots or `$`. */
 export const ZAttributes = z
-  .record(z.string(), z.union([z.string().max(500), z.number(), z.boolean()]))
+  .record(z.string(), z.union([z.string().max(500), z.number().finite(), z.boolean()]))
   .superRefine((attributes, ctx) => {
+    if (Object.keys(attributes).length > MAX_ATTRIBUTES)
+      ctx.addIssue({ code: 'custom', path: [], message: `at most ${MAX_ATTRIBUTES} attributes` });
     for (const name of Object.keys(attributes)) {
       if (!ATTRIBUTE_NAME.test(name))
         ctx.addIssue({
@@ -34,13 +37,13 @@ function isTimeZone(tz: string): boolean {
 export const ZCustomerInput = z
   .object({
     id: ZExternalId,
-    email: z.email('a valid email address'),
+    email: z.email('a valid email address').max(254),
     name: z.string().trim().min(1).max(200).optional(),
     locale: z
       .string()
       .regex(/^[a-z]{2}(-[A-Z]{2})?$/, 'a locale such as en, de or fr-CA')
       .optional(),
-    timezone: z.string().refine(isTimeZone, 'an IANA time zone such as Europe/Berlin').optional(),
+    timezone: z.string().max(64).refine(isTimeZone, 'an IANA time zone such as Europe/Berlin').optional(),
     attributes: ZAttributes.optional(),
   })
   .strict();
@@ -66,3 +69,20 @@ export const MAX_BATCH = 1000;
 export const ZEventBatch = z
   .object({ events: z.array(z.unknown()).min(1).max(MAX_BATCH, `at most ${MAX_BATCH} events per batch`) })
   .strict();
+
+export const PAGE_MAX = 200;
+/** Paging for every list: whole numbers within limits, or a 400 naming the parameter. */
+export const ZPage = z.object({
+  limit: z.coerce
+    .number({ error: 'limit must be a whole number' })
+    .int('limit must be a whole number')
+    .min(1, 'limit must be at least 1')
+    .max(PAGE_MAX, `limit must be at most ${PAGE_MAX}`)
+    .default(50),
+  offset: z.coerce
+    .number({ error: 'offset must be a whole number' })
+    .int('offset must be a whole number')
+    .min(0, 'offset must not be negative')
+    .max(100_000, 'offset must be at most 100000; narrow the query instead')
+    .default(0),
+});

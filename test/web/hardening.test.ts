@@ -311,3 +311,42 @@ describe('request logs', () => {
     }
   });
 });
+
+describe('bounded input at the API', () => {
+  let h: Harness;
+  beforeAll(async () => {
+    h = await startHarness({ withWorker: false });
+  });
+  afterAll(() => h?.stop());
+
+  it('pages every list with whole numbers within limits, or says which parameter is wrong', async () => {
+    for (const path of ['/api/customers', '/api/programs', '/api/invitations', '/api/responses', '/api/keys']) {
+      expect((await api(h, 'GET', `${path}?limit=2`)).json.limit, path).toBe(2);
+      for (const query of ['limit=0', 'limit=201', 'limit=abc', 'limit=1.5', 'offset=-1', 'limit=1&limit=2']) {
+        const res = await api(h, 'GET', `${path}?${query}`);
+        expect(res.status, `${path}?${query}`).toBe(400);
+        expect(res.json.error).toMatch(/limit|offset/);
+      }
+    }
+  });
+
+  it('refuses a program whose template or default locale does not ship', async () => {
+    const program = {
+      name: 'Locales',
+      kind: 'transactional',
+      triggers: ['purchase'],
+      survey: { questions: [{ id: 'nps', type: 'nps', label: 'Recommend us?' }] },
+      email: { subject: 'Hi', intro: 'Thanks' },
+    };
+    const noTemplate = await api(h, 'PUT', '/api/programs/tpl-check', {
+      ...program,
+      email: { ...program.email, template: 'nonexistent' },
+    });
+    expect(noTemplate.status).toBe(400);
+    expect(noTemplate.json.error).toMatch(/email.template/);
+    const noLocale = await api(h, 'PUT', '/api/programs/tpl-check', { ...program, defaultLocale: 'fr' });
+    expect(noLocale.status).toBe(400);
+    expect(noLocale.json.error).toMatch(/defaultLocale: page wording ships for de, en/);
+    expect((await api(h, 'PUT', '/api/programs/tpl-check', { ...program, defaultLocale: 'de' })).status).toBe(201);
+  });
+});

@@ -6,8 +6,9 @@ import { HttpError } from '../errors';
 import { type EventStatus, type LoopSettings, recordEvent } from '../events-service';
 import { upsertCustomer } from '../customers-service';
 import { ZProgram } from '../../domain/program';
-import { saveProgram } from '../programs-service';
-import { type TEventInput, ZCustomerInput, ZEventBatch, ZEventInput, ZExternalId } from '../schemas';
+import { checkShippedTemplates, saveProgram } from '../programs-service';
+import type { Templates } from '../../mail/templates';
+import { type TEventInput, ZCustomerInput, ZEventBatch, ZEventInput, ZExternalId, ZPage } from '../schemas';
 import { parseOr400 } from '../validation';
 import type { Metrics } from '../metrics';
 import { openApiDocument } from './openapi';
@@ -17,26 +18,26 @@ import { ZApiKeyInput, createApiKey, listApiKeys, revokeApiKey } from '../people
 
 export interface ApiDeps {
   db: Db;
+  templates: Templates;
   loop: LoopSettings;
   embeddedMail: boolean;
   metrics: Metrics;
 }
 
-const PAGE_MAX = 200;
 /** Body limits per route: a batch may be large, nothing else needs to be. Any content type is read as JSON. */
 const json = (limit: string) => express.json({ limit, type: () => true });
 /** Events of one batch recorded at once: enough to hide round trips, few enough to spare MongoDB and Temporal. */
 const BATCH_CONCURRENCY = 16;
 
+/** `limit` and `offset` from the query; a repeated or malformed parameter is a 400. */
 function pageOf(query: Record<string, unknown>): { limit: number; skip: number } {
-  const limit = Math.min(Number(query.limit ?? 50) || 50, PAGE_MAX);
-  const skip = Math.max(Number(query.offset ?? 0) || 0, 0);
-  if (limit < 1) throw new HttpError(400, 'limit must be at least 1');
-  return { limit, skip };
+  const one = (v: unknown) => (Array.isArray(v) ? NaN : v === '' ? undefined : v);
+  const page = parseOr400(ZPage, { limit: one(query.limit), offset: one(query.offset) }, 'paging');
+  return { limit: page.limit, skip: page.offset };
 }
 
 /** The JSON API; every route behind an API key (mounted after requireApiKey). */
-export function apiRouter({ db, loop, embeddedMail, metrics }: ApiDeps): Router {
+export function apiRouter({ db, templates, loop, embeddedMail, metrics }: ApiDeps): Router {
   const router = Router();
 
   router.get('/openapi.json', allowScopes(...SCOPES), (_req, res) => {
@@ -105,12 +106,15 @@ export function apiRouter({ db, loop, embeddedMail, metrics }: ApiDeps): Router 
 
   router.put('/programs/:id', allowScopes('write'), json('256kb'), async (req, res) => {
     const program = parseOr400(ZProgram, { ...req.body, id: req.params.id }, 'program');
+    checkShippedTemplates(templates, program);
     const outcome = await saveProgram(db, program);
     res.status(outcome === 'created' ? 201 : 200).json(await c.programs(db).findOne({ _id: program.id }));
   });
 
-  router.get('/programs', allowScopes('read'), async (_req, res) => {
-    res.json({ items: await c.programs(db).find().sort({ _id: 1 }).toArray() });
+  router.get('/programs', allowScopes('read'), async (req, res) => {
+    const { limit, skip } = pageOf(req.query);
+    const items = await c.programs(db).find().sort({ _id: 1 }).skip(skip).limit(limit).toArray();
+    res.json({ items, limit, offset: skip });
   });
 
   router.get('/programs/:id', allowScopes('read'), async (req, res) => {
