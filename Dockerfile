@@ -26,6 +26,7 @@ COPY src ./src
 COPY workflows ./workflows
 COPY activities ./activities
 COPY templates ./templates
+COPY public ./public
 
 # Files stay root-owned: the app never writes to /app (tsx caches in /tmp).
 USER node

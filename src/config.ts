@@ -61,7 +61,7 @@ const ZEnv = z.object({
   MAIL_FROM: z.preprocess(emptyAsUndefined, z.string().default('cxloop surveys <surveys@cxloop.localhost>')),
   DATA_DIR: z.preprocess(emptyAsUndefined, z.string().default('./data')),
   CXLOOP_ADMIN_EMAIL: z.preprocess(emptyAsUndefined, z.email().optional()),
-  CXLOOP_ADMIN_PASSWORD: z.preprocess(emptyAsUndefined, z.string().min(8, 'at least 8 characters').optional()),
+  CXLOOP_ADMIN_PASSWORD: z.preprocess(emptyAsUndefined, z.string().min(12, 'at least 12 characters').optional()),
   CXLOOP_API_KEY: z.preprocess(emptyAsUndefined, z.string().min(16, 'at least 16 characters').optional()),
   SESSION_SECRET: z.preprocess(emptyAsUndefined, z.string().min(16, 'at least 16 characters').optional()),
   SURVEY_TOKEN_SECRET: z.preprocess(emptyAsUndefined, z.string().min(32, 'at least 32 characters').optional()),

@@ -1,11 +1,13 @@
 /** Production worker: configured only by the environment, no embedded services. */
 import { ConfigError, loadConfig } from './config';
+import { requireProductionSecrets } from './secrets';
 import { startWorker } from './runtime';
 import { installWorkerLogging } from './temporal/worker';
 import { failStartup, requireServices } from './services';
 
 async function main() {
   const config = loadConfig();
+  requireProductionSecrets(config, 'worker');
   installWorkerLogging(config.logLevel, config.metrics.workerPort);
   const services = requireServices(config, ['TEMPORAL_ADDRESS', 'MONGODB_URI', 'SMTP_URL']);
   if (!config.publicBaseUrl) throw new ConfigError('PUBLIC_BASE_URL is required: survey links in emails point to it');

@@ -40,7 +40,7 @@ describe('loadConfig', () => {
     ['MONGODB_URI', 'postgres://db', /MONGODB_URI: a mongodb:\/\/ or mongodb\+srv:\/\/ URI/],
     ['SMTP_URL', 'relay:25', /SMTP_URL: an smtp:\/\/ or smtps:\/\/ URL/],
     ['PUBLIC_BASE_URL', 'cx.example.com', /PUBLIC_BASE_URL/],
-    ['CXLOOP_ADMIN_PASSWORD', 'short', /CXLOOP_ADMIN_PASSWORD: at least 8 characters/],
+    ['CXLOOP_ADMIN_PASSWORD', 'short', /CXLOOP_ADMIN_PASSWORD: at least 12 characters/],
     ['REPLY_SWEEP_INTERVAL', 'often', /REPLY_SWEEP_INTERVAL: a duration/],
     ['LOG_LEVEL', 'loud', /LOG_LEVEL/],
   ])('when %s is %s, then start fails naming the variable', (name, value, message) => {

@@ -1,0 +1,54 @@
+import { type Config, ConfigError } from './config';
+
+/** Values that appeared in examples and earlier compose files: never acceptable in production. */
+export const KNOWN_DEMO_SECRETS = new Set([
+  'demo-password-change-me',
+  'demo-api-key-change-me',
+  'demo-session-secret-change-me',
+  'demo-survey-token-secret-change-me',
+  'demo-metrics-token-change-me',
+  'correct horse battery',
+  'bench-api-key-0123456789',
+]);
+
+const looksLikePlaceholder = (value: string) => KNOWN_DEMO_SECRETS.has(value) || /change.?me|replace.?me/i.test(value);
+
+interface SecretRule {
+  name: string;
+  value: string | undefined;
+  required: boolean;
+  minLength: number;
+}
+
+function problemsWith(rules: SecretRule[]): string[] {
+  return rules.flatMap(({ name, value, required, minLength }) => {
+    if (value === undefined) return required ? [`${name} must be set (generate one: openssl rand -base64 32)`] : [];
+    if (looksLikePlaceholder(value)) return [`${name} is a demo placeholder; set a real secret`];
+    if (value.length < minLength) return [`${name} must be at least ${minLength} characters`];
+    return [];
+  });
+}
+
+/**
+ * The production commands refuse to start without real secrets, so a deployment can never run on
+ * the values from an example file. (`npm start` generates its own and keeps them in MongoDB.)
+ */
+export function requireProductionSecrets(config: Config, command: 'web' | 'worker'): void {
+  const rules: SecretRule[] =
+    command === 'web'
+      ? [
+          { name: 'SESSION_SECRET', value: config.sessionSecret, required: true, minLength: 32 },
+          {
+            name: 'CXLOOP_ADMIN_PASSWORD',
+            value: config.bootstrap.adminPassword,
+            required: config.bootstrap.adminEmail !== undefined,
+            minLength: 12,
+          },
+          { name: 'CXLOOP_API_KEY', value: config.bootstrap.apiKey, required: false, minLength: 24 },
+          { name: 'METRICS_TOKEN', value: config.metrics.token, required: false, minLength: 24 },
+        ]
+      : [{ name: 'SURVEY_TOKEN_SECRET', value: config.surveyTokenSecret, required: true, minLength: 32 }];
+  const problems = problemsWith(rules);
+  if (problems.length)
+    throw new ConfigError(`Refusing to start the ${command} with unsafe secrets:\n  ${problems.join('\n  ')}`);
+}

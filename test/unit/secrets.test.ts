@@ -1,0 +1,37 @@
+import { describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config';
+import { requireProductionSecrets } from '../../src/secrets';
+
+const strong = 'Vq3r8L0n2xQm7Tz4Kp9Wb6Yc1Hd5Jf0G';
+
+describe('production secrets', () => {
+  it('the web refuses to start without a session secret, or with a demo one', () => {
+    expect(() => requireProductionSecrets(loadConfig({}), 'web')).toThrow(/SESSION_SECRET must be set/);
+    expect(() =>
+      requireProductionSecrets(loadConfig({ SESSION_SECRET: 'demo-session-secret-change-me' }), 'web'),
+    ).toThrow(/SESSION_SECRET is a demo placeholder/);
+    expect(() => requireProductionSecrets(loadConfig({ SESSION_SECRET: 'x'.repeat(20) }), 'web')).toThrow(
+      /at least 32/,
+    );
+    expect(() => requireProductionSecrets(loadConfig({ SESSION_SECRET: strong }), 'web')).not.toThrow();
+  });
+
+  it('the web needs a real admin password when it creates an admin, and real keys when given', () => {
+    const env = { SESSION_SECRET: strong, CXLOOP_ADMIN_EMAIL: 'ops@example.com' };
+    expect(() => requireProductionSecrets(loadConfig(env), 'web')).toThrow(/CXLOOP_ADMIN_PASSWORD must be set/);
+    expect(() =>
+      requireProductionSecrets(loadConfig({ ...env, CXLOOP_ADMIN_PASSWORD: 'demo-password-change-me' }), 'web'),
+    ).toThrow(/CXLOOP_ADMIN_PASSWORD is a demo placeholder/);
+    expect(() =>
+      requireProductionSecrets(
+        loadConfig({ ...env, CXLOOP_ADMIN_PASSWORD: 'a long passphrase', CXLOOP_API_KEY: 'demo-api-key-change-me' }),
+        'web',
+      ),
+    ).toThrow(/CXLOOP_API_KEY is a demo placeholder/);
+  });
+
+  it('the worker needs the survey token secret', () => {
+    expect(() => requireProductionSecrets(loadConfig({}), 'worker')).toThrow(/SURVEY_TOKEN_SECRET must be set/);
+    expect(() => requireProductionSecrets(loadConfig({ SURVEY_TOKEN_SECRET: strong }), 'worker')).not.toThrow();
+  });
+});
