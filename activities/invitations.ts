@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { ApplicationFailure } from '@temporalio/activity';
+import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { Db } from 'mongodb';
 import * as c from '../src/db/collections';
 import { hashSurveyToken, surveyTokenFor } from '../src/db/survey-tokens';
@@ -21,6 +21,13 @@ export interface InvitationDeps {
 }
 
 const SCALE_TYPES = new Set(['nps', 'csat', 'ces', 'rating']);
+
+/** Emails handed to SMTP, by kind and outcome, through the worker's Prometheus exporter (WORKER_METRICS_PORT). */
+function countEmail(kind: string, status: 'sent' | 'failed' | 'retrying'): void {
+  Context.current()
+    .metricMeter.createCounter('cxloop_emails', 'emails', 'Survey emails by kind and outcome')
+    .add(1, { kind, status });
+}
 
 export function createInvitationActivities({
   db,
@@ -151,7 +158,11 @@ export function createInvitationActivities({
           },
         });
       } catch (err) {
-        if (!(err instanceof PermanentDeliveryError)) throw err;
+        if (!(err instanceof PermanentDeliveryError)) {
+          countEmail(args.kind, 'retrying');
+          throw err;
+        }
+        countEmail(args.kind, 'failed');
         await c.emails(db).updateOne({ _id: idempotencyKey }, { $set: { status: 'failed', failure: err.message } });
         await c
           .invitations(db)
@@ -162,6 +173,7 @@ export function createInvitationActivities({
         return { status: 'failed', sentAt: now.getTime() };
       }
       const sentAt = new Date();
+      countEmail(args.kind, 'sent');
       await c.emails(db).updateOne({ _id: idempotencyKey }, { $set: { status: 'sent', sentAt } });
       await c.invitations(db).updateOne(
         { _id: invitation._id, status: { $in: ['scheduled', 'sent', 'reminded'] } },

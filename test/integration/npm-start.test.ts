@@ -13,10 +13,12 @@ describe('npm start', () => {
   let output = '';
   let baseUrl: string;
   let dataDir: string;
+  let workerMetricsPort: number;
 
   beforeAll(async () => {
     dataDir = mkdtempSync(path.join(os.tmpdir(), 'cxloop-start-'));
     const port = await freePort();
+    workerMetricsPort = await freePort();
     child = spawn(path.resolve('node_modules/.bin/tsx'), ['src/main.ts'], {
       env: {
         ...process.env,
@@ -25,6 +27,7 @@ describe('npm start', () => {
         MONGODB_URI: '',
         TEMPORAL_ADDRESS: '',
         SMTP_URL: '',
+        WORKER_METRICS_PORT: String(workerMetricsPort),
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -58,6 +61,13 @@ describe('npm start', () => {
     const link = /(http:\/\/\S+\/s\/[\w-]+)\s/.exec(outbox[0]!.text)![1]!;
     expect(link.startsWith(baseUrl)).toBe(true);
     expect((await fetch(`${link}?score=9`)).status).toBe(200);
+
+    // The worker's Prometheus exporter: the Temporal SDK's task latencies and our email counter.
+    const metrics = await waitUntil('the worker metrics to count the emails', async () => {
+      const text = await (await fetch(`http://127.0.0.1:${workerMetricsPort}/metrics`)).text();
+      return /cxloop_emails_total\{[^}]*status="sent"[^}]*\} [3-9]/.test(text) ? text : undefined;
+    });
+    expect(metrics).toMatch(/temporal_workflow_task_execution_latency/);
   });
 
   it('when it gets SIGTERM, then it stops with its embedded stack and leaves no process behind', async () => {
