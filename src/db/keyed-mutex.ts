@@ -1,5 +1,7 @@
+import pLimit, { type LimitFunction } from 'p-limit';
+
 /**
- * Runs tasks one at a time per key within this process.
+ * Runs tasks one at a time per key within this process (a p-limit of 1 per key).
  *
  * FerretDB v1 applies an update as read-modify-write outside a transaction (FerretDB issue
  * #3040), so concurrent updates of one document lose writes, `$inc` included. Writers of shared
@@ -7,17 +9,18 @@
  * single worker and web process, no update is lost. MongoDB itself needs no such care.
  */
 export class KeyedMutex {
-  private readonly tails = new Map<string, Promise<unknown>>();
+  private readonly queues = new Map<string, LimitFunction>();
 
   async run<T>(key: string, task: () => Promise<T>): Promise<T> {
-    const previous = this.tails.get(key) ?? Promise.resolve();
-    const current = previous.then(task, task);
-    const tail = current.catch(() => undefined);
-    this.tails.set(key, tail);
+    let queue = this.queues.get(key);
+    if (!queue) {
+      queue = pLimit(1);
+      this.queues.set(key, queue);
+    }
     try {
-      return await current;
+      return await queue(task);
     } finally {
-      if (this.tails.get(key) === tail) this.tails.delete(key);
+      if (queue.activeCount === 0 && queue.pendingCount === 0) this.queues.delete(key);
     }
   }
 }
