@@ -11,7 +11,8 @@ export const ZDuration = z
   .string()
   .max(20)
   .regex(DURATION, 'a duration such as 30s, 15m, 3d or 2w')
-  .refine((d) => durationMs(d) <= MAX_DURATION_MS, 'at most 400 days');
+  // Checked only once the regex has passed: an unreadable duration is reported by the regex alone.
+  .refine((d) => !DURATION.test(d) || durationMs(d) <= MAX_DURATION_MS, 'at most 400 days');
 
 export function durationMs(duration: string): number {
   const match = DURATION.exec(duration);

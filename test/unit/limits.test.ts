@@ -127,5 +127,7 @@ describe('paging and durations', () => {
     expect(ZDuration.safeParse('57w').success).toBe(true);
     expect(ZDuration.safeParse('58w').success).toBe(false);
     expect(ZDuration.safeParse(`${'9'.repeat(30)}d`).success).toBe(false);
+    // an unreadable duration is reported, not thrown
+    expect(ZDuration.safeParse('three days').error?.issues[0]?.message).toMatch(/a duration such as/);
   });
 });

@@ -119,10 +119,11 @@ describe('programs and customers API', () => {
     expect(res.json.error).toMatch(/locale: a locale such as en/);
   });
 
-  it('when lists are paged beyond the limit, then the limit is capped', async () => {
+  it('when lists are paged beyond the limit, then 400 names the parameter', async () => {
     const res = await api(h, 'GET', '/api/customers?limit=100000&offset=0');
-    expect(res.status).toBe(200);
-    expect(res.json.limit).toBe(200);
+    expect(res.status).toBe(400);
+    expect(res.json.error).toMatch(/limit: limit must be at most 200/);
+    expect((await api(h, 'GET', '/api/customers?limit=200')).json.limit).toBe(200);
     expect((await api(h, 'GET', '/api/invitations?limit=-1')).status).toBe(400);
   });
 });

@@ -94,6 +94,48 @@ const eventPaths = fc.constantFrom(
   ['extra'],
 );
 
+/** A valid program, so that mutations reach the deeper rules (durations, scales, follow-ups…). */
+const validProgram = {
+  name: 'Fuzzed',
+  kind: 'transactional',
+  triggers: ['purchase'],
+  reminders: ['3d'],
+  expiresAfter: '14d',
+  survey: {
+    questions: [
+      { id: 'nps', type: 'nps', label: 'Recommend us?' },
+      { id: 'stars', type: 'rating', label: 'Stars', scale: { min: 1, max: 5 }, showIf: { question: 'nps', min: 0 } },
+      { id: 'pick', type: 'single', label: 'Pick', options: [{ value: 'a', label: 'A' }] },
+    ],
+  },
+  email: { subject: 'Hi', intro: 'Thanks' },
+  contactRules: { quietHours: { start: '21:00', end: '08:00' }, maxPerWindow: { count: 4, window: '365d' } },
+  themes: { delivery: ['late'] },
+};
+const programPaths = fc.constantFrom(
+  ['reminders', '0'],
+  ['expiresAfter'],
+  ['delay'],
+  ['kind'],
+  ['defaultLocale'],
+  ['survey', 'editGrace'],
+  ['survey', 'questions', '0', 'type'],
+  ['survey', 'questions', '1', 'scale'],
+  ['survey', 'questions', '1', 'scale', 'max'],
+  ['survey', 'questions', '1', 'showIf', 'question'],
+  ['survey', 'questions', '2', 'options'],
+  ['email', 'subject'],
+  ['email', 'template'],
+  ['sender'],
+  ['contactRules', 'quietHours', 'start'],
+  ['contactRules', 'maxPerWindow', 'count'],
+  ['audience'],
+  ['themes', 'delivery'],
+);
+const programBody = fc
+  .tuple(programPaths, weirdValue, fc.boolean())
+  .map(([path, value, remove]) => JSON.stringify(mutate(validProgram, path, value, remove)));
+
 const deepJson = fc
   .integer({ min: 100, max: 20_000 })
   .chain((depth) =>
@@ -280,6 +322,12 @@ describe('fuzzing the web tier', () => {
           queryString,
         )
         .map(([path, q]) => ({ method: 'GET', path: `${path}?${q}`, headers: apiHeaders(h.apiKey) })),
+      fc.tuple(fc.oneof(programBody, programBody, jsonBody), fc.constantFrom('fz-p', 'fz-q')).map(([body, id]) => ({
+        method: 'PUT',
+        path: `/api/programs/${id}`,
+        headers: { ...apiHeaders(h.apiKey), 'content-type': 'application/json' },
+        body,
+      })),
       fc.tuple(fc.constantFrom('customers', 'programs'), token, jsonBody).map(([kind, id, body]) => ({
         method: 'PUT',
         path: `/api/${kind}/${id}`,
