@@ -1,22 +1,11 @@
 /** The public JSON API, documented for integrators at `GET /api/openapi.json`. */
 const error = { $ref: '#/components/schemas/Error' };
+const errorResponse = (description: string) => ({ description, content: { 'application/json': { schema: error } } });
 const errorResponses = {
-  '400': {
-    description: 'Invalid input; `error` says which field and why',
-    content: { 'application/json': { schema: error } },
-  },
-  '401': {
-    description: 'Missing, unknown, revoked or expired API key',
-    content: { 'application/json': { schema: error } },
-  },
-  '403': {
-    description: "The key's scopes do not allow this route",
-    content: { 'application/json': { schema: error } },
-  },
-  '429': {
-    description: 'Too many requests for this key; retry after `Retry-After` seconds',
-    content: { 'application/json': { schema: error } },
-  },
+  '400': errorResponse('Invalid input; `error` says which field and why'),
+  '401': errorResponse('Missing, unknown, revoked or expired API key'),
+  '403': errorResponse("The key's scopes do not allow this route"),
+  '429': errorResponse('Too many requests for this key; retry after `Retry-After` seconds'),
 };
 const listOf = (ref: string) => ({
   type: 'object',
