@@ -176,7 +176,8 @@ export interface WallTime {
   second: number;
 }
 
-function wallTime(at: number, timeZone: string): WallTime {
+/** The local date and clock reading of an instant in a time zone. */
+export function wallTime(at: number, timeZone: string): WallTime {
   const parts = new Intl.DateTimeFormat('en-US', {
     timeZone,
     hourCycle: 'h23',

@@ -26,6 +26,11 @@ function keywordPattern(keyword: string): RegExp | null {
   return new RegExp(WORD_START + words.map(escapeRegExp).join('\\s+') + (isPrefix ? '' : WORD_END), 'u');
 }
 
+/** Whether the text contains the keyword (`cancel*` is a prefix), ignoring case and accents. */
+export function mentions(text: string, keyword: string): boolean {
+  return keywordPattern(keyword)?.test(foldText(text)) ?? false;
+}
+
 /** Themes of a verbatim, by keyword lexicon (theme → keywords); sorted, each once. */
 export function detectThemes(text: string, lexicon: Record<string, string[]>): string[] {
   const folded = foldText(text);
