@@ -1,0 +1,83 @@
+import { z } from 'zod';
+import { inAudience } from './audience';
+import { ALWAYS_OPEN, ZCalendar } from './business-hours';
+
+const ZUserId = z.email('a user’s email').max(254).toLowerCase();
+
+/** A team of case owners, the attributes it handles (empty: anything), its manager and working hours. */
+export const ZTeam = z
+  .object({
+    id: z.string().regex(/^[a-z0-9][a-z0-9-]{0,63}$/, 'team ids are lower-case letters, digits and -'),
+    name: z.string().trim().min(1).max(200),
+    members: z.array(ZUserId).min(1).max(200),
+    manager: ZUserId,
+    match: z
+      .record(
+        z.string().regex(/^[A-Za-z][A-Za-z0-9_]{0,63}$/, 'an attribute name'),
+        z.array(z.union([z.string().max(500), z.number().finite(), z.boolean()])).max(200),
+      )
+      .default({}),
+    assignment: z.enum(['round-robin', 'least-loaded']).default('least-loaded'),
+    calendar: ZCalendar.default(ALWAYS_OPEN),
+  })
+  .strict();
+export type Team = z.infer<typeof ZTeam>;
+
+/** Teams in rule order, the fallback team, and who each manager escalates to. */
+export const ZRouting = z
+  .object({
+    teams: z.array(ZTeam).min(1).max(100),
+    fallbackTeam: z.string().min(1).max(64),
+    managerAbove: z.record(ZUserId, ZUserId).default({}),
+  })
+  .strict()
+  .superRefine((routing, ctx) => {
+    if (!routing.teams.some((t) => t.id === routing.fallbackTeam))
+      ctx.addIssue({ code: 'custom', path: ['fallbackTeam'], message: 'the fallback team must be one of the teams' });
+  });
+export type Routing = z.infer<typeof ZRouting>;
+
+export interface RoutingState {
+  /** Open cases per owner, for least-loaded assignment. */
+  openCases: Record<string, number>;
+  /** The owner who got the team's last case, for round-robin assignment. */
+  lastOwner: Record<string, string>;
+}
+
+/** The first team whose rule matches the customer's and reply's attributes, else the fallback team. */
+export function teamFor(routing: Routing, attributes: Record<string, unknown>): Team {
+  return (
+    routing.teams.find((team) => Object.keys(team.match).length > 0 && inAudience(team.match, attributes)) ??
+    routing.teams.find((team) => team.id === routing.fallbackTeam)!
+  );
+}
+
+/** The member who gets the next case: the one after the last (round-robin) or the one with fewest open cases. */
+export function ownerIn(team: Team, state: RoutingState): string {
+  if (team.assignment === 'round-robin') {
+    const last = team.members.indexOf(state.lastOwner[team.id] ?? '');
+    return team.members[(last + 1) % team.members.length]!;
+  }
+  return team.members.reduce((best, member) =>
+    (state.openCases[member] ?? 0) < (state.openCases[best] ?? 0) ? member : best,
+  );
+}
+
+export function routeCase(
+  routing: Routing,
+  attributes: Record<string, unknown>,
+  state: RoutingState,
+): { teamId: string; ownerId: string } {
+  const team = teamFor(routing, attributes);
+  return { teamId: team.id, ownerId: ownerIn(team, state) };
+}
+
+/** Who is told, in order, as a case stays overdue: the team's manager, then each manager above. */
+export function escalationChain(routing: Routing, teamId: string): string[] {
+  const team = routing.teams.find((t) => t.id === teamId);
+  if (!team) return [];
+  const chain = [team.manager];
+  for (let next = routing.managerAbove[team.manager]; next && !chain.includes(next); next = routing.managerAbove[next])
+    chain.push(next);
+  return chain;
+}
