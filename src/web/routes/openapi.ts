@@ -17,7 +17,7 @@ const listOf = (ref: string) => ({
 });
 const paging = [
   { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 200, default: 50 } },
-  { name: 'offset', in: 'query', schema: { type: 'integer', minimum: 0, default: 0 } },
+  { name: 'offset', in: 'query', schema: { type: 'integer', minimum: 0, maximum: 100000, default: 0 } },
 ];
 
 export const openApiDocument = {
@@ -73,7 +73,11 @@ export const openApiDocument = {
       },
     },
     '/api/programs': {
-      get: { summary: 'List survey programs', responses: { '200': { description: 'Programs' }, ...errorResponses } },
+      get: {
+        summary: 'List survey programs',
+        parameters: paging,
+        responses: { '200': { description: 'Programs, by ID' }, ...errorResponses },
+      },
     },
     '/api/programs/{id}': {
       parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }],
