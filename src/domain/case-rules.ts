@@ -132,6 +132,15 @@ export function decideCase(call: CaseCall | null, openCase: { id: string; priori
   };
 }
 
+/** Whether the survey's contact-consent question (if it has one) was answered yes or left blank. */
+export function mayContactAbout(
+  survey: { questions: readonly { id: string; purpose?: string }[] },
+  answers: Record<string, unknown>,
+): boolean {
+  const question = survey.questions.find((q) => q.purpose === 'contact-consent');
+  return question ? mayContact(Object.hasOwn(answers, question.id) ? answers[question.id] : undefined) : true;
+}
+
 /** The answers that say "do not contact me about this feedback". */
 const CONSENT_NO = new Set(['no', 'false', '0', 'nein', 'non']);
 

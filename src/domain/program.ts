@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { ZCaseRules } from './case-rules';
 import { ZDuration } from './duration';
 
 /** A locale tag such as `en`, `de` or `fr-CA`. */
@@ -79,6 +80,8 @@ export const ZQuestion = z
      * and the known value is used as the answer (prefill).
      */
     knownAs: z.string().min(1).max(64).optional(),
+    /** `contact-consent`: "May we contact you about your feedback?" — a no keeps a case internal. */
+    purpose: z.enum(['contact-consent']).optional(),
   })
   .strict();
 export type TQuestion = z.infer<typeof ZQuestion>;
@@ -103,10 +106,18 @@ export const ZSurvey = z
           path: ['questions', i, 'showIf', 'question'],
           message: `showIf must refer to an earlier question, not ${q.showIf.question}`,
         });
+      if (q.purpose === 'contact-consent' && q.type !== 'single')
+        ctx.addIssue({
+          code: 'custom',
+          path: ['questions', i, 'purpose'],
+          message: 'the contact-consent question is a single choice (yes / no)',
+        });
       if ((q.type === 'single' || q.type === 'multiple') && !q.options?.length)
         ctx.addIssue({ code: 'custom', path: ['questions', i, 'options'], message: 'choice questions need options' });
       ids.add(q.id);
     });
+    if (survey.questions.filter((q) => q.purpose === 'contact-consent').length > 1)
+      ctx.addIssue({ code: 'custom', path: ['questions'], message: 'at most one contact-consent question' });
   });
 export type TSurvey = z.infer<typeof ZSurvey>;
 
@@ -189,6 +200,8 @@ export const ZProgram = z
       .strict()
       .optional(),
     contactRules: ZContactRules.default(ZContactRules.parse({})),
+    /** When a finalized reply opens a case (see case-rules.ts); none: the program opens no cases. */
+    caseRules: ZCaseRules,
     /** Keyword lexicon for verbatim themes: theme → keywords. */
     themes: z
       .record(

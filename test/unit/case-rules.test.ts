@@ -8,7 +8,17 @@ import {
   evaluateCaseRules,
   higherPriority,
   mayContact,
+  mayContactAbout,
 } from '../../src/domain/case-rules';
+import { ZProgram } from '../../src/domain/program';
+
+const program = {
+  id: 'cases',
+  name: 'Cases',
+  kind: 'transactional',
+  triggers: ['purchase'],
+  email: { subject: 'How did we do?', intro: 'Thanks.' },
+};
 import type { ReplyScores } from '../../src/domain/scoring';
 
 const scores = (s: Partial<ReplyScores> = {}): ReplyScores => ({
@@ -155,6 +165,47 @@ describe('one open case per customer and program', () => {
 });
 
 describe('may we contact you?', () => {
+  it('reads the survey’s contact-consent question, if any', () => {
+    const survey = {
+      questions: [
+        { id: 'nps', type: 'nps', label: 'NPS' },
+        {
+          id: 'contact',
+          type: 'single',
+          purpose: 'contact-consent',
+          label: 'May we contact you about your feedback?',
+          options: [
+            { value: 'yes', label: 'Yes' },
+            { value: 'no', label: 'No' },
+          ],
+        },
+      ],
+    };
+    const parsed = ZProgram.parse({ ...program, survey });
+    expect(mayContactAbout(parsed.survey, { nps: 2, contact: 'no' })).toBe(false);
+    expect(mayContactAbout(parsed.survey, { nps: 2, contact: 'yes' })).toBe(true);
+    expect(mayContactAbout(parsed.survey, { nps: 2 })).toBe(true);
+    expect(mayContactAbout({ questions: [{ id: 'nps' }] }, { nps: 2, contact: 'no' })).toBe(true);
+    const twice = { questions: [...survey.questions, { ...survey.questions[1]!, id: 'again' }] };
+    expect(ZProgram.safeParse({ ...program, survey: twice }).success).toBe(false);
+    const asText = { questions: [{ id: 'contact', type: 'text', purpose: 'contact-consent', label: 'May we?' }] };
+    expect(ZProgram.safeParse({ ...program, survey: asText }).success).toBe(false);
+  });
+
+  it('takes case rules as part of a program', () => {
+    const parsed = ZProgram.parse({
+      ...program,
+      survey: { questions: [{ id: 'nps', type: 'nps', label: 'NPS' }] },
+      caseRules: [{ when: { metric: 'nps', op: 'lte', value: 6 }, reason: 'Detractor' }],
+    });
+    expect(parsed.caseRules).toEqual([
+      { when: { metric: 'nps', op: 'lte', value: 6 }, priority: 'normal', reason: 'Detractor' },
+    ]);
+    expect(
+      ZProgram.parse({ ...program, survey: { questions: [{ id: 'nps', type: 'nps', label: 'NPS' }] } }).caseRules,
+    ).toEqual([]);
+  });
+
   it.each([
     [undefined, true],
     ['yes', true],
