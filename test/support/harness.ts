@@ -236,18 +236,6 @@ export function postForm(url: string, fields: Record<string, string | string[]>)
 }
 
 /**
- * Answers a survey as a person would: posts the answers, and when the page asks a follow-up
- * ("one more step"), sends the same answers again, leaving the follow-up blank.
- */
-export async function answerSurvey(link: string, fields: Record<string, string | string[]>): Promise<Response> {
-  const first = await postForm(link, fields);
-  const html = await first.text();
-  if (first.status !== 200 || !html.includes('just one more step'))
-    return new Response(html, { status: first.status, headers: first.headers });
-  return postForm(link, fields);
-}
-
-/**
  * Waits until a workflow has ended (completed, failed, timed out…). After that it can send no more
  * email and record nothing more, so "exactly once" can be asserted without guessing a delay.
  */
