@@ -2,6 +2,7 @@ import type { Db } from 'mongodb';
 import type { ContactDecision } from '../domain/contact';
 import type { TProgram } from '../domain/program';
 import type { RollupDoc as RollupCounts } from '../domain/rollup';
+import type { Routing } from '../domain/routing';
 import type { ReplyScores } from '../domain/scoring';
 import type { Answers } from '../domain/survey';
 import type { Role, Scope } from '../domain/access';
@@ -173,6 +174,9 @@ export interface SinkMessageDoc {
   headers: Record<string, string>;
 }
 
+/** The one routing document (`_id: 'routing'`): teams, fallback team, escalation; replaced whole by admins. */
+export type RoutingDoc = Routing & { _id: 'routing'; updatedAt: Date; updatedBy: string };
+
 export interface SettingDoc {
   _id: string;
   value: string;
@@ -192,6 +196,7 @@ export const sessions = (db: Db) => db.collection<SessionDoc>('sessions');
 export const emails = (db: Db) => db.collection<EmailDoc>('emails');
 export const sinkMessages = (db: Db) => db.collection<SinkMessageDoc>('sink_messages');
 export const settings = (db: Db) => db.collection<SettingDoc>('settings');
+export const routing = (db: Db) => db.collection<RoutingDoc>('routing');
 
 /** Summary score per customer (0–100, the mean of their replies' summaries), for the IDs given. */
 export async function summaryScores(

@@ -5,9 +5,11 @@ export const WEEKDAYS = ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'] as con
 export type Weekday = (typeof WEEKDAYS)[number];
 
 const ZClock = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$|^24:00$/, 'a time such as 09:00 (24:00 ends a day)');
+/** Objects, not [start, end] pairs: FerretDB stores no nested arrays. */
 const ZInterval = z
-  .tuple([ZClock, ZClock])
-  .refine(([start, end]) => minutesOf(start) < minutesOf(end), 'an interval starts before it ends');
+  .object({ start: ZClock, end: ZClock })
+  .strict()
+  .refine(({ start, end }) => minutesOf(start) < minutesOf(end), 'an interval starts before it ends');
 
 /** A team's working time: weekly hours in its time zone, minus holidays (local dates). */
 export const ZCalendar = z
@@ -25,7 +27,7 @@ export type Calendar = z.infer<typeof ZCalendar>;
 /** Round the clock, every day: for teams (or tests) without office hours. */
 export const ALWAYS_OPEN: Calendar = {
   timezone: 'UTC',
-  weekly: Object.fromEntries(WEEKDAYS.map((d) => [d, [['00:00', '24:00']]])),
+  weekly: Object.fromEntries(WEEKDAYS.map((d) => [d, [{ start: '00:00', end: '24:00' }]])),
   holidays: [],
 };
 
@@ -63,7 +65,7 @@ function* workingIntervals(calendar: Calendar, from: number): Generator<[number,
     const d = new Date(Date.UTC(first.year, first.month - 1, first.day) + i * DAY);
     const date = { year: d.getUTCFullYear(), month: d.getUTCMonth() + 1, day: d.getUTCDate() };
     if (holidays.has(dateKey(date))) continue;
-    for (const [start, end] of calendar.weekly[WEEKDAYS[d.getUTCDay()]!] ?? []) {
+    for (const { start, end } of calendar.weekly[WEEKDAYS[d.getUTCDay()]!] ?? []) {
       yield [instantOn(date, minutesOf(start), calendar.timezone), instantOn(date, minutesOf(end), calendar.timezone)];
     }
   }

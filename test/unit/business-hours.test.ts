@@ -12,13 +12,13 @@ const HOUR = 3_600_000;
 const office: Calendar = ZCalendar.parse({
   timezone: 'Europe/Berlin',
   weekly: {
-    mon: [['09:00', '17:00']],
-    tue: [['09:00', '17:00']],
-    wed: [['09:00', '17:00']],
-    thu: [['09:00', '17:00']],
+    mon: [{ start: '09:00', end: '17:00' }],
+    tue: [{ start: '09:00', end: '17:00' }],
+    wed: [{ start: '09:00', end: '17:00' }],
+    thu: [{ start: '09:00', end: '17:00' }],
     fri: [
-      ['09:00', '12:00'],
-      ['13:00', '17:00'],
+      { start: '09:00', end: '12:00' },
+      { start: '13:00', end: '17:00' },
     ],
   },
   holidays: ['2026-12-25'],
@@ -56,7 +56,10 @@ describe('business hours', () => {
   });
 
   it('follows the local clock across daylight saving changes', () => {
-    const night: Calendar = ZCalendar.parse({ timezone: 'Europe/Berlin', weekly: { sun: [['01:00', '04:00']] } });
+    const night: Calendar = ZCalendar.parse({
+      timezone: 'Europe/Berlin',
+      weekly: { sun: [{ start: '01:00', end: '04:00' }] },
+    });
     // 2026-03-29: clocks jump from 02:00 to 03:00, so 01:00–04:00 lasts two hours
     expect(businessMsBetween(night, berlin('2026-03-28T00:00:00+01:00'), berlin('2026-03-30T00:00:00+02:00'))).toBe(
       2 * HOUR,
@@ -76,8 +79,12 @@ describe('business hours', () => {
   });
 
   it('refuses malformed calendars', () => {
-    expect(ZCalendar.safeParse({ timezone: 'UTC', weekly: { mon: [['17:00', '09:00']] } }).success).toBe(false);
-    expect(ZCalendar.safeParse({ timezone: 'UTC', weekly: { mon: [['9:00', '17:00']] } }).success).toBe(false);
+    expect(ZCalendar.safeParse({ timezone: 'UTC', weekly: { mon: [{ start: '17:00', end: '09:00' }] } }).success).toBe(
+      false,
+    );
+    expect(ZCalendar.safeParse({ timezone: 'UTC', weekly: { mon: [{ start: '9:00', end: '17:00' }] } }).success).toBe(
+      false,
+    );
     expect(ZCalendar.safeParse({ timezone: 'UTC', weekly: { funday: [] } }).success).toBe(false);
     expect(ZCalendar.safeParse({ timezone: 'UTC', weekly: {}, holidays: ['25.12.2026'] }).success).toBe(false);
   });

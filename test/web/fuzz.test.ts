@@ -229,6 +229,7 @@ const formFields = fc.dictionary(
       'expiresAt',
       'current',
       'confirm',
+      'routing',
       'nps',
       '_oneclick',
       '_shown',
@@ -328,6 +329,12 @@ describe('fuzzing the web tier', () => {
         headers: { ...apiHeaders(h.apiKey), 'content-type': 'application/json' },
         body,
       })),
+      jsonBody.map((body) => ({
+        method: 'PUT',
+        path: '/api/routing',
+        headers: { ...apiHeaders(h.apiKey), 'content-type': 'application/json' },
+        body,
+      })),
       fc.tuple(fc.constantFrom('customers', 'programs'), token, jsonBody).map(([kind, id, body]) => ({
         method: 'PUT',
         path: `/api/${kind}/${id}`,
@@ -404,6 +411,7 @@ describe('fuzzing the web tier', () => {
           '/admin/keys',
           '/admin/keys/0123456789abcdef/revoke',
           '/admin/account/password',
+          '/admin/teams',
           '/admin/logout',
         ),
         formFields,

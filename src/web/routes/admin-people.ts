@@ -6,6 +6,8 @@ import { ROLE_LABELS, ROLES, type Role, SCOPES } from '../../domain/access';
 import { allowRoles } from '../access';
 import type { SignedInUser } from '../auth';
 import { HttpError } from '../errors';
+import { loadRouting, saveRouting } from '../routing-service';
+import { type Calendar, WEEKDAYS } from '../../domain/business-hours';
 import {
   ZApiKeyInput,
   ZPassword,
@@ -127,11 +129,79 @@ export function peopleRoutes(router: Router, { db, send, everyone }: { db: Db; s
     await keysPage(req, res, { created });
   });
 
+  const teamsPage = async (req: Request, res: Response, extra: Record<string, unknown> = {}, status = 200) => {
+    const routing = await loadRouting(db);
+    send(
+      req,
+      res,
+      'teams',
+      {
+        title: 'Teams',
+        canEdit: me(res).role === 'admin',
+        teams: routing?.teams.map((team) => ({
+          ...team,
+          fallback: team.id === routing.fallbackTeam,
+          handles: Object.entries(team.match).map(([key, values]) => `${key}: ${values.join(', ')}`),
+          hours: describeHours(team.calendar),
+        })),
+        json: JSON.stringify(routing ?? EXAMPLE_ROUTING, null, 2),
+        ...extra,
+      },
+      status,
+    );
+  };
+
+  router.get('/teams', allowRoles('admin', 'operations', 'case_owner'), (req, res) => teamsPage(req, res));
+
+  router.post('/teams', allowRoles('admin'), async (req, res) => {
+    const text = String(req.body?.routing ?? '');
+    try {
+      await saveRouting(db, parseJson(text), me(res).id);
+    } catch (err) {
+      if (err instanceof HttpError && err.status === 400)
+        return teamsPage(req, res, { error: err.message, json: text }, 422);
+      throw err;
+    }
+    await teamsPage(req, res, { notice: 'Routing saved; new cases follow it.' });
+  });
+
   router.post('/keys/:id/revoke', allowRoles('admin'), async (req: Request<{ id: string }>, res) => {
     await revokeApiKey(db, req.params.id);
     await keysPage(req, res, { notice: `Key ${req.params.id} is revoked.` });
   });
 }
+
+/** Form text as JSON, or a 400 that says where it breaks. */
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    throw new HttpError(400, `the routing is not valid JSON: ${(err as Error).message}`);
+  }
+}
+
+function describeHours(calendar: Calendar): string {
+  const days = WEEKDAYS.filter((d) => calendar.weekly[d]?.length).map(
+    (d) => `${d} ${calendar.weekly[d]!.map(({ start, end }) => `${start}–${end}`).join(', ')}`,
+  );
+  return `${days.join('; ') || 'no hours'} (${calendar.timezone})`;
+}
+
+const EXAMPLE_ROUTING = {
+  teams: [
+    {
+      id: 'general',
+      name: 'Customer care',
+      members: ['owner@example.com'],
+      manager: 'manager@example.com',
+      match: {},
+      assignment: 'least-loaded',
+      calendar: { timezone: 'Europe/Berlin', weekly: { mon: [{ start: '09:00', end: '17:00' }] }, holidays: [] },
+    },
+  ],
+  fallbackTeam: 'general',
+  managerAbove: {},
+};
 
 /** `<input type="date">` gives YYYY-MM-DD: the key works until the end of that day (UTC). */
 function dateInputToIso(value: string): string {

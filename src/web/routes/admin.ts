@@ -32,6 +32,7 @@ const CAN = {
   customers: ['admin', 'operations', 'case_owner'],
   programs: ['admin', 'operations', 'case_owner', 'viewer'],
   outbox: ['admin'],
+  teams: ['admin', 'operations', 'case_owner'],
   users: ['admin'],
   keys: ['admin'],
 } satisfies Record<string, Role[]>;

@@ -7,6 +7,7 @@ import { type EventStatus, type LoopSettings, recordEvent } from '../events-serv
 import { upsertCustomer } from '../customers-service';
 import { ZProgram } from '../../domain/program';
 import { checkShippedTemplates, saveProgram } from '../programs-service';
+import { loadRouting, saveRouting } from '../routing-service';
 import type { Templates } from '../../mail/templates';
 import { type TEventInput, ZCustomerInput, ZEventBatch, ZEventInput, ZExternalId, ZPage } from '../schemas';
 import { parseOr400 } from '../validation';
@@ -155,6 +156,16 @@ export function apiRouter({ db, templates, loop, embeddedMail, metrics }: ApiDep
       limit,
       offset: skip,
     });
+  });
+
+  router.get('/routing', allowScopes('read'), async (_req, res) => {
+    const routing = await loadRouting(db);
+    if (!routing) throw new HttpError(404, 'no routing yet: an admin sets it with PUT /api/routing');
+    res.json(routing);
+  });
+
+  router.put('/routing', allowScopes('admin'), json('256kb'), async (req, res) => {
+    res.json(await saveRouting(db, req.body, `api-key:${res.locals.apiKey.id}`));
   });
 
   router.get('/keys', allowScopes('admin'), async (req, res) => {

@@ -146,6 +146,21 @@ export const openApiDocument = {
         },
       },
     },
+    '/api/routing': {
+      get: {
+        summary: 'Teams in rule order, the fallback team and who each manager escalates to (read scope)',
+        responses: {
+          '200': { description: 'The routing' },
+          '404': { description: 'Not set up yet' },
+          ...errorResponses,
+        },
+      },
+      put: {
+        summary: 'Replace the routing (admin scope); members and managers must be enabled case-handling users',
+        requestBody: { required: true, content: { 'application/json': { schema: { type: 'object' } } } },
+        responses: { '200': { description: 'The routing as saved' }, ...errorResponses },
+      },
+    },
     '/api/keys': {
       get: {
         summary: 'API keys (admin scope): ID, name, scopes, expiry, revocation; never the key',

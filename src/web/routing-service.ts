@@ -1,0 +1,43 @@
+import type { Db } from 'mongodb';
+import * as c from '../db/collections';
+import { ZRouting, type Routing } from '../domain/routing';
+import { HttpError } from './errors';
+import { parseOr400 } from './validation';
+
+/** Roles that may own or manage cases. */
+const CASE_ROLES = new Set(['admin', 'operations', 'case_owner']);
+
+/** The routing as saved, or null before an admin has set it up. */
+export async function loadRouting(db: Db): Promise<Routing | null> {
+  const doc = await c.routing(db).findOne({ _id: 'routing' }, { projection: { _id: 0, updatedAt: 0, updatedBy: 0 } });
+  return doc ? ZRouting.parse(doc) : null;
+}
+
+/**
+ * Validates and replaces the routing: every member and manager must be an enabled user who may
+ * handle cases, so a case can never be routed to nobody.
+ */
+export async function saveRouting(db: Db, input: unknown, updatedBy: string): Promise<Routing> {
+  const routing = parseOr400(ZRouting, input, 'routing');
+  const people = [
+    ...new Set([
+      ...routing.teams.flatMap((t) => [...t.members, t.manager]),
+      ...Object.entries(routing.managerAbove).flat(),
+    ]),
+  ];
+  const found = await c
+    .users(db)
+    .find({ _id: { $in: people } }, { projection: { role: 1, disabled: 1 } })
+    .toArray();
+  const usable = new Set(found.filter((u) => !u.disabled && CASE_ROLES.has(u.role)).map((u) => u._id));
+  const unknown = people.filter((p) => !usable.has(p));
+  if (unknown.length)
+    throw new HttpError(
+      400,
+      `invalid routing: not enabled users with the admin, operations or case owner role: ${unknown.join(', ')}`,
+    );
+  await c
+    .routing(db)
+    .replaceOne({ _id: 'routing' }, { ...routing, updatedAt: new Date(), updatedBy }, { upsert: true });
+  return routing;
+}

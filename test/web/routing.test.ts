@@ -1,0 +1,84 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createUser, signIn } from '../support/admin';
+import { ADMIN, type Harness, api, startHarness } from '../support/harness';
+
+describe('teams and routing, managed by admins', () => {
+  let h: Harness;
+  let owner: { email: string; password: string };
+  let manager: { email: string; password: string };
+  const routing = () => ({
+    teams: [
+      {
+        id: 'emea',
+        name: 'EMEA care',
+        members: [owner.email],
+        manager: manager.email,
+        match: { region: ['EMEA'] },
+        assignment: 'round-robin',
+        calendar: {
+          timezone: 'Europe/Berlin',
+          weekly: { mon: [{ start: '09:00', end: '17:00' }] },
+          holidays: ['2026-12-25'],
+        },
+      },
+      { id: 'general', name: 'General', members: [owner.email], manager: manager.email },
+    ],
+    fallbackTeam: 'general',
+  });
+
+  beforeAll(async () => {
+    h = await startHarness({ withWorker: false });
+    owner = await createUser(h.db, 'case_owner');
+    manager = await createUser(h.db, 'operations');
+  });
+  afterAll(() => h?.stop());
+
+  it('refuses routing to people who are not enabled case-handling users, naming them', async () => {
+    const viewer = await createUser(h.db, 'viewer');
+    const res = await api(h, 'PUT', '/api/routing', {
+      ...routing(),
+      teams: [{ ...routing().teams[1], members: ['ghost@example.com', viewer.email] }],
+    });
+    expect(res.status).toBe(400);
+    expect(res.json.error).toContain('ghost@example.com');
+    expect(res.json.error).toContain(viewer.email);
+    expect((await api(h, 'PUT', '/api/routing', { ...routing(), fallbackTeam: 'nope' })).status).toBe(400);
+  });
+
+  it('saves and returns the routing through the API', async () => {
+    const saved = await api(h, 'PUT', '/api/routing', routing());
+    expect(saved.status).toBe(200);
+    const read = await api(h, 'GET', '/api/routing');
+    expect(read.json).toMatchObject({
+      fallbackTeam: 'general',
+      teams: [
+        { id: 'emea', assignment: 'round-robin' },
+        { id: 'general', assignment: 'least-loaded' },
+      ],
+    });
+  });
+
+  it('shows the teams to case owners, and lets only admins edit them, with errors next to the editor', async () => {
+    await api(h, 'PUT', '/api/routing', routing());
+    const caseOwner = await signIn(h.baseUrl, owner.email, owner.password);
+    const page = await (await caseOwner.get('/admin/teams')).text();
+    expect(page).toContain('EMEA care');
+    expect(page).toContain('region: EMEA');
+    expect(page).toContain('mon 09:00–17:00 (Europe/Berlin)');
+    expect(page).not.toContain('Save routing');
+    expect((await caseOwner.post('/admin/teams', { routing: JSON.stringify(routing()) })).status).toBe(403);
+
+    const admin = await signIn(h.baseUrl, ADMIN.email, ADMIN.password);
+    const broken = await admin.post('/admin/teams', { routing: '{ not json' });
+    expect(broken.status).toBe(422);
+    expect(await broken.text()).toMatch(/id="err-routing"[^>]*>the routing is not valid JSON/);
+    const renamed = {
+      ...routing(),
+      teams: [{ ...routing().teams[0]!, name: 'EMEA customer care' }, routing().teams[1]!],
+    };
+    const ok = await admin.post('/admin/teams', { routing: JSON.stringify(renamed) });
+    expect(ok.status).toBe(200);
+    expect(await ok.text()).toContain('EMEA customer care');
+    expect((await api(h, 'GET', '/api/routing')).json.teams).toMatchObject([{ name: 'EMEA customer care' }, {}]);
+  });
+});
