@@ -2,7 +2,7 @@ import { ApplicationFailure } from '@temporalio/activity';
 import type { Db } from 'mongodb';
 import * as c from '../src/db/collections';
 import { KeyedMutex } from '../src/db/keyed-mutex';
-import { isDuplicateKeyError } from '../src/db/mongo';
+import { insertOnce, isDuplicateKeyError } from '../src/db/mongo';
 import { rollupDay, rollupId, rollupIncrement, rollupSegments } from '../src/domain/rollup';
 import { type ReplyScores, scoreReply } from '../src/domain/scoring';
 
@@ -11,9 +11,7 @@ export function createReplyActivities(db: Db, locks = new KeyedMutex()) {
     /** The workflow has the reply: the sweep stops re-signalling it. */
     async acknowledgeReply({ invitationId }: { invitationId: string }): Promise<{ editableUntil: number }> {
       const now = new Date();
-      await c
-        .responses(db)
-        .updateOne({ _id: invitationId, acknowledgedAt: { $exists: false } }, { $set: { acknowledgedAt: now } });
+      await insertOnce(c.replyAcks(db), { _id: invitationId, at: now });
       const reply = await c.responses(db).findOne({ _id: invitationId });
       if (!reply) throw ApplicationFailure.nonRetryable(`no reply stored for invitation ${invitationId}`);
       await c

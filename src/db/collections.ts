@@ -88,8 +88,6 @@ export interface ResponseDoc {
   /** A second submission before this edits the reply; after it, it is refused. */
   editableUntil: Date;
   edits: number;
-  /** Set when the invitation workflow has received the reply; until then a sweep re-signals. */
-  acknowledgedAt?: Date;
   /** Set when the reply was scored and counted in rollups; no edits after this. */
   finalizedAt?: Date;
   scores?: ReplyScores;
@@ -177,6 +175,16 @@ export interface SinkMessageDoc {
 /** The one routing document (`_id: 'routing'`): teams, fallback team, escalation; replaced whole by admins. */
 export type RoutingDoc = Routing & { _id: 'routing'; updatedAt: Date; updatedBy: string };
 
+/**
+ * The invitation workflow has received the reply (`_id` = the reply's). Kept apart from the reply:
+ * the customer may still be editing it, and FerretDB applies two concurrent updates of one
+ * document outside a transaction, so a worker write could undo the customer's edit.
+ */
+export interface ReplyAckDoc {
+  _id: string;
+  at: Date;
+}
+
 export interface SettingDoc {
   _id: string;
   value: string;
@@ -196,6 +204,7 @@ export const sessions = (db: Db) => db.collection<SessionDoc>('sessions');
 export const emails = (db: Db) => db.collection<EmailDoc>('emails');
 export const sinkMessages = (db: Db) => db.collection<SinkMessageDoc>('sink_messages');
 export const settings = (db: Db) => db.collection<SettingDoc>('settings');
+export const replyAcks = (db: Db) => db.collection<ReplyAckDoc>('reply_acks');
 export const routing = (db: Db) => db.collection<RoutingDoc>('routing');
 
 /** Summary score per customer (0–100, the mean of their replies' summaries), for the IDs given. */

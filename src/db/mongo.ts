@@ -1,4 +1,4 @@
-import { type Db, MongoClient, MongoServerError } from 'mongodb';
+import { type Collection, type Db, MongoClient, MongoServerError, type OptionalUnlessRequiredId } from 'mongodb';
 import * as c from './collections';
 import { hashSurveyToken } from './survey-tokens';
 
@@ -23,7 +23,7 @@ export async function ensureIndexes(db: Db): Promise<void> {
     c.events(db).createIndex({ customerId: 1, occurredAt: -1 }, { name: 'by_customer' }),
     c.events(db).createIndex({ processedAt: 1, receivedAt: 1 }, { name: 'unprocessed' }),
     c.contactDecisions(db).createIndex({ customerId: 1, decidedAt: -1 }, { name: 'by_customer' }),
-    c.responses(db).createIndex({ acknowledgedAt: 1, submittedAt: 1 }, { name: 'unacknowledged' }),
+    c.responses(db).createIndex({ finalizedAt: 1, submittedAt: 1 }, { name: 'unfinalized' }),
     c.responses(db).createIndex({ customerId: 1, submittedAt: -1 }, { name: 'by_customer' }),
     c.rollups(db).createIndex({ programId: 1, day: 1, segment: 1 }, { name: 'by_program_day_segment' }),
     c.sinkMessages(db).createIndex({ receivedAt: -1 }, { name: 'newest_first' }),
@@ -53,6 +53,18 @@ async function upgradeInvitationTokens(db: Db): Promise<void> {
       .catch(() => false)) === true
   )
     await c.invitations(db).dropIndex('token_unique');
+}
+
+/** Inserts a document whose `_id` says it happened; a second insert of the same fact is a no-op. */
+export async function insertOnce<T extends { _id: string }>(
+  collection: Collection<T>,
+  doc: OptionalUnlessRequiredId<T>,
+) {
+  try {
+    await collection.insertOne(doc);
+  } catch (err) {
+    if (!isDuplicateKeyError(err)) throw err;
+  }
 }
 
 export function isDuplicateKeyError(err: unknown): boolean {

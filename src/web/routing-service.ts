@@ -1,5 +1,6 @@
 import type { Db } from 'mongodb';
 import * as c from '../db/collections';
+import { isDuplicateKeyError } from '../db/mongo';
 import { ZRouting, type Routing } from '../domain/routing';
 import { HttpError } from './errors';
 import { parseOr400 } from './validation';
@@ -36,8 +37,13 @@ export async function saveRouting(db: Db, input: unknown, updatedBy: string): Pr
       400,
       `invalid routing: not enabled users with the admin, operations or case owner role: ${unknown.join(', ')}`,
     );
-  await c
-    .routing(db)
-    .replaceOne({ _id: 'routing' }, { ...routing, updatedAt: new Date(), updatedBy }, { upsert: true });
+  const doc = { ...routing, updatedAt: new Date(), updatedBy };
+  try {
+    await c.routing(db).replaceOne({ _id: 'routing' }, doc, { upsert: true });
+  } catch (err) {
+    // Two first saves at once: the later one replaces the earlier.
+    if (!isDuplicateKeyError(err)) throw err;
+    await c.routing(db).replaceOne({ _id: 'routing' }, doc);
+  }
   return routing;
 }

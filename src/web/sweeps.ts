@@ -2,6 +2,7 @@ import type { Client } from '@temporalio/client';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import type { Db } from 'mongodb';
 import * as c from '../db/collections';
+import { insertOnce } from '../db/mongo';
 import { type LoopSettings, signalCustomerLoop } from './events-service';
 import { signalReply } from './replies-service';
 
@@ -31,31 +32,49 @@ export async function sweepUnacknowledged(db: Db, loop: LoopSettings, now = new 
   for (const event of pendingEvents) {
     if (await signalCustomerLoop(loop, event.customerId, event._id)) result.events++;
   }
-  const pendingReplies = await c
-    .responses(db)
-    .find({ acknowledgedAt: { $exists: false }, submittedAt: { $lt: before } })
-    .sort({ submittedAt: 1 })
-    .limit(BATCH)
-    .toArray();
-  for (const reply of pendingReplies) {
-    if (await resignalReply(db, loop.temporal, reply, loop.log)) result.replies++;
+  for (const reply of await unacknowledgedReplies(db, before)) {
+    if (await resignalReply(db, loop.temporal, reply._id, loop.log)) result.replies++;
   }
   return result;
 }
 
-async function resignalReply(
-  db: Db,
-  temporal: Client,
-  reply: c.ResponseDoc,
-  log: (msg: string) => void,
-): Promise<boolean> {
+/** Replies not yet final whose workflow has not acknowledged them (acknowledgements live apart, see ReplyAckDoc). */
+async function unacknowledgedReplies(db: Db, before: Date): Promise<{ _id: string }[]> {
+  const pending: { _id: string }[] = [];
+  const open = c
+    .responses(db)
+    .find({ finalizedAt: { $exists: false }, submittedAt: { $lt: before } }, { projection: { _id: 1 } })
+    .sort({ submittedAt: 1 });
+  let page: { _id: string }[] = [];
+  const flush = async () => {
+    const acked = new Set(
+      (
+        await c
+          .replyAcks(db)
+          .find({ _id: { $in: page.map((r) => r._id) } }, { projection: { _id: 1 } })
+          .toArray()
+      ).map((a) => a._id),
+    );
+    pending.push(...page.filter((r) => !acked.has(r._id)));
+    page = [];
+  };
+  for await (const reply of open) {
+    page.push(reply);
+    if (page.length === BATCH) await flush();
+    if (pending.length >= BATCH) break;
+  }
+  if (page.length) await flush();
+  return pending.slice(0, BATCH);
+}
+
+async function resignalReply(db: Db, temporal: Client, replyId: string, log: (msg: string) => void): Promise<boolean> {
   try {
-    return await signalReply(temporal, reply._id, log);
+    return await signalReply(temporal, replyId, log);
   } catch (err) {
     if (!(err instanceof WorkflowNotFoundError)) throw err;
     // Its invitation workflow has ended (expiry raced the reply): keep the reply, stop retrying.
-    log(`reply ${reply._id} arrived after its invitation workflow ended; kept, not scored`);
-    await c.responses(db).updateOne({ _id: reply._id }, { $set: { acknowledgedAt: new Date() } });
+    log(`reply ${replyId} arrived after its invitation workflow ended; kept, not scored`);
+    await insertOnce(c.replyAcks(db), { _id: replyId, at: new Date() });
     return false;
   }
 }

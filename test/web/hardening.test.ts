@@ -330,6 +330,20 @@ describe('bounded input at the API', () => {
     }
   });
 
+  it('takes concurrent first saves of one program without a 5xx (found by the fuzz test)', async () => {
+    const body = {
+      name: 'Race',
+      kind: 'transactional',
+      triggers: ['purchase'],
+      survey: { questions: [{ id: 'nps', type: 'nps', label: 'NPS' }] },
+      email: { subject: 'Hi', intro: 'Thanks' },
+    };
+    const id = `race-${Date.now()}`;
+    const results = await Promise.all(Array.from({ length: 12 }, () => api(h, 'PUT', `/api/programs/${id}`, body)));
+    expect(results.filter((r) => r.status !== 200 && r.status !== 201)).toEqual([]);
+    expect((await api(h, 'GET', `/api/programs/${id}`)).json.name).toBe('Race');
+  });
+
   it('refuses a program whose template or default locale does not ship', async () => {
     const program = {
       name: 'Locales',

@@ -64,7 +64,7 @@ describe('when Temporal restarts', () => {
     const customer = { id: uid('cust'), email: `${uid('c')}@example.com` };
     const event = eventFor({ trigger: await triggerOf(h, programId) }, customer);
     expect((await api(h, 'POST', '/api/events', event)).status).toBe(202);
-    expect((await c.responses(h.db).findOne({ _id: invitationId }))?.acknowledgedAt).toBeUndefined();
+    expect(await c.replyAcks(h.db).findOne({ _id: invitationId })).toBeNull();
 
     temporal = await startTemporal();
     const reply = await waitUntil(
