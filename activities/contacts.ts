@@ -1,6 +1,7 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import type { Db } from 'mongodb';
 import * as c from '../src/db/collections';
+import { UNCLOSED_STATUSES } from '../src/domain/cases';
 import { inAudience } from '../src/domain/audience';
 import type { ContactDecision, ContactDecisionInput } from '../src/domain/contact';
 import type { TProgram } from '../src/domain/program';
@@ -50,7 +51,7 @@ export function createContactActivities(db: Db) {
           .find({ customerId, occurredAt: { $gte: since, $lte: event.occurredAt } })
           .project<{ occurredAt: Date }>({ occurredAt: 1 })
           .toArray(),
-        db.collection('cases').countDocuments({ customerId, status: { $in: ['open', 'in_progress', 'reopened'] } }),
+        c.cases(db).countDocuments({ customerId, status: { $in: [...UNCLOSED_STATUSES] } }),
       ]);
 
       return {

@@ -1,3 +1,4 @@
+import { createCaseActivities } from './cases';
 import { createContactActivities } from './contacts';
 import { type InvitationDeps, createInvitationActivities } from './invitations';
 import { createReplyActivities } from './replies';
@@ -10,5 +11,6 @@ export function createActivities(deps: ActivityDeps) {
     ...createContactActivities(deps.db),
     ...createInvitationActivities(deps),
     ...createReplyActivities(deps.db),
+    ...createCaseActivities(deps),
   };
 }

@@ -1,12 +1,12 @@
-import { createHash } from 'node:crypto';
-import { ApplicationFailure, Context } from '@temporalio/activity';
+import { ApplicationFailure } from '@temporalio/activity';
 import type { Db } from 'mongodb';
 import * as c from '../src/db/collections';
 import { hashSurveyToken, surveyTokenFor } from '../src/db/survey-tokens';
 import { durationMs } from '../src/domain/duration';
 import { localize } from '../src/domain/program';
 import { scaleOf } from '../src/domain/survey';
-import { type Mailer, PermanentDeliveryError } from '../src/mail/mailer';
+import type { Mailer } from '../src/mail/mailer';
+import { sendOnce } from './email-once';
 import type { Templates } from '../src/mail/templates';
 import type { SurveyInvitationInput } from '../workflows/definitions';
 
@@ -21,13 +21,6 @@ export interface InvitationDeps {
 }
 
 const SCALE_TYPES = new Set(['nps', 'csat', 'ces', 'rating']);
-
-/** Emails handed to SMTP, by kind and outcome, through the worker's Prometheus exporter (WORKER_METRICS_PORT). */
-function countEmail(kind: string, status: 'sent' | 'failed' | 'retrying'): void {
-  Context.current()
-    .metricMeter.createCounter('cxloop_emails', 'emails', 'Survey emails by kind and outcome')
-    .add(1, { kind, status });
-}
 
 export function createInvitationActivities({
   db,
@@ -90,7 +83,6 @@ export function createInvitationActivities({
       const idempotencyKey = `${args.invitationId}:${args.kind}${args.reminderNumber ?? ''}`;
       const already = await c.emails(db).findOne({ _id: idempotencyKey, status: 'sent' });
       if (already) return { status: 'sent', sentAt: already.sentAt!.getTime() };
-
       const { invitation, program, customer } = await load(args.invitationId);
       if (args.kind === 'reminder' && (customer.unsubscribed || invitation.answeredAt)) {
         return { status: 'skipped', sentAt: Date.now() };
@@ -125,56 +117,30 @@ export function createInvitationActivities({
       });
       // An address object: Nodemailer quotes the display name, so a comma or quote in it cannot break From.
       const from = program.sender ? { name: program.sender.name, address: program.sender.email } : mailFrom;
-      const messageId = `<${createHash('sha256').update(idempotencyKey).digest('hex').slice(0, 32)}@cxloop>`;
-
-      const now = new Date();
-      await c.emails(db).updateOne(
-        { _id: idempotencyKey },
-        {
-          $setOnInsert: {
-            kind: args.kind,
-            to: invitation.email,
-            subject,
-            messageId,
-            invitationId: invitation._id,
-            status: 'sending',
-            createdAt: now,
-          },
-          $inc: { attempts: 1 },
+      const outcome = await sendOnce(db, mailer, {
+        idempotencyKey,
+        kind: args.kind,
+        invitationId: invitation._id,
+        to: invitation.email,
+        from,
+        subject,
+        ...rendered,
+        headers: {
+          'List-Unsubscribe': `<${unsubscribeUrl}>`,
+          'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click',
+          'X-Cxloop-Invitation': invitation._id,
         },
-        { upsert: true },
-      );
-      try {
-        await mailer.send({
-          to: invitation.email,
-          from,
-          subject,
-          ...rendered,
-          messageId,
-          headers: {
-            'List-Unsubscribe': `<${unsubscribeUrl}>`,
-            'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click',
-            'X-Cxloop-Invitation': invitation._id,
-          },
-        });
-      } catch (err) {
-        if (!(err instanceof PermanentDeliveryError)) {
-          countEmail(args.kind, 'retrying');
-          throw err;
-        }
-        countEmail(args.kind, 'failed');
-        await c.emails(db).updateOne({ _id: idempotencyKey }, { $set: { status: 'failed', failure: err.message } });
+      });
+      if (outcome.status === 'failed') {
         await c
           .invitations(db)
           .updateOne(
             { _id: invitation._id },
-            { $set: { status: 'failed', failure: err.message, updatedAt: new Date() } },
+            { $set: { status: 'failed', failure: outcome.failure, updatedAt: new Date() } },
           );
-        return { status: 'failed', sentAt: now.getTime() };
+        return { status: 'failed', sentAt: outcome.sentAt };
       }
-      const sentAt = new Date();
-      countEmail(args.kind, 'sent');
-      await c.emails(db).updateOne({ _id: idempotencyKey }, { $set: { status: 'sent', sentAt } });
+      const sentAt = new Date(outcome.sentAt);
       await c.invitations(db).updateOne(
         { _id: invitation._id, status: { $in: ['scheduled', 'sent', 'reminded'] } },
         args.kind === 'invitation'

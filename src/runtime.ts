@@ -7,7 +7,7 @@ import { sessionSecret, surveyTokenSecret } from './bootstrap';
 import { durationMs } from './domain/duration';
 import { createMailer } from './mail/mailer';
 import { Templates } from './mail/templates';
-import { connectTemporalClient, connectWorkerConnection } from './temporal/connection';
+import { connectTemporalClient, connectWorkerConnection, ensureSearchAttributes } from './temporal/connection';
 import { createWorker } from './temporal/worker';
 import { createApp } from './web/app';
 import { Metrics } from './web/metrics';
@@ -39,6 +39,7 @@ export async function startWorker(
   const database = await connectDatabase(services.mongoUri, config.mongo.dbName);
   await ensureIndexes(database.db);
   const mailer = createMailer(services.smtpUrl);
+  await ensureSearchAttributes({ ...config.temporal, address: services.temporalAddress });
   const connection = await connectWorkerConnection({ ...config.temporal, address: services.temporalAddress });
   const worker = await createWorker({
     connection,

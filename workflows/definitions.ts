@@ -1,5 +1,8 @@
 /** Signals, queries and IDs shared by the workflows, the web tier and the sweeps. */
-import { defineQuery, defineSignal } from '@temporalio/workflow';
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
+import type { Priority } from '../src/domain/case-rules';
+import type { CaseActionInput, CaseState } from '../src/domain/cases';
 
 export const transactionRecordedSignal = defineSignal<[{ eventId: string }]>('transactionRecorded');
 export const replySubmittedSignal = defineSignal<[{ responseId: string }]>('replySubmitted');
@@ -33,3 +36,33 @@ export const customerWorkflowId = (customerId: string) => `customer:${customerId
 export const invitationWorkflowId = (invitationId: string) => `invitation:${invitationId}`;
 /** One invitation per program and triggering event, whatever the retries. */
 export const invitationIdFor = (programId: string, eventId: string) => `${programId}:${eventId}`;
+
+export interface CaseInput {
+  /** The triggering reply's ID. */
+  caseId: string;
+  programId: string;
+  customerId: string;
+  priority: Priority;
+  reasons: string[];
+}
+
+/** An owner's action, with who takes it; `canReassign` for managers and admins. */
+export interface CaseActionRequest {
+  input: CaseActionInput;
+  actor: { id: string; canReassign: boolean };
+}
+
+/** A later reply of the same customer to the same program while the case is open. */
+export const replyAttachedSignal =
+  defineSignal<[{ replyId: string; priority: Priority; reasons: string[] }]>('replyAttached');
+/** Owner actions; the validator refuses a bad transition before anything is written. */
+export const caseActionUpdate = defineUpdate<CaseState, [CaseActionRequest]>('caseAction');
+export const caseStateQuery = defineQuery<CaseState | null>('caseState');
+
+/** Custom search attributes, so cases can be found in the Temporal Web UI (registered at start, see README). */
+export const CustomerIdAttribute = defineSearchAttributeKey('CustomerId', SearchAttributeType.KEYWORD);
+export const ProgramIdAttribute = defineSearchAttributeKey('ProgramId', SearchAttributeType.KEYWORD);
+export const CaseStatusAttribute = defineSearchAttributeKey('CaseStatus', SearchAttributeType.KEYWORD);
+export const CASE_SEARCH_ATTRIBUTES = [CustomerIdAttribute, ProgramIdAttribute, CaseStatusAttribute];
+
+export const caseWorkflowId = (caseId: string) => `case:${caseId}`;

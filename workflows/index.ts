@@ -1,2 +1,3 @@
 export { customerLoopWorkflow } from './customer-loop';
 export { surveyInvitationWorkflow } from './survey-invitation';
+export { caseWorkflow } from './case';

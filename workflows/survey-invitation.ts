@@ -1,10 +1,25 @@
-import { condition, proxyActivities, setHandler, sleep } from '@temporalio/workflow';
+import {
+  ParentClosePolicy,
+  condition,
+  getExternalWorkflowHandle,
+  patched,
+  proxyActivities,
+  setHandler,
+  sleep,
+  startChild,
+} from '@temporalio/workflow';
 import type { createActivities } from '../activities';
+import type { caseWorkflow } from './case';
 import { durationMs } from '../src/domain/duration';
 import {
   type InvitationPhase,
   type SurveyInvitationInput,
+  CaseStatusAttribute,
+  CustomerIdAttribute,
+  ProgramIdAttribute,
+  caseWorkflowId,
   invitationPhaseQuery,
+  replyAttachedSignal,
   replySubmittedSignal,
 } from './definitions';
 
@@ -57,7 +72,10 @@ export async function surveyInvitationWorkflow(input: SurveyInvitationInput): Pr
       continue;
     }
     const result = await activities.finalizeReply({ invitationId: input.invitationId });
-    if (result.final) return (phase = 'answered');
+    if (result.final) {
+      if (patched('cases-from-replies')) await openOrAttachCase(input.invitationId);
+      return (phase = 'answered');
+    }
     editableUntil = result.editableUntil;
   }
 }
@@ -72,4 +90,41 @@ async function waitForReplyUntil(deadline: number, done: () => boolean): Promise
   const wait = deadline - Date.now();
   if (wait <= 0) return done();
   return condition(done, wait);
+}
+
+/**
+ * A reply the program's case rules call out opens a case (its own workflow, which outlives this
+ * one) or, when the customer has one open for the program, is attached to it. A case that closed
+ * between the decision and the signal makes the decision run again.
+ */
+async function openOrAttachCase(invitationId: string): Promise<void> {
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const decision = await activities.decideCaseForReply({ invitationId });
+    if (decision.action === 'none') return;
+    if (decision.action === 'open') {
+      const { action: _open, ...input } = decision;
+      // By name: the case workflow imports this module for its follow-up survey.
+      await startChild<typeof caseWorkflow>('caseWorkflow', {
+        workflowId: caseWorkflowId(decision.caseId),
+        args: [input],
+        parentClosePolicy: ParentClosePolicy.ABANDON,
+        typedSearchAttributes: [
+          { key: CustomerIdAttribute, value: input.customerId },
+          { key: ProgramIdAttribute, value: input.programId },
+          { key: CaseStatusAttribute, value: 'open' },
+        ],
+      });
+      return;
+    }
+    try {
+      await getExternalWorkflowHandle(caseWorkflowId(decision.caseId)).signal(replyAttachedSignal, {
+        replyId: invitationId,
+        priority: decision.priority,
+        reasons: decision.reasons,
+      });
+      return;
+    } catch {
+      // The case closed meanwhile; decide again.
+    }
+  }
 }

@@ -2,10 +2,13 @@ import type { Db } from 'mongodb';
 import type { ContactDecision } from '../domain/contact';
 import type { TProgram } from '../domain/program';
 import type { RollupDoc as RollupCounts } from '../domain/rollup';
-import type { Routing } from '../domain/routing';
+import type { StoredRouting } from './routing';
 import type { ReplyScores } from '../domain/scoring';
 import type { Answers } from '../domain/survey';
 import type { Role, Scope } from '../domain/access';
+import type { Calendar } from '../domain/business-hours';
+import type { Priority } from '../domain/case-rules';
+import type { CaseStatus, SlaClock } from '../domain/cases';
 
 export interface CustomerDoc {
   _id: string;
@@ -173,7 +176,7 @@ export interface SinkMessageDoc {
 }
 
 /** The one routing document (`_id: 'routing'`): teams, fallback team, escalation; replaced whole by admins. */
-export type RoutingDoc = Routing & { _id: 'routing'; updatedAt: Date; updatedBy: string };
+export type RoutingDoc = StoredRouting & { _id: 'routing'; updatedAt: Date; updatedBy: string };
 
 /**
  * The invitation workflow has received the reply (`_id` = the reply's). Kept apart from the reply:
@@ -185,11 +188,78 @@ export interface ReplyAckDoc {
   at: Date;
 }
 
+/** A case: written only by its case workflow's activities (one owner), read by the UI and the API. */
+export interface CaseDoc {
+  /** The triggering reply's ID. */
+  _id: string;
+  customerId: string;
+  programId: string;
+  /** The reply that opened the case, then every reply attached to it while open. */
+  replyIds: string[];
+  reasons: string[];
+  status: CaseStatus;
+  priority: Priority;
+  teamId: string;
+  ownerId: string;
+  mayContact: boolean;
+  escalation: number;
+  calendar: Calendar;
+  firstResponse: SlaClock;
+  resolution: SlaClock;
+  rootCause?: string;
+  customerMessage?: string;
+  openedAt: Date;
+  updatedAt: Date;
+  resolvedAt?: Date;
+  closedAt?: Date;
+  /** The timeline entry this document reflects: an older write never overwrites a newer one. */
+  version: number;
+}
+
+/** One line of a case's timeline; insert-only (`_id` = case ID and sequence number). */
+export interface CaseTimelineDoc {
+  _id: string;
+  caseId: string;
+  seq: number;
+  at: Date;
+  /** Who acted: a user's email, an API key's name, or `cxloop` for the workflow itself. */
+  actor: string;
+  kind: string;
+  summary: string;
+  note?: string;
+}
+
+/** Who changed what and when, with the state before and after; insert-only, read by admins. */
+export interface AuditDoc {
+  _id: string;
+  at: Date;
+  actor: string;
+  action: string;
+  subject: string;
+  before?: Record<string, unknown>;
+  after?: Record<string, unknown>;
+}
+
+/**
+ * The customer's open case for a program (`_id` = program and customer): inserted by whoever opens
+ * the case (a duplicate key means one is open already) and removed by that case's workflow on close.
+ */
+export interface OpenCaseDoc {
+  _id: string;
+  caseId: string;
+  at: Date;
+}
+
 export interface SettingDoc {
   _id: string;
   value: string;
 }
 
+export const cases = (db: Db) => db.collection<CaseDoc>('cases');
+export const caseTimeline = (db: Db) => db.collection<CaseTimelineDoc>('case_timeline');
+export const auditLog = (db: Db) => db.collection<AuditDoc>('audit_log');
+export const openCases = (db: Db) => db.collection<OpenCaseDoc>('open_cases');
+export const openCaseKey = (programId: string, customerId: string) => `${programId}:${customerId}`;
 export const customers = (db: Db) => db.collection<CustomerDoc>('customers');
 export const customerScores = (db: Db) => db.collection<CustomerScoreDoc>('customer_scores');
 export const events = (db: Db) => db.collection<EventDoc>('events');

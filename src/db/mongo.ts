@@ -9,7 +9,11 @@ export interface Database {
 }
 
 export async function connectDatabase(uri: string, dbName: string): Promise<Database> {
-  const client = await MongoClient.connect(uri, { serverSelectionTimeoutMS: 10_000 });
+  const client = await MongoClient.connect(uri, {
+    serverSelectionTimeoutMS: 10_000,
+    // An absent optional field stays absent instead of becoming null (SLA clocks test `=== undefined`).
+    ignoreUndefined: true,
+  });
   const db = client.db(dbName);
   return { client, db, close: () => client.close() };
 }
@@ -28,6 +32,11 @@ export async function ensureIndexes(db: Db): Promise<void> {
     c.rollups(db).createIndex({ programId: 1, day: 1, segment: 1 }, { name: 'by_program_day_segment' }),
     c.sinkMessages(db).createIndex({ receivedAt: -1 }, { name: 'newest_first' }),
     c.sessions(db).createIndex({ 'session.userId': 1 }, { name: 'by_user' }),
+    c.cases(db).createIndex({ ownerId: 1, status: 1, openedAt: -1 }, { name: 'by_owner' }),
+    c.cases(db).createIndex({ teamId: 1, status: 1, openedAt: -1 }, { name: 'by_team' }),
+    c.cases(db).createIndex({ customerId: 1, openedAt: -1 }, { name: 'by_customer' }),
+    c.caseTimeline(db).createIndex({ caseId: 1, seq: 1 }, { name: 'by_case' }),
+    c.auditLog(db).createIndex({ at: -1 }, { name: 'newest_first' }),
     // Earlier versions called case owners 'owner'.
     c.users(db).updateMany({ role: 'owner' as never }, { $set: { role: 'case_owner' } }),
   ]);

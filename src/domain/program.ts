@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ZCaseRules } from './case-rules';
+import { ZCaseHandling } from './cases';
 import { ZDuration } from './duration';
 
 /** A locale tag such as `en`, `de` or `fr-CA`. */
@@ -202,6 +203,8 @@ export const ZProgram = z
     contactRules: ZContactRules.default(ZContactRules.parse({})),
     /** When a finalized reply opens a case (see case-rules.ts); none: the program opens no cases. */
     caseRules: ZCaseRules,
+    /** SLA budgets and customer-facing steps of the cases this program opens. */
+    caseHandling: ZCaseHandling.default(ZCaseHandling.parse({})),
     /** Keyword lexicon for verbatim themes: theme → keywords. */
     themes: z
       .record(

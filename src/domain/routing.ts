@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { inAudience } from './audience';
 import { ALWAYS_OPEN, ZCalendar } from './business-hours';
+import { ZRootCauses } from './cases';
 
 const ZUserId = z.email('a user’s email').max(254).toLowerCase();
 
@@ -29,6 +30,8 @@ export const ZRouting = z
     teams: z.array(ZTeam).min(1).max(100),
     fallbackTeam: z.string().min(1).max(64),
     managerAbove: z.record(ZUserId, ZUserId).default({}),
+    /** What a case owner picks from when resolving a case. */
+    rootCauses: ZRootCauses,
   })
   .strict()
   .superRefine((routing, ctx) => {

@@ -8,6 +8,8 @@ export interface OutgoingEmail {
   html: string;
   text: string;
   messageId: string;
+  /** Where the customer's answer goes, e.g. the case owner. */
+  replyTo?: string;
   headers?: Record<string, string>;
 }
 

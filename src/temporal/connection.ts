@@ -24,3 +24,39 @@ export function connectWorkerConnection(settings: TemporalSettings): Promise<Nat
     apiKey: settings.apiKey,
   });
 }
+
+/** Keyword search attributes the case workflows set, so cases can be found in the Temporal Web UI. */
+const CASE_SEARCH_ATTRIBUTES = ['CustomerId', 'ProgramId', 'CaseStatus'];
+const KEYWORD = 2; // temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD
+
+/**
+ * Registers the custom search attributes that are missing. Where the server refuses (Temporal
+ * Cloud registers them in its console), the error says what to do.
+ */
+export async function ensureSearchAttributes(settings: TemporalSettings): Promise<void> {
+  const client = await connectTemporalClient(settings);
+  try {
+    const missing = async () => {
+      const { customAttributes } = await client.connection.operatorService.listSearchAttributes({
+        namespace: settings.namespace,
+      });
+      return CASE_SEARCH_ATTRIBUTES.filter((name) => !customAttributes?.[name]);
+    };
+    const wanted = await missing();
+    if (wanted.length === 0) return;
+    try {
+      await client.connection.operatorService.addSearchAttributes({
+        namespace: settings.namespace,
+        searchAttributes: Object.fromEntries(wanted.map((name) => [name, KEYWORD])),
+      });
+    } catch (err) {
+      // Another process may have registered them meanwhile.
+      if ((await missing()).length === 0) return;
+      throw new Error(
+        `cannot register the search attributes ${wanted.join(', ')} (Keyword) in namespace ${settings.namespace}: ${(err as Error).message}; register them with \`temporal operator search-attribute create\` or in Temporal Cloud`,
+      );
+    }
+  } finally {
+    await client.connection.close();
+  }
+}

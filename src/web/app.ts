@@ -82,6 +82,7 @@ export function createApp(deps: AppDeps): Express {
     }),
     adminRouter({
       db: deps.db,
+      temporal: deps.temporal,
       templates: deps.templates,
       embeddedMail: deps.embeddedMail,
       rateLimits: deps.rateLimits,

@@ -1,18 +1,12 @@
 import type { Db } from 'mongodb';
 import * as c from '../db/collections';
-import { isDuplicateKeyError } from '../db/mongo';
+import { storeRouting } from '../db/routing';
 import { ZRouting, type Routing } from '../domain/routing';
 import { HttpError } from './errors';
 import { parseOr400 } from './validation';
 
 /** Roles that may own or manage cases. */
 const CASE_ROLES = new Set(['admin', 'operations', 'case_owner']);
-
-/** The routing as saved, or null before an admin has set it up. */
-export async function loadRouting(db: Db): Promise<Routing | null> {
-  const doc = await c.routing(db).findOne({ _id: 'routing' }, { projection: { _id: 0, updatedAt: 0, updatedBy: 0 } });
-  return doc ? ZRouting.parse(doc) : null;
-}
 
 /**
  * Validates and replaces the routing: every member and manager must be an enabled user who may
@@ -37,13 +31,6 @@ export async function saveRouting(db: Db, input: unknown, updatedBy: string): Pr
       400,
       `invalid routing: not enabled users with the admin, operations or case owner role: ${unknown.join(', ')}`,
     );
-  const doc = { ...routing, updatedAt: new Date(), updatedBy };
-  try {
-    await c.routing(db).replaceOne({ _id: 'routing' }, doc, { upsert: true });
-  } catch (err) {
-    // Two first saves at once: the later one replaces the earlier.
-    if (!isDuplicateKeyError(err)) throw err;
-    await c.routing(db).replaceOne({ _id: 'routing' }, doc);
-  }
+  await storeRouting(db, routing, updatedBy);
   return routing;
 }

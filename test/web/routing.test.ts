@@ -27,7 +27,8 @@ describe('teams and routing, managed by admins', () => {
   });
 
   beforeAll(async () => {
-    h = await startHarness({ withWorker: false });
+    // Its own database: the routing document is one per database, and case tests rely on theirs.
+    h = await startHarness({ withWorker: false, env: { MONGODB_DB: `cxloop-routing-${Date.now()}` } });
     owner = await createUser(h.db, 'case_owner');
     manager = await createUser(h.db, 'operations');
   });

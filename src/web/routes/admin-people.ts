@@ -6,7 +6,8 @@ import { ROLE_LABELS, ROLES, type Role, SCOPES } from '../../domain/access';
 import { allowRoles } from '../access';
 import type { SignedInUser } from '../auth';
 import { HttpError } from '../errors';
-import { loadRouting, saveRouting } from '../routing-service';
+import { loadRouting } from '../../db/routing';
+import { saveRouting } from '../routing-service';
 import { type Calendar, WEEKDAYS } from '../../domain/business-hours';
 import {
   ZApiKeyInput,

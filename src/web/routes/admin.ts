@@ -1,3 +1,4 @@
+import type { Client } from '@temporalio/client';
 import express, { type Request, type Response, Router } from 'express';
 import type { Db } from 'mongodb';
 import * as c from '../../db/collections';
@@ -11,9 +12,11 @@ import { HttpError } from '../errors';
 import { type RateLimits, loginLimits } from '../rate-limits';
 import { csrf } from '../sessions';
 import { peopleRoutes } from './admin-people';
+import { auditRoutes, caseRoutes } from './admin-cases';
 
 export interface AdminDeps {
   db: Db;
+  temporal: Client;
   templates: Templates;
   embeddedMail: boolean;
   rateLimits: RateLimits;
@@ -29,20 +32,22 @@ function safeNext(next: unknown): string {
 
 /** Who sees which admin page; the same lists guard the routes and build the navigation. */
 const CAN = {
+  cases: ['admin', 'operations', 'case_owner'],
   customers: ['admin', 'operations', 'case_owner'],
   programs: ['admin', 'operations', 'case_owner', 'viewer'],
   outbox: ['admin'],
   teams: ['admin', 'operations', 'case_owner'],
   users: ['admin'],
   keys: ['admin'],
+  audit: ['admin'],
 } satisfies Record<string, Role[]>;
 const EVERYONE: Role[] = [...ROLES];
 
 /** The first page a role may open. */
-const homeOf = (role: Role) => (roleGrants(role, CAN.customers) ? '/admin/customers' : '/admin/programs');
+const homeOf = (role: Role) => (roleGrants(role, CAN.cases) ? '/admin/cases' : '/admin/programs');
 
 /** The admin UI for operations and case owners, behind a server-side session. */
-export function adminRouter({ db, templates, embeddedMail, rateLimits, cookieName }: AdminDeps): Router {
+export function adminRouter({ db, temporal, templates, embeddedMail, rateLimits, cookieName }: AdminDeps): Router {
   const router = Router();
   const form = express.urlencoded({ extended: false, limit: '20kb', parameterLimit: 50 });
   const page = (req: Request, res: Response, name: string, context: Record<string, unknown>) => {
@@ -218,6 +223,8 @@ export function adminRouter({ db, templates, embeddedMail, rateLimits, cookieNam
   });
 
   peopleRoutes(router, { db, send, everyone: EVERYONE });
+  caseRoutes(router, { db, temporal, send, roles: CAN.cases });
+  auditRoutes(router, { db, send, roles: CAN.audit });
 
   return router;
 }

@@ -7,13 +7,15 @@ import { type EventStatus, type LoopSettings, recordEvent } from '../events-serv
 import { upsertCustomer } from '../customers-service';
 import { ZProgram } from '../../domain/program';
 import { checkShippedTemplates, saveProgram } from '../programs-service';
-import { loadRouting, saveRouting } from '../routing-service';
+import { loadRouting } from '../../db/routing';
+import { saveRouting } from '../routing-service';
 import type { Templates } from '../../mail/templates';
 import { type TEventInput, ZCustomerInput, ZEventBatch, ZEventInput, ZExternalId, ZPage } from '../schemas';
 import { parseOr400 } from '../validation';
 import type { Metrics } from '../metrics';
 import { openApiDocument } from './openapi';
 import { SCOPES } from '../../domain/access';
+import { actOnCase, caseFilterFrom, caseWithTimeline, listCases, slaOf } from '../cases-service';
 import { allowScopes } from '../access';
 import { ZApiKeyInput, createApiKey, listApiKeys, revokeApiKey } from '../people-service';
 
@@ -167,6 +169,30 @@ export function apiRouter({ db, templates, loop, embeddedMail, metrics }: ApiDep
   router.put('/routing', allowScopes('admin'), json('256kb'), async (req, res) => {
     res.json(await saveRouting(db, req.body, `api-key:${res.locals.apiKey.id}`));
   });
+
+  router.get('/cases', allowScopes('read'), async (req, res) => {
+    const { limit, skip } = pageOf(req.query);
+    const { limit: _l, offset: _o, ...filters } = req.query;
+    const { items, total } = await listCases(db, caseFilterFrom(filters), { limit, skip });
+    res.json({ items, total, limit, offset: skip });
+  });
+
+  router.get('/cases/:id', allowScopes('read'), async (req: Request<{ id: string }>, res) => {
+    const { case: doc, timeline } = await caseWithTimeline(db, req.params.id);
+    res.json({ ...doc, sla: slaOf(doc), timeline });
+  });
+
+  router.post(
+    '/cases/:id/:action',
+    allowScopes('write'),
+    json('64kb'),
+    async (req: Request<{ id: string; action: string }>, res) => {
+      const actor = { id: `api-key:${res.locals.apiKey.name}`, canReassign: true };
+      const body: unknown = req.body;
+      const fields = typeof body === 'object' && body !== null && !Array.isArray(body) ? body : {};
+      res.json(await actOnCase(loop.temporal, db, req.params.id, { ...fields, action: req.params.action }, actor));
+    },
+  );
 
   router.get('/keys', allowScopes('admin'), async (req, res) => {
     const page = pageOf(req.query);

@@ -1,0 +1,68 @@
+import { createHash } from 'node:crypto';
+import { Context } from '@temporalio/activity';
+import type { Db } from 'mongodb';
+import * as c from '../src/db/collections';
+import { type Mailer, type OutgoingEmail, PermanentDeliveryError } from '../src/mail/mailer';
+
+/** Emails handed to SMTP, by kind and outcome, through the worker's Prometheus exporter (WORKER_METRICS_PORT). */
+function countEmail(kind: string, status: 'sent' | 'failed' | 'retrying'): void {
+  Context.current()
+    .metricMeter.createCounter('cxloop_emails', 'emails', 'Emails by kind and outcome')
+    .add(1, { kind, status });
+}
+
+export type EmailOutcome = { status: 'sent'; sentAt: number } | { status: 'failed'; failure: string; sentAt: number };
+
+/**
+ * Sends an email once per idempotency key, whatever the retries: the key is recorded before the
+ * hand-over to SMTP, its Message-ID is derived from it, and a key already sent is not sent again.
+ * A transient SMTP failure throws (the activity is retried); a 5xx rejection is a result.
+ */
+export async function sendOnce(
+  db: Db,
+  mailer: Mailer,
+  email: Omit<OutgoingEmail, 'messageId'> & {
+    idempotencyKey: string;
+    kind: string;
+    invitationId?: string;
+    caseId?: string;
+  },
+): Promise<EmailOutcome> {
+  const { idempotencyKey, kind, invitationId, caseId, ...message } = email;
+  const already = await c.emails(db).findOne({ _id: idempotencyKey, status: 'sent' });
+  if (already) return { status: 'sent', sentAt: already.sentAt!.getTime() };
+  const messageId = `<${createHash('sha256').update(idempotencyKey).digest('hex').slice(0, 32)}@cxloop>`;
+  const now = new Date();
+  await c.emails(db).updateOne(
+    { _id: idempotencyKey },
+    {
+      $setOnInsert: {
+        kind,
+        to: message.to,
+        subject: message.subject,
+        messageId,
+        ...(invitationId ? { invitationId } : {}),
+        ...(caseId ? { caseId } : {}),
+        status: 'sending',
+        createdAt: now,
+      },
+      $inc: { attempts: 1 },
+    },
+    { upsert: true },
+  );
+  try {
+    await mailer.send({ ...message, messageId });
+  } catch (err) {
+    if (!(err instanceof PermanentDeliveryError)) {
+      countEmail(kind, 'retrying');
+      throw err;
+    }
+    countEmail(kind, 'failed');
+    await c.emails(db).updateOne({ _id: idempotencyKey }, { $set: { status: 'failed', failure: err.message } });
+    return { status: 'failed', failure: err.message, sentAt: now.getTime() };
+  }
+  const sentAt = new Date();
+  countEmail(kind, 'sent');
+  await c.emails(db).updateOne({ _id: idempotencyKey }, { $set: { status: 'sent', sentAt } });
+  return { status: 'sent', sentAt: sentAt.getTime() };
+}

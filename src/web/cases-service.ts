@@ -1,0 +1,134 @@
+import {
+  type Client,
+  WorkflowNotFoundError,
+  WorkflowUpdateFailedError,
+  WorkflowUpdateRPCTimeoutOrCancelledError,
+} from '@temporalio/client';
+import type { Db, Filter } from 'mongodb';
+import { z } from 'zod';
+import * as c from '../db/collections';
+import { PRIORITIES } from '../domain/case-rules';
+import { CASE_STATUSES, type CaseActionInput, type CaseState, ZCaseAction, slaBadge } from '../domain/cases';
+import { caseActionUpdate, caseWorkflowId } from '../../workflows/definitions';
+import { HttpError } from './errors';
+import { ZExternalId } from './schemas';
+import { loadRouting } from '../db/routing';
+import { parseOr400 } from './validation';
+
+/** Filters of the case lists (queues and `GET /api/cases`); each one optional and bounded. */
+export const ZCaseFilter = z
+  .object({
+    customerId: ZExternalId.optional(),
+    status: z.enum([...CASE_STATUSES, 'unclosed']).optional(),
+    ownerId: z.email().max(254).toLowerCase().optional(),
+    teamId: z.string().max(64).optional(),
+    programId: z.string().max(100).optional(),
+    priority: z.enum(PRIORITIES).optional(),
+    /** Escalated: an SLA was breached. */
+    sla: z.enum(['escalated', 'on-track']).optional(),
+  })
+  .strict();
+export type CaseFilter = z.infer<typeof ZCaseFilter>;
+
+export const CASE_SORTS = { newest: { openedAt: -1 }, oldest: { openedAt: 1 }, updated: { updatedAt: -1 } } as const;
+export type CaseSort = keyof typeof CASE_SORTS;
+
+/** The query's filter fields that are set, without empty strings (a form submits every field). */
+export function caseFilterFrom(query: Record<string, unknown>): CaseFilter {
+  const given = Object.fromEntries(
+    Object.keys(ZCaseFilter.shape)
+      .map((key) => [key, query[key]] as const)
+      .filter(([, value]) => value !== undefined && value !== ''),
+  );
+  return parseOr400(ZCaseFilter, given, 'case filter');
+}
+
+function mongoFilter(filter: CaseFilter): Filter<c.CaseDoc> {
+  const { status, sla, ...exact } = filter;
+  return {
+    ...exact,
+    ...(status === 'unclosed' ? { status: { $ne: 'closed' } } : status ? { status } : {}),
+    ...(sla === 'escalated' ? { escalation: { $gt: 0 } } : sla === 'on-track' ? { escalation: 0 } : {}),
+  };
+}
+
+export async function listCases(
+  db: Db,
+  filter: CaseFilter,
+  page: { limit: number; skip: number },
+  sort: CaseSort = 'newest',
+) {
+  const query = mongoFilter(filter);
+  const [items, total] = await Promise.all([
+    c.cases(db).find(query).sort(CASE_SORTS[sort]).skip(page.skip).limit(page.limit).toArray(),
+    c.cases(db).countDocuments(query),
+  ]);
+  return { items, total };
+}
+
+/** The SLA badges of a case as a person reads them (business time of the owning team). */
+export function slaOf(doc: c.CaseDoc, now = Date.now()) {
+  return {
+    firstResponse: slaBadge(doc.calendar, doc.firstResponse, now),
+    resolution:
+      doc.status === 'closed'
+        ? { label: 'closed', state: 'met' as const }
+        : slaBadge(doc.calendar, doc.resolution, now),
+  };
+}
+
+export async function caseWithTimeline(db: Db, caseId: string) {
+  const doc = await c.cases(db).findOne({ _id: caseId });
+  if (!doc) throw new HttpError(404, `no case ${caseId}`);
+  const timeline = await c.caseTimeline(db).find({ caseId }).sort({ seq: 1 }).limit(1000).toArray();
+  return { case: doc, timeline };
+}
+
+/** Managers (of a team, or above one) and admins and operations may reassign any case. */
+export async function mayReassignAny(db: Db, user: { id: string; role: string }): Promise<boolean> {
+  if (user.role === 'admin' || user.role === 'operations') return true;
+  const routing = await loadRouting(db);
+  return (
+    !!routing &&
+    (routing.teams.some((t) => t.manager === user.id) || Object.values(routing.managerAbove).includes(user.id))
+  );
+}
+
+/**
+ * An owner action, taken through the case workflow's update: the workflow's validator refuses a
+ * bad transition (409, with its reason) before anything is written.
+ */
+export async function actOnCase(
+  temporal: Client,
+  db: Db,
+  caseId: string,
+  input: unknown,
+  actor: { id: string; canReassign: boolean },
+): Promise<CaseState> {
+  const action: CaseActionInput = parseOr400(ZCaseAction, input, 'case action');
+  const doc = await c.cases(db).findOne({ _id: caseId }, { projection: { status: 1 } });
+  if (!doc) throw new HttpError(404, `no case ${caseId}`);
+  if (doc.status === 'closed') throw new HttpError(409, 'The case is closed.');
+  if (action.action === 'reassign') {
+    const owner = await c.users(db).findOne({ _id: action.ownerId });
+    if (!owner || owner.disabled || !['admin', 'operations', 'case_owner'].includes(owner.role))
+      throw new HttpError(400, `${action.ownerId} is not an enabled user who may own cases`);
+  }
+  try {
+    return await temporal.workflow
+      .getHandle(caseWorkflowId(caseId))
+      .executeUpdate(caseActionUpdate, { args: [{ input: action, actor }] });
+  } catch (err) {
+    if (err instanceof WorkflowUpdateFailedError) throw new HttpError(409, reasonOf(err));
+    if (err instanceof WorkflowNotFoundError) throw new HttpError(409, 'The case is closed.');
+    if (err instanceof WorkflowUpdateRPCTimeoutOrCancelledError)
+      throw new HttpError(503, 'The case did not answer in time; try again.', undefined, { 'Retry-After': '5' });
+    throw err;
+  }
+}
+
+/** The validator's or handler's own words, without the SDK's wrapping. */
+function reasonOf(err: WorkflowUpdateFailedError): string {
+  const cause = err.cause as { message?: string } | undefined;
+  return cause?.message || err.message;
+}

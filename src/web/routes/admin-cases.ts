@@ -1,0 +1,220 @@
+import type { Client } from '@temporalio/client';
+import type { Request, Response, Router } from 'express';
+import type { Db } from 'mongodb';
+import * as c from '../../db/collections';
+import type { Role } from '../../domain/access';
+import { PRIORITIES } from '../../domain/case-rules';
+import {
+  CASE_STATUSES,
+  type CaseActionInput,
+  type CaseActionName,
+  type CaseState,
+  DEFAULT_ROOT_CAUSES,
+  STATUS_LABELS,
+  refusal,
+} from '../../domain/cases';
+import { localize } from '../../domain/program';
+import type { SignedInUser } from '../auth';
+import { allowRoles } from '../access';
+import {
+  CASE_SORTS,
+  type CaseSort,
+  actOnCase,
+  caseFilterFrom,
+  caseWithTimeline,
+  listCases,
+  mayReassignAny,
+  slaOf,
+} from '../cases-service';
+import { HttpError } from '../errors';
+import { loadRouting } from '../../db/routing';
+import { ZPage } from '../schemas';
+import { parseOr400 } from '../validation';
+
+type Send = (req: Request, res: Response, name: string, context: Record<string, unknown>, status?: number) => void;
+
+const PAGE_SIZE = 25;
+
+/** A sample of each action, to ask the domain rules which ones the case allows now. */
+const SAMPLES: Record<CaseActionName, (rootCause: string) => CaseActionInput> = {
+  acknowledge: () => ({ action: 'acknowledge' }),
+  note: () => ({ action: 'note', note: '-' }),
+  contact: () => ({ action: 'contact', subject: '-', message: '-' }),
+  wait: () => ({ action: 'wait' }),
+  resume: () => ({ action: 'resume' }),
+  reassign: () => ({ action: 'reassign', ownerId: '\u0000' }),
+  resolve: (rootCause) => ({ action: 'resolve', rootCause, customerMessage: '-' }),
+  reopen: () => ({ action: 'reopen', note: '-' }),
+};
+
+function stateOf(doc: c.CaseDoc, rootCauses: readonly string[]): CaseState {
+  return { ...doc, rootCauses };
+}
+
+/** The case owners' pages: queues, a case with its timeline, and the owner actions as forms. */
+export function caseRoutes(
+  router: Router,
+  { db, temporal, send, roles }: { db: Db; temporal: Client; send: Send; roles: Role[] },
+): void {
+  router.get('/cases', allowRoles(...roles), async (req, res) => {
+    const user = res.locals.user as SignedInUser;
+    const view = ['mine', 'team', 'all'].includes(String(req.query.view)) ? String(req.query.view) : 'mine';
+    const { view: _v, sort: _s, offset: _o, ...query } = req.query;
+    if (!('status' in query)) query.status = 'unclosed';
+    const filter = caseFilterFrom(query);
+    const routing = await loadRouting(db);
+    const myTeams = routing?.teams.filter((t) => t.members.includes(user.id) || t.manager === user.id) ?? [];
+    if (view === 'mine') filter.ownerId = user.id;
+    const teamIds = myTeams.map((t) => t.id);
+    const sort: CaseSort = String(req.query.sort) in CASE_SORTS ? (String(req.query.sort) as CaseSort) : 'newest';
+    const page = parseOr400(ZPage, { limit: PAGE_SIZE, offset: req.query.offset || undefined }, 'paging');
+    const scoped = view === 'team' && !filter.teamId ? { ...filter, teamId: teamIds[0] ?? '\u0000' } : filter;
+    const { items, total } = await listCases(db, scoped, { limit: page.limit, skip: page.offset });
+    const customers = new Map(
+      (
+        await c
+          .customers(db)
+          .find({ _id: { $in: items.map((i) => i.customerId) } }, { projection: { name: 1, email: 1 } })
+          .toArray()
+      ).map((cu) => [cu._id, cu]),
+    );
+    const link = (offset: number) =>
+      `/admin/cases?${new URLSearchParams({ ...stringsOf(req.query), offset: String(offset) }).toString()}`;
+    send(req, res, 'cases', {
+      title: view === 'mine' ? 'My queue' : view === 'team' ? 'Team queue' : 'All cases',
+      view,
+      filter: { ...filter, sort },
+      teams: myTeams,
+      statuses: CASE_STATUSES.map((s) => ({ value: s, label: STATUS_LABELS[s] })),
+      priorities: PRIORITIES,
+      cases: items.map((doc) => ({
+        ...doc,
+        customer: customers.get(doc.customerId),
+        statusLabel: STATUS_LABELS[doc.status],
+        sla: slaOf(doc),
+      })),
+      total,
+      from: total === 0 ? 0 : page.offset + 1,
+      to: page.offset + items.length,
+      previous: page.offset > 0 ? link(Math.max(0, page.offset - PAGE_SIZE)) : null,
+      next: page.offset + items.length < total ? link(page.offset + PAGE_SIZE) : null,
+    });
+  });
+
+  async function showCase(req: Request<{ id: string }>, res: Response, flash?: { error?: string }, status = 200) {
+    const { case: doc, timeline } = await caseWithTimeline(db, req.params.id);
+    const user = res.locals.user as SignedInUser;
+    const [customer, program, replies, pastCases, routing, owners, summary] = await Promise.all([
+      c.customers(db).findOne({ _id: doc.customerId }),
+      c.programs(db).findOne({ _id: doc.programId }),
+      c.responses(db).find({ customerId: doc.customerId }).sort({ submittedAt: -1 }).limit(50).toArray(),
+      c
+        .cases(db)
+        .find({ customerId: doc.customerId, _id: { $ne: doc._id } })
+        .sort({ openedAt: -1 })
+        .limit(50)
+        .toArray(),
+      loadRouting(db),
+      c
+        .users(db)
+        .find({ role: { $in: ['admin', 'operations', 'case_owner'] }, disabled: { $ne: true } })
+        .sort({ _id: 1 })
+        .limit(500)
+        .toArray(),
+      c.summaryScores(db, [doc.customerId]),
+    ]);
+    const rootCauses = routing?.rootCauses ?? DEFAULT_ROOT_CAUSES;
+    const state = stateOf(doc, rootCauses);
+    const actor = { id: user.id, canReassign: await mayReassignAny(db, user) };
+    const can = Object.fromEntries(
+      Object.entries(SAMPLES).map(([name, sample]) => [name, refusal(state, sample(rootCauses[0]!), actor) === null]),
+    );
+    const trigger = replies.find((r) => r._id === doc._id);
+    const questions = program?.survey.questions ?? [];
+    send(
+      req,
+      res,
+      'case',
+      {
+        title: `Case: ${customer?.name ?? doc.customerId}`,
+        case: doc,
+        statusLabel: STATUS_LABELS[doc.status],
+        sla: slaOf(doc),
+        customer,
+        summary: summary.get(doc.customerId),
+        attributes: Object.entries(customer?.attributes ?? {}).map(([key, value]) => ({ key, value })),
+        program,
+        trigger: trigger && {
+          ...trigger,
+          answers: questions
+            .filter((q) => trigger.answers[q.id] !== undefined)
+            .map((q) => ({
+              question: localize(q.label, program!.defaultLocale),
+              value: String(trigger.answers[q.id]),
+            })),
+        },
+        history: replies.map((r) => ({ ...r, attached: doc.replyIds.includes(r._id) })),
+        pastCases: pastCases.map((p) => ({ ...p, statusLabel: STATUS_LABELS[p.status] })),
+        timeline,
+        owners: owners.map((o) => ({ id: o._id, name: o.name, current: o._id === doc.ownerId })),
+        rootCauses,
+        can,
+        done: typeof req.query.done === 'string' ? req.query.done.slice(0, 40) : undefined,
+        error: flash?.error,
+      },
+      status,
+    );
+  }
+
+  router.get('/cases/:id', allowRoles(...roles), (req: Request<{ id: string }>, res) => showCase(req, res));
+
+  router.post('/cases/:id/:action', allowRoles(...roles), async (req: Request<{ id: string; action: string }>, res) => {
+    const user = res.locals.user as SignedInUser;
+    const actor = { id: user.id, canReassign: await mayReassignAny(db, user) };
+    const body = formFields(req.body as Record<string, unknown>);
+    try {
+      await actOnCase(temporal, db, req.params.id, { ...body, action: req.params.action }, actor);
+    } catch (err) {
+      // A refused or invalid action: the case page again, with the reason on top.
+      if (err instanceof HttpError && err.status < 500 && err.status !== 404)
+        return showCase(req, res, { error: err.message }, err.status);
+      throw err;
+    }
+    res.redirect(
+      303,
+      `/admin/cases/${encodeURIComponent(req.params.id)}?done=${encodeURIComponent(req.params.action)}`,
+    );
+  });
+}
+
+/** The form's fields without the CSRF token and empty optional fields. */
+function formFields(body: Record<string, unknown> | undefined): Record<string, unknown> {
+  return Object.fromEntries(
+    Object.entries(body ?? {}).filter(
+      ([key, value]) => key !== '_csrf' && !(typeof value === 'string' && value.trim() === ''),
+    ),
+  );
+}
+
+function stringsOf(query: Request['query']): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(query).filter((entry): entry is [string, string] => typeof entry[1] === 'string'),
+  );
+}
+
+export function auditRoutes(router: Router, { db, send, roles }: { db: Db; send: Send; roles: Role[] }): void {
+  router.get('/audit', allowRoles(...roles), async (req, res) => {
+    const page = parseOr400(ZPage, { limit: 50, offset: req.query.offset || undefined }, 'paging');
+    const entries = await c.auditLog(db).find().sort({ at: -1 }).skip(page.offset).limit(page.limit).toArray();
+    send(req, res, 'audit', {
+      title: 'Audit log',
+      entries: entries.map((e) => ({
+        ...e,
+        beforeJson: JSON.stringify(e.before ?? {}),
+        afterJson: JSON.stringify(e.after ?? {}),
+      })),
+      previous: page.offset > 0 ? `/admin/audit?offset=${Math.max(0, page.offset - 50)}` : null,
+      next: entries.length === page.limit ? `/admin/audit?offset=${page.offset + 50}` : null,
+    });
+  });
+}

@@ -1,0 +1,98 @@
+import { hashPassword } from '../../src/web/auth';
+import * as c from '../../src/db/collections';
+import type { TProgramInput } from '../../src/domain/program';
+import { type Harness, api, createProgram, uid } from './harness';
+
+/**
+ * The people every case test routes to. The routing document is one per database, so every case
+ * test sets the same one: concurrent test files cannot route each other's cases elsewhere.
+ */
+export const CASE_PEOPLE = {
+  owner: { email: 'case-owner@cases.test', password: 'case owner password 1', name: 'Olga Owner' },
+  manager: { email: 'case-manager@cases.test', password: 'case manager password 1', name: 'Max Manager' },
+  director: { email: 'case-director@cases.test', password: 'case director password 1', name: 'Dana Director' },
+} as const;
+
+export async function setUpCaseRouting(h: Harness): Promise<void> {
+  for (const person of Object.values(CASE_PEOPLE)) {
+    const now = new Date();
+    await c
+      .users(h.db)
+      .updateOne(
+        { _id: person.email },
+        {
+          $setOnInsert: {
+            email: person.email,
+            name: person.name,
+            role: 'case_owner',
+            passwordHash: await hashPassword(person.password),
+            authVersion: 0,
+            createdAt: now,
+          },
+        },
+        { upsert: true },
+      )
+      .catch(() => undefined); // another test file created it at the same moment
+  }
+  const res = await api(h, 'PUT', '/api/routing', {
+    teams: [
+      {
+        id: 'care',
+        name: 'Customer care',
+        members: [CASE_PEOPLE.owner.email],
+        manager: CASE_PEOPLE.manager.email,
+      },
+    ],
+    fallbackTeam: 'care',
+    managerAbove: { [CASE_PEOPLE.manager.email]: CASE_PEOPLE.director.email },
+    rootCauses: ['Delivery delay', 'Billing error', 'Other'],
+  });
+  if (res.status !== 200) throw new Error(`routing refused: ${res.text}`);
+}
+
+/** A follow-up program with seconds-scale timings, so a test can answer it and see the case close. */
+export async function createFollowUpProgram(h: Harness, expiresAfter = '1m'): Promise<string> {
+  return createProgram(h, {
+    id: uid('followup'),
+    kind: 'pulsed',
+    triggers: [],
+    expiresAfter,
+    survey: {
+      editGrace: '0s',
+      questions: [
+        {
+          id: 'solved',
+          type: 'single',
+          required: true,
+          label: 'Is your problem solved?',
+          options: [
+            { value: 'yes', label: 'Yes' },
+            { value: 'no', label: 'No' },
+          ],
+        },
+        { id: 'csat', type: 'csat', required: true, label: 'How satisfied are you?' },
+      ],
+    },
+    email: { subject: 'Is your problem solved?', intro: 'Please tell us.' },
+  } as Partial<TProgramInput>);
+}
+
+/** A program whose detractors open cases with the given SLA budgets (always-open hours). */
+export async function createCaseProgram(
+  h: Harness,
+  options: { firstResponse: string; resolution: string; followUpProgram: string; acknowledgeCustomer?: boolean },
+  overrides: Partial<TProgramInput> = {},
+): Promise<string> {
+  return createProgram(h, {
+    caseRules: [
+      { when: { metric: 'nps', op: 'lte', value: 6 }, priority: 'normal', reason: 'Detractor (NPS ≤ 6)' },
+      { when: { verbatim: ['cancel*'] }, priority: 'urgent', reason: 'Mentions cancelling' },
+    ],
+    caseHandling: {
+      sla: { firstResponse: options.firstResponse, resolution: options.resolution },
+      acknowledgeCustomer: options.acknowledgeCustomer ?? true,
+      followUpProgram: options.followUpProgram,
+    },
+    ...overrides,
+  });
+}

@@ -1,0 +1,275 @@
+import {
+  ApplicationFailure,
+  CancellationScope,
+  allHandlersFinished,
+  condition,
+  executeChild,
+  isCancellation,
+  proxyActivities,
+  setHandler,
+  upsertSearchAttributes,
+} from '@temporalio/workflow';
+import type { createActivities } from '../activities';
+import type { CaseSetup } from '../activities/cases';
+import {
+  type CaseActionInput,
+  type CaseState,
+  STATUS_LABELS,
+  ZCaseAction,
+  applyAction,
+  escalated,
+  followUpVerdict,
+  nextBreach,
+  refusal,
+  reopened,
+  withAttachedReply,
+} from '../src/domain/cases';
+import {
+  type CaseActionRequest,
+  type CaseInput,
+  CaseStatusAttribute,
+  caseActionUpdate,
+  caseStateQuery,
+  invitationWorkflowId,
+  replyAttachedSignal,
+} from './definitions';
+import { surveyInvitationWorkflow } from './survey-invitation';
+
+const activities = proxyActivities<ReturnType<typeof createActivities>>({
+  startToCloseTimeout: '1m',
+  retry: { initialInterval: '2s', maximumInterval: '5m', backoffCoefficient: 2 },
+});
+
+/**
+ * One case, from the reply that opened it to its close: routed to an owner, watched against its
+ * SLAs in the team's business hours, escalated when overdue, worked through owner actions
+ * (updates), resolved with a message to the customer, and closed once the customer confirms —
+ * or reopened when they say it is not solved. The only writer of its `cases` document.
+ */
+export async function caseWorkflow(input: CaseInput): Promise<'closed'> {
+  let state: CaseState | null = null;
+  let changes = 0;
+  const attached: { replyId: string; priority: CaseState['priority']; reasons: string[] }[] = [];
+  let followUp: CancellationScope | undefined;
+
+  // Writes happen one at a time, in the order taken, whether from the process or an owner's update.
+  let tail: Promise<unknown> = Promise.resolve();
+  const serially = <T>(step: () => Promise<T>): Promise<T> => {
+    const run = tail.then(step);
+    tail = run.catch(() => undefined);
+    return run;
+  };
+
+  /** Moves the case to `next` and records why, in the timeline, the audit log and the case document. */
+  const record = async (
+    next: CaseState,
+    entry: { actor: string; kind: string; summary: string; note?: string; attachReplyId?: string },
+  ) => {
+    const before = state!;
+    state = next;
+    changes++;
+    if (before.status !== next.status) upsertSearchAttributes([{ key: CaseStatusAttribute, value: next.status }]);
+    await activities.recordCase({ caseId: input.caseId, seq: seq++, before, after: next, ...entry });
+  };
+
+  setHandler(caseStateQuery, () => state);
+  setHandler(replyAttachedSignal, (reply) => {
+    attached.push(reply);
+    changes++;
+  });
+
+  const setup: CaseSetup = await activities.openCase(input);
+  state = setup.state;
+  let seq = setup.seq;
+  upsertSearchAttributes([{ key: CaseStatusAttribute, value: state.status }]);
+  // Registered once the case exists; an update that came earlier waits in the SDK's buffer.
+  setHandler(caseActionUpdate, (request) => serially(() => takeAction(request)), {
+    validator: (request) => {
+      const parsed = ZCaseAction.safeParse(request.input);
+      if (!parsed.success) throw new Error(`Invalid action: ${parsed.error.issues[0]?.message ?? 'malformed'}`);
+      const why = refusal(state!, parsed.data, request.actor);
+      if (why) throw new Error(why);
+    },
+  });
+
+  async function takeAction({ input: action, actor }: CaseActionRequest): Promise<CaseState> {
+    // Checked again: an action queued behind another may no longer fit.
+    const why = refusal(state!, action, actor);
+    if (why) throw ApplicationFailure.nonRetryable(why, 'RefusedCaseAction');
+    const next = applyAction(state!, action, Date.now(), setup.handling.sla.resolution);
+    await record(next, { actor: actor.id, kind: action.action, summary: summaryOf(action), note: noteOf(action) });
+    await afterAction(action, seq - 1);
+    return state!;
+  }
+
+  /** The emails an action sends; the step number keeps each one's idempotency key unique. */
+  async function afterAction(action: CaseActionInput, step: number): Promise<void> {
+    if (action.action === 'contact')
+      await activities.sendCaseEmail({
+        caseId: input.caseId,
+        key: `contact-${step}`,
+        kind: 'contact',
+        subject: action.subject,
+        message: action.message,
+      });
+    if (action.action === 'reassign')
+      await activities.sendCaseEmail({
+        caseId: input.caseId,
+        key: `assigned-${step}`,
+        kind: 'assigned',
+        to: action.ownerId,
+        headline: 'A case was reassigned to you',
+      });
+    if (action.action === 'reopen') followUp?.cancel();
+  }
+
+  await serially(async () => {
+    await activities.sendCaseEmail({ caseId: input.caseId, key: 'assigned-0', kind: 'assigned', headline: 'New case' });
+    if (setup.handling.acknowledgeCustomer)
+      await activities.sendCaseEmail({ caseId: input.caseId, key: 'acknowledgement', kind: 'acknowledgement' });
+  });
+
+  let round = 0;
+  while (state.status !== 'closed') {
+    const seen = changes;
+    const breach = nextBreach(setup.calendar, state, Date.now());
+    const waitMs = breach ? breach.at - Date.now() : undefined;
+    const woken =
+      waitMs === undefined
+        ? await condition(() => changes !== seen).then(() => true)
+        : waitMs > 0 && (await condition(() => changes !== seen, waitMs));
+    if (!woken && breach) await serially(() => escalate(breach.clock));
+    while (attached.length) {
+      const reply = attached.shift()!;
+      await serially(() =>
+        record(withAttachedReply(state!, reply.priority), {
+          actor: 'cxloop',
+          kind: 'reply-attached',
+          summary: `Another reply attached (${reply.reasons.join('; ')})`,
+          attachReplyId: reply.replyId,
+        }),
+      );
+    }
+    if (state.status === 'resolved') await closeTheLoop(++round);
+  }
+  await activities.releaseOpenCase({ caseId: input.caseId });
+  await condition(allHandlersFinished);
+  return 'closed';
+
+  async function escalate(clock: 'firstResponse' | 'resolution') {
+    const { state: next, notify } = escalated(state!, clock, setup.chain);
+    const what = clock === 'firstResponse' ? 'first-response' : 'resolution';
+    await record(next, {
+      actor: 'cxloop',
+      kind: 'escalated',
+      summary: `The ${what} SLA was breached: escalated${notify ? ` to ${notify}` : ''}, priority ${next.priority}`,
+    });
+    if (notify)
+      await activities.sendCaseEmail({
+        caseId: input.caseId,
+        key: `escalated-${next.escalation}`,
+        kind: 'escalated',
+        to: notify,
+        headline: `Overdue case escalated to you (${what} SLA breached)`,
+      });
+  }
+
+  /**
+   * Tells the customer what was done, then asks whether that solved it. "Not solved" or a low CSAT
+   * reopens the case; a good answer, no answer, or a customer we may not contact closes it.
+   */
+  async function closeTheLoop(n: number): Promise<void> {
+    await serially(() =>
+      activities.sendCaseEmail({
+        caseId: input.caseId,
+        key: `resolution-${n}`,
+        kind: 'resolution',
+        message: state!.customerMessage,
+      }),
+    );
+    const invitation = await activities.prepareFollowUp({
+      caseId: input.caseId,
+      round: n,
+      programId: setup.handling.followUpProgram,
+    });
+    if (state!.status !== 'resolved') return;
+    let verdict: 'close' | 'reopen' = 'close';
+    if (invitation) {
+      followUp = new CancellationScope();
+      try {
+        const phase = await followUp.run(() =>
+          executeChild(surveyInvitationWorkflow, {
+            workflowId: invitationWorkflowId(invitation.invitationId),
+            args: [invitation],
+          }),
+        );
+        const answer =
+          phase === 'answered' ? await activities.followUpAnswer({ invitationId: invitation.invitationId }) : null;
+        verdict = followUpVerdict(answer?.answers ?? null, answer?.csat);
+      } catch (err) {
+        // The owner reopened the case meanwhile: the survey is moot.
+        if (isCancellation(err)) return;
+        throw err;
+      } finally {
+        followUp = undefined;
+      }
+    }
+    if (state!.status !== 'resolved') return;
+    if (verdict === 'reopen') {
+      await serially(() =>
+        record(reopened(state!, Date.now(), setup.handling.sla.resolution), {
+          actor: 'customer',
+          kind: 'reopened',
+          summary: 'The customer says the problem is not solved: reopened, resolution SLA restarted',
+        }),
+      );
+      await activities.sendCaseEmail({
+        caseId: input.caseId,
+        key: `reopened-${n}`,
+        kind: 'reopened',
+        headline: 'The customer says the problem is not solved: case reopened',
+      });
+      return;
+    }
+    await serially(() =>
+      record(
+        { ...state!, status: 'closed' },
+        {
+          actor: 'cxloop',
+          kind: 'closed',
+          summary: invitation ? 'Closed: the customer confirmed, or did not answer the follow-up' : 'Closed',
+        },
+      ),
+    );
+  }
+}
+
+function summaryOf(action: CaseActionInput): string {
+  switch (action.action) {
+    case 'acknowledge':
+      return 'Acknowledged';
+    case 'note':
+      return 'Internal note';
+    case 'contact':
+      return `Emailed the customer: ${action.subject}`;
+    case 'wait':
+      return `${STATUS_LABELS.waiting_on_customer}: SLA clocks paused`;
+    case 'resume':
+      return 'No longer waiting on the customer: SLA clocks running';
+    case 'reassign':
+      return `Reassigned to ${action.ownerId}`;
+    case 'resolve':
+      return `Resolved (root cause: ${action.rootCause})`;
+    case 'reopen':
+      return 'Reopened: resolution SLA restarted';
+  }
+}
+
+function noteOf(action: CaseActionInput): string | undefined {
+  if (action.action === 'contact') return action.message;
+  if (action.action === 'resolve')
+    return [action.note, action.customerMessage && `To the customer: ${action.customerMessage}`]
+      .filter(Boolean)
+      .join('\n\n');
+  return 'note' in action ? action.note : undefined;
+}
