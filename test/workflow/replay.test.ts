@@ -7,8 +7,20 @@ import { inject } from 'vitest';
 import * as c from '../../src/db/collections';
 import { temporalCliPath } from '../../src/stack/tools';
 import { connectTemporalClient } from '../../src/temporal/connection';
-import { customerWorkflowId, invitationWorkflowId } from '../../workflows/definitions';
-import { type Harness, createProgram, inviteNewCustomer, postForm, startHarness, waitUntil } from '../support/harness';
+import { caseWorkflowId, customerWorkflowId, invitationWorkflowId } from '../../workflows/definitions';
+import { createCaseProgram, createFollowUpProgram, setUpCaseRouting } from '../support/cases';
+import {
+  type Harness,
+  api,
+  createProgram,
+  inviteNewCustomer,
+  mailTo,
+  postForm,
+  startHarness,
+  surveyLinkIn,
+  waitUntil,
+  workflowEnded,
+} from '../support/harness';
 
 const HISTORIES = path.join(__dirname, 'histories');
 
@@ -18,13 +30,76 @@ const HISTORIES = path.join(__dirname, 'histories');
  * `RECORD_HISTORIES=1 npx vitest run test/workflow/replay.test.ts` records fresh ones.
  */
 describe('workflow replay', () => {
-  const record = Boolean(process.env.RECORD_HISTORIES);
+  // `RECORD_HISTORIES=cases` records only the case histories, keeping the older ones as they are.
+  const recordCases = process.env.RECORD_HISTORIES === 'cases';
+  const record = Boolean(process.env.RECORD_HISTORIES) && !recordCases;
   let h: Harness | undefined;
 
   beforeAll(async () => {
-    if (record) h = await startHarness();
+    if (record || recordCases) h = await startHarness();
+    if (recordCases) await setUpCaseRouting(h!);
   });
   afterAll(() => h?.stop());
+
+  /** Writes a workflow's history with the CLI, in the proto JSON form historyFromJSON reads. */
+  const save = (name: string, workflowId: string) => {
+    const shown = spawnSync(
+      temporalCliPath(),
+      [
+        'workflow',
+        'show',
+        '--workflow-id',
+        workflowId,
+        '--address',
+        inject('stack').temporalAddress,
+        '--output',
+        'json',
+      ],
+      { encoding: 'utf8' },
+    );
+    expect(shown.status, shown.stderr).toBe(0);
+    writeFileSync(path.join(HISTORIES, `${name}.json`), shown.stdout);
+  };
+
+  it.runIf(recordCases)(
+    'records the histories of cases: escalated twice, contacted, resolved, reopened by the customer, closed',
+    async () => {
+      const harness = h!;
+      const followUp = await createFollowUpProgram(harness);
+      const programId = await createCaseProgram(harness, {
+        firstResponse: '1s',
+        resolution: '3s',
+        followUpProgram: followUp,
+      });
+      const { link, invitationId, customer } = await inviteNewCustomer(harness, programId);
+      await postForm(link, { nps: '2', went_wrong: 'Late delivery' });
+      await waitUntil('two escalations', async () => {
+        const doc = await c.cases(harness.db).findOne({ _id: invitationId });
+        return doc && doc.escalation >= 2;
+      });
+      const act = (action: string, body: Record<string, unknown>) =>
+        api(harness, 'POST', `/api/cases/${encodeURIComponent(invitationId)}/${action}`, body);
+      expect((await act('note', { note: 'Looking into it' })).status).toBe(200);
+      expect((await act('wait', {})).status).toBe(200);
+      expect((await act('resume', {})).status).toBe(200);
+      expect((await act('resolve', { rootCause: 'Other', customerMessage: 'Fixed.' })).status).toBe(200);
+      const survey = async (count: number) =>
+        waitUntil('the follow-up survey', async () => {
+          const mails = (await mailTo(harness, customer.email)).filter((m) => m.subject === 'Is your problem solved?');
+          return mails.length >= count ? mails[0] : undefined;
+        });
+      await postForm(surveyLinkIn((await survey(1)).text), { solved: 'no', csat: '2' });
+      await waitUntil(
+        'reopened',
+        async () => (await c.cases(harness.db).findOne({ _id: invitationId }))?.status === 'reopened',
+      );
+      expect((await act('resolve', { rootCause: 'Other', customerMessage: 'Fixed again.' })).status).toBe(200);
+      await postForm(surveyLinkIn((await survey(2)).text), { solved: 'yes', csat: '5' });
+      await workflowEnded(harness, caseWorkflowId(invitationId));
+      save('case-escalated-reopened-closed', caseWorkflowId(invitationId));
+      save('survey-invitation-opens-case', invitationWorkflowId(invitationId));
+    },
+  );
 
   it.runIf(record)(
     'records the histories of a full loop: decision, invitation, reminder, reply, edit, scoring, expiry',
@@ -57,29 +132,13 @@ describe('workflow replay', () => {
       );
 
       const client = await connectTemporalClient({ address: inject('stack').temporalAddress, namespace: 'default' });
-      const save = async (name: string, workflowId: string) => {
+      const saveEnded = async (name: string, workflowId: string) => {
         if (workflowId.startsWith('invitation:')) await client.workflow.getHandle(workflowId).result();
-        // The CLI writes the history in the proto JSON form historyFromJSON reads.
-        const shown = spawnSync(
-          temporalCliPath(),
-          [
-            'workflow',
-            'show',
-            '--workflow-id',
-            workflowId,
-            '--address',
-            inject('stack').temporalAddress,
-            '--output',
-            'json',
-          ],
-          { encoding: 'utf8' },
-        );
-        expect(shown.status, shown.stderr).toBe(0);
-        writeFileSync(path.join(HISTORIES, `${name}.json`), shown.stdout);
+        save(name, workflowId);
       };
-      await save('survey-invitation-answered', invitationWorkflowId(answered.invitationId));
-      await save('survey-invitation-expired', invitationWorkflowId(expired.invitationId));
-      await save('customer-loop', customerWorkflowId(answered.customer.id));
+      await saveEnded('survey-invitation-answered', invitationWorkflowId(answered.invitationId));
+      await saveEnded('survey-invitation-expired', invitationWorkflowId(expired.invitationId));
+      await saveEnded('customer-loop', customerWorkflowId(answered.customer.id));
       await client.connection.close();
     },
   );
@@ -87,7 +146,7 @@ describe('workflow replay', () => {
   const files = readdirSync(HISTORIES).filter((f) => f.endsWith('.json'));
 
   it('has recorded histories to replay', () => {
-    expect(files.length).toBeGreaterThanOrEqual(3);
+    expect(files.length).toBeGreaterThanOrEqual(5);
   });
 
   it.each(files)('when %s is replayed against the current code, then it is deterministic', async (file) => {
