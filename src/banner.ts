@@ -11,6 +11,8 @@ export interface BannerFacts {
   smtpUrl?: string;
   temporalUiUrl?: string;
   temporalAddress: string;
+  /** The demo's case owners and managers, with their generated passwords. */
+  people?: { email: string; name: string; password: string }[];
 }
 
 /** What `npm start` prints: where to go, and only the credentials it generated itself. */
@@ -25,10 +27,11 @@ export function startupBanner(f: BannerFacts): string {
   return `
 cxloop is running
   Admin UI          ${f.publicBaseUrl}/admin   (sign in as ${f.adminEmail} / ${password})
-  Outbox            ${mail}
+${(f.people ?? []).map((p) => `  ${p.name.padEnd(18)}${p.email} / ${p.password}\n`).join('')}  Outbox            ${mail}
   Temporal Web UI   ${f.temporalUiUrl ?? `(external Temporal at ${f.temporalAddress})`}
   API key           ${key}
   Send an event     curl -X POST ${f.publicBaseUrl}/api/events -H "Authorization: Bearer ${curlKey}" -H 'Content-Type: application/json' \\
                       -d '{"id":"order-'$RANDOM'","type":"purchase","occurredAt":"'$(date -u +%FT%TZ)'","customer":{"id":"cust-ada","email":"ada@example.com"},"data":{"store":"berlin"}}'
+  Cases             ${f.publicBaseUrl}/admin/cases   (after the first start, a demo detractor's case opens within about a minute)
 Press Ctrl+C to stop.`;
 }

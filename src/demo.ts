@@ -1,6 +1,11 @@
+import { randomBytes } from 'node:crypto';
 import type { Db } from 'mongodb';
-import { programs } from './db/collections';
+import { invitations, programs, settings, users } from './db/collections';
+import { loadRouting, storeRouting } from './db/routing';
+import { surveyTokenFor } from './db/survey-tokens';
 import { type TProgramInput, ZProgram } from './domain/program';
+import { ZRouting } from './domain/routing';
+import { hashPassword } from './web/auth';
 import { saveProgram } from './web/programs-service';
 
 /** Demo survey programs for `npm start`; an operator's later edits are kept. */
@@ -75,6 +80,21 @@ export const DEMO_PROGRAMS: TProgramInput[] = [
       whenThrottled: 'skip',
       frequentTransactor: { maxTransactions: 5, window: '1d' },
     },
+    caseRules: [
+      { when: { metric: 'nps', op: 'lte', value: 6 }, priority: 'normal', reason: 'Detractor (NPS ≤ 6)' },
+      { when: { verbatim: ['cancel*', 'kündig*'] }, priority: 'urgent', reason: 'Mentions cancelling' },
+      {
+        when: {
+          all: [
+            { attribute: 'revenue', op: 'gte', value: 40000 },
+            { metric: 'nps', op: 'lte', value: 8 },
+          ],
+        },
+        priority: 'high',
+        reason: 'Key account (revenue ≥ 40,000) not promoting',
+      },
+    ],
+    caseHandling: { sla: { firstResponse: '4h', resolution: '2d' }, acknowledgeCustomer: true },
     themes: {
       delivery: ['delivery', 'shipping', 'late', 'arrived', 'courier'],
       staff: ['staff', 'rude', 'friendly', 'helpful', 'cashier'],
@@ -172,3 +192,104 @@ export const DEMO_CUSTOMERS = [
     attributes: { region: 'NA', vertical: 'government', revenue: 45000 },
   },
 ];
+
+/** The demo's case handlers: two owners, their manager, and the head of CX above her. */
+export const DEMO_PEOPLE = [
+  { key: 'owner', email: 'olga@cxloop.localhost', name: 'Olga Owner', role: 'case_owner' },
+  { key: 'owner2', email: 'ben@cxloop.localhost', name: 'Ben Baker', role: 'case_owner' },
+  { key: 'manager', email: 'maria@cxloop.localhost', name: 'Maria Manager', role: 'case_owner' },
+  { key: 'head', email: 'henry@cxloop.localhost', name: 'Henry Head of CX', role: 'operations' },
+] as const;
+
+const officeHours = (timezone: string) => ({
+  timezone,
+  weekly: Object.fromEntries(
+    ['mon', 'tue', 'wed', 'thu', 'fri'].map((day) => [day, [{ start: '09:00', end: '17:00' }]]),
+  ),
+  holidays: ['2026-12-25', '2027-01-01'],
+});
+
+/** Teams by region with office hours; seeded once, an admin's later routing is kept. */
+export const DEMO_ROUTING = {
+  teams: [
+    {
+      id: 'eu-care',
+      name: 'EU customer care',
+      members: ['olga@cxloop.localhost', 'ben@cxloop.localhost'],
+      manager: 'maria@cxloop.localhost',
+      match: { region: ['EU'] },
+      assignment: 'round-robin',
+      calendar: officeHours('Europe/Berlin'),
+    },
+    {
+      id: 'na-care',
+      name: 'North America care',
+      members: ['ben@cxloop.localhost'],
+      manager: 'maria@cxloop.localhost',
+      match: { region: ['NA'] },
+      calendar: officeHours('America/New_York'),
+    },
+  ],
+  fallbackTeam: 'eu-care',
+  managerAbove: { 'maria@cxloop.localhost': 'henry@cxloop.localhost' },
+};
+
+/** Creates the demo people (passwords generated once, kept in MongoDB) and the routing if none exists. */
+export async function seedDemoCaseTeams(db: Db): Promise<{ email: string; name: string; password: string }[]> {
+  const people = [];
+  for (const person of DEMO_PEOPLE) {
+    const password = await demoPassword(db, person.email);
+    await users(db).updateOne(
+      { _id: person.email },
+      {
+        $setOnInsert: {
+          email: person.email,
+          name: person.name,
+          role: person.role,
+          passwordHash: await hashPassword(password),
+          authVersion: 0,
+          createdAt: new Date(),
+        },
+      },
+      { upsert: true },
+    );
+    people.push({ email: person.email, name: person.name, password });
+  }
+  if (!(await loadRouting(db))) await storeRouting(db, ZRouting.parse(DEMO_ROUTING), 'demo');
+  return people;
+}
+
+async function demoPassword(db: Db, email: string): Promise<string> {
+  const id = `demo-password:${email}`;
+  await settings(db).updateOne(
+    { _id: id },
+    { $setOnInsert: { value: randomBytes(9).toString('base64url') } },
+    { upsert: true },
+  );
+  return (await settings(db).findOne({ _id: id }))!.value;
+}
+
+/**
+ * The demo's detractor: Max answers his purchase survey with a 3 and a complaint, as a customer
+ * would through the survey page, so a case opens (once the edit grace has passed) for a demo owner.
+ */
+export async function answerAsDemoDetractor(db: Db, baseUrl: string, tokenSecret: string): Promise<void> {
+  const invitationId = `purchase-nps:demo-purchase-cust-max`;
+  for (let i = 0; i < 120; i++) {
+    const invitation = await invitations(db).findOne({ _id: invitationId });
+    if (invitation?.status === 'answered') return;
+    if (invitation?.status === 'sent') {
+      const body = new URLSearchParams({
+        nps: '3',
+        went_wrong: 'Die Lieferung kam zwei Tage zu spät und der Karton war beschädigt.',
+      });
+      const response = await fetch(`${baseUrl}/s/${surveyTokenFor(tokenSecret, invitationId)}`, {
+        method: 'POST',
+        body,
+      });
+      if (!response.ok) throw new Error(`the demo reply was refused (${response.status})`);
+      return;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+  }
+}

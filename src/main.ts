@@ -4,9 +4,9 @@
  * then the worker and the web tier run in this process, with demo programs and data.
  */
 import { loadConfig } from './config';
-import { demoCredentials, ensureAdmin, ensureApiKey } from './bootstrap';
+import { demoCredentials, ensureAdmin, ensureApiKey, surveyTokenSecret } from './bootstrap';
 import { connectDatabase, ensureIndexes } from './db/mongo';
-import { DEMO_CUSTOMERS, seedDemoPrograms } from './demo';
+import { DEMO_CUSTOMERS, answerAsDemoDetractor, seedDemoCaseTeams, seedDemoPrograms } from './demo';
 import { startupBanner } from './banner';
 import { startWeb, startWorker } from './runtime';
 import { installWorkerLogging } from './temporal/worker';
@@ -40,11 +40,15 @@ async function main() {
   await ensureAdmin(database.db, adminEmail, adminPassword);
   await ensureApiKey(database.db, apiKey);
   await seedDemoPrograms(database.db);
+  const people = await seedDemoCaseTeams(database.db);
 
   log('bundling workflows and starting the worker…');
   const worker = await startWorker(config, services, { publicBaseUrl });
   const web = await startWeb(config, services, { port: config.port, publicBaseUrl, prettyLogs: true });
   await sendDemoTransactions(web.url, apiKey);
+  answerAsDemoDetractor(database.db, web.url, await surveyTokenSecret(database.db, config.surveyTokenSecret)).catch(
+    (err: Error) => log(`the demo detractor reply failed: ${err.message}`),
+  );
 
   console.log(
     startupBanner({
@@ -57,6 +61,7 @@ async function main() {
       smtpUrl: config.smtp.url,
       temporalUiUrl: stack.temporalUiUrl,
       temporalAddress: services.temporalAddress,
+      people,
     }),
   );
 

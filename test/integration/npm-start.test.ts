@@ -52,15 +52,21 @@ describe('npm start', () => {
     const admin = await signIn(baseUrl, email!, password!);
     expect((await admin.get('/admin/outbox')).status).toBe(200);
 
-    const outbox = await waitUntil('the three demo emails', async () => {
+    const outbox = await waitUntil('the three demo invitations', async () => {
       const res = await fetch(`${baseUrl}/api/outbox`, { headers: { authorization: `Bearer ${apiKey}` } });
-      const body = (await res.json()) as { items: { to: string; text: string }[] };
-      return body.items.length >= 3 ? body.items : undefined;
+      const body = (await res.json()) as { items: { to: string; subject: string; text: string }[] };
+      const invitations = body.items.filter((m) => /How was your purchase|Wie war Ihr Einkauf/.test(m.subject));
+      return invitations.length >= 3 ? invitations : undefined;
     });
     expect(outbox.map((m) => m.to).sort()).toEqual(['ada@example.com', 'grace@example.com', 'max@example.com']);
     const link = /(http:\/\/\S+\/s\/[\w-]+)\s/.exec(outbox[0]!.text)![1]!;
     expect(link.startsWith(baseUrl)).toBe(true);
     expect((await fetch(`${link}?score=9`)).status).toBe(200);
+
+    // The demo's case owner signs in with the printed password and sees the case queue.
+    const [, ownerPassword] = /olga@cxloop\.localhost \/ (\S+)/.exec(output)!;
+    const owner = await signIn(baseUrl, 'olga@cxloop.localhost', ownerPassword!);
+    expect((await owner.get('/admin/cases')).status).toBe(200);
 
     // The worker's Prometheus exporter: the Temporal SDK's task latencies and our email counter.
     const metrics = await waitUntil('the worker metrics to count the emails', async () => {

@@ -12,8 +12,12 @@ const facts = {
 };
 
 describe('the npm start banner', () => {
-  it('prints the demo credentials it generated', () => {
-    const text = startupBanner(facts);
+  it('prints the demo credentials it generated, those of the case handlers included', () => {
+    const text = startupBanner({
+      ...facts,
+      people: [{ email: 'olga@cxloop.localhost', name: 'Olga Owner', password: 'olga-pw-1' }],
+    });
+    expect(text).toMatch(/Olga Owner\s+olga@cxloop.localhost \/ olga-pw-1/);
     expect(text).toContain('generated-pw-123');
     expect(text).toContain('API key           cx_generatedkey');
     expect(text).toContain('Bearer cx_generatedkey');
