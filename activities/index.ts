@@ -2,6 +2,7 @@ import { createCaseActivities } from './cases';
 import { createContactActivities } from './contacts';
 import { type InvitationDeps, createInvitationActivities } from './invitations';
 import { createReplyActivities } from './replies';
+import { createWebhookActivities } from './webhooks';
 
 export type ActivityDeps = InvitationDeps;
 
@@ -12,5 +13,6 @@ export function createActivities(deps: ActivityDeps) {
     ...createInvitationActivities(deps),
     ...createReplyActivities(deps.db),
     ...createCaseActivities(deps),
+    ...createWebhookActivities(deps.db),
   };
 }

@@ -34,11 +34,33 @@ import {
   replyAttachedSignal,
 } from './definitions';
 import { surveyInvitationWorkflow } from './survey-invitation';
+import { WEBHOOK_MAX_ATTEMPTS, type WebhookEvent } from '../src/domain/webhooks';
 
 const activities = proxyActivities<ReturnType<typeof createActivities>>({
   startToCloseTimeout: '1m',
   retry: { initialInterval: '2s', maximumInterval: '5m', backoffCoefficient: 2 },
 });
+
+/** Webhooks are retried with backoff for a while, then given up (each attempt is logged for admins). */
+const webhooks = proxyActivities<ReturnType<typeof createActivities>>({
+  startToCloseTimeout: '2m',
+  retry: {
+    initialInterval: '5s',
+    maximumInterval: '10m',
+    backoffCoefficient: 2,
+    maximumAttempts: WEBHOOK_MAX_ATTEMPTS,
+  },
+});
+
+/** Timeline entries that helpdesks hear about. */
+const WEBHOOK_EVENT_OF: Record<string, WebhookEvent> = {
+  opened: 'case.opened',
+  escalated: 'case.escalated',
+  resolve: 'case.resolved',
+  reopen: 'case.reopened',
+  reopened: 'case.reopened',
+  closed: 'case.closed',
+};
 
 /**
  * One case, from the reply that opened it to its close: routed to an owner, watched against its
@@ -51,6 +73,13 @@ export async function caseWorkflow(input: CaseInput): Promise<'closed'> {
   let changes = 0;
   const attached: { replyId: string; priority: CaseState['priority']; reasons: string[] }[] = [];
   let followUp: CancellationScope | undefined;
+  // Deliveries run beside the case, which never waits on a helpdesk; all end before the workflow does.
+  const deliveries: Promise<unknown>[] = [];
+  const announce = (kind: string, seq: number) => {
+    const event = WEBHOOK_EVENT_OF[kind];
+    if (event)
+      deliveries.push(webhooks.deliverCaseWebhooks({ caseId: input.caseId, event, seq }).catch(() => undefined));
+  };
 
   // Writes happen one at a time, in the order taken, whether from the process or an owner's update.
   let tail: Promise<unknown> = Promise.resolve();
@@ -69,7 +98,9 @@ export async function caseWorkflow(input: CaseInput): Promise<'closed'> {
     state = next;
     changes++;
     if (before.status !== next.status) upsertSearchAttributes([{ key: CaseStatusAttribute, value: next.status }]);
-    await activities.recordCase({ caseId: input.caseId, seq: seq++, before, after: next, ...entry });
+    const step = seq++;
+    await activities.recordCase({ caseId: input.caseId, seq: step, before, after: next, ...entry });
+    announce(entry.kind, step);
   };
 
   setHandler(caseStateQuery, () => state);
@@ -82,6 +113,7 @@ export async function caseWorkflow(input: CaseInput): Promise<'closed'> {
   state = setup.state;
   let seq = setup.seq;
   upsertSearchAttributes([{ key: CaseStatusAttribute, value: state.status }]);
+  announce('opened', 0);
   // Registered once the case exists; an update that came earlier waits in the SDK's buffer.
   setHandler(caseActionUpdate, (request) => serially(() => takeAction(request)), {
     validator: (request) => {
@@ -130,15 +162,7 @@ export async function caseWorkflow(input: CaseInput): Promise<'closed'> {
   });
 
   let round = 0;
-  while (state.status !== 'closed') {
-    const seen = changes;
-    const breach = nextBreach(setup.calendar, state, Date.now());
-    const waitMs = breach ? breach.at - Date.now() : undefined;
-    const woken =
-      waitMs === undefined
-        ? await condition(() => changes !== seen).then(() => true)
-        : waitMs > 0 && (await condition(() => changes !== seen, waitMs));
-    if (!woken && breach) await serially(() => escalate(breach.clock));
+  for (;;) {
     while (attached.length) {
       const reply = attached.shift()!;
       await serially(() =>
@@ -150,13 +174,30 @@ export async function caseWorkflow(input: CaseInput): Promise<'closed'> {
         }),
       );
     }
-    if (state.status === 'resolved') await closeTheLoop(++round);
+    // Read before waiting: an update may have resolved or closed the case while the loop was busy.
+    if (state.status === 'closed') break;
+    if (state.status === 'resolved') {
+      await closeTheLoop(++round);
+      continue;
+    }
+    const seen = changes;
+    const breach = nextBreach(setup.calendar, state, Date.now());
+    const waitMs = breach ? breach.at - Date.now() : undefined;
+    const woken =
+      waitMs === undefined
+        ? await condition(() => changes !== seen).then(() => true)
+        : waitMs > 0 && (await condition(() => changes !== seen, waitMs));
+    if (!woken && breach) await serially(() => escalate(breach.clock));
   }
   await activities.releaseOpenCase({ caseId: input.caseId });
+  await Promise.all(deliveries);
   await condition(allHandlersFinished);
   return 'closed';
 
   async function escalate(clock: 'firstResponse' | 'resolution') {
+    // An action queued before this step may have met or paused the clock.
+    const due = nextBreach(setup.calendar, state!, Date.now());
+    if (due?.clock !== clock || due.at > Date.now()) return;
     const { state: next, notify } = escalated(state!, clock, setup.chain);
     const what = clock === 'firstResponse' ? 'first-response' : 'resolution';
     await record(next, {

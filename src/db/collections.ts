@@ -9,6 +9,7 @@ import type { Role, Scope } from '../domain/access';
 import type { Calendar } from '../domain/business-hours';
 import type { Priority } from '../domain/case-rules';
 import type { CaseStatus, SlaClock } from '../domain/cases';
+import type { WebhookEvent } from '../domain/webhooks';
 
 export interface CustomerDoc {
   _id: string;
@@ -250,11 +251,39 @@ export interface OpenCaseDoc {
   at: Date;
 }
 
+/** A webhook subscription, created by an admin; the secret signs every delivery (HMAC-SHA256). */
+export interface WebhookDoc {
+  _id: string;
+  url: string;
+  events: WebhookEvent[];
+  description?: string;
+  secret: string;
+  createdBy: string;
+  createdAt: Date;
+}
+
+/** One attempt to deliver one event to one webhook; insert-only. */
+export interface WebhookAttemptDoc {
+  /** The delivery ID and the attempt number. */
+  _id: string;
+  deliveryId: string;
+  webhookId: string;
+  event: WebhookEvent;
+  caseId: string;
+  attempt: number;
+  at: Date;
+  ok: boolean;
+  status?: number;
+  error?: string;
+}
+
 export interface SettingDoc {
   _id: string;
   value: string;
 }
 
+export const webhooks = (db: Db) => db.collection<WebhookDoc>('webhooks');
+export const webhookAttempts = (db: Db) => db.collection<WebhookAttemptDoc>('webhook_attempts');
 export const cases = (db: Db) => db.collection<CaseDoc>('cases');
 export const caseTimeline = (db: Db) => db.collection<CaseTimelineDoc>('case_timeline');
 export const auditLog = (db: Db) => db.collection<AuditDoc>('audit_log');

@@ -37,6 +37,8 @@ export async function ensureIndexes(db: Db): Promise<void> {
     c.cases(db).createIndex({ customerId: 1, openedAt: -1 }, { name: 'by_customer' }),
     c.caseTimeline(db).createIndex({ caseId: 1, seq: 1 }, { name: 'by_case' }),
     c.auditLog(db).createIndex({ at: -1 }, { name: 'newest_first' }),
+    c.webhookAttempts(db).createIndex({ webhookId: 1, at: -1 }, { name: 'by_webhook' }),
+    c.webhookAttempts(db).createIndex({ deliveryId: 1, ok: 1 }, { name: 'by_delivery' }),
     // Earlier versions called case owners 'owner'.
     c.users(db).updateMany({ role: 'owner' as never }, { $set: { role: 'case_owner' } }),
   ]);

@@ -8,6 +8,8 @@ import type { SignedInUser } from '../auth';
 import { HttpError } from '../errors';
 import { loadRouting } from '../../db/routing';
 import { saveRouting } from '../routing-service';
+import { createWebhook, deleteWebhook, listWebhooks } from '../webhooks-service';
+import { WEBHOOK_EVENTS, ZWebhookInput } from '../../domain/webhooks';
 import { type Calendar, WEEKDAYS } from '../../domain/business-hours';
 import {
   ZApiKeyInput,
@@ -164,6 +166,38 @@ export function peopleRoutes(router: Router, { db, send, everyone }: { db: Db; s
       throw err;
     }
     await teamsPage(req, res, { notice: 'Routing saved; new cases follow it.' });
+  });
+
+  const webhooksPage = async (req: Request, res: Response, extra: Record<string, unknown> = {}, status = 200) => {
+    send(
+      req,
+      res,
+      'webhooks',
+      {
+        title: 'Webhooks',
+        webhooks: await listWebhooks(db),
+        events: WEBHOOK_EVENTS.map((e) => ({ value: e, checked: true })),
+        ...extra,
+      },
+      status,
+    );
+  };
+
+  router.get('/webhooks', allowRoles('admin'), (req, res) => webhooksPage(req, res));
+
+  router.post('/webhooks', allowRoles('admin'), async (req, res) => {
+    const parsed = ZWebhookInput.safeParse({
+      url: req.body?.url,
+      events: [req.body?.events ?? []].flat(),
+      ...(req.body?.description ? { description: req.body.description } : {}),
+    });
+    if (!parsed.success) return webhooksPage(req, res, { errors: fieldErrors(parsed.error), values: req.body }, 422);
+    await webhooksPage(req, res, { created: await createWebhook(db, parsed.data, me(res).id) });
+  });
+
+  router.post('/webhooks/:id/delete', allowRoles('admin'), async (req: Request<{ id: string }>, res) => {
+    await deleteWebhook(db, req.params.id);
+    await webhooksPage(req, res, { notice: 'The webhook is deleted.' });
   });
 
   router.post('/keys/:id/revoke', allowRoles('admin'), async (req: Request<{ id: string }>, res) => {

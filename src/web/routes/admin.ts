@@ -39,6 +39,7 @@ const CAN = {
   teams: ['admin', 'operations', 'case_owner'],
   users: ['admin'],
   keys: ['admin'],
+  webhooks: ['admin'],
   audit: ['admin'],
 } satisfies Record<string, Role[]>;
 const EVERYONE: Role[] = [...ROLES];

@@ -15,6 +15,8 @@ import { parseOr400 } from '../validation';
 import type { Metrics } from '../metrics';
 import { openApiDocument } from './openapi';
 import { SCOPES } from '../../domain/access';
+import { createWebhook, deleteWebhook, listWebhooks } from '../webhooks-service';
+import { ZWebhookInput } from '../../domain/webhooks';
 import { actOnCase, caseFilterFrom, caseWithTimeline, listCases, slaOf } from '../cases-service';
 import { allowScopes } from '../access';
 import { ZApiKeyInput, createApiKey, listApiKeys, revokeApiKey } from '../people-service';
@@ -193,6 +195,20 @@ export function apiRouter({ db, templates, loop, embeddedMail, metrics }: ApiDep
       res.json(await actOnCase(loop.temporal, db, req.params.id, { ...fields, action: req.params.action }, actor));
     },
   );
+
+  router.get('/webhooks', allowScopes('admin'), async (_req, res) => {
+    res.json({ items: await listWebhooks(db) });
+  });
+
+  router.post('/webhooks', allowScopes('admin'), json('16kb'), async (req, res) => {
+    const input = parseOr400(ZWebhookInput, req.body, 'webhook');
+    res.status(201).json(await createWebhook(db, input, `api-key:${res.locals.apiKey.name}`));
+  });
+
+  router.delete('/webhooks/:id', allowScopes('admin'), async (req: Request<{ id: string }>, res) => {
+    await deleteWebhook(db, req.params.id);
+    res.status(204).end();
+  });
 
   router.get('/keys', allowScopes('admin'), async (req, res) => {
     const page = pageOf(req.query);
