@@ -2,7 +2,16 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as c from '../../src/db/collections';
 import { browserAvailable, launchChromium } from '../support/browser';
-import { ADMIN, type Harness, api, createProgram, inviteNewCustomer, postForm, startHarness } from '../support/harness';
+import {
+  ADMIN,
+  type Harness,
+  api,
+  createProgram,
+  inviteNewCustomer,
+  postForm,
+  startHarness,
+  waitUntil,
+} from '../support/harness';
 
 const SCRIPT = '<script>window.__xss=1</script>';
 const ATTRIBUTE = '"><img src=x onerror="window.__xss=1">';
@@ -17,6 +26,7 @@ describe.runIf(browserAvailable())('script payloads in customer data and program
   let link: string;
   let messageId: string;
   let emailHtml: string;
+  let caseId: string;
 
   beforeAll(async () => {
     h = await startHarness();
@@ -47,6 +57,24 @@ describe.runIf(browserAvailable())('script payloads in customer data and program
     expect(renamed.status).toBe(200);
     const answered = await postForm(link, { nps: '3', comment: `Late ${SCRIPT} ${ATTRIBUTE} ${TEXTAREA}` });
     expect(answered.status).toBe(200);
+
+    // A case whose reason, customer and timeline carry payloads.
+    const caseProgram = await createProgram(h, {
+      name: `Program ${SCRIPT}`,
+      caseRules: [{ when: { metric: 'nps', op: 'lte', value: 6 }, reason: `Reason ${SCRIPT}` }],
+    });
+    const detractor = await inviteNewCustomer(h, caseProgram);
+    await api(h, 'PUT', `/api/customers/${detractor.customer.id}`, {
+      email: detractor.customer.email,
+      name: `Ada ${SCRIPT}`,
+    });
+    await postForm(detractor.link, { nps: '1', went_wrong: `Late ${SCRIPT}` });
+    caseId = detractor.invitationId;
+    await waitUntil('the case to take actions', () =>
+      c.emails(h.db).findOne({ _id: `case:${caseId}:assigned-0`, status: 'sent' }),
+    );
+    const noted = await api(h, 'POST', `/api/cases/${encodeURIComponent(caseId)}/note`, { note: `Note ${ATTRIBUTE}` });
+    expect(noted.status).toBe(200);
     browser = await launchChromium();
   });
   afterAll(async () => {
@@ -93,7 +121,7 @@ describe.runIf(browserAvailable())('script payloads in customer data and program
     await page.getByLabel('Email').fill(ADMIN.email);
     await page.getByLabel('Password').fill(ADMIN.password);
     await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.waitForURL(/\/admin\/customers$/);
+    await page.waitForURL(/\/admin\/cases$/);
 
     const pages: [string, string][] = [
       [`/admin/customers?q=${customerId}`, `Ada ${SCRIPT}`],
@@ -104,6 +132,10 @@ describe.runIf(browserAvailable())('script payloads in customer data and program
       ['/admin/outbox', `Subject ${ATTRIBUTE}`],
       [`/admin/outbox/${messageId}`, `Subject ${ATTRIBUTE}`],
       [`/admin/outbox/${messageId}/html`, `Intro ${TEMPLATE}`],
+      ['/admin/cases?view=all', `Reason ${SCRIPT}`],
+      [`/admin/cases/${caseId}`, `Late ${SCRIPT}`],
+      [`/admin/cases/${caseId}`, `Note ${ATTRIBUTE}`],
+      ['/admin/audit', 'case.note'],
     ];
     for (const [path, shown] of pages) {
       const ran = await ranScript(page, () => page.goto(`${h.baseUrl}${path}`), shown);

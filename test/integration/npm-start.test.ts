@@ -19,7 +19,8 @@ describe('npm start', () => {
     dataDir = mkdtempSync(path.join(os.tmpdir(), 'cxloop-start-'));
     const port = await freePort();
     workerMetricsPort = await freePort();
-    child = spawn(path.resolve('node_modules/.bin/tsx'), ['src/main.ts'], {
+    // As `npm start` runs it: node with tsx as a loader, so signals reach cxloop itself.
+    child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
       env: {
         ...process.env,
         PORT: String(port),

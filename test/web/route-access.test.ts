@@ -2,6 +2,7 @@ import type { Express } from 'express';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROLES, type Role, SCOPES, type Scope } from '../../src/domain/access';
 import { type Access, isAccessHandler } from '../../src/web/access';
+import { openApiDocument } from '../../src/web/routes/openapi';
 import { ensureApiKey } from '../../src/bootstrap';
 import { type AdminClient, createUser, signIn } from '../support/admin';
 import { type Harness, startHarness, uid } from '../support/harness';
@@ -79,6 +80,31 @@ describe('every route declares who may use it, and the declaration is enforced',
       expect(route?.access, path).toEqual({ kind: 'roles', roles: ['admin'] });
     }
     expect(routes.find((r) => r.path === '/api/outbox')?.access).toEqual({ kind: 'scopes', scopes: ['admin'] });
+  });
+
+  it('the cases are for the roles that handle them, the audit log and webhooks for admins', () => {
+    const rolesOf = (method: string, path: string) =>
+      routes.find((r) => r.method === method && r.path === path)?.access;
+    for (const path of ['/admin/cases', '/admin/cases/:id'])
+      expect(rolesOf('GET', path)).toEqual({ kind: 'roles', roles: ['admin', 'operations', 'case_owner'] });
+    expect(rolesOf('POST', '/admin/cases/:id/:action')).toEqual({
+      kind: 'roles',
+      roles: ['admin', 'operations', 'case_owner'],
+    });
+    for (const path of ['/admin/audit', '/admin/webhooks'])
+      expect(rolesOf('GET', path)).toEqual({ kind: 'roles', roles: ['admin'] });
+    expect(rolesOf('POST', '/api/cases/:id/:action')).toEqual({ kind: 'scopes', scopes: ['write'] });
+    expect(rolesOf('POST', '/api/webhooks')).toEqual({ kind: 'scopes', scopes: ['admin'] });
+  });
+
+  it('every API route is in the OpenAPI document', () => {
+    const documented = Object.entries(openApiDocument.paths).flatMap(([path, ops]) =>
+      Object.keys(ops).map((method) => `${method.toUpperCase()} ${path.replace(/\{(\w+)\}/g, ':$1')}`),
+    );
+    const api = routes
+      .filter((r) => r.path.startsWith('/api/') && r.path !== '/api/openapi.json')
+      .map((r) => `${r.method} ${r.path.replace('\\:', ':')}`);
+    expect(api.filter((route) => !documented.includes(route))).toEqual([]);
   });
 
   it('tries each route as nobody, as each role and with each key scope', async () => {

@@ -1,3 +1,6 @@
+import { CASE_ACTIONS, CASE_STATUSES } from '../../domain/cases';
+import { WEBHOOK_EVENTS } from '../../domain/webhooks';
+
 /** The public JSON API, documented for integrators at `GET /api/openapi.json`. */
 const error = { $ref: '#/components/schemas/Error' };
 const errorResponse = (description: string) => ({ description, content: { 'application/json': { schema: error } } });
@@ -15,6 +18,7 @@ const listOf = (ref: string) => ({
     offset: { type: 'integer' },
   },
 });
+const caseId = { name: 'id', in: 'path', required: true, schema: { type: 'string', maxLength: 400 } };
 const paging = [
   { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 200, default: 50 } },
   { name: 'offset', in: 'query', schema: { type: 'integer', minimum: 0, maximum: 100000, default: 0 } },
@@ -26,7 +30,7 @@ export const openApiDocument = {
     title: 'cxloop API',
     version: '1',
     description:
-      'Events in, survey programs, customers, invitations and replies out. Every route needs `Authorization: Bearer <api key>` with a scope that allows it: `events:write` (events), `read` (GET routes), `write` (PUT customers and programs), `admin` (everything, including keys and the outbox).',
+      'Events in, survey programs, customers, invitations, replies and cases out. Every route needs `Authorization: Bearer <api key>` with a scope that allows it: `events:write` (events), `read` (GET routes), `write` (PUT customers and programs, case actions), `admin` (everything, including keys and the outbox).',
   },
   security: [{ apiKey: [] }],
   paths: {
@@ -161,6 +165,118 @@ export const openApiDocument = {
         responses: { '200': { description: 'The routing as saved' }, ...errorResponses },
       },
     },
+    '/api/cases': {
+      get: {
+        summary: 'Cases, newest first (read scope), with filters',
+        parameters: [
+          ...paging,
+          { name: 'customerId', in: 'query', schema: { type: 'string', maxLength: 200 } },
+          { name: 'status', in: 'query', schema: { enum: [...CASE_STATUSES, 'unclosed'] } },
+          { name: 'ownerId', in: 'query', schema: { type: 'string', format: 'email' } },
+          { name: 'teamId', in: 'query', schema: { type: 'string' } },
+          { name: 'programId', in: 'query', schema: { type: 'string' } },
+          { name: 'priority', in: 'query', schema: { enum: ['low', 'normal', 'high', 'urgent'] } },
+          { name: 'sla', in: 'query', schema: { enum: ['escalated', 'on-track'] } },
+        ],
+        responses: {
+          '200': {
+            description: 'One page of cases and how many match (`total`)',
+            content: { 'application/json': { schema: listOf('#/components/schemas/Case') } },
+          },
+          ...errorResponses,
+        },
+      },
+    },
+    '/api/cases/{id}': {
+      get: {
+        summary: 'One case with its SLA badges and timeline (read scope)',
+        parameters: [caseId],
+        responses: {
+          '200': {
+            description: 'The case',
+            content: { 'application/json': { schema: { $ref: '#/components/schemas/Case' } } },
+          },
+          '404': errorResponse('No such case'),
+          ...errorResponses,
+        },
+      },
+    },
+    '/api/cases/{id}/{action}': {
+      post: {
+        summary:
+          'An owner action (write scope): acknowledge, note, contact, wait, resume, reassign, resolve, reopen; refused with 409 and the reason when it does not fit the case',
+        parameters: [caseId, { name: 'action', in: 'path', required: true, schema: { enum: CASE_ACTIONS } }],
+        requestBody: {
+          content: {
+            'application/json': {
+              schema: {
+                type: 'object',
+                properties: {
+                  note: {
+                    type: 'string',
+                    maxLength: 5000,
+                    description: 'note, wait, resume, reassign, resolve, reopen',
+                  },
+                  subject: { type: 'string', maxLength: 200, description: 'contact' },
+                  message: { type: 'string', maxLength: 5000, description: 'contact: the email to the customer' },
+                  ownerId: { type: 'string', format: 'email', description: 'reassign' },
+                  rootCause: { type: 'string', description: 'resolve: one of the routing’s rootCauses' },
+                  customerMessage: {
+                    type: 'string',
+                    maxLength: 5000,
+                    description: 'resolve: what was done, for the customer',
+                  },
+                },
+              },
+            },
+          },
+        },
+        responses: {
+          '200': { description: 'The case after the action' },
+          '404': errorResponse('No such case'),
+          '409': errorResponse('The action does not fit the case now; `error` says why'),
+          '503': errorResponse('The case did not answer in time; retry after `Retry-After` seconds'),
+          ...errorResponses,
+        },
+      },
+    },
+    '/api/webhooks': {
+      get: {
+        summary: 'Webhook subscriptions with their latest delivery attempts (admin scope); never the secret',
+        responses: { '200': { description: 'Subscriptions' }, ...errorResponses },
+      },
+      post: {
+        summary:
+          'Subscribe a URL to case events (admin scope). Deliveries are signed: `X-Cxloop-Signature: sha256=<hex HMAC-SHA256 of "<X-Cxloop-Timestamp>.<body>">`',
+        requestBody: {
+          required: true,
+          content: {
+            'application/json': {
+              schema: {
+                type: 'object',
+                required: ['url', 'events'],
+                properties: {
+                  url: { type: 'string', format: 'uri', maxLength: 2000 },
+                  events: { type: 'array', items: { enum: WEBHOOK_EVENTS } },
+                  description: { type: 'string', maxLength: 200 },
+                },
+              },
+            },
+          },
+        },
+        responses: {
+          '201': { description: 'The subscription and its signing secret, shown this once' },
+          ...errorResponses,
+        },
+      },
+    },
+    '/api/webhooks/{id}': {
+      delete: {
+        summary: 'Delete a subscription (admin scope)',
+        parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }],
+        responses: { '204': { description: 'Deleted' }, '404': errorResponse('No such webhook'), ...errorResponses },
+      },
+    },
     '/api/keys': {
       get: {
         summary: 'API keys (admin scope): ID, name, scopes, expiry, revocation; never the key',
@@ -199,6 +315,28 @@ export const openApiDocument = {
   components: {
     securitySchemes: { apiKey: { type: 'http', scheme: 'bearer' } },
     schemas: {
+      Case: {
+        type: 'object',
+        properties: {
+          _id: { type: 'string', description: 'The ID of the reply that opened the case' },
+          customerId: { type: 'string' },
+          programId: { type: 'string' },
+          replyIds: { type: 'array', items: { type: 'string' } },
+          reasons: { type: 'array', items: { type: 'string' } },
+          status: { enum: CASE_STATUSES },
+          priority: { enum: ['low', 'normal', 'high', 'urgent'] },
+          teamId: { type: 'string' },
+          ownerId: { type: 'string' },
+          mayContact: { type: 'boolean', description: 'false: the customer declined contact; internal action only' },
+          escalation: { type: 'integer', description: 'Levels escalated after SLA breaches' },
+          rootCause: { type: 'string' },
+          openedAt: { type: 'string', format: 'date-time' },
+          resolvedAt: { type: 'string', format: 'date-time' },
+          closedAt: { type: 'string', format: 'date-time' },
+          sla: { type: 'object', description: 'GET /api/cases/{id} only: time left or overdue, in business hours' },
+          timeline: { type: 'array', description: 'GET /api/cases/{id} only', items: { type: 'object' } },
+        },
+      },
       Error: { type: 'object', properties: { error: { type: 'string' }, details: {} }, required: ['error'] },
       Customer: {
         type: 'object',

@@ -1,0 +1,299 @@
+/**
+ * Closed loops end to end — event → invitation → email → detractor reply → case → resolve →
+ * follow-up survey → CSAT → closed — for N customers, against the rate at which the same Temporal
+ * server runs no-op workflows with the same activity and child-workflow steps (the ceiling),
+ * measured in one run on Temporal's persistent SQLite file, as `npm start` runs it. The no-op
+ * ceiling is also measured with SQLite's default pragmas and in memory, to weigh the pragmas.
+ * `npm run bench:cases` (BENCH_LOOPS, default 100); results in bench/results/cases-<time>.json.
+ */
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { Client } from '@temporalio/client';
+import { NativeConnection, Worker } from '@temporalio/worker';
+import pLimit from 'p-limit';
+import { ensureAdmin, ensureApiKey, surveyTokenSecret } from '../src/bootstrap';
+import { loadConfig } from '../src/config';
+import * as c from '../src/db/collections';
+import { connectDatabase } from '../src/db/mongo';
+import { surveyTokenFor } from '../src/db/survey-tokens';
+import { ZProgram } from '../src/domain/program';
+import { startWeb, startWorker } from '../src/runtime';
+import { startEmbeddedStack } from '../src/stack/embedded';
+import { connectTemporalClient } from '../src/temporal/connection';
+import { installWorkerLogging } from '../src/temporal/worker';
+import { saveProgram } from '../src/web/programs-service';
+import { customerWorkflowId } from '../workflows/definitions';
+import type { NoopShape } from './noop-workflows';
+
+const LOOPS = Number(process.env.BENCH_LOOPS ?? 100);
+const CONCURRENCY = 16;
+const round = (n: number) => Math.round(n * 100) / 100;
+
+const followUp = ZProgram.parse({
+  id: 'bench-follow-up',
+  name: 'Bench follow-up',
+  kind: 'pulsed',
+  reminders: [],
+  survey: {
+    editGrace: '0s',
+    questions: [
+      {
+        id: 'solved',
+        type: 'single',
+        required: true,
+        label: 'Solved?',
+        options: [
+          { value: 'yes', label: 'Yes' },
+          { value: 'no', label: 'No' },
+        ],
+      },
+      { id: 'csat', type: 'csat', required: true, label: 'Satisfied?' },
+    ],
+  },
+  email: { subject: 'Is your problem solved?', intro: 'Tell us.' },
+});
+
+const program = ZProgram.parse({
+  id: 'bench-cases',
+  name: 'Bench cases',
+  kind: 'transactional',
+  triggers: ['bench_purchase'],
+  reminders: [],
+  survey: { editGrace: '0s', questions: [{ id: 'nps', type: 'nps', required: true, label: 'Recommend us?' }] },
+  email: { subject: 'How did we do?', intro: 'Tell us.' },
+  contactRules: {
+    minIntervalAnyProgram: '0s',
+    minIntervalSameProgram: '0s',
+    maxPerWindow: { count: 100, window: '1d' },
+  },
+  caseRules: [{ when: { metric: 'nps', op: 'lte', value: 6 }, priority: 'normal', reason: 'Detractor' }],
+  caseHandling: { sla: { firstResponse: '1d', resolution: '5d' }, followUpProgram: followUp.id },
+});
+
+async function until(what: string, probe: () => Promise<boolean>, timeoutMs = 600_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await probe())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+/** Activities and child workflows of a workflow and, recursively, of its children, from their histories. */
+async function shapeOf(client: Client, workflowId: string): Promise<NoopShape> {
+  const history = await client.workflow.getHandle(workflowId).fetchHistory();
+  const events = history.events ?? [];
+  const activities = events.filter((e) => e.activityTaskScheduledEventAttributes).length;
+  const childIds = events
+    .map((e) => e.startChildWorkflowExecutionInitiatedEventAttributes?.workflowId)
+    .filter((id): id is string => !!id);
+  return { activities, children: await Promise.all(childIds.map((id) => shapeOf(client, id))) };
+}
+
+const count = (shape: NoopShape): { workflows: number; activities: number } =>
+  shape.children
+    .map(count)
+    .reduce((a, b) => ({ workflows: a.workflows + b.workflows, activities: a.activities + b.activities }), {
+      workflows: 1,
+      activities: shape.activities,
+    });
+
+/** Starts `n` no-op trees of `shape` at once and waits for all: trees per second. */
+async function noopRate(address: string, shape: NoopShape, n: number, label: string): Promise<number> {
+  const taskQueue = `noop-${label}`;
+  const connection = await NativeConnection.connect({ address });
+  const worker = await Worker.create({
+    connection,
+    taskQueue,
+    workflowsPath: require.resolve('./noop-workflows'),
+    activities: { noop: async () => {} },
+  });
+  const running = worker.run();
+  const client = await connectTemporalClient({ address, namespace: 'default' });
+  try {
+    const started = Date.now();
+    const handles = await Promise.all(
+      Array.from({ length: n }, (_, i) =>
+        client.workflow.start('noopTree', {
+          taskQueue,
+          workflowId: `noop-${label}-${i}`,
+          args: [shape, `noop-${label}-${i}`],
+        }),
+      ),
+    );
+    await Promise.all(handles.map((h) => h.result()));
+    return (n / (Date.now() - started)) * 1000;
+  } finally {
+    worker.shutdown();
+    await running;
+    await client.connection.close();
+    await connection.close();
+  }
+}
+
+/** One Temporal server (and FerretDB, SMTP sink) with the given pragmas; stopped afterwards. */
+async function withStack<T>(
+  label: string,
+  options: { persistTemporal: boolean; temporalSqlitePragmas?: string[] },
+  run: (stack: Awaited<ReturnType<typeof startEmbeddedStack>>, dir: string) => Promise<T>,
+): Promise<T> {
+  const dir = mkdtempSync(path.join(os.tmpdir(), `cxloop-bench-${label}-`));
+  const stack = await startEmbeddedStack({ dataDir: dir, mongoDbName: 'cxloop_bench', mode: 'test', ...options });
+  try {
+    return await run(stack, dir);
+  } finally {
+    await stack.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** N closed loops through the public endpoints, stage by stage; loops per second and one loop's shape. */
+async function closedLoops(stack: Awaited<ReturnType<typeof startEmbeddedStack>>, dir: string) {
+  const config = loadConfig({
+    ...process.env,
+    MONGODB_DB: 'cxloop_bench',
+    DATA_DIR: dir,
+    RATE_LIMIT_API: '10000000',
+    RATE_LIMIT_PUBLIC: '10000000',
+    LOG_LEVEL: 'warn',
+  });
+  const services = { ...stack, embeddedMail: true };
+  const database = await connectDatabase(stack.mongoUri, config.mongo.dbName);
+  const db = database.db;
+  await ensureAdmin(db, 'bench-owner@example.com', 'bench owner password');
+  await saveProgram(db, followUp);
+  await saveProgram(db, program);
+  const web = await startWeb(config, services, { port: 0 });
+  const worker = await startWorker(config, services, { publicBaseUrl: web.url });
+  const apiKey = 'bench-api-key-0123456789';
+  await ensureApiKey(db, apiKey);
+  const secret = await surveyTokenSecret(db, config.surveyTokenSecret);
+  const limit = pLimit(CONCURRENCY);
+  const post = async (url: string, init: RequestInit, ok = (s: number) => s < 300) => {
+    const res = await fetch(url, init);
+    if (!ok(res.status)) throw new Error(`${url}: ${res.status} ${await res.text()}`);
+  };
+  const form = (fields: Record<string, string>) => ({ method: 'POST', body: new URLSearchParams(fields) });
+  const api = (body: unknown) => ({
+    method: 'POST',
+    headers: { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  const ids = Array.from({ length: LOOPS }, (_, i) => `bench-${i}`);
+  const caseId = (id: string) => `${program.id}:evt-${id}`;
+  const followUpId = (id: string) => `${followUp.id}:case-resolved-1:${caseId(id)}`;
+  const stages: Record<string, number> = {};
+  const stage = async (name: string, work: () => Promise<void>) => {
+    const t = Date.now();
+    await work();
+    stages[name] = Date.now() - t;
+  };
+  const started = Date.now();
+  try {
+    await stage('events → invitations sent', async () => {
+      const events = ids.map((id) => ({
+        id: `evt-${id}`,
+        type: 'bench_purchase',
+        occurredAt: new Date().toISOString(),
+        customer: { id, email: `${id}@example.com`, name: id },
+      }));
+      await post(`${web.url}/api/events:batch`, api({ events }));
+      await until(
+        'invitations sent',
+        async () => (await c.invitations(db).countDocuments({ programId: program.id, status: 'sent' })) >= LOOPS,
+      );
+    });
+    await stage('replies → cases opened', async () => {
+      await Promise.all(
+        ids.map((id) => limit(() => post(`${web.url}/s/${surveyTokenFor(secret, caseId(id))}`, form({ nps: '2' })))),
+      );
+      await until(
+        'cases opened',
+        async () => (await c.emails(db).countDocuments({ kind: 'case-assigned', status: 'sent' })) >= LOOPS,
+      );
+    });
+    await stage('resolve → follow-up sent', async () => {
+      const resolve = { rootCause: 'Other', customerMessage: 'Fixed.' };
+      await Promise.all(
+        ids.map((id) =>
+          limit(() => post(`${web.url}/api/cases/${encodeURIComponent(caseId(id))}/resolve`, api(resolve))),
+        ),
+      );
+      await until(
+        'follow-ups sent',
+        async () => (await c.invitations(db).countDocuments({ programId: followUp.id, status: 'sent' })) >= LOOPS,
+      );
+    });
+    await stage('CSAT → closed', async () => {
+      await Promise.all(
+        ids.map((id) =>
+          limit(() =>
+            post(`${web.url}/s/${surveyTokenFor(secret, followUpId(id))}`, form({ solved: 'yes', csat: '5' })),
+          ),
+        ),
+      );
+      await until('cases closed', async () => (await c.cases(db).countDocuments({ status: 'closed' })) >= LOOPS);
+    });
+    const loopsPerSecond = (LOOPS / (Date.now() - started)) * 1000;
+    const client = await connectTemporalClient({ address: stack.temporalAddress, namespace: 'default' });
+    // The loop's tree: customer loop → invitation → case (started by the invitation, so a child
+    // of it in the no-op) → follow-up invitation.
+    const shape = await shapeOf(client, customerWorkflowId(ids[0]!));
+    await client.connection.close();
+    return { loopsPerSecond, stages, shape };
+  } finally {
+    await worker.stop();
+    await web.stop();
+    await database.close();
+  }
+}
+
+async function main() {
+  installWorkerLogging('error');
+  console.log(`closed loops: ${LOOPS} customers, ${CONCURRENCY} requests at a time`);
+  const wal = await withStack('wal', { persistTemporal: true }, async (stack, dir) => {
+    const loops = await closedLoops(stack, dir);
+    console.log(`  closed loops on the persistent file (WAL): ${round(loops.loopsPerSecond)}/s`, loops.stages);
+    const noop = await noopRate(stack.temporalAddress, loops.shape, LOOPS, 'wal');
+    console.log(`  no-op loops of the same shape, same server: ${round(noop)}/s`);
+    return { loops, noop };
+  });
+  const steps = count(wal.loops.shape);
+  console.log(`  one loop = ${steps.workflows} workflows, ${steps.activities} activities`);
+  const defaults = await withStack('defaults', { persistTemporal: true, temporalSqlitePragmas: [] }, (stack) =>
+    noopRate(stack.temporalAddress, wal.loops.shape, LOOPS, 'defaults'),
+  );
+  console.log(`  no-op loops on the persistent file with SQLite's defaults: ${round(defaults)}/s`);
+  const memory = await withStack('memory', { persistTemporal: false }, (stack) =>
+    noopRate(stack.temporalAddress, wal.loops.shape, LOOPS, 'memory'),
+  );
+  console.log(`  no-op loops in memory: ${round(memory)}/s`);
+
+  const result = {
+    at: new Date().toISOString(),
+    node: process.version,
+    cpus: os.cpus().length,
+    loops: LOOPS,
+    shape: steps,
+    closedLoopsPerSecond: round(wal.loops.loopsPerSecond),
+    stagesMs: wal.loops.stages,
+    noopPerSecond: { wal: round(wal.noop), sqliteDefaults: round(defaults), memory: round(memory) },
+    ratioClosedOverNoop: round(wal.loops.loopsPerSecond / wal.noop),
+    ratioWalOverDefaults: round(wal.noop / defaults),
+    ratioMemoryOverWal: round(memory / wal.noop),
+  };
+  console.log(
+    `closed loops reach ${result.ratioClosedOverNoop}× the no-op ceiling; WAL runs ${result.ratioWalOverDefaults}× SQLite's defaults; memory ${result.ratioMemoryOverWal}× WAL`,
+  );
+  const out = path.join(__dirname, 'results');
+  mkdirSync(out, { recursive: true });
+  const file = path.join(out, `cases-${result.at.replace(/[:.]/g, '-')}.json`);
+  writeFileSync(file, JSON.stringify(result, null, 2));
+  writeFileSync(path.join(out, 'cases-latest.json'), JSON.stringify(result, null, 2));
+  console.log(`results written to ${path.relative(process.cwd(), file)}`);
+}
+
+main().catch((err: Error) => {
+  console.error(`benchmark failed: ${err.stack ?? err.message}`);
+  process.exit(1);
+});
