@@ -14,6 +14,7 @@ import {
   newClock,
 } from '../src/domain/cases';
 import { followUpProgram } from '../src/domain/follow-up-program';
+import { webhookEventFor } from '../src/domain/webhooks';
 import { localize } from '../src/domain/program';
 import { type Routing, ZRouting, escalationChain, routeCase } from '../src/domain/routing';
 import type { Mailer } from '../src/mail/mailer';
@@ -43,6 +44,8 @@ export interface CaseSetup {
   handling: CaseHandling;
   /** The next timeline sequence number. */
   seq: number;
+  /** A webhook wants `case.opened`. */
+  openedSubscribed: boolean;
 }
 
 /** The emails a case sends; customer-facing ones go through the program's locale templates. */
@@ -206,6 +209,7 @@ export function createCaseActivities({ db, mailer, templates, publicBaseUrl, mai
         chain: escalationChain(routing, doc.teamId),
         handling,
         seq: 1 + (await c.caseTimeline(db).countDocuments({ caseId: doc._id })),
+        openedSubscribed: await subscribed(db, 'opened'),
       };
     },
 
@@ -224,7 +228,7 @@ export function createCaseActivities({ db, mailer, templates, publicBaseUrl, mai
       before: CaseState;
       after: CaseState;
       attachReplyId?: string;
-    }): Promise<void> {
+    }): Promise<{ subscribed: boolean }> {
       const at = new Date();
       const id = `${args.caseId}:${args.seq}`;
       await insertOnce(c.caseTimeline(db), {
@@ -263,6 +267,8 @@ export function createCaseActivities({ db, mailer, templates, publicBaseUrl, mai
           ...(args.attachReplyId ? { $addToSet: { replyIds: args.attachReplyId } } : {}),
         },
       );
+      // Asked here, where the entry is written anyway: a case without subscribers schedules no delivery.
+      return { subscribed: await subscribed(db, args.kind) };
     },
 
     /** One email about the case, sent once per key. */
@@ -415,6 +421,12 @@ export function createCaseActivities({ db, mailer, templates, publicBaseUrl, mai
       if (doc) await c.openCases(db).deleteOne({ _id: c.openCaseKey(doc.programId, doc.customerId), caseId });
     },
   };
+}
+
+/** Whether any webhook wants to hear of this kind of timeline entry. */
+async function subscribed(db: Db, timelineKind: string): Promise<boolean> {
+  const event = webhookEventFor(timelineKind);
+  return !!event && !!(await c.webhooks(db).findOne({ events: event }, { projection: { _id: 1 } }));
 }
 
 /** The customer's summary score before `replyId` was counted in it. */

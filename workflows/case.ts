@@ -34,7 +34,7 @@ import {
   replyAttachedSignal,
 } from './definitions';
 import { surveyInvitationWorkflow } from './survey-invitation';
-import { WEBHOOK_MAX_ATTEMPTS, type WebhookEvent } from '../src/domain/webhooks';
+import { WEBHOOK_MAX_ATTEMPTS, webhookEventFor } from '../src/domain/webhooks';
 
 const activities = proxyActivities<ReturnType<typeof createActivities>>({
   startToCloseTimeout: '1m',
@@ -52,16 +52,6 @@ const webhooks = proxyActivities<ReturnType<typeof createActivities>>({
   },
 });
 
-/** Timeline entries that helpdesks hear about. */
-const WEBHOOK_EVENT_OF: Record<string, WebhookEvent> = {
-  opened: 'case.opened',
-  escalated: 'case.escalated',
-  resolve: 'case.resolved',
-  reopen: 'case.reopened',
-  reopened: 'case.reopened',
-  closed: 'case.closed',
-};
-
 /**
  * One case, from the reply that opened it to its close: routed to an owner, watched against its
  * SLAs in the team's business hours, escalated when overdue, worked through owner actions
@@ -76,7 +66,7 @@ export async function caseWorkflow(input: CaseInput): Promise<'closed'> {
   // Deliveries run beside the case, which never waits on a helpdesk; all end before the workflow does.
   const deliveries: Promise<unknown>[] = [];
   const announce = (kind: string, seq: number) => {
-    const event = WEBHOOK_EVENT_OF[kind];
+    const event = webhookEventFor(kind);
     if (event)
       deliveries.push(webhooks.deliverCaseWebhooks({ caseId: input.caseId, event, seq }).catch(() => undefined));
   };
@@ -99,8 +89,14 @@ export async function caseWorkflow(input: CaseInput): Promise<'closed'> {
     changes++;
     if (before.status !== next.status) upsertSearchAttributes([{ key: CaseStatusAttribute, value: next.status }]);
     const step = seq++;
-    await activities.recordCase({ caseId: input.caseId, seq: step, before, after: next, ...entry });
-    announce(entry.kind, step);
+    const { subscribed } = await activities.recordCase({
+      caseId: input.caseId,
+      seq: step,
+      before,
+      after: next,
+      ...entry,
+    });
+    if (subscribed) announce(entry.kind, step);
   };
 
   setHandler(caseStateQuery, () => state);
@@ -113,7 +109,7 @@ export async function caseWorkflow(input: CaseInput): Promise<'closed'> {
   state = setup.state;
   let seq = setup.seq;
   upsertSearchAttributes([{ key: CaseStatusAttribute, value: state.status }]);
-  announce('opened', 0);
+  if (setup.openedSubscribed) announce('opened', 0);
   // Registered once the case exists; an update that came earlier waits in the SDK's buffer.
   setHandler(caseActionUpdate, (request) => serially(() => takeAction(request)), {
     validator: (request) => {

@@ -161,6 +161,7 @@ export interface EmailDoc {
   attempts: number;
   failure?: string;
   invitationId?: string;
+  caseId?: string;
   sentAt?: Date;
   createdAt: Date;
 }

@@ -21,3 +21,16 @@ export type WebhookInput = z.infer<typeof ZWebhookInput>;
 
 /** How long a delivery is retried (with backoff) before it is given up and shown as failed. */
 export const WEBHOOK_MAX_ATTEMPTS = 8;
+
+/** The webhook event a case timeline entry announces, if any. */
+const EVENT_OF_TIMELINE_KIND: Record<string, WebhookEvent> = {
+  opened: 'case.opened',
+  escalated: 'case.escalated',
+  resolve: 'case.resolved',
+  reopen: 'case.reopened',
+  reopened: 'case.reopened',
+  closed: 'case.closed',
+};
+
+export const webhookEventFor = (timelineKind: string): WebhookEvent | undefined =>
+  Object.hasOwn(EVENT_OF_TIMELINE_KIND, timelineKind) ? EVENT_OF_TIMELINE_KIND[timelineKind] : undefined;

@@ -94,6 +94,15 @@ export async function mayReassignAny(db: Db, user: { id: string; role: string })
   );
 }
 
+/** How long a person waits for a case to take an action (its worker may be down) before "try again". */
+const ACTION_DEADLINE_MS = 10_000;
+
+/** A client's idempotency key for an action: letters, digits, `-` and `_`. */
+export const ZRequestId = z
+  .string()
+  .regex(/^[\w-]{8,100}$/, 'Idempotency-Key: 8 to 100 letters, digits, - or _')
+  .optional();
+
 /**
  * An owner action, taken through the case workflow's update: the workflow's validator refuses a
  * bad transition (409, with its reason) before anything is written.
@@ -104,6 +113,7 @@ export async function actOnCase(
   caseId: string,
   input: unknown,
   actor: { id: string; canReassign: boolean },
+  requestId?: string,
 ): Promise<CaseState> {
   const action: CaseActionInput = parseOr400(ZCaseAction, input, 'case action');
   const doc = await c.cases(db).findOne({ _id: caseId }, { projection: { status: 1 } });
@@ -115,9 +125,13 @@ export async function actOnCase(
       throw new HttpError(400, `${action.ownerId} is not an enabled user who may own cases`);
   }
   try {
-    return await temporal.workflow
-      .getHandle(caseWorkflowId(caseId))
-      .executeUpdate(caseActionUpdate, { args: [{ input: action, actor }] });
+    // A request repeated with the same ID (a retry after a timeout) is the same update: applied once.
+    const updateId = requestId ? `${actor.id}:${action.action}:${requestId}` : undefined;
+    return await temporal.withDeadline(Date.now() + ACTION_DEADLINE_MS, () =>
+      temporal.workflow
+        .getHandle(caseWorkflowId(caseId))
+        .executeUpdate(caseActionUpdate, { args: [{ input: action, actor }], ...(updateId ? { updateId } : {}) }),
+    );
   } catch (err) {
     if (err instanceof WorkflowUpdateFailedError) throw new HttpError(409, reasonOf(err));
     if (err instanceof WorkflowNotFoundError) throw new HttpError(409, 'The case is closed.');

@@ -351,6 +351,25 @@ describe('fuzzing the web tier', () => {
         },
         body,
       })),
+      fc
+        .tuple(token, fc.constantFrom('acknowledge', 'note', 'resolve', 'reassign', 'explode'), jsonBody)
+        .map(([id, action, body]) => ({
+          method: 'POST',
+          path: `/api/cases/${id}/${action}`,
+          headers: { ...apiHeaders(h.apiKey), 'content-type': 'application/json', 'idempotency-key': id.slice(0, 120) },
+          body,
+        })),
+      fc.tuple(fc.constantFrom('/api/cases', '/api/cases/x', '/api/webhooks'), queryString).map(([path, q]) => ({
+        method: 'GET',
+        path: `${path}?${q}`,
+        headers: apiHeaders(h.apiKey),
+      })),
+      fc.tuple(jsonBody, token).map(([body, id]) => ({
+        method: id.length % 2 ? 'POST' : 'DELETE',
+        path: id.length % 2 ? '/api/webhooks' : `/api/webhooks/${id}`,
+        headers: { ...apiHeaders(h.apiKey), 'content-type': 'application/json' },
+        body,
+      })),
       fc.tuple(weirdValue, fc.constantFrom('POST', 'DELETE')).map(([v, method]) => ({
         method,
         path: method === 'POST' ? '/api/keys' : `/api/keys/${safeEncode(JSON.stringify(v) ?? '').slice(0, 100)}`,
@@ -412,6 +431,9 @@ describe('fuzzing the web tier', () => {
           '/admin/keys/0123456789abcdef/revoke',
           '/admin/account/password',
           '/admin/teams',
+          '/admin/webhooks',
+          '/admin/cases/no-such-case/note',
+          '/admin/cases/no-such-case/resolve',
           '/admin/logout',
         ),
         formFields,

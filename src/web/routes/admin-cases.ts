@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { Client } from '@temporalio/client';
 import type { Request, Response, Router } from 'express';
 import type { Db } from 'mongodb';
@@ -17,6 +18,7 @@ import { localize } from '../../domain/program';
 import type { SignedInUser } from '../auth';
 import { allowRoles } from '../access';
 import {
+  ZRequestId,
   CASE_SORTS,
   type CaseSort,
   actOnCase,
@@ -159,6 +161,8 @@ export function caseRoutes(
         owners: owners.map((o) => ({ id: o._id, name: o.name, current: o._id === doc.ownerId })),
         rootCauses,
         can,
+        // One per rendering of the page: a form sent twice (a double click, a retry) acts once.
+        requestId: randomUUID(),
         done: typeof req.query.done === 'string' ? req.query.done.slice(0, 40) : undefined,
         error: flash?.error,
       },
@@ -171,9 +175,10 @@ export function caseRoutes(
   router.post('/cases/:id/:action', allowRoles(...roles), async (req: Request<{ id: string; action: string }>, res) => {
     const user = res.locals.user as SignedInUser;
     const actor = { id: user.id, canReassign: await mayReassignAny(db, user) };
-    const body = formFields(req.body as Record<string, unknown>);
+    const { requestId, ...body } = formFields(req.body as Record<string, unknown>);
     try {
-      await actOnCase(temporal, db, req.params.id, { ...body, action: req.params.action }, actor);
+      const id = parseOr400(ZRequestId, requestId, 'form');
+      await actOnCase(temporal, db, req.params.id, { ...body, action: req.params.action }, actor, id);
     } catch (err) {
       // A refused or invalid action: the case page again, with the reason on top.
       if (err instanceof HttpError && err.status < 500 && err.status !== 404)

@@ -17,7 +17,7 @@ import { openApiDocument } from './openapi';
 import { SCOPES } from '../../domain/access';
 import { createWebhook, deleteWebhook, listWebhooks } from '../webhooks-service';
 import { ZWebhookInput } from '../../domain/webhooks';
-import { actOnCase, caseFilterFrom, caseWithTimeline, listCases, slaOf } from '../cases-service';
+import { ZRequestId, actOnCase, caseFilterFrom, caseWithTimeline, listCases, slaOf } from '../cases-service';
 import { allowScopes } from '../access';
 import { ZApiKeyInput, createApiKey, listApiKeys, revokeApiKey } from '../people-service';
 
@@ -192,7 +192,10 @@ export function apiRouter({ db, templates, loop, embeddedMail, metrics }: ApiDep
       const actor = { id: `api-key:${res.locals.apiKey.name}`, canReassign: true };
       const body: unknown = req.body;
       const fields = typeof body === 'object' && body !== null && !Array.isArray(body) ? body : {};
-      res.json(await actOnCase(loop.temporal, db, req.params.id, { ...fields, action: req.params.action }, actor));
+      const requestId = parseOr400(ZRequestId, req.get('idempotency-key'), 'request');
+      res.json(
+        await actOnCase(loop.temporal, db, req.params.id, { ...fields, action: req.params.action }, actor, requestId),
+      );
     },
   );
 
