@@ -71,14 +71,6 @@ const program = ZProgram.parse({
   caseHandling: { sla: { firstResponse: '1d', resolution: '5d' }, followUpProgram: followUp.id },
 });
 
-async function until(what: string, probe: () => Promise<boolean>, timeoutMs = 600_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await probe())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
-
 /** CPU seconds used so far by this process and by the stack's children (found by their data directory). */
 function cpuSeconds(dir: string): Record<'node' | 'temporal' | 'ferretdb', number> {
   const ticks = 100; // USER_HZ on Linux
