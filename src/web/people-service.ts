@@ -1,6 +1,7 @@
 import type { Db } from 'mongodb';
 import { z } from 'zod';
 import * as c from '../db/collections';
+import { audit } from '../db/audit';
 import { isDuplicateKeyError } from '../db/mongo';
 import { ROLES, SCOPES } from '../domain/access';
 import { apiKeyPublicId, endSessionsOf, hashApiKey, hashPassword, newApiKey, scopesOf, verifyPassword } from './auth';
@@ -25,7 +26,7 @@ export const ZUserChange = z.discriminatedUnion('action', [
   z.object({ action: z.literal('password'), password: ZPassword }),
 ]);
 
-export async function createUser(db: Db, input: z.infer<typeof ZUserInput>): Promise<void> {
+export async function createUser(db: Db, input: z.infer<typeof ZUserInput>, actor: string): Promise<void> {
   try {
     await c.users(db).insertOne({
       _id: input.email,
@@ -40,6 +41,12 @@ export async function createUser(db: Db, input: z.infer<typeof ZUserInput>): Pro
     if (isDuplicateKeyError(err)) throw new HttpError(409, `a user with the email ${input.email} already exists`);
     throw err;
   }
+  await audit(db, {
+    actor,
+    action: 'user.create',
+    subject: `user ${input.email}`,
+    after: { name: input.name, role: input.role },
+  });
 }
 
 /** An admin's change to another account; disabling or a new password ends that user's sessions at once. */
@@ -57,6 +64,15 @@ export async function changeUser(db: Db, actorId: string, userId: string, change
         : { $set: { disabled: change.action === 'disable', updatedAt: now }, $inc: { authVersion: 1 } };
   await c.users(db).updateOne({ _id: userId }, update);
   if (change.action !== 'role') await endSessionsOf(db, userId);
+  await audit(db, {
+    actor: actorId,
+    action: `user.${change.action}`,
+    subject: `user ${userId}`,
+    ...(change.action === 'role' ? { before: { role: user.role }, after: { role: change.role } } : {}),
+    ...(change.action === 'disable' || change.action === 'enable'
+      ? { before: { disabled: !!user.disabled }, after: { disabled: change.action === 'disable' } }
+      : {}),
+  });
 }
 
 /** A user's own password change: needs the current password; every session of the user ends. */
@@ -99,7 +115,14 @@ export async function createApiKey(db: Db, input: z.infer<typeof ZApiKeyInput>, 
     createdAt: new Date(),
   };
   await c.apiKeys(db).insertOne(doc);
-  return { key, ...describeApiKey(doc) };
+  const described = describeApiKey(doc);
+  await audit(db, {
+    actor: createdBy,
+    action: 'apikey.create',
+    subject: `API key ${described.id}`,
+    after: { name: doc.name, scopes: described.scopes, expiresAt: described.expiresAt },
+  });
+  return { key, ...described };
 }
 
 export function describeApiKey(doc: c.ApiKeyDoc) {
@@ -121,7 +144,7 @@ export async function listApiKeys(db: Db, page: { limit: number; skip: number })
 }
 
 /** Revokes by public ID (the first 16 hex digits of the key's hash): effective for the next request. */
-export async function revokeApiKey(db: Db, publicId: string): Promise<void> {
+export async function revokeApiKey(db: Db, publicId: string, actor: string): Promise<void> {
   if (!/^[0-9a-f]{16}$/.test(publicId)) throw new HttpError(400, 'an API key ID is 16 hexadecimal digits');
   const result = await c
     .apiKeys(db)
@@ -132,5 +155,7 @@ export async function revokeApiKey(db: Db, publicId: string): Promise<void> {
   if (!result.matchedCount) {
     const exists = await c.apiKeys(db).countDocuments({ _id: { $gte: publicId, $lt: `${publicId}g` } });
     if (!exists) throw new HttpError(404, `no API key ${publicId}`);
+    return;
   }
+  await audit(db, { actor, action: 'apikey.revoke', subject: `API key ${publicId}` });
 }

@@ -1,6 +1,7 @@
 import type { Db } from 'mongodb';
 import * as c from '../db/collections';
-import { storeRouting } from '../db/routing';
+import { audit } from '../db/audit';
+import { loadRouting, storeRouting } from '../db/routing';
 import { ZRouting, type Routing } from '../domain/routing';
 import { HttpError } from './errors';
 import { parseOr400 } from './validation';
@@ -31,6 +32,14 @@ export async function saveRouting(db: Db, input: unknown, updatedBy: string): Pr
       400,
       `invalid routing: not enabled users with the admin, operations or case owner role: ${unknown.join(', ')}`,
     );
+  const before = await loadRouting(db);
   await storeRouting(db, routing, updatedBy);
+  await audit(db, {
+    actor: updatedBy,
+    action: 'routing.save',
+    subject: 'routing',
+    ...(before ? { before: { ...before } } : {}),
+    after: { ...routing },
+  });
   return routing;
 }

@@ -1,5 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { Db } from 'mongodb';
+import { audit } from '../db/audit';
 import * as c from '../db/collections';
 import type { WebhookInput } from '../domain/webhooks';
 import { HttpError } from './errors';
@@ -16,6 +17,12 @@ export async function createWebhook(db: Db, input: WebhookInput, createdBy: stri
     createdAt: new Date(),
   };
   await c.webhooks(db).insertOne(doc);
+  await audit(db, {
+    actor: createdBy,
+    action: 'webhook.create',
+    subject: `webhook ${doc._id}`,
+    after: { url: doc.url, events: doc.events },
+  });
   return { id: doc._id, url: doc.url, events: doc.events, secret: doc.secret };
 }
 
@@ -45,7 +52,14 @@ export async function listWebhooks(db: Db, attemptsEach = 10) {
   );
 }
 
-export async function deleteWebhook(db: Db, id: string): Promise<void> {
+export async function deleteWebhook(db: Db, id: string, actor: string): Promise<void> {
+  const hook = await c.webhooks(db).findOne({ _id: id }, { projection: { url: 1, events: 1 } });
   const { deletedCount } = await c.webhooks(db).deleteOne({ _id: id });
-  if (!deletedCount) throw new HttpError(404, `no webhook ${id}`);
+  if (!hook || !deletedCount) throw new HttpError(404, `no webhook ${id}`);
+  await audit(db, {
+    actor,
+    action: 'webhook.delete',
+    subject: `webhook ${id}`,
+    before: { url: hook.url, events: hook.events },
+  });
 }

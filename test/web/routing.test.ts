@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createUser, signIn } from '../support/admin';
+import * as c from '../../src/db/collections';
 import { ADMIN, type Harness, api, startHarness } from '../support/harness';
 
 describe('teams and routing, managed by admins', () => {
@@ -81,5 +82,50 @@ describe('teams and routing, managed by admins', () => {
     expect(ok.status).toBe(200);
     expect(await ok.text()).toContain('EMEA customer care');
     expect((await api(h, 'GET', '/api/routing')).json.teams).toMatchObject([{ name: 'EMEA customer care' }, {}]);
+  });
+
+  it('manages users through the API, and the audit log shows who changed what', async () => {
+    const email = `api-owner-${Date.now()}@test.local`;
+    const created = await api(h, 'POST', '/api/users', {
+      email,
+      name: 'Api Owner',
+      role: 'case_owner',
+      password: 'a long enough password',
+    });
+    expect(created.status).toBe(201);
+    expect(created.json).toMatchObject({ _id: email, role: 'case_owner' });
+    expect(created.text).not.toContain('passwordHash');
+    expect(
+      (await api(h, 'POST', '/api/users', { email, name: 'Again', role: 'viewer', password: 'a long enough password' }))
+        .status,
+    ).toBe(409);
+    const badRole = await api(h, 'POST', '/api/users', {
+      email: 'x@test.local',
+      name: 'X',
+      role: 'owner',
+      password: 'a long enough password',
+    });
+    expect(badRole.status).toBe(400);
+    expect(badRole.json.error).toContain('role');
+    expect((await api(h, 'POST', `/api/users/${email}`, { action: 'role', role: 'operations' })).json.role).toBe(
+      'operations',
+    );
+    expect((await api(h, 'POST', `/api/users/${email}`, { action: 'disable' })).json.disabled).toBe(true);
+    expect((await api(h, 'POST', '/api/users/nobody@test.local', { action: 'enable' })).status).toBe(404);
+    const listed = await api(h, 'GET', '/api/users?limit=200');
+    expect(listed.text).not.toContain('passwordHash');
+
+    const admin = await signIn(h.baseUrl, ADMIN.email, ADMIN.password);
+    const log = await (await admin.get('/admin/audit')).text();
+    for (const action of ['user.create', 'user.role', 'user.disable', 'routing.save']) expect(log).toContain(action);
+    expect(log).toContain(`user ${email}`);
+    expect(log).toContain('api-key:test');
+    const entries = await c
+      .auditLog(h.db)
+      .find({ subject: `user ${email}` })
+      .sort({ at: 1 })
+      .toArray();
+    expect(entries.map((e) => e.action)).toEqual(['user.create', 'user.role', 'user.disable']);
+    expect(entries[1]).toMatchObject({ before: { role: 'case_owner' }, after: { role: 'operations' } });
   });
 });

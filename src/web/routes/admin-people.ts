@@ -71,7 +71,7 @@ export function peopleRoutes(router: Router, { db, send, everyone }: { db: Db; s
     const parsed = ZUserInput.safeParse({ email, name, role, password });
     if (!parsed.success)
       return usersPage(req, res, { errors: fieldErrors(parsed.error), values: { ...req.body, password: '' } }, 422);
-    await createUser(db, parsed.data);
+    await createUser(db, parsed.data, me(res).id);
     await usersPage(req, res, { notice: `${parsed.data.email} can now sign in as ${ROLE_LABELS[parsed.data.role]}.` });
   });
 
@@ -196,12 +196,12 @@ export function peopleRoutes(router: Router, { db, send, everyone }: { db: Db; s
   });
 
   router.post('/webhooks/:id/delete', allowRoles('admin'), async (req: Request<{ id: string }>, res) => {
-    await deleteWebhook(db, req.params.id);
+    await deleteWebhook(db, req.params.id, me(res).id);
     await webhooksPage(req, res, { notice: 'The webhook is deleted.' });
   });
 
   router.post('/keys/:id/revoke', allowRoles('admin'), async (req: Request<{ id: string }>, res) => {
-    await revokeApiKey(db, req.params.id);
+    await revokeApiKey(db, req.params.id, me(res).id);
     await keysPage(req, res, { notice: `Key ${req.params.id} is revoked.` });
   });
 }

@@ -19,7 +19,16 @@ import { createWebhook, deleteWebhook, listWebhooks } from '../webhooks-service'
 import { ZWebhookInput } from '../../domain/webhooks';
 import { ZRequestId, actOnCase, caseFilterFrom, caseWithTimeline, listCases, slaOf } from '../cases-service';
 import { allowScopes } from '../access';
-import { ZApiKeyInput, createApiKey, listApiKeys, revokeApiKey } from '../people-service';
+import {
+  ZApiKeyInput,
+  ZUserChange,
+  ZUserInput,
+  changeUser,
+  createApiKey,
+  createUser,
+  listApiKeys,
+  revokeApiKey,
+} from '../people-service';
 
 export interface ApiDeps {
   db: Db;
@@ -169,7 +178,7 @@ export function apiRouter({ db, templates, loop, embeddedMail, metrics }: ApiDep
   });
 
   router.put('/routing', allowScopes('admin'), json('256kb'), async (req, res) => {
-    res.json(await saveRouting(db, req.body, `api-key:${res.locals.apiKey.id}`));
+    res.json(await saveRouting(db, req.body, `api-key:${res.locals.apiKey.name}`));
   });
 
   router.get('/cases', allowScopes('read'), async (req, res) => {
@@ -199,6 +208,36 @@ export function apiRouter({ db, templates, loop, embeddedMail, metrics }: ApiDep
     },
   );
 
+  router.get('/users', allowScopes('admin'), async (req, res) => {
+    const { limit, skip } = pageOf(req.query);
+    const items = await c
+      .users(db)
+      .find({}, { projection: { passwordHash: 0, authVersion: 0 } })
+      .sort({ _id: 1 })
+      .skip(skip)
+      .limit(limit)
+      .toArray();
+    res.json({ items, limit, offset: skip });
+  });
+
+  router.post('/users', allowScopes('admin'), json('16kb'), async (req, res) => {
+    const input = parseOr400(ZUserInput, req.body, 'user');
+    await createUser(db, input, `api-key:${res.locals.apiKey.name}`);
+    res
+      .status(201)
+      .json(await c.users(db).findOne({ _id: input.email }, { projection: { passwordHash: 0, authVersion: 0 } }));
+  });
+
+  router.post('/users/:id', allowScopes('admin'), json('16kb'), async (req: Request<{ id: string }>, res) => {
+    const change = parseOr400(ZUserChange, req.body, 'change');
+    await changeUser(db, `api-key:${res.locals.apiKey.name}`, req.params.id.toLowerCase(), change);
+    res.json(
+      await c
+        .users(db)
+        .findOne({ _id: req.params.id.toLowerCase() }, { projection: { passwordHash: 0, authVersion: 0 } }),
+    );
+  });
+
   router.get('/webhooks', allowScopes('admin'), async (_req, res) => {
     res.json({ items: await listWebhooks(db) });
   });
@@ -209,7 +248,7 @@ export function apiRouter({ db, templates, loop, embeddedMail, metrics }: ApiDep
   });
 
   router.delete('/webhooks/:id', allowScopes('admin'), async (req: Request<{ id: string }>, res) => {
-    await deleteWebhook(db, req.params.id);
+    await deleteWebhook(db, req.params.id, `api-key:${res.locals.apiKey.name}`);
     res.status(204).end();
   });
 
@@ -220,11 +259,11 @@ export function apiRouter({ db, templates, loop, embeddedMail, metrics }: ApiDep
 
   router.post('/keys', allowScopes('admin'), json('8kb'), async (req, res) => {
     const input = parseOr400(ZApiKeyInput, req.body, 'API key');
-    res.status(201).json(await createApiKey(db, input, `api-key:${res.locals.apiKey.id}`));
+    res.status(201).json(await createApiKey(db, input, `api-key:${res.locals.apiKey.name}`));
   });
 
   router.delete('/keys/:id', allowScopes('admin'), async (req: Request<{ id: string }>, res) => {
-    await revokeApiKey(db, req.params.id);
+    await revokeApiKey(db, req.params.id, `api-key:${res.locals.apiKey.name}`);
     res.status(204).end();
   });
 

@@ -240,6 +240,47 @@ export const openApiDocument = {
         },
       },
     },
+    '/api/users': {
+      get: {
+        summary: 'People who sign in to the admin UI (admin scope), without password hashes',
+        parameters: paging,
+        responses: { '200': { description: 'Users by email' }, ...errorResponses },
+      },
+      post: {
+        summary: 'Add a user (admin scope)',
+        requestBody: {
+          required: true,
+          content: {
+            'application/json': {
+              schema: {
+                type: 'object',
+                required: ['email', 'name', 'role', 'password'],
+                properties: {
+                  email: { type: 'string', format: 'email' },
+                  name: { type: 'string', maxLength: 200 },
+                  role: { enum: ['admin', 'operations', 'case_owner', 'viewer'] },
+                  password: { type: 'string', minLength: 12, maxLength: 200 },
+                },
+              },
+            },
+          },
+        },
+        responses: {
+          '201': { description: 'The user' },
+          '409': errorResponse('The email is taken'),
+          ...errorResponses,
+        },
+      },
+    },
+    '/api/users/{id}': {
+      post: {
+        summary:
+          'Change a user (admin scope): `{ action: "role", role }`, `{ action: "disable" }`, `{ action: "enable" }`, `{ action: "password", password }`; disabling and a new password end their sessions',
+        parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string', format: 'email' } }],
+        requestBody: { required: true, content: { 'application/json': { schema: { type: 'object' } } } },
+        responses: { '200': { description: 'The user' }, '404': errorResponse('No such user'), ...errorResponses },
+      },
+    },
     '/api/webhooks': {
       get: {
         summary: 'Webhook subscriptions with their latest delivery attempts (admin scope); never the secret',
