@@ -17,14 +17,17 @@ export async function loadRouting(db: Db): Promise<Routing | null> {
   return ZRouting.parse({ ...doc, managerAbove: Object.fromEntries(pairs.map((p) => [p.manager, p.above])) });
 }
 
-/** Replaces the routing whole (validated by the caller). */
-export async function storeRouting(db: Db, routing: Routing, updatedBy: string): Promise<void> {
-  const doc = {
+/** The routing in the form a document can hold (also what the audit log records). */
+export function storedForm(routing: Routing): StoredRouting {
+  return {
     ...routing,
     managerAbove: Object.entries(routing.managerAbove).map(([manager, above]) => ({ manager, above })),
-    updatedAt: new Date(),
-    updatedBy,
   };
+}
+
+/** Replaces the routing whole (validated by the caller). */
+export async function storeRouting(db: Db, routing: Routing, updatedBy: string): Promise<void> {
+  const doc = { ...storedForm(routing), updatedAt: new Date(), updatedBy };
   try {
     await c.routing(db).replaceOne({ _id: 'routing' }, doc, { upsert: true });
   } catch (err) {

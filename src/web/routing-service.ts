@@ -1,7 +1,7 @@
 import type { Db } from 'mongodb';
 import * as c from '../db/collections';
 import { audit } from '../db/audit';
-import { loadRouting, storeRouting } from '../db/routing';
+import { loadRouting, storeRouting, storedForm } from '../db/routing';
 import { ZRouting, type Routing } from '../domain/routing';
 import { HttpError } from './errors';
 import { parseOr400 } from './validation';
@@ -38,8 +38,9 @@ export async function saveRouting(db: Db, input: unknown, updatedBy: string): Pr
     actor: updatedBy,
     action: 'routing.save',
     subject: 'routing',
-    ...(before ? { before: { ...before } } : {}),
-    after: { ...routing },
+    // Stored form: FerretDB refuses keys with dots, such as the emails keying managerAbove.
+    ...(before ? { before: { ...storedForm(before) } } : {}),
+    after: { ...storedForm(routing) },
   });
   return routing;
 }

@@ -16,7 +16,10 @@ import {
   triggerOf,
   uid,
   waitUntil,
+  mailTo,
+  surveyLinkIn,
 } from '../support/harness';
+import { createCaseProgram, createFollowUpProgram, setUpCaseRouting } from '../support/cases';
 
 /** A Temporal server of its own, with its state on disk, stopped and started again mid-test. */
 describe('when Temporal restarts', () => {
@@ -84,5 +87,51 @@ describe('when Temporal restarts', () => {
     expect(await c.contactDecisions(h.db).countDocuments({ eventId: event.id })).toBe(1);
     expect((await fetch(`${h.baseUrl}/readyz`)).status).toBe(200);
     // Two Temporal starts and two bounded waits: more than the default minute on a busy machine.
+  }, 150_000);
+
+  it('then an open case carries on: refused while Temporal is away, resolved and closed once it is back', async () => {
+    await setUpCaseRouting(h);
+    const followUp = await createFollowUpProgram(h);
+    const programId = await createCaseProgram(h, { firstResponse: '1h', resolution: '1d', followUpProgram: followUp });
+    const { customer, link, invitationId } = await inviteNewCustomer(h, programId);
+    expect((await postForm(link, { nps: '2', went_wrong: 'Broken' })).status).toBe(200);
+    await waitUntil('the case to be ready', () =>
+      c.emails(h.db).findOne({ _id: `case:${invitationId}:assigned-0`, status: 'sent' }),
+    );
+
+    await temporal!.stop();
+    temporal = undefined;
+    // Retried with one Idempotency-Key: an attempt that timed out may still have been taken.
+    const resolve = () =>
+      api(
+        h,
+        'POST',
+        `/api/cases/${encodeURIComponent(invitationId)}/resolve`,
+        { rootCause: 'Other', customerMessage: 'Repaired.' },
+        { 'idempotency-key': `resolve-${invitationId.replace(/\W/g, '-')}` },
+      );
+    const refused = await resolve();
+    expect(refused.status).toBe(503);
+    expect(refused.text).toMatch(/try again/i);
+
+    temporal = await startTemporal();
+    const resolved = await waitUntil(
+      'the case to take the action again',
+      async () => {
+        const res = await resolve();
+        return res.status === 200 ? res : undefined;
+      },
+      45_000,
+    );
+    expect(resolved.json.status).toBe('resolved');
+    const survey = await waitUntil('the follow-up survey', async () =>
+      (await mailTo(h, customer.email)).find((m) => m.subject === 'Is your problem solved?'),
+    );
+    expect((await postForm(surveyLinkIn(survey.text), { solved: 'yes', csat: '4' })).status).toBe(200);
+    await waitUntil(
+      'the case to close',
+      async () => (await c.cases(h.db).findOne({ _id: invitationId }))?.status === 'closed',
+    );
+    expect(await c.caseTimeline(h.db).countDocuments({ caseId: invitationId, kind: 'resolve' })).toBe(1);
   }, 150_000);
 });
