@@ -415,6 +415,16 @@ export function createCaseActivities({ db, mailer, templates, publicBaseUrl, mai
       return reply ? { answers: reply.answers, csat: reply.scores?.csat ?? null } : null;
     },
 
+    /** A follow-up survey made moot (the owner reopened the case): its link stops taking answers. */
+    async withdrawFollowUp({ invitationId }: { invitationId: string }): Promise<void> {
+      await c
+        .invitations(db)
+        .updateOne(
+          { _id: invitationId, status: { $in: ['scheduled', 'sent', 'reminded'] } },
+          { $set: { status: 'cancelled', updatedAt: new Date() } },
+        );
+    },
+
     /** The customer may get a new case for the program again. */
     async releaseOpenCase({ caseId }: { caseId: string }): Promise<void> {
       const doc = await c.cases(db).findOne({ _id: caseId }, { projection: { programId: 1, customerId: 1 } });

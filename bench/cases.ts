@@ -17,6 +17,7 @@ import { loadConfig } from '../src/config';
 import * as c from '../src/db/collections';
 import { connectDatabase } from '../src/db/mongo';
 import { surveyTokenFor } from '../src/db/survey-tokens';
+import { followUpProgram } from '../src/domain/follow-up-program';
 import { ZProgram } from '../src/domain/program';
 import { startWeb, startWorker } from '../src/runtime';
 import { startEmbeddedStack } from '../src/stack/embedded';
@@ -31,27 +32,10 @@ const CONCURRENCY = 16;
 const round = (n: number) => Math.round(n * 100) / 100;
 
 const followUp = ZProgram.parse({
+  ...followUpProgram,
   id: 'bench-follow-up',
-  name: 'Bench follow-up',
-  kind: 'pulsed',
   reminders: [],
-  survey: {
-    editGrace: '0s',
-    questions: [
-      {
-        id: 'solved',
-        type: 'single',
-        required: true,
-        label: 'Solved?',
-        options: [
-          { value: 'yes', label: 'Yes' },
-          { value: 'no', label: 'No' },
-        ],
-      },
-      { id: 'csat', type: 'csat', required: true, label: 'Satisfied?' },
-    ],
-  },
-  email: { subject: 'Is your problem solved?', intro: 'Tell us.' },
+  survey: { ...followUpProgram.survey, editGrace: '0s' },
 });
 
 const program = ZProgram.parse({

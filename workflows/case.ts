@@ -245,7 +245,10 @@ export async function caseWorkflow(input: CaseInput): Promise<'closed'> {
         verdict = followUpVerdict(answer?.answers ?? null, answer?.csat);
       } catch (err) {
         // The owner reopened the case meanwhile: the survey is moot.
-        if (isCancellation(err)) return;
+        if (isCancellation(err)) {
+          await activities.withdrawFollowUp({ invitationId: invitation.invitationId });
+          return;
+        }
         throw err;
       } finally {
         followUp = undefined;

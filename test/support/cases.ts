@@ -1,5 +1,6 @@
 import { hashPassword } from '../../src/web/auth';
 import * as c from '../../src/db/collections';
+import { followUpProgram } from '../../src/domain/follow-up-program';
 import type { TProgramInput } from '../../src/domain/program';
 import { type Harness, api, createProgram, uid } from './harness';
 
@@ -50,31 +51,15 @@ export async function setUpCaseRouting(h: Harness): Promise<void> {
   if (res.status !== 200) throw new Error(`routing refused: ${res.text}`);
 }
 
-/** A follow-up program with seconds-scale timings, so a test can answer it and see the case close. */
+/** The shipped follow-up survey with seconds-scale timings, so a test can answer it and see the case close. */
 export async function createFollowUpProgram(h: Harness, expiresAfter = '1m'): Promise<string> {
   return createProgram(h, {
+    ...followUpProgram,
     id: uid('followup'),
-    kind: 'pulsed',
-    triggers: [],
+    reminders: [],
     expiresAfter,
-    survey: {
-      editGrace: '0s',
-      questions: [
-        {
-          id: 'solved',
-          type: 'single',
-          required: true,
-          label: 'Is your problem solved?',
-          options: [
-            { value: 'yes', label: 'Yes' },
-            { value: 'no', label: 'No' },
-          ],
-        },
-        { id: 'csat', type: 'csat', required: true, label: 'How satisfied are you?' },
-      ],
-    },
-    email: { subject: 'Is your problem solved?', intro: 'Please tell us.' },
-  } as Partial<TProgramInput>);
+    survey: { ...followUpProgram.survey, editGrace: '0s' },
+  });
 }
 
 /** A program whose detractors open cases with the given SLA budgets (always-open hours). */

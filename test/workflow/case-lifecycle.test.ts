@@ -31,10 +31,13 @@ describe('a case, from the detractor reply to the customer confirming the fix', 
       const doc = await c.cases(h.db).findOne({ _id: caseId });
       return doc && (!status || doc.status === status) ? doc : undefined;
     });
-  const mailWith = (to: string, subject: string | RegExp, count = 1) =>
+  /** Emails to `to` with `subject`; for the owners, who get mail from every test file's cases, about `caseId` only. */
+  const mailWith = (to: string, subject: string | RegExp, count = 1, caseId?: string) =>
     waitUntil(`${count} email(s) "${subject}" to ${to}`, async () => {
-      const found = (await mailTo(h, to)).filter((m) =>
-        typeof subject === 'string' ? m.subject.includes(subject) : subject.test(m.subject),
+      const found = (await mailTo(h, to)).filter(
+        (m) =>
+          (typeof subject === 'string' ? m.subject.includes(subject) : subject.test(m.subject)) &&
+          (!caseId || m.headers['x-cxloop-case'] === caseId),
       );
       return found.length >= count ? found : undefined;
     });
@@ -62,15 +65,15 @@ describe('a case, from the detractor reply to the customer confirming the fix', 
       reasons: ['Detractor (NPS ≤ 6)'],
       mayContact: true,
     });
-    const [assigned] = await mailWith(CASE_PEOPLE.owner.email, 'New case');
+    const [assigned] = await mailWith(CASE_PEOPLE.owner.email, 'New case', 1, invitationId);
     expect(assigned!.text).toContain(`/admin/cases/${encodeURIComponent(invitationId)}`);
     const [ack] = await mailWith(customer.email, 'We read your feedback');
     expect(ack!.text).toContain('Olga Owner from Customer care will get back to you');
     expect(ack!.headers['reply-to']).toContain(CASE_PEOPLE.owner.email);
 
     // First-response SLA (2 s) breached: the manager; resolution SLA (5 s): the director.
-    await mailWith(CASE_PEOPLE.manager.email, 'Overdue case escalated to you (first-response');
-    await mailWith(CASE_PEOPLE.director.email, 'Overdue case escalated to you (resolution');
+    await mailWith(CASE_PEOPLE.manager.email, 'Overdue case escalated to you (first-response', 1, invitationId);
+    await mailWith(CASE_PEOPLE.director.email, 'Overdue case escalated to you (resolution', 1, invitationId);
     const escalated = await waitUntil('two escalations', async () => {
       const doc = await c.cases(h.db).findOne({ _id: invitationId });
       return doc && doc.escalation >= 2 ? doc : undefined;
@@ -118,7 +121,7 @@ describe('a case, from the detractor reply to the customer confirming the fix', 
   it('when an action does not fit the case, then it is refused with the reason and nothing is written', async () => {
     const followUp = await createFollowUpProgram(h);
     const programId = await createCaseProgram(h, { firstResponse: '1h', resolution: '1d', followUpProgram: followUp });
-    const { link, invitationId } = await inviteNewCustomer(h, programId);
+    const { customer, link, invitationId } = await inviteNewCustomer(h, programId);
     expect((await postForm(link, { nps: '2', went_wrong: 'Slow' })).status).toBe(200);
     await caseIn(invitationId);
     await caseReady(invitationId);
@@ -141,6 +144,20 @@ describe('a case, from the detractor reply to the customer confirming the fix', 
     expect(again.status).toBe(409);
     expect(again.json.error).toBe('The case was already acknowledged.');
     expect(await c.caseTimeline(h.db).countDocuments({ caseId: invitationId })).toBe(before + 1);
+
+    // Reopened by the owner while the follow-up survey is open: the survey is withdrawn.
+    expect((await act(invitationId, 'resolve', { rootCause: 'Other', customerMessage: 'Done.' })).status).toBe(200);
+    const survey = await waitUntil('the follow-up survey', async () =>
+      (await mailTo(h, customer.email)).find((m) => m.subject === 'Is your problem solved?'),
+    );
+    expect((await act(invitationId, 'reopen', { note: 'Found another problem' })).status).toBe(200);
+    const followUpId = `${followUp}:case-resolved-1:${invitationId}`;
+    await waitUntil(
+      'the follow-up withdrawn',
+      async () => (await c.invitations(h.db).findOne({ _id: followUpId }))?.status === 'cancelled',
+    );
+    expect((await postForm(surveyLinkIn(survey.text), { solved: 'yes', csat: '5' })).status).toBe(404);
+    expect((await c.cases(h.db).findOne({ _id: invitationId }))?.status).toBe('reopened');
   });
 
   it('when the customer says it is not solved, then the case reopens for the owner and closes after the next fix', async () => {
@@ -156,7 +173,7 @@ describe('a case, from the detractor reply to the customer confirming the fix', 
     expect((await postForm(surveyLinkIn(first!.text), { solved: 'no', csat: '4' })).status).toBe(200);
     const reopened = await caseIn(invitationId, 'reopened');
     expect(reopened.resolution.metAt).toBeUndefined();
-    await mailWith(CASE_PEOPLE.owner.email, 'not solved: case reopened');
+    await mailWith(CASE_PEOPLE.owner.email, 'not solved: case reopened', 1, invitationId);
 
     expect((await act(invitationId, 'resolve', { ...fix, customerMessage: 'We refunded both fees.' })).status).toBe(
       200,
