@@ -205,7 +205,7 @@ export function surveyLinkIn(text: string): string {
 export async function inviteNewCustomer(
   h: Harness,
   programId: string,
-  options: { customer?: Record<string, unknown>; data?: Record<string, unknown> } = {},
+  options: { customer?: Record<string, unknown>; data?: Record<string, unknown>; timeoutMs?: number } = {},
 ) {
   const trigger = await triggerOf(h, programId);
   const customer = { id: uid('cust'), email: `${uid('c')}@example.com`, ...options.customer };
@@ -216,9 +216,23 @@ export async function inviteNewCustomer(
   );
   const res = await api(h, 'POST', '/api/events', event);
   if (res.status !== 202) throw new Error(`event refused: ${res.text}`);
-  const [mail] = await waitUntil('the invitation email', async () => {
-    const messages = await mailTo(h, customer.email);
-    return messages.length ? messages : undefined;
+  const [mail] = await waitUntil(
+    'the invitation email',
+    async () => {
+      const messages = await mailTo(h, customer.email);
+      return messages.length ? messages : undefined;
+    },
+    options.timeoutMs,
+  ).catch(async (err: Error) => {
+    // Say how far the event got, so a slow or stuck loop can be told apart.
+    const [stored, decisions, invitations] = await Promise.all([
+      c.events(h.db).findOne({ _id: event.id }),
+      c.contactDecisions(h.db).find({ eventId: event.id }).toArray(),
+      c.invitations(h.db).find({ eventId: event.id }).toArray(),
+    ]);
+    throw new Error(
+      `${err.message}: event ${stored ? (stored.processedAt ? 'processed' : 'stored, not processed') : 'missing'}; decisions ${JSON.stringify(decisions.map((d) => [d.action, d.reason]))}; invitations ${JSON.stringify(invitations.map((i) => i.status))}`,
+    );
   });
   const link = surveyLinkIn(mail!.text);
   return { customer, event, mail: mail!, link, invitationId: `${programId}:${event.id}` };

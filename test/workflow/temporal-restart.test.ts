@@ -62,7 +62,8 @@ describe('when Temporal restarts', () => {
       resolution: '1d',
       followUpProgram: followUp,
     });
-    const detractor = await inviteNewCustomer(h, caseProgram);
+    // Its own Temporal server shares the machine with every other test file: give its loop time.
+    const detractor = await inviteNewCustomer(h, caseProgram, { timeoutMs: 90_000 });
     const caseId = detractor.invitationId;
     expect((await postForm(detractor.link, { nps: '2', went_wrong: 'Broken' })).status).toBe(200);
     await waitUntil('the case to be ready', () =>
