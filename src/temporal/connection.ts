@@ -42,7 +42,13 @@ export async function ensureSearchAttributes(settings: TemporalSettings): Promis
       });
       return CASE_SEARCH_ATTRIBUTES.filter((name) => !customAttributes?.[name]);
     };
-    const wanted = await missing();
+    const wanted = await missing().catch((err: Error) => {
+      // Temporal Cloud answers operator calls only through its own tools: check there instead.
+      console.warn(
+        `[cxloop] cannot list the search attributes of namespace ${settings.namespace} (${err.message}); make sure ${CASE_SEARCH_ATTRIBUTES.join(', ')} exist as Keyword attributes, or cases cannot start`,
+      );
+      return [];
+    });
     if (wanted.length === 0) return;
     try {
       await client.connection.operatorService.addSearchAttributes({
