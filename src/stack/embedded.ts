@@ -40,7 +40,7 @@ export interface EmbeddedStack {
 const READY_TIMEOUT_MS = 60_000;
 
 /**
- * Write-ahead logging with synchronous=normal: about 3× the workflow throughput of SQLite's
+ * Write-ahead logging with synchronous=normal: 4–5× the workflow throughput of SQLite's
  * defaults on the persistent file (bench/cases.ts). A crash of the process loses nothing; a power
  * cut or kernel crash can lose the last transactions (never corrupt the file) — acceptable for
  * the embedded stack, which is for trying cxloop and development, not production.
