@@ -248,8 +248,7 @@ export function createCaseActivities({ db, mailer, templates, publicBaseUrl, mai
           actor: args.actor,
           action: `case.${args.kind}`,
           subject: `case ${args.caseId}`,
-          before: changedFields(mirrorOf(args.before), mirrorOf(args.after)).before,
-          after: changedFields(mirrorOf(args.before), mirrorOf(args.after)).after,
+          ...changedFields(mirrorOf(args.before), mirrorOf(args.after)),
         });
       const dates = {
         ...(args.after.status === 'resolved' && args.before.status !== 'resolved' ? { resolvedAt: at } : {}),

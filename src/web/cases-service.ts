@@ -8,11 +8,11 @@ import type { Db, Filter } from 'mongodb';
 import { z } from 'zod';
 import * as c from '../db/collections';
 import { PRIORITIES } from '../domain/case-rules';
+import type { Routing } from '../domain/routing';
 import { CASE_STATUSES, type CaseActionInput, type CaseState, ZCaseAction, slaBadge } from '../domain/cases';
 import { caseActionUpdate, caseWorkflowId } from '../../workflows/definitions';
 import { HttpError } from './errors';
 import { ZExternalId } from './schemas';
-import { loadRouting } from '../db/routing';
 import { parseOr400 } from './validation';
 
 /** Filters of the case lists (queues and `GET /api/cases`); each one optional and bounded. */
@@ -85,9 +85,8 @@ export async function caseWithTimeline(db: Db, caseId: string) {
 }
 
 /** Managers (of a team, or above one) and admins and operations may reassign any case. */
-export async function mayReassignAny(db: Db, user: { id: string; role: string }): Promise<boolean> {
+export function mayReassignAny(routing: Routing | null, user: { id: string; role: string }): boolean {
   if (user.role === 'admin' || user.role === 'operations') return true;
-  const routing = await loadRouting(db);
   return (
     !!routing &&
     (routing.teams.some((t) => t.manager === user.id) || Object.values(routing.managerAbove).includes(user.id))

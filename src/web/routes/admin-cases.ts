@@ -127,7 +127,7 @@ export function caseRoutes(
     ]);
     const rootCauses = routing?.rootCauses ?? DEFAULT_ROOT_CAUSES;
     const state = stateOf(doc, rootCauses);
-    const actor = { id: user.id, canReassign: await mayReassignAny(db, user) };
+    const actor = { id: user.id, canReassign: mayReassignAny(routing, user) };
     const can = Object.fromEntries(
       Object.entries(SAMPLES).map(([name, sample]) => [name, refusal(state, sample(rootCauses[0]!), actor) === null]),
     );
@@ -174,7 +174,7 @@ export function caseRoutes(
 
   router.post('/cases/:id/:action', allowRoles(...roles), async (req: Request<{ id: string; action: string }>, res) => {
     const user = res.locals.user as SignedInUser;
-    const actor = { id: user.id, canReassign: await mayReassignAny(db, user) };
+    const actor = { id: user.id, canReassign: mayReassignAny(await loadRouting(db), user) };
     const { requestId, ...body } = formFields(req.body as Record<string, unknown>);
     try {
       const id = parseOr400(ZRequestId, requestId, 'form');
