@@ -1,12 +1,13 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import type { Db } from 'mongodb';
 import * as c from '../src/db/collections';
+import { insertOnce } from '../src/db/mongo';
 import { hashSurveyToken, surveyTokenFor } from '../src/db/survey-tokens';
 import { durationMs } from '../src/domain/duration';
 import { localize } from '../src/domain/program';
 import { scaleOf } from '../src/domain/survey';
 import type { Mailer } from '../src/mail/mailer';
-import { sendOnce } from './email-once';
+import { sendOnce, sentEmail } from './email-once';
 import type { Templates } from '../src/mail/templates';
 import type { SurveyInvitationInput } from '../workflows/definitions';
 
@@ -52,11 +53,13 @@ export function createInvitationActivities({
       if (!customer || !event)
         throw ApplicationFailure.nonRetryable(`invitation ${input.invitationId} lost its customer or event`);
       const now = new Date();
+      const tokenHash = hashSurveyToken(surveyTokenFor(surveyTokenSecret, input.invitationId));
+      await insertOnce(c.surveyTokens(db), { _id: tokenHash, invitationId: input.invitationId });
       const invitation = await c.invitations(db).findOneAndUpdate(
         { _id: input.invitationId },
         {
           $setOnInsert: {
-            tokenHash: hashSurveyToken(surveyTokenFor(surveyTokenSecret, input.invitationId)),
+            tokenHash,
             programId: input.programId,
             customerId: input.customerId,
             eventId: input.eventId,
@@ -81,8 +84,8 @@ export function createInvitationActivities({
       reminderNumber?: number;
     }): Promise<{ status: 'sent' | 'skipped' | 'failed'; sentAt: number }> {
       const idempotencyKey = `${args.invitationId}:${args.kind}${args.reminderNumber ?? ''}`;
-      const already = await c.emails(db).findOne({ _id: idempotencyKey, status: 'sent' });
-      if (already) return { status: 'sent', sentAt: already.sentAt!.getTime() };
+      const already = await sentEmail(db, idempotencyKey);
+      if (already) return already;
       const { invitation, program, customer } = await load(args.invitationId);
       if (args.kind === 'reminder' && (customer.unsubscribed || invitation.answeredAt)) {
         return { status: 'skipped', sentAt: Date.now() };
@@ -141,8 +144,11 @@ export function createInvitationActivities({
         return { status: 'failed', sentAt: outcome.sentAt };
       }
       const sentAt = new Date(outcome.sentAt);
+      // The invitation workflow is the document's only writer and runs one activity at a time, so
+      // the status read above still holds; the filter stays `_id` alone (see sentEmail).
+      if (!STILL_UNANSWERED.includes(invitation.status)) return { status: 'sent', sentAt: sentAt.getTime() };
       await c.invitations(db).updateOne(
-        { _id: invitation._id, status: { $in: ['scheduled', 'sent', 'reminded'] } },
+        { _id: invitation._id },
         args.kind === 'invitation'
           ? {
               $set: {
@@ -159,12 +165,11 @@ export function createInvitationActivities({
 
     /** Expires an unanswered invitation; a reply that raced the expiry wins. */
     async expireInvitation({ invitationId }: { invitationId: string }): Promise<{ expired: boolean }> {
-      await c
-        .invitations(db)
-        .updateOne(
-          { _id: invitationId, status: { $in: ['sent', 'reminded'] } },
-          { $set: { status: 'expired', updatedAt: new Date() } },
-        );
+      const invitation = await c.invitations(db).findOne({ _id: invitationId }, { projection: { status: 1 } });
+      if (invitation && ['sent', 'reminded'].includes(invitation.status))
+        await c
+          .invitations(db)
+          .updateOne({ _id: invitationId }, { $set: { status: 'expired', updatedAt: new Date() } });
       const reply = await c.responses(db).findOne({ _id: invitationId }, { projection: { _id: 1 } });
       if (!reply) return { expired: true };
       await c.invitations(db).updateOne({ _id: invitationId }, { $set: { status: 'answered', updatedAt: new Date() } });
@@ -172,6 +177,9 @@ export function createInvitationActivities({
     },
   };
 }
+
+/** Where sending the invitation or a reminder moves the invitation on; an answer or expiry stands. */
+const STILL_UNANSWERED: c.InvitationStatus[] = ['scheduled', 'sent', 'reminded'];
 
 function reminderPrefix(locale: string): string {
   return locale.startsWith('de') ? 'Erinnerung: ' : locale.startsWith('fr') ? 'Rappel : ' : 'Reminder: ';

@@ -190,6 +190,16 @@ export interface ReplyAckDoc {
   at: Date;
 }
 
+/**
+ * A survey token's hash → its invitation, insert-only: the survey page finds the invitation by two
+ * `_id` lookups, which FerretDB v1 answers from its index, instead of by `tokenHash`, which it
+ * answers by reading every invitation.
+ */
+export interface SurveyTokenDoc {
+  _id: string;
+  invitationId: string;
+}
+
 /** A case: written only by its case workflow's activities (one owner), read by the UI and the API. */
 export interface CaseDoc {
   /** The triggering reply's ID. */
@@ -305,6 +315,7 @@ export const emails = (db: Db) => db.collection<EmailDoc>('emails');
 export const sinkMessages = (db: Db) => db.collection<SinkMessageDoc>('sink_messages');
 export const settings = (db: Db) => db.collection<SettingDoc>('settings');
 export const replyAcks = (db: Db) => db.collection<ReplyAckDoc>('reply_acks');
+export const surveyTokens = (db: Db) => db.collection<SurveyTokenDoc>('survey_tokens');
 export const routing = (db: Db) => db.collection<RoutingDoc>('routing');
 
 /** Summary score per customer (0–100, the mean of their replies' summaries), for the IDs given. */

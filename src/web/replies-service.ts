@@ -41,10 +41,16 @@ export async function surveyState(db: Db, token: string, now = new Date()): Prom
   return { kind: 'open', token, invitation, program };
 }
 
-/** The invitation a survey or unsubscribe link belongs to, looked up by the token's hash. */
+/**
+ * The invitation a survey or unsubscribe link belongs to, looked up by the token's hash; an
+ * invitation created before `survey_tokens` existed is found by its own `tokenHash`.
+ */
 export async function invitationByToken(db: Db, token: string): Promise<c.InvitationDoc | null> {
   if (!isWellFormedToken(token)) return null;
-  return c.invitations(db).findOne({ tokenHash: hashSurveyToken(token) });
+  const tokenHash = hashSurveyToken(token);
+  const entry = await c.surveyTokens(db).findOne({ _id: tokenHash });
+  if (entry) return c.invitations(db).findOne({ _id: entry.invitationId });
+  return c.invitations(db).findOne({ tokenHash });
 }
 
 export type SaveOutcome = 'created' | 'edited' | 'closed';

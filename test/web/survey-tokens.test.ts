@@ -36,6 +36,23 @@ describe('survey links and senders', () => {
     expect(await page.text()).toContain(`action="/s/${token}"`);
   });
 
+  it('finds the invitation through the token index, and an older invitation by its own hash', async () => {
+    const programId = await createProgram(h);
+    const { link, invitationId } = await inviteNewCustomer(h, programId);
+    const tokenHash = createHash('sha256')
+      .update(link.split('/s/')[1]!)
+      .digest('hex');
+    expect(await c.surveyTokens(h.db).findOne({ _id: tokenHash })).toEqual({ _id: tokenHash, invitationId });
+    expect((await fetch(link)).status).toBe(200);
+
+    // Invitations created before the index existed have no entry in it.
+    await c.surveyTokens(h.db).deleteOne({ _id: tokenHash });
+    const page = await fetch(link);
+    expect(page.status).toBe(200);
+    expect(await page.text()).toContain('name="nps"');
+    expect((await fetch(`${link.slice(0, -4)}AAAA`)).status).toBe(404);
+  });
+
   it('quotes the sender display name, so it cannot change the address', async () => {
     const programId = await createProgram(h, {
       sender: { name: 'Acme, Inc. "Support" <x@evil.test>', email: 'care@acme.example' },
