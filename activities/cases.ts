@@ -167,6 +167,8 @@ export function createCaseActivities({ db, mailer, templates, publicBaseUrl, mai
         throw ApplicationFailure.nonRetryable(`case ${input.caseId} lost its program, customer or reply`);
       const handling = ZCaseHandling.parse(program.caseHandling ?? {});
       let doc = await c.cases(db).findOne({ _id: input.caseId });
+      // A first run writes the case and its first timeline entry; a retry counts what is there.
+      let written = 0;
       if (!doc) {
         const attributes = { ...customer.attributes, programId: program._id };
         const { teamId, ownerId } = routeCase(routing, attributes, await routingState(db, routing));
@@ -202,13 +204,14 @@ export function createCaseActivities({ db, mailer, templates, publicBaseUrl, mai
           kind: 'opened',
           summary: doc.mayContact ? opened : `${opened}. The customer asked not to be contacted: internal action only.`,
         });
+        written = 1;
       }
       return {
         state: stateOf(doc, routing.rootCauses),
         calendar: doc.calendar,
         chain: escalationChain(routing, doc.teamId),
         handling,
-        seq: 1 + (await c.caseTimeline(db).countDocuments({ caseId: doc._id })),
+        seq: 1 + (written || (await c.caseTimeline(db).countDocuments({ caseId: doc._id }))),
         openedSubscribed: await subscribed(db, 'opened'),
       };
     },
@@ -258,14 +261,17 @@ export function createCaseActivities({ db, mailer, templates, publicBaseUrl, mai
         ...(args.after.rootCause === undefined ? { rootCause: '' as const } : {}),
         ...(args.after.customerMessage === undefined ? { customerMessage: '' as const } : {}),
       };
-      await c.cases(db).updateOne(
-        { _id: args.caseId, version: { $lt: args.seq } },
-        {
-          $set: { ...mirrorOf(args.after), ...dates, updatedAt: at, version: args.seq },
-          ...(Object.keys(unset).length ? { $unset: unset } : {}),
-          ...(args.attachReplyId ? { $addToSet: { replyIds: args.attachReplyId } } : {}),
-        },
-      );
+      // Read, then write by `_id` alone (the one filter FerretDB v1 answers from an index).
+      const current = await c.cases(db).findOne({ _id: args.caseId }, { projection: { version: 1 } });
+      if (current && current.version < args.seq)
+        await c.cases(db).updateOne(
+          { _id: args.caseId },
+          {
+            $set: { ...mirrorOf(args.after), ...dates, updatedAt: at, version: args.seq },
+            ...(Object.keys(unset).length ? { $unset: unset } : {}),
+            ...(args.attachReplyId ? { $addToSet: { replyIds: args.attachReplyId } } : {}),
+          },
+        );
       // Asked here, where the entry is written anyway: a case without subscribers schedules no delivery.
       return { subscribed: await subscribed(db, args.kind) };
     },

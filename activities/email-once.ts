@@ -14,6 +14,15 @@ function countEmail(kind: string, status: 'sent' | 'failed' | 'retrying'): void 
 export type EmailOutcome = { status: 'sent'; sentAt: number } | { status: 'failed'; failure: string; sentAt: number };
 
 /**
+ * The outcome of an email already sent under this key. Looked up by `_id` alone: that is the only
+ * filter FerretDB v1 answers from an index; any other field makes it read the whole collection.
+ */
+export async function sentEmail(db: Db, idempotencyKey: string): Promise<{ status: 'sent'; sentAt: number } | null> {
+  const email = await c.emails(db).findOne({ _id: idempotencyKey });
+  return email?.status === 'sent' ? { status: 'sent' as const, sentAt: email.sentAt!.getTime() } : null;
+}
+
+/**
  * Sends an email once per idempotency key, whatever the retries: the key is recorded before the
  * hand-over to SMTP, its Message-ID is derived from it, and a key already sent is not sent again.
  * A transient SMTP failure throws (the activity is retried); a 5xx rejection is a result.
@@ -29,8 +38,8 @@ export async function sendOnce(
   },
 ): Promise<EmailOutcome> {
   const { idempotencyKey, kind, invitationId, caseId, ...message } = email;
-  const already = await c.emails(db).findOne({ _id: idempotencyKey, status: 'sent' });
-  if (already) return { status: 'sent', sentAt: already.sentAt!.getTime() };
+  const already = await sentEmail(db, idempotencyKey);
+  if (already) return already;
   const messageId = `<${createHash('sha256').update(idempotencyKey).digest('hex').slice(0, 32)}@cxloop>`;
   const now = new Date();
   await c.emails(db).updateOne(
