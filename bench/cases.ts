@@ -29,6 +29,7 @@ import type { NoopShape } from './noop-workflows';
 
 const LOOPS = Number(process.env.BENCH_LOOPS ?? 100);
 const CONCURRENCY = 16;
+const OWNER = 'bench-owner@example.com';
 const round = (n: number) => Math.round(n * 100) / 100;
 
 const followUp = ZProgram.parse({
@@ -154,7 +155,7 @@ async function withStack<T>(
   }
 }
 
-/** N closed loops through the public endpoints, stage by stage; loops per second and one loop's shape. */
+/** N closed loops through the public endpoints, driven by the emails; loops per second and one loop's shape. */
 async function closedLoops(stack: Awaited<ReturnType<typeof startEmbeddedStack>>, dir: string) {
   const config = loadConfig({
     ...process.env,
@@ -167,7 +168,7 @@ async function closedLoops(stack: Awaited<ReturnType<typeof startEmbeddedStack>>
   const services = { ...stack, embeddedMail: true };
   const database = await connectDatabase(stack.mongoUri, config.mongo.dbName);
   const db = database.db;
-  await ensureAdmin(db, 'bench-owner@example.com', 'bench owner password');
+  await ensureAdmin(db, OWNER, 'bench owner password');
   await saveProgram(db, followUp);
   await saveProgram(db, program);
   const web = await startWeb(config, services, { port: 0 });
@@ -199,9 +200,43 @@ async function closedLoops(stack: Awaited<ReturnType<typeof startEmbeddedStack>>
   });
   const ids = Array.from({ length: LOOPS }, (_, i) => `bench-${i}`);
   const stages: Record<string, number> = {};
+  const reached = (name: string, n: number) => {
+    if (n >= LOOPS) stages[name] ??= Date.now() - started;
+  };
+  const acted = { replied: 0, resolved: new Set<string>(), answered: 0 };
+  let failure: Error | undefined;
+  const act = (step: () => Promise<void>) =>
+    limit(step).catch((err: Error) => {
+      failure ??= err;
+    });
+  // Customers and the owner act on the emails they receive, as people would: no polling of the
+  // database, whose reads would be counted against the loop.
+  const stopReading = stack.sink!.onMessage((message) => {
+    const invitationId = message.headers['x-cxloop-invitation'];
+    const caseId = message.headers['x-cxloop-case'];
+    if (invitationId?.startsWith(`${program.id}:`))
+      act(async () => {
+        await post(`${web.url}/s/${surveyTokenFor(secret, invitationId)}`, form({ nps: '2' }));
+        reached('invitations answered', ++acted.replied);
+      });
+    else if (invitationId?.startsWith(`${followUp.id}:`))
+      act(async () => {
+        await post(`${web.url}/s/${surveyTokenFor(secret, invitationId)}`, form({ solved: 'yes', csat: '5' }));
+        reached('follow-ups answered', ++acted.answered);
+      });
+    else if (caseId && message.to.includes(OWNER) && !acted.resolved.has(caseId)) {
+      acted.resolved.add(caseId);
+      act(async () => {
+        await post(
+          `${web.url}/api/cases/${encodeURIComponent(caseId)}/resolve`,
+          api({ rootCause: 'Other', customerMessage: 'Fixed.' }, `resolve-${caseId.replace(/\W/g, '-')}`),
+        );
+        reached('cases resolved', acted.resolved.size);
+      });
+    }
+  });
   const cpuBefore = cpuSeconds(dir);
   const started = Date.now();
-  const done = { replied: new Set<string>(), resolved: new Set<string>(), answered: new Set<string>() };
   try {
     const events = ids.map((id) => ({
       id: `evt-${id}`,
@@ -210,58 +245,15 @@ async function closedLoops(stack: Awaited<ReturnType<typeof startEmbeddedStack>>
       customer: { id, email: `${id}@example.com`, name: id },
     }));
     await post(`${web.url}/api/events:batch`, api({ events }));
-    // Each customer moves on as soon as their step is ready: one query per step and tick finds them all.
+    // Once a second: a count of closed cases is the one read the harness makes.
     for (;;) {
-      const [invited, opened, followedUp, closed] = await Promise.all([
-        c
-          .invitations(db)
-          .find({ programId: program.id, status: 'sent' }, { projection: { _id: 1 } })
-          .toArray(),
-        c
-          .emails(db)
-          .find({ kind: 'case-assigned', status: 'sent' }, { projection: { caseId: 1 } })
-          .toArray(),
-        c
-          .invitations(db)
-          .find({ programId: followUp.id, status: 'sent' }, { projection: { _id: 1 } })
-          .toArray(),
-        c.cases(db).countDocuments({ status: 'closed' }),
-      ]);
-      const elapsed = Date.now() - started;
-      for (const [name, n] of [
-        ['invitations sent', done.replied.size + invited.length],
-        ['cases opened', opened.length],
-        ['closed', closed],
-      ] as const)
-        if (n >= LOOPS) stages[name] ??= elapsed;
+      if (failure) throw failure;
+      const closed = await c.cases(db).countDocuments({ status: 'closed' });
       if (closed >= LOOPS) break;
-      if (elapsed > 900_000) throw new Error(`only ${closed} of ${LOOPS} loops closed after 15 minutes`);
-      const steps = [
-        ...invited
-          .filter((i) => !done.replied.has(i._id))
-          .map((i) => async () => {
-            await post(`${web.url}/s/${surveyTokenFor(secret, i._id)}`, form({ nps: '2' }));
-            done.replied.add(i._id);
-          }),
-        ...opened
-          .filter((e) => e.caseId && !done.resolved.has(e.caseId))
-          .map((e) => async () => {
-            await post(
-              `${web.url}/api/cases/${encodeURIComponent(e.caseId!)}/resolve`,
-              api({ rootCause: 'Other', customerMessage: 'Fixed.' }, `resolve-${e.caseId!.replace(/\W/g, '-')}`),
-            );
-            done.resolved.add(e.caseId!);
-          }),
-        ...followedUp
-          .filter((i) => !done.answered.has(i._id))
-          .map((i) => async () => {
-            await post(`${web.url}/s/${surveyTokenFor(secret, i._id)}`, form({ solved: 'yes', csat: '5' }));
-            done.answered.add(i._id);
-          }),
-      ];
-      await Promise.all(steps.map((step) => limit(step)));
-      await new Promise((r) => setTimeout(r, 200));
+      if (Date.now() - started > 900_000) throw new Error(`only ${closed} of ${LOOPS} loops closed after 15 minutes`);
+      await new Promise((r) => setTimeout(r, 1000));
     }
+    reached('closed', LOOPS);
     const loopsPerSecond = (LOOPS / (Date.now() - started)) * 1000;
     // The web tier, the worker and the driver share this process: `node` is all of them.
     const cpuMsPerLoop = cpuSpent(cpuBefore, cpuSeconds(dir), LOOPS);
@@ -272,6 +264,7 @@ async function closedLoops(stack: Awaited<ReturnType<typeof startEmbeddedStack>>
     await client.connection.close();
     return { loopsPerSecond, stages, shape, cpuMsPerLoop, retriedRequests: stats.retried };
   } finally {
+    stopReading();
     await worker.stop();
     await web.stop();
     await database.close();

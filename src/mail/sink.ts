@@ -1,10 +1,13 @@
+import { EventEmitter } from 'node:events';
 import { type AddressObject, simpleParser } from 'mailparser';
 import type { MongoClient } from 'mongodb';
 import { SMTPServer } from 'smtp-server';
-import { sinkMessages } from '../db/collections';
+import { type SinkMessageDoc, sinkMessages } from '../db/collections';
 
 export interface SmtpSink {
   port: number;
+  /** Called with each message once it is stored (a re-delivery included); returns the unsubscribe. */
+  onMessage(listener: (message: SinkMessageDoc) => void): () => void;
   close(): Promise<void>;
 }
 
@@ -15,6 +18,7 @@ export interface SmtpSink {
  */
 export async function startSmtpSink(options: { port: number; client: MongoClient; dbName: string }): Promise<SmtpSink> {
   const collection = sinkMessages(options.client.db(options.dbName));
+  const received = new EventEmitter<{ message: [SinkMessageDoc] }>();
   const server = new SMTPServer({
     authOptional: true,
     disabledCommands: ['STARTTLS'],
@@ -24,24 +28,18 @@ export async function startSmtpSink(options: { port: number; client: MongoClient
       simpleParser(stream)
         .then(async (mail) => {
           const messageId = mail.messageId ?? `${session.id}@cxloop-sink`;
-          await collection.updateOne(
-            { _id: messageId },
-            {
-              $setOnInsert: {
-                _id: messageId,
-                receivedAt: new Date(),
-                from: addressText(mail.from),
-                to: addressText(mail.to),
-                subject: mail.subject ?? '',
-                text: mail.text ?? '',
-                html: typeof mail.html === 'string' ? mail.html : '',
-                headers: Object.fromEntries(
-                  mail.headerLines.map((h) => [h.key, h.line.slice(h.key.length + 1).trim()]),
-                ),
-              },
-            },
-            { upsert: true },
-          );
+          const message: SinkMessageDoc = {
+            _id: messageId,
+            receivedAt: new Date(),
+            from: addressText(mail.from),
+            to: addressText(mail.to),
+            subject: mail.subject ?? '',
+            text: mail.text ?? '',
+            html: typeof mail.html === 'string' ? mail.html : '',
+            headers: Object.fromEntries(mail.headerLines.map((h) => [h.key, h.line.slice(h.key.length + 1).trim()])),
+          };
+          await collection.updateOne({ _id: messageId }, { $setOnInsert: message }, { upsert: true });
+          received.emit('message', message);
         })
         .then(
           () => callback(),
@@ -58,6 +56,10 @@ export async function startSmtpSink(options: { port: number; client: MongoClient
   const port = typeof address === 'object' && address ? address.port : options.port;
   return {
     port,
+    onMessage(listener) {
+      received.on('message', listener);
+      return () => received.off('message', listener);
+    },
     close: () => new Promise<void>((resolve) => server.close(() => resolve())).then(() => options.client.close()),
   };
 }
