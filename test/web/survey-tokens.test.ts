@@ -39,9 +39,7 @@ describe('survey links and senders', () => {
   it('finds the invitation through the token index, and an older invitation by its own hash', async () => {
     const programId = await createProgram(h);
     const { link, invitationId } = await inviteNewCustomer(h, programId);
-    const tokenHash = createHash('sha256')
-      .update(link.split('/s/')[1]!)
-      .digest('hex');
+    const tokenHash = createHash('sha256').update(link.split('/s/')[1]!).digest('hex');
     expect(await c.surveyTokens(h.db).findOne({ _id: tokenHash })).toEqual({ _id: tokenHash, invitationId });
     expect((await fetch(link)).status).toBe(200);
 
