@@ -187,7 +187,7 @@ async function closedLoops(stack: Awaited<ReturnType<typeof startEmbeddedStack>>
       await new Promise((r) => setTimeout(r, Number(res.headers.get('retry-after') ?? 1) * 1000));
     }
   };
-  const stats = { retried: 0 };
+  const stats = { retried: 0, redelivered: 0 };
   const form = (fields: Record<string, string>) => ({ method: 'POST', body: new URLSearchParams(fields) });
   const api = (body: unknown, idempotencyKey?: string) => ({
     method: 'POST',
@@ -203,37 +203,42 @@ async function closedLoops(stack: Awaited<ReturnType<typeof startEmbeddedStack>>
   const reached = (name: string, n: number) => {
     if (n >= LOOPS) stages[name] ??= Date.now() - started;
   };
-  const acted = { replied: 0, resolved: new Set<string>(), answered: 0 };
+  const acted = { 'invitations answered': 0, 'cases resolved': 0, 'follow-ups answered': 0 };
+  /** What each email asks for, done once: a message delivered twice (an SMTP retry) is read once. */
+  const handled = new Set<string>();
   let failure: Error | undefined;
-  const act = (step: () => Promise<void>) =>
-    limit(step).catch((err: Error) => {
-      failure ??= err;
-    });
+  const act = (stage: keyof typeof acted, step: () => Promise<void>) =>
+    limit(step).then(
+      () => reached(stage, ++acted[stage]),
+      (err: Error) => {
+        failure ??= err;
+      },
+    );
+  const reply = (invitationId: string, answers: Record<string, string>) =>
+    post(`${web.url}/s/${surveyTokenFor(secret, invitationId)}`, form(answers));
   // Customers and the owner act on the emails they receive, as people would: no polling of the
   // database, whose reads would be counted against the loop.
   const stopReading = stack.sink!.onMessage((message) => {
     const invitationId = message.headers['x-cxloop-invitation'];
     const caseId = message.headers['x-cxloop-case'];
+    const subject = invitationId ?? (caseId && message.to.includes(OWNER) ? `owner:${caseId}` : undefined);
+    if (!subject) return;
+    if (handled.has(subject)) {
+      stats.redelivered++;
+      return;
+    }
+    handled.add(subject);
     if (invitationId?.startsWith(`${program.id}:`))
-      act(async () => {
-        await post(`${web.url}/s/${surveyTokenFor(secret, invitationId)}`, form({ nps: '2' }));
-        reached('invitations answered', ++acted.replied);
-      });
+      act('invitations answered', () => reply(invitationId, { nps: '2' }));
     else if (invitationId?.startsWith(`${followUp.id}:`))
-      act(async () => {
-        await post(`${web.url}/s/${surveyTokenFor(secret, invitationId)}`, form({ solved: 'yes', csat: '5' }));
-        reached('follow-ups answered', ++acted.answered);
-      });
-    else if (caseId && message.to.includes(OWNER) && !acted.resolved.has(caseId)) {
-      acted.resolved.add(caseId);
-      act(async () => {
-        await post(
+      act('follow-ups answered', () => reply(invitationId, { solved: 'yes', csat: '5' }));
+    else if (caseId)
+      act('cases resolved', () =>
+        post(
           `${web.url}/api/cases/${encodeURIComponent(caseId)}/resolve`,
           api({ rootCause: 'Other', customerMessage: 'Fixed.' }, `resolve-${caseId.replace(/\W/g, '-')}`),
-        );
-        reached('cases resolved', acted.resolved.size);
-      });
-    }
+        ),
+      );
   });
   const cpuBefore = cpuSeconds(dir);
   const started = Date.now();
@@ -262,7 +267,14 @@ async function closedLoops(stack: Awaited<ReturnType<typeof startEmbeddedStack>>
     // of it in the no-op) → follow-up invitation.
     const shape = await shapeOf(client, customerWorkflowId(ids[0]!));
     await client.connection.close();
-    return { loopsPerSecond, stages, shape, cpuMsPerLoop, retriedRequests: stats.retried };
+    return {
+      loopsPerSecond,
+      stages,
+      shape,
+      cpuMsPerLoop,
+      retriedRequests: stats.retried,
+      redeliveredEmails: stats.redelivered,
+    };
   } finally {
     stopReading();
     await worker.stop();
@@ -305,6 +317,7 @@ async function main() {
     stagesMs: wal.loops.stages,
     cpuMsPerLoop: { closed: wal.loops.cpuMsPerLoop, noop: wal.noopCpuMsPerLoop },
     retriedRequests: wal.loops.retriedRequests,
+    redeliveredEmails: wal.loops.redeliveredEmails,
     noopPerSecond: { wal: round(wal.noop), sqliteDefaults: round(defaults), memory: round(memory) },
     ratioClosedOverNoop: round(wal.loops.loopsPerSecond / wal.noop),
     ratioWalOverDefaults: round(wal.noop / defaults),
