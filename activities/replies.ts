@@ -1,12 +1,33 @@
-import { ApplicationFailure } from '@temporalio/activity';
+import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { Db } from 'mongodb';
 import * as c from '../src/db/collections';
-import { KeyedMutex } from '../src/db/keyed-mutex';
-import { insertOnce, isDuplicateKeyError } from '../src/db/mongo';
-import { rollupDay, rollupId, rollupIncrement, rollupSegments } from '../src/domain/rollup';
+import { insertOnce } from '../src/db/mongo';
+import {
+  type FoldedChange,
+  type ScoreContribution,
+  foldContributions,
+  scoreContribution,
+  touchedBy,
+} from '../src/domain/rollup';
 import { type ReplyScores, scoreReply } from '../src/domain/scoring';
+import { replyScoredSignal, scoresWorkflowId } from '../workflows/definitions';
 
-export function createReplyActivities(db: Db, locks = new KeyedMutex()) {
+/** Hands a contribution to the scores' owner, starting it if it is not running. */
+export type SubmitScores = (contribution: ScoreContribution) => Promise<void>;
+
+/** From inside an activity: the owner of the worker's own task queue, through the worker's client. */
+const signalScoresOwner: SubmitScores = async (contribution) => {
+  const { client, info } = Context.current();
+  await client.workflow.signalWithStart('scoresWorkflow', {
+    workflowId: scoresWorkflowId(info.taskQueue),
+    taskQueue: info.taskQueue,
+    args: [{}],
+    signal: replyScoredSignal,
+    signalArgs: [contribution],
+  });
+};
+
+export function createReplyActivities(db: Db, submitScores: SubmitScores = signalScoresOwner) {
   return {
     /** The workflow has the reply: the sweep stops re-signalling it. */
     async acknowledgeReply({ invitationId }: { invitationId: string }): Promise<{ editableUntil: number }> {
@@ -28,9 +49,9 @@ export function createReplyActivities(db: Db, locks = new KeyedMutex()) {
     },
 
     /**
-     * Once the reply can no longer be edited: closes it, scores it and counts it once in the
-     * rollups and the customer's summary. A reply still editable (the customer came back) is
-     * left open and its new deadline returned.
+     * Once the reply can no longer be edited: closes it, scores it and hands its contribution to
+     * the rollups' and customer scores' owner (a retry hands it again; the owner counts it once).
+     * A reply still editable (the customer came back) is left open and its new deadline returned.
      */
     async finalizeReply({
       invitationId,
@@ -56,56 +77,63 @@ export function createReplyActivities(db: Db, locks = new KeyedMutex()) {
 
       const scores = scoreReply(program.survey, reply.answers, program.themes);
       await c.responses(db).updateOne({ _id: reply._id }, { $set: { scores } });
-      await countInRollups(db, locks, reply, scores, invitation.known);
-      if (scores.summary !== null) await countInCustomerScore(db, locks, reply, scores.summary);
+      await submitScores(
+        scoreContribution(
+          {
+            id: reply._id,
+            programId: reply.programId,
+            customerId: reply.customerId,
+            submittedAt: reply.submittedAt.getTime(),
+          },
+          scores,
+          invitation.known,
+        ),
+      );
       return { final: true, scores };
+    },
+
+    /**
+     * The scores' owner's one write path (see scoresWorkflow): reads each document the batch
+     * touches, then adds what it does not count yet. Only that workflow calls it, one call at a
+     * time, so the read and the write cannot interleave with another writer's.
+     */
+    async applyScores({ batch }: { batch: ScoreContribution[] }): Promise<{ counted: number }> {
+      const touched = touchedBy(batch);
+      const [rollups, customerScores] = await Promise.all([
+        countedReplies(db, 'rollups', touched.rollups),
+        countedReplies(db, 'customer_scores', touched.customerScores),
+      ]);
+      const changes = foldContributions(batch, { rollups, customerScores });
+      await Promise.all([
+        ...changes.rollups.map((change) => applyChange(db, 'rollups', change)),
+        ...changes.customerScores.map((change) => applyChange(db, 'customer_scores', change)),
+      ]);
+      return { counted: new Set(changes.rollups.flatMap((change) => change.replyIds)).size };
     },
   };
 }
 
-/** `$inc` guarded by the reply's ID in the same document: a retry never counts twice. */
-async function countOnce(
-  db: Db,
-  collection: 'rollups' | 'customer_scores',
-  id: string,
-  replyId: string,
-  increment: Record<string, number>,
-  onInsert: Record<string, unknown>,
-) {
-  const documents = db.collection<{ _id: string }>(collection);
-  const filter = { _id: id, replyIds: { $ne: replyId } };
-  const update = { $inc: increment, $addToSet: { replyIds: replyId } };
-  try {
-    await documents.updateOne(filter, { ...update, $setOnInsert: onInsert }, { upsert: true });
-  } catch (err) {
-    if (!isDuplicateKeyError(err)) throw err;
-    // The document exists: it either counts this reply already (no match, nothing to do) or
-    // another writer created it meanwhile (a match, counted now).
-    await documents.updateOne(filter, update);
-  }
+/** The collections the scores' owner writes: each document counts replies and lists them. */
+type Counting = 'rollups' | 'customer_scores';
+const counting = (db: Db, name: Counting) => db.collection<{ _id: string; replyIds: string[] }>(name);
+
+/** The replies each document already counts; looked up one `_id` at a time, the filter FerretDB v1 indexes. */
+async function countedReplies(db: Db, name: Counting, ids: string[]): Promise<Map<string, Set<string>>> {
+  const docs = await Promise.all(
+    ids.map((id) => counting(db, name).findOne({ _id: id }, { projection: { replyIds: 1 } })),
+  );
+  return new Map(docs.filter((doc) => doc !== null).map((doc) => [doc._id, new Set(doc.replyIds)]));
 }
 
-async function countInRollups(
-  db: Db,
-  locks: KeyedMutex,
-  reply: c.ResponseDoc,
-  scores: ReplyScores,
-  attributes: Record<string, unknown>,
-) {
-  const day = rollupDay(reply.submittedAt.getTime());
-  const increment = rollupIncrement(scores);
-  for (const segment of rollupSegments(attributes)) {
-    const id = rollupId(reply.programId, day, segment);
-    await locks.run(id, () =>
-      countOnce(db, 'rollups', id, reply._id, increment, { programId: reply.programId, day, segment }),
-    );
-  }
-}
-
-/** The customer's summary score is sum / count over their scored replies. */
-async function countInCustomerScore(db: Db, locks: KeyedMutex, reply: c.ResponseDoc, summary: number) {
-  const id = reply.customerId;
-  await locks.run(`customer_scores:${id}`, () =>
-    countOnce(db, 'customer_scores', id, reply._id, { count: 1, sum: summary }, {}),
+/** One write per document: the increments and the replies they count, together. */
+async function applyChange(db: Db, name: Counting, change: FoldedChange) {
+  await counting(db, name).updateOne(
+    { _id: change.id },
+    {
+      $inc: change.increment,
+      $addToSet: { replyIds: { $each: change.replyIds } },
+      ...(Object.keys(change.fields).length ? { $setOnInsert: change.fields } : {}),
+    },
+    { upsert: true },
   );
 }

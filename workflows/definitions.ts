@@ -3,6 +3,7 @@ import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 import type { Priority } from '../src/domain/case-rules';
 import type { CaseActionInput, CaseState } from '../src/domain/cases';
+import type { ScoreContribution } from '../src/domain/rollup';
 
 export const transactionRecordedSignal = defineSignal<[{ eventId: string }]>('transactionRecorded');
 export const replySubmittedSignal = defineSignal<[{ responseId: string }]>('replySubmitted');
@@ -31,6 +32,22 @@ export interface SurveyInvitationInput {
   expiresAfter: string;
   editGrace: string;
 }
+
+/** A finalized reply's contribution to the rollups and the customer's score, for their owner. */
+export const replyScoredSignal = defineSignal<[ScoreContribution]>('replyScored');
+
+export interface ScoresInput {
+  /** Contributions signalled but not yet applied, carried over a continue-as-new. */
+  pending?: ScoreContribution[];
+  /** History length after which the owner continues as new (default 2,000 events). */
+  historyLimit?: number;
+}
+
+/**
+ * The single writer of the rollups and customer scores of the deployment served by a task queue:
+ * one per task queue, because tests run several deployments on one Temporal server.
+ */
+export const scoresWorkflowId = (taskQueue: string) => `scores:${taskQueue}`;
 
 export const customerWorkflowId = (customerId: string) => `customer:${customerId}`;
 export const invitationWorkflowId = (invitationId: string) => `invitation:${invitationId}`;

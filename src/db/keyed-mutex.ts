@@ -4,9 +4,9 @@ import pLimit, { type LimitFunction } from 'p-limit';
  * Runs tasks one at a time per key within this process (a p-limit of 1 per key).
  *
  * FerretDB v1 applies an update as read-modify-write outside a transaction (FerretDB issue
- * #3040), so concurrent updates of one document lose writes, `$inc` included. Writers of shared
- * documents (rollups, a customer's record) go through this so that, on the embedded stack's
- * single worker and web process, no update is lost. MongoDB itself needs no such care.
+ * #3040), so concurrent updates of one document lose writes. Only the web tier's writes to a
+ * customer record still go through this; it covers one process only, which is why shared
+ * documents elsewhere have a single owner instead (README: one writer per shared document).
  */
 export class KeyedMutex {
   private readonly queues = new Map<string, LimitFunction>();

@@ -142,3 +142,86 @@ export function summarizeRollups(docs: RollupDoc[]): RollupSummary {
     },
   };
 }
+
+/**
+ * What one finalized reply adds to the pre-aggregated documents: its program's rollups for the day
+ * (one per segment) and the customer's summary score. Sent to the single owner of those documents.
+ */
+export interface ScoreContribution {
+  replyId: string;
+  programId: string;
+  customerId: string;
+  day: string;
+  segments: string[];
+  increment: Record<string, number>;
+  /** The reply's summary score, absent when it has none. */
+  summary?: number;
+}
+
+export function scoreContribution(
+  reply: { id: string; programId: string; customerId: string; submittedAt: number },
+  scores: ReplyScores,
+  attributes: Record<string, unknown>,
+): ScoreContribution {
+  return {
+    replyId: reply.id,
+    programId: reply.programId,
+    customerId: reply.customerId,
+    day: rollupDay(reply.submittedAt),
+    segments: rollupSegments(attributes),
+    increment: rollupIncrement(scores),
+    ...(scores.summary !== null ? { summary: scores.summary } : {}),
+  };
+}
+
+/** The documents a batch touches, by kind: rollup IDs, and customer IDs for customer scores. */
+export function touchedBy(batch: ScoreContribution[]): { rollups: string[]; customerScores: string[] } {
+  return {
+    rollups: [...new Set(batch.flatMap((c) => c.segments.map((s) => rollupId(c.programId, c.day, s))))],
+    customerScores: [...new Set(batch.filter((c) => c.summary !== undefined).map((c) => c.customerId))],
+  };
+}
+
+/** The changes to one document: increments summed over the replies it does not count yet. */
+export interface FoldedChange {
+  id: string;
+  replyIds: string[];
+  increment: Record<string, number>;
+  /** The fields a new document starts with. */
+  fields: Record<string, string>;
+}
+
+/**
+ * A batch of contributions as one change per document, leaving out replies a document already
+ * counts (`counted`) and replies repeated in the batch: a contribution delivered twice counts once.
+ */
+export function foldContributions(
+  batch: ScoreContribution[],
+  counted: {
+    rollups: ReadonlyMap<string, ReadonlySet<string>>;
+    customerScores: ReadonlyMap<string, ReadonlySet<string>>;
+  },
+): { rollups: FoldedChange[]; customerScores: FoldedChange[] } {
+  const folded = { rollups: new Map<string, FoldedChange>(), customerScores: new Map<string, FoldedChange>() };
+  const add = (
+    kind: keyof typeof folded,
+    id: string,
+    fields: Record<string, string>,
+    replyId: string,
+    increment: Record<string, number>,
+  ) => {
+    const change = folded[kind].get(id) ?? { id, replyIds: [], increment: {}, fields };
+    if (counted[kind].get(id)?.has(replyId) || change.replyIds.includes(replyId)) return;
+    change.replyIds.push(replyId);
+    for (const [path, n] of Object.entries(increment)) change.increment[path] = (change.increment[path] ?? 0) + n;
+    folded[kind].set(id, change);
+  };
+  for (const c of batch) {
+    for (const segment of c.segments) {
+      const fields = { programId: c.programId, day: c.day, segment };
+      add('rollups', rollupId(c.programId, c.day, segment), fields, c.replyId, c.increment);
+    }
+    if (c.summary !== undefined) add('customerScores', c.customerId, {}, c.replyId, { count: 1, sum: c.summary });
+  }
+  return { rollups: [...folded.rollups.values()], customerScores: [...folded.customerScores.values()] };
+}

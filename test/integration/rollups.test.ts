@@ -4,7 +4,7 @@ import { createReplyActivities } from '../../activities/replies';
 import * as c from '../../src/db/collections';
 import { type Database, connectDatabase } from '../../src/db/mongo';
 import { ZProgram } from '../../src/domain/program';
-import { rollupDay, rollupId, summarizeRollups } from '../../src/domain/rollup';
+import { type ScoreContribution, rollupDay, rollupId, summarizeRollups } from '../../src/domain/rollup';
 import { saveProgram } from '../../src/web/programs-service';
 import { uid } from '../support/harness';
 
@@ -61,7 +61,7 @@ describe('rollups', () => {
     return ids;
   }
 
-  it('when many replies are finalized at once and every activity is retried, then each is counted exactly once per segment', async () => {
+  it('when many replies are finalized at once and every step is retried, then each is counted exactly once per segment', async () => {
     const programId = uid('rollup');
     await saveProgram(
       database.db,
@@ -82,11 +82,25 @@ describe('rollups', () => {
     );
     const scores = [10, 9, 9, 8, 7, 6, 3, 0, 10, 5, 9, 2];
     const ids = await seedReplies(programId, scores, (i) => (i % 2 ? 'EU' : 'NA'));
-    const { finalizeReply } = createReplyActivities(database.db);
+    const submitted: ScoreContribution[] = [];
+    const { finalizeReply, applyScores } = createReplyActivities(database.db, async (contribution) => {
+      submitted.push(contribution);
+    });
 
-    // Every reply finalized twice, all at once: concurrent upserts and retried activities.
+    // Every reply finalized twice, all at once: retried activities hand their contribution over twice.
     const results = await Promise.all([...ids, ...ids].map((invitationId) => finalizeReply({ invitationId })));
     expect(results.every((r) => r.final)).toBe(true);
+    expect(submitted).toHaveLength(24);
+    // The owner applies them in batches; a batch retried after it was applied counts nothing again,
+    // and a contribution delivered twice counts once.
+    const once = ids.map((id) => submitted.find((contribution) => contribution.replyId === id)!);
+    expect(await applyScores({ batch: once.slice(0, 10) })).toEqual({ counted: 10 });
+    expect(await applyScores({ batch: once.slice(0, 10) })).toEqual({ counted: 0 });
+    expect(await applyScores({ batch: submitted })).toEqual({ counted: 2 });
+    const customerScores = await Promise.all(
+      once.map((contribution) => c.customerScores(database.db).findOne({ _id: contribution.customerId })),
+    );
+    expect(customerScores.map((score) => score?.count)).toEqual(ids.map(() => 1));
 
     const day = rollupDay(Date.now());
     const all = await c.rollups(database.db).findOne({ _id: rollupId(programId, day, 'all') });

@@ -1,11 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import {
+  foldContributions,
   rollupDay,
   rollupId,
   rollupIncrement,
   rollupSegments,
   sanitizeKey,
+  scoreContribution,
   summarizeRollups,
+  touchedBy,
   type RollupDoc,
 } from '../../src/domain/rollup';
 import type { ReplyScores } from '../../src/domain/scoring';
@@ -268,5 +271,67 @@ describe('summarizeRollups', () => {
       ],
       sentiment: { positive: 1, negative: 1, neutral: 1 },
     });
+  });
+});
+
+describe('foldContributions', () => {
+  const scores = (nps: number, summary: number | null): ReplyScores => ({
+    nps,
+    npsCategory: nps <= 6 ? 'detractor' : nps >= 9 ? 'promoter' : 'passive',
+    summary,
+    themes: [],
+    sentiment: 'neutral',
+    verbatim: '',
+  });
+  const reply = (id: string, customerId: string) => ({
+    id,
+    programId: 'p',
+    customerId,
+    submittedAt: Date.UTC(2026, 0, 5),
+  });
+  const none = { rollups: new Map(), customerScores: new Map() };
+
+  it('when replies share documents, then each document gets one change with the summed increments', () => {
+    const batch = [
+      scoreContribution(reply('r1', 'c1'), scores(10, 100), { region: 'EU' }),
+      scoreContribution(reply('r2', 'c1'), scores(2, 20), {}),
+    ];
+    const { rollups, customerScores } = foldContributions(batch, none);
+    const all = rollups.find((r) => r.id === 'p|2026-01-05|all')!;
+    expect(all.replyIds).toEqual(['r1', 'r2']);
+    expect(all.increment).toMatchObject({
+      responses: 2,
+      'nps.count': 2,
+      'nps.sum': 12,
+      'nps.promoters': 1,
+      'nps.detractors': 1,
+    });
+    expect(all.fields).toEqual({ programId: 'p', day: '2026-01-05', segment: 'all' });
+    expect(rollups.find((r) => r.id === 'p|2026-01-05|region:EU')!.replyIds).toEqual(['r1']);
+    expect(customerScores).toEqual([
+      { id: 'c1', replyIds: ['r1', 'r2'], increment: { count: 2, sum: 120 }, fields: {} },
+    ]);
+    expect(touchedBy(batch)).toEqual({
+      rollups: ['p|2026-01-05|all', 'p|2026-01-05|region:EU'],
+      customerScores: ['c1'],
+    });
+  });
+
+  it('when a reply is delivered twice or already counted, then it adds nothing', () => {
+    const once = scoreContribution(reply('r1', 'c1'), scores(9, 90), {});
+    const counted = {
+      rollups: new Map([['p|2026-01-05|all', new Set(['r0'])]]),
+      customerScores: new Map([['c1', new Set(['r1'])]]),
+    };
+    const { rollups, customerScores } = foldContributions([once, once], counted);
+    expect(rollups).toEqual([
+      expect.objectContaining({ replyIds: ['r1'], increment: expect.objectContaining({ responses: 1 }) }),
+    ]);
+    expect(customerScores).toEqual([]);
+  });
+
+  it('when a reply has no summary score, then the customer score is left alone', () => {
+    const { customerScores } = foldContributions([scoreContribution(reply('r1', 'c1'), scores(9, null), {})], none);
+    expect(customerScores).toEqual([]);
   });
 });
