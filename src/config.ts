@@ -49,6 +49,7 @@ const ZEnv = z.object({
   TEMPORAL_TASK_QUEUE: z.preprocess(emptyAsUndefined, z.string().default('cxloop')),
   TEMPORAL_API_KEY: optionalString,
   TEMPORAL_TLS: booleanString,
+  WORKFLOW_BUNDLE: optionalString,
   MONGODB_URI: optionalUrl(/^mongodb(\+srv)?:$/, 'a mongodb:// or mongodb+srv:// URI'),
   MONGODB_DB: z.preprocess(
     emptyAsUndefined,
@@ -100,6 +101,7 @@ function toConfig(env: z.infer<typeof ZEnv>) {
       taskQueue: env.TEMPORAL_TASK_QUEUE,
       apiKey: env.TEMPORAL_API_KEY,
       tls: env.TEMPORAL_TLS || Boolean(env.TEMPORAL_API_KEY),
+      workflowBundle: env.WORKFLOW_BUNDLE,
     },
     mongo: { uri: env.MONGODB_URI, dbName: env.MONGODB_DB },
     smtp: { url: env.SMTP_URL, from: env.MAIL_FROM },

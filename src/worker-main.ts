@@ -1,4 +1,5 @@
 /** Production worker: configured only by the environment, no embedded services. */
+import { existsSync } from 'node:fs';
 import { ConfigError, loadConfig } from './config';
 import { requireProductionSecrets } from './secrets';
 import { startWorker } from './runtime';
@@ -11,7 +12,14 @@ async function main() {
   installWorkerLogging(config.logLevel, config.metrics.workerPort);
   const services = requireServices(config, ['TEMPORAL_ADDRESS', 'MONGODB_URI', 'SMTP_URL']);
   if (!config.publicBaseUrl) throw new ConfigError('PUBLIC_BASE_URL is required: survey links in emails point to it');
-  const worker = await startWorker(config, services, { publicBaseUrl: config.publicBaseUrl });
+  if (config.temporal.workflowBundle && !existsSync(config.temporal.workflowBundle))
+    throw new ConfigError(`WORKFLOW_BUNDLE: no file at ${config.temporal.workflowBundle} (build it: npm run build:workflows)`);
+  const worker = await startWorker(config, services, {
+    publicBaseUrl: config.publicBaseUrl,
+    // Built ahead of time (`npm run build:workflows`), as Temporal advises for production: no
+    // bundling at every start.
+    ...(config.temporal.workflowBundle ? { workflowBundle: { codePath: config.temporal.workflowBundle } } : {}),
+  });
   console.log(`[cxloop] worker polling task queue ${config.temporal.taskQueue} on ${services.temporalAddress}`);
   const stop = () => void worker.stop();
   process.on('SIGINT', stop);

@@ -175,6 +175,8 @@ export interface SinkMessageDoc {
   text: string;
   html: string;
   headers: Record<string, string>;
+  /** How many times the message arrived (an SMTP retry after a lost reply delivers it again). */
+  deliveries?: number;
 }
 
 /** The one routing document (`_id: 'routing'`): teams, fallback team, escalation; replaced whole by admins. */

@@ -14,7 +14,7 @@ export interface SmtpSink {
 /**
  * The embedded mail catcher: accepts every message on loopback and keeps it in MongoDB, where
  * the admin outbox and `GET /api/outbox` read it. Keyed by Message-ID, so a re-delivered message
- * is kept once.
+ * is kept once (and counted).
  */
 export async function startSmtpSink(options: { port: number; client: MongoClient; dbName: string }): Promise<SmtpSink> {
   const collection = sinkMessages(options.client.db(options.dbName));
@@ -38,7 +38,12 @@ export async function startSmtpSink(options: { port: number; client: MongoClient
             html: typeof mail.html === 'string' ? mail.html : '',
             headers: Object.fromEntries(mail.headerLines.map((h) => [h.key, h.line.slice(h.key.length + 1).trim()])),
           };
-          await collection.updateOne({ _id: messageId }, { $setOnInsert: message }, { upsert: true });
+          // Kept once; `deliveries` counts how often it came, so a duplicate send shows.
+          await collection.updateOne(
+            { _id: messageId },
+            { $setOnInsert: message, $inc: { deliveries: 1 } },
+            { upsert: true },
+          );
           received.emit('message', message);
         })
         .then(
