@@ -13,7 +13,9 @@ async function main() {
   const services = requireServices(config, ['TEMPORAL_ADDRESS', 'MONGODB_URI', 'SMTP_URL']);
   if (!config.publicBaseUrl) throw new ConfigError('PUBLIC_BASE_URL is required: survey links in emails point to it');
   if (config.temporal.workflowBundle && !existsSync(config.temporal.workflowBundle))
-    throw new ConfigError(`WORKFLOW_BUNDLE: no file at ${config.temporal.workflowBundle} (build it: npm run build:workflows)`);
+    throw new ConfigError(
+      `WORKFLOW_BUNDLE: no file at ${config.temporal.workflowBundle} (build it: npm run build:workflows)`,
+    );
   const worker = await startWorker(config, services, {
     publicBaseUrl: config.publicBaseUrl,
     // Built ahead of time (`npm run build:workflows`), as Temporal advises for production: no
