@@ -68,11 +68,18 @@ function toHttpError(err: unknown): HttpError {
   return new HttpError(500, `something went wrong on our side (error ID ${errorId})`, { errorId });
 }
 
-/** MongoDB or Temporal could not be reached (as opposed to a bug or bad data). */
+/**
+ * MongoDB or Temporal could not be reached or is briefly overloaded (as opposed to a bug or bad
+ * data). FerretDB reports SQLite's write lock held too long by others as a server error, which a
+ * retry shortly after gets past.
+ */
 function isDependencyDown(err: unknown): boolean {
   const name = (err as Error | undefined)?.name ?? '';
   if (/^Mongo(ServerSelection|Network|NetworkTimeout|TopologyClosed|NotConnected|PoolCleared)Error$/.test(name))
     return true;
+  if (name === 'MongoServerError' && /SQLITE_BUSY/.test((err as Error).message)) return true;
+  // An answer the driver cannot read (seen from FerretDB under heavy concurrent load): retry.
+  if (name === 'MongoUnexpectedServerResponseError') return true;
   // gRPC UNAVAILABLE (14) and DEADLINE_EXCEEDED (4) from the Temporal client
   const code = (err as { code?: unknown; cause?: { code?: unknown } } | undefined)?.code;
   const causeCode = (err as { cause?: { code?: unknown } } | undefined)?.cause?.code;

@@ -79,11 +79,14 @@ func runFerretDB(args []string) error {
 	}
 	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
 
+	// FerretDB runs SQLite in WAL mode. synchronous=normal skips the fsync at every commit (a
+	// process crash loses nothing; a power cut may lose the last commits), so the one write lock
+	// is held briefly; a longer busy timeout rides out bursts from several processes.
 	f, err := ferretdb.New(&ferretdb.Config{
 		Listener:  ferretdb.ListenerConfig{TCP: *listen},
 		Logger:    logger,
 		Handler:   "sqlite",
-		SQLiteURL: "file:" + dir + "/",
+		SQLiteURL: "file:" + dir + "/?_pragma=busy_timeout(30000)&_pragma=synchronous(normal)",
 	})
 	if err != nil {
 		return err

@@ -67,7 +67,11 @@ describe(`scale-out: two web and two worker processes, ${EVENTS} events and repl
         const res = await api(i % 2 ? webB : webA, 'POST', '/api/events:batch', {
           events: events.slice(i * 50, i * 50 + 50),
         });
-        expect(res.status, await res.text()).toBe(202);
+        if (res.status !== 202) {
+          const body = await res.text();
+          await new Promise((r) => setTimeout(r, 1000)); // the processes' logs are written asynchronously
+          throw new Error(`batch ${i}: ${res.status} ${body}\n${deployment.webs.map((w) => w.output()).join('\n')}`);
+        }
       }
 
       const invitationsInSink = () =>
@@ -94,11 +98,19 @@ describe(`scale-out: two web and two worker processes, ${EVENTS} events and repl
             const link = surveyLinkIn(message.text).replace(/^https?:\/\/[^/]+/, (i % 2 ? webB : webA).url);
             const customer = customers.find((x) => message.to.includes(x.email))!;
             const res = await fetch(link, { method: 'POST', body: new URLSearchParams({ nps: String(customer.nps) }) });
-            return res.status;
+            return res.status === 200
+              ? 200
+              : `${res.status} ${message.to} ${link}: ${(await res.text()).slice(0, 300)}`;
           }),
         ),
       );
-      expect(answered.filter((status) => status !== 200)).toEqual([]);
+      const refused = answered.filter((status) => status !== 200);
+      if (refused.length) {
+        await new Promise((r) => setTimeout(r, 1000)); // the processes' logs are written asynchronously
+        throw new Error(
+          `${refused.length} replies refused:\n${refused.slice(0, 5).join('\n')}\n${deployment.webs.map((w) => w.output()).join('\n')}`,
+        );
+      }
 
       const day = rollupDay(Date.now());
       const all = await waitUntil(

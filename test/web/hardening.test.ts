@@ -1,3 +1,4 @@
+import { MongoServerError, MongoUnexpectedServerResponseError } from 'mongodb';
 import { Writable } from 'node:stream';
 import express from 'express';
 import pino from 'pino';
@@ -270,6 +271,17 @@ describe('unexpected errors', () => {
     expect(res.status).toBe(503);
     expect(res.headers.get('retry-after')).toBe('5');
     expect(await res.text()).not.toContain('connection refused');
+  });
+
+  it('an overloaded embedded database (write lock held too long, an unreadable answer) is a 503 with Retry-After', async () => {
+    const busy = new MongoServerError({ ok: 0, errmsg: 'InsertAll: database is locked (5) (SQLITE_BUSY)' });
+    const res = await get(appThatThrows(busy).app, '/boom');
+    expect(res.status).toBe(503);
+    expect(res.headers.get('retry-after')).toBe('5');
+    const unreadable = new MongoUnexpectedServerResponseError('BSON element "cursor" is missing');
+    expect((await get(appThatThrows(unreadable).app, '/boom')).status).toBe(503);
+    const other = new MongoServerError({ ok: 0, errmsg: 'E11000 duplicate key error' });
+    expect((await get(appThatThrows(other).app, '/boom')).status).toBe(500);
   });
 });
 
