@@ -2,9 +2,13 @@ import { createCaseActivities } from './cases';
 import { createContactActivities } from './contacts';
 import { type InvitationDeps, createInvitationActivities } from './invitations';
 import { createReplyActivities } from './replies';
+import { createSweepActivities } from './sweeps';
 import { createWebhookActivities } from './webhooks';
 
-export type ActivityDeps = InvitationDeps;
+export type ActivityDeps = InvitationDeps & {
+  /** A customer loop started by the sweep ends after this long without transactions. */
+  loopIdleTimeout: string;
+};
 
 /** Every activity, built from its dependencies (the Temporal samples' dependency-injection style). */
 export function createActivities(deps: ActivityDeps) {
@@ -14,5 +18,6 @@ export function createActivities(deps: ActivityDeps) {
     ...createReplyActivities(deps.db),
     ...createCaseActivities(deps),
     ...createWebhookActivities(deps.db),
+    ...createSweepActivities(deps.db, deps.loopIdleTimeout),
   };
 }

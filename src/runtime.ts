@@ -7,14 +7,18 @@ import { sessionSecret, surveyTokenSecret } from './bootstrap';
 import { durationMs } from './domain/duration';
 import { createMailer } from './mail/mailer';
 import { Templates } from './mail/templates';
-import { connectTemporalClient, connectWorkerConnection, ensureSearchAttributes } from './temporal/connection';
+import {
+  connectTemporalClient,
+  connectWorkerConnection,
+  ensureSearchAttributes,
+  ensureSweepSchedule,
+} from './temporal/connection';
 import { createWorker } from './temporal/worker';
 import { createApp } from './web/app';
 import { Metrics } from './web/metrics';
 import { metricsRouter } from './web/routes/ops';
 import { type Logger, createLogger } from './log';
 import express from 'express';
-import { startSweeper } from './web/sweeps';
 
 export interface ResolvedServices {
   temporalAddress: string;
@@ -39,12 +43,18 @@ export async function startWorker(
   const database = await connectDatabase(services.mongoUri, config.mongo.dbName);
   await ensureIndexes(database.db);
   const mailer = createMailer(services.smtpUrl);
+  const taskQueue = options.taskQueue ?? config.temporal.taskQueue;
   await ensureSearchAttributes({ ...config.temporal, address: services.temporalAddress });
+  await ensureSweepSchedule(
+    { ...config.temporal, address: services.temporalAddress },
+    taskQueue,
+    durationMs(config.replySweepInterval),
+  );
   const connection = await connectWorkerConnection({ ...config.temporal, address: services.temporalAddress });
   const worker = await createWorker({
     connection,
     namespace: config.temporal.namespace,
-    taskQueue: options.taskQueue ?? config.temporal.taskQueue,
+    taskQueue,
     workflowBundle: options.workflowBundle,
     deps: {
       db: database.db,
@@ -53,6 +63,7 @@ export async function startWorker(
       publicBaseUrl: options.publicBaseUrl,
       mailFrom: config.smtp.from,
       surveyTokenSecret: await surveyTokenSecret(database.db, config.surveyTokenSecret),
+      loopIdleTimeout: config.loopIdleTimeout,
     },
   });
   const done = worker.run().finally(async () => {
@@ -80,7 +91,7 @@ export interface RunningWeb {
   stop(): Promise<void>;
 }
 
-/** The web tier: survey pages, admin UI, JSON API, plus the sweep that re-signals unacknowledged work. */
+/** The web tier: survey pages, admin UI, JSON API. */
 export async function startWeb(
   config: Config,
   services: ResolvedServices,
@@ -123,11 +134,6 @@ export async function startWeb(
       })
     : undefined;
   const url = `http://localhost:${(server.address() as AddressInfo).port}`;
-  const sweeper = startSweeper(
-    database.db,
-    { temporal, taskQueue, loopIdleTimeout: config.loopIdleTimeout, log: (msg) => logger.warn(msg) },
-    durationMs(config.replySweepInterval),
-  );
   return {
     server,
     url,
@@ -135,7 +141,6 @@ export async function startWeb(
     logger,
     metricsUrl: metricsServer && `http://localhost:${(metricsServer.address() as AddressInfo).port}`,
     async stop() {
-      await sweeper.stop();
       for (const s of [server, metricsServer]) {
         if (!s) continue;
         await new Promise<void>((resolve) => s.close(() => resolve()));

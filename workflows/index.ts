@@ -2,3 +2,4 @@ export { customerLoopWorkflow } from './customer-loop';
 export { surveyInvitationWorkflow } from './survey-invitation';
 export { caseWorkflow } from './case';
 export { scoresWorkflow } from './scores';
+export { sweepWorkflow } from './sweep';

@@ -70,16 +70,15 @@ export async function startEmbeddedStack(options: EmbeddedStackOptions): Promise
     if (!mongoUri) {
       const port = app ? await portOrFree(27017) : await freePort();
       const dir = path.join(options.dataDir, 'ferretdb');
-      children.push(
-        launch(
-          'ferretdb',
-          stackBinaryPath(),
-          ['ferretdb', '-listen', `127.0.0.1:${port}`, '-data', dir, '-log-level', 'error'],
-          log,
-        ),
+      const ferretdb = launch(
+        'ferretdb',
+        stackBinaryPath(),
+        ['ferretdb', '-listen', `127.0.0.1:${port}`, '-data', dir, '-log-level', 'error'],
+        log,
       );
+      children.push(ferretdb);
       mongoUri = `mongodb://127.0.0.1:${port}/`;
-      await waitFor('FerretDB', () => pingMongo(mongoUri!), READY_TIMEOUT_MS);
+      await waitForChild('FerretDB', ferretdb, () => pingMongo(mongoUri!));
       log(`FerretDB ready on ${mongoUri} (data in ${dir})`);
     }
 
@@ -101,9 +100,10 @@ export async function startEmbeddedStack(options: EmbeddedStackOptions): Promise
       } else {
         args.push('--headless');
       }
-      children.push(launch('temporal', stackBinaryPath(), ['supervise', '--', temporalCliPath(), ...args], log));
+      const temporal = launch('temporal', stackBinaryPath(), ['supervise', '--', temporalCliPath(), ...args], log);
+      children.push(temporal);
       temporalAddress = `127.0.0.1:${port}`;
-      await waitFor('Temporal dev server', () => pingTemporal(temporalAddress!), READY_TIMEOUT_MS);
+      await waitForChild('Temporal dev server', temporal, () => pingTemporal(temporalAddress!));
       log(`Temporal ready on ${temporalAddress}`);
     }
 
@@ -122,14 +122,38 @@ export async function startEmbeddedStack(options: EmbeddedStackOptions): Promise
   }
 }
 
+/** A child process and the last lines it wrote to stderr, for the error if it never gets ready. */
+type Launched = ChildProcess & { recent: string[] };
+
 /** Children read stdin: when this process dies, the pipe closes and they exit (no orphans). */
-function launch(name: string, command: string, args: string[], log: (line: string) => void): ChildProcess {
-  const child = spawn(command, args, { stdio: ['pipe', 'ignore', 'pipe'] });
+function launch(name: string, command: string, args: string[], log: (line: string) => void): Launched {
+  const child = Object.assign(spawn(command, args, { stdio: ['pipe', 'ignore', 'pipe'] }), { recent: [] as string[] });
   child.stderr?.on('data', (chunk: Buffer) => {
-    for (const line of chunk.toString().split('\n')) if (line.trim()) log(`[${name}] ${line}`);
+    for (const line of chunk.toString().split('\n')) {
+      if (!line.trim()) continue;
+      log(`[${name}] ${line}`);
+      child.recent = [...child.recent.slice(-19), line];
+    }
   });
   child.on('error', (err) => log(`[${name}] failed to start: ${err.message}`));
   return child;
+}
+
+/** Waits until `ready` succeeds; fails at once if the child exits, and says what it last wrote. */
+async function waitForChild(what: string, child: Launched, ready: () => Promise<unknown>): Promise<void> {
+  let exited: (() => void) | undefined;
+  const exit = new Promise<never>((_, reject) => {
+    exited = () => reject(new Error(`${what} exited (code ${child.exitCode ?? child.signalCode}) before it was ready`));
+    child.once('exit', exited);
+  });
+  try {
+    await Promise.race([waitFor(what, ready, READY_TIMEOUT_MS), exit]);
+  } catch (err) {
+    throw new Error(`${(err as Error).message}${child.recent.length ? `; it said:\n${child.recent.join('\n')}` : ''}`);
+  } finally {
+    child.off('exit', exited!);
+    exit.catch(() => undefined);
+  }
 }
 
 function stopChild(child: ChildProcess): Promise<void> {

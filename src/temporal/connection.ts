@@ -1,4 +1,4 @@
-import { Client, Connection } from '@temporalio/client';
+import { Client, Connection, ScheduleAlreadyRunning, ScheduleOverlapPolicy } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 
 export interface TemporalSettings {
@@ -62,6 +62,38 @@ export async function ensureSearchAttributes(settings: TemporalSettings): Promis
         `cannot register the search attributes ${wanted.join(', ')} (Keyword) in namespace ${settings.namespace}: ${(err as Error).message}; register them with \`temporal operator search-attribute create\` or in Temporal Cloud`,
       );
     }
+  } finally {
+    await client.connection.close();
+  }
+}
+
+export const sweepScheduleId = (taskQueue: string) => `sweep:${taskQueue}`;
+
+/**
+ * The Temporal Schedule that starts `sweepWorkflow` every `everyMs` (REPLY_SWEEP_INTERVAL) on the
+ * task queue, skipping a run while the previous one lasts. Created by the first worker to start,
+ * its interval kept up to date by the next ones.
+ */
+export async function ensureSweepSchedule(
+  settings: TemporalSettings,
+  taskQueue: string,
+  everyMs: number,
+): Promise<void> {
+  const client = await connectTemporalClient(settings);
+  const scheduleId = sweepScheduleId(taskQueue);
+  try {
+    await client.schedule.create({
+      scheduleId,
+      spec: { intervals: [{ every: everyMs }] },
+      action: { type: 'startWorkflow', workflowType: 'sweepWorkflow', taskQueue, workflowId: scheduleId },
+      policies: { overlap: ScheduleOverlapPolicy.SKIP },
+    });
+  } catch (err) {
+    if (!(err instanceof ScheduleAlreadyRunning)) throw err;
+    await client.schedule.getHandle(scheduleId).update((previous) => ({
+      ...previous,
+      spec: { intervals: [{ every: everyMs }] },
+    }));
   } finally {
     await client.connection.close();
   }

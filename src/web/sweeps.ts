@@ -18,7 +18,8 @@ export interface SweepResult {
 /**
  * Re-signals what MongoDB holds but the workflows have not acknowledged: events not yet
  * decided on by their customer loop and replies not yet received by their invitation.
- * Signals are idempotent in the workflows, so a spare signal costs nothing.
+ * Signals are idempotent in the workflows, so a spare signal costs nothing. Run by
+ * `sweepWorkflow`, which a Temporal Schedule starts: once per cluster, not once per replica.
  */
 export async function sweepUnacknowledged(db: Db, loop: LoopSettings, now = new Date()): Promise<SweepResult> {
   const before = new Date(now.getTime() - SETTLE_MS);
@@ -77,21 +78,4 @@ async function resignalReply(db: Db, temporal: Client, replyId: string, log: (ms
     await insertOnce(c.replyAcks(db), { _id: replyId, at: new Date() });
     return false;
   }
-}
-
-/** Runs the sweep every `intervalMs` until stopped; one sweep at a time. */
-export function startSweeper(db: Db, loop: LoopSettings, intervalMs: number): { stop(): Promise<void> } {
-  let running: Promise<unknown> = Promise.resolve();
-  const timer = setInterval(() => {
-    running = running
-      .then(() => sweepUnacknowledged(db, loop))
-      .catch((err: Error) => loop.log(`sweep failed, will retry: ${err.message}`));
-  }, intervalMs);
-  timer.unref();
-  return {
-    async stop() {
-      clearInterval(timer);
-      await running;
-    },
-  };
 }

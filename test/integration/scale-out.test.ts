@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import * as c from '../../src/db/collections';
 import { type Database, connectDatabase } from '../../src/db/mongo';
 import { rollupDay, rollupId } from '../../src/domain/rollup';
+import { connectTemporalClient, sweepScheduleId } from '../../src/temporal/connection';
 import { surveyLinkIn, uid, waitUntil } from '../support/harness';
 import { type Deployment, startDeployment } from '../support/processes';
 
@@ -138,6 +139,13 @@ describe(`scale-out: two web and two worker processes, ${EVENTS} events and repl
       expect(scores).toHaveLength(EVENTS);
       expect(scores.every((score) => score.count === 1)).toBe(true);
       expect(scores.reduce((sum, score) => sum + score.sum, 0)).toBe(all.summary?.sum);
+      // The two workers share one sweep schedule: the sweep runs once per cluster, not per process.
+      const temporal = await connectTemporalClient({ address: inject('stack').temporalAddress, namespace: 'default' });
+      const schedules = [];
+      for await (const schedule of temporal.schedule.list())
+        if (schedule.scheduleId.includes(deployment.dbName)) schedules.push(schedule);
+      expect(schedules.map((x) => x.scheduleId)).toEqual([sweepScheduleId(deployment.dbName)]);
+      await temporal.connection.close();
       // Each process really was a process of its own, and all are still up.
       expect(new Set(deployment.processes.map((p) => p.pid)).size).toBe(4);
     },

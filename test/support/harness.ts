@@ -5,7 +5,7 @@ import { type Config, loadConfig } from '../../src/config';
 import * as c from '../../src/db/collections';
 import { type TProgramInput, ZProgram } from '../../src/domain/program';
 import { type RunningWeb, type RunningWorker, startWeb, startWorker } from '../../src/runtime';
-import { connectTemporalClient } from '../../src/temporal/connection';
+import { connectTemporalClient, sweepScheduleId } from '../../src/temporal/connection';
 import { installWorkerLogging } from '../../src/temporal/worker';
 import { saveProgram } from '../../src/web/programs-service';
 
@@ -81,10 +81,25 @@ export async function startHarness(
     async stop() {
       await harness.stopWorker();
       await web.stop();
+      await deleteSweepSchedule(services.temporalAddress, taskQueue);
     },
   };
   if (options.withWorker !== false) await harness.startWorker();
   return harness;
+}
+
+/**
+ * Each test deployment's worker creates a sweep schedule for its task queue; once the test is
+ * done nothing polls that queue, so the schedule goes (best effort: the server may be gone).
+ */
+export async function deleteSweepSchedule(temporalAddress: string, taskQueue: string): Promise<void> {
+  const client = await connectTemporalClient({ address: temporalAddress, namespace: 'default' }).catch(() => null);
+  if (!client) return;
+  await client.schedule
+    .getHandle(sweepScheduleId(taskQueue))
+    .delete()
+    .catch(() => undefined);
+  await client.connection.close();
 }
 
 export const uid = (prefix: string) => `${prefix}-${randomUUID().slice(0, 8)}`;

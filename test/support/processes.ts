@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { inject } from 'vitest';
 import { freePort } from '../../src/stack/ports';
-import { uid, waitUntil } from './harness';
+import { deleteSweepSchedule, uid, waitUntil } from './harness';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 
@@ -53,6 +53,7 @@ export async function startDeployment(counts: { webs: number; workers: number })
   const processes: CxProcess[] = [];
   const stop = async () => {
     await Promise.all(processes.map((p) => p.stop()));
+    await deleteSweepSchedule(stack.temporalAddress, id);
   };
   try {
     // The first web process sets the new database up (indexes) before the others start, as a

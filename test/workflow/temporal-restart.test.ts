@@ -41,8 +41,16 @@ describe('when Temporal restarts', () => {
 
   beforeAll(async () => {
     dataDir = mkdtempSync(path.join(os.tmpdir(), 'cxloop-restart-'));
-    port = await freePort();
-    temporal = await startTemporal();
+    // A second dev server on a port found free a moment ago: if another process took one of its
+    // ports meanwhile, it is tried once more on new ones (the first failure is shown).
+    for (let attempt = 1; !temporal; attempt++) {
+      port = await freePort();
+      temporal = await startTemporal().catch((err: Error) => {
+        if (attempt === 2) throw err;
+        console.warn(`the test's Temporal server did not start, trying other ports: ${err.message}`);
+        return undefined;
+      });
+    }
     h = await startHarness({ temporalAddress: temporal.temporalAddress });
   });
   afterAll(async () => {
