@@ -16,8 +16,7 @@ ENV NODE_ENV=production \
 WORKDIR /app
 
 # Dependencies in their own layer so source edits reuse it. tsx is a runtime
-# dependency: the app runs from TypeScript source, and the worker bundles
-# workflows/ with Temporal's bundler when it starts.
+# dependency: the app runs from TypeScript source.
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev && npm cache clean --force
 
@@ -27,6 +26,12 @@ COPY workflows ./workflows
 COPY activities ./activities
 COPY templates ./templates
 COPY public ./public
+COPY scripts/bundle-workflows.ts ./scripts/
+
+# The workflow bundle is built here, once, as Temporal advises for production: the worker loads
+# it (WORKFLOW_BUNDLE) instead of bundling workflows/ at every start.
+RUN npx tsx scripts/bundle-workflows.ts dist/workflow-bundle.js
+ENV WORKFLOW_BUNDLE=/app/dist/workflow-bundle.js
 
 # Files stay root-owned: the app never writes to /app (tsx caches in /tmp).
 USER node

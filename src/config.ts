@@ -32,7 +32,8 @@ const positiveCount = (fallback: number) =>
     z.coerce.number({ error: 'a whole number of requests' }).int().min(1).max(10_000_000).default(fallback),
   );
 
-const ZEnv = z.object({
+/** Every environment variable the web and the worker read (the compose check holds the compose file to it). */
+export const ZEnv = z.object({
   PORT: z.preprocess(
     emptyAsUndefined,
     z.coerce.number({ error: 'a port number from 0 to 65535' }).int().min(0).max(65535).default(3000),
