@@ -166,9 +166,8 @@ export function createCaseActivities({ db, mailer, templates, publicBaseUrl, mai
       if (!program || !customer || !reply)
         throw ApplicationFailure.nonRetryable(`case ${input.caseId} lost its program, customer or reply`);
       const handling = ZCaseHandling.parse(program.caseHandling ?? {});
-      let doc = await c.cases(db).findOne({ _id: input.caseId });
-      // A first run writes the case and its first timeline entry; a retry counts what is there.
-      let written = 0;
+      const existing = await c.cases(db).findOne({ _id: input.caseId });
+      let doc = existing;
       if (!doc) {
         const attributes = { ...customer.attributes, programId: program._id };
         const { teamId, ownerId } = routeCase(routing, attributes, await routingState(db, routing));
@@ -204,14 +203,14 @@ export function createCaseActivities({ db, mailer, templates, publicBaseUrl, mai
           kind: 'opened',
           summary: doc.mayContact ? opened : `${opened}. The customer asked not to be contacted: internal action only.`,
         });
-        written = 1;
       }
       return {
         state: stateOf(doc, routing.rootCauses),
         calendar: doc.calendar,
         chain: escalationChain(routing, doc.teamId),
         handling,
-        seq: 1 + (written || (await c.caseTimeline(db).countDocuments({ caseId: doc._id }))),
+        // A first run has just written the one entry; a retry counts what is there.
+        seq: 1 + (existing ? await c.caseTimeline(db).countDocuments({ caseId: doc._id }) : 1),
         openedSubscribed: await subscribed(db, 'opened'),
       };
     },

@@ -44,12 +44,14 @@ export async function startWorker(
   await ensureIndexes(database.db);
   const mailer = createMailer(services.smtpUrl);
   const taskQueue = options.taskQueue ?? config.temporal.taskQueue;
-  await ensureSearchAttributes({ ...config.temporal, address: services.temporalAddress });
-  await ensureSweepSchedule(
-    { ...config.temporal, address: services.temporalAddress },
-    taskQueue,
-    durationMs(config.replySweepInterval),
-  );
+  // One client for the start-up checks: the search attributes and the sweep's schedule.
+  const setup = await connectTemporalClient({ ...config.temporal, address: services.temporalAddress });
+  try {
+    await ensureSearchAttributes(setup);
+    await ensureSweepSchedule(setup, taskQueue, durationMs(config.replySweepInterval));
+  } finally {
+    await setup.connection.close();
+  }
   const connection = await connectWorkerConnection({ ...config.temporal, address: services.temporalAddress });
   const worker = await createWorker({
     connection,

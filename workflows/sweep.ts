@@ -3,6 +3,7 @@ import type { createActivities } from '../activities';
 
 const { sweepUnacknowledged } = proxyActivities<ReturnType<typeof createActivities>>({
   startToCloseTimeout: '5m',
+  heartbeatTimeout: '30s',
   // The schedule starts the next sweep anyway: a failed one is retried a few times, not forever.
   retry: { initialInterval: '2s', maximumAttempts: 3 },
 });

@@ -33,37 +33,31 @@ const KEYWORD = 2; // temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_
  * Registers the custom search attributes that are missing. Where the server refuses (Temporal
  * Cloud registers them in its console), the error says what to do.
  */
-export async function ensureSearchAttributes(settings: TemporalSettings): Promise<void> {
-  const client = await connectTemporalClient(settings);
+export async function ensureSearchAttributes(client: Client): Promise<void> {
+  const { namespace } = client.options;
+  const missing = async () => {
+    const { customAttributes } = await client.connection.operatorService.listSearchAttributes({ namespace });
+    return CASE_SEARCH_ATTRIBUTES.filter((name) => !customAttributes?.[name]);
+  };
+  const wanted = await missing().catch((err: Error) => {
+    // Temporal Cloud answers operator calls only through its own tools: check there instead.
+    console.warn(
+      `[cxloop] cannot list the search attributes of namespace ${namespace} (${err.message}); make sure ${CASE_SEARCH_ATTRIBUTES.join(', ')} exist as Keyword attributes, or cases cannot start`,
+    );
+    return [];
+  });
+  if (wanted.length === 0) return;
   try {
-    const missing = async () => {
-      const { customAttributes } = await client.connection.operatorService.listSearchAttributes({
-        namespace: settings.namespace,
-      });
-      return CASE_SEARCH_ATTRIBUTES.filter((name) => !customAttributes?.[name]);
-    };
-    const wanted = await missing().catch((err: Error) => {
-      // Temporal Cloud answers operator calls only through its own tools: check there instead.
-      console.warn(
-        `[cxloop] cannot list the search attributes of namespace ${settings.namespace} (${err.message}); make sure ${CASE_SEARCH_ATTRIBUTES.join(', ')} exist as Keyword attributes, or cases cannot start`,
-      );
-      return [];
+    await client.connection.operatorService.addSearchAttributes({
+      namespace,
+      searchAttributes: Object.fromEntries(wanted.map((name) => [name, KEYWORD])),
     });
-    if (wanted.length === 0) return;
-    try {
-      await client.connection.operatorService.addSearchAttributes({
-        namespace: settings.namespace,
-        searchAttributes: Object.fromEntries(wanted.map((name) => [name, KEYWORD])),
-      });
-    } catch (err) {
-      // Another process may have registered them meanwhile.
-      if ((await missing()).length === 0) return;
-      throw new Error(
-        `cannot register the search attributes ${wanted.join(', ')} (Keyword) in namespace ${settings.namespace}: ${(err as Error).message}; register them with \`temporal operator search-attribute create\` or in Temporal Cloud`,
-      );
-    }
-  } finally {
-    await client.connection.close();
+  } catch (err) {
+    // Another process may have registered them meanwhile.
+    if ((await missing()).length === 0) return;
+    throw new Error(
+      `cannot register the search attributes ${wanted.join(', ')} (Keyword) in namespace ${namespace}: ${(err as Error).message}; register them with \`temporal operator search-attribute create\` or in Temporal Cloud`,
+    );
   }
 }
 
@@ -74,12 +68,7 @@ export const sweepScheduleId = (taskQueue: string) => `sweep:${taskQueue}`;
  * task queue, skipping a run while the previous one lasts. Created by the first worker to start,
  * its interval kept up to date by the next ones.
  */
-export async function ensureSweepSchedule(
-  settings: TemporalSettings,
-  taskQueue: string,
-  everyMs: number,
-): Promise<void> {
-  const client = await connectTemporalClient(settings);
+export async function ensureSweepSchedule(client: Client, taskQueue: string, everyMs: number): Promise<void> {
   const scheduleId = sweepScheduleId(taskQueue);
   try {
     await client.schedule.create({
@@ -94,7 +83,5 @@ export async function ensureSweepSchedule(
       ...previous,
       spec: { intervals: [{ every: everyMs }] },
     }));
-  } finally {
-    await client.connection.close();
   }
 }
