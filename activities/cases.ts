@@ -21,6 +21,7 @@ import type { Mailer } from '../src/mail/mailer';
 import type { Templates } from '../src/mail/templates';
 import { type CaseInput, type SurveyInvitationInput, invitationIdFor } from '../workflows/definitions';
 import { sendOnce } from './email-once';
+import { findCustomer } from '../src/db/customers';
 
 export interface CaseDeps {
   db: Db;
@@ -289,7 +290,7 @@ export function createCaseActivities({ db, mailer, templates, publicBaseUrl, mai
       const doc = await c.cases(db).findOne({ _id: args.caseId });
       if (!doc) throw ApplicationFailure.nonRetryable(`no case ${args.caseId}`);
       const [customer, program, owner, routing] = await Promise.all([
-        c.customers(db).findOne({ _id: doc.customerId }),
+        findCustomer(db, doc.customerId),
         c.programs(db).findOne({ _id: doc.programId }),
         c.users(db).findOne({ _id: doc.ownerId }),
         currentRouting(db),
@@ -370,7 +371,7 @@ export function createCaseActivities({ db, mailer, templates, publicBaseUrl, mai
     }): Promise<SurveyInvitationInput | null> {
       const doc = await c.cases(db).findOne({ _id: caseId });
       if (!doc) throw ApplicationFailure.nonRetryable(`no case ${caseId}`);
-      const customer = await c.customers(db).findOne({ _id: doc.customerId });
+      const customer = await findCustomer(db, doc.customerId);
       if (!doc.mayContact || !customer || customer.unsubscribed) return null;
       const now = new Date();
       if (programId === followUpProgram.id)

@@ -5,6 +5,7 @@ import { UNCLOSED_STATUSES } from '../src/domain/cases';
 import { inAudience } from '../src/domain/audience';
 import type { ContactDecision, ContactDecisionInput } from '../src/domain/contact';
 import type { TProgram } from '../src/domain/program';
+import { findCustomer } from '../src/db/customers';
 
 export interface ContactCandidate {
   program: Pick<TProgram, 'id' | 'reminders' | 'expiresAfter'> & { editGrace: string };
@@ -27,7 +28,7 @@ export function createContactActivities(db: Db) {
       const event = await c.events(db).findOne({ _id: eventId });
       if (!event) throw ApplicationFailure.nonRetryable(`event ${eventId} is not recorded`);
       if (event.processedAt) return { candidates: [], processed: true };
-      const customer = await c.customers(db).findOne({ _id: customerId });
+      const customer = await findCustomer(db, customerId);
       if (!customer) throw ApplicationFailure.nonRetryable(`customer ${customerId} is not recorded`);
 
       const matching = (

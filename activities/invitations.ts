@@ -10,6 +10,7 @@ import type { Mailer } from '../src/mail/mailer';
 import { sendOnce, sentEmail } from './email-once';
 import type { Templates } from '../src/mail/templates';
 import type { SurveyInvitationInput } from '../workflows/definitions';
+import { findCustomer } from '../src/db/customers';
 
 export interface InvitationDeps {
   db: Db;
@@ -36,7 +37,7 @@ export function createInvitationActivities({
     if (!invitation) throw ApplicationFailure.nonRetryable(`invitation ${invitationId} does not exist`);
     const [program, customer] = await Promise.all([
       c.programs(db).findOne({ _id: invitation.programId }),
-      c.customers(db).findOne({ _id: invitation.customerId }),
+      findCustomer(db, invitation.customerId),
     ]);
     if (!program || !customer)
       throw ApplicationFailure.nonRetryable(`invitation ${invitationId} lost its program or customer`);
@@ -47,7 +48,7 @@ export function createInvitationActivities({
     /** Creates the invitation and its token once; a customer who unsubscribed meanwhile is not surveyed. */
     async createInvitation(input: SurveyInvitationInput): Promise<{ status: 'ready' | 'cancelled' }> {
       const [customer, event] = await Promise.all([
-        c.customers(db).findOne({ _id: input.customerId }),
+        findCustomer(db, input.customerId),
         c.events(db).findOne({ _id: input.eventId }),
       ]);
       if (!customer || !event)

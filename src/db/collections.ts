@@ -18,6 +18,7 @@ export interface CustomerDoc {
   locale: string;
   timezone?: string;
   attributes: Record<string, string | number | boolean>;
+  /** Read through `findCustomer`: the unsubscribe itself is an `unsubscribes` document (older ones set this flag). */
   unsubscribed: boolean;
   unsubscribedAt?: Date;
   createdAt: Date;
@@ -202,6 +203,17 @@ export interface SurveyTokenDoc {
   invitationId: string;
 }
 
+/**
+ * A customer's unsubscribe, keyed by customer ID and only ever inserted: several web processes
+ * may record it while others update the customer's profile, and an update of the customer
+ * record could write back a copy read before it (FerretDB applies updates as read-modify-write).
+ */
+export interface UnsubscribeDoc {
+  _id: string;
+  at: Date;
+  invitationId?: string;
+}
+
 /** A case: written only by its case workflow's activities (one owner), read by the UI and the API. */
 export interface CaseDoc {
   /** The triggering reply's ID. */
@@ -318,6 +330,7 @@ export const sinkMessages = (db: Db) => db.collection<SinkMessageDoc>('sink_mess
 export const settings = (db: Db) => db.collection<SettingDoc>('settings');
 export const replyAcks = (db: Db) => db.collection<ReplyAckDoc>('reply_acks');
 export const surveyTokens = (db: Db) => db.collection<SurveyTokenDoc>('survey_tokens');
+export const unsubscribes = (db: Db) => db.collection<UnsubscribeDoc>('unsubscribes');
 export const routing = (db: Db) => db.collection<RoutingDoc>('routing');
 
 /** Summary score per customer (0–100, the mean of their replies' summaries), for the IDs given. */

@@ -25,6 +25,8 @@ export interface EmbeddedStackOptions {
   temporalSqlitePragmas?: string[];
   /** A fixed Temporal port, so a restarted server is found where clients left it. */
   temporalPort?: number;
+  /** A fixed FerretDB port, likewise. */
+  mongoPort?: number;
   log?: (line: string) => void;
 }
 
@@ -68,7 +70,7 @@ export async function startEmbeddedStack(options: EmbeddedStackOptions): Promise
 
     let mongoUri = options.mongoUri;
     if (!mongoUri) {
-      const port = app ? await portOrFree(27017) : await freePort();
+      const port = options.mongoPort ?? (app ? await portOrFree(27017) : await freePort());
       const dir = path.join(options.dataDir, 'ferretdb');
       const ferretdb = launch(
         'ferretdb',

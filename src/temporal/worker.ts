@@ -20,6 +20,9 @@ export function createWorker(options: CxWorkerOptions): Promise<Worker> {
     namespace: options.namespace,
     taskQueue: options.taskQueue,
     activities: createActivities(options.deps),
+    // On SIGTERM the worker stops polling and lets running activities finish (each is idempotent,
+    // so one cut off later is simply retried elsewhere); below compose's 30 s stop grace period.
+    shutdownGraceTime: '20s',
     ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
   });
 }

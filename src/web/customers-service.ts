@@ -12,15 +12,6 @@ export function upsertCustomer(db: Db, input: TCustomerInput): Promise<void> {
   return customerWrites.run(input.id, () => writeCustomer(db, input));
 }
 
-export function unsubscribeCustomer(db: Db, customerId: string): Promise<void> {
-  return customerWrites.run(customerId, async () => {
-    await customers(db).updateOne(
-      { _id: customerId, unsubscribed: false },
-      { $set: { unsubscribed: true, unsubscribedAt: new Date(), updatedAt: new Date() } },
-    );
-  });
-}
-
 async function writeCustomer(db: Db, input: TCustomerInput): Promise<void> {
   const now = new Date();
   const set: Record<string, unknown> = { email: input.email, updatedAt: now };

@@ -81,12 +81,14 @@ func runFerretDB(args []string) error {
 
 	// FerretDB runs SQLite in WAL mode. synchronous=normal skips the fsync at every commit (a
 	// process crash loses nothing; a power cut may lose the last commits), so the one write lock
-	// is held briefly; a longer busy timeout rides out bursts from several processes.
+	// is held briefly; a longer busy timeout rides out bursts from several processes. Transactions
+	// begin IMMEDIATE: a deferred one that reads first and then writes fails at once with
+	// SQLITE_BUSY when another writer committed in between (the busy timeout does not apply).
 	f, err := ferretdb.New(&ferretdb.Config{
 		Listener:  ferretdb.ListenerConfig{TCP: *listen},
 		Logger:    logger,
 		Handler:   "sqlite",
-		SQLiteURL: "file:" + dir + "/?_pragma=busy_timeout(30000)&_pragma=synchronous(normal)",
+		SQLiteURL: "file:" + dir + "/?_pragma=busy_timeout(30000)&_pragma=synchronous(normal)&_txlock=immediate",
 	})
 	if err != nil {
 		return err

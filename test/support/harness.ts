@@ -8,6 +8,9 @@ import { type RunningWeb, type RunningWorker, startWeb, startWorker } from '../.
 import { connectTemporalClient, sweepScheduleId } from '../../src/temporal/connection';
 import { installWorkerLogging } from '../../src/temporal/worker';
 import { saveProgram } from '../../src/web/programs-service';
+import { waitUntil } from './wait';
+
+export { waitUntil };
 
 let runtimeInstalled = false;
 /** Keep the worker's own logs out of test output unless something is wrong. */
@@ -185,20 +188,6 @@ export function eventFor(
 export async function triggerOf(h: Harness, programId: string): Promise<string> {
   const program = await c.programs(h.db).findOne({ _id: programId });
   return program!.triggers[0]!;
-}
-
-export async function waitUntil<T>(
-  what: string,
-  probe: () => Promise<T | undefined | null | false>,
-  timeoutMs = 30_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
 }
 
 /** The sink's messages for one recipient, newest first. */

@@ -1,22 +1,10 @@
-import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import path from 'node:path';
 import { inject } from 'vitest';
 import { freePort } from '../../src/stack/ports';
-import { deleteSweepSchedule, uid, waitUntil } from './harness';
+import { deleteSweepSchedule, uid } from './harness';
+import { type CxProcess, launch, ready } from './launch';
 
-const ROOT = path.resolve(__dirname, '..', '..');
-
-/** One production process (`npm run web` or `npm run worker`), a separate OS process with its own PID. */
-export interface CxProcess {
-  kind: 'web' | 'worker';
-  pid: number;
-  /** The web's base URL. */
-  url?: string;
-  /** What it printed, for the failure message. */
-  output(): string;
-  stop(signal?: NodeJS.Signals): Promise<void>;
-}
+export type { CxProcess };
 
 /**
  * A deployment of several web and worker processes, run by the production entry points against
@@ -25,13 +13,27 @@ export interface CxProcess {
 export interface Deployment {
   dbName: string;
   apiKey: string;
+  /** The processes running now (a restarted one replaces its predecessor). */
   processes: CxProcess[];
   webs: CxProcess[];
+  /**
+   * Stops `process` with `signal` (SIGKILL: a crash; SIGTERM: a graceful stop) and starts a new
+   * one of the same kind in its place (a web on the same port, once it is ready).
+   */
+  restart(process: CxProcess, signal: NodeJS.Signals): Promise<CxProcess>;
   stop(): Promise<void>;
 }
 
-export async function startDeployment(counts: { webs: number; workers: number }): Promise<Deployment> {
-  const stack = inject('stack');
+export async function startDeployment(counts: {
+  webs: number;
+  workers: number;
+  /** Servers of the test's own, to stop and restart (default: the run's shared stack). */
+  temporalAddress?: string;
+  mongoUri?: string;
+  /** More environment for every process. */
+  env?: Record<string, string>;
+}): Promise<Deployment> {
+  const stack = { ...inject('stack'), ...pickDefined(counts) };
   const id = uid('scale').replace(/-/g, '_');
   const apiKey = randomBytes(24).toString('base64url');
   const ports = await Promise.all(Array.from({ length: counts.webs }, () => freePort()));
@@ -49,71 +51,50 @@ export async function startDeployment(counts: { webs: number; workers: number })
     RATE_LIMIT_API: '10000000',
     RATE_LIMIT_PUBLIC: '10000000',
     LOG_LEVEL: 'warn',
+    ...counts.env,
   };
   const processes: CxProcess[] = [];
   const stop = async () => {
     await Promise.all(processes.map((p) => p.stop()));
     await deleteSweepSchedule(stack.temporalAddress, id);
   };
+  const start = (kind: 'web' | 'worker', url?: string) =>
+    launch(kind, url ? { ...env, PORT: new URL(url).port } : env, url);
+  const restart = async (old: CxProcess, signal: NodeJS.Signals) => {
+    await old.stop(signal);
+    const next = start(old.kind, old.url);
+    processes.splice(processes.indexOf(old), 1, next);
+    if (next.kind === 'web') await ready(next);
+    return next;
+  };
   try {
     // The first web process sets the new database up (indexes) before the others start, as a
     // rolling deployment would; then the rest start together.
-    const [first, ...others] = ports.map(
-      (port) => () => launch('web', { ...env, PORT: String(port) }, `http://127.0.0.1:${port}`),
-    );
-    processes.push(first!());
+    const [first, ...others] = ports.map((port) => `http://127.0.0.1:${port}`);
+    processes.push(start('web', first));
     await ready(processes[0]!);
     processes.push(
-      ...others.map((start) => start()),
-      ...Array.from({ length: counts.workers }, () => launch('worker', env)),
+      ...others.map((url) => start('web', url)),
+      ...Array.from({ length: counts.workers }, () => start('worker')),
     );
     for (const web of processes.slice(1).filter((p) => p.kind === 'web')) await ready(web);
-    return { dbName: id, apiKey, processes, webs: processes.filter((p) => p.kind === 'web'), stop };
+    return {
+      dbName: id,
+      apiKey,
+      processes,
+      get webs() {
+        return processes.filter((p) => p.kind === 'web');
+      },
+      restart,
+      stop,
+    };
   } catch (err) {
     await stop();
     throw err;
   }
 }
 
-async function ready(web: CxProcess): Promise<void> {
-  let last = '';
-  await waitUntil(
-    `web process ${web.pid} to be ready`,
-    async () => {
-      const res = await fetch(`${web.url}/readyz`).catch((err: Error) => err);
-      last = res instanceof Error ? res.message : `${res.status} ${await res.text()}`;
-      return res instanceof Error ? undefined : res.ok;
-    },
-    90_000,
-  ).catch((err: Error) => {
-    throw new Error(`${err.message} (last: ${last})\n${web.output()}`);
-  });
-}
-
-function launch(kind: 'web' | 'worker', env: Record<string, string>, url?: string): CxProcess {
-  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', `src/${kind}-main.ts`], {
-    cwd: ROOT,
-    env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  const keep = (chunk: Buffer) => {
-    output = (output + chunk.toString()).slice(-20_000);
-  };
-  child.stdout!.on('data', keep);
-  child.stderr!.on('data', keep);
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  return {
-    kind,
-    pid: child.pid!,
-    url,
-    output: () => `--- ${kind} ${child.pid} ---\n${output}`,
-    async stop(signal = 'SIGTERM') {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      child.kill(signal);
-      const killed = setTimeout(() => child.kill('SIGKILL'), 15_000);
-      await exited;
-      clearTimeout(killed);
-    },
-  };
-}
+const pickDefined = ({ temporalAddress, mongoUri }: { temporalAddress?: string; mongoUri?: string }) => ({
+  ...(temporalAddress ? { temporalAddress } : {}),
+  ...(mongoUri ? { mongoUri } : {}),
+});

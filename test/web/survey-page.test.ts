@@ -1,6 +1,17 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as c from '../../src/db/collections';
-import { type Harness, createProgram, inviteNewCustomer, postForm, startHarness, waitUntil } from '../support/harness';
+import { findCustomer } from '../../src/db/customers';
+import {
+  type Harness,
+  api,
+  createProgram,
+  eventFor,
+  inviteNewCustomer,
+  postForm,
+  startHarness,
+  triggerOf,
+  waitUntil,
+} from '../support/harness';
 
 describe('the survey page', () => {
   let h: Harness;
@@ -269,11 +280,26 @@ describe('the survey page', () => {
     expect(mail.text).toContain(unsubscribe!);
     const page = await fetch(unsubscribe!);
     expect(await page.text()).toContain('Stop survey emails?');
-    expect((await c.customers(h.db).findOne({ _id: customer.id }))?.unsubscribed).toBe(false);
-    const done = await postForm(unsubscribe!, { 'List-Unsubscribe': 'One-Click' });
+    expect((await findCustomer(h.db, customer.id))?.unsubscribed).toBe(false);
+    // The unsubscribe and a profile update from the integration arrive together: the update must not undo it.
+    const [done, updated] = await Promise.all([
+      postForm(unsubscribe!, { 'List-Unsubscribe': 'One-Click' }),
+      api(h, 'PUT', `/api/customers/${customer.id}`, { email: customer.email, attributes: { tier: 'gold' } }),
+    ]);
     expect(done.status).toBe(200);
     expect(await done.text()).toContain('You are unsubscribed');
-    expect((await c.customers(h.db).findOne({ _id: customer.id }))?.unsubscribed).toBe(true);
+    expect(updated.status).toBe(200);
+    expect(await findCustomer(h.db, customer.id)).toMatchObject({ unsubscribed: true, attributes: { tier: 'gold' } });
+    expect((await api(h, 'GET', `/api/customers/${customer.id}`)).json).toMatchObject({
+      customer: { unsubscribed: true },
+    });
+
+    const next = eventFor({ trigger: await triggerOf(h, programId) }, customer);
+    expect((await api(h, 'POST', '/api/events', next)).status).toBe(202);
+    const decision = await waitUntil('the contact decision', () =>
+      c.contactDecisions(h.db).findOne({ _id: `${next.id}|${programId}` }),
+    );
+    expect(decision).toMatchObject({ action: 'skip', rule: 'unsubscribed' });
   });
 
   it('when the customer’s locale is German, then the page speaks German, labels and wording alike', async () => {

@@ -32,6 +32,7 @@ import { HttpError } from '../errors';
 import { loadRouting } from '../../db/routing';
 import { ZPage } from '../schemas';
 import { parseOr400 } from '../validation';
+import { findCustomer } from '../../db/customers';
 
 type Send = (req: Request, res: Response, name: string, context: Record<string, unknown>, status?: number) => void;
 
@@ -107,7 +108,7 @@ export function caseRoutes(
     const { case: doc, timeline } = await caseWithTimeline(db, req.params.id);
     const user = res.locals.user as SignedInUser;
     const [customer, program, replies, pastCases, routing, owners, summary] = await Promise.all([
-      c.customers(db).findOne({ _id: doc.customerId }),
+      findCustomer(db, doc.customerId),
       c.programs(db).findOne({ _id: doc.programId }),
       c.responses(db).find({ customerId: doc.customerId }).sort({ submittedAt: -1 }).limit(50).toArray(),
       c

@@ -13,6 +13,7 @@ import { type RateLimits, loginLimits } from '../rate-limits';
 import { csrf } from '../sessions';
 import { peopleRoutes } from './admin-people';
 import { auditRoutes, caseRoutes } from './admin-cases';
+import { findCustomer, withConsentOf } from '../../db/customers';
 
 export interface AdminDeps {
   db: Db;
@@ -120,7 +121,10 @@ export function adminRouter({ db, temporal, templates, embeddedMail, rateLimits,
   router.get('/customers', allowRoles(...CAN.customers), async (req, res) => {
     const q = typeof req.query.q === 'string' ? req.query.q.trim() : '';
     const filter = q ? { $or: [{ _id: q }, { email: q.toLowerCase() }] } : {};
-    const list = await c.customers(db).find(filter).sort({ updatedAt: -1 }).limit(100).toArray();
+    const list = await withConsentOf(
+      db,
+      await c.customers(db).find(filter).sort({ updatedAt: -1 }).limit(100).toArray(),
+    );
     const scores = await c.summaryScores(
       db,
       list.map((cu) => cu._id),
@@ -133,7 +137,7 @@ export function adminRouter({ db, temporal, templates, embeddedMail, rateLimits,
   });
 
   router.get('/customers/:id', allowRoles(...CAN.customers), async (req: Request<{ id: string }>, res) => {
-    const customer = await c.customers(db).findOne({ _id: req.params.id });
+    const customer = await findCustomer(db, req.params.id);
     if (!customer) throw new HttpError(404, `No customer ${req.params.id}.`);
     const [decisions, invitations, replies] = await Promise.all([
       c.contactDecisions(db).find({ customerId: customer._id }).sort({ decidedAt: -1 }).limit(100).toArray(),

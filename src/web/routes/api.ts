@@ -29,6 +29,7 @@ import {
   listApiKeys,
   revokeApiKey,
 } from '../people-service';
+import { findCustomer, withConsentOf } from '../../db/customers';
 
 export interface ApiDeps {
   db: Db;
@@ -91,18 +92,21 @@ export function apiRouter({ db, templates, loop, embeddedMail, metrics }: ApiDep
   router.put('/customers/:id', allowScopes('write'), json('64kb'), async (req, res) => {
     const input = parseOr400(ZCustomerInput, { ...req.body, id: req.params.id }, 'customer');
     await upsertCustomer(db, input);
-    res.json(await c.customers(db).findOne({ _id: input.id }));
+    res.json(await findCustomer(db, input.id));
   });
 
   router.get('/customers', allowScopes('read'), async (req, res) => {
     const { limit, skip } = pageOf(req.query);
-    const items = await c.customers(db).find({}).sort({ _id: 1 }).skip(skip).limit(limit).toArray();
+    const items = await withConsentOf(
+      db,
+      await c.customers(db).find({}).sort({ _id: 1 }).skip(skip).limit(limit).toArray(),
+    );
     res.json({ items, limit, offset: skip });
   });
 
   router.get('/customers/:id', allowScopes('read'), async (req, res) => {
     const id = parseOr400(ZExternalId, req.params.id, 'customer id');
-    const customer = await c.customers(db).findOne({ _id: id });
+    const customer = await findCustomer(db, id);
     if (!customer) throw new HttpError(404, `no customer ${id}`);
     const [decisions, invitations, responses] = await Promise.all([
       c.contactDecisions(db).find({ customerId: id }).sort({ decidedAt: -1 }).limit(100).toArray(),

@@ -16,10 +16,10 @@ import {
 } from '../../domain/survey';
 import type { TQuestion } from '../../domain/program';
 import { type Templates, format } from '../../mail/templates';
-import { unsubscribeCustomer } from '../customers-service';
 import type { LoopSettings } from '../events-service';
 import type { Metrics } from '../metrics';
 import { type SurveyState, invitationByToken, saveReply, signalReply, surveyState } from '../replies-service';
+import { findCustomer, recordUnsubscribe } from '../../db/customers';
 
 export interface SurveyDeps {
   db: Db;
@@ -204,7 +204,7 @@ export function surveyRouter({ db, loop, templates, metrics }: SurveyDeps): Rout
     async (req: Request<{ token: string }>, res) => {
       const invitation = await invitationByToken(db, req.params.token);
       if (!invitation) return renderClosed(res, 'unknown');
-      const customer = await c.customers(db).findOne({ _id: invitation.customerId });
+      const customer = await findCustomer(db, invitation.customerId);
       render(res, 200, 'unsubscribe', invitation.locale, {
         token: req.params.token,
         email: invitation.email,
@@ -220,7 +220,7 @@ export function surveyRouter({ db, loop, templates, metrics }: SurveyDeps): Rout
     async (req: Request<{ token: string }>, res) => {
       const invitation = await invitationByToken(db, req.params.token);
       if (!invitation) return renderClosed(res, 'unknown');
-      await unsubscribeCustomer(db, invitation.customerId);
+      await recordUnsubscribe(db, invitation.customerId, invitation._id);
       render(res, 200, 'unsubscribe', invitation.locale, {
         token: req.params.token,
         email: invitation.email,

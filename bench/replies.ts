@@ -1,0 +1,434 @@
+/**
+ * Reply ingestion over HTTP: survey replies posted at a fixed concurrency to the production web
+ * process (`npm run web`, its own OS process, with one `npm run worker`) on the embedded stack with
+ * Temporal's persistent file, as `npm start` runs it — replies/s, p50/p99 latency, and none lost
+ * (the program's rollup counts every reply once, with the known NPS sum) — against an Express
+ * hello-world measured by the same load generator at the same concurrency in the same run (goal:
+ * at least 0.3× its requests/s); then the same number of replies spread over two web processes.
+ * `npm run bench:replies` (BENCH_REPLIES, default 500; BENCH_CONCURRENCY, default 16); results in
+ * bench/results/replies-<time>.json. Exits non-zero when a reply is refused, lost or counted twice.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { DefaultLogger, bundleWorkflowCode } from '@temporalio/worker';
+import type { Db } from 'mongodb';
+import * as c from '../src/db/collections';
+import { connectDatabase } from '../src/db/mongo';
+import { rollupDay, rollupId } from '../src/domain/rollup';
+import { startEmbeddedStack } from '../src/stack/embedded';
+import { freePort } from '../src/stack/ports';
+import { WORKFLOWS_PATH } from '../src/temporal/worker';
+import { type CxProcess, launch, ready } from '../test/support/launch';
+import { waitUntil } from '../test/support/wait';
+
+const REPLIES = Number(process.env.BENCH_REPLIES ?? 500);
+const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 16);
+/** Replies per web process answered before the clock starts, so the timed ones meet warm code and pools. */
+const WARMUP_PER_WEB = 25;
+/** The hello-world answers in well under a millisecond: it needs more requests for a steady rate. */
+const BASELINE_REQUESTS = Math.max(REPLIES, 5000);
+const GOAL = 0.3;
+const ROOT = path.resolve(__dirname, '..');
+const round = (n: number) => Math.round(n * 100) / 100;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+interface Form {
+  url: string;
+  body: string;
+}
+
+interface Load {
+  requests: number;
+  perSecond: number;
+  p50Ms: number;
+  p99Ms: number;
+  /** Requests not answered 200, by their index in the list. */
+  refused: { index: number; detail: string }[];
+}
+
+/** Posts every form with `concurrency` requests in flight (fetch keeps the connections alive), timing each. */
+async function load(forms: Form[], concurrency: number): Promise<Load> {
+  const latencies: number[] = [];
+  const refused: Load['refused'] = [];
+  let next = 0;
+  const client = async () => {
+    while (next < forms.length) {
+      const index = next++;
+      const { url, body } = forms[index]!;
+      const started = performance.now();
+      try {
+        const res = await fetch(url, {
+          method: 'POST',
+          headers: { 'content-type': 'application/x-www-form-urlencoded' },
+          body,
+        });
+        const text = await res.text(); // read to the end, or the connection is not reused
+        if (res.status !== 200) refused.push({ index, detail: `${res.status} ${url}: ${text.slice(0, 300)}` });
+      } catch (err) {
+        refused.push({ index, detail: `${url}: ${(err as Error).message}` });
+      }
+      latencies.push(performance.now() - started);
+    }
+  };
+  const started = performance.now();
+  await Promise.all(Array.from({ length: concurrency }, client));
+  const seconds = (performance.now() - started) / 1000;
+  latencies.sort((a, b) => a - b);
+  const percentile = (q: number) => round(latencies[Math.max(0, Math.ceil(q * latencies.length) - 1)] ?? 0);
+  return {
+    requests: forms.length,
+    perSecond: round(forms.length / seconds),
+    p50Ms: percentile(0.5),
+    p99Ms: percentile(0.99),
+    refused,
+  };
+}
+
+/** CPU seconds used so far by this process (load generator, SMTP sink) and by each of `pids` (Linux). */
+function cpuSeconds(pids: Record<string, number>): Record<string, number> {
+  const usage = process.cpuUsage();
+  const result: Record<string, number> = { bench: (usage.user + usage.system) / 1e6 };
+  for (const [name, pid] of Object.entries(pids)) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      result[name] = (Number(fields[11]) + Number(fields[12])) / 100; // utime + stime in USER_HZ ticks
+    } catch {
+      result[name] = NaN; // exited: no figure rather than a wrong one
+    }
+  }
+  return result;
+}
+
+const cpuSpent = (before: Record<string, number>, after: Record<string, number>) =>
+  Object.fromEntries(Object.entries(after).map(([name, s]) => [name, round(s - before[name]!)]));
+
+/** The embedded Temporal server and FerretDB, found by their data directory on their command line. */
+function stackPids(dir: string): Record<string, number> {
+  const pids: Record<string, number> = {};
+  for (const pid of readdirSync('/proc').filter((name) => /^\d+$/.test(name))) {
+    let cmdline: string;
+    try {
+      cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+    } catch {
+      continue; // ended meanwhile
+    }
+    if (!cmdline.includes(dir) || cmdline.includes('supervise')) continue;
+    if (cmdline.includes('start-dev')) pids.temporal = Number(pid);
+    else if (cmdline.includes('ferretdb')) pids.ferretdb = Number(pid);
+  }
+  return pids;
+}
+
+function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    child.once('exit', () => resolve());
+    child.kill('SIGTERM');
+  });
+}
+
+/** As test/support/harness.ts reads it (not imported: the harness imports vitest). */
+function surveyLinkIn(text: string): string {
+  const match = /(https?:\/\/[^\s]+\/s\/[A-Za-z0-9_-]+)(?=\s|$)/m.exec(text);
+  if (!match) throw new Error(`no survey link in:\n${text}`);
+  return match[1]!;
+}
+
+/** One configuration: its own program and customers, whose replies go round-robin to `webs`. */
+interface Phase {
+  label: string;
+  programId: string;
+  trigger: string;
+  webs: CxProcess[];
+  customers: { id: string; eventId: string; nps: number }[];
+}
+
+function phaseOf(label: string, run: string, webs: CxProcess[]): Phase {
+  const programId = `bench-replies-${label}-${run}`;
+  return {
+    label,
+    programId,
+    trigger: `purchase_${programId.replace(/-/g, '_')}`,
+    webs,
+    customers: Array.from({ length: WARMUP_PER_WEB * webs.length + REPLIES }, (_, i) => ({
+      id: `${programId}-c${i}`,
+      eventId: `${programId}-e${i}`,
+      nps: i % 11,
+    })),
+  };
+}
+
+/** The program's replies and NPS sum in its rollups, once they count `target` replies or the time is up. */
+async function rollupCount(db: Db, programId: string, since: number, target: number) {
+  const deadline = Date.now() + 60_000 + target * 400;
+  for (;;) {
+    // Filtered on _id alone: the one filter FerretDB answers from an index (README, bench:cases).
+    const days = [...new Set([rollupDay(since), rollupDay(Date.now())])];
+    const docs = await Promise.all(days.map((day) => c.rollups(db).findOne({ _id: rollupId(programId, day, 'all') })));
+    const replies = docs.reduce((n, doc) => n + (doc?.responses ?? 0), 0);
+    const npsSum = docs.reduce((n, doc) => n + (doc?.nps?.sum ?? 0), 0);
+    if (replies >= target || Date.now() > deadline) return { replies, npsSum, at: Date.now() };
+    await sleep(200);
+  }
+}
+
+/** Warm-up replies, then the timed ones, then the wait until the rollup counts them all. */
+async function replyPhase(phase: Phase, mails: Map<string, string>, db: Db, pids: Record<string, number>) {
+  const forms = phase.customers.map((customer, i): Form => {
+    const web = phase.webs[i % phase.webs.length]!;
+    const link = surveyLinkIn(mails.get(`${phase.programId}:${customer.eventId}`)!);
+    return { url: link.replace(/^https?:\/\/[^/]+/, web.url!), body: `nps=${customer.nps}` };
+  });
+  const warmups = WARMUP_PER_WEB * phase.webs.length;
+  const since = Date.now();
+  const warmup = await load(forms.slice(0, warmups), CONCURRENCY);
+  // The warm-up's replies are counted before the clock starts, so their workflow work is not timed.
+  await rollupCount(db, phase.programId, since, warmups - warmup.refused.length);
+  const before = cpuSeconds(pids);
+  const started = Date.now();
+  const timed = await load(forms.slice(warmups), CONCURRENCY);
+  const afterReplies = cpuSeconds(pids);
+  const refused = [...warmup.refused, ...timed.refused.map((r) => ({ ...r, index: r.index + warmups }))];
+  const refusedIndexes = new Set(refused.map((r) => r.index));
+  const accepted = phase.customers.filter((_, i) => !refusedIndexes.has(i));
+  const total = await rollupCount(db, phase.programId, since, accepted.length);
+  const expectedNpsSum = accepted.reduce((n, customer) => n + customer.nps, 0);
+  return {
+    webs: phase.webs.length,
+    replies: timed.requests,
+    warmupReplies: warmups,
+    perSecond: timed.perSecond,
+    p50Ms: timed.p50Ms,
+    p99Ms: timed.p99Ms,
+    refused: refused.length,
+    counted: total.replies,
+    /** Answered 200 but never counted; refused replies (the customer saw an error) are counted apart. */
+    lost: Math.max(0, accepted.length - total.replies),
+    overcounted: Math.max(0, total.replies - accepted.length),
+    npsSum: { expected: expectedNpsSum, counted: total.npsSum },
+    /** Timed replies per second from the first request until the rollup counts the last: web, workflow and rollup. */
+    countedPerSecond: round(timed.requests / ((total.at - started) / 1000)),
+    cpuSeconds: { replies: cpuSpent(before, afterReplies), untilCounted: cpuSpent(before, cpuSeconds(pids)) },
+    refusals: refused.slice(0, 5).map((r) => r.detail),
+  };
+}
+
+type PhaseResult = Awaited<ReturnType<typeof replyPhase>>;
+
+function problemsOf(label: string, result: PhaseResult): string[] {
+  const problems: string[] = [];
+  if (result.refused) problems.push(`${label}: ${result.refused} replies refused:\n  ${result.refusals.join('\n  ')}`);
+  if (result.lost) problems.push(`${label}: ${result.lost} accepted replies never counted by the rollup`);
+  if (result.overcounted)
+    problems.push(`${label}: the rollup counts ${result.overcounted} replies more than were accepted`);
+  if (result.npsSum.counted !== result.npsSum.expected)
+    problems.push(`${label}: NPS sum ${result.npsSum.counted}, expected ${result.npsSum.expected}`);
+  return problems;
+}
+
+async function main() {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'cxloop-bench-replies-'));
+  /** Undone in reverse order, whatever happens. */
+  const cleanup: (() => Promise<unknown>)[] = [async () => rmSync(dir, { recursive: true, force: true })];
+  const processes: CxProcess[] = [];
+  const outputs = () => processes.map((p) => p.output()).join('\n');
+  try {
+    console.log(`reply ingestion: ${REPLIES} replies per configuration, ${CONCURRENCY} requests in flight`);
+    console.log('starting the embedded stack and bundling the workflows…');
+    const stack = await startEmbeddedStack({
+      dataDir: dir,
+      mongoDbName: 'cxloop_bench_sink',
+      mode: 'test',
+      persistTemporal: true,
+    });
+    cleanup.push(() => stack.stop());
+    const { code } = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: new DefaultLogger('WARN') });
+    const workflowBundle = path.join(dir, 'workflow-bundle.js');
+    writeFileSync(workflowBundle, code);
+
+    const ports = [await freePort(), await freePort()];
+    const urls = ports.map((port) => `http://127.0.0.1:${port}`);
+    const apiKey = randomBytes(24).toString('base64url');
+    const dbName = 'cxloop_bench_replies';
+    const env = {
+      TEMPORAL_ADDRESS: stack.temporalAddress,
+      TEMPORAL_TASK_QUEUE: dbName,
+      MONGODB_URI: stack.mongoUri,
+      MONGODB_DB: dbName,
+      SMTP_URL: stack.smtpUrl,
+      WORKFLOW_BUNDLE: workflowBundle,
+      PUBLIC_BASE_URL: urls[0]!,
+      SESSION_SECRET: randomBytes(32).toString('base64url'),
+      SURVEY_TOKEN_SECRET: randomBytes(32).toString('base64url'),
+      CXLOOP_API_KEY: apiKey,
+      // Throughput is measured, so the per-key and per-IP limits are lifted and request logs are off.
+      RATE_LIMIT_API: '10000000',
+      RATE_LIMIT_PUBLIC: '10000000',
+      LOG_LEVEL: 'warn',
+    };
+    cleanup.push(() => Promise.all(processes.map((p) => p.stop())));
+    const startWeb = (i: number) => {
+      const web = launch('web', { ...env, PORT: String(ports[i]) }, urls[i]);
+      processes.push(web);
+      return web;
+    };
+    // The first web process creates the database's indexes before the other starts, as a rolling
+    // deployment would.
+    const webA = startWeb(0);
+    await ready(webA);
+    const webB = startWeb(1);
+    const worker = launch('worker', env);
+    processes.push(worker);
+    await ready(webB);
+    const database = await connectDatabase(stack.mongoUri, dbName);
+    cleanup.push(() => database.close());
+    const pids = { web1: webA.pid, web2: webB.pid, worker: worker.pid, ...stackPids(dir) };
+
+    // Customers answer the emails they receive; the sink tells this process as each arrives, so
+    // the wait adds no reads to the database.
+    const mails = new Map<string, string>();
+    stack.sink!.onMessage((message) => {
+      const invitationId = message.headers['x-cxloop-invitation'];
+      if (invitationId) mails.set(invitationId, message.text);
+    });
+
+    const run = Date.now().toString(36);
+    const phases = [phaseOf('one-web', run, [webA]), phaseOf('two-webs', run, [webA, webB])];
+    const call = async (web: CxProcess, method: string, route: string, body: unknown) => {
+      const res = await fetch(`${web.url}${route}`, {
+        method,
+        headers: { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+      if (res.status >= 300) throw new Error(`${method} ${route}: ${res.status} ${await res.text()}`);
+    };
+    const invited = Date.now();
+    for (const phase of phases) {
+      await call(webA, 'PUT', `/api/programs/${phase.programId}`, {
+        id: phase.programId,
+        name: `Bench replies (${phase.label})`,
+        kind: 'transactional',
+        triggers: [phase.trigger],
+        reminders: [],
+        survey: { editGrace: '0s', questions: [{ id: 'nps', type: 'nps', required: true, label: 'Recommend us?' }] },
+        email: { subject: 'How did we do?', intro: 'Tell us.' },
+        contactRules: { minIntervalAnyProgram: '0s', minIntervalSameProgram: '0s' },
+      });
+      const events = phase.customers.map((customer) => ({
+        id: customer.eventId,
+        type: phase.trigger,
+        occurredAt: new Date().toISOString(),
+        customer: { id: customer.id, email: `${customer.id}@example.com`, name: customer.id },
+      }));
+      for (let i = 0; i * 50 < events.length; i++)
+        await call(phase.webs[i % phase.webs.length]!, 'POST', '/api/events:batch', {
+          events: events.slice(i * 50, i * 50 + 50),
+        });
+    }
+    const invitations = phases.reduce((n, phase) => n + phase.customers.length, 0);
+    await waitUntil(
+      `${invitations} invitation emails`,
+      async () => mails.size >= invitations,
+      60_000 + invitations * 400,
+    ).catch((err: Error) => {
+      throw new Error(`${err.message}: ${mails.size} arrived`);
+    });
+    console.log(`  ${invitations} invitations emailed in ${round((Date.now() - invited) / 1000)} s`);
+
+    const port = await freePort();
+    const hello = spawn(process.execPath, ['--import', 'tsx', path.join(__dirname, 'hello-world.ts')], {
+      cwd: ROOT,
+      env: { PATH: process.env.PATH, HOME: process.env.HOME, PORT: String(port) },
+      stdio: ['ignore', 'inherit', 'inherit'],
+    });
+    cleanup.push(() => stopChild(hello));
+    const helloUrl = `http://127.0.0.1:${port}/`;
+    await waitUntil('the hello-world to answer', () =>
+      fetch(helloUrl).then(
+        (res) => res.ok,
+        () => false,
+      ),
+    );
+    const helloForms = (n: number) => Array.from({ length: n }, (_, i) => ({ url: helloUrl, body: `nps=${i % 11}` }));
+    await load(helloForms(500), CONCURRENCY);
+    const helloPids = { hello: hello.pid!, ...pids };
+    const cpuBefore = cpuSeconds(helloPids);
+    const baseline = await load(helloForms(BASELINE_REQUESTS), CONCURRENCY);
+    const helloWorld = {
+      requests: baseline.requests,
+      perSecond: baseline.perSecond,
+      p50Ms: baseline.p50Ms,
+      p99Ms: baseline.p99Ms,
+      cpuSeconds: cpuSpent(cpuBefore, cpuSeconds(helloPids)),
+    };
+    await stopChild(hello);
+    if (baseline.refused.length) throw new Error(`the hello-world refused: ${baseline.refused[0]!.detail}`);
+    console.log(
+      `  hello-world: ${helloWorld.perSecond} requests/s, p50 ${helloWorld.p50Ms} ms, p99 ${helloWorld.p99Ms} ms`,
+    );
+
+    const results: Record<string, PhaseResult> = {};
+    for (const phase of phases) {
+      const result = await replyPhase(phase, mails, database.db, pids);
+      results[phase.label] = result;
+      console.log(
+        `  ${phase.label}: ${result.perSecond} replies/s (${round(result.perSecond / helloWorld.perSecond)}× hello-world), ` +
+          `p50 ${result.p50Ms} ms, p99 ${result.p99Ms} ms; refused ${result.refused}, lost ${result.lost}; ` +
+          `counted by the rollup at ${result.countedPerSecond}/s`,
+      );
+    }
+    const oneWeb = results['one-web']!;
+    const twoWebs = results['two-webs']!;
+    const result = {
+      at: new Date().toISOString(),
+      node: process.version,
+      cpus: os.cpus().length,
+      concurrency: CONCURRENCY,
+      replies: REPLIES,
+      helloWorld,
+      oneWeb,
+      twoWebs,
+      ratios: {
+        oneWebOverHelloWorld: round(oneWeb.perSecond / helloWorld.perSecond),
+        twoWebsOverHelloWorld: round(twoWebs.perSecond / helloWorld.perSecond),
+        twoWebsOverOneWeb: round(twoWebs.perSecond / oneWeb.perSecond),
+      },
+      goal: { oneWebOverHelloWorld: GOAL, met: oneWeb.perSecond / helloWorld.perSecond >= GOAL },
+    };
+    console.log(
+      `one web process reaches ${result.ratios.oneWebOverHelloWorld}× the hello-world's requests/s ` +
+        `(goal ≥ ${GOAL}×: ${result.goal.met ? 'met' : 'not met'}); two web processes ` +
+        `${result.ratios.twoWebsOverHelloWorld}×, ${result.ratios.twoWebsOverOneWeb}× one`,
+    );
+    console.log('  CPU seconds during the timed replies:', {
+      'one-web': oneWeb.cpuSeconds.replies,
+      'two-webs': twoWebs.cpuSeconds.replies,
+    });
+    const out = path.join(__dirname, 'results');
+    mkdirSync(out, { recursive: true });
+    const file = path.join(out, `replies-${result.at.replace(/[:.]/g, '-')}.json`);
+    writeFileSync(file, JSON.stringify(result, null, 2));
+    writeFileSync(path.join(out, 'replies-latest.json'), JSON.stringify(result, null, 2));
+    console.log(`results written to ${path.relative(process.cwd(), file)}`);
+
+    const problems = [...problemsOf('one web', oneWeb), ...problemsOf('two webs', twoWebs)];
+    if (problems.length) {
+      throw new Error(problems.join('\n'));
+    }
+  } catch (err) {
+    process.exitCode = 1;
+    console.error(`benchmark failed: ${(err as Error).stack ?? String(err)}`);
+    if (processes.length) {
+      await sleep(1000); // the processes' logs are written asynchronously
+      console.error(outputs());
+    }
+  } finally {
+    for (const undo of cleanup.reverse()) await undo().catch((err: Error) => console.error(err.message));
+  }
+}
+
+void main();

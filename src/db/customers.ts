@@ -1,0 +1,33 @@
+import type { Db } from 'mongodb';
+import { type CustomerDoc, type UnsubscribeDoc, customers, unsubscribes } from './collections';
+import { insertOnce } from './mongo';
+
+/** The customer record with its consent: unsubscribed if the record says so or an unsubscribe exists. */
+function withConsent(customer: CustomerDoc, unsubscribe: UnsubscribeDoc | null | undefined): CustomerDoc {
+  if (customer.unsubscribed || !unsubscribe) return customer;
+  return { ...customer, unsubscribed: true, unsubscribedAt: unsubscribe.at };
+}
+
+/** One customer, by `_id` (the only filter FerretDB v1 answers from an index), with their consent. */
+export async function findCustomer(db: Db, customerId: string): Promise<CustomerDoc | null> {
+  const [customer, unsubscribe] = await Promise.all([
+    customers(db).findOne({ _id: customerId }),
+    unsubscribes(db).findOne({ _id: customerId }),
+  ]);
+  return customer && withConsent(customer, unsubscribe);
+}
+
+/** A page of customers with their consent. */
+export async function withConsentOf(db: Db, list: CustomerDoc[]): Promise<CustomerDoc[]> {
+  if (!list.length) return list;
+  const found = await unsubscribes(db)
+    .find({ _id: { $in: list.map((customer) => customer._id) } })
+    .toArray();
+  const byId = new Map(found.map((unsubscribe) => [unsubscribe._id, unsubscribe]));
+  return list.map((customer) => withConsent(customer, byId.get(customer._id)));
+}
+
+/** Records an unsubscribe once (insert-only: no update of the customer record can undo it). */
+export function recordUnsubscribe(db: Db, customerId: string, invitationId?: string): Promise<void> {
+  return insertOnce(unsubscribes(db), { _id: customerId, at: new Date(), ...(invitationId ? { invitationId } : {}) });
+}

@@ -1,0 +1,67 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import path from 'node:path';
+import { waitUntil } from './wait';
+
+const ROOT = path.resolve(__dirname, '..', '..');
+
+/** One production process (`npm run web` or `npm run worker`), a separate OS process with its own PID. */
+export interface CxProcess {
+  kind: 'web' | 'worker';
+  pid: number;
+  /** The web's base URL. */
+  url?: string;
+  /** What it printed, for the failure message. */
+  output(): string;
+  /** Sends `signal` (SIGTERM: a graceful stop) and waits for the exit; SIGKILL after 15 s. */
+  stop(signal?: NodeJS.Signals): Promise<void>;
+  /** The exit code or signal, once it has exited. */
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+/** Starts `src/<kind>-main.ts` with only `env` (and PATH, HOME) in its environment. */
+export function launch(kind: 'web' | 'worker', env: Record<string, string>, url?: string): CxProcess {
+  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', `src/${kind}-main.ts`], {
+    cwd: ROOT,
+    env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  const keep = (chunk: Buffer) => {
+    output = (output + chunk.toString()).slice(-20_000);
+  };
+  child.stdout!.on('data', keep);
+  child.stderr!.on('data', keep);
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.once('exit', (code, signal) => resolve({ code, signal })),
+  );
+  return {
+    kind,
+    pid: child.pid!,
+    url,
+    exited,
+    output: () => `--- ${kind} ${child.pid} ---\n${output}`,
+    async stop(signal = 'SIGTERM') {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      child.kill(signal);
+      const killed = setTimeout(() => child.kill('SIGKILL'), 15_000);
+      await exited;
+      clearTimeout(killed);
+    },
+  };
+}
+
+/** Waits until a web process answers `/readyz` with 200. */
+export async function ready(web: CxProcess, timeoutMs = 90_000): Promise<void> {
+  let last = '';
+  await waitUntil(
+    `web process ${web.pid} to be ready`,
+    async () => {
+      const res = await fetch(`${web.url}/readyz`).catch((err: Error) => err);
+      last = res instanceof Error ? res.message : `${res.status} ${await res.text()}`;
+      return res instanceof Error ? undefined : res.ok;
+    },
+    timeoutMs,
+  ).catch((err: Error) => {
+    throw new Error(`${err.message} (last: ${last})\n${web.output()}`);
+  });
+}
