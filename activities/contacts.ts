@@ -108,8 +108,12 @@ export function createContactActivities(db: Db) {
   };
 }
 
+/**
+ * Read, then write by `_id` alone: FerretDB v1 answers only that filter from its index (any other
+ * field makes it decode the whole collection); the customer's loop is the event's only writer.
+ */
 async function markProcessed(db: Db, eventId: string): Promise<void> {
-  await c
-    .events(db)
-    .updateOne({ _id: eventId, processedAt: { $exists: false } }, { $set: { processedAt: new Date() } });
+  const event = await c.events(db).findOne({ _id: eventId }, { projection: { processedAt: 1 } });
+  if (event && !event.processedAt)
+    await c.events(db).updateOne({ _id: eventId }, { $set: { processedAt: new Date() } });
 }

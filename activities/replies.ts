@@ -59,15 +59,14 @@ export function createReplyActivities(db: Db, submitScores: SubmitScores = signa
       invitationId: string;
     }): Promise<{ final: true; scores: ReplyScores } | { final: false; editableUntil: number }> {
       const now = new Date();
-      await c
-        .responses(db)
-        .updateOne(
-          { _id: invitationId, finalizedAt: { $exists: false }, editableUntil: { $lte: now } },
-          { $set: { finalizedAt: now } },
-        );
-      const reply = await c.responses(db).findOne({ _id: invitationId });
-      if (!reply) throw ApplicationFailure.nonRetryable(`no reply stored for invitation ${invitationId}`);
-      if (!reply.finalizedAt) return { final: false, editableUntil: reply.editableUntil.getTime() };
+      const stored = await c.responses(db).findOne({ _id: invitationId });
+      if (!stored) throw ApplicationFailure.nonRetryable(`no reply stored for invitation ${invitationId}`);
+      if (!stored.finalizedAt && stored.editableUntil > now)
+        return { final: false, editableUntil: stored.editableUntil.getTime() };
+      // Written by `_id` alone (the only filter FerretDB v1 answers from its index): the edit window
+      // has passed, so the customer's edits, which end with it, no longer write this reply.
+      if (!stored.finalizedAt) await c.responses(db).updateOne({ _id: invitationId }, { $set: { finalizedAt: now } });
+      const reply = { ...stored, finalizedAt: stored.finalizedAt ?? now };
       const [program, invitation] = await Promise.all([
         c.programs(db).findOne({ _id: reply.programId }),
         c.invitations(db).findOne({ _id: invitationId }),
