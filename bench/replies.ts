@@ -21,7 +21,7 @@ import { rollupDay, rollupId } from '../src/domain/rollup';
 import { startEmbeddedStack } from '../src/stack/embedded';
 import { freePort } from '../src/stack/ports';
 import { WORKFLOWS_PATH } from '../src/temporal/worker';
-import { type CxProcess, launch, ready } from '../test/support/launch';
+import { type CxProcess, deploymentEnv, launch, ready } from '../test/support/launch';
 import { waitUntil } from '../test/support/wait';
 
 const REPLIES = Number(process.env.BENCH_REPLIES ?? 200);
@@ -254,22 +254,16 @@ async function main() {
     const urls = ports.map((port) => `http://127.0.0.1:${port}`);
     const apiKey = randomBytes(24).toString('base64url');
     const dbName = 'cxloop_bench_replies';
-    const env = {
-      TEMPORAL_ADDRESS: stack.temporalAddress,
-      TEMPORAL_TASK_QUEUE: dbName,
-      MONGODB_URI: stack.mongoUri,
-      MONGODB_DB: dbName,
-      SMTP_URL: stack.smtpUrl,
-      WORKFLOW_BUNDLE: workflowBundle,
-      PUBLIC_BASE_URL: urls[0]!,
-      SESSION_SECRET: randomBytes(32).toString('base64url'),
-      SURVEY_TOKEN_SECRET: randomBytes(32).toString('base64url'),
-      CXLOOP_API_KEY: apiKey,
-      // Throughput is measured, so the per-key and per-IP limits are lifted and request logs are off.
-      RATE_LIMIT_API: '10000000',
-      RATE_LIMIT_PUBLIC: '10000000',
-      LOG_LEVEL: 'warn',
-    };
+    // Throughput is measured: the rate limits are lifted and request logs are off.
+    const env = deploymentEnv({
+      name: dbName,
+      temporalAddress: stack.temporalAddress,
+      mongoUri: stack.mongoUri,
+      smtpUrl: stack.smtpUrl,
+      workflowBundle,
+      publicBaseUrl: urls[0]!,
+      apiKey,
+    });
     cleanup.push(() => Promise.all(processes.map((p) => p.stop())));
     const startWeb = (i: number) => {
       const web = launch('web', { ...env, PORT: String(ports[i]) }, urls[i]);

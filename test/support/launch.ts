@@ -1,4 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { waitUntil } from './wait';
 
@@ -16,6 +17,36 @@ export interface CxProcess {
   stop(signal?: NodeJS.Signals): Promise<void>;
   /** The exit code or signal, once it has exited. */
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+/**
+ * The environment of a deployment's processes: its own database and task queue (both `name`),
+ * fresh secrets, and rate limits lifted, since tests and benchmarks send as fast as they can.
+ */
+export function deploymentEnv(options: {
+  name: string;
+  temporalAddress: string;
+  mongoUri: string;
+  smtpUrl: string;
+  workflowBundle: string;
+  publicBaseUrl: string;
+  apiKey: string;
+}): Record<string, string> {
+  return {
+    TEMPORAL_ADDRESS: options.temporalAddress,
+    TEMPORAL_TASK_QUEUE: options.name,
+    MONGODB_URI: options.mongoUri,
+    MONGODB_DB: options.name,
+    SMTP_URL: options.smtpUrl,
+    WORKFLOW_BUNDLE: options.workflowBundle,
+    PUBLIC_BASE_URL: options.publicBaseUrl,
+    SESSION_SECRET: randomBytes(32).toString('base64url'),
+    SURVEY_TOKEN_SECRET: randomBytes(32).toString('base64url'),
+    CXLOOP_API_KEY: options.apiKey,
+    RATE_LIMIT_API: '10000000',
+    RATE_LIMIT_PUBLIC: '10000000',
+    LOG_LEVEL: 'warn',
+  };
 }
 
 /** Starts `src/<kind>-main.ts` with only `env` (and PATH, HOME) in its environment. */

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { inject } from 'vitest';
 import { freePort } from '../../src/stack/ports';
 import { deleteSweepSchedule, uid } from './harness';
-import { type CxProcess, launch, ready } from './launch';
+import { type CxProcess, deploymentEnv, launch, ready } from './launch';
 
 export type { CxProcess };
 
@@ -38,19 +38,15 @@ export async function startDeployment(counts: {
   const apiKey = randomBytes(24).toString('base64url');
   const ports = await Promise.all(Array.from({ length: counts.webs }, () => freePort()));
   const env = {
-    TEMPORAL_ADDRESS: stack.temporalAddress,
-    TEMPORAL_TASK_QUEUE: id,
-    MONGODB_URI: stack.mongoUri,
-    MONGODB_DB: id,
-    SMTP_URL: stack.smtpUrl,
-    WORKFLOW_BUNDLE: stack.workflowBundlePath,
-    PUBLIC_BASE_URL: `http://127.0.0.1:${ports[0]}`,
-    SESSION_SECRET: randomBytes(32).toString('base64url'),
-    SURVEY_TOKEN_SECRET: randomBytes(32).toString('base64url'),
-    CXLOOP_API_KEY: apiKey,
-    RATE_LIMIT_API: '10000000',
-    RATE_LIMIT_PUBLIC: '10000000',
-    LOG_LEVEL: 'warn',
+    ...deploymentEnv({
+      name: id,
+      temporalAddress: stack.temporalAddress,
+      mongoUri: stack.mongoUri,
+      smtpUrl: stack.smtpUrl,
+      workflowBundle: stack.workflowBundlePath,
+      publicBaseUrl: `http://127.0.0.1:${ports[0]}`,
+      apiKey,
+    }),
     ...counts.env,
   };
   const processes: CxProcess[] = [];
