@@ -13,7 +13,10 @@ export interface CxProcess {
   url?: string;
   /** What it printed, for the failure message. */
   output(): string;
-  /** Sends `signal` (SIGTERM: a graceful stop) and waits for the exit; SIGKILL after 15 s. */
+  /**
+   * Sends `signal` (SIGTERM: a graceful stop) and waits for the exit; SIGKILL after 30 s, beyond
+   * the worker's 20 s shutdown grace.
+   */
   stop(signal?: NodeJS.Signals): Promise<void>;
   /** The exit code or signal, once it has exited. */
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
@@ -74,7 +77,7 @@ export function launch(kind: 'web' | 'worker', env: Record<string, string>, url?
     async stop(signal = 'SIGTERM') {
       if (child.exitCode !== null || child.signalCode !== null) return;
       child.kill(signal);
-      const killed = setTimeout(() => child.kill('SIGKILL'), 15_000);
+      const killed = setTimeout(() => child.kill('SIGKILL'), 30_000);
       await exited;
       clearTimeout(killed);
     },
