@@ -230,7 +230,9 @@ describe('the survey page', () => {
 
   it('when a reply is submitted again within the grace period, then it is edited, not duplicated', async () => {
     const { link, invitationId } = await inviteNewCustomer(h, graceProgramId);
-    expect((await postForm(link, { nps: '2' })).status).toBe(200);
+    const first = await postForm(link, { nps: '2' });
+    expect(first.status).toBe(200);
+    expect(await first.text()).toContain('Edit my answers');
     expect((await postForm(link, { nps: '8' })).status).toBe(200);
     const reply = await c.responses(h.db).findOne({ _id: invitationId });
     expect(reply).toMatchObject({ answers: { nps: 8 }, edits: 1 });
@@ -256,6 +258,13 @@ describe('the survey page', () => {
     expect(await again.text()).toContain('You have already answered');
     expect((await fetch(link)).status).toBe(409);
     expect((await c.responses(h.db).findOne({ _id: invitationId }))?.answers.nps).toBe(10);
+    // The same answers again — a retry after the first answer's response was lost — are thanked, not refused.
+    const retried = await postForm(link, { nps: '10', went_well: 'All good' });
+    expect(retried.status).toBe(200);
+    const thanks = await retried.text();
+    expect(thanks).toContain('Thank you');
+    expect(thanks).not.toContain('Edit my answers');
+    expect(await c.responses(h.db).findOne({ _id: invitationId })).toMatchObject({ edits: 0, answers: { nps: 10 } });
   });
 
   it('when the invitation has expired, then 410 and the reply is refused', async () => {

@@ -1,3 +1,4 @@
+import { isDeepStrictEqual } from 'node:util';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { type Request, type Response, Router } from 'express';
 import { allowPublic } from '../access';
@@ -96,7 +97,8 @@ export function surveyRouter({ db, loop, templates, metrics }: SurveyDeps): Rout
       title: templates.strings(locale).thanksTitle,
       why: localize(state.program.email.why, locale, state.program.defaultLocale),
       token: state.token,
-      editableUntil: editableUntil.toISOString(),
+      // Offered only while it is true: a closed reply (or one without an edit window) cannot be edited.
+      editableUntil: editableUntil > new Date() ? editableUntil.toISOString() : undefined,
     });
   };
 
@@ -129,8 +131,13 @@ export function surveyRouter({ db, loop, templates, metrics }: SurveyDeps): Rout
 
   router.post('/s/:token', allowPublic('survey form: unguessable token'), async (req, res) => {
     const state = await surveyState(db, String(req.params.token));
-    if (state.kind !== 'open') return renderClosed(res, state.kind, localeOf(state));
     const form = (req.body ?? {}) as Record<string, unknown>;
+    if (state.kind === 'closed' && repeatsStoredReply(state, form)) {
+      // A retry of the answer already stored (its first response was lost, e.g. the database
+      // restarted after storing it): the customer is thanked, as the first time, not refused.
+      return thanks(res, { ...state, kind: 'open', token: String(req.params.token) }, state.reply.editableUntil);
+    }
+    if (state.kind !== 'open') return renderClosed(res, state.kind, localeOf(state));
     const prior = storedAnswers(state);
     if (form._oneclick === '1') return recordOneClick(res, state, prior, form);
 
@@ -172,6 +179,18 @@ export function surveyRouter({ db, loop, templates, metrics }: SurveyDeps): Rout
     renderForm(res, 200, state, clicked.answers, {
       notice: format(templates.strings(localeOf(state)).scoreRecorded, { score: String(clicked.answers[first.id]) }),
     });
+  }
+
+  /** Whether the form carries exactly the answers already stored for this invitation. */
+  function repeatsStoredReply(state: Extract<SurveyState, { kind: 'closed' }>, form: Record<string, unknown>) {
+    const { answers, errors } = parseAnswers(
+      state.program.survey,
+      form,
+      state.invitation.known,
+      state.invitation.locale,
+      answerMessages(state.invitation.locale),
+    );
+    return Object.keys(errors).length === 0 && isDeepStrictEqual(answers, state.reply.answers);
   }
 
   /** The stored reply's answers, or what the survey knows already. */
