@@ -141,13 +141,7 @@ export function surveyRouter({ db, loop, templates, metrics }: SurveyDeps): Rout
     const prior = storedAnswers(state);
     if (form._oneclick === '1') return recordOneClick(res, state, prior, form);
 
-    const { answers, errors } = parseAnswers(
-      state.program.survey,
-      form,
-      state.invitation.known,
-      state.invitation.locale,
-      answerMessages(state.invitation.locale),
-    );
+    const { answers, errors } = parseForm(state, form);
     // What the customer was shown comes from what is stored, never from the form: every required
     // question among those must be answered; questions the new answers reveal are the next step.
     const shownBefore = new Set(visibleQuestions(state.program.survey, prior, state.invitation.known).map((q) => q.id));
@@ -181,15 +175,20 @@ export function surveyRouter({ db, loop, templates, metrics }: SurveyDeps): Rout
     });
   }
 
-  /** Whether the form carries exactly the answers already stored for this invitation. */
-  function repeatsStoredReply(state: Extract<SurveyState, { kind: 'closed' }>, form: Record<string, unknown>) {
-    const { answers, errors } = parseAnswers(
+  /** A form's answers to the invitation's survey, with errors in the customer's language. */
+  function parseForm(state: { program: c.ProgramDoc; invitation: c.InvitationDoc }, form: Record<string, unknown>) {
+    return parseAnswers(
       state.program.survey,
       form,
       state.invitation.known,
       state.invitation.locale,
       answerMessages(state.invitation.locale),
     );
+  }
+
+  /** Whether the form carries exactly the answers already stored for this invitation. */
+  function repeatsStoredReply(state: Extract<SurveyState, { kind: 'closed' }>, form: Record<string, unknown>) {
+    const { answers, errors } = parseForm(state, form);
     return Object.keys(errors).length === 0 && isDeepStrictEqual(answers, state.reply.answers);
   }
 
@@ -205,13 +204,7 @@ export function surveyRouter({ db, loop, templates, metrics }: SurveyDeps): Rout
     raw: unknown,
   ): { answers: Answers } | { error: string } {
     const first = state.program.survey.questions[0]!;
-    const parsed = parseAnswers(
-      state.program.survey,
-      { ...answers, [first.id]: raw },
-      state.invitation.known,
-      state.invitation.locale,
-      answerMessages(state.invitation.locale),
-    );
+    const parsed = parseForm(state, { ...answers, [first.id]: raw });
     const error = parsed.errors[first.id];
     if (error) return { error };
     return { answers: { ...answers, [first.id]: parsed.answers[first.id]! } };
