@@ -8,6 +8,7 @@ import { type EmbeddedStack, startEmbeddedStack } from '../../src/stack/embedded
 import { freePort } from '../../src/stack/ports';
 import { type LoopRun, answerAll, expectEachOnce, inviteCustomers, outputs, rollupCounting } from '../support/load';
 import { type Deployment, startDeployment } from '../support/processes';
+import { surveyLinkIn } from '../support/harness';
 import { waitUntil } from '../support/wait';
 
 /**
@@ -159,7 +160,7 @@ describe(`fault injection: two web and two worker processes, ${EVENTS} closed lo
       const d = deployment;
       const [database, sink] = [await connect(d.dbName, mongo.first.mongoUri), await connect(inject('stack').dbName)];
       const run = await inviteCustomers(d, sink, EVENTS, WAIT_MS);
-      const link = new URL(run.invitations[0]!.text.match(/https?:\/\/\S+\/s\/[\w-]+/)![0]).pathname;
+      const link = new URL(surveyLinkIn(run.invitations[0]!.text)).pathname;
       let whileDown: Response | undefined;
       const outage = (async () => {
         await aThirdAnswered(database, run);
