@@ -14,6 +14,7 @@ const BATCH = 500;
 interface SweepResult {
   events: number;
   replies: number;
+  expiredSessions: number;
 }
 
 /**
@@ -24,7 +25,7 @@ interface SweepResult {
  */
 async function sweep(db: Db, loop: LoopSettings, beat: () => void, now = new Date()): Promise<SweepResult> {
   const before = new Date(now.getTime() - SETTLE_MS);
-  const result: SweepResult = { events: 0, replies: 0 };
+  const result: SweepResult = { events: 0, replies: 0, expiredSessions: await removeExpiredSessions(db, now) };
   const pendingEvents = await c
     .events(db)
     .find({ processedAt: { $exists: false }, receivedAt: { $lt: before } })
@@ -40,6 +41,18 @@ async function sweep(db: Db, loop: LoopSettings, beat: () => void, now = new Dat
     beat();
   }
   return result;
+}
+
+/**
+ * Admin sessions past their expiry (refused already; FerretDB has no TTL index to remove them).
+ * Here rather than in connect-mongo's own timer: that one deletes with write concern `w: 0`, and
+ * FerretDB answers even an unacknowledged write, so the driver read that stray answer as the
+ * reply to the connection's next command — every later reply on it one behind (a survey link
+ * answered with another invitation's data, or with none).
+ */
+async function removeExpiredSessions(db: Db, now: Date): Promise<number> {
+  const { deletedCount } = await c.sessions(db).deleteMany({ expires: { $lt: now } });
+  return deletedCount;
 }
 
 /** Replies not yet final whose workflow has not acknowledged them (acknowledgements live apart, see ReplyAckDoc). */

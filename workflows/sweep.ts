@@ -10,9 +10,9 @@ const { sweepUnacknowledged } = proxyActivities<ReturnType<typeof createActiviti
 
 /**
  * One sweep: re-signals the events and replies MongoDB holds but the workflows have not
- * acknowledged. A Temporal Schedule starts it (see ensureSweepSchedule), so it runs once per
+ * acknowledged, and removes expired admin sessions. A Temporal Schedule starts it (see ensureSweepSchedule), so it runs once per
  * cluster however many web and worker processes there are.
  */
-export async function sweepWorkflow(): Promise<{ events: number; replies: number }> {
+export async function sweepWorkflow(): Promise<{ events: number; replies: number; expiredSessions: number }> {
   return sweepUnacknowledged();
 }

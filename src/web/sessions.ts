@@ -20,8 +20,9 @@ export const sessionCookieName = (secure: boolean) => (secure ? '__Host-cxloop' 
 
 /**
  * Server-side admin sessions in MongoDB, so signing out, a password change or a disabled account
- * end them at once and every web replica sees the same ones. FerretDB has no TTL indexes, so
- * expired sessions are removed on an interval; they are refused as soon as they expire.
+ * end them at once and every web replica sees the same ones. They are refused as soon as they
+ * expire; FerretDB has no TTL indexes, so the worker's sweep removes them once per cluster
+ * (activities/sweeps.ts says why not connect-mongo's own timer).
  */
 export function sessionMiddleware({ client, dbName, secret, secure }: SessionOptions): RequestHandler {
   const store = MongoStore.create({
@@ -29,8 +30,7 @@ export function sessionMiddleware({ client, dbName, secret, secure }: SessionOpt
     dbName,
     collectionName: 'sessions',
     ttl: SESSION_TTL_MS / 1000,
-    autoRemove: 'interval',
-    autoRemoveInterval: 10,
+    autoRemove: 'disabled',
     // Stored as documents so a user's sessions can be found; IDs hashed so a database dump holds none.
     stringify: false,
     transformId: (sid) => createHash('sha256').update(sid).digest('base64url'),

@@ -108,4 +108,17 @@ describe('no reply is lost or counted twice', () => {
     );
     expect(decision.action).toBe('send');
   });
+
+  it('the sweep removes expired admin sessions and keeps live ones', async () => {
+    const now = Date.now();
+    const session = { cookie: {} };
+    await c.sessions(h.db).insertMany([
+      { _id: 'sweep-expired', expires: new Date(now - 60_000), session },
+      { _id: 'sweep-live', expires: new Date(now + 3_600_000), session },
+    ]);
+    await waitUntil('the expired session to be removed', async () =>
+      (await c.sessions(h.db).countDocuments({ _id: 'sweep-expired' })) === 0 ? true : undefined,
+    );
+    expect(await c.sessions(h.db).countDocuments({ _id: 'sweep-live' })).toBe(1);
+  });
 });
