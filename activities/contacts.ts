@@ -5,7 +5,8 @@ import { UNCLOSED_STATUSES } from '../src/domain/cases';
 import { inAudience } from '../src/domain/audience';
 import type { ContactDecision, ContactDecisionInput } from '../src/domain/contact';
 import type { TProgram } from '../src/domain/program';
-import { findCustomer } from '../src/db/customers';
+import { findCustomer, writeCustomerProfile } from '../src/db/customers';
+import type { CustomerProfile } from '../src/domain/customer';
 
 export interface ContactCandidate {
   program: Pick<TProgram, 'id' | 'reminders' | 'expiresAfter'> & { editGrace: string };
@@ -28,6 +29,7 @@ export function createContactActivities(db: Db) {
       const event = await c.events(db).findOne({ _id: eventId });
       if (!event) throw ApplicationFailure.nonRetryable(`event ${eventId} is not recorded`);
       if (event.processedAt) return { candidates: [], processed: true };
+      if (event.customer) await writeCustomerProfile(db, event.customer);
       const customer = await findCustomer(db, customerId);
       if (!customer) throw ApplicationFailure.nonRetryable(`customer ${customerId} is not recorded`);
 
@@ -72,6 +74,11 @@ export function createContactActivities(db: Db) {
           },
         })),
       };
+    },
+
+    /** The loop's profile changes; writing the same change twice leaves the same record. */
+    async applyCustomerProfile(profile: CustomerProfile): Promise<void> {
+      await writeCustomerProfile(db, profile);
     },
 
     /** First decision wins: a retried activity never changes what was decided. */

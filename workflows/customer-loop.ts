@@ -1,5 +1,6 @@
 import {
   ParentClosePolicy,
+  allHandlersFinished,
   condition,
   continueAsNew,
   patched,
@@ -13,13 +14,15 @@ import { decideContact } from '../src/domain/contact';
 import { durationMs } from '../src/domain/duration';
 import {
   type CustomerLoopInput,
+  type LoopWork,
   invitationIdFor,
   invitationWorkflowId,
+  profileUpdate,
   transactionRecordedSignal,
 } from './definitions';
 import { surveyInvitationWorkflow } from './survey-invitation';
 
-const { planContacts, recordContactDecision, markEventProcessed } = proxyActivities<
+const { planContacts, recordContactDecision, markEventProcessed, applyCustomerProfile } = proxyActivities<
   ReturnType<typeof createActivities>
 >({
   startToCloseTimeout: '30s',
@@ -30,25 +33,39 @@ const { planContacts, recordContactDecision, markEventProcessed } = proxyActivit
 const DEFAULT_HISTORY_LIMIT = 2_000;
 
 /**
- * One per customer and the single writer of that customer's contact decisions: for each
- * transaction it decides, per matching program, whether to survey now, later or not at all.
+ * One per customer and the single writer of that customer's record and contact decisions: it
+ * applies profile changes and, for each transaction, decides per matching program whether to
+ * survey now, later or not at all — one piece of work at a time, in arrival order.
  */
 export async function customerLoopWorkflow(input: CustomerLoopInput): Promise<void> {
-  const pending = [...(input.pending ?? [])];
+  const pending: LoopWork[] = [...(input.pending ?? [])];
   setHandler(transactionRecordedSignal, ({ eventId }) => {
     if (!pending.includes(eventId)) pending.push(eventId);
+  });
+  // The caller learns the change is stored once the loop has reached and applied it.
+  setHandler(profileUpdate, async (profile) => {
+    const work = { profile };
+    pending.push(work);
+    await condition(() => !pending.includes(work));
   });
 
   for (;;) {
     const hasWork = await condition(() => pending.length > 0, durationMs(input.idleTimeout));
-    if (!hasWork) return;
-    await decideOnTransaction(input.customerId, pending[0]!);
+    if (!hasWork) break;
+    const work = pending[0]!;
+    if (typeof work === 'string') await decideOnTransaction(input.customerId, work);
+    else await applyCustomerProfile(work.profile);
     pending.shift();
     const info = workflowInfo();
-    if (info.continueAsNewSuggested || info.historyLength > (input.historyLimit ?? DEFAULT_HISTORY_LIMIT)) {
+    const longHistory =
+      info.continueAsNewSuggested || info.historyLength > (input.historyLimit ?? DEFAULT_HISTORY_LIMIT);
+    // A profile change's caller waits on this run, so the loop moves on only once none is queued.
+    if (longHistory && pending.every((queued) => typeof queued === 'string')) {
+      await condition(allHandlersFinished);
       await continueAsNew<typeof customerLoopWorkflow>({ ...input, pending });
     }
   }
+  await condition(allHandlersFinished);
 }
 
 async function decideOnTransaction(customerId: string, eventId: string): Promise<void> {

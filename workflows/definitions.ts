@@ -4,6 +4,7 @@ import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/commo
 import type { Priority } from '../src/domain/case-rules';
 import type { CaseActionInput, CaseState } from '../src/domain/cases';
 import type { ScoreContribution } from '../src/domain/rollup';
+import type { CustomerProfile } from '../src/domain/customer';
 
 export const transactionRecordedSignal = defineSignal<[{ eventId: string }]>('transactionRecorded');
 export const replySubmittedSignal = defineSignal<[{ responseId: string }]>('replySubmitted');
@@ -12,12 +13,21 @@ export type InvitationPhase =
   'waiting-to-send' | 'awaiting-reply' | 'in-edit-grace' | 'answered' | 'expired' | 'failed' | 'cancelled';
 export const invitationPhaseQuery = defineQuery<InvitationPhase>('invitationPhase');
 
+/**
+ * A change to the customer's record (email, name, locale, time zone, attributes), applied by the
+ * customer's loop: the record's one writer, whichever web process received the change.
+ */
+export const profileUpdate = defineUpdate<void, [CustomerProfile]>('updateProfile');
+
+/** The loop's work in arrival order: a transaction's event ID, or a profile change. */
+export type LoopWork = string | { profile: CustomerProfile };
+
 export interface CustomerLoopInput {
   customerId: string;
   /** How long the loop waits for the next transaction before it ends (its state lives in MongoDB). */
   idleTimeout: string;
   /** Transactions signalled but not yet handled, carried over a continue-as-new. */
-  pending?: string[];
+  pending?: LoopWork[];
   /** History length after which the loop continues as new (default 2,000 events). */
   historyLimit?: number;
 }

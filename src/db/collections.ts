@@ -10,6 +10,7 @@ import type { Calendar } from '../domain/business-hours';
 import type { Priority } from '../domain/case-rules';
 import type { CaseStatus, SlaClock } from '../domain/cases';
 import type { WebhookEvent } from '../domain/webhooks';
+import type { CustomerProfile } from '../domain/customer';
 
 export interface CustomerDoc {
   _id: string;
@@ -31,6 +32,8 @@ export interface EventDoc {
   occurredAt: Date;
   customerId: string;
   data: Record<string, unknown>;
+  /** The customer's profile as the event reported it; their loop applies it before deciding. */
+  customer?: CustomerProfile;
   receivedAt: Date;
   /** Set once the customer's loop has decided on it; until then a sweep re-signals it. */
   processedAt?: Date;

@@ -1,6 +1,7 @@
 import type { Db } from 'mongodb';
 import { type CustomerDoc, type UnsubscribeDoc, customers, unsubscribes } from './collections';
 import { insertOnce } from './mongo';
+import type { CustomerProfile } from '../domain/customer';
 
 /** The customer record with its consent: unsubscribed if the record says so or an unsubscribe exists. */
 function withConsent(customer: CustomerDoc, unsubscribe: UnsubscribeDoc | null | undefined): CustomerDoc {
@@ -30,4 +31,31 @@ export async function withConsentOf(db: Db, list: CustomerDoc[]): Promise<Custom
 /** Records an unsubscribe once (insert-only: no update of the customer record can undo it). */
 export function recordUnsubscribe(db: Db, customerId: string, invitationId?: string): Promise<void> {
   return insertOnce(unsubscribes(db), { _id: customerId, at: new Date(), ...(invitationId ? { invitationId } : {}) });
+}
+
+/**
+ * Creates or updates a customer record; attributes merge so integrations may send only what
+ * changed. Called only by the customer's loop, the record's one writer (FerretDB applies an
+ * update as read-modify-write, so two writers of one record could lose each other's fields).
+ */
+export async function writeCustomerProfile(db: Db, profile: CustomerProfile): Promise<void> {
+  const now = new Date();
+  const set: Record<string, unknown> = { email: profile.email, updatedAt: now };
+  if (profile.name) set.name = profile.name;
+  if (profile.locale) set.locale = profile.locale;
+  if (profile.timezone) set.timezone = profile.timezone;
+  for (const [key, value] of Object.entries(profile.attributes ?? {})) set[`attributes.${key}`] = value;
+  await customers(db).updateOne(
+    { _id: profile.id },
+    {
+      $set: set,
+      $setOnInsert: {
+        unsubscribed: false,
+        createdAt: now,
+        ...(profile.locale ? {} : { locale: 'en' }),
+        ...(profile.attributes && Object.keys(profile.attributes).length ? {} : { attributes: {} }),
+      },
+    },
+    { upsert: true },
+  );
 }

@@ -1,38 +1,25 @@
-import type { Db } from 'mongodb';
-import { customers } from '../db/collections';
-import { KeyedMutex } from '../db/keyed-mutex';
-import { isDuplicateKeyError } from '../db/mongo';
+import { WithStartWorkflowOperation } from '@temporalio/client';
+import { customerWorkflowId, profileUpdate } from '../../workflows/definitions';
+import type { LoopSettings } from './events-service';
 import type { TCustomerInput } from './schemas';
 
-/** This process's writes to one customer record, one at a time (see KeyedMutex). */
-const customerWrites = new KeyedMutex();
+/** Long enough for a loop busy with a few transactions; Temporal unreachable answers 503 sooner. */
+const PROFILE_DEADLINE_MS = 30_000;
 
-/** Creates or updates a customer; attributes merge so integrations may send only what changed. */
-export function upsertCustomer(db: Db, input: TCustomerInput): Promise<void> {
-  return customerWrites.run(input.id, () => writeCustomer(db, input));
-}
-
-async function writeCustomer(db: Db, input: TCustomerInput): Promise<void> {
-  const now = new Date();
-  const set: Record<string, unknown> = { email: input.email, updatedAt: now };
-  if (input.name) set.name = input.name;
-  if (input.locale) set.locale = input.locale;
-  if (input.timezone) set.timezone = input.timezone;
-  for (const [key, value] of Object.entries(input.attributes ?? {})) set[`attributes.${key}`] = value;
-  const update = {
-    $set: set,
-    $setOnInsert: {
-      unsubscribed: false,
-      createdAt: now,
-      ...(input.locale ? {} : { locale: 'en' }),
-      ...(input.attributes && Object.keys(input.attributes).length ? {} : { attributes: {} }),
-    },
-  };
-  try {
-    await customers(db).updateOne({ _id: input.id }, update, { upsert: true });
-  } catch (err) {
-    // Two concurrent first events for one customer: the loser simply updates.
-    if (!isDuplicateKeyError(err)) throw err;
-    await customers(db).updateOne({ _id: input.id }, update);
-  }
+/**
+ * Hands a profile change to the customer's loop (started if it is not running) and returns once
+ * the loop has written it: the loop is the record's one writer, whichever web process is asked.
+ */
+export async function updateCustomerProfile(loop: LoopSettings, input: TCustomerInput): Promise<void> {
+  await loop.temporal.connection.withDeadline(Date.now() + PROFILE_DEADLINE_MS, () =>
+    loop.temporal.workflow.executeUpdateWithStart(profileUpdate, {
+      args: [input],
+      startWorkflowOperation: new WithStartWorkflowOperation('customerLoopWorkflow', {
+        workflowId: customerWorkflowId(input.id),
+        taskQueue: loop.taskQueue,
+        args: [{ customerId: input.id, idleTimeout: loop.loopIdleTimeout }],
+        workflowIdConflictPolicy: 'USE_EXISTING',
+      }),
+    }),
+  );
 }

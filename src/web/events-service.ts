@@ -3,7 +3,6 @@ import type { Db } from 'mongodb';
 import { events } from '../db/collections';
 import { isDuplicateKeyError } from '../db/mongo';
 import { customerWorkflowId, transactionRecordedSignal } from '../../workflows/definitions';
-import { upsertCustomer } from './customers-service';
 import type { TEventInput } from './schemas';
 
 export interface LoopSettings {
@@ -16,11 +15,11 @@ export interface LoopSettings {
 export type EventStatus = 'accepted' | 'duplicate';
 
 /**
- * Records a transaction (MongoDB first, unique per idempotency key), then hands it to the
- * customer's loop. If Temporal is unreachable the event stays unprocessed and the sweep retries.
+ * Records a transaction with the customer's profile as reported (MongoDB first, unique per
+ * idempotency key), then hands it to the customer's loop, which writes the profile and decides.
+ * If Temporal is unreachable the event stays unprocessed and the sweep retries.
  */
 export async function recordEvent(db: Db, loop: LoopSettings, input: TEventInput): Promise<EventStatus> {
-  await upsertCustomer(db, input.customer);
   try {
     await events(db).insertOne({
       _id: input.id,
@@ -28,6 +27,7 @@ export async function recordEvent(db: Db, loop: LoopSettings, input: TEventInput
       occurredAt: new Date(input.occurredAt),
       customerId: input.customer.id,
       data: input.data ?? {},
+      customer: input.customer,
       receivedAt: new Date(),
     });
   } catch (err) {

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { type Database, connectDatabase } from '../../src/db/mongo';
 import { connectTemporalClient, sweepScheduleId } from '../../src/temporal/connection';
+import { uid } from '../support/harness';
 import { answerAll, expectEachOnce, inviteCustomers, rollupCounting } from '../support/load';
 import { type Deployment, startDeployment } from '../support/processes';
 
@@ -44,4 +45,32 @@ describe(`scale-out: two web and two worker processes, ${EVENTS} events and repl
     },
     120_000 + WAIT_MS * 2,
   );
+
+  it('keeps every profile change when both web processes update one customer at the same moment', async () => {
+    // FerretDB applies an update as read-modify-write: two web processes writing one record would
+    // lose fields; the customer's loop, the record's one writer, keeps them all.
+    const customerIds = Array.from({ length: 10 }, () => uid('profile'));
+    const changes = customerIds.flatMap((id) =>
+      ['plan', 'region', 'tier', 'channel'].map((key, i) => ({ id, key, i })),
+    );
+    const statuses = await Promise.all(
+      changes.map(async ({ id, key, i }) => {
+        const web = deployment.webs[i % 2]!;
+        const res = await fetch(`${web.url}/api/customers/${id}`, {
+          method: 'PUT',
+          headers: { authorization: `Bearer ${deployment.apiKey}`, 'content-type': 'application/json' },
+          body: JSON.stringify({ email: `${id}@example.com`, attributes: { [key]: `${key}-${i}` } }),
+        });
+        return res.status;
+      }),
+    );
+    expect(statuses.every((status) => status === 200)).toBe(true);
+    const stored = await database.db
+      .collection<{ _id: string; attributes: Record<string, string> }>('customers')
+      .find({ _id: { $in: customerIds } })
+      .toArray();
+    expect(stored).toHaveLength(customerIds.length);
+    for (const customer of stored)
+      expect(customer.attributes).toEqual({ plan: 'plan-0', region: 'region-1', tier: 'tier-2', channel: 'channel-3' });
+  }, 60_000);
 });

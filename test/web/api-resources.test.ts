@@ -15,7 +15,8 @@ describe('programs and customers API', () => {
   let h: Harness;
 
   beforeAll(async () => {
-    h = await startHarness({ withWorker: false });
+    // With a worker: customer records are written by the customers' loops.
+    h = await startHarness();
   });
   afterAll(() => h?.stop());
 

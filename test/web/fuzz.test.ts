@@ -467,6 +467,10 @@ describe('fuzzing the web tier', () => {
     for (const ev of events) {
       expect(ev.type).toMatch(/^[a-z][a-z0-9_.-]{0,63}$/);
       expect(ev.occurredAt).toBeInstanceOf(Date);
+      // The profile the event reported, which the customer's loop writes to the record.
+      expect(ev.customer?.id).toBe(ev.customerId);
+      expect(ev.customer!.email.length).toBeLessThanOrEqual(254);
+      expect(Object.keys(ev.customer!.attributes ?? {}).length).toBeLessThanOrEqual(100);
     }
     for (const program of await c.programs(h.db).find({ updatedAt: since }).toArray()) {
       const { _id, createdAt: _c, updatedAt: _u, ...definition } = program;

@@ -53,9 +53,8 @@ describe('the customer loop workflow', () => {
     expect(await c.contactDecisions(h.db).countDocuments({ customerId: customer.id })).toBe(2);
   });
 
-  it('when its history grows past the limit, then it continues as new without losing a transaction', async () => {
+  it('when its history grows past the limit, then it continues as new without losing a transaction or a profile change', async () => {
     const customer = { id: uid('cust'), email: `${uid('c')}@example.com` };
-    await api(h, 'PUT', `/api/customers/${customer.id}`, { email: customer.email });
     const handle = await temporal.workflow.start('customerLoopWorkflow', {
       workflowId: customerWorkflowId(customer.id),
       taskQueue: h.taskQueue,
@@ -67,6 +66,13 @@ describe('the customer loop workflow', () => {
     const events = Array.from({ length: 6 }, () => eventFor({ trigger }, customer));
     const batch = await api(h, 'POST', '/api/events:batch', { events });
     expect(batch.status).toBe(202);
+    // Answered only once the loop, amid the transactions and continue-as-new, has written it.
+    const profile = await api(h, 'PUT', `/api/customers/${customer.id}`, {
+      email: customer.email,
+      attributes: { tier: 'gold' },
+    });
+    expect(profile.status).toBe(200);
+    expect(profile.json.attributes).toMatchObject({ tier: 'gold' });
     await waitUntil(
       'every event to be processed',
       async () =>

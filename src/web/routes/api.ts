@@ -4,7 +4,7 @@ import type { Db } from 'mongodb';
 import * as c from '../../db/collections';
 import { HttpError } from '../errors';
 import { type EventStatus, type LoopSettings, recordEvent } from '../events-service';
-import { upsertCustomer } from '../customers-service';
+import { updateCustomerProfile } from '../customers-service';
 import { ZProgram } from '../../domain/program';
 import { checkShippedTemplates, saveProgram } from '../programs-service';
 import { loadRouting } from '../../db/routing';
@@ -91,7 +91,7 @@ export function apiRouter({ db, templates, loop, embeddedMail, metrics }: ApiDep
 
   router.put('/customers/:id', allowScopes('write'), json('64kb'), async (req, res) => {
     const input = parseOr400(ZCustomerInput, { ...req.body, id: req.params.id }, 'customer');
-    await upsertCustomer(db, input);
+    await updateCustomerProfile(loop, input);
     res.json(await findCustomer(db, input.id));
   });
 

@@ -114,12 +114,17 @@ export const openApiDocument = {
         responses: { '200': { description: 'The customer' }, '404': { description: 'No such customer' } },
       },
       put: {
-        summary: 'Create or update a customer; attributes merge',
+        summary:
+          "Create or update a customer; attributes merge. Applied by the customer's loop, in turn with their events",
         requestBody: {
           required: true,
           content: { 'application/json': { schema: { $ref: '#/components/schemas/Customer' } } },
         },
-        responses: { '200': { description: 'The stored customer' }, ...errorResponses },
+        responses: {
+          '200': { description: 'The stored customer' },
+          ...errorResponses,
+          '503': errorResponse('Temporal is unreachable; retry after `Retry-After` seconds'),
+        },
       },
     },
     '/api/invitations': {
