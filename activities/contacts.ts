@@ -5,8 +5,8 @@ import { UNCLOSED_STATUSES } from '../src/domain/cases';
 import { inAudience } from '../src/domain/audience';
 import type { ContactDecision, ContactDecisionInput } from '../src/domain/contact';
 import type { TProgram } from '../src/domain/program';
-import { findCustomer, writeCustomerProfile } from '../src/db/customers';
-import type { CustomerProfile } from '../src/domain/customer';
+import { applyProfile, findCustomer } from '../src/db/customers';
+import type { CustomerProfile, ProfileOutcome } from '../src/domain/customer';
 
 export interface ContactCandidate {
   program: Pick<TProgram, 'id' | 'reminders' | 'expiresAfter'> & { editGrace: string };
@@ -29,9 +29,14 @@ export function createContactActivities(db: Db) {
       const event = await c.events(db).findOne({ _id: eventId });
       if (!event) throw ApplicationFailure.nonRetryable(`event ${eventId} is not recorded`);
       if (event.processedAt) return { candidates: [], processed: true };
-      if (event.customer) await writeCustomerProfile(db, event.customer);
+      if (event.customer) await applyProfile(db, event.customer);
       const customer = await findCustomer(db, customerId);
       if (!customer) throw ApplicationFailure.nonRetryable(`customer ${customerId} is not recorded`);
+      if (customer.erasedAt) {
+        // Erased customers are never contacted again, whatever events still arrive.
+        await markProcessed(db, eventId);
+        return { candidates: [], processed: true };
+      }
 
       const matching = (
         await c.programs(db).find({ kind: 'transactional', active: true, triggers: event.type }).toArray()
@@ -77,8 +82,8 @@ export function createContactActivities(db: Db) {
     },
 
     /** The loop's profile changes; writing the same change twice leaves the same record. */
-    async applyCustomerProfile(profile: CustomerProfile): Promise<void> {
-      await writeCustomerProfile(db, profile);
+    async applyCustomerProfile(profile: CustomerProfile): Promise<ProfileOutcome> {
+      return applyProfile(db, profile);
     },
 
     /** First decision wins: a retried activity never changes what was decided. */

@@ -1,5 +1,6 @@
 import { createCaseActivities } from './cases';
 import { createContactActivities } from './contacts';
+import { createErasureActivities } from './erasure';
 import { type InvitationDeps, createInvitationActivities } from './invitations';
 import { createReplyActivities } from './replies';
 import { createSweepActivities } from './sweeps';
@@ -14,6 +15,7 @@ export type ActivityDeps = InvitationDeps & {
 export function createActivities(deps: ActivityDeps) {
   return {
     ...createContactActivities(deps.db),
+    ...createErasureActivities(deps.db),
     ...createInvitationActivities(deps),
     ...createReplyActivities(deps.db),
     ...createCaseActivities(deps),

@@ -1,3 +1,4 @@
+import type { RetryPolicy } from '@temporalio/common';
 import {
   ParentClosePolicy,
   allHandlersFinished,
@@ -14,7 +15,10 @@ import { decideContact } from '../src/domain/contact';
 import { durationMs } from '../src/domain/duration';
 import {
   type CustomerLoopInput,
+  type ErasureWork,
   type LoopWork,
+  type ProfileWork,
+  eraseUpdate,
   invitationIdFor,
   invitationWorkflowId,
   profileUpdate,
@@ -22,11 +26,15 @@ import {
 } from './definitions';
 import { surveyInvitationWorkflow } from './survey-invitation';
 
+const retry: RetryPolicy = { initialInterval: '1s', maximumInterval: '1m', backoffCoefficient: 2 };
 const { planContacts, recordContactDecision, markEventProcessed, applyCustomerProfile } = proxyActivities<
   ReturnType<typeof createActivities>
->({
-  startToCloseTimeout: '30s',
-  retry: { initialInterval: '1s', maximumInterval: '1m', backoffCoefficient: 2 },
+>({ startToCloseTimeout: '30s', retry });
+// Stops every invitation workflow of the customer and clears their data: longer, so it reports progress.
+const { eraseCustomerData } = proxyActivities<ReturnType<typeof createActivities>>({
+  startToCloseTimeout: '10m',
+  heartbeatTimeout: '30s',
+  retry,
 });
 
 /** Keeps histories small: well under Temporal's limits even for very frequent transactors. */
@@ -34,38 +42,52 @@ const DEFAULT_HISTORY_LIMIT = 2_000;
 
 /**
  * One per customer and the single writer of that customer's record and contact decisions: it
- * applies profile changes and, for each transaction, decides per matching program whether to
- * survey now, later or not at all — one piece of work at a time, in arrival order.
+ * applies profile changes and erasure and, for each transaction, decides per matching program
+ * whether to survey now, later or not at all — one piece of work at a time, in arrival order.
  */
 export async function customerLoopWorkflow(input: CustomerLoopInput): Promise<void> {
   const pending: LoopWork[] = [...(input.pending ?? [])];
   setHandler(transactionRecordedSignal, ({ eventId }) => {
     if (!pending.includes(eventId)) pending.push(eventId);
   });
-  // The caller learns the change is stored once the loop has reached and applied it.
+  // The callers learn the outcome once the loop has reached their work and done it.
   setHandler(profileUpdate, async (profile) => {
-    const work = { profile };
-    pending.push(work);
-    await condition(() => !pending.includes(work));
+    const work: ProfileWork = { profile };
+    await queueAndWait(pending, work);
+    return work.outcome!;
+  });
+  setHandler(eraseUpdate, async () => {
+    const work: ErasureWork = { erase: true };
+    await queueAndWait(pending, work);
+    return work.summary!;
   });
 
   for (;;) {
     const hasWork = await condition(() => pending.length > 0, durationMs(input.idleTimeout));
     if (!hasWork) break;
-    const work = pending[0]!;
-    if (typeof work === 'string') await decideOnTransaction(input.customerId, work);
-    else await applyCustomerProfile(work.profile);
+    await perform(input.customerId, pending[0]!);
     pending.shift();
     const info = workflowInfo();
     const longHistory =
       info.continueAsNewSuggested || info.historyLength > (input.historyLimit ?? DEFAULT_HISTORY_LIMIT);
-    // A profile change's caller waits on this run, so the loop moves on only once none is queued.
+    // A caller waits on this run for its update, so the loop moves on only once none is queued.
     if (longHistory && pending.every((queued) => typeof queued === 'string')) {
       await condition(allHandlersFinished);
       await continueAsNew<typeof customerLoopWorkflow>({ ...input, pending });
     }
   }
   await condition(allHandlersFinished);
+}
+
+async function queueAndWait(pending: LoopWork[], work: LoopWork): Promise<void> {
+  pending.push(work);
+  await condition(() => !pending.includes(work));
+}
+
+async function perform(customerId: string, work: LoopWork): Promise<void> {
+  if (typeof work === 'string') await decideOnTransaction(customerId, work);
+  else if ('profile' in work) work.outcome = await applyCustomerProfile(work.profile);
+  else work.summary = await eraseCustomerData({ customerId });
 }
 
 async function decideOnTransaction(customerId: string, eventId: string): Promise<void> {

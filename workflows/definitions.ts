@@ -4,7 +4,7 @@ import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/commo
 import type { Priority } from '../src/domain/case-rules';
 import type { CaseActionInput, CaseState } from '../src/domain/cases';
 import type { ScoreContribution } from '../src/domain/rollup';
-import type { CustomerProfile } from '../src/domain/customer';
+import type { CustomerProfile, ErasureSummary, ProfileOutcome } from '../src/domain/customer';
 
 export const transactionRecordedSignal = defineSignal<[{ eventId: string }]>('transactionRecorded');
 export const replySubmittedSignal = defineSignal<[{ responseId: string }]>('replySubmitted');
@@ -17,10 +17,22 @@ export const invitationPhaseQuery = defineQuery<InvitationPhase>('invitationPhas
  * A change to the customer's record (email, name, locale, time zone, attributes), applied by the
  * customer's loop: the record's one writer, whichever web process received the change.
  */
-export const profileUpdate = defineUpdate<void, [CustomerProfile]>('updateProfile');
+export const profileUpdate = defineUpdate<ProfileOutcome, [CustomerProfile]>('updateProfile');
 
-/** The loop's work in arrival order: a transaction's event ID, or a profile change. */
-export type LoopWork = string | { profile: CustomerProfile };
+/** Erases the customer's personal data, in turn with their other work (see eraseCustomerData). */
+export const eraseUpdate = defineUpdate<ErasureSummary, []>('erase');
+
+export interface ProfileWork {
+  profile: CustomerProfile;
+  outcome?: ProfileOutcome;
+}
+export interface ErasureWork {
+  erase: true;
+  summary?: ErasureSummary;
+}
+
+/** The loop's work in arrival order: a transaction's event ID, a profile change or an erasure. */
+export type LoopWork = string | ProfileWork | ErasureWork;
 
 export interface CustomerLoopInput {
   customerId: string;

@@ -22,6 +22,8 @@ export interface CustomerDoc {
   /** Read through `findCustomer`: the unsubscribe itself is an `unsubscribes` document (older ones set this flag). */
   unsubscribed: boolean;
   unsubscribedAt?: Date;
+  /** Erased on request: the record is a stub without personal data, never written or contacted again. */
+  erasedAt?: Date;
   createdAt: Date;
   updatedAt: Date;
 }

@@ -1,7 +1,7 @@
 import type { Db } from 'mongodb';
 import { type CustomerDoc, type UnsubscribeDoc, customers, unsubscribes } from './collections';
 import { insertOnce } from './mongo';
-import type { CustomerProfile } from '../domain/customer';
+import type { CustomerProfile, ProfileOutcome } from '../domain/customer';
 
 /** The customer record with its consent: unsubscribed if the record says so or an unsubscribe exists. */
 function withConsent(customer: CustomerDoc, unsubscribe: UnsubscribeDoc | null | undefined): CustomerDoc {
@@ -37,8 +37,10 @@ export function recordUnsubscribe(db: Db, customerId: string, invitationId?: str
  * Creates or updates a customer record; attributes merge so integrations may send only what
  * changed. Called only by the customer's loop, the record's one writer (FerretDB applies an
  * update as read-modify-write, so two writers of one record could lose each other's fields).
+ * An erased customer's record stays a stub.
  */
-export async function writeCustomerProfile(db: Db, profile: CustomerProfile): Promise<void> {
+export async function applyProfile(db: Db, profile: CustomerProfile): Promise<ProfileOutcome> {
+  if (await isErased(db, profile.id)) return 'erased';
   const now = new Date();
   const set: Record<string, unknown> = { email: profile.email, updatedAt: now };
   if (profile.name) set.name = profile.name;
@@ -58,4 +60,10 @@ export async function writeCustomerProfile(db: Db, profile: CustomerProfile): Pr
     },
     { upsert: true },
   );
+  return 'applied';
+}
+
+export async function isErased(db: Db, customerId: string): Promise<boolean> {
+  const record = await customers(db).findOne({ _id: customerId }, { projection: { erasedAt: 1 } });
+  return Boolean(record?.erasedAt);
 }

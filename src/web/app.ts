@@ -83,6 +83,7 @@ export function createApp(deps: AppDeps): Express {
     adminRouter({
       db: deps.db,
       temporal: deps.temporal,
+      loop,
       templates: deps.templates,
       embeddedMail: deps.embeddedMail,
       rateLimits: deps.rateLimits,

@@ -1,25 +1,66 @@
 import { WithStartWorkflowOperation } from '@temporalio/client';
-import { customerWorkflowId, profileUpdate } from '../../workflows/definitions';
+import type { Db } from 'mongodb';
+import { audit } from '../db/audit';
+import { findCustomer } from '../db/customers';
+import type { ErasureSummary, ProfileOutcome } from '../domain/customer';
+import { customerWorkflowId, eraseUpdate, profileUpdate } from '../../workflows/definitions';
+import { HttpError } from './errors';
 import type { LoopSettings } from './events-service';
 import type { TCustomerInput } from './schemas';
 
 /** Long enough for a loop busy with a few transactions; Temporal unreachable answers 503 sooner. */
 const PROFILE_DEADLINE_MS = 30_000;
+/** An erasure stops every invitation workflow of the customer first. */
+const ERASURE_DEADLINE_MS = 120_000;
 
-/**
- * Hands a profile change to the customer's loop (started if it is not running) and returns once
- * the loop has written it: the loop is the record's one writer, whichever web process is asked.
- */
-export async function updateCustomerProfile(loop: LoopSettings, input: TCustomerInput): Promise<void> {
-  await loop.temporal.connection.withDeadline(Date.now() + PROFILE_DEADLINE_MS, () =>
-    loop.temporal.workflow.executeUpdateWithStart(profileUpdate, {
-      args: [input],
+/** An Update-with-start on the customer's loop: started if it is not running, answered once done. */
+function updateLoop<Ret, Args extends unknown[]>(
+  loop: LoopSettings,
+  customerId: string,
+  update: Parameters<LoopSettings['temporal']['workflow']['executeUpdateWithStart']>[0],
+  args: Args,
+  deadlineMs: number,
+): Promise<Ret> {
+  return loop.temporal.connection.withDeadline(Date.now() + deadlineMs, () =>
+    loop.temporal.workflow.executeUpdateWithStart(update, {
+      args,
       startWorkflowOperation: new WithStartWorkflowOperation('customerLoopWorkflow', {
-        workflowId: customerWorkflowId(input.id),
+        workflowId: customerWorkflowId(customerId),
         taskQueue: loop.taskQueue,
-        args: [{ customerId: input.id, idleTimeout: loop.loopIdleTimeout }],
+        args: [{ customerId, idleTimeout: loop.loopIdleTimeout }],
         workflowIdConflictPolicy: 'USE_EXISTING',
       }),
     }),
+  ) as Promise<Ret>;
+}
+
+/**
+ * Hands a profile change to the customer's loop and returns once the loop has written it: the
+ * loop is the record's one writer, whichever web process is asked. An erased customer stays erased.
+ */
+export async function updateCustomerProfile(loop: LoopSettings, input: TCustomerInput): Promise<void> {
+  const outcome = await updateLoop<ProfileOutcome, [TCustomerInput]>(
+    loop,
+    input.id,
+    profileUpdate,
+    [input],
+    PROFILE_DEADLINE_MS,
   );
+  if (outcome === 'erased') throw new HttpError(410, `customer ${input.id} was erased and cannot be recreated`);
+}
+
+/**
+ * Erases a customer's personal data through their loop (see eraseCustomerData) and records who
+ * asked. Asking again is harmless: the summary then counts what was left to clear.
+ */
+export async function eraseCustomer(
+  db: Db,
+  loop: LoopSettings,
+  customerId: string,
+  actor: string,
+): Promise<ErasureSummary> {
+  if (!(await findCustomer(db, customerId))) throw new HttpError(404, `no customer ${customerId}`);
+  const summary = await updateLoop<ErasureSummary, []>(loop, customerId, eraseUpdate, [], ERASURE_DEADLINE_MS);
+  await audit(db, { actor, action: 'customer.erase', subject: customerId, after: { ...summary } });
+  return summary;
 }

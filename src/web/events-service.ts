@@ -1,6 +1,7 @@
 import type { Client } from '@temporalio/client';
 import type { Db } from 'mongodb';
 import { events } from '../db/collections';
+import { isErased } from '../db/customers';
 import { isDuplicateKeyError } from '../db/mongo';
 import { customerWorkflowId, transactionRecordedSignal } from '../../workflows/definitions';
 import type { TEventInput } from './schemas';
@@ -12,7 +13,8 @@ export interface LoopSettings {
   log: (msg: string) => void;
 }
 
-export type EventStatus = 'accepted' | 'duplicate';
+/** `erased`: the customer was erased; nothing of the event is kept and nobody is contacted. */
+export type EventStatus = 'accepted' | 'duplicate' | 'erased';
 
 /**
  * Records a transaction with the customer's profile as reported (MongoDB first, unique per
@@ -20,6 +22,7 @@ export type EventStatus = 'accepted' | 'duplicate';
  * If Temporal is unreachable the event stays unprocessed and the sweep retries.
  */
 export async function recordEvent(db: Db, loop: LoopSettings, input: TEventInput): Promise<EventStatus> {
+  if (await isErased(db, input.customer.id)) return 'erased';
   try {
     await events(db).insertOne({
       _id: input.id,

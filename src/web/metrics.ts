@@ -18,7 +18,7 @@ export class Metrics {
 
   readonly events = new Counter({
     name: 'cxloop_events_total',
-    help: 'Events received by status (accepted, duplicate)',
+    help: 'Events received by status (accepted, duplicate, erased)',
     labelNames: ['status'] as const,
     registers: [this.registry],
   });

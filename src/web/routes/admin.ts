@@ -14,10 +14,13 @@ import { csrf } from '../sessions';
 import { peopleRoutes } from './admin-people';
 import { auditRoutes, caseRoutes } from './admin-cases';
 import { findCustomer, withConsentOf } from '../../db/customers';
+import { eraseCustomer } from '../customers-service';
+import type { LoopSettings } from '../events-service';
 
 export interface AdminDeps {
   db: Db;
   temporal: Client;
+  loop: LoopSettings;
   templates: Templates;
   embeddedMail: boolean;
   rateLimits: RateLimits;
@@ -49,7 +52,15 @@ const EVERYONE: Role[] = [...ROLES];
 const homeOf = (role: Role) => (roleGrants(role, CAN.cases) ? '/admin/cases' : '/admin/programs');
 
 /** The admin UI for operations and case owners, behind a server-side session. */
-export function adminRouter({ db, temporal, templates, embeddedMail, rateLimits, cookieName }: AdminDeps): Router {
+export function adminRouter({
+  db,
+  temporal,
+  loop,
+  templates,
+  embeddedMail,
+  rateLimits,
+  cookieName,
+}: AdminDeps): Router {
   const router = Router();
   const form = express.urlencoded({ extended: false, limit: '20kb', parameterLimit: 50 });
   const page = (req: Request, res: Response, name: string, context: Record<string, unknown>) => {
@@ -156,12 +167,22 @@ export function adminRouter({ db, temporal, templates, embeddedMail, rateLimits,
     send(req, res, 'customer', {
       title: customer.name ?? customer._id,
       customer,
+      canErase: roleGrants(res.locals.user.role, ['admin']) && !customer.erasedAt,
       summary: (await c.summaryScores(db, [customer._id])).get(customer._id),
       attributes: Object.entries(customer.attributes ?? {}).map(([key, value]) => ({ key, value })),
       decisions,
       invitations,
       replies: replies.map((r) => ({ ...r, answerList: answerList(r, programsById.get(r.programId)) })),
     });
+  });
+
+  // Irreversible: the admin types the customer's ID to confirm (works without JavaScript).
+  router.post('/customers/:id/erase', allowRoles('admin'), async (req: Request<{ id: string }>, res) => {
+    const confirmation = (req.body as Record<string, unknown> | undefined)?.confirm;
+    if (confirmation !== req.params.id)
+      throw new HttpError(400, 'To erase this customer, type their ID exactly into the confirmation field.');
+    await eraseCustomer(db, loop, req.params.id, (res.locals.user as SignedInUser).email);
+    res.redirect(303, `/admin/customers/${encodeURIComponent(req.params.id)}`);
   });
 
   router.get('/programs', allowRoles(...CAN.programs), async (req, res) => {

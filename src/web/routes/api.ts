@@ -4,7 +4,7 @@ import type { Db } from 'mongodb';
 import * as c from '../../db/collections';
 import { HttpError } from '../errors';
 import { type EventStatus, type LoopSettings, recordEvent } from '../events-service';
-import { updateCustomerProfile } from '../customers-service';
+import { eraseCustomer, updateCustomerProfile } from '../customers-service';
 import { ZProgram } from '../../domain/program';
 import { checkShippedTemplates, saveProgram } from '../programs-service';
 import { loadRouting } from '../../db/routing';
@@ -93,6 +93,13 @@ export function apiRouter({ db, templates, loop, embeddedMail, metrics }: ApiDep
     const input = parseOr400(ZCustomerInput, { ...req.body, id: req.params.id }, 'customer');
     await updateCustomerProfile(loop, input);
     res.json(await findCustomer(db, input.id));
+  });
+
+  // Irreversible, hence an admin key: removes the customer's personal data and stops their surveys.
+  router.delete('/customers/:id', allowScopes('admin'), async (req, res) => {
+    const id = parseOr400(ZExternalId, req.params.id, 'customer id');
+    const summary = await eraseCustomer(db, loop, id, `api-key:${res.locals.apiKey.name}`);
+    res.json({ id, erased: true, ...summary });
   });
 
   router.get('/customers', allowScopes('read'), async (req, res) => {

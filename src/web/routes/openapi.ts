@@ -43,12 +43,13 @@ export const openApiDocument = {
         },
         responses: {
           '202': {
-            description: 'Stored; `duplicate` when this idempotency key was seen before',
+            description:
+              'Stored; `duplicate` when this idempotency key was seen before; `erased` when the customer was erased (nothing kept, nobody contacted)',
             content: {
               'application/json': {
                 schema: {
                   type: 'object',
-                  properties: { eventId: { type: 'string' }, status: { enum: ['accepted', 'duplicate'] } },
+                  properties: { eventId: { type: 'string' }, status: { enum: ['accepted', 'duplicate', 'erased'] } },
                 },
               },
             },
@@ -122,6 +123,17 @@ export const openApiDocument = {
         },
         responses: {
           '200': { description: 'The stored customer' },
+          ...errorResponses,
+          '410': errorResponse('The customer was erased and cannot be recreated'),
+          '503': errorResponse('Temporal is unreachable; retry after `Retry-After` seconds'),
+        },
+      },
+      delete: {
+        summary:
+          'Erase the customer (admin scope): profile, email address, written answers and outbox copies are removed, running invitations cancelled, scores kept anonymously in the rollups; never contacted again',
+        responses: {
+          '200': { description: 'Erased; counts of what was cancelled and cleared' },
+          '404': errorResponse('No such customer'),
           ...errorResponses,
           '503': errorResponse('Temporal is unreachable; retry after `Retry-After` seconds'),
         },
