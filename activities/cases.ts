@@ -20,7 +20,7 @@ import { type Routing, ZRouting, escalationChain, routeCase } from '../src/domai
 import type { Mailer } from '../src/mail/mailer';
 import type { Templates } from '../src/mail/templates';
 import { type CaseInput, type SurveyInvitationInput, invitationIdFor } from '../workflows/definitions';
-import { sendOnce } from './email-once';
+import { sendOnce, whileBeating } from './email-once';
 import { findCustomer } from '../src/db/customers';
 
 export interface CaseDeps {
@@ -287,73 +287,76 @@ export function createCaseActivities({ db, mailer, templates, publicBaseUrl, mai
       subject?: string;
       message?: string;
     }): Promise<{ status: 'sent' | 'failed' | 'skipped' }> {
-      const doc = await c.cases(db).findOne({ _id: args.caseId });
-      if (!doc) throw ApplicationFailure.nonRetryable(`no case ${args.caseId}`);
-      const [customer, program, owner, routing] = await Promise.all([
-        findCustomer(db, doc.customerId),
-        c.programs(db).findOne({ _id: doc.programId }),
-        c.users(db).findOne({ _id: doc.ownerId }),
-        currentRouting(db),
-      ]);
-      if (!customer || !program)
-        throw ApplicationFailure.nonRetryable(`case ${args.caseId} lost its customer or program`);
-      const teamName = routing.teams.find((t) => t.id === doc.teamId)?.name ?? doc.teamId;
-      const ownerName = owner?.name ?? doc.ownerId;
-      const idempotencyKey = `case:${args.caseId}:${args.key}`;
+      return whileBeating(async () => {
+        const doc = await c.cases(db).findOne({ _id: args.caseId });
+        if (!doc) throw ApplicationFailure.nonRetryable(`no case ${args.caseId}`);
+        const [customer, program, owner, routing] = await Promise.all([
+          findCustomer(db, doc.customerId),
+          c.programs(db).findOne({ _id: doc.programId }),
+          c.users(db).findOne({ _id: doc.ownerId }),
+          currentRouting(db),
+        ]);
+        if (!customer || !program)
+          throw ApplicationFailure.nonRetryable(`case ${args.caseId} lost its customer or program`);
+        const teamName = routing.teams.find((t) => t.id === doc.teamId)?.name ?? doc.teamId;
+        const ownerName = owner?.name ?? doc.ownerId;
+        const idempotencyKey = `case:${args.caseId}:${args.key}`;
 
-      if (CUSTOMER_EMAILS.has(args.kind)) {
-        // The customer's wish and unsubscribe are checked at sending time, not only at opening.
-        if (!doc.mayContact || customer.unsubscribed) return { status: 'skipped' };
-        const locale = customer.locale || program.defaultLocale;
-        const strings = templates.strings(locale);
-        const subject =
-          args.kind === 'contact'
-            ? (args.subject ?? '')
-            : (strings[args.kind === 'acknowledgement' ? 'caseAcknowledgementSubject' : 'caseResolutionSubject'] ?? '');
-        const rendered = templates.email(`case-${args.kind}`, locale, program.defaultLocale, {
-          name: customer.name,
+        if (CUSTOMER_EMAILS.has(args.kind)) {
+          // The customer's wish and unsubscribe are checked at sending time, not only at opening.
+          if (!doc.mayContact || customer.unsubscribed) return { status: 'skipped' };
+          const locale = customer.locale || program.defaultLocale;
+          const strings = templates.strings(locale);
+          const subject =
+            args.kind === 'contact'
+              ? (args.subject ?? '')
+              : (strings[args.kind === 'acknowledgement' ? 'caseAcknowledgementSubject' : 'caseResolutionSubject'] ??
+                '');
+          const rendered = templates.email(`case-${args.kind}`, locale, program.defaultLocale, {
+            name: customer.name,
+            ownerName,
+            teamName,
+            message: args.message,
+            programName: localize(program.email.subject, locale, program.defaultLocale),
+          });
+          const from = program.sender ? { name: program.sender.name, address: program.sender.email } : mailFrom;
+          const outcome = await sendOnce(db, mailer, {
+            idempotencyKey,
+            kind: `case-${args.kind}`,
+            caseId: args.caseId,
+            to: customer.email,
+            from,
+            replyTo: doc.ownerId,
+            subject,
+            ...rendered,
+            headers: { 'X-Cxloop-Case': args.caseId },
+          });
+          return { status: outcome.status };
+        }
+
+        const recipient = args.to ?? doc.ownerId;
+        const rendered = templates.email('case-notice', 'en', 'en', {
+          headline: args.headline,
+          customer: customer.name ? `${customer.name} <${customer.email}>` : customer.email,
+          status: STATUS_LABELS[doc.status],
+          priority: doc.priority,
+          reasons: doc.reasons.join('; '),
           ownerName,
           teamName,
-          message: args.message,
-          programName: localize(program.email.subject, locale, program.defaultLocale),
+          caseUrl: caseUrl(args.caseId),
         });
-        const from = program.sender ? { name: program.sender.name, address: program.sender.email } : mailFrom;
         const outcome = await sendOnce(db, mailer, {
           idempotencyKey,
           kind: `case-${args.kind}`,
           caseId: args.caseId,
-          to: customer.email,
-          from,
-          replyTo: doc.ownerId,
-          subject,
+          to: recipient,
+          from: mailFrom,
+          subject: `[${doc.priority}] ${args.headline ?? 'Case'}: ${customer.name ?? customer.email}`,
           ...rendered,
           headers: { 'X-Cxloop-Case': args.caseId },
         });
         return { status: outcome.status };
-      }
-
-      const recipient = args.to ?? doc.ownerId;
-      const rendered = templates.email('case-notice', 'en', 'en', {
-        headline: args.headline,
-        customer: customer.name ? `${customer.name} <${customer.email}>` : customer.email,
-        status: STATUS_LABELS[doc.status],
-        priority: doc.priority,
-        reasons: doc.reasons.join('; '),
-        ownerName,
-        teamName,
-        caseUrl: caseUrl(args.caseId),
       });
-      const outcome = await sendOnce(db, mailer, {
-        idempotencyKey,
-        kind: `case-${args.kind}`,
-        caseId: args.caseId,
-        to: recipient,
-        from: mailFrom,
-        subject: `[${doc.priority}] ${args.headline ?? 'Case'}: ${customer.name ?? customer.email}`,
-        ...rendered,
-        headers: { 'X-Cxloop-Case': args.caseId },
-      });
-      return { status: outcome.status };
     },
 
     /**

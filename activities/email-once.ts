@@ -11,6 +11,23 @@ function countEmail(kind: string, status: 'sent' | 'failed' | 'retrying'): void 
     .add(1, { kind, status });
 }
 
+const HEARTBEAT_MS = 5_000;
+
+/**
+ * Runs an email activity while heartbeating (see EMAIL_ACTIVITY_OPTIONS): however long MongoDB or
+ * SMTP take, the attempt stays alive as long as its worker does, instead of being abandoned
+ * mid-way and the email handed over a second time by the retry.
+ */
+export async function whileBeating<T>(work: () => Promise<T>): Promise<T> {
+  const context = Context.current();
+  const beat = setInterval(() => context.heartbeat(), HEARTBEAT_MS);
+  try {
+    return await work();
+  } finally {
+    clearInterval(beat);
+  }
+}
+
 export type EmailOutcome = { status: 'sent'; sentAt: number } | { status: 'failed'; failure: string; sentAt: number };
 
 /**

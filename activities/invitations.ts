@@ -7,7 +7,7 @@ import { durationMs } from '../src/domain/duration';
 import { localize } from '../src/domain/program';
 import { scaleOf } from '../src/domain/survey';
 import type { Mailer } from '../src/mail/mailer';
-import { sendOnce, sentEmail } from './email-once';
+import { sendOnce, sentEmail, whileBeating } from './email-once';
 import type { Templates } from '../src/mail/templates';
 import type { SurveyInvitationInput } from '../workflows/definitions';
 import { findCustomer } from '../src/db/customers';
@@ -84,84 +84,86 @@ export function createInvitationActivities({
       kind: 'invitation' | 'reminder';
       reminderNumber?: number;
     }): Promise<{ status: 'sent' | 'skipped' | 'failed'; sentAt: number }> {
-      const idempotencyKey = `${args.invitationId}:${args.kind}${args.reminderNumber ?? ''}`;
-      const already = await sentEmail(db, idempotencyKey);
-      if (already) return already;
-      const { invitation, program, customer } = await load(args.invitationId);
-      if (args.kind === 'reminder' && (customer.unsubscribed || invitation.answeredAt)) {
-        return { status: 'skipped', sentAt: Date.now() };
-      }
-      const locale = invitation.locale || program.defaultLocale;
-      const token = surveyTokenFor(surveyTokenSecret, invitation._id);
-      const surveyUrl = `${publicBaseUrl}/s/${token}`;
-      const unsubscribeUrl = `${publicBaseUrl}/u/${token}`;
-      const first = program.survey.questions[0]!;
-      const scale = SCALE_TYPES.has(first.type) ? scaleOf(first) : undefined;
-      const subject =
-        (args.kind === 'reminder' ? reminderPrefix(locale) : '') +
-        localize(program.email.subject, locale, program.defaultLocale);
-      const rendered = templates.email(program.email.template, locale, program.defaultLocale, {
-        kind: args.kind,
-        reminder: args.kind === 'reminder',
-        name: customer.name,
-        subject,
-        intro: localize(program.email.intro, locale, program.defaultLocale),
-        why: localize(program.email.why, locale, program.defaultLocale),
-        question: localize(first.label, locale, program.defaultLocale),
-        questionType: first.type,
-        scores: scale
-          ? Array.from({ length: scale.max - scale.min + 1 }, (_, i) => ({
-              value: scale.min + i,
-              url: `${surveyUrl}?score=${scale.min + i}`,
-            }))
-          : undefined,
-        surveyUrl,
-        unsubscribeUrl,
-        programName: program.name,
+      return whileBeating(async () => {
+        const idempotencyKey = `${args.invitationId}:${args.kind}${args.reminderNumber ?? ''}`;
+        const already = await sentEmail(db, idempotencyKey);
+        if (already) return already;
+        const { invitation, program, customer } = await load(args.invitationId);
+        if (args.kind === 'reminder' && (customer.unsubscribed || invitation.answeredAt)) {
+          return { status: 'skipped', sentAt: Date.now() };
+        }
+        const locale = invitation.locale || program.defaultLocale;
+        const token = surveyTokenFor(surveyTokenSecret, invitation._id);
+        const surveyUrl = `${publicBaseUrl}/s/${token}`;
+        const unsubscribeUrl = `${publicBaseUrl}/u/${token}`;
+        const first = program.survey.questions[0]!;
+        const scale = SCALE_TYPES.has(first.type) ? scaleOf(first) : undefined;
+        const subject =
+          (args.kind === 'reminder' ? reminderPrefix(locale) : '') +
+          localize(program.email.subject, locale, program.defaultLocale);
+        const rendered = templates.email(program.email.template, locale, program.defaultLocale, {
+          kind: args.kind,
+          reminder: args.kind === 'reminder',
+          name: customer.name,
+          subject,
+          intro: localize(program.email.intro, locale, program.defaultLocale),
+          why: localize(program.email.why, locale, program.defaultLocale),
+          question: localize(first.label, locale, program.defaultLocale),
+          questionType: first.type,
+          scores: scale
+            ? Array.from({ length: scale.max - scale.min + 1 }, (_, i) => ({
+                value: scale.min + i,
+                url: `${surveyUrl}?score=${scale.min + i}`,
+              }))
+            : undefined,
+          surveyUrl,
+          unsubscribeUrl,
+          programName: program.name,
+        });
+        // An address object: Nodemailer quotes the display name, so a comma or quote in it cannot break From.
+        const from = program.sender ? { name: program.sender.name, address: program.sender.email } : mailFrom;
+        const outcome = await sendOnce(db, mailer, {
+          idempotencyKey,
+          kind: args.kind,
+          invitationId: invitation._id,
+          to: invitation.email,
+          from,
+          subject,
+          ...rendered,
+          headers: {
+            'List-Unsubscribe': `<${unsubscribeUrl}>`,
+            'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click',
+            'X-Cxloop-Invitation': invitation._id,
+          },
+        });
+        if (outcome.status === 'failed') {
+          await c
+            .invitations(db)
+            .updateOne(
+              { _id: invitation._id },
+              { $set: { status: 'failed', failure: outcome.failure, updatedAt: new Date() } },
+            );
+          return { status: 'failed', sentAt: outcome.sentAt };
+        }
+        const sentAt = new Date(outcome.sentAt);
+        // The invitation workflow is the document's only writer and runs one activity at a time, so
+        // the status read above still holds; the filter stays `_id` alone (see sentEmail).
+        if (!STILL_UNANSWERED.includes(invitation.status)) return { status: 'sent', sentAt: sentAt.getTime() };
+        await c.invitations(db).updateOne(
+          { _id: invitation._id },
+          args.kind === 'invitation'
+            ? {
+                $set: {
+                  status: 'sent',
+                  sentAt,
+                  expiresAt: new Date(sentAt.getTime() + durationMs(program.expiresAfter)),
+                  updatedAt: sentAt,
+                },
+              }
+            : { $set: { status: 'reminded', updatedAt: sentAt }, $push: { remindedAt: sentAt } },
+        );
+        return { status: 'sent', sentAt: sentAt.getTime() };
       });
-      // An address object: Nodemailer quotes the display name, so a comma or quote in it cannot break From.
-      const from = program.sender ? { name: program.sender.name, address: program.sender.email } : mailFrom;
-      const outcome = await sendOnce(db, mailer, {
-        idempotencyKey,
-        kind: args.kind,
-        invitationId: invitation._id,
-        to: invitation.email,
-        from,
-        subject,
-        ...rendered,
-        headers: {
-          'List-Unsubscribe': `<${unsubscribeUrl}>`,
-          'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click',
-          'X-Cxloop-Invitation': invitation._id,
-        },
-      });
-      if (outcome.status === 'failed') {
-        await c
-          .invitations(db)
-          .updateOne(
-            { _id: invitation._id },
-            { $set: { status: 'failed', failure: outcome.failure, updatedAt: new Date() } },
-          );
-        return { status: 'failed', sentAt: outcome.sentAt };
-      }
-      const sentAt = new Date(outcome.sentAt);
-      // The invitation workflow is the document's only writer and runs one activity at a time, so
-      // the status read above still holds; the filter stays `_id` alone (see sentEmail).
-      if (!STILL_UNANSWERED.includes(invitation.status)) return { status: 'sent', sentAt: sentAt.getTime() };
-      await c.invitations(db).updateOne(
-        { _id: invitation._id },
-        args.kind === 'invitation'
-          ? {
-              $set: {
-                status: 'sent',
-                sentAt,
-                expiresAt: new Date(sentAt.getTime() + durationMs(program.expiresAfter)),
-                updatedAt: sentAt,
-              },
-            }
-          : { $set: { status: 'reminded', updatedAt: sentAt }, $push: { remindedAt: sentAt } },
-      );
-      return { status: 'sent', sentAt: sentAt.getTime() };
     },
 
     /** Expires an unanswered invitation; a reply that raced the expiry wins. */

@@ -28,6 +28,7 @@ import {
   type CaseActionRequest,
   type CaseInput,
   CaseStatusAttribute,
+  EMAIL_ACTIVITY_OPTIONS,
   caseActionUpdate,
   caseStateQuery,
   invitationWorkflowId,
@@ -40,6 +41,8 @@ const activities = proxyActivities<ReturnType<typeof createActivities>>({
   startToCloseTimeout: '1m',
   retry: { initialInterval: '2s', maximumInterval: '5m', backoffCoefficient: 2 },
 });
+
+const mail = proxyActivities<ReturnType<typeof createActivities>>(EMAIL_ACTIVITY_OPTIONS);
 
 /** Webhooks are retried with backoff for a while, then given up (each attempt is logged for admins). */
 const webhooks = proxyActivities<ReturnType<typeof createActivities>>({
@@ -133,7 +136,7 @@ export async function caseWorkflow(input: CaseInput): Promise<'closed'> {
   /** The emails an action sends; the step number keeps each one's idempotency key unique. */
   async function afterAction(action: CaseActionInput, step: number): Promise<void> {
     if (action.action === 'contact')
-      await activities.sendCaseEmail({
+      await mail.sendCaseEmail({
         caseId: input.caseId,
         key: `contact-${step}`,
         kind: 'contact',
@@ -141,7 +144,7 @@ export async function caseWorkflow(input: CaseInput): Promise<'closed'> {
         message: action.message,
       });
     if (action.action === 'reassign')
-      await activities.sendCaseEmail({
+      await mail.sendCaseEmail({
         caseId: input.caseId,
         key: `assigned-${step}`,
         kind: 'assigned',
@@ -152,9 +155,9 @@ export async function caseWorkflow(input: CaseInput): Promise<'closed'> {
   }
 
   await serially(async () => {
-    await activities.sendCaseEmail({ caseId: input.caseId, key: 'assigned-0', kind: 'assigned', headline: 'New case' });
+    await mail.sendCaseEmail({ caseId: input.caseId, key: 'assigned-0', kind: 'assigned', headline: 'New case' });
     if (setup.handling.acknowledgeCustomer)
-      await activities.sendCaseEmail({ caseId: input.caseId, key: 'acknowledgement', kind: 'acknowledgement' });
+      await mail.sendCaseEmail({ caseId: input.caseId, key: 'acknowledgement', kind: 'acknowledgement' });
   });
 
   let round = 0;
@@ -202,7 +205,7 @@ export async function caseWorkflow(input: CaseInput): Promise<'closed'> {
       summary: `The ${what} SLA was breached: escalated${notify ? ` to ${notify}` : ''}, priority ${next.priority}`,
     });
     if (notify)
-      await activities.sendCaseEmail({
+      await mail.sendCaseEmail({
         caseId: input.caseId,
         key: `escalated-${next.escalation}`,
         kind: 'escalated',
@@ -217,7 +220,7 @@ export async function caseWorkflow(input: CaseInput): Promise<'closed'> {
    */
   async function closeTheLoop(n: number): Promise<void> {
     await serially(() =>
-      activities.sendCaseEmail({
+      mail.sendCaseEmail({
         caseId: input.caseId,
         key: `resolution-${n}`,
         kind: 'resolution',
@@ -263,7 +266,7 @@ export async function caseWorkflow(input: CaseInput): Promise<'closed'> {
           summary: 'The customer says the problem is not solved: reopened, resolution SLA restarted',
         }),
       );
-      await activities.sendCaseEmail({
+      await mail.sendCaseEmail({
         caseId: input.caseId,
         key: `reopened-${n}`,
         kind: 'reopened',

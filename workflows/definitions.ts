@@ -1,10 +1,23 @@
 /** Signals, queries and IDs shared by the workflows, the web tier and the sweeps. */
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
-import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
+import { type ActivityOptions, defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 import type { Priority } from '../src/domain/case-rules';
 import type { CaseActionInput, CaseState } from '../src/domain/cases';
 import type { ScoreContribution } from '../src/domain/rollup';
 import type { CustomerProfile, ErasureSummary, ProfileOutcome } from '../src/domain/customer';
+
+/**
+ * For the activities that hand an email to SMTP. A slow mail server must not be cut off: an
+ * attempt abandoned while its message is still on the way makes the retry hand it over a second
+ * time. So the limit is long, and the attempt heartbeats while it waits, which notices a lost
+ * worker within 30 s.
+ */
+export const EMAIL_ACTIVITY_OPTIONS: ActivityOptions = {
+  startToCloseTimeout: '10m',
+  heartbeatTimeout: '30s',
+  // SMTP or MongoDB outages are retried until they pass; a rejected address is a result, not an error.
+  retry: { initialInterval: '2s', maximumInterval: '5m', backoffCoefficient: 2 },
+};
 
 export const transactionRecordedSignal = defineSignal<[{ eventId: string }]>('transactionRecorded');
 export const replySubmittedSignal = defineSignal<[{ responseId: string }]>('replySubmitted');

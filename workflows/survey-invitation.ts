@@ -15,6 +15,7 @@ import {
   type InvitationPhase,
   type SurveyInvitationInput,
   CaseStatusAttribute,
+  EMAIL_ACTIVITY_OPTIONS,
   CustomerIdAttribute,
   ProgramIdAttribute,
   caseWorkflowId,
@@ -25,9 +26,10 @@ import {
 
 const activities = proxyActivities<ReturnType<typeof createActivities>>({
   startToCloseTimeout: '1m',
-  // SMTP or MongoDB outages are retried until they pass; a rejected address is a result, not an error.
+  // MongoDB outages are retried until they pass.
   retry: { initialInterval: '2s', maximumInterval: '5m', backoffCoefficient: 2 },
 });
+const mail = proxyActivities<ReturnType<typeof createActivities>>(EMAIL_ACTIVITY_OPTIONS);
 
 /**
  * One survey invitation: send it when due, remind non-responders, expire it, and once the
@@ -46,14 +48,14 @@ export async function surveyInvitationWorkflow(input: SurveyInvitationInput): Pr
   const invitation = await activities.createInvitation(input);
   if (invitation.status === 'cancelled') return (phase = 'cancelled');
 
-  const sent = await activities.sendSurveyEmail({ invitationId: input.invitationId, kind: 'invitation' });
+  const sent = await mail.sendSurveyEmail({ invitationId: input.invitationId, kind: 'invitation' });
   if (sent.status === 'failed') return (phase = 'failed');
   phase = 'awaiting-reply';
 
   const sentAt = sent.sentAt;
   for (const [index, reminder] of input.reminders.entries()) {
     if (await waitForReplyUntil(sentAt + durationMs(reminder), replied)) break;
-    await activities.sendSurveyEmail({ invitationId: input.invitationId, kind: 'reminder', reminderNumber: index + 1 });
+    await mail.sendSurveyEmail({ invitationId: input.invitationId, kind: 'reminder', reminderNumber: index + 1 });
   }
   if (!(await waitForReplyUntil(sentAt + durationMs(input.expiresAfter), replied))) {
     const { expired } = await activities.expireInvitation({ invitationId: input.invitationId });
