@@ -15,6 +15,7 @@ import { peopleRoutes } from './admin-people';
 import { auditRoutes, caseRoutes } from './admin-cases';
 import { findCustomer, withConsentOf } from '../../db/customers';
 import { eraseCustomer } from '../customers-service';
+import { addExportRoutes } from '../exports';
 import type { LoopSettings } from '../events-service';
 
 export interface AdminDeps {
@@ -175,6 +176,8 @@ export function adminRouter({
       replies: replies.map((r) => ({ ...r, answerList: answerList(r, programsById.get(r.programId)) })),
     });
   });
+
+  addExportRoutes(router, db, allowRoles(...CAN.customers));
 
   // Irreversible: the admin types the customer's ID to confirm (works without JavaScript).
   router.post('/customers/:id/erase', allowRoles('admin'), async (req: Request<{ id: string }>, res) => {

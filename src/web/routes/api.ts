@@ -5,6 +5,7 @@ import * as c from '../../db/collections';
 import { HttpError } from '../errors';
 import { type EventStatus, type LoopSettings, recordEvent } from '../events-service';
 import { eraseCustomer, updateCustomerProfile } from '../customers-service';
+import { addExportRoutes } from '../exports';
 import { ZProgram } from '../../domain/program';
 import { checkShippedTemplates, saveProgram } from '../programs-service';
 import { loadRouting } from '../../db/routing';
@@ -101,6 +102,8 @@ export function apiRouter({ db, templates, loop, embeddedMail, metrics }: ApiDep
     const summary = await eraseCustomer(db, loop, id, `api-key:${res.locals.apiKey.name}`);
     res.json({ id, erased: true, ...summary });
   });
+
+  addExportRoutes(router, db, allowScopes('read'));
 
   router.get('/customers', allowScopes('read'), async (req, res) => {
     const { limit, skip } = pageOf(req.query);

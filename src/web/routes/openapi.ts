@@ -108,6 +108,27 @@ export const openApiDocument = {
         },
       },
     },
+    '/api/export/customers.csv': {
+      get: {
+        summary:
+          'All customers as CSV, streamed: one `attributes.<name>` column per attribute, consent and erasure flags',
+        responses: { '200': { description: 'text/csv' }, ...errorResponses },
+      },
+    },
+    '/api/export/replies.csv': {
+      get: {
+        summary: 'Replies as CSV, streamed: scores, themes, verbatim, answers as JSON',
+        parameters: [{ name: 'programId', in: 'query', schema: { type: 'string' } }],
+        responses: { '200': { description: 'text/csv' }, ...errorResponses },
+      },
+    },
+    '/api/export/cases.csv': {
+      get: {
+        summary: 'Cases as CSV, streamed: status, priority, team, owner, reasons, root cause, dates',
+        parameters: [{ name: 'programId', in: 'query', schema: { type: 'string' } }],
+        responses: { '200': { description: 'text/csv' }, ...errorResponses },
+      },
+    },
     '/api/customers/{id}': {
       parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }],
       get: {

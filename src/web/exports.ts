@@ -1,0 +1,170 @@
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { stringify } from 'csv-stringify';
+import type { RequestHandler, Response, Router } from 'express';
+import { z } from 'zod';
+import type { Db, Filter } from 'mongodb';
+import * as c from '../db/collections';
+import { withConsentOf } from '../db/customers';
+import { ZExternalId } from './schemas';
+import { parseOr400 } from './validation';
+
+/** Rows are read and written a page at a time, so an export's memory does not grow with its size. */
+const PAGE = 500;
+
+type Cell = string | number | boolean | Date | null | undefined;
+
+/**
+ * A text cell a spreadsheet would run as a formula (`=`, `+`, `-`, `@`, tab, carriage return)
+ * gets a leading apostrophe, as OWASP advises against CSV injection; numbers stay numbers.
+ */
+export function safeCell(value: Cell): string | number {
+  if (value === null || value === undefined) return '';
+  if (value instanceof Date) return value.toISOString();
+  if (typeof value === 'number') return value;
+  const text = String(value);
+  return /^[=+\-@\t\r]/.test(text) ? `'${text}` : text;
+}
+
+/** Streams rows as a CSV download (RFC 4180, UTF-8) with backpressure; a failure mid-way cuts the download off. */
+async function sendCsv(res: Response, filename: string, columns: string[], rows: AsyncIterable<Cell[]>): Promise<void> {
+  res.attachment(filename).type('text/csv; charset=utf-8');
+  const cells = async function* () {
+    for await (const row of rows) yield row.map(safeCell);
+  };
+  await pipeline(Readable.from(cells()), stringify({ header: true, columns }), res);
+}
+
+/** Pages of a cursor, for readers that look up something per page. */
+async function* pagesOf<T>(cursor: AsyncIterable<T>): AsyncGenerator<T[]> {
+  let page: T[] = [];
+  for await (const doc of cursor) {
+    page.push(doc);
+    if (page.length === PAGE) {
+      yield page;
+      page = [];
+    }
+  }
+  if (page.length) yield page;
+}
+
+/** Customers with one column per attribute any of them has (a first pass collects the names). */
+async function customersCsv(db: Db): Promise<{ columns: string[]; rows: AsyncIterable<Cell[]> }> {
+  const names = new Set<string>();
+  for await (const { attributes } of c.customers(db).find({}, { projection: { attributes: 1 } }))
+    for (const name of Object.keys(attributes ?? {})) names.add(name);
+  const attributeNames = [...names].sort();
+  const columns = ['id', 'email', 'name', 'locale', 'timezone', 'unsubscribed', 'erased', 'createdAt', 'updatedAt'];
+  async function* rows() {
+    for await (const page of pagesOf(c.customers(db).find({}).sort({ _id: 1 }))) {
+      for (const customer of await withConsentOf(db, page)) {
+        yield [
+          customer._id,
+          customer.email,
+          customer.name,
+          customer.locale,
+          customer.timezone,
+          customer.unsubscribed,
+          Boolean(customer.erasedAt),
+          customer.createdAt,
+          customer.updatedAt,
+          ...attributeNames.map((name) => customer.attributes?.[name]),
+        ];
+      }
+    }
+  }
+  return { columns: [...columns, ...attributeNames.map((name) => `attributes.${name}`)], rows: rows() };
+}
+
+const REPLY_COLUMNS = [
+  'id',
+  'programId',
+  'customerId',
+  'submittedAt',
+  'finalizedAt',
+  'nps',
+  'npsCategory',
+  'csat',
+  'ces',
+  'summary',
+  'sentiment',
+  'themes',
+  'verbatim',
+  'answers',
+];
+
+async function* replyRows(db: Db, filter: Filter<c.ResponseDoc>): AsyncGenerator<Cell[]> {
+  for await (const reply of c.responses(db).find(filter).sort({ submittedAt: 1 })) {
+    const s = reply.scores;
+    yield [
+      reply._id,
+      reply.programId,
+      reply.customerId,
+      reply.submittedAt,
+      reply.finalizedAt,
+      s?.nps,
+      s?.npsCategory,
+      s?.csat,
+      s?.ces,
+      s?.summary,
+      s?.sentiment,
+      s?.themes.join(';'),
+      s?.verbatim,
+      JSON.stringify(reply.answers),
+    ];
+  }
+}
+
+const CASE_COLUMNS = [
+  'id',
+  'customerId',
+  'programId',
+  'status',
+  'priority',
+  'teamId',
+  'ownerId',
+  'reasons',
+  'rootCause',
+  'escalation',
+  'openedAt',
+  'resolvedAt',
+  'closedAt',
+];
+
+async function* caseRows(db: Db, filter: Filter<c.CaseDoc>): AsyncGenerator<Cell[]> {
+  for await (const doc of c.cases(db).find(filter).sort({ openedAt: 1 })) {
+    yield [
+      doc._id,
+      doc.customerId,
+      doc.programId,
+      doc.status,
+      doc.priority,
+      doc.teamId,
+      doc.ownerId,
+      doc.reasons.join(';'),
+      doc.rootCause,
+      doc.escalation,
+      doc.openedAt,
+      doc.resolvedAt,
+      doc.closedAt,
+    ];
+  }
+}
+
+const ZExportFilter = z.object({ programId: ZExternalId.optional() }).strict();
+
+/** The three CSV exports under `/export/`, each behind `guard` (API scopes or admin roles). */
+export function addExportRoutes(router: Router, db: Db, guard: RequestHandler): void {
+  router.get('/export/customers.csv', guard, async (_req, res) => {
+    const { columns, rows } = await customersCsv(db);
+    await sendCsv(res, 'customers.csv', columns, rows);
+  });
+  router.get('/export/replies.csv', guard, async (req, res) => {
+    const { programId } = parseOr400(ZExportFilter, req.query, 'export filter');
+    await sendCsv(res, 'replies.csv', REPLY_COLUMNS, replyRows(db, programId ? { programId } : {}));
+  });
+  router.get('/export/cases.csv', guard, async (req, res) => {
+    const { programId } = parseOr400(ZExportFilter, req.query, 'export filter');
+    await sendCsv(res, 'cases.csv', CASE_COLUMNS, caseRows(db, programId ? { programId } : {}));
+  });
+}
