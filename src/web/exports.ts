@@ -26,12 +26,18 @@ export function safeCell(value: Cell): string | number {
   return /^[=+\-@\t\r]/.test(text) ? `'${text}` : text;
 }
 
-/** Streams rows as a CSV download (RFC 4180, UTF-8) with backpressure; a failure mid-way cuts the download off. */
+/**
+ * Streams rows as a CSV download (RFC 4180, UTF-8) with backpressure. The first row is read before
+ * the response starts, so a database that is down answers 503 as usual; a failure later can only
+ * cut the download off.
+ */
 async function sendCsv(res: Response, filename: string, columns: string[], rows: AsyncIterable<Cell[]>): Promise<void> {
-  res.attachment(filename).type('text/csv; charset=utf-8');
+  const iterator = rows[Symbol.asyncIterator]();
+  const first = await iterator.next();
   const cells = async function* () {
-    for await (const row of rows) yield row.map(safeCell);
+    for (let row = first; !row.done; row = await iterator.next()) yield row.value.map(safeCell);
   };
+  res.attachment(filename).type('text/csv; charset=utf-8');
   await pipeline(Readable.from(cells()), stringify({ header: true, columns }), res);
 }
 

@@ -120,7 +120,9 @@ describe('every route declares who may use it, and the declaration is enforced',
       .sort((a, b) => Number(a.path === '/admin/logout') - Number(b.path === '/admin/logout'));
     for (const route of ordered) {
       for (const who of identities) {
-        const status = await call(route, who);
+        const status = await call(route, who).catch((err: Error) => {
+          throw new Error(`${route.method} ${route.path} as ${label(who)}: ${err.message}`, { cause: err });
+        });
         const verdict = judge(route.access!, who, status);
         if (verdict) problems.push(`${route.method} ${route.path} as ${label(who)}: ${status} (${verdict})`);
       }
