@@ -56,7 +56,16 @@ export default tseslint.config(
   {
     // Scripts the app serves to browsers.
     files: ['public/**/*.js'],
-    languageOptions: { sourceType: 'script', globals: { document: 'readonly', window: 'readonly' } },
+    languageOptions: {
+      sourceType: 'script',
+      globals: {
+        document: 'readonly',
+        window: 'readonly',
+        fetch: 'readonly',
+        setTimeout: 'readonly',
+        crypto: 'readonly',
+      },
+    },
   },
   {
     // Workflows must be deterministic: no I/O and no Node built-ins (Temporal's sandbox rule).

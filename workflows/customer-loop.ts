@@ -21,6 +21,7 @@ import {
   eraseUpdate,
   invitationIdFor,
   invitationWorkflowId,
+  profileChangedSignal,
   profileUpdate,
   transactionRecordedSignal,
 } from './definitions';
@@ -49,6 +50,9 @@ export async function customerLoopWorkflow(input: CustomerLoopInput): Promise<vo
   const pending: LoopWork[] = [...(input.pending ?? [])];
   setHandler(transactionRecordedSignal, ({ eventId }) => {
     if (!pending.includes(eventId)) pending.push(eventId);
+  });
+  setHandler(profileChangedSignal, (profile) => {
+    pending.push({ profile });
   });
   // The callers learn the outcome once the loop has reached their work and done it.
   setHandler(profileUpdate, async (profile) => {

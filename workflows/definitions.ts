@@ -31,6 +31,8 @@ export const invitationPhaseQuery = defineQuery<InvitationPhase>('invitationPhas
  * customer's loop: the record's one writer, whichever web process received the change.
  */
 export const profileUpdate = defineUpdate<ProfileOutcome, [CustomerProfile]>('updateProfile');
+/** The same, for callers that need not wait (a customer import hands over thousands). */
+export const profileChangedSignal = defineSignal<[CustomerProfile]>('profileChanged');
 
 /** Erases the customer's personal data, in turn with their other work (see eraseCustomerData). */
 export const eraseUpdate = defineUpdate<ErasureSummary, []>('erase');

@@ -307,6 +307,30 @@ export interface WebhookAttemptDoc {
   error?: string;
 }
 
+/** A customer import and its progress, written only by the request that reads the file. */
+export interface ImportDoc {
+  _id: string;
+  actor: string;
+  status: 'running' | 'done' | 'failed';
+  rows: number;
+  created: number;
+  updated: number;
+  unchanged: number;
+  failed: number;
+  startedAt: Date;
+  finishedAt?: Date;
+  error?: string;
+}
+
+/** One refused row of an import (insert-only; `_id` = import ID and line). */
+export interface ImportErrorDoc {
+  _id: string;
+  importId: string;
+  line: number;
+  customerId?: string;
+  message: string;
+}
+
 export interface SettingDoc {
   _id: string;
   value: string;
@@ -337,6 +361,8 @@ export const replyAcks = (db: Db) => db.collection<ReplyAckDoc>('reply_acks');
 export const surveyTokens = (db: Db) => db.collection<SurveyTokenDoc>('survey_tokens');
 export const unsubscribes = (db: Db) => db.collection<UnsubscribeDoc>('unsubscribes');
 export const routing = (db: Db) => db.collection<RoutingDoc>('routing');
+export const imports = (db: Db) => db.collection<ImportDoc>('imports');
+export const importErrors = (db: Db) => db.collection<ImportErrorDoc>('import_errors');
 
 /** Summary score per customer (0–100, the mean of their replies' summaries), for the IDs given. */
 export async function summaryScores(

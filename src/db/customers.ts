@@ -1,6 +1,6 @@
 import type { Db } from 'mongodb';
 import { type CustomerDoc, type UnsubscribeDoc, customers, unsubscribes } from './collections';
-import { insertOnce } from './mongo';
+import { insertOnce, isDuplicateKeyError } from './mongo';
 import type { CustomerProfile, ProfileOutcome } from '../domain/customer';
 
 /** The customer record with its consent: unsubscribed if the record says so or an unsubscribe exists. */
@@ -61,6 +61,31 @@ export async function applyProfile(db: Db, profile: CustomerProfile): Promise<Pr
     { upsert: true },
   );
   return 'applied';
+}
+
+/**
+ * Creates a customer who has no record yet. Insert-only, so it needs no owner: of two creators
+ * one wins and the other (false here) hands its change to the customer's loop instead.
+ */
+export async function insertCustomer(db: Db, profile: CustomerProfile): Promise<boolean> {
+  const now = new Date();
+  try {
+    await customers(db).insertOne({
+      _id: profile.id,
+      email: profile.email,
+      ...(profile.name ? { name: profile.name } : {}),
+      locale: profile.locale ?? 'en',
+      ...(profile.timezone ? { timezone: profile.timezone } : {}),
+      attributes: profile.attributes ?? {},
+      unsubscribed: false,
+      createdAt: now,
+      updatedAt: now,
+    });
+    return true;
+  } catch (err) {
+    if (isDuplicateKeyError(err)) return false;
+    throw err;
+  }
 }
 
 export async function isErased(db: Db, customerId: string): Promise<boolean> {

@@ -19,3 +19,24 @@ export interface ErasureSummary {
   outboxEmailsRemoved: number;
   eventsCleared: number;
 }
+
+/** Whether applying `profile` would change `stored`: a re-import of the same file writes nothing. */
+export function profileChanges(
+  stored: { email: string; name?: string; locale?: string; timezone?: string; attributes?: Record<string, unknown> },
+  profile: CustomerProfile,
+): boolean {
+  if (stored.email !== profile.email) return true;
+  for (const field of ['name', 'locale', 'timezone'] as const)
+    if (profile[field] !== undefined && profile[field] !== stored[field]) return true;
+  return Object.entries(profile.attributes ?? {}).some(([key, value]) => stored.attributes?.[key] !== value);
+}
+
+/**
+ * A CSV cell as an attribute value: plain numbers and `true`/`false` keep their type (revenue
+ * must compare as a number); anything else, such as a postcode with a leading zero, stays text.
+ */
+export function attributeValue(cell: string): string | number | boolean {
+  if (cell === 'true' || cell === 'false') return cell === 'true';
+  const number = Number(cell);
+  return cell.trim() !== '' && Number.isFinite(number) && String(number) === cell ? number : cell;
+}

@@ -6,6 +6,7 @@ import { z } from 'zod';
 import type { Db, Filter } from 'mongodb';
 import * as c from '../db/collections';
 import { withConsentOf } from '../db/customers';
+import { HttpError } from './errors';
 import { ZExternalId } from './schemas';
 import { parseOr400 } from './validation';
 
@@ -114,9 +115,9 @@ async function* replyRows(db: Db, filter: Filter<c.ResponseDoc>): AsyncGenerator
       s?.ces,
       s?.summary,
       s?.sentiment,
-      s?.themes.join(';'),
+      s?.themes?.join(';'),
       s?.verbatim,
-      JSON.stringify(reply.answers),
+      JSON.stringify(reply.answers ?? {}),
     ];
   }
 }
@@ -137,6 +138,7 @@ const CASE_COLUMNS = [
   'closedAt',
 ];
 
+/** Optional chaining throughout: a partial or older document is a row with empty cells, never a failed export. */
 async function* caseRows(db: Db, filter: Filter<c.CaseDoc>): AsyncGenerator<Cell[]> {
   for await (const doc of c.cases(db).find(filter).sort({ openedAt: 1 })) {
     yield [
@@ -147,7 +149,7 @@ async function* caseRows(db: Db, filter: Filter<c.CaseDoc>): AsyncGenerator<Cell
       doc.priority,
       doc.teamId,
       doc.ownerId,
-      doc.reasons.join(';'),
+      doc.reasons?.join(';'),
       doc.rootCause,
       doc.escalation,
       doc.openedAt,
@@ -173,4 +175,14 @@ export function addExportRoutes(router: Router, db: Db, guard: RequestHandler): 
     const { programId } = parseOr400(ZExportFilter, req.query, 'export filter');
     await sendCsv(res, 'cases.csv', CASE_COLUMNS, caseRows(db, programId ? { programId } : {}));
   });
+}
+
+/** An import's refused rows, by line, for the person fixing the file. */
+export async function sendImportErrors(db: Db, res: Response, importId: string): Promise<void> {
+  if (!(await c.imports(db).findOne({ _id: importId }))) throw new HttpError(404, `no import ${importId}`);
+  async function* rows(): AsyncGenerator<Cell[]> {
+    for await (const error of c.importErrors(db).find({ importId }).sort({ line: 1 }))
+      yield [error.line, error.customerId, error.message];
+  }
+  await sendCsv(res, `import-${importId}-errors.csv`, ['line', 'customerId', 'message'], rows());
 }

@@ -15,7 +15,9 @@ import { peopleRoutes } from './admin-people';
 import { auditRoutes, caseRoutes } from './admin-cases';
 import { findCustomer, withConsentOf } from '../../db/customers';
 import { eraseCustomer } from '../customers-service';
-import { addExportRoutes } from '../exports';
+import { addExportRoutes, sendImportErrors } from '../exports';
+import { ZImportOptions, importCustomers, importView } from '../imports-service';
+import { parseOr400 } from '../validation';
 import type { LoopSettings } from '../events-service';
 
 export interface AdminDeps {
@@ -48,6 +50,8 @@ const CAN = {
   audit: ['admin'],
 } satisfies Record<string, Role[]>;
 const EVERYONE: Role[] = [...ROLES];
+/** Who may import customers (not in CAN: it has no navigation entry of its own). */
+const IMPORTERS: Role[] = ['admin', 'operations'];
 
 /** The first page a role may open. */
 const homeOf = (role: Role) => (roleGrants(role, CAN.cases) ? '/admin/cases' : '/admin/programs');
@@ -143,10 +147,32 @@ export function adminRouter({
     );
     send(req, res, 'customers', {
       title: 'Customers',
+      canImport: roleGrants(res.locals.user.role, IMPORTERS),
       q,
       customers: list.map((cu) => ({ ...cu, summary: scores.get(cu._id) })),
     });
   });
+
+  router.get('/customers/import', allowRoles(...IMPORTERS), (req, res) =>
+    send(req, res, 'import', { title: 'Import customers' }),
+  );
+
+  router.post('/customers/import', allowRoles(...IMPORTERS), async (req, res) => {
+    if (!req.is('text/csv')) throw new HttpError(415, 'send the file as text/csv');
+    const { importId, map } = parseOr400(ZImportOptions, req.query, 'import options');
+    const actor = (res.locals.user as SignedInUser).email;
+    res.json(importView(await importCustomers(db, loop, req, { actor, importId, mapping: map })));
+  });
+
+  router.get('/imports/:id', allowRoles(...IMPORTERS), async (req: Request<{ id: string }>, res) => {
+    const job = await c.imports(db).findOne({ _id: req.params.id });
+    if (!job) throw new HttpError(404, `No import ${req.params.id}.`);
+    res.json(importView(job));
+  });
+
+  router.get('/imports/:id/errors.csv', allowRoles(...IMPORTERS), (req: Request<{ id: string }>, res) =>
+    sendImportErrors(db, res, req.params.id),
+  );
 
   router.get('/customers/:id', allowRoles(...CAN.customers), async (req: Request<{ id: string }>, res) => {
     const customer = await findCustomer(db, req.params.id);

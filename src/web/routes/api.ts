@@ -5,7 +5,8 @@ import * as c from '../../db/collections';
 import { HttpError } from '../errors';
 import { type EventStatus, type LoopSettings, recordEvent } from '../events-service';
 import { eraseCustomer, updateCustomerProfile } from '../customers-service';
-import { addExportRoutes } from '../exports';
+import { addExportRoutes, sendImportErrors } from '../exports';
+import { ZImportOptions, importCustomers, importView } from '../imports-service';
 import { ZProgram } from '../../domain/program';
 import { checkShippedTemplates, saveProgram } from '../programs-service';
 import { loadRouting } from '../../db/routing';
@@ -104,6 +105,29 @@ export function apiRouter({ db, templates, loop, embeddedMail, metrics }: ApiDep
   });
 
   addExportRoutes(router, db, allowScopes('read'));
+
+  router.post('/customers\\:import', allowScopes('write'), async (req, res) => {
+    if (!req.is('text/csv')) throw new HttpError(415, 'send the file as text/csv');
+    const { importId, map } = parseOr400(ZImportOptions, req.query, 'import options');
+    const job = await importCustomers(db, loop, req, {
+      actor: `api-key:${res.locals.apiKey.name}`,
+      importId,
+      mapping: map,
+    });
+    res.json(importView(job));
+  });
+
+  router.get('/imports/:id', allowScopes('read'), async (req, res) => {
+    const id = parseOr400(ZExternalId, req.params.id, 'import id');
+    const job = await c.imports(db).findOne({ _id: id });
+    if (!job) throw new HttpError(404, `no import ${id}`);
+    res.json(importView(job));
+  });
+
+  router.get('/imports/:id/errors.csv', allowScopes('read'), async (req, res) => {
+    const id = parseOr400(ZExternalId, req.params.id, 'import id');
+    await sendImportErrors(db, res, id);
+  });
 
   router.get('/customers', allowScopes('read'), async (req, res) => {
     const { limit, skip } = pageOf(req.query);

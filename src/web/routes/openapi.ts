@@ -108,6 +108,33 @@ export const openApiDocument = {
         },
       },
     },
+    '/api/customers:import': {
+      post: {
+        summary:
+          'Create or update customers from a CSV file (text/csv, up to 50 MB): first line the column names, `id` and `email` required, `name`, `locale`, `timezone` optional, every other column an attribute; unchanged rows are left alone',
+        requestBody: { required: true, content: { 'text/csv': { schema: { type: 'string' } } } },
+        responses: {
+          '200': { description: 'The import: rows, created, updated, unchanged, failed' },
+          '413': errorResponse('The file is larger than 50 MB'),
+          '415': errorResponse('Not sent as text/csv'),
+          ...errorResponses,
+        },
+      },
+    },
+    '/api/imports/{id}': {
+      parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }],
+      get: {
+        summary: "An import's status and counts",
+        responses: { '200': { description: 'The import' }, '404': errorResponse('No such import'), ...errorResponses },
+      },
+    },
+    '/api/imports/{id}/errors.csv': {
+      parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }],
+      get: {
+        summary: "An import's refused rows as CSV: line, customerId, message",
+        responses: { '200': { description: 'text/csv' }, '404': errorResponse('No such import'), ...errorResponses },
+      },
+    },
     '/api/export/customers.csv': {
       get: {
         summary:

@@ -1,0 +1,232 @@
+import { randomUUID } from 'node:crypto';
+import { Transform, type Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { parse } from 'csv-parse';
+import type { Db } from 'mongodb';
+import pLimit from 'p-limit';
+import * as c from '../db/collections';
+import { insertCustomer } from '../db/customers';
+import { isDuplicateKeyError } from '../db/mongo';
+import { type CustomerProfile, attributeValue, profileChanges } from '../domain/customer';
+import { customerWorkflowId, profileChangedSignal } from '../../workflows/definitions';
+import { HttpError } from './errors';
+import { type LoopSettings, withSignalDeadline } from './events-service';
+import { z } from 'zod';
+import { ZCustomerInput } from './schemas';
+
+export const MAX_IMPORT_BYTES = 50 * 1024 * 1024;
+/** Rows in flight at once: enough to keep MongoDB busy, few enough to keep memory flat. */
+const BATCH = 200;
+const CONCURRENCY = 8;
+/** Refused rows kept per import; the count goes on beyond it. */
+const MAX_ERRORS_KEPT = 10_000;
+
+const FIELDS = new Set(['id', 'email', 'name', 'locale', 'timezone']);
+
+type RowOutcome = 'created' | 'updated' | 'unchanged' | { failed: string };
+
+/** Where a column goes: a customer field, an attribute (`attributes.<name>`), or `ignore`. */
+export type ColumnTarget = string;
+
+/**
+ * Which column holds what. By default a column named like a customer field fills it and every
+ * other column is an attribute of that name; `mapping` (from the upload form) says otherwise.
+ */
+function columnsOf(header: string[], mapping: Record<string, ColumnTarget>): (row: string[]) => unknown {
+  const targets = header.map((raw) => {
+    const name = raw.trim();
+    const target = mapping[name] ?? (FIELDS.has(name.toLowerCase()) ? name.toLowerCase() : `attributes.${name}`);
+    return target.replace(/^attributes\.attributes\./, 'attributes.');
+  });
+  if (!targets.includes('id') || !targets.includes('email'))
+    throw new HttpError(400, 'the first line must name the columns, including id and email');
+  const seen = new Set<string>();
+  for (const target of targets.filter((t) => t !== 'ignore')) {
+    if (seen.has(target)) throw new HttpError(400, `column ${target.replace(/^attributes\./, '')} appears twice`);
+    seen.add(target);
+  }
+  return (row) => {
+    const attributes: Record<string, string | number | boolean> = {};
+    const fields: Record<string, string> = {};
+    row.forEach((cell, i) => {
+      const target = targets[i];
+      if (target === undefined || target === 'ignore' || cell === '') return;
+      if (target.startsWith('attributes.')) attributes[target.slice('attributes.'.length)] = attributeValue(cell);
+      else fields[target] = cell;
+    });
+    return { ...fields, ...(Object.keys(attributes).length ? { attributes } : {}) };
+  };
+}
+
+const ZColumnTarget = z
+  .string()
+  .regex(
+    /^(id|email|name|locale|timezone|ignore|attributes\.[A-Za-z][A-Za-z0-9_]{0,63})$/,
+    'id, email, name, locale, timezone, ignore or attributes.<name>',
+  );
+
+/** The upload's query: an optional import ID chosen by the caller (to follow its progress) and column mapping. */
+export const ZImportOptions = z
+  .object({
+    importId: z.uuid().optional(),
+    map: z
+      .string()
+      .max(8_000)
+      .transform((text, ctx) => {
+        try {
+          return JSON.parse(text) as unknown;
+        } catch {
+          ctx.addIssue({ code: 'custom', message: 'a JSON object of column name to target' });
+          return z.NEVER;
+        }
+      })
+      .pipe(z.record(z.string().max(200), ZColumnTarget))
+      .optional(),
+  })
+  .strict();
+
+/** Fails the upload once it is larger than the limit, without reading the rest. */
+function byteLimit(limit: number): Transform {
+  let bytes = 0;
+  return new Transform({
+    transform(chunk: Buffer, _encoding, done) {
+      bytes += chunk.length;
+      if (bytes > limit) done(new HttpError(413, `the file is larger than ${limit / 1024 / 1024} MB`));
+      else done(null, chunk);
+    },
+  });
+}
+
+/**
+ * Creates or updates customers from a CSV file (first line: column names; `id` and `email`
+ * required, `name`, `locale`, `timezone` optional, every other column an attribute), streamed a
+ * batch at a time so a file of any length needs the same memory. A new customer is inserted; a
+ * changed one is handed to their loop, the record's one writer; an unchanged one is left alone,
+ * so importing the same file twice changes nothing. Refused rows are kept with their line.
+ */
+export async function importCustomers(
+  db: Db,
+  loop: LoopSettings,
+  body: Readable,
+  options: { actor: string; importId?: string; mapping?: Record<string, ColumnTarget> },
+) {
+  const { actor, mapping = {} } = options;
+  const job: c.ImportDoc = {
+    _id: options.importId ?? randomUUID(),
+    actor,
+    status: 'running',
+    rows: 0,
+    created: 0,
+    updated: 0,
+    unchanged: 0,
+    failed: 0,
+    startedAt: new Date(),
+  };
+  await c
+    .imports(db)
+    .insertOne(job)
+    .catch((err: unknown) => {
+      throw isDuplicateKeyError(err) ? new HttpError(409, `import ${job._id} exists already`) : err;
+    });
+  const parser = parse({ bom: true, info: true, skip_empty_lines: true, max_record_size: 64 * 1024 });
+  // Any failure (too large, connection lost) destroys the parser with it, which ends the loop below.
+  pipeline(body, byteLimit(MAX_IMPORT_BYTES), parser).catch(() => undefined);
+  const limit = pLimit(CONCURRENCY);
+  let toProfile: ((row: string[]) => unknown) | undefined;
+  let batch: { line: number; row: string[] }[] = [];
+  const flush = async () => {
+    // Rows run side by side, but a customer's rows in file order: a repeated row is then unchanged.
+    const previous = new Map<string, Promise<unknown>>();
+    const outcomes = await Promise.all(
+      batch.map(({ line, row }) => {
+        const profile = toProfile!(row) as { id?: unknown };
+        const key = String(profile.id ?? '');
+        const before = previous.get(key);
+        const done = limit(async () => {
+          await before;
+          return { line, id: key, outcome: await importRow(db, loop, profile) };
+        });
+        previous.set(key, done);
+        return done;
+      }),
+    );
+    for (const { line, id, outcome } of outcomes) {
+      job.rows++;
+      if (typeof outcome === 'string') job[outcome]++;
+      else await refuse(db, job, line, id, outcome.failed);
+    }
+    batch = [];
+    await c.imports(db).updateOne({ _id: job._id }, { $set: counts(job) });
+  };
+  try {
+    for await (const { record, info } of parser as AsyncIterable<{ record: string[]; info: { lines: number } }>) {
+      if (!toProfile) {
+        toProfile = columnsOf(record, mapping);
+        continue;
+      }
+      batch.push({ line: info.lines, row: record });
+      if (batch.length === BATCH) await flush();
+    }
+    if (!toProfile) throw new HttpError(400, 'the file is empty: the first line must name the columns');
+    if (batch.length) await flush();
+    Object.assign(job, { status: 'done', finishedAt: new Date() });
+  } catch (err) {
+    const message = err instanceof HttpError ? err.message : csvProblem(err);
+    Object.assign(job, { status: 'failed', finishedAt: new Date(), error: message ?? 'the import stopped' });
+    await c.imports(db).updateOne({ _id: job._id }, { $set: counts(job) });
+    if (err instanceof HttpError) throw err;
+    if (message) throw new HttpError(400, message);
+    throw err;
+  }
+  await c.imports(db).updateOne({ _id: job._id }, { $set: counts(job) });
+  return job;
+}
+
+function counts(job: c.ImportDoc): Partial<c.ImportDoc> {
+  const { _id, actor: _actor, startedAt: _startedAt, ...rest } = job;
+  return rest;
+}
+
+/** csv-parse's own errors say what is wrong with the file and where. */
+function csvProblem(err: unknown): string | undefined {
+  const e = err as { code?: string; message?: string };
+  return typeof e?.code === 'string' && e.code.startsWith('CSV_') ? `not a valid CSV file: ${e.message}` : undefined;
+}
+
+async function refuse(db: Db, job: c.ImportDoc, line: number, customerId: string | undefined, message: string) {
+  job.failed++;
+  if (job.failed > MAX_ERRORS_KEPT) return;
+  await c.importErrors(db).insertOne({
+    _id: `${job._id}:${line}`,
+    importId: job._id,
+    line,
+    ...(customerId ? { customerId: customerId.slice(0, 200) } : {}),
+    message,
+  });
+}
+
+async function importRow(db: Db, loop: LoopSettings, row: unknown): Promise<RowOutcome> {
+  const parsed = ZCustomerInput.safeParse(row);
+  if (!parsed.success)
+    return { failed: parsed.error.issues.map((i) => `${i.path.join('.') || 'row'}: ${i.message}`).join('; ') };
+  const profile: CustomerProfile = parsed.data;
+  const stored = await c.customers(db).findOne({ _id: profile.id });
+  if (stored?.erasedAt) return { failed: 'this customer was erased and cannot be recreated' };
+  if (!stored && (await insertCustomer(db, profile))) return 'created';
+  if (stored && !profileChanges(stored, profile)) return 'unchanged';
+  await withSignalDeadline(loop.temporal, () =>
+    loop.temporal.workflow.signalWithStart('customerLoopWorkflow', {
+      workflowId: customerWorkflowId(profile.id),
+      taskQueue: loop.taskQueue,
+      args: [{ customerId: profile.id, idleTimeout: loop.loopIdleTimeout }],
+      signal: profileChangedSignal,
+      signalArgs: [profile],
+    }),
+  );
+  return 'updated';
+}
+
+/** An import as the API and the upload page show it. */
+export function importView({ _id, ...job }: c.ImportDoc) {
+  return { id: _id, ...job };
+}
