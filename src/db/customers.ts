@@ -1,6 +1,6 @@
-import type { Db } from 'mongodb';
+import { type Db, MongoBulkWriteError } from 'mongodb';
 import { type CustomerDoc, type UnsubscribeDoc, customers, unsubscribes } from './collections';
-import { insertOnce, isDuplicateKeyError } from './mongo';
+import { insertOnce } from './mongo';
 import type { CustomerProfile, ProfileOutcome } from '../domain/customer';
 
 /** The customer record with its consent: unsubscribed if the record says so or an unsubscribe exists. */
@@ -63,29 +63,47 @@ export async function applyProfile(db: Db, profile: CustomerProfile): Promise<Pr
   return 'applied';
 }
 
+function newCustomerDoc(profile: CustomerProfile, now: Date): CustomerDoc {
+  return {
+    _id: profile.id,
+    email: profile.email,
+    ...(profile.name ? { name: profile.name } : {}),
+    locale: profile.locale ?? 'en',
+    ...(profile.timezone ? { timezone: profile.timezone } : {}),
+    attributes: profile.attributes ?? {},
+    unsubscribed: false,
+    createdAt: now,
+    updatedAt: now,
+  };
+}
+
 /**
- * Creates a customer who has no record yet. Insert-only, so it needs no owner: of two creators
- * one wins and the other (false here) hands its change to the customer's loop instead.
+ * Creates the customers who have no record yet, in one command, and returns their IDs.
+ * Insert-only, so it needs no owner: a customer who exists already (or was created by someone
+ * else meanwhile) is refused by the unique `_id` and left to the caller, who hands the change to
+ * that customer's loop.
  */
-export async function insertCustomer(db: Db, profile: CustomerProfile): Promise<boolean> {
+export async function insertNewCustomers(db: Db, profiles: CustomerProfile[]): Promise<Set<string>> {
+  if (!profiles.length) return new Set();
   const now = new Date();
+  const refused = new Set<number>();
   try {
-    await customers(db).insertOne({
-      _id: profile.id,
-      email: profile.email,
-      ...(profile.name ? { name: profile.name } : {}),
-      locale: profile.locale ?? 'en',
-      ...(profile.timezone ? { timezone: profile.timezone } : {}),
-      attributes: profile.attributes ?? {},
-      unsubscribed: false,
-      createdAt: now,
-      updatedAt: now,
-    });
-    return true;
+    await customers(db).insertMany(
+      profiles.map((profile) => newCustomerDoc(profile, now)),
+      { ordered: false },
+    );
   } catch (err) {
-    if (isDuplicateKeyError(err)) return false;
-    throw err;
+    if (!(err instanceof MongoBulkWriteError)) throw err;
+    const writeErrors = [err.writeErrors].flat();
+    if (writeErrors.some((e) => e.code !== 11000)) throw err;
+    for (const e of writeErrors) refused.add(e.index);
   }
+  return new Set(profiles.filter((_, i) => !refused.has(i)).map((profile) => profile.id));
+}
+
+/** One customer who had no record a moment ago (see insertNewCustomers); false when one exists now. */
+export async function insertCustomer(db: Db, profile: CustomerProfile): Promise<boolean> {
+  return (await insertNewCustomers(db, [profile])).has(profile.id);
 }
 
 export async function isErased(db: Db, customerId: string): Promise<boolean> {

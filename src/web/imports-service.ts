@@ -5,7 +5,7 @@ import { parse } from 'csv-parse';
 import type { Db } from 'mongodb';
 import pLimit from 'p-limit';
 import * as c from '../db/collections';
-import { insertCustomer } from '../db/customers';
+import { insertCustomer, insertNewCustomers } from '../db/customers';
 import { isDuplicateKeyError } from '../db/mongo';
 import { type CustomerProfile, attributeValue, profileChanges } from '../domain/customer';
 import { customerWorkflowId, profileChangedSignal } from '../../workflows/definitions';
@@ -135,18 +135,23 @@ export async function importCustomers(
   let toProfile: ((row: string[]) => unknown) | undefined;
   let batch: { line: number; row: string[] }[] = [];
   const flush = async () => {
-    // Rows run side by side, but a customer's rows in file order: a repeated row is then unchanged.
+    const rows = batch.map(({ line, row }) => ({ line, ...validated(toProfile!(row)) }));
+    // New customers in one command; the rest row by row, a customer's rows in file order.
+    const firsts = new Map<string, CustomerProfile>();
+    for (const { profile } of rows) if (profile && !firsts.has(profile.id)) firsts.set(profile.id, profile);
+    const created = await insertNewCustomers(db, [...firsts.values()]);
     const previous = new Map<string, Promise<unknown>>();
     const outcomes = await Promise.all(
-      batch.map(({ line, row }) => {
-        const profile = toProfile!(row) as { id?: unknown };
-        const key = String(profile.id ?? '');
-        const before = previous.get(key);
+      rows.map(({ line, id, profile, failed }) => {
+        if (!profile) return { line, id, outcome: { failed: failed! } as RowOutcome };
+        if (created.has(profile.id) && firsts.get(profile.id) === profile)
+          return { line, id, outcome: 'created' as const };
+        const before = previous.get(profile.id);
         const done = limit(async () => {
           await before;
-          return { line, id: key, outcome: await importRow(db, loop, profile) };
+          return { line, id, outcome: await importExisting(db, loop, profile) };
         });
-        previous.set(key, done);
+        previous.set(profile.id, done);
         return done;
       }),
     );
@@ -205,11 +210,19 @@ async function refuse(db: Db, job: c.ImportDoc, line: number, customerId: string
   });
 }
 
-async function importRow(db: Db, loop: LoopSettings, row: unknown): Promise<RowOutcome> {
+/** A row as a profile, or why it is refused (the same rules as `PUT /api/customers`). */
+function validated(row: unknown): { id?: string; profile?: CustomerProfile; failed?: string } {
+  const id = (row as { id?: unknown }).id;
   const parsed = ZCustomerInput.safeParse(row);
-  if (!parsed.success)
-    return { failed: parsed.error.issues.map((i) => `${i.path.join('.') || 'row'}: ${i.message}`).join('; ') };
-  const profile: CustomerProfile = parsed.data;
+  if (parsed.success) return { id: parsed.data.id, profile: parsed.data };
+  return {
+    ...(typeof id === 'string' ? { id } : {}),
+    failed: parsed.error.issues.map((i) => `${i.path.join('.') || 'row'}: ${i.message}`).join('; '),
+  };
+}
+
+/** A customer the bulk insert did not create: unchanged, changed (to their loop) or erased. */
+async function importExisting(db: Db, loop: LoopSettings, profile: CustomerProfile): Promise<RowOutcome> {
   const stored = await c.customers(db).findOne({ _id: profile.id });
   if (stored?.erasedAt) return { failed: 'this customer was erased and cannot be recreated' };
   if (!stored && (await insertCustomer(db, profile))) return 'created';
