@@ -99,10 +99,10 @@ function byteLimit(limit: number): Transform {
 
 /**
  * Creates or updates customers from a CSV file (first line: column names; `id` and `email`
- * required, `name`, `locale`, `timezone` optional, every other column an attribute), streamed a
- * batch at a time so a file of any length needs the same memory. A new customer is inserted; a
- * changed one is handed to their loop, the record's one writer; an unchanged one is left alone,
- * so importing the same file twice changes nothing. Refused rows are kept with their line.
+ * required, `name`, `locale`, `timezone` optional, every other column an attribute), parsed as
+ * a stream a batch at a time, never loaded whole. New customers are inserted; a changed one is
+ * handed to their loop, the record's one writer; an unchanged one is left alone, so importing
+ * the same file twice changes nothing. Refused rows are kept with their line.
  */
 export async function importCustomers(
   db: Db,
