@@ -13,35 +13,37 @@ export interface ContactCandidate {
   input: Omit<ContactDecisionInput, 'now'>;
 }
 
+export interface ContactPlan {
+  candidates: ContactCandidate[];
+  /** The event was decided on already, or needed no decision (and is marked). */
+  processed?: true;
+  /** A campaign's event: the loop reports its decision (or that none was possible) to the campaign. */
+  campaignId?: string;
+}
+
 /** How far back transactions and contacts matter for any contact rule. */
 const HISTORY_WINDOW_MS = 400 * 86_400_000;
 
 export function createContactActivities(db: Db) {
   return {
     /** Everything the customer loop needs to decide, per matching program, on one transaction. */
-    async planContacts({
-      customerId,
-      eventId,
-    }: {
-      customerId: string;
-      eventId: string;
-    }): Promise<{ candidates: ContactCandidate[]; processed?: true }> {
+    async planContacts({ customerId, eventId }: { customerId: string; eventId: string }): Promise<ContactPlan> {
       const event = await c.events(db).findOne({ _id: eventId });
       if (!event) throw ApplicationFailure.nonRetryable(`event ${eventId} is not recorded`);
       if (event.processedAt) return { candidates: [], processed: true };
       if (event.customer) await applyProfile(db, event.customer);
       const customer = await findCustomer(db, customerId);
       if (!customer) throw ApplicationFailure.nonRetryable(`customer ${customerId} is not recorded`);
-      if (customer.erasedAt) {
-        // Erased customers are never contacted again, whatever events still arrive.
-        await markProcessed(db, eventId);
-        return { candidates: [], processed: true };
-      }
-
-      const matching = (
-        await c.programs(db).find({ kind: 'transactional', active: true, triggers: event.type }).toArray()
-      ).filter((p) => inAudience(p.audience, { ...customer.attributes, ...event.data }));
+      // Erased customers are never contacted again, whatever events still arrive.
+      const matching = customer.erasedAt
+        ? []
+        : (await programsAskingFor(db, event)).filter((p) =>
+            inAudience(p.audience, { ...customer.attributes, ...event.data }),
+          );
       if (matching.length === 0) {
+        // The loop tells the campaign, then marks the event itself: so a retry of this read-only
+        // answer cannot hide from the campaign that the customer was not eligible.
+        if (event.campaignId) return { candidates: [], campaignId: event.campaignId };
         // Nothing to decide: mark it here and spare the loop a second activity.
         await markProcessed(db, eventId);
         return { candidates: [], processed: true };
@@ -57,12 +59,15 @@ export function createContactActivities(db: Db) {
         c
           .events(db)
           .find({ customerId, occurredAt: { $gte: since, $lte: event.occurredAt } })
-          .project<{ occurredAt: Date }>({ occurredAt: 1 })
-          .toArray(),
+          .project<{ occurredAt: Date; programId?: string }>({ occurredAt: 1, programId: 1 })
+          .toArray()
+          // A program's own events (waves) are not transactions.
+          .then((found) => found.filter((e) => !e.programId)),
         c.cases(db).countDocuments({ customerId, status: { $in: [...UNCLOSED_STATUSES] } }),
       ]);
 
       return {
+        ...(event.campaignId ? { campaignId: event.campaignId } : {}),
         candidates: matching.map((program) => ({
           program: {
             id: program.id,
@@ -118,6 +123,20 @@ export function createContactActivities(db: Db) {
       await markProcessed(db, eventId);
     },
   };
+}
+
+/** The active programs an event asks for: its own program, or every transactional program it triggers. */
+async function programsAskingFor(db: Db, event: c.EventDoc): Promise<c.ProgramDoc[]> {
+  if (event.campaignId && (await campaignCancelled(db, event.campaignId))) return [];
+  const filter = event.programId
+    ? { _id: event.programId, active: true }
+    : { kind: 'transactional' as const, active: true, triggers: event.type };
+  return c.programs(db).find(filter).toArray();
+}
+
+async function campaignCancelled(db: Db, campaignId: string): Promise<boolean> {
+  const progress = await c.campaignProgress(db).findOne({ _id: campaignId }, { projection: { status: 1 } });
+  return progress?.status === 'cancelled';
 }
 
 /**

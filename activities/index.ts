@@ -1,9 +1,11 @@
+import { createCampaignActivities } from './campaigns';
 import { createCaseActivities } from './cases';
 import { createContactActivities } from './contacts';
 import { createErasureActivities } from './erasure';
 import { type InvitationDeps, createInvitationActivities } from './invitations';
 import { createReplyActivities } from './replies';
 import { createSweepActivities } from './sweeps';
+import { createWaveActivities } from './waves';
 import { createWebhookActivities } from './webhooks';
 
 export type ActivityDeps = InvitationDeps & {
@@ -21,5 +23,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createCaseActivities(deps),
     ...createWebhookActivities(deps.db),
     ...createSweepActivities(deps.db, deps.loopIdleTimeout),
+    ...createWaveActivities(deps.db, deps.loopIdleTimeout),
+    ...createCampaignActivities(deps.db, deps.loopIdleTimeout),
   };
 }

@@ -4,6 +4,7 @@ import { WorkflowNotFoundError } from '@temporalio/client';
 import type { Db } from 'mongodb';
 import * as c from '../src/db/collections';
 import { insertOnce } from '../src/db/mongo';
+import { reconcileWaveSchedules } from '../src/temporal/wave-schedules';
 import { type LoopSettings, signalCustomerLoop } from '../src/web/events-service';
 import { signalReply } from '../src/web/replies-service';
 
@@ -15,6 +16,8 @@ interface SweepResult {
   events: number;
   replies: number;
   expiredSessions: number;
+  /** Wave schedules brought in line with their programs (see reconcileWaveSchedules). */
+  waveSchedules: number;
 }
 
 /**
@@ -25,7 +28,16 @@ interface SweepResult {
  */
 async function sweep(db: Db, loop: LoopSettings, beat: () => void, now = new Date()): Promise<SweepResult> {
   const before = new Date(now.getTime() - SETTLE_MS);
-  const result: SweepResult = { events: 0, replies: 0, expiredSessions: await removeExpiredSessions(db, now) };
+  const result: SweepResult = {
+    events: 0,
+    replies: 0,
+    expiredSessions: await removeExpiredSessions(db, now),
+    waveSchedules: await reconcileWaveSchedules(
+      loop.temporal,
+      loop.taskQueue,
+      await c.programs(db).find({ kind: 'relationship' }).toArray(),
+    ),
+  };
   const pendingEvents = await c
     .events(db)
     .find({ processedAt: { $exists: false }, receivedAt: { $lt: before } })

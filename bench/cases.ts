@@ -23,7 +23,7 @@ import { startWeb, startWorker } from '../src/runtime';
 import { startEmbeddedStack } from '../src/stack/embedded';
 import { connectTemporalClient } from '../src/temporal/connection';
 import { installWorkerLogging } from '../src/temporal/worker';
-import { saveProgram } from '../src/web/programs-service';
+import { storeProgram } from '../src/web/programs-service';
 import { customerWorkflowId } from '../workflows/definitions';
 import type { NoopShape } from './noop-workflows';
 
@@ -169,8 +169,8 @@ async function closedLoops(stack: Awaited<ReturnType<typeof startEmbeddedStack>>
   const database = await connectDatabase(stack.mongoUri, config.mongo.dbName);
   const db = database.db;
   await ensureAdmin(db, OWNER, 'bench owner password');
-  await saveProgram(db, followUp);
-  await saveProgram(db, program);
+  await storeProgram(db, followUp);
+  await storeProgram(db, program);
   const web = await startWeb(config, services, { port: 0 });
   const worker = await startWorker(config, services, { publicBaseUrl: web.url });
   const apiKey = 'bench-api-key-0123456789';

@@ -27,7 +27,7 @@ import { scoreReply } from '../src/domain/scoring';
 import { startWeb, startWorker } from '../src/runtime';
 import { startEmbeddedStack } from '../src/stack/embedded';
 import { installWorkerLogging } from '../src/temporal/worker';
-import { saveProgram } from '../src/web/programs-service';
+import { storeProgram } from '../src/web/programs-service';
 
 const REPLIES = Number(process.env.BENCH_REPLIES ?? 5000);
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 300);
@@ -216,7 +216,7 @@ async function main() {
   const services = { ...stack, embeddedMail: !config.smtp.url };
   const database = await connectDatabase(stack.mongoUri, config.mongo.dbName);
   try {
-    await saveProgram(database.db, program);
+    await storeProgram(database.db, program);
     const web = await startWeb(config, services, { port: 0 });
     const apiKey = 'bench-api-key-0123456789';
     await ensureApiKey(database.db, apiKey);

@@ -6,7 +6,7 @@ import { surveyTokenFor } from './db/survey-tokens';
 import { type TProgramInput, ZProgram } from './domain/program';
 import { ZRouting } from './domain/routing';
 import { hashPassword } from './web/auth';
-import { saveProgram } from './web/programs-service';
+import { storeProgram } from './web/programs-service';
 
 /** Demo survey programs for `npm start`; an operator's later edits are kept. */
 export const DEMO_PROGRAMS: TProgramInput[] = [
@@ -157,12 +157,48 @@ export const DEMO_PROGRAMS: TProgramInput[] = [
     contactRules: { quietHours: { start: '21:00', end: '08:00' }, whenThrottled: 'defer' },
     themes: { waiting: ['wait*', 'late', 'delay*'], technician: ['technician', 'engineer', 'knowledge*'] },
   },
+  {
+    id: 'relationship-nps',
+    name: 'Yearly relationship NPS',
+    kind: 'relationship',
+    // Every customer once a year, each on their own day, so the relationship score is always current.
+    cadence: { cycle: 'yearly', runAt: '10:00', timezone: 'Europe/Berlin' },
+    reminders: ['3d'],
+    expiresAfter: '14d',
+    survey: {
+      questions: [
+        {
+          id: 'nps',
+          type: 'nps',
+          required: true,
+          label: {
+            en: 'Overall, how likely are you to recommend us to a friend or colleague?',
+            de: 'Wie wahrscheinlich ist es insgesamt, dass Sie uns weiterempfehlen?',
+          },
+        },
+        {
+          id: 'improve',
+          type: 'text',
+          label: { en: 'What should we improve first?', de: 'Was sollten wir zuerst verbessern?' },
+        },
+      ],
+    },
+    email: {
+      subject: { en: 'A year with us: how are we doing?', de: 'Ein Jahr mit uns: Wie machen wir uns?' },
+      intro: {
+        en: 'Once a year we ask every customer how we are doing overall.',
+        de: 'Einmal im Jahr fragen wir alle Kunden, wie zufrieden sie insgesamt sind.',
+      },
+    },
+    contactRules: { quietHours: { start: '21:00', end: '08:00' }, whenThrottled: 'defer' },
+    themes: { price: ['price*', 'expensive', 'cost*'], support: ['support', 'help*', 'service'] },
+  },
 ];
 
 export async function seedDemoPrograms(db: Db): Promise<void> {
   for (const input of DEMO_PROGRAMS) {
     if (await programs(db).findOne({ _id: input.id }, { projection: { _id: 1 } })) continue;
-    await saveProgram(db, ZProgram.parse(input));
+    await storeProgram(db, ZProgram.parse(input));
   }
 }
 

@@ -4,6 +4,7 @@ import {
   allHandlersFinished,
   condition,
   continueAsNew,
+  getExternalWorkflowHandle,
   patched,
   proxyActivities,
   setHandler,
@@ -18,6 +19,8 @@ import {
   type ErasureWork,
   type LoopWork,
   type ProfileWork,
+  campaignDecidedSignal,
+  campaignWorkflowId,
   eraseUpdate,
   invitationIdFor,
   invitationWorkflowId,
@@ -98,10 +101,19 @@ async function decideOnTransaction(customerId: string, eventId: string): Promise
   const plan = await planContacts({ customerId, eventId });
   // planContacts now marks an event no program wants; histories from before still call markEventProcessed.
   if (plan.processed && patched('plan-marks-unmatched-events')) return;
+  // A campaign's customer who is no longer eligible (erased, out of the audience, program paused).
+  if (plan.campaignId && plan.candidates.length === 0) await reportToCampaign(plan.campaignId, customerId, 'skip');
   for (const candidate of plan.candidates) {
     const decision = decideContact({ ...candidate.input, now: Date.now() });
     const invitationId = decision.action === 'skip' ? undefined : invitationIdFor(candidate.program.id, eventId);
     await recordContactDecision({ customerId, eventId, programId: candidate.program.id, decision, invitationId });
+    if (plan.campaignId)
+      await reportToCampaign(
+        plan.campaignId,
+        customerId,
+        decision.action,
+        'rule' in decision ? decision.rule : undefined,
+      );
     if (decision.action === 'skip' || !invitationId) continue;
     await startChild(surveyInvitationWorkflow, {
       workflowId: invitationWorkflowId(invitationId),
@@ -116,9 +128,28 @@ async function decideOnTransaction(customerId: string, eventId: string): Promise
           reminders: candidate.program.reminders,
           expiresAfter: candidate.program.expiresAfter,
           editGrace: candidate.program.editGrace,
+          ...(plan.campaignId ? { campaignId: plan.campaignId } : {}),
         },
       ],
     });
   }
   await markEventProcessed({ eventId });
+}
+
+/** Each campaign event is decided once, so the campaign counts each customer once. */
+async function reportToCampaign(
+  campaignId: string,
+  customerId: string,
+  action: 'send' | 'defer' | 'skip',
+  rule?: string,
+): Promise<void> {
+  try {
+    await getExternalWorkflowHandle(campaignWorkflowId(campaignId)).signal(campaignDecidedSignal, {
+      customerId,
+      action,
+      ...(rule ? { rule } : {}),
+    });
+  } catch {
+    // The campaign was cancelled and has ended: nothing is counted any more.
+  }
 }

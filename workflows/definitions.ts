@@ -4,6 +4,7 @@ import { type ActivityOptions, defineSearchAttributeKey, SearchAttributeType } f
 import type { Priority } from '../src/domain/case-rules';
 import type { CaseActionInput, CaseState } from '../src/domain/cases';
 import type { ScoreContribution } from '../src/domain/rollup';
+import type { CampaignAction, CampaignProgress } from '../src/domain/campaign';
 import type { CustomerProfile, ErasureSummary, ProfileOutcome } from '../src/domain/customer';
 
 /**
@@ -68,6 +69,8 @@ export interface SurveyInvitationInput {
   reminders: string[];
   expiresAfter: string;
   editGrace: string;
+  /** Set when a pulsed campaign asked for it: the invitation reports how it ended to the campaign. */
+  campaignId?: string;
 }
 
 /** A finalized reply's contribution to the rollups and the customer's score, for their owner. */
@@ -120,3 +123,15 @@ export const CaseStatusAttribute = defineSearchAttributeKey('CaseStatus', Search
 export const CASE_SEARCH_ATTRIBUTES = [CustomerIdAttribute, ProgramIdAttribute, CaseStatusAttribute];
 
 export const caseWorkflowId = (caseId: string) => `case:${caseId}`;
+
+export const campaignWorkflowId = (campaignId: string) => `campaign:${campaignId}`;
+
+/** From a customer's loop: what it decided for the campaign's event. */
+export const campaignDecidedSignal =
+  defineSignal<[{ customerId: string; action: 'send' | 'defer' | 'skip'; rule?: string }]>('campaignDecided');
+/** From an invitation the campaign asked for: how it ended. */
+export const campaignInvitationEndedSignal =
+  defineSignal<[{ customerId: string; phase: InvitationPhase }]>('campaignInvitationEnded');
+/** Pause, resume or cancel; refused (and nothing changes) when the campaign is past it. */
+export const campaignControlUpdate = defineUpdate<CampaignProgress, [CampaignAction]>('campaignControl');
+export const campaignProgressQuery = defineQuery<CampaignProgress>('campaignProgress');

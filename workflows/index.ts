@@ -3,3 +3,5 @@ export { surveyInvitationWorkflow } from './survey-invitation';
 export { caseWorkflow } from './case';
 export { scoresWorkflow } from './scores';
 export { sweepWorkflow } from './sweep';
+export { relationshipWaveWorkflow } from './wave';
+export { campaignWorkflow } from './campaign';

@@ -18,6 +18,8 @@ import {
   EMAIL_ACTIVITY_OPTIONS,
   CustomerIdAttribute,
   ProgramIdAttribute,
+  campaignInvitationEndedSignal,
+  campaignWorkflowId,
   caseWorkflowId,
   invitationPhaseQuery,
   replyAttachedSignal,
@@ -36,6 +38,12 @@ const mail = proxyActivities<ReturnType<typeof createActivities>>(EMAIL_ACTIVITY
  * customer replies (and their edit window has passed) score the reply.
  */
 export async function surveyInvitationWorkflow(input: SurveyInvitationInput): Promise<InvitationPhase> {
+  const phase = await inviteAndAwaitReply(input);
+  if (input.campaignId) await reportEndToCampaign(input.campaignId, input.customerId, phase);
+  return phase;
+}
+
+async function inviteAndAwaitReply(input: SurveyInvitationInput): Promise<InvitationPhase> {
   let phase: InvitationPhase = 'waiting-to-send';
   let replies = 0;
   const replied = () => replies > 0;
@@ -79,6 +87,17 @@ export async function surveyInvitationWorkflow(input: SurveyInvitationInput): Pr
       return (phase = 'answered');
     }
     editableUntil = result.editableUntil;
+  }
+}
+
+async function reportEndToCampaign(campaignId: string, customerId: string, phase: InvitationPhase): Promise<void> {
+  try {
+    await getExternalWorkflowHandle(campaignWorkflowId(campaignId)).signal(campaignInvitationEndedSignal, {
+      customerId,
+      phase,
+    });
+  } catch {
+    // The campaign was cancelled and has ended.
   }
 }
 

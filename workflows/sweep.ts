@@ -13,6 +13,6 @@ const { sweepUnacknowledged } = proxyActivities<ReturnType<typeof createActiviti
  * acknowledged, and removes expired admin sessions. A Temporal Schedule starts it (see ensureSweepSchedule), so it runs once per
  * cluster however many web and worker processes there are.
  */
-export async function sweepWorkflow(): Promise<{ events: number; replies: number; expiredSessions: number }> {
+export async function sweepWorkflow(): ReturnType<typeof sweepUnacknowledged> {
   return sweepUnacknowledged();
 }

@@ -11,6 +11,8 @@ import type { Priority } from '../domain/case-rules';
 import type { CaseStatus, SlaClock } from '../domain/cases';
 import type { WebhookEvent } from '../domain/webhooks';
 import type { CustomerProfile } from '../domain/customer';
+import type { CampaignProgress } from '../domain/campaign';
+import type { TSample, TSegment } from '../domain/segment';
 
 export interface CustomerDoc {
   _id: string;
@@ -28,6 +30,36 @@ export interface CustomerDoc {
   updatedAt: Date;
 }
 
+/** A relationship program's completed wave day; insert-only, so the last one tells where the next wave starts. */
+export interface WaveDayDoc {
+  /** `<programId>:<day>` */
+  _id: string;
+  programId: string;
+  /** UTC day number (days since 1970-01-01). */
+  day: number;
+  /** Customers due that day, and how many of them were handed to their loop now (not by an earlier run). */
+  due: number;
+  signalled: number;
+  completedAt: Date;
+}
+
+/** A pulsed campaign as operations launched it; insert-only (its workflow owns the progress). */
+export interface CampaignDoc {
+  _id: string;
+  name: string;
+  /** The pulsed program whose survey the campaign sends. */
+  programId: string;
+  segment: TSegment;
+  sample?: TSample;
+  /** When the campaign starts selecting and sending. */
+  startAt: Date;
+  createdBy: string;
+  createdAt: Date;
+}
+
+/** A campaign's counters and status, written only by its workflow. */
+export type CampaignProgressDoc = CampaignProgress & { _id: string; updatedAt: Date };
+
 export interface EventDoc {
   _id: string;
   type: string;
@@ -37,6 +69,10 @@ export interface EventDoc {
   /** The customer's profile as the event reported it; their loop applies it before deciding. */
   customer?: CustomerProfile;
   receivedAt: Date;
+  /** Set on a program's own event (a relationship wave's): it asks for that program alone, not for every program it triggers. */
+  programId?: string;
+  /** Set on a pulsed campaign's event: the loop reports its decision to the campaign. */
+  campaignId?: string;
   /** Set once the customer's loop has decided on it; until then a sweep re-signals it. */
   processedAt?: Date;
 }
@@ -363,6 +399,9 @@ export const unsubscribes = (db: Db) => db.collection<UnsubscribeDoc>('unsubscri
 export const routing = (db: Db) => db.collection<RoutingDoc>('routing');
 export const imports = (db: Db) => db.collection<ImportDoc>('imports');
 export const importErrors = (db: Db) => db.collection<ImportErrorDoc>('import_errors');
+export const waveDays = (db: Db) => db.collection<WaveDayDoc>('wave_days');
+export const campaigns = (db: Db) => db.collection<CampaignDoc>('campaigns');
+export const campaignProgress = (db: Db) => db.collection<CampaignProgressDoc>('campaign_progress');
 
 /** Summary score per customer (0–100, the mean of their replies' summaries), for the IDs given. */
 export async function summaryScores(

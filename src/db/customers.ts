@@ -1,6 +1,6 @@
-import { type Db, MongoBulkWriteError } from 'mongodb';
+import type { Db } from 'mongodb';
 import { type CustomerDoc, type UnsubscribeDoc, customers, unsubscribes } from './collections';
-import { insertOnce } from './mongo';
+import { insertManyOnce, insertOnce } from './mongo';
 import type { CustomerProfile, ProfileOutcome } from '../domain/customer';
 
 /** The customer record with its consent: unsubscribed if the record says so or an unsubscribe exists. */
@@ -84,21 +84,12 @@ function newCustomerDoc(profile: CustomerProfile, now: Date): CustomerDoc {
  * that customer's loop.
  */
 export async function insertNewCustomers(db: Db, profiles: CustomerProfile[]): Promise<Set<string>> {
-  if (!profiles.length) return new Set();
   const now = new Date();
-  const refused = new Set<number>();
-  try {
-    await customers(db).insertMany(
-      profiles.map((profile) => newCustomerDoc(profile, now)),
-      { ordered: false },
-    );
-  } catch (err) {
-    if (!(err instanceof MongoBulkWriteError)) throw err;
-    const writeErrors = [err.writeErrors].flat();
-    if (writeErrors.some((e) => e.code !== 11000)) throw err;
-    for (const e of writeErrors) refused.add(e.index);
-  }
-  return new Set(profiles.filter((_, i) => !refused.has(i)).map((profile) => profile.id));
+  const inserted = await insertManyOnce(
+    customers(db),
+    profiles.map((profile) => newCustomerDoc(profile, now)),
+  );
+  return new Set(profiles.filter((_, i) => inserted[i]).map((profile) => profile.id));
 }
 
 /** One customer who had no record a moment ago (see insertNewCustomers); false when one exists now. */

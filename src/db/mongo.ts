@@ -1,4 +1,11 @@
-import { type Collection, type Db, MongoClient, MongoServerError, type OptionalUnlessRequiredId } from 'mongodb';
+import {
+  type Collection,
+  type Db,
+  MongoBulkWriteError,
+  MongoClient,
+  MongoServerError,
+  type OptionalUnlessRequiredId,
+} from 'mongodb';
 import * as c from './collections';
 import { hashSurveyToken } from './survey-tokens';
 
@@ -26,6 +33,7 @@ export async function ensureIndexes(db: Db): Promise<void> {
     c.invitations(db).createIndex({ customerId: 1, createdAt: -1 }, { name: 'by_customer' }),
     c.events(db).createIndex({ customerId: 1, occurredAt: -1 }, { name: 'by_customer' }),
     c.events(db).createIndex({ processedAt: 1, receivedAt: 1 }, { name: 'unprocessed' }),
+    c.waveDays(db).createIndex({ programId: 1, day: -1 }, { name: 'by_program_day' }),
     c.contactDecisions(db).createIndex({ customerId: 1, decidedAt: -1 }, { name: 'by_customer' }),
     c.responses(db).createIndex({ finalizedAt: 1, submittedAt: 1 }, { name: 'unfinalized' }),
     c.responses(db).createIndex({ customerId: 1, submittedAt: -1 }, { name: 'by_customer' }),
@@ -76,6 +84,24 @@ export async function insertOnce<T extends { _id: string }>(
   } catch (err) {
     if (!isDuplicateKeyError(err)) throw err;
   }
+}
+
+/** `insertOnce` for many documents in one command: whether each one was new. */
+export async function insertManyOnce<T extends { _id: string }>(
+  collection: Collection<T>,
+  docs: OptionalUnlessRequiredId<T>[],
+): Promise<boolean[]> {
+  const inserted = docs.map(() => true);
+  if (!docs.length) return inserted;
+  try {
+    await collection.insertMany(docs, { ordered: false });
+  } catch (err) {
+    if (!(err instanceof MongoBulkWriteError)) throw err;
+    const writeErrors = [err.writeErrors].flat();
+    if (writeErrors.some((e) => e.code !== 11000)) throw err;
+    for (const e of writeErrors) inserted[e.index] = false;
+  }
+  return inserted;
 }
 
 export function isDuplicateKeyError(err: unknown): boolean {

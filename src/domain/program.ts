@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { ZRelationshipCadence } from './cadence';
 import { ZCaseRules } from './case-rules';
 import { ZCaseHandling } from './cases';
 import { ZDuration } from './duration';
@@ -161,6 +162,8 @@ export const ZProgram = z
       .array(z.string().regex(/^[a-z][a-z0-9_.-]{0,63}$/, 'a lower-case event type such as purchase'))
       .max(LIMITS.triggers)
       .default([]),
+    /** Relationship programs: the cycle in which every customer of the audience is surveyed once. */
+    cadence: ZRelationshipCadence.optional(),
     /** Wait after the event before sending. */
     delay: ZDuration.default('0s'),
     /** Every attribute listed must equal one of its values, e.g. `{ region: ['EU'] }`. */
@@ -222,6 +225,14 @@ export const ZProgram = z
         path: ['triggers'],
         message: 'a transactional program needs at least one trigger event type',
       });
+    if (p.kind === 'relationship' && !p.cadence)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['cadence'],
+        message: 'a relationship program needs a cadence, such as { "cycle": "yearly" }',
+      });
+    if (p.kind !== 'relationship' && p.cadence)
+      ctx.addIssue({ code: 'custom', path: ['cadence'], message: 'only relationship programs have a cadence' });
   });
 export type TProgram = z.infer<typeof ZProgram>;
 export type TProgramInput = z.input<typeof ZProgram>;

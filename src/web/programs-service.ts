@@ -1,12 +1,77 @@
 import type { Db } from 'mongodb';
-import { programs } from '../db/collections';
+import { audit } from '../db/audit';
+import { invitations, programs } from '../db/collections';
 import { isDuplicateKeyError } from '../db/mongo';
 import type { TProgram } from '../domain/program';
 import type { Templates } from '../mail/templates';
+import { type WaveScheduleState, syncWaveSchedule } from '../temporal/wave-schedules';
 import { HttpError } from './errors';
+import type { LoopSettings } from './events-service';
 
-/** Creates or replaces a program; `createdAt` survives replacements. */
-export async function saveProgram(db: Db, program: TProgram): Promise<'created' | 'updated'> {
+/** `pending`: Temporal was unreachable; the sweep brings the schedule in line with the program. */
+export type ScheduleOutcome = WaveScheduleState | 'pending';
+
+/**
+ * Creates or replaces a program (`createdAt` survives replacements), records the change with
+ * before and after in the audit log, then makes its wave schedule match.
+ */
+export async function saveProgram(
+  db: Db,
+  loop: LoopSettings,
+  program: TProgram,
+  actor: string,
+): Promise<{ outcome: 'created' | 'updated'; schedule: ScheduleOutcome }> {
+  const before = await programs(db).findOne({ _id: program.id });
+  const outcome = await storeProgram(db, program);
+  await audit(db, {
+    actor,
+    action: `program.${outcome === 'created' ? 'create' : 'update'}`,
+    subject: `program ${program.id}`,
+    ...(before ? { before: withoutTimestamps(before) } : {}),
+    after: { ...program },
+  });
+  return { outcome, schedule: await updateSchedule(loop, program.id, program) };
+}
+
+/**
+ * Deletes a program nobody was invited to yet (a draft, a mistake) with its schedule. A program
+ * with invitations keeps its replies, cases and rollups meaningful: pause it instead.
+ */
+export async function deleteProgram(
+  db: Db,
+  loop: LoopSettings,
+  programId: string,
+  actor: string,
+): Promise<ScheduleOutcome> {
+  const before = await programs(db).findOne({ _id: programId });
+  if (!before) throw new HttpError(404, `no program ${programId}`);
+  if (await invitations(db).findOne({ programId }, { projection: { _id: 1 } }))
+    throw new HttpError(409, `program ${programId} has invitations; pause it ("active": false) instead of deleting it`);
+  await programs(db).deleteOne({ _id: programId });
+  await audit(db, {
+    actor,
+    action: 'program.delete',
+    subject: `program ${programId}`,
+    before: withoutTimestamps(before),
+  });
+  return updateSchedule(loop, programId, null);
+}
+
+async function updateSchedule(
+  loop: LoopSettings,
+  programId: string,
+  program: TProgram | null,
+): Promise<ScheduleOutcome> {
+  try {
+    return await syncWaveSchedule(loop.temporal, loop.taskQueue, programId, program);
+  } catch (err) {
+    loop.log(`program ${programId} saved; its wave schedule is left to the sweep: ${(err as Error).message}`);
+    return 'pending';
+  }
+}
+
+/** Stores a program as it is (demo data and test fixtures); the sweep then brings its schedule in line. */
+export async function storeProgram(db: Db, program: TProgram): Promise<'created' | 'updated'> {
   const now = new Date();
   const update = { $set: { ...program, updatedAt: now }, $setOnInsert: { createdAt: now } };
   try {
@@ -18,6 +83,13 @@ export async function saveProgram(db: Db, program: TProgram): Promise<'created' 
     await programs(db).updateOne({ _id: program.id }, update);
     return 'updated';
   }
+}
+
+function withoutTimestamps({ _id, createdAt, updatedAt, ...program }: Record<string, unknown>) {
+  void _id;
+  void createdAt;
+  void updatedAt;
+  return program;
 }
 
 /** A program may only name an email template and a default locale that ship with the app. */

@@ -5,7 +5,7 @@ import * as c from '../../src/db/collections';
 import { type Database, connectDatabase } from '../../src/db/mongo';
 import { ZProgram } from '../../src/domain/program';
 import { type ScoreContribution, rollupDay, rollupId, summarizeRollups } from '../../src/domain/rollup';
-import { saveProgram } from '../../src/web/programs-service';
+import { storeProgram } from '../../src/web/programs-service';
 import { uid } from '../support/harness';
 
 describe('rollups', () => {
@@ -63,7 +63,7 @@ describe('rollups', () => {
 
   it('when many replies are finalized at once and every step is retried, then each is counted exactly once per segment', async () => {
     const programId = uid('rollup');
-    await saveProgram(
+    await storeProgram(
       database.db,
       ZProgram.parse({
         id: programId,

@@ -7,7 +7,7 @@ import { type TProgramInput, ZProgram } from '../../src/domain/program';
 import { type RunningWeb, type RunningWorker, startWeb, startWorker } from '../../src/runtime';
 import { connectTemporalClient, sweepScheduleId } from '../../src/temporal/connection';
 import { installWorkerLogging } from '../../src/temporal/worker';
-import { saveProgram } from '../../src/web/programs-service';
+import { storeProgram } from '../../src/web/programs-service';
 import { waitUntil } from './wait';
 
 export { waitUntil };
@@ -167,7 +167,7 @@ export async function createProgram(h: Harness, overrides: Partial<TProgramInput
     themes: { delivery: ['delivery', 'late'], staff: ['staff', 'rude', 'friendly'] },
     ...overrides,
   });
-  await saveProgram(h.db, program);
+  await storeProgram(h.db, program);
   return id;
 }
 

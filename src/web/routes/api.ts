@@ -8,7 +8,17 @@ import { eraseCustomer, updateCustomerProfile } from '../customers-service';
 import { addExportRoutes, sendImportErrors } from '../exports';
 import { ZImportOptions, importCustomers, importView } from '../imports-service';
 import { ZProgram } from '../../domain/program';
-import { checkShippedTemplates, saveProgram } from '../programs-service';
+import { checkShippedTemplates, deleteProgram, saveProgram } from '../programs-service';
+import {
+  ZCampaignAction,
+  ZCampaignInput,
+  ZCampaignPreview,
+  controlCampaign,
+  findCampaign,
+  launchCampaign,
+  listCampaigns,
+  previewSegment,
+} from '../campaigns-service';
 import { loadRouting } from '../../db/routing';
 import { saveRouting } from '../routing-service';
 import type { Templates } from '../../mail/templates';
@@ -159,8 +169,17 @@ export function apiRouter({ db, templates, loop, embeddedMail, metrics }: ApiDep
   router.put('/programs/:id', allowScopes('write'), json('256kb'), async (req, res) => {
     const program = parseOr400(ZProgram, { ...req.body, id: req.params.id }, 'program');
     checkShippedTemplates(templates, program);
-    const outcome = await saveProgram(db, program);
-    res.status(outcome === 'created' ? 201 : 200).json(await c.programs(db).findOne({ _id: program.id }));
+    const actor = `api-key:${res.locals.apiKey.name}`;
+    const { outcome, schedule } = await saveProgram(db, loop, program, actor);
+    res
+      .status(outcome === 'created' ? 201 : 200)
+      .json({ ...(await c.programs(db).findOne({ _id: program.id })), waveSchedule: schedule });
+  });
+
+  router.delete('/programs/:id', allowScopes('write'), async (req: Request<{ id: string }>, res) => {
+    const programId = req.params.id;
+    const schedule = await deleteProgram(db, loop, programId, `api-key:${res.locals.apiKey.name}`);
+    res.json({ deleted: programId, waveSchedule: schedule });
   });
 
   router.get('/programs', allowScopes('read'), async (req, res) => {
@@ -174,6 +193,35 @@ export function apiRouter({ db, templates, loop, embeddedMail, metrics }: ApiDep
     if (!program) throw new HttpError(404, `no program ${req.params.id}`);
     res.json(program);
   });
+
+  router.post('/campaigns\\:preview', allowScopes('read'), json('64kb'), async (req, res) => {
+    res.json(await previewSegment(db, parseOr400(ZCampaignPreview, req.body, 'segment')));
+  });
+
+  router.post('/campaigns', allowScopes('write'), json('64kb'), async (req, res) => {
+    const input = parseOr400(ZCampaignInput, req.body, 'campaign');
+    const { created, campaign } = await launchCampaign(db, loop, input, `api-key:${res.locals.apiKey.name}`);
+    res.status(created ? 201 : 200).json(campaign);
+  });
+
+  router.get('/campaigns', allowScopes('read'), async (req, res) => {
+    const { limit, skip } = pageOf(req.query);
+    res.json({ items: await listCampaigns(db, { limit, skip }), limit, offset: skip });
+  });
+
+  router.get('/campaigns/:id', allowScopes('read'), async (req: Request<{ id: string }>, res) => {
+    res.json(await findCampaign(db, req.params.id));
+  });
+
+  router.post(
+    '/campaigns/:id/:action',
+    allowScopes('write'),
+    async (req: Request<{ id: string; action: string }>, res) => {
+      const action = parseOr400(ZCampaignAction, req.params.action, 'campaign action');
+      const actor = `api-key:${res.locals.apiKey.name}`;
+      res.json(await controlCampaign(db, loop, req.params.id, action, actor));
+    },
+  );
 
   router.get('/invitations', allowScopes('read'), async (req, res) => {
     const { limit, skip } = pageOf(req.query);

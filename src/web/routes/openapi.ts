@@ -92,8 +92,68 @@ export const openApiDocument = {
       },
       put: {
         summary:
-          'Create or replace a survey program (validated: kind, triggers, delay, audience, survey, reminders, expiry, email, contact rules, themes)',
+          'Create or replace a survey program (validated: kind, triggers, cadence, delay, audience, survey, reminders, expiry, email, contact rules, themes). A relationship program gets a Temporal Schedule running its daily wave; `waveSchedule` in the answer says its state: active, paused, none, or pending (Temporal unreachable; the sweep completes it)',
         responses: { '200': { description: 'Updated' }, '201': { description: 'Created' }, ...errorResponses },
+      },
+      delete: {
+        summary: 'Delete a program nobody has been invited to yet, with its schedule (pause one that has invitations)',
+        responses: {
+          '200': { description: 'Deleted' },
+          '404': errorResponse('No such program'),
+          '409': errorResponse('The program has invitations; pause it instead'),
+          ...errorResponses,
+        },
+      },
+    },
+    '/api/campaigns': {
+      get: {
+        summary: 'List pulsed campaigns, newest first, each with its progress',
+        parameters: paging,
+        responses: { '200': { description: 'Campaigns' }, ...errorResponses },
+      },
+      post: {
+        summary:
+          'Launch a pulsed campaign: `{ id, name, programId (an active pulsed program), segment, sample?: { count | percent, seed }, startAt? }`. The same ID again (a double click, a retry) is the same campaign: 200 and nothing changes; with other settings 409',
+        responses: {
+          '201': { description: 'Launched' },
+          '200': { description: 'Launched before' },
+          '409': errorResponse('The ID is taken by another campaign, or the program is paused'),
+          ...errorResponses,
+        },
+      },
+    },
+    '/api/campaigns:preview': {
+      post: {
+        summary:
+          'How many customers a segment matches now and how many a sample takes: `{ segment: { attributes, score: { min, max }, quadrants, cutoffs, contactedSince, notContactedSince, respondedSince, notRespondedSince }, sample? }`',
+        responses: { '200': { description: '{ matched, sampled }' }, ...errorResponses },
+      },
+    },
+    '/api/campaigns/{id}': {
+      parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }],
+      get: {
+        summary:
+          'One campaign with its progress: status, matched, sampled, signalled, decided, sent, deferred, skipped by rule, answered, expired',
+        responses: {
+          '200': { description: 'The campaign' },
+          '404': errorResponse('No such campaign'),
+          ...errorResponses,
+        },
+      },
+    },
+    '/api/campaigns/{id}/{action}': {
+      parameters: [
+        { name: 'id', in: 'path', required: true, schema: { type: 'string' } },
+        { name: 'action', in: 'path', required: true, schema: { type: 'string', enum: ['pause', 'resume', 'cancel'] } },
+      ],
+      post: {
+        summary: 'Pause, resume or cancel a campaign; answered with its progress once applied',
+        responses: {
+          '200': { description: 'Applied' },
+          '404': errorResponse('No such campaign'),
+          '409': errorResponse('Not possible in its current status'),
+          ...errorResponses,
+        },
       },
     },
     '/api/customers': {

@@ -1,0 +1,137 @@
+import { z } from 'zod';
+import { inAudience } from './audience';
+import { stableFraction } from './hash';
+import { LIMITS } from './program';
+
+/**
+ * Segments for pulsed campaigns: which customers a campaign reaches, from their attributes,
+ * latest summary score, quadrant (score × revenue), and when they were last contacted or last
+ * answered; optionally a reproducible random sample of them.
+ */
+
+export const QUADRANTS = ['model', 'growth', 'at-risk', 'dangling'] as const;
+export type Quadrant = (typeof QUADRANTS)[number];
+
+const ZAttributeName = z
+  .string()
+  .regex(/^[A-Za-z][A-Za-z0-9_]{0,63}$/, 'attribute names are a letter, then letters, digits and _');
+const ZScore = z.number().min(0).max(100);
+
+export const ZQuadrantCutoffs = z
+  .object({
+    /** A summary score (0–100) at or above this is high. */
+    score: ZScore.default(70),
+    /** Revenue at or above this is high. */
+    revenue: z.number().finite().min(0).default(10_000),
+    /** The customer attribute that holds revenue. */
+    revenueAttribute: ZAttributeName.default('revenue'),
+  })
+  .strict();
+export type TQuadrantCutoffs = z.infer<typeof ZQuadrantCutoffs>;
+
+export const ZSegment = z
+  .object({
+    /** Every attribute listed must equal one of its values, e.g. `{ region: ['EU'] }`. */
+    attributes: z
+      .record(
+        ZAttributeName,
+        z.array(z.union([z.string().max(500), z.number().finite(), z.boolean()])).max(LIMITS.audienceValues),
+      )
+      .refine((rules) => Object.keys(rules).length <= LIMITS.audienceRules, `at most ${LIMITS.audienceRules} rules`)
+      .default({}),
+    /** Latest summary score (0–100), inclusive; customers who never answered have none and do not match. */
+    score: z
+      .object({ min: ZScore.optional(), max: ZScore.optional() })
+      .strict()
+      .refine((s) => s.min === undefined || s.max === undefined || s.min <= s.max, 'min must not exceed max')
+      .optional(),
+    /** Customers in any of these quadrants (customers without a score are in none). */
+    quadrants: z.array(z.enum(QUADRANTS)).min(1).max(QUADRANTS.length).optional(),
+    cutoffs: ZQuadrantCutoffs.default(ZQuadrantCutoffs.parse({})),
+    /** Surveyed (sent or scheduled) at or after this time. */
+    contactedSince: z.iso.datetime({ offset: true }).optional(),
+    /** Not surveyed since this time (never surveyed included). */
+    notContactedSince: z.iso.datetime({ offset: true }).optional(),
+    /** Answered at or after this time. */
+    respondedSince: z.iso.datetime({ offset: true }).optional(),
+    /** Not answered since this time (never answered included). */
+    notRespondedSince: z.iso.datetime({ offset: true }).optional(),
+  })
+  .strict();
+export type TSegment = z.infer<typeof ZSegment>;
+
+/** Count or percent of the matching customers, chosen reproducibly from the seed. */
+export const ZSample = z.union([
+  z.object({ count: z.number().int().min(1).max(10_000_000), seed: z.string().min(1).max(100) }).strict(),
+  z.object({ percent: z.number().gt(0).max(100), seed: z.string().min(1).max(100) }).strict(),
+]);
+export type TSample = z.infer<typeof ZSample>;
+
+/** What a segment looks at for one customer. */
+export interface SegmentFacts {
+  attributes: Record<string, unknown>;
+  /** Latest summary score, 0–100. */
+  score?: number;
+  lastContactAt?: Date;
+  lastResponseAt?: Date;
+}
+
+export function quadrantOf(
+  score: number | undefined,
+  attributes: Record<string, unknown>,
+  cutoffs: TQuadrantCutoffs,
+): Quadrant | undefined {
+  if (score === undefined) return undefined;
+  const revenue = Number(attributes[cutoffs.revenueAttribute] ?? 0);
+  const highScore = score >= cutoffs.score;
+  const highRevenue = Number.isFinite(revenue) && revenue >= cutoffs.revenue;
+  if (highScore) return highRevenue ? 'model' : 'growth';
+  return highRevenue ? 'at-risk' : 'dangling';
+}
+
+export function matchesSegment(segment: TSegment, facts: SegmentFacts): boolean {
+  if (!inAudience(segment.attributes, facts.attributes)) return false;
+  if (segment.score) {
+    if (facts.score === undefined) return false;
+    if (segment.score.min !== undefined && facts.score < segment.score.min) return false;
+    if (segment.score.max !== undefined && facts.score > segment.score.max) return false;
+  }
+  if (segment.quadrants) {
+    const quadrant = quadrantOf(facts.score, facts.attributes, segment.cutoffs);
+    if (!quadrant || !segment.quadrants.includes(quadrant)) return false;
+  }
+  return (
+    since(facts.lastContactAt, segment.contactedSince, segment.notContactedSince) &&
+    since(facts.lastResponseAt, segment.respondedSince, segment.notRespondedSince)
+  );
+}
+
+function since(last: Date | undefined, atOrAfter: string | undefined, notAfter: string | undefined): boolean {
+  if (atOrAfter !== undefined && !(last && last.getTime() >= Date.parse(atOrAfter))) return false;
+  if (notAfter !== undefined && last && last.getTime() >= Date.parse(notAfter)) return false;
+  return true;
+}
+
+/** The customer's place in the sample's draw, in [0, 1): the same seed draws the same customers. */
+export const sampleDraw = (seed: string, customerId: string): number => stableFraction(`${seed}\u0000${customerId}`);
+
+/**
+ * How many of `matched` customers the sample takes: `count` (at most all of them) or `percent`
+ * of them, rounded, at least one when any match.
+ */
+export function sampleSize(sample: TSample | undefined, matched: number): number {
+  if (!sample) return matched;
+  if ('count' in sample) return Math.min(sample.count, matched);
+  return matched === 0 ? 0 : Math.max(1, Math.round((matched * sample.percent) / 100));
+}
+
+/**
+ * The draw at or below which a customer is in the sample: the `size`-th smallest of the matching
+ * customers' draws (Infinity takes everyone). A pass collects the draws, a second pass takes the
+ * customers at or below the cutoff: only numbers are held, never the customers.
+ */
+export function sampleCutoff(draws: number[], size: number): number {
+  if (size >= draws.length) return Infinity;
+  if (size <= 0) return -Infinity;
+  return [...draws].sort((a, b) => a - b)[size - 1]!;
+}
