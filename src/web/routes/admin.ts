@@ -13,6 +13,7 @@ import { type RateLimits, loginLimits } from '../rate-limits';
 import { csrf } from '../sessions';
 import { peopleRoutes } from './admin-people';
 import { auditRoutes, caseRoutes } from './admin-cases';
+import { campaignRoutes } from './admin-campaigns';
 import { findCustomer, withConsentOf } from '../../db/customers';
 import { eraseCustomer } from '../customers-service';
 import { addExportRoutes, sendImportErrors } from '../exports';
@@ -42,6 +43,7 @@ const CAN = {
   cases: ['admin', 'operations', 'case_owner'],
   customers: ['admin', 'operations', 'case_owner'],
   programs: ['admin', 'operations', 'case_owner', 'viewer'],
+  campaigns: ['admin', 'operations'],
   outbox: ['admin'],
   teams: ['admin', 'operations', 'case_owner'],
   users: ['admin'],
@@ -280,6 +282,7 @@ export function adminRouter({
   peopleRoutes(router, { db, send, everyone: EVERYONE });
   caseRoutes(router, { db, temporal, send, roles: CAN.cases });
   auditRoutes(router, { db, send, roles: CAN.audit });
+  campaignRoutes(router, { db, loop, send, roles: CAN.campaigns });
 
   return router;
 }
