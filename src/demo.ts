@@ -193,7 +193,45 @@ export const DEMO_PROGRAMS: TProgramInput[] = [
     contactRules: { quietHours: { start: '21:00', end: '08:00' }, whenThrottled: 'defer' },
     themes: { price: ['price*', 'expensive', 'cost*'], support: ['support', 'help*', 'service'] },
   },
+  {
+    id: 'delivery-probe',
+    name: 'Delivery probe (pulsed)',
+    kind: 'pulsed',
+    reminders: [],
+    // Short, so that the demo campaign has finished a minute after start.
+    expiresAfter: '1m',
+    survey: {
+      questions: [
+        {
+          id: 'ces',
+          type: 'ces',
+          required: true,
+          label: {
+            en: 'How easy was it to get your order delivered?',
+            de: 'Wie einfach war es, Ihre Bestellung geliefert zu bekommen?',
+          },
+        },
+      ],
+    },
+    email: {
+      subject: { en: 'One quick question about delivery', de: 'Eine kurze Frage zur Lieferung' },
+      intro: {
+        en: 'We are changing our delivery partner and would like your view first.',
+        de: 'Wir wechseln unseren Lieferpartner und möchten vorher Ihre Meinung hören.',
+      },
+    },
+    // A probe asks even customers surveyed a moment ago (the demo's purchase survey).
+    contactRules: { minIntervalAnyProgram: '0s', minIntervalSameProgram: '0s' },
+  },
 ];
+
+/** The demo's campaign: the delivery probe to every demo customer, once (its ID makes a restart find it). */
+export const DEMO_CAMPAIGN = {
+  id: 'demo-delivery-probe',
+  name: 'Delivery probe to all demo customers',
+  programId: 'delivery-probe',
+  segment: { attributes: {} },
+};
 
 export async function seedDemoPrograms(db: Db): Promise<void> {
   for (const input of DEMO_PROGRAMS) {

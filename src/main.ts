@@ -6,7 +6,7 @@
 import { loadConfig } from './config';
 import { demoCredentials, ensureAdmin, ensureApiKey, surveyTokenSecret } from './bootstrap';
 import { connectDatabase, ensureIndexes } from './db/mongo';
-import { DEMO_CUSTOMERS, answerAsDemoDetractor, seedDemoCaseTeams, seedDemoPrograms } from './demo';
+import { DEMO_CAMPAIGN, DEMO_CUSTOMERS, answerAsDemoDetractor, seedDemoCaseTeams, seedDemoPrograms } from './demo';
 import { startupBanner } from './banner';
 import { startWeb, startWorker } from './runtime';
 import { installWorkerLogging } from './temporal/worker';
@@ -46,6 +46,7 @@ async function main() {
   const worker = await startWorker(config, services, { publicBaseUrl });
   const web = await startWeb(config, services, { port: config.port, publicBaseUrl, prettyLogs: true });
   await sendDemoTransactions(web.url, apiKey);
+  await launchDemoCampaign(web.url, apiKey);
   answerAsDemoDetractor(database.db, web.url, await surveyTokenSecret(database.db, config.surveyTokenSecret)).catch(
     (err: Error) => log(`the demo detractor reply failed: ${err.message}`),
   );
@@ -100,6 +101,16 @@ async function sendDemoTransactions(baseUrl: string, apiKey: string): Promise<vo
     });
     if (response.status !== 202) log(`demo event for ${customer.id} was refused: ${await response.text()}`);
   }
+}
+
+/** The demo campaign, starting once the demo customers' loops have recorded them. */
+async function launchDemoCampaign(baseUrl: string, apiKey: string): Promise<void> {
+  const response = await fetch(`${baseUrl}/api/campaigns`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ ...DEMO_CAMPAIGN, startAt: new Date(Date.now() + 20_000).toISOString() }),
+  });
+  if (!response.ok) log(`the demo campaign was refused: ${await response.text()}`);
 }
 
 main().catch((err: Error) => failStartup('cxloop failed to start', err));

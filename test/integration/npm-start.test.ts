@@ -64,6 +64,20 @@ describe('npm start', () => {
     expect(link.startsWith(baseUrl)).toBe(true);
     expect((await fetch(`${link}?score=9`)).status).toBe(200);
 
+    // The demo campaign surveys the three demo customers once their loops have recorded them.
+    const campaign = await waitUntil(
+      'the demo campaign to send its surveys',
+      async () => {
+        const res = await fetch(`${baseUrl}/api/campaigns/demo-delivery-probe`, {
+          headers: { authorization: `Bearer ${apiKey}` },
+        });
+        const body = (await res.json()) as { progress?: { sent: number } };
+        return body.progress?.sent === 3 ? body : undefined;
+      },
+      90_000,
+    );
+    expect(campaign).toMatchObject({ programId: 'delivery-probe', progress: { matched: 3, decided: 3 } });
+
     // The demo's case owner signs in with the printed password and sees the case queue.
     const [, ownerPassword] = /olga@cxloop\.localhost \/ (\S+)/.exec(output)!;
     const owner = await signIn(baseUrl, 'olga@cxloop.localhost', ownerPassword!);
@@ -75,7 +89,7 @@ describe('npm start', () => {
       return /cxloop_emails_total\{[^}]*status="sent"[^}]*\} [3-9]/.test(text) ? text : undefined;
     });
     expect(metrics).toMatch(/temporal_workflow_task_execution_latency/);
-  });
+  }, 240_000);
 
   it('when it gets SIGTERM, then it stops with its embedded stack and leaves no process behind', async () => {
     const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
