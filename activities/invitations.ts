@@ -1,6 +1,7 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import type { Db } from 'mongodb';
 import * as c from '../src/db/collections';
+import { programOfInvitation } from '../src/db/programs';
 import { insertOnce } from '../src/db/mongo';
 import { hashSurveyToken, surveyTokenFor } from '../src/db/survey-tokens';
 import { durationMs } from '../src/domain/duration';
@@ -36,7 +37,7 @@ export function createInvitationActivities({
     const invitation = await c.invitations(db).findOne({ _id: invitationId });
     if (!invitation) throw ApplicationFailure.nonRetryable(`invitation ${invitationId} does not exist`);
     const [program, customer] = await Promise.all([
-      c.programs(db).findOne({ _id: invitation.programId }),
+      programOfInvitation(db, invitation),
       findCustomer(db, invitation.customerId),
     ]);
     if (!program || !customer)
@@ -47,9 +48,10 @@ export function createInvitationActivities({
   return {
     /** Creates the invitation and its token once; a customer who unsubscribed meanwhile is not surveyed. */
     async createInvitation(input: SurveyInvitationInput): Promise<{ status: 'ready' | 'cancelled' }> {
-      const [customer, event] = await Promise.all([
+      const [customer, event, program] = await Promise.all([
         findCustomer(db, input.customerId),
         c.events(db).findOne({ _id: input.eventId }),
+        c.programs(db).findOne({ _id: input.programId }, { projection: { versionId: 1 } }),
       ]);
       if (!customer || !event)
         throw ApplicationFailure.nonRetryable(`invitation ${input.invitationId} lost its customer or event`);
@@ -69,6 +71,7 @@ export function createInvitationActivities({
             status: customer.unsubscribed ? 'cancelled' : 'scheduled',
             known: { ...customer.attributes, ...(customer.name ? { name: customer.name } : {}), ...event.data },
             sendAt: new Date(input.sendAt),
+            ...(program?.versionId ? { programVersion: program.versionId } : {}),
             createdAt: now,
             updatedAt: now,
           },

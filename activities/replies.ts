@@ -1,6 +1,7 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { Db } from 'mongodb';
 import * as c from '../src/db/collections';
+import { programOfInvitation } from '../src/db/programs';
 import { insertOnce } from '../src/db/mongo';
 import {
   type FoldedChange,
@@ -67,10 +68,8 @@ export function createReplyActivities(db: Db, submitScores: SubmitScores = signa
       // has passed, so the customer's edits, which end with it, no longer write this reply.
       if (!stored.finalizedAt) await c.responses(db).updateOne({ _id: invitationId }, { $set: { finalizedAt: now } });
       const reply = { ...stored, finalizedAt: stored.finalizedAt ?? now };
-      const [program, invitation] = await Promise.all([
-        c.programs(db).findOne({ _id: reply.programId }),
-        c.invitations(db).findOne({ _id: invitationId }),
-      ]);
+      const invitation = await c.invitations(db).findOne({ _id: invitationId });
+      const program = invitation && (await programOfInvitation(db, invitation));
       if (!program || !invitation)
         throw ApplicationFailure.nonRetryable(`reply ${invitationId} lost its program or invitation`);
 

@@ -77,7 +77,22 @@ export interface EventDoc {
   processedAt?: Date;
 }
 
-export type ProgramDoc = TProgram & { _id: string; createdAt: Date; updatedAt: Date };
+export type ProgramDoc = TProgram & {
+  _id: string;
+  createdAt: Date;
+  updatedAt: Date;
+  /** The saved version (see ProgramVersionDoc); absent on programs saved before versions existed. */
+  versionId?: string;
+};
+
+/** A program as it was saved, kept for the invitations sent with it; insert-only, keyed by its content. */
+export interface ProgramVersionDoc {
+  /** `<programId>@<content hash>` */
+  _id: string;
+  programId: string;
+  program: TProgram;
+  savedAt: Date;
+}
 
 export type ContactDecisionDoc = {
   _id: string;
@@ -112,6 +127,8 @@ export interface InvitationDoc {
   /** Customer attributes and event data the survey must not ask again (prefill). */
   known: Record<string, unknown>;
   sendAt: Date;
+  /** The program version the invitation was created with: its survey, wording and scoring apply to it. */
+  programVersion?: string;
   sentAt?: Date;
   /** Absent until the first reminder (FerretDB drops empty arrays written by an upsert). */
   remindedAt?: Date[];
@@ -399,6 +416,7 @@ export const unsubscribes = (db: Db) => db.collection<UnsubscribeDoc>('unsubscri
 export const routing = (db: Db) => db.collection<RoutingDoc>('routing');
 export const imports = (db: Db) => db.collection<ImportDoc>('imports');
 export const importErrors = (db: Db) => db.collection<ImportErrorDoc>('import_errors');
+export const programVersions = (db: Db) => db.collection<ProgramVersionDoc>('program_versions');
 export const waveDays = (db: Db) => db.collection<WaveDayDoc>('wave_days');
 export const campaigns = (db: Db) => db.collection<CampaignDoc>('campaigns');
 export const campaignProgress = (db: Db) => db.collection<CampaignProgressDoc>('campaign_progress');

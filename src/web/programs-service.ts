@@ -2,6 +2,7 @@ import type { Db } from 'mongodb';
 import { audit } from '../db/audit';
 import { invitations, programs } from '../db/collections';
 import { isDuplicateKeyError } from '../db/mongo';
+import { recordProgramVersion } from '../db/programs';
 import type { TProgram } from '../domain/program';
 import type { Templates } from '../mail/templates';
 import { type WaveScheduleState, syncWaveSchedule } from '../temporal/wave-schedules';
@@ -73,7 +74,8 @@ async function updateSchedule(
 /** Stores a program as it is (demo data and test fixtures); the sweep then brings its schedule in line. */
 export async function storeProgram(db: Db, program: TProgram): Promise<'created' | 'updated'> {
   const now = new Date();
-  const update = { $set: { ...program, updatedAt: now }, $setOnInsert: { createdAt: now } };
+  const versionId = await recordProgramVersion(db, program);
+  const update = { $set: { ...program, versionId, updatedAt: now }, $setOnInsert: { createdAt: now } };
   try {
     const result = await programs(db).updateOne({ _id: program.id }, update, { upsert: true });
     return result.upsertedCount ? 'created' : 'updated';
@@ -85,10 +87,11 @@ export async function storeProgram(db: Db, program: TProgram): Promise<'created'
   }
 }
 
-function withoutTimestamps({ _id, createdAt, updatedAt, ...program }: Record<string, unknown>) {
+function withoutTimestamps({ _id, createdAt, updatedAt, versionId, ...program }: Record<string, unknown>) {
   void _id;
   void createdAt;
   void updatedAt;
+  void versionId;
   return program;
 }
 

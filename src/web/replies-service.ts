@@ -2,6 +2,7 @@ import type { Client } from '@temporalio/client';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import type { Db } from 'mongodb';
 import * as c from '../db/collections';
+import { programOfInvitation } from '../db/programs';
 import { isDuplicateKeyError } from '../db/mongo';
 import { hashSurveyToken, isWellFormedToken } from '../db/survey-tokens';
 import { durationMs } from '../domain/duration';
@@ -24,7 +25,7 @@ export async function surveyState(db: Db, token: string, now = new Date()): Prom
   const invitation = await invitationByToken(db, token);
   if (!invitation) return { kind: 'unknown' };
   const [program, reply] = await Promise.all([
-    c.programs(db).findOne({ _id: invitation.programId }),
+    programOfInvitation(db, invitation),
     c.responses(db).findOne({ _id: invitation._id }),
   ]);
   if (!program) return { kind: 'unknown' };
