@@ -5,8 +5,7 @@ import { programOfInvitation } from '../src/db/programs';
 import { insertOnce } from '../src/db/mongo';
 import { hashSurveyToken, surveyTokenFor } from '../src/db/survey-tokens';
 import { durationMs } from '../src/domain/duration';
-import { localize } from '../src/domain/program';
-import { scaleOf } from '../src/domain/survey';
+import { renderInvitationEmail } from '../src/mail/invitation-email';
 import type { Mailer } from '../src/mail/mailer';
 import { sendOnce, sentEmail, whileBeating } from './email-once';
 import type { Templates } from '../src/mail/templates';
@@ -22,8 +21,6 @@ export interface InvitationDeps {
   /** Derives each invitation's link token (SURVEY_TOKEN_SECRET, or one generated once and kept in MongoDB). */
   surveyTokenSecret: string;
 }
-
-const SCALE_TYPES = new Set(['nps', 'csat', 'ces', 'rating']);
 
 export function createInvitationActivities({
   db,
@@ -99,29 +96,12 @@ export function createInvitationActivities({
         const token = surveyTokenFor(surveyTokenSecret, invitation._id);
         const surveyUrl = `${publicBaseUrl}/s/${token}`;
         const unsubscribeUrl = `${publicBaseUrl}/u/${token}`;
-        const first = program.survey.questions[0]!;
-        const scale = SCALE_TYPES.has(first.type) ? scaleOf(first) : undefined;
-        const subject =
-          (args.kind === 'reminder' ? reminderPrefix(locale) : '') +
-          localize(program.email.subject, locale, program.defaultLocale);
-        const rendered = templates.email(program.email.template, locale, program.defaultLocale, {
+        const { subject, ...rendered } = renderInvitationEmail(templates, program, {
           kind: args.kind,
-          reminder: args.kind === 'reminder',
+          locale,
           name: customer.name,
-          subject,
-          intro: localize(program.email.intro, locale, program.defaultLocale),
-          why: localize(program.email.why, locale, program.defaultLocale),
-          question: localize(first.label, locale, program.defaultLocale),
-          questionType: first.type,
-          scores: scale
-            ? Array.from({ length: scale.max - scale.min + 1 }, (_, i) => ({
-                value: scale.min + i,
-                url: `${surveyUrl}?score=${scale.min + i}`,
-              }))
-            : undefined,
           surveyUrl,
           unsubscribeUrl,
-          programName: program.name,
         });
         // An address object: Nodemailer quotes the display name, so a comma or quote in it cannot break From.
         const from = program.sender ? { name: program.sender.name, address: program.sender.email } : mailFrom;
@@ -187,6 +167,3 @@ export function createInvitationActivities({
 /** Where sending the invitation or a reminder moves the invitation on; an answer or expiry stands. */
 const STILL_UNANSWERED: c.InvitationStatus[] = ['scheduled', 'sent', 'reminded'];
 
-function reminderPrefix(locale: string): string {
-  return locale.startsWith('de') ? 'Erinnerung: ' : locale.startsWith('fr') ? 'Rappel : ' : 'Reminder: ';
-}

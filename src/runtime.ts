@@ -105,6 +105,8 @@ export async function startWeb(
   const temporal = await connectTemporalClient({ ...config.temporal, address: services.temporalAddress });
   const taskQueue = options.taskQueue ?? config.temporal.taskQueue;
   const metrics = new Metrics({ processMetrics: true });
+  // For the program editor's "send me a test"; survey and case emails go out from the worker.
+  const mailer = createMailer(services.smtpUrl);
   const app = createApp({
     db: database.db,
     mongoClient: database.client,
@@ -119,8 +121,11 @@ export async function startWeb(
     rateLimits: config.rateLimits,
     metricsToken: config.metrics.token,
     metrics,
+    mailer,
+    mailFrom: config.smtp.from,
   });
   const closeAll = async () => {
+    mailer.close();
     await temporal.connection.close();
     await database.close();
   };

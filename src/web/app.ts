@@ -18,6 +18,7 @@ import { apiRouter } from './routes/api';
 import { healthRouter, metricsRouter } from './routes/ops';
 import { surveyRouter } from './routes/survey';
 import { sessionCookieName, sessionMiddleware } from './sessions';
+import type { Mailer } from '../mail/mailer';
 
 export const PUBLIC_DIR = path.resolve(__dirname, '..', '..', 'public');
 
@@ -37,6 +38,9 @@ export interface AppDeps {
   /** `/metrics` on this app needs this bearer token; without one it is not served here. */
   metricsToken?: string;
   metrics?: Metrics;
+  /** Sends the program editor's test emails. */
+  mailer: Mailer;
+  mailFrom: string;
 }
 
 /** Builds the Express app without listening, so tests run it in-process on port 0. */
@@ -88,6 +92,9 @@ export function createApp(deps: AppDeps): Express {
       embeddedMail: deps.embeddedMail,
       rateLimits: deps.rateLimits,
       cookieName: sessionCookieName(secure),
+      mailer: deps.mailer,
+      mailFrom: deps.mailFrom,
+      publicBaseUrl: deps.publicBaseUrl,
     }),
   );
   app.get('/', allowPublic('redirects to the admin UI'), (_req, res) => res.redirect(303, '/admin'));

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
 import { ensureApiKey } from '../../src/bootstrap';
 import { Templates } from '../../src/mail/templates';
+import { createMailer } from '../../src/mail/mailer';
 import { Client, Connection } from '@temporalio/client';
 import { loadConfig } from '../../src/config';
 import { type RunningWeb, startWeb } from '../../src/runtime';
@@ -207,6 +208,8 @@ describe('deployment behind https, metrics port, readiness', () => {
       publicBaseUrl: 'http://localhost',
       logger: pino({ level: 'silent' }),
       rateLimits: h.config.rateLimits,
+      mailer: createMailer(inject('stack').smtpUrl),
+      mailFrom: 'cxloop <noreply@test.local>',
     });
     const server = app.listen(0);
     try {

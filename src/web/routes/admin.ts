@@ -14,12 +14,14 @@ import { csrf } from '../sessions';
 import { peopleRoutes } from './admin-people';
 import { auditRoutes, caseRoutes } from './admin-cases';
 import { campaignRoutes } from './admin-campaigns';
+import { EMAIL_PREVIEW_CSP, PROGRAM_EDITOR_PATHS, programEditorRoutes } from './admin-programs';
 import { findCustomer, withConsentOf } from '../../db/customers';
 import { eraseCustomer } from '../customers-service';
 import { addExportRoutes, sendImportErrors } from '../exports';
 import { ZImportOptions, importCustomers, importView } from '../imports-service';
 import { parseOr400 } from '../validation';
 import type { LoopSettings } from '../events-service';
+import type { Mailer } from '../../mail/mailer';
 
 export interface AdminDeps {
   db: Db;
@@ -29,6 +31,9 @@ export interface AdminDeps {
   embeddedMail: boolean;
   rateLimits: RateLimits;
   cookieName: string;
+  mailer: Mailer;
+  mailFrom: string;
+  publicBaseUrl: string;
 }
 
 /** Only same-site relative paths, so the login cannot redirect elsewhere. */
@@ -52,6 +57,8 @@ const CAN = {
   audit: ['admin'],
 } satisfies Record<string, Role[]>;
 const EVERYONE: Role[] = [...ROLES];
+/** Who may create and edit programs (everyone in CAN.programs may look at them). */
+const PROGRAM_EDITORS: Role[] = ['admin', 'operations'];
 /** Who may import customers (not in CAN: it has no navigation entry of its own). */
 const IMPORTERS: Role[] = ['admin', 'operations'];
 
@@ -67,9 +74,14 @@ export function adminRouter({
   embeddedMail,
   rateLimits,
   cookieName,
+  mailer,
+  mailFrom,
+  publicBaseUrl,
 }: AdminDeps): Router {
   const router = Router();
   const form = express.urlencoded({ extended: false, limit: '20kb', parameterLimit: 50 });
+  // The program editor posts a whole program: as large as `PUT /api/programs/:id` allows.
+  const programForm = express.urlencoded({ extended: false, limit: '256kb', parameterLimit: 200 });
   const page = (req: Request, res: Response, name: string, context: Record<string, unknown>) => {
     const role = (res.locals.user as SignedInUser | undefined)?.role;
     const nav = Object.entries(CAN)
@@ -126,7 +138,11 @@ export function adminRouter({
 
   router.use(requireUser(db));
   // Every state-changing request below needs the session's CSRF token.
-  router.use(form, csrf.csrfSynchronisedProtection);
+  router.use(
+    (req, res, next) =>
+      (req.method === 'POST' && PROGRAM_EDITOR_PATHS.test(req.path) ? programForm : form)(req, res, next),
+    csrf.csrfSynchronisedProtection,
+  );
 
   router.post('/logout', allowRoles(...EVERYONE), async (req, res) => {
     await destroySession(req);
@@ -216,9 +232,16 @@ export function adminRouter({
     res.redirect(303, `/admin/customers/${encodeURIComponent(req.params.id)}`);
   });
 
+  // Before `/programs/:id`, which would take `/programs/new`.
+  programEditorRoutes(router, { db, loop, templates, mailer, mailFrom, publicBaseUrl, send, roles: PROGRAM_EDITORS });
+
   router.get('/programs', allowRoles(...CAN.programs), async (req, res) => {
     const list = await c.programs(db).find().sort({ _id: 1 }).toArray();
-    send(req, res, 'programs', { title: 'Survey programs', programs: list });
+    send(req, res, 'programs', {
+      title: 'Survey programs',
+      programs: list,
+      canEdit: roleGrants(res.locals.user.role, PROGRAM_EDITORS),
+    });
   });
 
   router.get('/programs/:id', allowRoles(...CAN.programs), async (req: Request<{ id: string }>, res) => {
@@ -236,9 +259,11 @@ export function adminRouter({
       .filter(([segment]) => segment !== ALL_SEGMENT)
       .map(([segment, list]) => ({ segment, ...summarizeRollups(list) }))
       .sort((a, b) => a.segment.localeCompare(b.segment));
-    const { _id, createdAt, updatedAt, ...definition } = program;
+    const { _id, createdAt, updatedAt, versionId, ...definition } = program;
+    void versionId;
     send(req, res, 'program', {
       title: program.name,
+      canEdit: roleGrants(res.locals.user.role, PROGRAM_EDITORS),
       program,
       id: _id,
       days,
@@ -286,14 +311,6 @@ export function adminRouter({
 
   return router;
 }
-
-const EMAIL_PREVIEW_CSP = [
-  "default-src 'none'",
-  "style-src 'unsafe-inline'",
-  'img-src data: https:',
-  "frame-ancestors 'self'",
-  'sandbox allow-popups allow-popups-to-escape-sandbox allow-top-navigation-by-user-activation',
-].join('; ');
 
 async function signIn(req: Request, user: c.UserDoc): Promise<void> {
   // A new session ID at sign-in, so a session fixed before it is worthless.
