@@ -1,17 +1,15 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { Db } from 'mongodb';
-import pLimit from 'p-limit';
 import * as c from '../src/db/collections';
-import { insertManyOnce } from '../src/db/mongo';
 import { type SegmentCount, countSegment, customersInOrder, inSegment, loadFactSources } from '../src/db/segments';
 import type { CampaignProgress } from '../src/domain/campaign';
 import { sampleDraw } from '../src/domain/segment';
-import { type LoopSettings, signalCustomerLoop } from '../src/web/events-service';
+import type { LoopSettings } from '../src/web/events-service';
+import { handEventsToLoops } from './hand-over';
 
 /** Customers handed over per activity, and scanned at most: the granularity of pause and cancel. */
 const HAND_OVER_LIMIT = 1000;
 const SCAN_LIMIT = 20_000;
-const SIGNAL_CONCURRENCY = 16;
 
 /** One event per campaign and customer: a relaunch or a retried page surveys nobody twice. */
 export const campaignEventId = (campaignId: string, customerId: string) => `camp:${campaignId}:${customerId}`;
@@ -97,7 +95,7 @@ export function createCampaignActivities(db: Db, loopIdleTimeout: string) {
   };
 }
 
-/** Records the customers' campaign events and signals the loops whose event is not decided yet. */
+/** The customers' campaign events, handed to their loops. */
 async function handOver(
   db: Db,
   loop: LoopSettings,
@@ -106,7 +104,7 @@ async function handOver(
   beat: () => void,
 ): Promise<void> {
   const now = new Date();
-  const docs: c.EventDoc[] = customerIds.map((customerId) => ({
+  const events: c.EventDoc[] = customerIds.map((customerId) => ({
     _id: campaignEventId(campaign._id, customerId),
     type: 'campaign',
     programId: campaign.programId,
@@ -116,27 +114,5 @@ async function handOver(
     data: {},
     receivedAt: now,
   }));
-  const inserted = await insertManyOnce(c.events(db), docs);
-  const repeated = docs.filter((_, i) => !inserted[i]).map((doc) => doc._id);
-  const decided = new Set(
-    repeated.length
-      ? (
-          await c
-            .events(db)
-            .find({ _id: { $in: repeated }, processedAt: { $exists: true } }, { projection: { _id: 1 } })
-            .toArray()
-        ).map((event) => event._id)
-      : [],
-  );
-  const toSignal = docs.filter((doc) => !decided.has(doc._id));
-  const limit = pLimit(SIGNAL_CONCURRENCY);
-  // An event whose signal fails stays undecided: the sweep hands it over later.
-  await Promise.all(
-    toSignal.map((doc, i) =>
-      limit(async () => {
-        await signalCustomerLoop(loop, doc.customerId, doc._id);
-        if (i % 100 === 0) beat();
-      }),
-    ),
-  );
+  await handEventsToLoops(db, loop, events, beat);
 }

@@ -1,8 +1,7 @@
 import { Context } from '@temporalio/activity';
 import type { Db } from 'mongodb';
-import pLimit from 'p-limit';
 import * as c from '../src/db/collections';
-import { insertManyOnce, insertOnce } from '../src/db/mongo';
+import { insertOnce } from '../src/db/mongo';
 import { inAudience } from '../src/domain/audience';
 import {
   type CycleSpan,
@@ -12,11 +11,11 @@ import {
   isDueOn,
   relationshipEventId,
 } from '../src/domain/cadence';
-import { type LoopSettings, signalCustomerLoop } from '../src/web/events-service';
+import type { LoopSettings } from '../src/web/events-service';
+import { handEventsToLoops } from './hand-over';
 
-/** Customers read per page, and loops signalled at once. */
+/** Customers read per page. */
 const PAGE = 500;
-const SIGNAL_CONCURRENCY = 16;
 
 export interface WaveDayResult {
   due: number;
@@ -103,11 +102,8 @@ export function createWaveActivities(db: Db, loopIdleTimeout: string) {
   };
 }
 
-/**
- * Records each due customer's event for this cycle and signals the loops whose event is not yet
- * decided (new ones, and those an interrupted run recorded but may not have signalled).
- */
-async function signalDueCustomers(
+/** Each due customer's event for this cycle, handed to their loop; returns how many were signalled. */
+function signalDueCustomers(
   db: Db,
   loop: LoopSettings,
   programId: string,
@@ -115,7 +111,7 @@ async function signalDueCustomers(
   due: WaveCustomer[],
 ): Promise<number> {
   const now = new Date();
-  const docs: c.EventDoc[] = due.map((customer) => ({
+  const events: c.EventDoc[] = due.map((customer) => ({
     _id: relationshipEventId(programId, cycle, customer._id),
     type: 'relationship',
     programId,
@@ -124,23 +120,5 @@ async function signalDueCustomers(
     data: {},
     receivedAt: now,
   }));
-  const inserted = await insertManyOnce(c.events(db), docs);
-  const repeated = docs.filter((_, i) => !inserted[i]).map((doc) => doc._id);
-  const undecided = new Set(
-    repeated.length
-      ? (
-          await c
-            .events(db)
-            .find({ _id: { $in: repeated } }, { projection: { processedAt: 1 } })
-            .toArray()
-        )
-          .filter((event) => !event.processedAt)
-          .map((event) => event._id)
-      : [],
-  );
-  const toSignal = docs.filter((doc, i) => inserted[i] || undecided.has(doc._id));
-  const limit = pLimit(SIGNAL_CONCURRENCY);
-  // An event whose signal fails stays undecided: the sweep hands it over later.
-  await Promise.all(toSignal.map((doc) => limit(() => signalCustomerLoop(loop, doc.customerId, doc._id))));
-  return toSignal.length;
+  return handEventsToLoops(db, loop, events);
 }

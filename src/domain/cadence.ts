@@ -41,7 +41,8 @@ export const ZRelationshipCadence = z
   .strict();
 export type TRelationshipCadence = z.infer<typeof ZRelationshipCadence>;
 
-function isTimeZone(zone: string): boolean {
+/** An IANA time zone the runtime knows, e.g. Europe/Berlin. */
+export function isTimeZone(zone: string): boolean {
   try {
     new Intl.DateTimeFormat('en', { timeZone: zone });
     return true;

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { isTimeZone } from '../domain/cadence';
 
 /** IDs from integrations: printable, no spaces, safe in URLs and workflow IDs. */
 export const ZExternalId = z
@@ -24,15 +25,6 @@ export const ZAttributes = z
         });
     }
   });
-
-function isTimeZone(tz: string): boolean {
-  try {
-    new Intl.DateTimeFormat('en', { timeZone: tz });
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 export const ZCustomerInput = z
   .object({

@@ -2,7 +2,7 @@ import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { insertNewCustomers } from '../../src/db/customers';
 import { createUser } from '../support/admin';
-import { browserAvailable, launchChromium } from '../support/browser';
+import { browserAvailable, launchChromium, signedInPage } from '../support/browser';
 import { type Harness, createProgram, mailTo, startHarness, uid } from '../support/harness';
 
 /** The DOM's progress element, as far as the test reads it (the tests compile without the DOM types). */
@@ -38,15 +38,7 @@ describe.runIf(browserAvailable())('operations run a campaign in a real browser'
     await insertNewCustomers(h.db, profiles);
     const user = await createUser(h.db, 'operations');
 
-    const page = await browser.newPage();
-    const violations: string[] = [];
-    page.on('console', (msg) => {
-      if (/Content.Security.Policy/i.test(msg.text())) violations.push(msg.text());
-    });
-    await page.goto(`${h.baseUrl}/admin/login`);
-    await page.getByLabel('Email').fill(user.email);
-    await page.getByLabel('Password').fill(user.password);
-    await page.getByRole('button', { name: 'Sign in' }).click();
+    const { page, violations } = await signedInPage(browser, h.baseUrl, user);
     await page.getByRole('link', { name: 'Campaigns' }).click();
 
     await page.getByLabel('Name').fill('Gold tier pricing probe');

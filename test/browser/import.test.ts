@@ -2,7 +2,7 @@ import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as c from '../../src/db/collections';
 import { createUser } from '../support/admin';
-import { browserAvailable, launchChromium } from '../support/browser';
+import { browserAvailable, launchChromium, signedInPage } from '../support/browser';
 import { type Harness, startHarness, uid } from '../support/harness';
 
 describe.runIf(browserAvailable())('operations import customers in a real browser', () => {
@@ -24,15 +24,7 @@ describe.runIf(browserAvailable())('operations import customers in a real browse
     const csv = ['Customer,email,Area,Notes', ...rows, `${run}-bad,not-an-email,EU,x`].join('\n');
     const user = await createUser(h.db, 'operations');
 
-    const page = await browser.newPage();
-    const violations: string[] = [];
-    page.on('console', (msg) => {
-      if (/Content.Security.Policy/i.test(msg.text())) violations.push(msg.text());
-    });
-    await page.goto(`${h.baseUrl}/admin/login`);
-    await page.getByLabel('Email').fill(user.email);
-    await page.getByLabel('Password').fill(user.password);
-    await page.getByRole('button', { name: 'Sign in' }).click();
+    const { page, violations } = await signedInPage(browser, h.baseUrl, user);
     await page.goto(`${h.baseUrl}/admin/customers`);
     await page.getByRole('link', { name: 'Import from CSV' }).click();
 

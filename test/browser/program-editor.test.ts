@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as c from '../../src/db/collections';
 import { insertNewCustomers } from '../../src/db/customers';
 import { createUser } from '../support/admin';
-import { browserAvailable, launchChromium } from '../support/browser';
+import { browserAvailable, launchChromium, signedInPage } from '../support/browser';
 import { type Harness, mailTo, startHarness, uid } from '../support/harness';
 
 type Progress = { value: number; max: number };
@@ -33,15 +33,7 @@ describe.runIf(browserAvailable())('operations build a program and run it as a c
     await insertNewCustomers(h.db, customers);
     const user = await createUser(h.db, 'operations');
 
-    const page = await browser.newPage();
-    const violations: string[] = [];
-    page.on('console', (msg) => {
-      if (/Content.Security.Policy/i.test(msg.text())) violations.push(msg.text());
-    });
-    await page.goto(`${h.baseUrl}/admin/login`);
-    await page.getByLabel('Email').fill(user.email);
-    await page.getByLabel('Password').fill(user.password);
-    await page.getByRole('button', { name: 'Sign in' }).click();
+    const { page, violations } = await signedInPage(browser, h.baseUrl, user);
     await page.goto(`${h.baseUrl}/admin/programs`);
     await page.getByRole('link', { name: 'New program' }).click();
 

@@ -303,47 +303,53 @@ export function programEditorRoutes(router: Router, deps: ProgramEditorDeps): vo
     return locales.includes(locale) ? locale : program.defaultLocale;
   };
 
-  router.post('/programs/:id/preview', allowRoles(...roles), async (req: Request<{ id: string }>, res) => {
-    const body = req.body as FormBody;
-    const { program, errors } = validProgram({ ...body, id: req.params.id });
-    if (!program)
-      return framed(
-        res,
-        note(
-          `Fix the form first: ${Object.entries(errors)
-            .map(([f, m]) => `${f}: ${m}`)
-            .join('; ')}`,
-        ),
-        422,
-      );
-    framed(res, (await renderPreview(program, previewLocale(body, program))).html);
-  });
+  /**
+   * The edited (unsaved) program's invitation, rendered in the chosen locale for the editor's
+   * preview frame; when the form is not valid yet, the frame says what to fix and `act` is not called.
+   */
+  const withRenderedEmail =
+    (
+      act: (
+        res: Response,
+        program: TProgram,
+        email: { subject: string; html: string; text: string },
+      ) => Promise<void> | void,
+    ) =>
+    async (req: Request<{ id: string }>, res: Response) => {
+      const body = req.body as FormBody;
+      const { program, errors } = validProgram({ ...body, id: req.params.id });
+      if (!program) {
+        const problems = Object.entries(errors).map(([field, message]) => `${field}: ${message}`);
+        framed(res, note(`Fix the form first: ${problems.join('; ')}`), 422);
+        return;
+      }
+      await act(res, program, await renderPreview(program, previewLocale(body, program)));
+    };
 
-  router.post('/programs/:id/test-email', allowRoles(...roles), async (req: Request<{ id: string }>, res) => {
-    const body = req.body as FormBody;
-    const { program, errors } = validProgram({ ...body, id: req.params.id });
-    if (!program)
-      return framed(
-        res,
-        note(
-          `Fix the form first: ${Object.entries(errors)
-            .map(([f, m]) => `${f}: ${m}`)
-            .join('; ')}`,
-        ),
-        422,
-      );
-    const to = (res.locals.user as SignedInUser).email;
-    const email = await renderPreview(program, previewLocale(body, program));
-    await deps.mailer.send({
-      to,
-      from: program.sender ? { name: program.sender.name, address: program.sender.email } : deps.mailFrom,
-      subject: `[Test] ${email.subject}`,
-      html: email.html,
-      text: email.text,
-      messageId: `<test-${randomUUID()}@cxloop>`,
-    });
-    framed(res, note(`A test of "${email.subject}" was sent to ${to}.`));
-  });
+  router.post(
+    '/programs/:id/preview',
+    allowRoles(...roles),
+    withRenderedEmail((res, _program, email) => {
+      framed(res, email.html);
+    }),
+  );
+
+  router.post(
+    '/programs/:id/test-email',
+    allowRoles(...roles),
+    withRenderedEmail(async (res, program, email) => {
+      const to = (res.locals.user as SignedInUser).email;
+      await deps.mailer.send({
+        to,
+        from: program.sender ? { name: program.sender.name, address: program.sender.email } : deps.mailFrom,
+        subject: `[Test] ${email.subject}`,
+        html: email.html,
+        text: email.text,
+        messageId: `<test-${randomUUID()}@cxloop>`,
+      });
+      framed(res, note(`A test of "${email.subject}" was sent to ${to}.`));
+    }),
+  );
 }
 
 /** An email's own HTML in a frame of the admin UI (outbox, program editor): its inline styles and images, nothing else. */
