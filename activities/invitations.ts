@@ -166,4 +166,3 @@ export function createInvitationActivities({
 
 /** Where sending the invitation or a reminder moves the invitation on; an answer or expiry stands. */
 const STILL_UNANSWERED: c.InvitationStatus[] = ['scheduled', 'sent', 'reminded'];
-
