@@ -2,11 +2,8 @@ import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { insertNewCustomers } from '../../src/db/customers';
 import { createUser } from '../support/admin';
-import { browserAvailable, launchChromium, signedInPage } from '../support/browser';
+import { browserAvailable, launchChromium, progressOf, signedInPage } from '../support/browser';
 import { type Harness, createProgram, mailTo, startHarness, uid } from '../support/harness';
-
-/** The DOM's progress element, as far as the test reads it (the tests compile without the DOM types). */
-type Progress = { value: number; max: number };
 
 describe.runIf(browserAvailable())('operations run a campaign in a real browser', () => {
   let h: Harness;
@@ -68,7 +65,7 @@ describe.runIf(browserAvailable())('operations run a campaign in a real browser'
     await page.waitForURL(/\/admin\/campaigns\/[^/]+$/);
     const bar = page.locator('#campaign-bar');
     await expect
-      .poll(() => bar.evaluate((el) => [(el as unknown as Progress).value, (el as unknown as Progress).max]), {
+      .poll(() => progressOf(bar), {
         timeout: 60_000,
       })
       .toEqual([4, 4]);

@@ -3,10 +3,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as c from '../../src/db/collections';
 import { insertNewCustomers } from '../../src/db/customers';
 import { createUser } from '../support/admin';
-import { browserAvailable, launchChromium, signedInPage } from '../support/browser';
+import { browserAvailable, launchChromium, progressOf, signedInPage } from '../support/browser';
 import { type Harness, mailTo, startHarness, uid } from '../support/harness';
-
-type Progress = { value: number; max: number };
 
 describe.runIf(browserAvailable())('operations build a program and run it as a campaign in a real browser', () => {
   let h: Harness;
@@ -91,15 +89,9 @@ describe.runIf(browserAvailable())('operations build a program and run it as a c
     await page.getByRole('button', { name: 'Launch campaign' }).click();
     await page.waitForURL(/\/admin\/campaigns\/[^/]+$/);
     await expect
-      .poll(
-        () =>
-          page
-            .locator('#campaign-bar')
-            .evaluate((el) => [(el as unknown as Progress).value, (el as unknown as Progress).max]),
-        {
-          timeout: 60_000,
-        },
-      )
+      .poll(() => progressOf(page.locator('#campaign-bar')), {
+        timeout: 60_000,
+      })
       .toEqual([5, 5]);
     await expect
       .poll(

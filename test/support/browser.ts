@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { type Browser, type Page, chromium } from 'playwright-core';
+import { type Browser, type Locator, type Page, chromium } from 'playwright-core';
 
 export const CHROMIUM = '/usr/bin/chromium';
 
@@ -48,4 +48,12 @@ export async function signedInPage(
   await page.getByRole('button', { name: 'Sign in' }).click();
   await page.waitForURL((url) => !url.pathname.endsWith('/login'));
   return { page, violations };
+}
+
+/** A `<progress>` element's value and maximum (the tests compile without the DOM's types). */
+export function progressOf(bar: Locator): Promise<[number, number]> {
+  return bar.evaluate((el) => {
+    const progress = el as unknown as { value: number; max: number };
+    return [progress.value, progress.max] as [number, number];
+  });
 }
