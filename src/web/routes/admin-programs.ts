@@ -339,14 +339,20 @@ export function programEditorRoutes(router: Router, deps: ProgramEditorDeps): vo
     allowRoles(...roles),
     withRenderedEmail(async (res, program, email) => {
       const to = (res.locals.user as SignedInUser).email;
-      await deps.mailer.send({
-        to,
-        from: program.sender ? { name: program.sender.name, address: program.sender.email } : deps.mailFrom,
-        subject: `[Test] ${email.subject}`,
-        html: email.html,
-        text: email.text,
-        messageId: `<test-${randomUUID()}@cxloop>`,
-      });
+      try {
+        await deps.mailer.send({
+          to,
+          from: program.sender ? { name: program.sender.name, address: program.sender.email } : deps.mailFrom,
+          subject: `[Test] ${email.subject}`,
+          html: email.html,
+          text: email.text,
+          messageId: `<test-${randomUUID()}@cxloop>`,
+        });
+      } catch (err) {
+        // The mail server's own words (an unreachable host, a refused sender) say what to fix.
+        framed(res, note(`The test could not be sent: ${(err as Error).message}`), 503);
+        return;
+      }
       framed(res, note(`A test of "${email.subject}" was sent to ${to}.`));
     }),
   );
