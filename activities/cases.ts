@@ -5,14 +5,8 @@ import { insertOnce, isDuplicateKeyError } from '../src/db/mongo';
 import { loadRouting } from '../src/db/routing';
 import type { Calendar } from '../src/domain/business-hours';
 import { type Priority, decideCase, evaluateCaseRules, mayContactAbout } from '../src/domain/case-rules';
-import {
-  type CaseHandling,
-  type CaseState,
-  STATUS_LABELS,
-  UNCLOSED_STATUSES,
-  ZCaseHandling,
-  newClock,
-} from '../src/domain/cases';
+import { type CaseHandling, type CaseState, STATUS_LABELS, UNCLOSED_STATUSES, newClock } from '../src/domain/cases';
+import { ZCaseHandling } from '../src/domain/case-schemas';
 import { followUpProgram } from '../src/domain/follow-up-program';
 import { webhookEventFor } from '../src/domain/webhooks';
 import { localize } from '../src/domain/program';

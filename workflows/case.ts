@@ -15,10 +15,10 @@ import {
   type CaseActionInput,
   type CaseState,
   STATUS_LABELS,
-  ZCaseAction,
   applyAction,
   escalated,
   followUpVerdict,
+  isCaseAction,
   nextBreach,
   refusal,
   reopened,
@@ -116,9 +116,9 @@ export async function caseWorkflow(input: CaseInput): Promise<'closed'> {
   // Registered once the case exists; an update that came earlier waits in the SDK's buffer.
   setHandler(caseActionUpdate, (request) => serially(() => takeAction(request)), {
     validator: (request) => {
-      const parsed = ZCaseAction.safeParse(request.input);
-      if (!parsed.success) throw new Error(`Invalid action: ${parsed.error.issues[0]?.message ?? 'malformed'}`);
-      const why = refusal(state!, parsed.data, request.actor);
+      // The API validated the fields (ZCaseAction); any other caller's unknown action stops here.
+      if (!isCaseAction(request.input)) throw new Error('Invalid action: unknown action');
+      const why = refusal(state!, request.input, request.actor);
       if (why) throw new Error(why);
     },
   });

@@ -1,28 +1,10 @@
-import { z } from 'zod';
+import type { Calendar } from './calendar-schema';
 import { type WallTime, instantOfWallTime, wallTime } from './contact';
+
+export type { Calendar };
 
 export const WEEKDAYS = ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'] as const;
 export type Weekday = (typeof WEEKDAYS)[number];
-
-const ZClock = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$|^24:00$/, 'a time such as 09:00 (24:00 ends a day)');
-/** Objects, not [start, end] pairs: FerretDB stores no nested arrays. */
-const ZInterval = z
-  .object({ start: ZClock, end: ZClock })
-  .strict()
-  .refine(({ start, end }) => minutesOf(start) < minutesOf(end), 'an interval starts before it ends');
-
-/** A team's working time: weekly hours in its time zone, minus holidays (local dates). */
-export const ZCalendar = z
-  .object({
-    timezone: z.string().min(1).max(64),
-    weekly: z.partialRecord(z.enum(WEEKDAYS), z.array(ZInterval).max(4)),
-    holidays: z
-      .array(z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'a date such as 2026-12-25'))
-      .max(100)
-      .default([]),
-  })
-  .strict();
-export type Calendar = z.infer<typeof ZCalendar>;
 
 /** Round the clock, every day: for teams (or tests) without office hours. */
 export const ALWAYS_OPEN: Calendar = {
@@ -35,7 +17,7 @@ const DAY = 86_400_000;
 /** How far ahead a deadline is looked for: a calendar with hardly any hours must not loop for ever. */
 const HORIZON_DAYS = 800;
 
-function minutesOf(clock: string): number {
+export function minutesOf(clock: string): number {
   const [h, m] = clock.split(':').map(Number) as [number, number];
   return h * 60 + m;
 }

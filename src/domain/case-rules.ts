@@ -2,12 +2,9 @@ import { z } from 'zod';
 import type { ReplyScores } from './scoring';
 import { mentions } from './themes';
 
-/** Case priorities, lowest first: an attached reply can only raise a case's priority. */
-export const PRIORITIES = ['low', 'normal', 'high', 'urgent'] as const;
-export type Priority = (typeof PRIORITIES)[number];
+import { PRIORITIES, type Priority, higherPriority } from './priority';
 
-const rank = (priority: Priority) => PRIORITIES.indexOf(priority);
-export const higherPriority = (a: Priority, b: Priority): Priority => (rank(a) >= rank(b) ? a : b);
+export { PRIORITIES, type Priority, higherPriority } from './priority';
 
 const COMPARISONS = ['lt', 'lte', 'gt', 'gte', 'eq'] as const;
 type Comparison = (typeof COMPARISONS)[number];

@@ -1,8 +1,8 @@
 import { z } from 'zod';
 import { ZRelationshipCadence } from './cadence';
 import { ZCaseRules } from './case-rules';
-import { ZCaseHandling } from './cases';
-import { ZDuration } from './duration';
+import { ZCaseHandling } from './case-schemas';
+import { ZDuration } from './duration-schema';
 
 /** A locale tag such as `en`, `de` or `fr-CA`. */
 export const ZLocale = z.string().regex(/^[a-z]{2}(-[A-Z]{2})?$/, 'a locale such as en, de or fr-CA');

@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import { inAudience } from './audience';
-import { ALWAYS_OPEN, ZCalendar } from './business-hours';
-import { ZRootCauses } from './cases';
+import { ALWAYS_OPEN } from './business-hours';
+import { ZCalendar } from './calendar-schema';
+import { ZRootCauses } from './case-schemas';
 
 const ZUserId = z.email('a user’s email').max(254).toLowerCase();
 

@@ -1,5 +1,3 @@
-import { z } from 'zod';
-
 /** What a helpdesk can subscribe to. */
 export const WEBHOOK_EVENTS = [
   'case.opened',
@@ -9,15 +7,6 @@ export const WEBHOOK_EVENTS = [
   'case.closed',
 ] as const;
 export type WebhookEvent = (typeof WEBHOOK_EVENTS)[number];
-
-export const ZWebhookInput = z
-  .object({
-    url: z.url({ protocol: /^https?$/, error: 'an http or https URL' }).max(2000),
-    events: z.array(z.enum(WEBHOOK_EVENTS)).min(1, 'at least one event').max(WEBHOOK_EVENTS.length),
-    description: z.string().trim().max(200).optional(),
-  })
-  .strict();
-export type WebhookInput = z.infer<typeof ZWebhookInput>;
 
 /** How long a delivery is retried (with backoff) before it is given up and shown as failed. */
 export const WEBHOOK_MAX_ATTEMPTS = 8;

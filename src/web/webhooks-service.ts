@@ -2,7 +2,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import type { Db } from 'mongodb';
 import { audit } from '../db/audit';
 import * as c from '../db/collections';
-import type { WebhookInput } from '../domain/webhooks';
+import type { WebhookInput } from '../domain/webhook-schema';
 import { HttpError } from './errors';
 
 /** A new subscription; its signing secret is returned this once and shown to the admin. */

@@ -2,11 +2,11 @@ import { describe, expect, it } from 'vitest';
 import {
   ALWAYS_OPEN,
   type Calendar,
-  ZCalendar,
   addBusinessMs,
   businessMsBetween,
   slaStatus,
 } from '../../src/domain/business-hours';
+import { ZCalendar } from '../../src/domain/calendar-schema';
 
 const HOUR = 3_600_000;
 const office: Calendar = ZCalendar.parse({

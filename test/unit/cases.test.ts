@@ -1,12 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import { ALWAYS_OPEN, type Calendar, ZCalendar } from '../../src/domain/business-hours';
+import { ALWAYS_OPEN, type Calendar } from '../../src/domain/business-hours';
+import { ZCalendar } from '../../src/domain/calendar-schema';
+import { ZCaseAction } from '../../src/domain/case-schemas';
 import {
+  CASE_ACTIONS,
   type CaseState,
-  ZCaseAction,
   applyAction,
   escalated,
   followUpVerdict,
   humanMs,
+  isCaseAction,
   newClock,
   nextBreach,
   refusal,
@@ -103,6 +106,13 @@ describe('case transitions', () => {
     expect(ZCaseAction.safeParse({ action: 'note', note: '   ' }).success).toBe(false);
     expect(ZCaseAction.safeParse({ action: 'note', note: 'x'.repeat(5001) }).success).toBe(false);
     expect(ZCaseAction.safeParse({ action: 'acknowledge', extra: 1 }).success).toBe(false);
+  });
+
+  it('when the workflow checks an action, then it knows exactly the actions the schema defines', () => {
+    expect([...CASE_ACTIONS].sort()).toEqual(ZCaseAction.options.map((o) => o.shape.action.value).sort());
+    expect(isCaseAction({ action: 'explode' })).toBe(false);
+    expect(isCaseAction(null)).toBe(false);
+    expect(isCaseAction({ action: 'reopen', note: 'again' })).toBe(true);
   });
 });
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ZDuration } from '../../src/domain/duration';
+import { ZDuration } from '../../src/domain/duration-schema';
 import { LIMITS, ZProgram } from '../../src/domain/program';
 import { MAX_ATTRIBUTES, ZCustomerInput, ZPage } from '../../src/web/schemas';
 

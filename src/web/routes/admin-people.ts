@@ -9,7 +9,8 @@ import { HttpError } from '../errors';
 import { loadRouting } from '../../db/routing';
 import { saveRouting } from '../routing-service';
 import { createWebhook, deleteWebhook, listWebhooks } from '../webhooks-service';
-import { WEBHOOK_EVENTS, ZWebhookInput } from '../../domain/webhooks';
+import { ZWebhookInput } from '../../domain/webhook-schema';
+import { WEBHOOK_EVENTS } from '../../domain/webhooks';
 import { type Calendar, WEEKDAYS } from '../../domain/business-hours';
 import {
   ZApiKeyInput,

@@ -28,7 +28,7 @@ import type { Metrics } from '../metrics';
 import { openApiDocument } from './openapi';
 import { SCOPES } from '../../domain/access';
 import { createWebhook, deleteWebhook, listWebhooks } from '../webhooks-service';
-import { ZWebhookInput } from '../../domain/webhooks';
+import { ZWebhookInput } from '../../domain/webhook-schema';
 import { ZRequestId, actOnCase, caseFilterFrom, caseWithTimeline, listCases, slaOf } from '../cases-service';
 import { allowScopes } from '../access';
 import {
