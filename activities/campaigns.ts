@@ -6,6 +6,7 @@ import type { CampaignProgress } from '../src/domain/campaign';
 import { sampleDraw } from '../src/domain/segment';
 import type { LoopSettings } from '../src/web/events-service';
 import { handEventsToLoops } from './hand-over';
+import { loopTaskQueue } from '../workflows/definitions';
 
 /** Customers handed over per activity, and scanned at most: the granularity of pause and cancel. */
 const HAND_OVER_LIMIT = 1000;
@@ -71,7 +72,7 @@ export function createCampaignActivities(db: Db, loopIdleTimeout: string) {
       }
       const loop: LoopSettings = {
         temporal: context.client,
-        taskQueue: context.info.taskQueue,
+        taskQueue: loopTaskQueue(context.info.taskQueue),
         loopIdleTimeout,
         log: (msg) => context.log.warn(msg),
       };

@@ -13,6 +13,7 @@ import {
 } from '../src/domain/cadence';
 import type { LoopSettings } from '../src/web/events-service';
 import { handEventsToLoops } from './hand-over';
+import { loopTaskQueue } from '../workflows/definitions';
 
 /** Customers read per page. */
 const PAGE = 500;
@@ -53,7 +54,7 @@ export function createWaveActivities(db: Db, loopIdleTimeout: string) {
       const cycle = cycleContaining(cadence, day);
       const loop: LoopSettings = {
         temporal: context.client,
-        taskQueue: context.info.taskQueue,
+        taskQueue: loopTaskQueue(context.info.taskQueue),
         loopIdleTimeout,
         log: (msg) => context.log.warn(msg),
       };

@@ -73,6 +73,12 @@ export const ZEnv = z.object({
   METRICS_TOKEN: z.preprocess(emptyAsUndefined, z.string().min(16, 'at least 16 characters').optional()),
   METRICS_PORT: optionalPort,
   WORKER_METRICS_PORT: optionalPort,
+  // Each cached workflow costs the worker about 1 MB (Temporal's guidance); a bounded cache keeps
+  // its memory flat however many customer loops are open, at the price of replaying evicted ones.
+  WORKER_MAX_CACHED_WORKFLOWS: z.preprocess(
+    emptyAsUndefined,
+    z.coerce.number({ error: 'a whole number of workflows' }).int().min(2).max(100_000).default(500),
+  ),
   RATE_LIMIT_LOGIN: positiveCount(10),
   RATE_LIMIT_API: positiveCount(6000),
   RATE_LIMIT_PUBLIC: positiveCount(300),
@@ -103,6 +109,7 @@ function toConfig(env: z.infer<typeof ZEnv>) {
       apiKey: env.TEMPORAL_API_KEY,
       tls: env.TEMPORAL_TLS || Boolean(env.TEMPORAL_API_KEY),
       workflowBundle: env.WORKFLOW_BUNDLE,
+      maxCachedWorkflows: env.WORKER_MAX_CACHED_WORKFLOWS,
     },
     mongo: { uri: env.MONGODB_URI, dbName: env.MONGODB_DB },
     smtp: { url: env.SMTP_URL, from: env.MAIL_FROM },

@@ -1,6 +1,6 @@
 import { type Server, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Worker, WorkerOptions } from '@temporalio/worker';
+import type { WorkerOptions } from '@temporalio/worker';
 import type { Config } from './config';
 import { type Database, connectDatabase, ensureIndexes } from './db/mongo';
 import { sessionSecret, surveyTokenSecret } from './bootstrap';
@@ -13,7 +13,7 @@ import {
   ensureSearchAttributes,
   ensureSweepSchedule,
 } from './temporal/connection';
-import { createWorker } from './temporal/worker';
+import { createWorkers } from './temporal/worker';
 import { createApp } from './web/app';
 import { Metrics } from './web/metrics';
 import { metricsRouter } from './web/routes/ops';
@@ -29,7 +29,6 @@ export interface ResolvedServices {
 }
 
 export interface RunningWorker {
-  worker: Worker;
   done: Promise<void>;
   stop(): Promise<void>;
 }
@@ -53,11 +52,12 @@ export async function startWorker(
     await setup.connection.close();
   }
   const connection = await connectWorkerConnection({ ...config.temporal, address: services.temporalAddress });
-  const worker = await createWorker({
+  const workers = await createWorkers({
     connection,
     namespace: config.temporal.namespace,
     taskQueue,
     workflowBundle: options.workflowBundle,
+    maxCachedWorkflows: config.temporal.maxCachedWorkflows,
     deps: {
       db: database.db,
       mailer,
@@ -68,16 +68,25 @@ export async function startWorker(
       loopIdleTimeout: config.loopIdleTimeout,
     },
   });
-  const done = worker.run().finally(async () => {
-    mailer.close();
-    await connection.close();
-    await database.close();
-  });
+  // One worker failing stops the other, so the process exits instead of half-working.
+  const runs = workers.map((worker) =>
+    worker.run().catch((err: unknown) => {
+      for (const other of workers) if (other.getState() === 'RUNNING') other.shutdown();
+      throw err;
+    }),
+  );
+  const done = Promise.all(runs)
+    .then(() => undefined)
+    .finally(async () => {
+      await Promise.allSettled(runs);
+      mailer.close();
+      await connection.close();
+      await database.close();
+    });
   return {
-    worker,
     done,
     async stop() {
-      if (worker.getState() === 'RUNNING') worker.shutdown();
+      for (const worker of workers) if (worker.getState() === 'RUNNING') worker.shutdown();
       await done;
     },
   };

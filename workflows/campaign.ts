@@ -22,17 +22,27 @@ import {
   campaignDecidedSignal,
   campaignInvitationEndedSignal,
   campaignProgressQuery,
+  fanOutTaskQueue,
 } from './definitions';
 
-const { selectCampaignAudience, fanOutCampaign } = proxyActivities<ReturnType<typeof createActivities>>({
-  startToCloseTimeout: '30m',
-  heartbeatTimeout: '1m',
-  retry: { initialInterval: '2s', maximumInterval: '1m' },
-});
-const { saveCampaignProgress } = proxyActivities<ReturnType<typeof createActivities>>({
-  startToCloseTimeout: '30s',
-  retry: { initialInterval: '1s', maximumInterval: '1m' },
-});
+type Activities = ReturnType<typeof createActivities>;
+
+/** On the fan-out queue, which is known once the workflow runs. */
+function campaignActivities() {
+  const taskQueue = fanOutTaskQueue(workflowInfo().taskQueue);
+  const { selectCampaignAudience, fanOutCampaign } = proxyActivities<Activities>({
+    taskQueue,
+    startToCloseTimeout: '30m',
+    heartbeatTimeout: '1m',
+    retry: { initialInterval: '2s', maximumInterval: '1m' },
+  });
+  const { saveCampaignProgress } = proxyActivities<Activities>({
+    taskQueue,
+    startToCloseTimeout: '30s',
+    retry: { initialInterval: '1s', maximumInterval: '1m' },
+  });
+  return { selectCampaignAudience, fanOutCampaign, saveCampaignProgress };
+}
 
 export interface CampaignInput {
   campaignId: string;
@@ -65,6 +75,7 @@ const SAVE_EVERY_MS = 1_000;
  * every invitation has ended. It alone writes the campaign's progress.
  */
 export async function campaignWorkflow(input: CampaignInput): Promise<CampaignProgress> {
+  const { selectCampaignAudience, fanOutCampaign, saveCampaignProgress } = campaignActivities();
   const state: CampaignState = input.state ?? {
     progress: newCampaignProgress(),
     phase: 'scheduled',

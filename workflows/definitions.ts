@@ -20,6 +20,18 @@ export const EMAIL_ACTIVITY_OPTIONS: ActivityOptions = {
   retry: { initialInterval: '2s', maximumInterval: '5m', backoffCoefficient: 2 },
 };
 
+/**
+ * The task queue of the fan-out activities (a campaign's pages and progress, a wave's days), served
+ * by every worker apart from the main queue: a burst of customer loops' activities, which the
+ * fan-out itself causes, cannot queue ahead of the fan-out that feeds them.
+ */
+const FAN_OUT_SUFFIX = '.fan-out';
+export const fanOutTaskQueue = (taskQueue: string) => `${taskQueue}${FAN_OUT_SUFFIX}`;
+
+/** The main task queue of an activity's worker: where the customer loops it signals run. */
+export const loopTaskQueue = (activityTaskQueue: string) =>
+  activityTaskQueue.endsWith(FAN_OUT_SUFFIX) ? activityTaskQueue.slice(0, -FAN_OUT_SUFFIX.length) : activityTaskQueue;
+
 export const transactionRecordedSignal = defineSignal<[{ eventId: string }]>('transactionRecorded');
 export const replySubmittedSignal = defineSignal<[{ responseId: string }]>('replySubmitted');
 

@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { DefaultLogger, type NativeConnection, Runtime, Worker, type WorkerOptions } from '@temporalio/worker';
 import { type ActivityDeps, createActivities } from '../../activities';
+import { fanOutTaskQueue } from '../../workflows/definitions';
 
 /** The TypeScript source; Temporal's bundler compiles it. */
 export const WORKFLOWS_PATH = path.resolve(__dirname, '..', '..', 'workflows', 'index.ts');
@@ -12,19 +13,37 @@ export interface CxWorkerOptions {
   deps: ActivityDeps;
   /** A pre-built bundle (tests build it once); otherwise the workflows are bundled at start. */
   workflowBundle?: WorkerOptions['workflowBundle'];
+  /** Workflows kept in memory between their tasks (WORKER_MAX_CACHED_WORKFLOWS). */
+  maxCachedWorkflows: number;
 }
 
-export function createWorker(options: CxWorkerOptions): Promise<Worker> {
-  return Worker.create({
+/**
+ * The workers of one process: workflows and activities on the task queue, and the same activities
+ * on the fan-out queue (campaign pages, wave days), so that the fan-out keeps its pace while the
+ * customer loops it starts fill the main queue.
+ */
+export function createWorkers(options: CxWorkerOptions): Promise<Worker[]> {
+  const common = {
     connection: options.connection,
     namespace: options.namespace,
-    taskQueue: options.taskQueue,
     activities: createActivities(options.deps),
     // On SIGTERM the worker stops polling and lets running activities finish (each is idempotent,
     // so one cut off later is simply retried elsewhere); below compose's 30 s stop grace period.
-    shutdownGraceTime: '20s',
-    ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
-  });
+    shutdownGraceTime: '20s' as const,
+  };
+  return Promise.all([
+    Worker.create({
+      ...common,
+      taskQueue: options.taskQueue,
+      maxCachedWorkflows: options.maxCachedWorkflows,
+      ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
+    }),
+    Worker.create({
+      ...common,
+      taskQueue: fanOutTaskQueue(options.taskQueue),
+      maxConcurrentActivityTaskExecutions: 10,
+    }),
+  ]);
 }
 
 /**
