@@ -7,22 +7,14 @@
  * `npm run bench:import` (BENCH_IMPORT_ROWS, default 100,000; the small file is a tenth);
  * results in bench/results/import-<time>.json. Exits non-zero when a row is refused or missing.
  */
-import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
-import path from 'node:path';
 import { Readable } from 'node:stream';
-import { DefaultLogger, bundleWorkflowCode } from '@temporalio/worker';
 import { connectDatabase } from '../src/db/mongo';
-import { startEmbeddedStack } from '../src/stack/embedded';
-import { freePort } from '../src/stack/ports';
-import { WORKFLOWS_PATH } from '../src/temporal/worker';
-import { type CxProcess, deploymentEnv, launch, ready } from '../test/support/launch';
+import type { CxProcess } from '../test/support/launch';
+import { round, rssMb, startDeployment, writeResults } from './deployment';
 
 const ROWS = Number(process.env.BENCH_IMPORT_ROWS ?? 100_000);
 const SMALL = Math.max(1, Math.round(ROWS / 10));
-const ROOT = path.resolve(__dirname, '..');
-const round = (n: number) => Math.round(n * 100) / 100;
 
 /** The file, generated as it is sent: the bench itself never holds it whole either. */
 function csvFile(prefix: string, rows: number): Readable {
@@ -33,14 +25,6 @@ function csvFile(prefix: string, rows: number): Readable {
         yield `${prefix}-${i},${prefix}-${i}@example.com,Customer ${i},${['EU', 'US', 'APAC'][i % 3]},${i % 5000}\n`;
     })(),
   );
-}
-
-/** Resident memory of a process, in MB. */
-function rssMb(pid: number): number {
-  const line = readFileSync(`/proc/${pid}/status`, 'utf8')
-    .split('\n')
-    .find((l) => l.startsWith('VmRSS:'));
-  return Number(line?.match(/\d+/)?.[0] ?? 0) / 1024;
 }
 
 interface Phase {
@@ -100,35 +84,11 @@ async function rawInsertRate(mongoUri: string, rows: number): Promise<number> {
 }
 
 async function main() {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'cxloop-bench-import-'));
-  const cleanup: (() => Promise<unknown>)[] = [async () => rmSync(dir, { recursive: true, force: true })];
+  console.log(`customer import: ${SMALL} and ${ROWS} rows, then ${ROWS} again unchanged`);
+  const deployment = await startDeployment({ name: 'cxloop_bench_import', webs: 1, workers: 0 });
   try {
-    console.log(`customer import: ${SMALL} and ${ROWS} rows, then ${ROWS} again unchanged`);
-    const stack = await startEmbeddedStack({
-      dataDir: dir,
-      mongoDbName: 'cxloop_bench_sink',
-      mode: 'test',
-      persistTemporal: true,
-    });
-    cleanup.push(() => stack.stop());
-    const { code } = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: new DefaultLogger('WARN') });
-    const workflowBundle = path.join(dir, 'workflow-bundle.js');
-    writeFileSync(workflowBundle, code);
-    const port = await freePort();
-    const url = `http://127.0.0.1:${port}`;
-    const apiKey = randomBytes(24).toString('base64url');
-    const env = deploymentEnv({
-      name: 'cxloop_bench_import',
-      temporalAddress: stack.temporalAddress,
-      mongoUri: stack.mongoUri,
-      smtpUrl: stack.smtpUrl,
-      workflowBundle,
-      publicBaseUrl: url,
-      apiKey,
-    });
-    const web = launch('web', { ...env, PORT: String(port) }, url);
-    cleanup.push(() => web.stop());
-    await ready(web);
+    const web = deployment.webs[0]!;
+    const apiKey = deployment.apiKey;
     const idleRssMb = round(rssMb(web.pid));
 
     const small = await importPhase(web, apiKey, 'small', SMALL);
@@ -145,7 +105,7 @@ async function main() {
         ? `${ROWS} unchanged rows: failed (${again.error})`
         : `${ROWS} unchanged rows: ${again.rowsPerSecond} rows/s, peak RSS ${again.peakRssMb} MB`,
     );
-    const raw = round(await rawInsertRate(stack.mongoUri, ROWS));
+    const raw = round(await rawInsertRate(deployment.stack.mongoUri, ROWS));
     console.log(`raw insertMany of ${ROWS} documents: ${raw} rows/s`);
 
     const results = {
@@ -163,13 +123,9 @@ async function main() {
     console.log(
       `import ${results.importVsRaw}× the raw insert rate; peak RSS ${large.peakRssMb} MB for ${ROWS} rows vs ${small.peakRssMb} MB for ${SMALL} (idle ${idleRssMb} MB)`,
     );
-    mkdirSync(path.join(ROOT, 'bench', 'results'), { recursive: true });
-    const file = path.join(ROOT, 'bench', 'results', `import-${Date.now()}.json`);
-    writeFileSync(file, JSON.stringify(results, null, 2));
-    writeFileSync(path.join(ROOT, 'bench', 'results', 'import-latest.json'), JSON.stringify(results, null, 2));
-    console.log(`results: ${path.relative(ROOT, file)}`);
+    console.log(`results: ${writeResults('import', results)}`);
   } finally {
-    for (const undo of cleanup.reverse()) await undo().catch(() => undefined);
+    await deployment.stop();
   }
 }
 

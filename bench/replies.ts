@@ -9,20 +9,15 @@
  * bench/results/replies-<time>.json. Exits non-zero when a reply is refused, lost or counted twice.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { DefaultLogger, bundleWorkflowCode } from '@temporalio/worker';
 import type { Db } from 'mongodb';
 import * as c from '../src/db/collections';
-import { connectDatabase } from '../src/db/mongo';
 import { rollupDay, rollupId } from '../src/domain/rollup';
-import { startEmbeddedStack } from '../src/stack/embedded';
 import { freePort } from '../src/stack/ports';
-import { WORKFLOWS_PATH } from '../src/temporal/worker';
-import { type CxProcess, deploymentEnv, launch, ready } from '../test/support/launch';
+import type { CxProcess } from '../test/support/launch';
 import { waitUntil } from '../test/support/wait';
+import { cpuSeconds, cpuSpent, round, sleep, startDeployment, writeResults } from './deployment';
 
 const REPLIES = Number(process.env.BENCH_REPLIES ?? 200);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 16);
@@ -32,8 +27,6 @@ const WARMUP_PER_WEB = 25;
 const BASELINE_REQUESTS = Math.max(REPLIES, 5000);
 const GOAL = 0.3;
 const ROOT = path.resolve(__dirname, '..');
-const round = (n: number) => Math.round(n * 100) / 100;
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 interface Form {
   url: string;
@@ -85,42 +78,6 @@ async function load(forms: Form[], concurrency: number): Promise<Load> {
     p99Ms: percentile(0.99),
     refused,
   };
-}
-
-/** CPU seconds used so far by this process (load generator, SMTP sink) and by each of `pids` (Linux). */
-function cpuSeconds(pids: Record<string, number>): Record<string, number> {
-  const usage = process.cpuUsage();
-  const result: Record<string, number> = { bench: (usage.user + usage.system) / 1e6 };
-  for (const [name, pid] of Object.entries(pids)) {
-    try {
-      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      result[name] = (Number(fields[11]) + Number(fields[12])) / 100; // utime + stime in USER_HZ ticks
-    } catch {
-      result[name] = NaN; // exited: no figure rather than a wrong one
-    }
-  }
-  return result;
-}
-
-const cpuSpent = (before: Record<string, number>, after: Record<string, number>) =>
-  Object.fromEntries(Object.entries(after).map(([name, s]) => [name, round(s - before[name]!)]));
-
-/** The embedded Temporal server and FerretDB, found by their data directory on their command line. */
-function stackPids(dir: string): Record<string, number> {
-  const pids: Record<string, number> = {};
-  for (const pid of readdirSync('/proc').filter((name) => /^\d+$/.test(name))) {
-    let cmdline: string;
-    try {
-      cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
-    } catch {
-      continue; // ended meanwhile
-    }
-    if (!cmdline.includes(dir) || cmdline.includes('supervise')) continue;
-    if (cmdline.includes('start-dev')) pids.temporal = Number(pid);
-    else if (cmdline.includes('ferretdb')) pids.ferretdb = Number(pid);
-  }
-  return pids;
 }
 
 function stopChild(child: ChildProcess): Promise<void> {
@@ -231,56 +188,15 @@ function problemsOf(label: string, result: PhaseResult): string[] {
 }
 
 async function main() {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'cxloop-bench-replies-'));
+  console.log(`reply ingestion: ${REPLIES} replies per configuration, ${CONCURRENCY} requests in flight`);
+  console.log('starting the embedded stack, bundling the workflows, starting two web processes and a worker…');
+  const deployment = await startDeployment({ name: 'cxloop_bench_replies', webs: 2, workers: 1 });
   /** Undone in reverse order, whatever happens. */
-  const cleanup: (() => Promise<unknown>)[] = [async () => rmSync(dir, { recursive: true, force: true })];
-  const processes: CxProcess[] = [];
-  const outputs = () => processes.map((p) => p.output()).join('\n');
+  const cleanup: (() => Promise<unknown>)[] = [() => deployment.stop()];
   try {
-    console.log(`reply ingestion: ${REPLIES} replies per configuration, ${CONCURRENCY} requests in flight`);
-    console.log('starting the embedded stack and bundling the workflows…');
-    const stack = await startEmbeddedStack({
-      dataDir: dir,
-      mongoDbName: 'cxloop_bench_sink',
-      mode: 'test',
-      persistTemporal: true,
-    });
-    cleanup.push(() => stack.stop());
-    const { code } = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: new DefaultLogger('WARN') });
-    const workflowBundle = path.join(dir, 'workflow-bundle.js');
-    writeFileSync(workflowBundle, code);
-
-    const ports = [await freePort(), await freePort()];
-    const urls = ports.map((port) => `http://127.0.0.1:${port}`);
-    const apiKey = randomBytes(24).toString('base64url');
-    const dbName = 'cxloop_bench_replies';
-    // Throughput is measured: the rate limits are lifted and request logs are off.
-    const env = deploymentEnv({
-      name: dbName,
-      temporalAddress: stack.temporalAddress,
-      mongoUri: stack.mongoUri,
-      smtpUrl: stack.smtpUrl,
-      workflowBundle,
-      publicBaseUrl: urls[0]!,
-      apiKey,
-    });
-    cleanup.push(() => Promise.all(processes.map((p) => p.stop())));
-    const startWeb = (i: number) => {
-      const web = launch('web', { ...env, PORT: String(ports[i]) }, urls[i]);
-      processes.push(web);
-      return web;
-    };
-    // The first web process creates the database's indexes before the other starts, as a rolling
-    // deployment would.
-    const webA = startWeb(0);
-    await ready(webA);
-    const webB = startWeb(1);
-    const worker = launch('worker', env);
-    processes.push(worker);
-    await ready(webB);
-    const database = await connectDatabase(stack.mongoUri, dbName);
-    cleanup.push(() => database.close());
-    const pids = { web1: webA.pid, web2: webB.pid, worker: worker.pid, ...stackPids(dir) };
+    const { stack, webs, db } = deployment;
+    const [webA, webB] = webs as [CxProcess, CxProcess];
+    const pids = deployment.pids();
 
     // Customers answer the emails they receive; the sink tells this process as each arrives, so
     // the wait adds no reads to the database.
@@ -292,14 +208,8 @@ async function main() {
 
     const run = Date.now().toString(36);
     const phases = [phaseOf('one-web', run, [webA]), phaseOf('two-webs', run, [webA, webB])];
-    const call = async (web: CxProcess, method: string, route: string, body: unknown) => {
-      const res = await fetch(`${web.url}${route}`, {
-        method,
-        headers: { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json' },
-        body: JSON.stringify(body),
-      });
-      if (res.status >= 300) throw new Error(`${method} ${route}: ${res.status} ${await res.text()}`);
-    };
+    const call = (web: CxProcess, method: string, route: string, body: unknown) =>
+      deployment.api(method, route, body, web);
     const invited = Date.now();
     for (const phase of phases) {
       await call(webA, 'PUT', `/api/programs/${phase.programId}`, {
@@ -368,7 +278,7 @@ async function main() {
 
     const results: Record<string, PhaseResult> = {};
     for (const phase of phases) {
-      const result = await replyPhase(phase, mails, database.db, pids);
+      const result = await replyPhase(phase, mails, db, pids);
       results[phase.label] = result;
       console.log(
         `  ${phase.label}: ${result.perSecond} replies/s (${round(result.perSecond / helloWorld.perSecond)}× hello-world), ` +
@@ -403,12 +313,7 @@ async function main() {
       'one-web': oneWeb.cpuSeconds.replies,
       'two-webs': twoWebs.cpuSeconds.replies,
     });
-    const out = path.join(__dirname, 'results');
-    mkdirSync(out, { recursive: true });
-    const file = path.join(out, `replies-${result.at.replace(/[:.]/g, '-')}.json`);
-    writeFileSync(file, JSON.stringify(result, null, 2));
-    writeFileSync(path.join(out, 'replies-latest.json'), JSON.stringify(result, null, 2));
-    console.log(`results written to ${path.relative(process.cwd(), file)}`);
+    console.log(`results written to ${writeResults('replies', result)}`);
 
     const problems = [...problemsOf('one web', oneWeb), ...problemsOf('two webs', twoWebs)];
     if (problems.length) {
@@ -417,10 +322,8 @@ async function main() {
   } catch (err) {
     process.exitCode = 1;
     console.error(`benchmark failed: ${(err as Error).stack ?? String(err)}`);
-    if (processes.length) {
-      await sleep(1000); // the processes' logs are written asynchronously
-      console.error(outputs());
-    }
+    await sleep(1000); // the processes' logs are written asynchronously
+    console.error(deployment.outputs());
   } finally {
     for (const undo of cleanup.reverse()) await undo().catch((err: Error) => console.error(err.message));
   }

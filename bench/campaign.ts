@@ -1,0 +1,193 @@
+/**
+ * A pulsed campaign to a large segment, on a deployment as `npm start` runs it (embedded stack with
+ * Temporal's persistent file; one `npm run web`, one `npm run worker`):
+ *   - customers signalled per second by the campaign's fan-out, against the raw signal-with-start
+ *     rate of the same Temporal server measured in the same run (the same call, at the same
+ *     concurrency, to loops no worker runs); goal at least 0.7×;
+ *   - surveys sent per second (emails arriving in the SMTP sink) while the campaign runs;
+ *   - the worker's resident memory at 1,000 and at 10,000 open customer loops; goal within 20%.
+ * `npm run bench:campaign` (BENCH_CAMPAIGN_CUSTOMERS, default 100,000; BENCH_RAW_SIGNALS, default
+ * 5,000; BENCH_SEND_SECONDS: how long sends are counted after the last customer is signalled,
+ * default 120). Results in bench/results/campaign-<time>.json. Exits non-zero when a customer is
+ * signalled twice, an email is sent twice, or the fan-out does not finish.
+ */
+import os from 'node:os';
+import { Client, Connection } from '@temporalio/client';
+import pLimit from 'p-limit';
+import { insertNewCustomers } from '../src/db/customers';
+import { signalCustomerLoop } from '../src/web/events-service';
+import { round, rssMb, sleep, startDeployment, writeResults } from './deployment';
+
+const CUSTOMERS = Number(process.env.BENCH_CAMPAIGN_CUSTOMERS ?? 100_000);
+const RAW_SIGNALS = Number(process.env.BENCH_RAW_SIGNALS ?? 5_000);
+const SEND_SECONDS = Number(process.env.BENCH_SEND_SECONDS ?? 120);
+/** The concurrency of the campaign's hand-over (activities/hand-over.ts). */
+const SIGNAL_CONCURRENCY = 16;
+const SIGNAL_GOAL = 0.7;
+const MEMORY_GOAL = 0.2;
+const PROGRAM_ID = 'bench-pulse';
+const CAMPAIGN_ID = 'bench-campaign';
+
+/** signalCustomerLoop itself, `count` times at the hand-over's concurrency, to a task queue no worker polls. */
+async function rawSignalWithStartRate(temporalAddress: string, count: number): Promise<number> {
+  const connection = await Connection.connect({ address: temporalAddress });
+  try {
+    const loop = {
+      temporal: new Client({ connection }),
+      taskQueue: `bench-raw-${Date.now().toString(36)}`,
+      loopIdleTimeout: '1h',
+      log: (msg: string) => {
+        throw new Error(msg);
+      },
+    };
+    const limit = pLimit(SIGNAL_CONCURRENCY);
+    const started = performance.now();
+    await Promise.all(
+      Array.from({ length: count }, (_, i) => limit(() => signalCustomerLoop(loop, `raw-${i}`, `raw-event-${i}`))),
+    );
+    return count / ((performance.now() - started) / 1000);
+  } finally {
+    await connection.close();
+  }
+}
+
+interface Sample {
+  seconds: number;
+  status: string;
+  signalled: number;
+  decided: number;
+  emails: number;
+  workerRssMb: number;
+}
+
+async function main() {
+  console.log(
+    `campaign fan-out: ${CUSTOMERS} customers; raw signal-with-start baseline: ${RAW_SIGNALS} signals, ${SIGNAL_CONCURRENCY} in flight`,
+  );
+  const deployment = await startDeployment({ name: 'cxloop_bench_campaign', webs: 1, workers: 1 });
+  let failed = false;
+  try {
+    const { db, stack } = deployment;
+    const workerPid = deployment.workers[0]!.pid;
+    const raw = round(await rawSignalWithStartRate(stack.temporalAddress, RAW_SIGNALS));
+    console.log(`  raw signal-with-start: ${raw}/s`);
+
+    for (let from = 0; from < CUSTOMERS; from += 1_000) {
+      const profiles = Array.from({ length: Math.min(1_000, CUSTOMERS - from) }, (_, k) => {
+        const id = `bench-${String(from + k).padStart(7, '0')}`;
+        return { id, email: `${id}@example.com`, locale: 'en', attributes: { cohort: 'bench' } };
+      });
+      await insertNewCustomers(db, profiles);
+    }
+    console.log(`  ${CUSTOMERS} customers stored`);
+    await deployment.api('PUT', `/api/programs/${PROGRAM_ID}`, {
+      id: PROGRAM_ID,
+      name: 'Bench pulse',
+      kind: 'pulsed',
+      reminders: [],
+      survey: { questions: [{ id: 'ces', type: 'ces', required: true, label: 'How easy was it?' }] },
+      email: { subject: 'One quick question', intro: 'Tell us.' },
+      contactRules: {
+        minIntervalAnyProgram: '0s',
+        minIntervalSameProgram: '0s',
+        maxPerWindow: { count: 1000, window: '1d' },
+      },
+    });
+
+    // Every email, by its Message-ID: the sink sees a second delivery of one invitation.
+    const deliveries = new Map<string, number>();
+    stack.sink!.onMessage((message) => {
+      const id = message.headers['x-cxloop-invitation'];
+      if (id) deliveries.set(id, (deliveries.get(id) ?? 0) + 1);
+    });
+    const samples: Sample[] = [];
+    const launched = performance.now();
+    await deployment.api('POST', '/api/campaigns', {
+      id: CAMPAIGN_ID,
+      name: 'Bench campaign',
+      programId: PROGRAM_ID,
+      segment: { attributes: { cohort: ['bench'] } },
+    });
+    /** The last moment the campaign was seen still selecting, and the first it was seen handing over. */
+    let selectedBy = launched;
+    let signalledAt: number | undefined;
+    const deadline = launched + (600 + CUSTOMERS / 20) * 1000;
+    for (;;) {
+      await sleep(500);
+      const { progress } = (await deployment.api('GET', `/api/campaigns/${CAMPAIGN_ID}`)) as {
+        progress: { status: string; matched: number; signalled: number; decided: number };
+      };
+      const now = performance.now();
+      const sample: Sample = {
+        seconds: round((now - launched) / 1000),
+        status: progress.status,
+        signalled: progress.signalled,
+        decided: progress.decided,
+        emails: deliveries.size,
+        workerRssMb: round(rssMb(workerPid)),
+      };
+      samples.push(sample);
+      if (samples.length % 20 === 0)
+        console.log(
+          `  ${sample.seconds} s: ${sample.status}, ${sample.signalled} signalled, ${sample.decided} decided, ${sample.emails} emails, worker ${sample.workerRssMb} MB`,
+        );
+      if (progress.status === 'scheduled' || progress.status === 'selecting') selectedBy = now;
+
+      if (signalledAt === undefined && progress.matched === CUSTOMERS && progress.signalled >= CUSTOMERS)
+        signalledAt = now;
+      if (signalledAt !== undefined && (now - signalledAt > SEND_SECONDS * 1000 || deliveries.size >= CUSTOMERS)) break;
+      if (now > deadline)
+        throw new Error(`the campaign did not signal every customer in time: ${JSON.stringify(progress)}`);
+    }
+    await deployment.api('POST', `/api/campaigns/${CAMPAIGN_ID}/cancel`).catch(() => undefined);
+
+    // From the last sight of the selection: the hand-over began after it, so this never overstates the rate.
+    const signalSeconds = (signalledAt! - selectedBy) / 1000;
+    const signalledPerSecond = round(CUSTOMERS / signalSeconds);
+    const last = samples.at(-1)!;
+    const emailsPerSecond = round(last.emails / last.seconds);
+    /** The worker's largest resident memory while the open loops numbered from `from` up to twice that. */
+    const peakRss = (from: number) =>
+      Math.max(0, ...samples.filter((s) => s.signalled >= from && s.signalled < 2 * from).map((s) => s.workerRssMb));
+    const rssAt1k = peakRss(1_000);
+    const rssAt10k = peakRss(10_000);
+    const memoryGrowth = rssAt1k && rssAt10k ? round(rssAt10k / rssAt1k - 1) : null;
+    const duplicates = [...deliveries.values()].filter((n) => n > 1).length;
+    const results = {
+      at: new Date().toISOString(),
+      machine: { cpus: os.cpus().length, node: process.version },
+      customers: CUSTOMERS,
+      rawSignalWithStartPerSecond: raw,
+      selectionSeconds: round((selectedBy - launched) / 1000),
+      signalSeconds: round(signalSeconds),
+      signalledPerSecond,
+      signalledVsRaw: round(signalledPerSecond / raw),
+      emails: last.emails,
+      emailsPerSecond,
+      duplicateEmails: duplicates,
+      workerRssMb: { at1kLoops: rssAt1k, at10kLoops: rssAt10k, growth: memoryGrowth },
+      goals: {
+        signalledVsRaw: { goal: SIGNAL_GOAL, met: signalledPerSecond / raw >= SIGNAL_GOAL },
+        memoryGrowth: { goal: MEMORY_GOAL, met: memoryGrowth !== null && memoryGrowth <= MEMORY_GOAL },
+      },
+      samples,
+    };
+    console.log(
+      `signalled ${signalledPerSecond}/s = ${results.signalledVsRaw}× raw signal-with-start (goal ≥ ${SIGNAL_GOAL}×: ${results.goals.signalledVsRaw.met ? 'met' : 'not met'}); ` +
+        `${last.emails} surveys sent in ${last.seconds} s (${emailsPerSecond}/s); ` +
+        `worker RSS ${rssAt1k} MB at 1,000 loops, ${rssAt10k} MB at 10,000 (${memoryGrowth === null ? 'not reached' : `${round(memoryGrowth * 100)}%`}, goal ≤ ${MEMORY_GOAL * 100}%)`,
+    );
+    console.log(`results: ${writeResults('campaign', results)}`);
+    if (duplicates) throw new Error(`${duplicates} invitations were emailed more than once`);
+  } catch (err) {
+    failed = true;
+    console.error(`benchmark failed: ${(err as Error).stack ?? String(err)}`);
+    await sleep(1000); // the processes' logs are written asynchronously
+    console.error(deployment.outputs().slice(-20_000));
+  } finally {
+    await deployment.stop();
+  }
+  if (failed) process.exitCode = 1;
+}
+
+void main();
