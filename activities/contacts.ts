@@ -6,6 +6,8 @@ import { inAudience } from '../src/domain/audience';
 import type { ContactDecision, ContactDecisionInput } from '../src/domain/contact';
 import type { TProgram } from '../src/domain/program';
 import { applyProfile, findCustomer } from '../src/db/customers';
+import { contactHistoryOf, keepInHistory } from '../src/db/contact-history';
+import { historyFor } from '../src/domain/contact-history';
 import type { CustomerProfile, ProfileOutcome } from '../src/domain/customer';
 
 export interface ContactCandidate {
@@ -20,9 +22,6 @@ export interface ContactPlan {
   /** A campaign's event: the loop reports its decision (or that none was possible) to the campaign. */
   campaignId?: string;
 }
-
-/** How far back transactions and contacts matter for any contact rule. */
-const HISTORY_WINDOW_MS = 400 * 86_400_000;
 
 export function createContactActivities(db: Db) {
   return {
@@ -49,22 +48,16 @@ export function createContactActivities(db: Db) {
         return { candidates: [], processed: true };
       }
 
-      const since = new Date(event.occurredAt.getTime() - HISTORY_WINDOW_MS);
-      const [decisions, transactions, openCases] = await Promise.all([
-        c
-          .contactDecisions(db)
-          .find({ customerId, action: { $in: ['send', 'defer'] }, eventId: { $ne: eventId }, sendAt: { $gte: since } })
-          .project<{ programId: string; sendAt: Date }>({ programId: 1, sendAt: 1 })
-          .toArray(),
-        c
-          .events(db)
-          .find({ customerId, occurredAt: { $gte: since, $lte: event.occurredAt } })
-          .project<{ occurredAt: Date; programId?: string }>({ occurredAt: 1, programId: 1 })
-          .toArray()
-          // A program's own events (waves) are not transactions.
-          .then((found) => found.filter((e) => !e.programId)),
+      const [history, openCases] = await Promise.all([
+        contactHistoryOf(db, customerId),
         c.cases(db).countDocuments({ customerId, status: { $in: [...UNCLOSED_STATUSES] } }),
       ]);
+      // A program's own events (waves, campaigns) are not transactions.
+      const { contacts, transactions } = historyFor(history, {
+        id: eventId,
+        at: event.occurredAt.getTime(),
+        isTransaction: !event.programId,
+      });
 
       return {
         ...(event.campaignId ? { campaignId: event.campaignId } : {}),
@@ -79,8 +72,8 @@ export function createContactActivities(db: Db) {
             eventAt: event.occurredAt.getTime(),
             program: { id: program.id, delay: program.delay, contactRules: program.contactRules },
             customer: { unsubscribed: customer.unsubscribed, timezone: customer.timezone, hasOpenCase: openCases > 0 },
-            contacts: decisions.map((d) => ({ programId: d.programId, at: d.sendAt.getTime() })),
-            transactions: transactions.map((t) => t.occurredAt.getTime()),
+            contacts,
+            transactions,
           },
         })),
       };
@@ -117,6 +110,14 @@ export function createContactActivities(db: Db) {
         },
         { upsert: true },
       );
+      if ('sendAt' in decision)
+        await keepInHistory(db, args.customerId, {
+          kind: 'contact',
+          key: `${args.eventId}|${args.programId}`,
+          eventId: args.eventId,
+          programId: args.programId,
+          at: decision.sendAt,
+        });
     },
 
     async markEventProcessed({ eventId }: { eventId: string }): Promise<void> {
@@ -142,9 +143,14 @@ async function campaignCancelled(db: Db, campaignId: string): Promise<boolean> {
 /**
  * Read, then write by `_id` alone: FerretDB v1 answers only that filter from its index (any other
  * field makes it decode the whole collection); the customer's loop is the event's only writer.
+ * A transaction joins the customer's contact history first, so a retry after a crash adds it then.
  */
 async function markProcessed(db: Db, eventId: string): Promise<void> {
-  const event = await c.events(db).findOne({ _id: eventId }, { projection: { processedAt: 1 } });
-  if (event && !event.processedAt)
-    await c.events(db).updateOne({ _id: eventId }, { $set: { processedAt: new Date() } });
+  const event = await c
+    .events(db)
+    .findOne({ _id: eventId }, { projection: { processedAt: 1, customerId: 1, occurredAt: 1, programId: 1 } });
+  if (!event || event.processedAt) return;
+  if (!event.programId)
+    await keepInHistory(db, event.customerId, { kind: 'transaction', key: eventId, at: event.occurredAt.getTime() });
+  await c.events(db).updateOne({ _id: eventId }, { $set: { processedAt: new Date() } });
 }

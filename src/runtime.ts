@@ -2,6 +2,7 @@ import { type Server, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { WorkerOptions } from '@temporalio/worker';
 import type { Config } from './config';
+import { buildContactHistories } from './db/contact-history';
 import { type Database, connectDatabase, ensureIndexes } from './db/mongo';
 import { sessionSecret, surveyTokenSecret } from './bootstrap';
 import { durationMs } from './domain/duration';
@@ -41,6 +42,7 @@ export async function startWorker(
 ): Promise<RunningWorker> {
   const database = await connectDatabase(services.mongoUri, config.mongo.dbName);
   await ensureIndexes(database.db);
+  await buildContactHistories(database.db);
   const mailer = createMailer(services.smtpUrl);
   const taskQueue = options.taskQueue ?? config.temporal.taskQueue;
   // One client for the start-up checks: the search attributes and the sweep's schedule.

@@ -1,5 +1,6 @@
 import type { Db } from 'mongodb';
 import type { ContactDecision } from '../domain/contact';
+import type { ContactHistory } from '../domain/contact-history';
 import type { TProgram } from '../domain/program';
 import type { RollupDoc as RollupCounts } from '../domain/rollup';
 import type { StoredRouting } from './routing';
@@ -166,6 +167,9 @@ export type RollupDoc = RollupCounts & {
 };
 
 /** Written by the worker only, apart from the customer record the web tier writes. */
+/** One per customer, `_id` = customer ID, written only by the customer's loop (src/db/contact-history.ts). */
+export type ContactHistoryDoc = { _id: string; updatedAt: Date } & ContactHistory;
+
 export interface CustomerScoreDoc {
   /** The customer's ID. */
   _id: string;
@@ -397,6 +401,7 @@ export const auditLog = (db: Db) => db.collection<AuditDoc>('audit_log');
 export const openCases = (db: Db) => db.collection<OpenCaseDoc>('open_cases');
 export const openCaseKey = (programId: string, customerId: string) => `${programId}:${customerId}`;
 export const customers = (db: Db) => db.collection<CustomerDoc>('customers');
+export const contactHistories = (db: Db) => db.collection<ContactHistoryDoc>('contact_histories');
 export const customerScores = (db: Db) => db.collection<CustomerScoreDoc>('customer_scores');
 export const events = (db: Db) => db.collection<EventDoc>('events');
 export const programs = (db: Db) => db.collection<ProgramDoc>('programs');
