@@ -1,0 +1,13 @@
+import { DefaultLogger, bundleWorkflowCode } from '@temporalio/worker';
+import { describe, expect, it } from 'vitest';
+import { WORKFLOWS_PATH } from '../../src/temporal/worker';
+
+describe('the workflow bundle', () => {
+  it('when the workflows are bundled, then no zod schema is in it: the sandbox evaluates every module again per workflow', async () => {
+    const { code } = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: new DefaultLogger('WARN') });
+    const modules = [...code.matchAll(/\/\*\*\*\/ "\.\/([^"]+)"/g)].map((m) => m[1]!);
+    // The pattern still finds the modules (a webpack change would make this test pass vacuously).
+    expect(modules).toContain('workflows/customer-loop.ts');
+    expect(modules.filter((m) => m.includes('node_modules/zod') || m.endsWith('-schema.ts'))).toEqual([]);
+  }, 60_000);
+});
