@@ -6,6 +6,7 @@ import { inAudience } from '../src/domain/audience';
 import type { ContactDecision, ContactDecisionInput } from '../src/domain/contact';
 import type { TProgram } from '../src/domain/program';
 import { applyProfile, findCustomer } from '../src/db/customers';
+import { campaignCancelled } from '../src/db/segments';
 import { contactHistoryOf, keepInHistory } from '../src/db/contact-history';
 import { historyFor } from '../src/domain/contact-history';
 import type { CustomerProfile, ProfileOutcome } from '../src/domain/customer';
@@ -133,11 +134,6 @@ async function programsAskingFor(db: Db, event: c.EventDoc): Promise<c.ProgramDo
     ? { _id: event.programId, active: true }
     : { kind: 'transactional' as const, active: true, triggers: event.type };
   return c.programs(db).find(filter).toArray();
-}
-
-async function campaignCancelled(db: Db, campaignId: string): Promise<boolean> {
-  const progress = await c.campaignProgress(db).findOne({ _id: campaignId }, { projection: { status: 1 } });
-  return progress?.status === 'cancelled';
 }
 
 /**

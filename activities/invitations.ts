@@ -11,6 +11,7 @@ import { sendOnce, sentEmail, whileBeating } from './email-once';
 import type { Templates } from '../src/mail/templates';
 import type { SurveyInvitationInput } from '../workflows/definitions';
 import { findCustomer } from '../src/db/customers';
+import { campaignCancelled } from '../src/db/segments';
 
 export interface InvitationDeps {
   db: Db;
@@ -43,12 +44,16 @@ export function createInvitationActivities({
   }
 
   return {
-    /** Creates the invitation and its token once; a customer who unsubscribed meanwhile is not surveyed. */
+    /**
+     * Creates the invitation and its token once; a customer who unsubscribed meanwhile, or whose
+     * campaign was cancelled while the send was deferred, is not surveyed.
+     */
     async createInvitation(input: SurveyInvitationInput): Promise<{ status: 'ready' | 'cancelled' }> {
-      const [customer, event, program] = await Promise.all([
+      const [customer, event, program, campaignOff] = await Promise.all([
         findCustomer(db, input.customerId),
         c.events(db).findOne({ _id: input.eventId }),
         c.programs(db).findOne({ _id: input.programId }, { projection: { versionId: 1 } }),
+        input.campaignId ? campaignCancelled(db, input.campaignId) : false,
       ]);
       if (!customer || !event)
         throw ApplicationFailure.nonRetryable(`invitation ${input.invitationId} lost its customer or event`);
@@ -65,7 +70,7 @@ export function createInvitationActivities({
             eventId: input.eventId,
             email: customer.email,
             locale: customer.locale,
-            status: customer.unsubscribed ? 'cancelled' : 'scheduled',
+            status: customer.unsubscribed || campaignOff ? 'cancelled' : 'scheduled',
             known: { ...customer.attributes, ...(customer.name ? { name: customer.name } : {}), ...event.data },
             sendAt: new Date(input.sendAt),
             ...(program?.versionId ? { programVersion: program.versionId } : {}),

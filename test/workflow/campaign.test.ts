@@ -228,4 +228,26 @@ describe('pulsed campaigns', () => {
     expect(wrongKind.status).toBe(400);
     expect(wrongKind.json.error).toMatch(/not pulsed/);
   });
+
+  it('when a campaign is cancelled while its surveys wait for their send time, then none of them goes out', async () => {
+    const programId = await createProgram(h, { kind: 'pulsed', triggers: [], delay: '6s' });
+    const { profiles } = await newCohort(2);
+    const id = uid('camp');
+    const launched = await api(h, 'POST', '/api/campaigns', {
+      id,
+      name: 'Cancelled while waiting',
+      programId,
+      segment: { attributes: { cohort: [profiles[0]!.attributes.cohort] } },
+    });
+    expect(launched.status, launched.text).toBe(201);
+    await waitForProgress(id, 'both sends decided, for later', (p) => p.sent === 2);
+    expect((await api(h, 'POST', `/api/campaigns/${id}/cancel`)).status).toBe(200);
+    const invitations = () => c.invitations(h.db).find({ programId }).toArray();
+    await waitUntil('both invitations recorded as cancelled at their send time', async () => {
+      const found = await invitations();
+      return found.length === 2 && found.every((i) => i.status === 'cancelled');
+    });
+    const ids = (await invitations()).map((i) => `${i._id}:invitation`);
+    expect(await c.emails(h.db).countDocuments({ _id: { $in: ids } })).toBe(0);
+  });
 });
