@@ -110,8 +110,6 @@ async function main() {
       programId: PROGRAM_ID,
       segment: { attributes: { cohort: ['bench'] } },
     });
-    /** The last moment the campaign was seen still selecting, and the first it was seen handing over. */
-    let selectedBy = launched;
     let signalledAt: number | undefined;
     const deadline = launched + MAX_SECONDS * 1000;
     let last: Sample;
@@ -135,7 +133,6 @@ async function main() {
         console.log(
           `  ${sample.seconds} s: ${sample.status}, ${sample.signalled} signalled, ${sample.decided} decided, ${sample.emails} emails, worker ${sample.workerRssMb} MB`,
         );
-      if (progress.status === 'scheduled' || progress.status === 'selecting') selectedBy = now;
 
       if (signalledAt === undefined && progress.matched === CUSTOMERS && progress.signalled >= CUSTOMERS)
         signalledAt = now;
@@ -144,9 +141,11 @@ async function main() {
     }
     await deployment.api('POST', `/api/campaigns/${CAMPAIGN_ID}/cancel`).catch(() => undefined);
 
-    // From the last sight of the selection: the hand-over began after it, so this never overstates the rate.
-    const signalSeconds = ((signalledAt ?? performance.now()) - selectedBy) / 1000;
-    const signalledPerSecond = round(last.signalled / signalSeconds);
+    // From the first page saved to the last customer handed over: the progress shows the selection
+    // until the first page ends, so that page's own time cannot be told apart and is left out.
+    const firstPage = samples.find((s) => s.signalled > 0) ?? last;
+    const signalSeconds = ((signalledAt ?? performance.now()) - launched) / 1000 - firstPage.seconds;
+    const signalledPerSecond = round((last.signalled - firstPage.signalled) / signalSeconds);
     const emailsPerSecond = round(last.emails / last.seconds);
     /** The worker's largest resident memory while the open loops numbered from `from` up to twice that. */
     const peakRss = (from: number) =>
@@ -163,7 +162,7 @@ async function main() {
       handedOver: last.signalled,
       complete: signalledAt !== undefined,
       rawSignalWithStartPerSecond: raw,
-      selectionSeconds: round((selectedBy - launched) / 1000),
+      firstPageSavedAtSeconds: firstPage.seconds,
       signalSeconds: round(signalSeconds),
       signalledPerSecond,
       signalledVsRaw: round(signalledPerSecond / raw),
