@@ -70,42 +70,50 @@ export async function startEmbeddedStack(options: EmbeddedStackOptions): Promise
 
     let mongoUri = options.mongoUri;
     if (!mongoUri) {
-      const port = options.mongoPort ?? (app ? await portOrFree(27017) : await freePort());
       const dir = path.join(options.dataDir, 'ferretdb');
-      const ferretdb = launch(
-        'ferretdb',
-        stackBinaryPath(),
-        ['ferretdb', '-listen', `127.0.0.1:${port}`, '-data', dir, '-log-level', 'error'],
+      mongoUri = await startChild({
+        what: 'FerretDB',
+        name: 'ferretdb',
+        children,
         log,
-      );
-      children.push(ferretdb);
-      mongoUri = `mongodb://127.0.0.1:${port}/`;
-      await waitForChild('FerretDB', ferretdb, () => pingMongo(mongoUri!));
+        plan: async () => {
+          const port = options.mongoPort ?? (app ? await portOrFree(27017) : await freePort());
+          const uri = `mongodb://127.0.0.1:${port}/`;
+          const args = ['ferretdb', '-listen', `127.0.0.1:${port}`, '-data', dir, '-log-level', 'error'];
+          return { args, address: uri, ready: () => pingMongo(uri) };
+        },
+      });
       log(`FerretDB ready on ${mongoUri} (data in ${dir})`);
     }
 
     let temporalAddress = options.temporalAddress;
     let temporalUiUrl: string | undefined;
     if (!temporalAddress) {
-      const port = options.temporalPort ?? (app ? await portOrFree(7233) : await freePort());
-      const args = ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(port), '--log-level', 'error'];
-      args.push('--http-port', String(await freePort()), '--metrics-port', String(await freePort()));
-      if (options.persistTemporal ?? app) {
-        args.push('--db-filename', path.join(options.dataDir, 'temporal.sqlite'));
-        for (const pragma of options.temporalSqlitePragmas ?? TEMPORAL_SQLITE_PRAGMAS)
-          args.push('--sqlite-pragma', pragma);
-      }
-      if (app) {
-        const uiPort = await portOrFree(8233);
-        args.push('--ui-port', String(uiPort));
-        temporalUiUrl = `http://localhost:${uiPort}`;
-      } else {
-        args.push('--headless');
-      }
-      const temporal = launch('temporal', stackBinaryPath(), ['supervise', '--', temporalCliPath(), ...args], log);
-      children.push(temporal);
-      temporalAddress = `127.0.0.1:${port}`;
-      await waitForChild('Temporal dev server', temporal, () => pingTemporal(temporalAddress!));
+      temporalAddress = await startChild({
+        what: 'Temporal dev server',
+        name: 'temporal',
+        children,
+        log,
+        plan: async () => {
+          const port = options.temporalPort ?? (app ? await portOrFree(7233) : await freePort());
+          const args = ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(port), '--log-level', 'error'];
+          args.push('--http-port', String(await freePort()), '--metrics-port', String(await freePort()));
+          if (options.persistTemporal ?? app) {
+            args.push('--db-filename', path.join(options.dataDir, 'temporal.sqlite'));
+            for (const pragma of options.temporalSqlitePragmas ?? TEMPORAL_SQLITE_PRAGMAS)
+              args.push('--sqlite-pragma', pragma);
+          }
+          if (app) {
+            const uiPort = await portOrFree(8233);
+            args.push('--ui-port', String(uiPort));
+            temporalUiUrl = `http://localhost:${uiPort}`;
+          } else {
+            args.push('--headless');
+          }
+          const address = `127.0.0.1:${port}`;
+          return { args: ['supervise', '--', temporalCliPath(), ...args], address, ready: () => pingTemporal(address) };
+        },
+      });
       log(`Temporal ready on ${temporalAddress}`);
     }
 
@@ -122,6 +130,47 @@ export async function startEmbeddedStack(options: EmbeddedStackOptions): Promise
     await stop();
     throw err;
   }
+}
+
+/** How a child is started: its arguments, the address it will serve and how to tell it is ready. */
+interface LaunchPlan {
+  args: string[];
+  address: string;
+  ready: () => Promise<unknown>;
+}
+
+/**
+ * Free ports are picked before the child binds them, and the Temporal dev server picks its
+ * internal services' ports itself, so another process can take one in between: when the child
+ * exits because an address was in use, it is started again with fresh ports.
+ */
+const BIND_ATTEMPTS = 3;
+
+async function startChild(start: {
+  what: string;
+  name: string;
+  children: ChildProcess[];
+  log: (line: string) => void;
+  plan: () => Promise<LaunchPlan>;
+}): Promise<string> {
+  for (let attempt = 1; ; attempt++) {
+    const { args, address, ready } = await start.plan();
+    const child = launch(start.name, stackBinaryPath(), args, start.log);
+    start.children.push(child);
+    try {
+      await waitForChild(start.what, child, ready);
+      return address;
+    } catch (err) {
+      if (attempt >= BIND_ATTEMPTS || !lostPortRace(child)) throw err;
+      start.log(`${start.what}: a port it needed was taken meanwhile; starting it again`);
+      await stopChild(child);
+      start.children.splice(start.children.indexOf(child), 1);
+    }
+  }
+}
+
+function lostPortRace(child: Launched): boolean {
+  return child.exitCode !== null && child.recent.some((line) => line.includes('address already in use'));
 }
 
 /** A child process and the last lines it wrote to stderr, for the error if it never gets ready. */
