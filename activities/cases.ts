@@ -14,7 +14,8 @@ import { type Routing, ZRouting, escalationChain, routeCase } from '../src/domai
 import type { Mailer } from '../src/mail/mailer';
 import type { Templates } from '../src/mail/templates';
 import { type CaseInput, type SurveyInvitationInput, invitationIdFor } from '../workflows/definitions';
-import { sendOnce, whileBeating } from './email-once';
+import { sendOnce } from './email-once';
+import { whileBeating } from './heartbeat';
 import { findCustomer } from '../src/db/customers';
 
 export interface CaseDeps {

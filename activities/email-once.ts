@@ -11,23 +11,6 @@ function countEmail(kind: string, status: 'sent' | 'failed' | 'retrying'): void 
     .add(1, { kind, status });
 }
 
-const HEARTBEAT_MS = 5_000;
-
-/**
- * Runs an email activity while heartbeating (see EMAIL_ACTIVITY_OPTIONS): however long MongoDB or
- * SMTP take, the attempt stays alive as long as its worker does, instead of being abandoned
- * mid-way and the email handed over a second time by the retry.
- */
-export async function whileBeating<T>(work: () => Promise<T>): Promise<T> {
-  const context = Context.current();
-  const beat = setInterval(() => context.heartbeat(), HEARTBEAT_MS);
-  try {
-    return await work();
-  } finally {
-    clearInterval(beat);
-  }
-}
-
 export type EmailOutcome = { status: 'sent'; sentAt: number } | { status: 'failed'; failure: string; sentAt: number };
 
 /**
@@ -84,11 +67,35 @@ export async function sendOnce(
       throw err;
     }
     countEmail(kind, 'failed');
-    await c.emails(db).updateOne({ _id: idempotencyKey }, { $set: { status: 'failed', failure: err.message } });
+    await recordUntilWritten(() =>
+      c.emails(db).updateOne({ _id: idempotencyKey }, { $set: { status: 'failed', failure: err.message } }),
+    );
     return { status: 'failed', failure: err.message, sentAt: now.getTime() };
   }
   const sentAt = new Date();
   countEmail(kind, 'sent');
-  await c.emails(db).updateOne({ _id: idempotencyKey }, { $set: { status: 'sent', sentAt } });
+  await recordUntilWritten(() => c.emails(db).updateOne({ _id: idempotencyKey }, { $set: { status: 'sent', sentAt } }));
   return { status: 'sent', sentAt: sentAt.getTime() };
+}
+
+/** First and longest pause between tries of recording an email SMTP has already taken. */
+const RECORD_PAUSE_MS = { first: 200, longest: 5_000 };
+
+/**
+ * Records what SMTP did with an email. Once the message is out, a failed write would make the
+ * activity's retry hand it over a second time (a busy or restarting database is enough), so the
+ * write is tried again within the attempt until it succeeds; the attempt heartbeats meanwhile
+ * (`whileBeating`) and stops trying only when it is cancelled.
+ */
+async function recordUntilWritten(write: () => Promise<unknown>): Promise<void> {
+  const context = Context.current();
+  for (let pause = RECORD_PAUSE_MS.first; ; pause = Math.min(pause * 2, RECORD_PAUSE_MS.longest)) {
+    try {
+      await write();
+      return;
+    } catch (err) {
+      context.log.warn('Recording a sent email failed; trying again', { error: (err as Error).message });
+      await context.sleep(pause);
+    }
+  }
 }

@@ -7,11 +7,12 @@ import { hashSurveyToken, surveyTokenFor } from '../src/db/survey-tokens';
 import { durationMs } from '../src/domain/duration';
 import { renderInvitationEmail } from '../src/mail/invitation-email';
 import type { Mailer } from '../src/mail/mailer';
-import { sendOnce, sentEmail, whileBeating } from './email-once';
+import { sendOnce, sentEmail } from './email-once';
+import { whileBeating } from './heartbeat';
 import type { Templates } from '../src/mail/templates';
 import type { SurveyInvitationInput } from '../workflows/definitions';
 import { findCustomer } from '../src/db/customers';
-import { campaignCancelled } from '../src/db/segments';
+import { campaignCancelled } from '../src/db/campaigns';
 
 export interface InvitationDeps {
   db: Db;
