@@ -6,6 +6,7 @@ import type { CampaignProgress } from '../src/domain/campaign';
 import { sampleDraw } from '../src/domain/segment';
 import type { LoopSettings } from '../src/web/events-service';
 import { handEventsToLoops } from './hand-over';
+import { whileBeating } from './heartbeat';
 import { loopTaskQueue } from '../workflows/definitions';
 
 /** Customers handed over per activity, and scanned at most: the granularity of pause and cancel. */
@@ -33,9 +34,10 @@ export function createCampaignActivities(db: Db, loopIdleTimeout: string) {
   return {
     /** How many customers the campaign's segment matches now, and the sample's cutoff. */
     async selectCampaignAudience({ campaignId }: { campaignId: string }): Promise<SegmentCount> {
-      const campaign = await campaignOf(campaignId);
-      const context = Context.current();
-      return countSegment(db, campaign.segment, campaign.sample, () => context.heartbeat());
+      return whileBeating(async () => {
+        const campaign = await campaignOf(campaignId);
+        return countSegment(db, campaign.segment, campaign.sample);
+      });
     },
 
     /**
@@ -53,32 +55,34 @@ export function createCampaignActivities(db: Db, loopIdleTimeout: string) {
       after?: string;
       cutoff: number | null;
     }): Promise<FanOutPage> {
-      const campaign = await campaignOf(campaignId);
-      const context = Context.current();
-      const sources = await loadFactSources(db, campaign.segment);
-      const chosen: string[] = [];
-      let [scanned, last] = [0, after];
-      const cursor = customersInOrder(db, after);
-      try {
-        for await (const customer of cursor) {
-          last = customer._id;
-          if (++scanned % 1000 === 0) context.heartbeat();
-          const sampled = cutoff === null || sampleDraw(campaign.sample!.seed, customer._id) <= cutoff;
-          if (sampled && inSegment(campaign.segment, sources, customer)) chosen.push(customer._id);
-          if (chosen.length >= HAND_OVER_LIMIT || scanned >= SCAN_LIMIT) break;
+      return whileBeating(async () => {
+        const campaign = await campaignOf(campaignId);
+        const context = Context.current();
+        const sources = await loadFactSources(db, campaign.segment);
+        const chosen: string[] = [];
+        let [scanned, last] = [0, after];
+        const cursor = customersInOrder(db, after);
+        try {
+          for await (const customer of cursor) {
+            last = customer._id;
+            scanned++;
+            const sampled = cutoff === null || sampleDraw(campaign.sample!.seed, customer._id) <= cutoff;
+            if (sampled && inSegment(campaign.segment, sources, customer)) chosen.push(customer._id);
+            if (chosen.length >= HAND_OVER_LIMIT || scanned >= SCAN_LIMIT) break;
+          }
+        } finally {
+          await cursor.close();
         }
-      } finally {
-        await cursor.close();
-      }
-      const loop: LoopSettings = {
-        temporal: context.client,
-        taskQueue: loopTaskQueue(context.info.taskQueue),
-        loopIdleTimeout,
-        log: (msg) => context.log.warn(msg),
-      };
-      await handOver(db, loop, campaign, chosen, () => context.heartbeat());
-      const done = chosen.length < HAND_OVER_LIMIT && scanned < SCAN_LIMIT;
-      return { after: last, handedOver: chosen.length, done };
+        const loop: LoopSettings = {
+          temporal: context.client,
+          taskQueue: loopTaskQueue(context.info.taskQueue),
+          loopIdleTimeout,
+          log: (msg) => context.log.warn(msg),
+        };
+        await handOver(db, loop, campaign, chosen);
+        const done = chosen.length < HAND_OVER_LIMIT && scanned < SCAN_LIMIT;
+        return { after: last, handedOver: chosen.length, done };
+      });
     },
 
     /** The campaign's workflow is the only writer of its progress document. */
@@ -97,13 +101,7 @@ export function createCampaignActivities(db: Db, loopIdleTimeout: string) {
 }
 
 /** The customers' campaign events, handed to their loops. */
-async function handOver(
-  db: Db,
-  loop: LoopSettings,
-  campaign: c.CampaignDoc,
-  customerIds: string[],
-  beat: () => void,
-): Promise<void> {
+async function handOver(db: Db, loop: LoopSettings, campaign: c.CampaignDoc, customerIds: string[]): Promise<void> {
   const now = new Date();
   const events: c.EventDoc[] = customerIds.map((customerId) => ({
     _id: campaignEventId(campaign._id, customerId),
@@ -115,5 +113,5 @@ async function handOver(
     data: {},
     receivedAt: now,
   }));
-  await handEventsToLoops(db, loop, events, beat);
+  await handEventsToLoops(db, loop, events);
 }

@@ -6,7 +6,7 @@ import { inAudience } from '../src/domain/audience';
 import type { ContactDecision, ContactDecisionInput } from '../src/domain/contact';
 import type { TProgram } from '../src/domain/program';
 import { applyProfile, findCustomer } from '../src/db/customers';
-import { campaignCancelled } from '../src/db/segments';
+import { campaignCancelled } from '../src/db/campaigns';
 import { contactHistoryOf, keepInHistory } from '../src/db/contact-history';
 import { historyFor } from '../src/domain/contact-history';
 import type { CustomerProfile, ProfileOutcome } from '../src/domain/customer';

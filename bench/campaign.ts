@@ -16,6 +16,7 @@ import { Client, Connection } from '@temporalio/client';
 import pLimit from 'p-limit';
 import { insertNewCustomers } from '../src/db/customers';
 import { signalCustomerLoop } from '../src/web/events-service';
+import { SIGNAL_CONCURRENCY } from '../activities/hand-over';
 import { round, rssMb, sleep, startDeployment, writeResults } from './deployment';
 
 const CUSTOMERS = Number(process.env.BENCH_CAMPAIGN_CUSTOMERS ?? 100_000);
@@ -24,7 +25,6 @@ const SEND_SECONDS = Number(process.env.BENCH_SEND_SECONDS ?? 120);
 /** A bound on the run: past it the figures are taken from what was handed over so far. */
 const MAX_SECONDS = Number(process.env.BENCH_MAX_SECONDS ?? 600 + CUSTOMERS / 3);
 /** The concurrency of the campaign's hand-over (activities/hand-over.ts). */
-const SIGNAL_CONCURRENCY = 16;
 const SIGNAL_GOAL = 0.7;
 const MEMORY_GOAL = 0.2;
 const PROGRAM_ID = 'bench-pulse';

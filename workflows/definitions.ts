@@ -21,12 +21,13 @@ export const EMAIL_ACTIVITY_OPTIONS: ActivityOptions = {
 };
 
 /**
- * The task queue of the fan-out activities (a campaign's pages and progress, a wave's days), served
- * by every worker apart from the main queue: a burst of customer loops' activities, which the
- * fan-out itself causes, cannot queue ahead of the fan-out that feeds them.
+ * The task queue of the fan-out (campaign and wave workflows, their pages and progress), served by
+ * every worker apart from the main queue: a burst of customer loops' tasks, which the fan-out
+ * itself causes, cannot queue ahead of the fan-out that feeds them. Of a fan-out queue, itself.
  */
 const FAN_OUT_SUFFIX = '.fan-out';
-export const fanOutTaskQueue = (taskQueue: string) => `${taskQueue}${FAN_OUT_SUFFIX}`;
+export const fanOutTaskQueue = (taskQueue: string) =>
+  taskQueue.endsWith(FAN_OUT_SUFFIX) ? taskQueue : `${taskQueue}${FAN_OUT_SUFFIX}`;
 
 /** The main task queue of an activity's worker: where the customer loops it signals run. */
 export const loopTaskQueue = (activityTaskQueue: string) =>

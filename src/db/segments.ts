@@ -88,17 +88,11 @@ export interface SegmentCount {
 }
 
 /** How many customers the segment matches now and how many the sample takes (one pass). */
-export async function countSegment(
-  db: Db,
-  segment: TSegment,
-  sample: TSample | undefined,
-  beat: () => void = () => undefined,
-): Promise<SegmentCount> {
+export async function countSegment(db: Db, segment: TSegment, sample: TSample | undefined): Promise<SegmentCount> {
   const sources = await loadFactSources(db, segment);
   const draws: number[] = [];
-  let [scanned, matched] = [0, 0];
+  let matched = 0;
   for await (const customer of customersInOrder(db)) {
-    if (++scanned % 1000 === 0) beat();
     if (!inSegment(segment, sources, customer)) continue;
     matched++;
     if (sample) draws.push(sampleDraw(sample.seed, customer._id));
@@ -106,10 +100,4 @@ export async function countSegment(
   const sampled = sampleSize(sample, matched);
   const cutoff = sampleCutoff(draws, sample ? sampled : matched);
   return { matched, sampled, cutoff: Number.isFinite(cutoff) ? cutoff : null };
-}
-
-/** Cancelled campaigns survey nobody more: not the customers not yet decided, nor those deferred. */
-export async function campaignCancelled(db: Db, campaignId: string): Promise<boolean> {
-  const progress = await c.campaignProgress(db).findOne({ _id: campaignId }, { projection: { status: 1 } });
-  return progress?.status === 'cancelled';
 }

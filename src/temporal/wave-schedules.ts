@@ -7,6 +7,7 @@ import {
 } from '@temporalio/client';
 import type { TRelationshipCadence } from '../domain/cadence';
 import type { TProgram } from '../domain/program';
+import { fanOutTaskQueue } from '../../workflows/definitions';
 
 /** Per task queue, like the sweep's: tests run several deployments on one Temporal server. */
 export const waveScheduleId = (taskQueue: string, programId: string) => `wave:${taskQueue}:${programId}`;
@@ -46,7 +47,7 @@ export async function syncWaveSchedule(
   const action = {
     type: 'startWorkflow' as const,
     workflowType: 'relationshipWaveWorkflow',
-    taskQueue,
+    taskQueue: fanOutTaskQueue(taskQueue),
     workflowId: `wave:${programId}`,
     args: [{ programId }],
   };

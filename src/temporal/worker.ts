@@ -1,5 +1,12 @@
 import path from 'node:path';
-import { DefaultLogger, type NativeConnection, Runtime, Worker, type WorkerOptions } from '@temporalio/worker';
+import {
+  DefaultLogger,
+  type NativeConnection,
+  Runtime,
+  Worker,
+  type WorkerOptions,
+  bundleWorkflowCode,
+} from '@temporalio/worker';
 import { type ActivityDeps, createActivities } from '../../activities';
 import { fanOutTaskQueue } from '../../workflows/definitions';
 
@@ -11,36 +18,39 @@ export interface CxWorkerOptions {
   namespace: string;
   taskQueue: string;
   deps: ActivityDeps;
-  /** A pre-built bundle (tests build it once); otherwise the workflows are bundled at start. */
+  /** A pre-built bundle (WORKFLOW_BUNDLE; tests build it once); otherwise the workflows are bundled once at start. */
   workflowBundle?: WorkerOptions['workflowBundle'];
   /** Workflows kept in memory between their tasks (WORKER_MAX_CACHED_WORKFLOWS). */
   maxCachedWorkflows: number;
 }
 
+/** Campaign and wave workflows are few and mostly wait: a small cache keeps the fan-out worker lean. */
+const FAN_OUT_CACHED_WORKFLOWS = 50;
+
 /**
- * The workers of one process: workflows and activities on the task queue, and the same activities
- * on the fan-out queue (campaign pages, wave days), so that the fan-out keeps its pace while the
- * customer loops it starts fill the main queue.
+ * The workers of one process: the customer loops' workflows and activities on the task queue, and
+ * the campaign and wave workflows with the same activities on the fan-out queue, so that the
+ * fan-out keeps its pace while the customer loops it starts fill the main queue.
  */
-export function createWorkers(options: CxWorkerOptions): Promise<Worker[]> {
+export async function createWorkers(options: CxWorkerOptions): Promise<Worker[]> {
+  const workflowBundle = options.workflowBundle ?? {
+    code: (await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: new DefaultLogger('WARN') })).code,
+  };
   const common = {
     connection: options.connection,
     namespace: options.namespace,
     activities: createActivities(options.deps),
+    workflowBundle,
     // On SIGTERM the worker stops polling and lets running activities finish (each is idempotent,
     // so one cut off later is simply retried elsewhere); below compose's 30 s stop grace period.
     shutdownGraceTime: '20s' as const,
   };
   return Promise.all([
-    Worker.create({
-      ...common,
-      taskQueue: options.taskQueue,
-      maxCachedWorkflows: options.maxCachedWorkflows,
-      ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
-    }),
+    Worker.create({ ...common, taskQueue: options.taskQueue, maxCachedWorkflows: options.maxCachedWorkflows }),
     Worker.create({
       ...common,
       taskQueue: fanOutTaskQueue(options.taskQueue),
+      maxCachedWorkflows: FAN_OUT_CACHED_WORKFLOWS,
       maxConcurrentActivityTaskExecutions: 10,
     }),
   ]);

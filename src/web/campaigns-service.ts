@@ -14,7 +14,7 @@ import { countSegment } from '../db/segments';
 import { type CampaignAction, type CampaignProgress, newCampaignProgress } from '../domain/campaign';
 import { LIMITS } from '../domain/program';
 import { ZSample, ZSegment } from '../domain/segment';
-import { campaignControlUpdate, campaignWorkflowId } from '../../workflows/definitions';
+import { campaignControlUpdate, campaignWorkflowId, fanOutTaskQueue } from '../../workflows/definitions';
 import type { CampaignInput } from '../../workflows/campaign';
 import { HttpError } from './errors';
 import type { LoopSettings } from './events-service';
@@ -100,7 +100,7 @@ async function startCampaignWorkflow(loop: LoopSettings, campaign: c.CampaignDoc
   try {
     await loop.temporal.workflow.start('campaignWorkflow', {
       workflowId: campaignWorkflowId(campaign._id),
-      taskQueue: loop.taskQueue,
+      taskQueue: fanOutTaskQueue(loop.taskQueue),
       args,
       workflowIdReusePolicy: 'REJECT_DUPLICATE',
     });

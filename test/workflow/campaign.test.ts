@@ -2,6 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as c from '../../src/db/collections';
 import { insertNewCustomers, recordUnsubscribe } from '../../src/db/customers';
 import { sampleDraw } from '../../src/domain/segment';
+import { connectTemporalClient } from '../../src/temporal/connection';
+import { campaignWorkflowId, fanOutTaskQueue } from '../../workflows/definitions';
 import {
   type Harness,
   api,
@@ -36,6 +38,14 @@ describe('pulsed campaigns', () => {
     const res = await api(h, 'POST', '/api/campaigns:preview', { segment, ...(sample ? { sample } : {}) });
     expect(res.status, res.text).toBe(200);
     return res.json as { matched: number; sampled: number };
+  };
+  const describeWorkflow = async (workflowId: string) => {
+    const client = await connectTemporalClient({ address: h.temporalAddress, namespace: h.config.temporal.namespace });
+    try {
+      return await client.workflow.getHandle(workflowId).describe();
+    } finally {
+      await client.connection.close();
+    }
   };
   const progressOf = async (id: string) => (await api(h, 'GET', `/api/campaigns/${id}`)).json.progress as Progress;
   /** Waits for the progress to hold; on time-out the error shows the last progress seen. */
@@ -133,6 +143,8 @@ describe('pulsed campaigns', () => {
     // A double click: the same campaign, nothing new.
     expect((await api(h, 'POST', '/api/campaigns', launch)).status).toBe(200);
     expect((await api(h, 'POST', '/api/campaigns', { ...launch, name: 'Other' })).status).toBe(409);
+    // It runs on the fan-out queue, apart from the loops it starts.
+    expect((await describeWorkflow(campaignWorkflowId(id))).taskQueue).toBe(fanOutTaskQueue(h.taskQueue));
 
     const drawn = [...profiles]
       .sort((a, b) => sampleDraw('probe-1', a.id) - sampleDraw('probe-1', b.id))

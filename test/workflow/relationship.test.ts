@@ -5,6 +5,7 @@ import { insertNewCustomers, recordUnsubscribe } from '../../src/db/customers';
 import { cycleContaining, dayOf, isDueOn, relationshipEventId, ZRelationshipCadence } from '../../src/domain/cadence';
 import { connectTemporalClient } from '../../src/temporal/connection';
 import { waveScheduleId } from '../../src/temporal/wave-schedules';
+import { fanOutTaskQueue } from '../../workflows/definitions';
 import { type Harness, api, mailTo, startHarness, uid, waitUntil } from '../support/harness';
 
 /** A relationship program for one cohort of test customers (the test database is shared). */
@@ -51,7 +52,7 @@ describe('relationship programs', () => {
   const schedule = (programId: string) => temporal.schedule.getHandle(waveScheduleId(h.taskQueue, programId));
   const runWave = (programId: string) =>
     temporal.workflow.execute('relationshipWaveWorkflow', {
-      taskQueue: h.taskQueue,
+      taskQueue: fanOutTaskQueue(h.taskQueue),
       workflowId: uid('wave-test'),
       args: [{ programId }],
     }) as Promise<{ day: number; due: number }[]>;
@@ -75,7 +76,7 @@ describe('relationship programs', () => {
     expect(described.spec.timezone).toBe('Europe/Berlin');
     expect(described.action).toMatchObject({
       workflowType: 'relationshipWaveWorkflow',
-      taskQueue: h.taskQueue,
+      taskQueue: fanOutTaskQueue(h.taskQueue),
       args: [{ programId: id }],
     });
 
