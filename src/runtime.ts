@@ -1,4 +1,4 @@
-import { type Server, createServer } from 'node:http';
+import { type Server, type ServerResponse, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { WorkerOptions } from '@temporalio/worker';
 import type { Config } from './config';
@@ -151,6 +151,7 @@ export async function startWeb(
         throw new Error(`cannot listen on METRICS_PORT ${config.metrics.port} (${err.message})`);
       })
     : undefined;
+  const drains = [server, metricsServer].flatMap((s) => (s ? [drainable(s)] : []));
   const url = `http://localhost:${(server.address() as AddressInfo).port}`;
   return {
     server,
@@ -159,13 +160,36 @@ export async function startWeb(
     logger,
     metricsUrl: metricsServer && `http://localhost:${(metricsServer.address() as AddressInfo).port}`,
     async stop() {
-      for (const s of [server, metricsServer]) {
-        if (!s) continue;
-        await new Promise<void>((resolve) => s.close(() => resolve()));
-        s.closeAllConnections();
-      }
+      await Promise.all(drains.map((drain) => drain()));
       await closeAll();
     },
+  };
+}
+
+/** How long requests in flight at SIGTERM may take before their connections are cut. */
+const DRAIN_MS = 20_000;
+
+/**
+ * Returns the server's graceful stop: no new connections, requests in flight finish. Clients under
+ * steady load keep reusing their keep-alive connections, so `close()` alone would wait for ever:
+ * responses from then on say `Connection: close`, and connections that fall idle are closed.
+ */
+function drainable(server: Server): () => Promise<void> {
+  let draining = false;
+  server.on('request', (_req, res: ServerResponse) => {
+    if (draining && !res.headersSent) res.setHeader('connection', 'close');
+  });
+  return async () => {
+    draining = true;
+    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+    const idle = setInterval(() => server.closeIdleConnections(), 250);
+    const cut = setTimeout(() => server.closeAllConnections(), DRAIN_MS);
+    try {
+      await closed;
+    } finally {
+      clearInterval(idle);
+      clearTimeout(cut);
+    }
   };
 }
 
