@@ -7,9 +7,10 @@ import { afterEach, expect, inject, it } from 'vitest';
 import { type EmailOutcome, sendOnce } from '../../activities/email-once';
 import * as c from '../../src/db/collections';
 import { createMailer, type Mailer } from '../../src/mail/mailer';
-import { type EmbeddedStack, startEmbeddedStack } from '../../src/stack/embedded';
+import type { EmbeddedStack } from '../../src/stack/embedded';
 import { freePort } from '../../src/stack/ports';
 import { uid } from '../support/harness';
+import { startOwnFerretDB } from '../support/own-ferretdb';
 
 /** Longer than the test client waits for a server, so a write in the outage fails. */
 const OUTAGE_MS = 3_000;
@@ -25,14 +26,7 @@ it('an email SMTP has taken is recorded once the database is back, and its retry
   const port = await freePort();
   let ferretdb: EmbeddedStack | undefined;
   const startFerretDB = async () => {
-    ferretdb = await startEmbeddedStack({
-      dataDir,
-      mode: 'test',
-      mongoDbName: shared.dbName,
-      temporalAddress: shared.temporalAddress,
-      smtpUrl: shared.smtpUrl,
-      mongoPort: port,
-    });
+    ferretdb = await startOwnFerretDB({ dataDir, port });
   };
   await startFerretDB();
   cleanups.push(async () => {

@@ -2,8 +2,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { afterEach, expect, inject, it } from 'vitest';
-import { startEmbeddedStack } from '../../src/stack/embedded';
+import { afterEach, expect, it } from 'vitest';
+import { startOwnFerretDB } from '../support/own-ferretdb';
 
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
@@ -11,7 +11,6 @@ afterEach(async () => {
 });
 
 it('a server that finds its port taken is started again, a bounded number of times, and says why it gave up', async () => {
-  const shared = inject('stack');
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'cxloop-ports-'));
   cleanups.push(() => rmSync(dataDir, { recursive: true, force: true }));
   const squatter = net.createServer((socket) => socket.destroy());
@@ -20,15 +19,7 @@ it('a server that finds its port taken is started again, a bounded number of tim
   const port = (squatter.address() as net.AddressInfo).port;
   const log: string[] = [];
 
-  const start = startEmbeddedStack({
-    dataDir,
-    mode: 'test',
-    mongoDbName: shared.dbName,
-    temporalAddress: shared.temporalAddress,
-    smtpUrl: shared.smtpUrl,
-    mongoPort: port,
-    log: (line) => log.push(line),
-  });
+  const start = startOwnFerretDB({ dataDir, port, log: (line) => log.push(line) });
 
   await expect(start).rejects.toThrow(/FerretDB exited .*address already in use/s);
   expect(log.filter((line) => line.includes('a port it needed was taken meanwhile'))).toHaveLength(2);
