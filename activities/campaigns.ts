@@ -1,7 +1,15 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { Db } from 'mongodb';
 import * as c from '../src/db/collections';
-import { type SegmentCount, countSegment, customersInOrder, inSegment, loadFactSources } from '../src/db/segments';
+import {
+  type FactSources,
+  type SegmentCount,
+  type SegmentCustomer,
+  countSegment,
+  customersInOrder,
+  inSegment,
+  loadFactSources,
+} from '../src/db/segments';
 import type { CampaignProgress } from '../src/domain/campaign';
 import { sampleDraw } from '../src/domain/segment';
 import type { LoopSettings } from '../src/web/events-service';
@@ -9,9 +17,8 @@ import { handEventsToLoops } from './hand-over';
 import { whileBeating } from './heartbeat';
 import { loopTaskQueue } from '../workflows/definitions';
 
-/** Customers handed over per activity, and scanned at most: the granularity of pause and cancel. */
-const HAND_OVER_LIMIT = 1000;
-const SCAN_LIMIT = 20_000;
+/** Customers per audience page, handed over per activity: the granularity of pause and cancel. */
+const PAGE_SIZE = 1000;
 
 /** One event per campaign and customer: a relaunch or a retried page surveys nobody twice. */
 export const campaignEventId = (campaignId: string, customerId: string) => `camp:${campaignId}:${customerId}`;
@@ -32,19 +39,25 @@ export function createCampaignActivities(db: Db, loopIdleTimeout: string) {
   };
 
   return {
-    /** How many customers the campaign's segment matches now, and the sample's cutoff. */
+    /**
+     * Selects the campaign's audience now: counts the segment, draws the sample, and writes the
+     * chosen customers as pages (see CampaignAudiencePageDoc), so a page costs one read by `_id`
+     * however many customers there are. A retry writes the whole chain again from the first page.
+     */
     async selectCampaignAudience({ campaignId }: { campaignId: string }): Promise<SegmentCount> {
       return whileBeating(async () => {
         const campaign = await campaignOf(campaignId);
-        return countSegment(db, campaign.segment, campaign.sample);
+        const sources = await loadFactSources(db, campaign.segment);
+        const count = await countSegment(db, campaign.segment, campaign.sample, sources);
+        await writeAudiencePages(db, campaign, sources, count.cutoff);
+        return count;
       });
     },
 
     /**
-     * Hands the next customers of the campaign (in `_id` order, after `after`) to their loops: an
+     * Hands the campaign's next page of customers (the page after `after`) to their loops: an
      * event per customer (insert-only, keyed by campaign and customer), then a signal for each
-     * event not yet decided. Stops after HAND_OVER_LIMIT customers or SCAN_LIMIT scanned, so the
-     * campaign can pause or cancel between pages.
+     * event not yet decided.
      */
     async fanOutCampaign({
       campaignId,
@@ -58,20 +71,11 @@ export function createCampaignActivities(db: Db, loopIdleTimeout: string) {
       return whileBeating(async () => {
         const campaign = await campaignOf(campaignId);
         const context = Context.current();
-        const sources = await loadFactSources(db, campaign.segment);
-        const chosen: string[] = [];
-        let [scanned, last] = [0, after];
-        const cursor = customersInOrder(db, after);
-        try {
-          for await (const customer of cursor) {
-            last = customer._id;
-            scanned++;
-            const sampled = cutoff === null || sampleDraw(campaign.sample!.seed, customer._id) <= cutoff;
-            if (sampled && inSegment(campaign.segment, sources, customer)) chosen.push(customer._id);
-            if (chosen.length >= HAND_OVER_LIMIT || scanned >= SCAN_LIMIT) break;
-          }
-        } finally {
-          await cursor.close();
+        let page = await audiencePage(db, campaignId, after);
+        if (!page) {
+          // Selected by a version that wrote no pages: select the rest of the audience now.
+          await writeAudiencePages(db, campaign, await loadFactSources(db, campaign.segment), cutoff, after);
+          page = (await audiencePage(db, campaignId, after))!;
         }
         const loop: LoopSettings = {
           temporal: context.client,
@@ -79,9 +83,8 @@ export function createCampaignActivities(db: Db, loopIdleTimeout: string) {
           loopIdleTimeout,
           log: (msg) => context.log.warn(msg),
         };
-        await handOver(db, loop, campaign, chosen);
-        const done = chosen.length < HAND_OVER_LIMIT && scanned < SCAN_LIMIT;
-        return { after: last, handedOver: chosen.length, done };
+        await handOver(db, loop, campaign, page.customerIds);
+        return { after: page.last, handedOver: page.customerIds.length, done: page.final };
       });
     },
 
@@ -98,6 +101,47 @@ export function createCampaignActivities(db: Db, loopIdleTimeout: string) {
         .replaceOne({ _id: campaignId }, { ...progress, updatedAt: new Date() }, { upsert: true });
     },
   };
+}
+
+/**
+ * The chosen customers after `after` (all when undefined) in `_id` order, in pages of `pageSize`,
+ * each keyed by the customer before it.
+ */
+export async function writeAudiencePages(
+  db: Db,
+  campaign: c.CampaignDoc,
+  sources: FactSources,
+  cutoff: number | null,
+  after?: string,
+  pageSize = PAGE_SIZE,
+): Promise<void> {
+  let [before, customerIds] = [after ?? '', [] as string[]];
+  const write = async (final: boolean) => {
+    const last = customerIds.at(-1) ?? before;
+    await c
+      .campaignAudience(db)
+      .replaceOne(
+        { _id: c.campaignAudienceKey(campaign._id, before) },
+        { campaignId: campaign._id, customerIds, last, final },
+        { upsert: true },
+      );
+    [before, customerIds] = [last, []];
+  };
+  for await (const customer of customersInOrder(db, after)) {
+    if (!chosenFor(campaign, sources, cutoff, customer)) continue;
+    customerIds.push(customer._id);
+    if (customerIds.length === pageSize) await write(false);
+  }
+  await write(true);
+}
+
+/** The audience page after customer `after` (the first page when undefined), if selection wrote one. */
+export const audiencePage = (db: Db, campaignId: string, after: string | undefined) =>
+  c.campaignAudience(db).findOne({ _id: c.campaignAudienceKey(campaignId, after) });
+
+function chosenFor(campaign: c.CampaignDoc, sources: FactSources, cutoff: number | null, customer: SegmentCustomer) {
+  const sampled = cutoff === null || sampleDraw(campaign.sample!.seed, customer._id) <= cutoff;
+  return sampled && inSegment(campaign.segment, sources, customer);
 }
 
 /** The customers' campaign events, handed to their loops. */

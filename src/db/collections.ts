@@ -58,6 +58,20 @@ export interface CampaignDoc {
   createdAt: Date;
 }
 
+/**
+ * One page of a campaign's audience as selected at launch: the chosen customers, in `_id` order,
+ * keyed by the campaign and the customer before the page (`''` for the first), so each page is
+ * read by `_id` — the only lookup FerretDB answers from an index. Written only by the selection.
+ */
+export interface CampaignAudiencePageDoc {
+  _id: string;
+  campaignId: string;
+  customerIds: string[];
+  /** The page's last customer: the key of the next page. */
+  last: string;
+  final: boolean;
+}
+
 /** A campaign's counters and status, written only by its workflow. */
 export type CampaignProgressDoc = CampaignProgress & { _id: string; updatedAt: Date };
 
@@ -425,6 +439,8 @@ export const programVersions = (db: Db) => db.collection<ProgramVersionDoc>('pro
 export const waveDays = (db: Db) => db.collection<WaveDayDoc>('wave_days');
 export const campaigns = (db: Db) => db.collection<CampaignDoc>('campaigns');
 export const campaignProgress = (db: Db) => db.collection<CampaignProgressDoc>('campaign_progress');
+export const campaignAudience = (db: Db) => db.collection<CampaignAudiencePageDoc>('campaign_audience');
+export const campaignAudienceKey = (campaignId: string, after: string | undefined) => `${campaignId}:${after ?? ''}`;
 
 /** Summary score per customer (0–100, the mean of their replies' summaries), for the IDs given. */
 export async function summaryScores(

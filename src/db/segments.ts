@@ -88,8 +88,13 @@ export interface SegmentCount {
 }
 
 /** How many customers the segment matches now and how many the sample takes (one pass). */
-export async function countSegment(db: Db, segment: TSegment, sample: TSample | undefined): Promise<SegmentCount> {
-  const sources = await loadFactSources(db, segment);
+export async function countSegment(
+  db: Db,
+  segment: TSegment,
+  sample: TSample | undefined,
+  sources?: FactSources,
+): Promise<SegmentCount> {
+  sources ??= await loadFactSources(db, segment);
   const draws: number[] = [];
   let matched = 0;
   for await (const customer of customersInOrder(db)) {

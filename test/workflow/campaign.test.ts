@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { audiencePage, writeAudiencePages } from '../../activities/campaigns';
 import * as c from '../../src/db/collections';
 import { insertNewCustomers, recordUnsubscribe } from '../../src/db/customers';
-import { sampleDraw } from '../../src/domain/segment';
+import { ZSegment, sampleDraw } from '../../src/domain/segment';
 import { connectTemporalClient } from '../../src/temporal/connection';
 import { campaignWorkflowId, fanOutTaskQueue } from '../../workflows/definitions';
 import {
@@ -33,6 +34,11 @@ describe('pulsed campaigns', () => {
     });
     await insertNewCustomers(h.db, profiles);
     return { cohort, profiles };
+  };
+  const newCohortMember = async (cohort: string, id: string) => {
+    const profiles = [{ id, email: `${id}@example.com`, locale: 'en', attributes: { cohort } }];
+    await insertNewCustomers(h.db, profiles);
+    return profiles;
   };
   const preview = async (segment: Record<string, unknown>, sample?: Record<string, unknown>) => {
     const res = await api(h, 'POST', '/api/campaigns:preview', { segment, ...(sample ? { sample } : {}) });
@@ -159,6 +165,8 @@ describe('pulsed campaigns', () => {
       return found.length >= reachable.length ? found : undefined;
     });
     expect(invitations.map((i) => i.customerId).sort()).toEqual([...reachable].sort());
+    // The audience selected at launch: one final page holding the drawn customers.
+    expect(await audiencePage(h.db, id, undefined)).toMatchObject({ customerIds: [...drawn].sort(), final: true });
 
     // Two customers answer; the others' invitations expire.
     for (const customerId of reachable.slice(0, 2)) {
@@ -178,6 +186,49 @@ describe('pulsed campaigns', () => {
     expect(await c.invitations(h.db).countDocuments({ programId })).toBe(reachable.length);
     for (const customerId of reachable) expect(await mailTo(h, `${customerId}@example.com`)).toHaveLength(1);
     expect((await api(h, 'POST', `/api/campaigns/${id}/pause`)).status).toBe(409);
+  });
+
+  it('when the audience is selected, then it is written as pages chained by their last customer, and a repeated selection rewrites the chain', async () => {
+    const { cohort, profiles } = await newCohort(25);
+    const campaign: c.CampaignDoc = {
+      _id: uid('camp'),
+      name: 'Paged',
+      programId: 'none',
+      segment: ZSegment.parse({ attributes: { cohort: [cohort] } }),
+      startAt: new Date(),
+      createdBy: 'test',
+      createdAt: new Date(),
+    };
+    const followChain = async () => {
+      const pages: c.CampaignAudiencePageDoc[] = [];
+      let after: string | undefined;
+      for (;;) {
+        const page = await audiencePage(h.db, campaign._id, after);
+        expect(page, `the page after ${after}`).not.toBeNull();
+        pages.push(page!);
+        if (page!.final) return pages;
+        after = page!.last;
+      }
+    };
+    await writeAudiencePages(h.db, campaign, {}, null, undefined, 10);
+    const pages = await followChain();
+    expect(pages.map((p) => p.customerIds.length)).toEqual([10, 10, 5]);
+    expect(pages.flatMap((p) => p.customerIds)).toEqual(profiles.map((p) => p.id).sort());
+
+    // A customer who sorts first joins: the retried selection shifts every page, and the chain
+    // from the first page reaches the new pages only.
+    const [joined] = (await newCohortMember(cohort, `${profiles[0]!.id}a`)).map((p) => p.id);
+    await writeAudiencePages(h.db, campaign, {}, null, undefined, 10);
+    const again = await followChain();
+    expect(again.map((p) => p.customerIds.length)).toEqual([10, 10, 6]);
+    expect(again.flatMap((p) => p.customerIds)).toEqual([...profiles.map((p) => p.id), joined].sort());
+
+    // A campaign selected by a version that wrote no pages continues from its cursor.
+    const cursor = again[0]!.last;
+    await c.campaignAudience(h.db).deleteMany({ campaignId: campaign._id });
+    await writeAudiencePages(h.db, campaign, {}, null, cursor, 10);
+    const rest = await audiencePage(h.db, campaign._id, cursor);
+    expect(rest).toMatchObject({ customerIds: again[1]!.customerIds, final: false });
   });
 
   it('when a scheduled campaign is paused, then nothing is sent past its start time until it resumes; a cancelled one sends nothing', async () => {
