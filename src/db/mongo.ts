@@ -52,12 +52,16 @@ export async function ensureIndexes(db: Db): Promise<void> {
   ]);
 }
 
+const TOKENS_HASHED = 'invitation-tokens-hashed';
+
 /**
  * Earlier versions stored survey tokens in plain text under a unique index: keep only their hash
  * (links already sent go on working) and drop that index, which would refuse a second token-less
- * invitation.
+ * invitation. Once per database: finding them is a scan of every invitation on FerretDB, and every
+ * web and worker start comes here.
  */
 async function upgradeInvitationTokens(db: Db): Promise<void> {
+  if (await c.settings(db).findOne({ _id: TOKENS_HASHED })) return;
   const legacy = c.invitations(db).find({ token: { $exists: true } } as object, { projection: { token: 1 } });
   for await (const doc of legacy as AsyncIterable<{ _id: string; token: string }>) {
     await c.invitations(db).updateOne({ _id: doc._id }, {
@@ -72,6 +76,9 @@ async function upgradeInvitationTokens(db: Db): Promise<void> {
       .catch(() => false)) === true
   )
     await c.invitations(db).dropIndex('token_unique');
+  await c
+    .settings(db)
+    .updateOne({ _id: TOKENS_HASHED }, { $set: { value: new Date().toISOString() } }, { upsert: true });
 }
 
 /** Inserts a document whose `_id` says it happened; a second insert of the same fact is a no-op. */

@@ -1,4 +1,8 @@
 import { randomUUID } from 'node:crypto';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { parse } from 'csv-parse';
@@ -99,8 +103,8 @@ function byteLimit(limit: number): Transform {
 
 /**
  * Creates or updates customers from a CSV file (first line: column names; `id` and `email`
- * required, `name`, `locale`, `timezone` optional, every other column an attribute), parsed as
- * a stream a batch at a time, never loaded whole. New customers are inserted; a changed one is
+ * required, `name`, `locale`, `timezone` optional, every other column an attribute): received
+ * into a temporary file, then parsed as a stream a batch at a time, never loaded whole. New customers are inserted; a changed one is
  * handed to their loop, the record's one writer; an unchanged one is left alone, so importing
  * the same file twice changes nothing. Refused rows are kept with their line.
  */
@@ -128,9 +132,6 @@ export async function importCustomers(
     .catch((err: unknown) => {
       throw isDuplicateKeyError(err) ? new HttpError(409, `import ${job._id} exists already`) : err;
     });
-  const parser = parse({ bom: true, info: true, skip_empty_lines: true, max_record_size: 64 * 1024 });
-  // Any failure (too large, connection lost) destroys the parser with it, which ends the loop below.
-  pipeline(body, byteLimit(MAX_IMPORT_BYTES), parser).catch(() => undefined);
   const limit = pLimit(CONCURRENCY);
   let toProfile: ((row: string[]) => unknown) | undefined;
   let batch: { line: number; row: string[] }[] = [];
@@ -163,7 +164,13 @@ export async function importCustomers(
     batch = [];
     await c.imports(db).updateOne({ _id: job._id }, { $set: counts(job) });
   };
+  const file = path.join(os.tmpdir(), `cxloop-import-${randomUUID()}.csv`);
   try {
+    // The whole upload is received first, so a slow import never runs into the request's time-out.
+    await pipeline(body, byteLimit(MAX_IMPORT_BYTES), createWriteStream(file));
+    const parser = createReadStream(file).pipe(
+      parse({ bom: true, info: true, skip_empty_lines: true, max_record_size: 64 * 1024 }),
+    );
     for await (const { record, info } of parser as AsyncIterable<{ record: string[]; info: { lines: number } }>) {
       if (!toProfile) {
         toProfile = columnsOf(record, mapping);
@@ -182,6 +189,8 @@ export async function importCustomers(
     if (err instanceof HttpError) throw err;
     if (message) throw new HttpError(400, message);
     throw err;
+  } finally {
+    await rm(file, { force: true });
   }
   await c.imports(db).updateOne({ _id: job._id }, { $set: counts(job) });
   return job;

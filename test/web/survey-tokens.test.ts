@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as c from '../../src/db/collections';
+import { ensureIndexes } from '../../src/db/mongo';
 import {
   type Harness,
   createProgram,
@@ -8,6 +9,7 @@ import {
   mailTo,
   startHarness,
   surveyLinkIn,
+  uid,
   waitUntil,
 } from '../support/harness';
 
@@ -49,6 +51,22 @@ describe('survey links and senders', () => {
     expect(page.status).toBe(200);
     expect(await page.text()).toContain('name="nps"');
     expect((await fetch(`${link.slice(0, -4)}AAAA`)).status).toBe(404);
+  });
+
+  it('hashes the plain-text tokens of earlier versions, once per database', async () => {
+    const db = h.web.database.client.db(uid('upgrade'));
+    const legacy = (id: string) => ({ _id: id, token: `plain-${id}` });
+    await db.collection<{ _id: string; token: string }>('invitations').insertOne(legacy('first'));
+    await ensureIndexes(db);
+    expect(await c.invitations(db).findOne({ _id: 'first' })).toEqual({
+      _id: 'first',
+      tokenHash: createHash('sha256').update('plain-first').digest('hex'),
+    });
+    // The second start finds the upgrade done and reads no invitation.
+    await db.collection<{ _id: string; token: string }>('invitations').insertOne(legacy('second'));
+    await ensureIndexes(db);
+    expect(await c.invitations(db).findOne({ _id: 'second' })).toHaveProperty('token');
+    await db.dropDatabase();
   });
 
   it('quotes the sender display name, so it cannot change the address', async () => {
