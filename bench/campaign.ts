@@ -8,7 +8,9 @@
  *   - the worker's resident memory at 1,000 and at 10,000 open customer loops; goal within 20%.
  * `npm run bench:campaign` (BENCH_CAMPAIGN_CUSTOMERS, default 100,000; BENCH_RAW_SIGNALS, default
  * 5,000; BENCH_SEND_SECONDS: how long sends are counted after the last customer is signalled,
- * default 120; BENCH_MAX_SECONDS: when to stop and report what was handed over so far). Results in
+ * default 120; BENCH_MAX_SECONDS: when to stop and report what was handed over so far;
+ * WORKER_MAX_CACHED_WORKFLOWS is passed on to the worker, BENCH_NODE_OPTIONS as NODE_OPTIONS to the
+ * web and the worker). Results in
  * bench/results/campaign-<time>.json. Exits non-zero when an email is sent twice.
  */
 import os from 'node:os';
@@ -66,7 +68,17 @@ async function main() {
   console.log(
     `campaign fan-out: ${CUSTOMERS} customers; raw signal-with-start baseline: ${RAW_SIGNALS} signals, ${SIGNAL_CONCURRENCY} in flight`,
   );
-  const deployment = await startDeployment({ name: 'cxloop_bench_campaign', webs: 1, workers: 1 });
+  const cache = process.env.WORKER_MAX_CACHED_WORKFLOWS;
+  const nodeOptions = process.env.BENCH_NODE_OPTIONS;
+  const deployment = await startDeployment({
+    name: 'cxloop_bench_campaign',
+    webs: 1,
+    workers: 1,
+    env: {
+      ...(cache ? { WORKER_MAX_CACHED_WORKFLOWS: cache } : {}),
+      ...(nodeOptions ? { NODE_OPTIONS: nodeOptions } : {}),
+    },
+  });
   let failed = false;
   try {
     const { db, stack } = deployment;
@@ -158,6 +170,8 @@ async function main() {
       at: new Date().toISOString(),
       machine: { cpus: os.cpus().length, node: process.version },
       customers: CUSTOMERS,
+      workerMaxCachedWorkflows: cache ?? 'default',
+      nodeOptions: nodeOptions ?? null,
       /** Handed over by the end of the run: all of them, unless BENCH_MAX_SECONDS stopped it first. */
       handedOver: last.signalled,
       complete: signalledAt !== undefined,

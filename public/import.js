@@ -121,35 +121,44 @@
     bar.value = 0;
     progress.hidden = false;
     form.querySelector('button[type=submit]').disabled = true;
-    let finished = false;
-    const poll = async () => {
-      if (finished) return;
-      const res = await fetch(`/admin/imports/${importId}`, { headers: { accept: 'application/json' } });
-      if (res.ok && !finished) {
-        const job = await res.json();
-        bar.value = Math.min(job.rows, estimate);
-        show(job, false);
-      }
-      if (!finished) setTimeout(poll, 500);
+    const finish = (job) => {
+      form.querySelector('button[type=submit]').disabled = false;
+      bar.max = Math.max(1, job.rows);
+      bar.value = job.rows;
+      if (job.status === 'failed') status.replaceChildren(`The file was not imported: ${job.error}`);
+      else show(job, true);
     };
-    setTimeout(poll, 300);
+    // The server answers once it has the file; the rows are imported while this page follows them.
     const res = await fetch(
       `/admin/customers/import?importId=${importId}&map=${encodeURIComponent(JSON.stringify(map))}`,
       {
         method: 'POST',
-        headers: { 'content-type': 'text/csv', 'x-csrf-token': form.dataset.csrf, accept: 'application/json' },
+        headers: {
+          'content-type': 'text/csv',
+          'x-csrf-token': form.dataset.csrf,
+          accept: 'application/json',
+          prefer: 'respond-async',
+        },
         body: file,
       },
     );
-    finished = true;
-    form.querySelector('button[type=submit]').disabled = false;
     const body = await res.json().catch(() => ({ error: `the import failed (${res.status})` }));
     if (!res.ok) {
-      status.replaceChildren(`The file was not imported: ${body.error}`);
+      finish({ rows: 0, status: 'failed', error: body.error });
       return;
     }
-    bar.max = Math.max(1, body.rows);
-    bar.value = body.rows;
-    show(body, true);
+    const poll = async () => {
+      const res = await fetch(`/admin/imports/${importId}`, { headers: { accept: 'application/json' } }).catch(
+        () => undefined,
+      );
+      const job = res?.ok ? await res.json() : undefined;
+      if (job && job.status !== 'running') return finish(job);
+      if (job) {
+        bar.value = Math.min(job.rows, estimate);
+        show(job, false);
+      }
+      setTimeout(poll, 500);
+    };
+    await poll();
   });
 })();

@@ -6,6 +6,7 @@ import path from 'node:path';
 import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { parse } from 'csv-parse';
+import type { Request, Response } from 'express';
 import type { Db } from 'mongodb';
 import pLimit from 'p-limit';
 import * as c from '../db/collections';
@@ -101,23 +102,28 @@ function byteLimit(limit: number): Transform {
   });
 }
 
+type ParsedRow = { record: string[]; info: { lines: number } };
+type Parsed = AsyncIterator<ParsedRow>;
+
 /**
  * Creates or updates customers from a CSV file (first line: column names; `id` and `email`
- * required, `name`, `locale`, `timezone` optional, every other column an attribute): received
- * into a temporary file, then parsed as a stream a batch at a time, never loaded whole. New customers are inserted; a changed one is
- * handed to their loop, the record's one writer; an unchanged one is left alone, so importing
- * the same file twice changes nothing. Refused rows are kept with their line.
+ * required, `name`, `locale`, `timezone` optional, every other column an attribute). The upload is
+ * received whole into a temporary file and its header checked before this returns, so the caller
+ * may answer at once and let `finished` run: a slow import never runs into the request's
+ * time-out. The rows are then parsed as a stream a batch at a time, never loaded whole. New
+ * customers are inserted; a changed one is handed to their loop, the record's one writer; an
+ * unchanged one is left alone, so importing the same file twice changes nothing. Refused rows are
+ * kept with their line.
  */
-export async function importCustomers(
+export async function startImport(
   db: Db,
   loop: LoopSettings,
   body: Readable,
   options: { actor: string; importId?: string; mapping?: Record<string, ColumnTarget> },
-) {
-  const { actor, mapping = {} } = options;
+): Promise<{ job: c.ImportDoc; finished: Promise<c.ImportDoc> }> {
   const job: c.ImportDoc = {
     _id: options.importId ?? randomUUID(),
-    actor,
+    actor: options.actor,
     status: 'running',
     rows: 0,
     created: 0,
@@ -132,11 +138,48 @@ export async function importCustomers(
     .catch((err: unknown) => {
       throw isDuplicateKeyError(err) ? new HttpError(409, `import ${job._id} exists already`) : err;
     });
+  const file = path.join(os.tmpdir(), `cxloop-import-${randomUUID()}.csv`);
+  const ended = async (err: unknown): Promise<never> => {
+    const message = err instanceof HttpError ? err.message : csvProblem(err);
+    Object.assign(job, { status: 'failed', finishedAt: new Date(), error: message ?? 'the import stopped' });
+    await c.imports(db).updateOne({ _id: job._id }, { $set: counts(job) });
+    if (err instanceof HttpError) throw err;
+    if (message) throw new HttpError(400, message);
+    throw err;
+  };
+  let rows: Parsed;
+  let toProfile: (row: string[]) => unknown;
+  try {
+    await pipeline(body, byteLimit(MAX_IMPORT_BYTES), createWriteStream(file));
+    const parser = createReadStream(file).pipe(
+      parse({ bom: true, info: true, skip_empty_lines: true, max_record_size: 64 * 1024 }),
+    );
+    rows = (parser as AsyncIterable<ParsedRow>)[Symbol.asyncIterator]();
+    const header = await rows.next();
+    if (header.done) throw new HttpError(400, 'the file is empty: the first line must name the columns');
+    toProfile = columnsOf(header.value.record, options.mapping ?? {});
+  } catch (err) {
+    await rm(file, { force: true });
+    return ended(err);
+  }
+  const finished = importRows(db, loop, job, rows, toProfile)
+    .catch(ended)
+    .finally(() => rm(file, { force: true }));
+  return { job: { ...job }, finished };
+}
+
+/** The rows after the header, a batch at a time, counted into the job. */
+async function importRows(
+  db: Db,
+  loop: LoopSettings,
+  job: c.ImportDoc,
+  rows: Parsed,
+  toProfile: (row: string[]) => unknown,
+): Promise<c.ImportDoc> {
   const limit = pLimit(CONCURRENCY);
-  let toProfile: ((row: string[]) => unknown) | undefined;
   let batch: { line: number; row: string[] }[] = [];
   const flush = async () => {
-    const rows = batch.map(({ line, row }) => ({ line, ...validated(toProfile!(row)) }));
+    const rows = batch.map(({ line, row }) => ({ line, ...validated(toProfile(row)) }));
     // New customers in one command; the rest row by row, a customer's rows in file order.
     const firsts = new Map<string, CustomerProfile>();
     for (const { profile } of rows) if (profile && !firsts.has(profile.id)) firsts.set(profile.id, profile);
@@ -164,36 +207,35 @@ export async function importCustomers(
     batch = [];
     await c.imports(db).updateOne({ _id: job._id }, { $set: counts(job) });
   };
-  const file = path.join(os.tmpdir(), `cxloop-import-${randomUUID()}.csv`);
-  try {
-    // The whole upload is received first, so a slow import never runs into the request's time-out.
-    await pipeline(body, byteLimit(MAX_IMPORT_BYTES), createWriteStream(file));
-    const parser = createReadStream(file).pipe(
-      parse({ bom: true, info: true, skip_empty_lines: true, max_record_size: 64 * 1024 }),
-    );
-    for await (const { record, info } of parser as AsyncIterable<{ record: string[]; info: { lines: number } }>) {
-      if (!toProfile) {
-        toProfile = columnsOf(record, mapping);
-        continue;
-      }
-      batch.push({ line: info.lines, row: record });
-      if (batch.length === BATCH) await flush();
-    }
-    if (!toProfile) throw new HttpError(400, 'the file is empty: the first line must name the columns');
-    if (batch.length) await flush();
-    Object.assign(job, { status: 'done', finishedAt: new Date() });
-  } catch (err) {
-    const message = err instanceof HttpError ? err.message : csvProblem(err);
-    Object.assign(job, { status: 'failed', finishedAt: new Date(), error: message ?? 'the import stopped' });
-    await c.imports(db).updateOne({ _id: job._id }, { $set: counts(job) });
-    if (err instanceof HttpError) throw err;
-    if (message) throw new HttpError(400, message);
-    throw err;
-  } finally {
-    await rm(file, { force: true });
+  for (let next = await rows.next(); !next.done; next = await rows.next()) {
+    batch.push({ line: next.value.info.lines, row: next.value.record });
+    if (batch.length === BATCH) await flush();
   }
+  if (batch.length) await flush();
+  Object.assign(job, { status: 'done', finishedAt: new Date() });
   await c.imports(db).updateOne({ _id: job._id }, { $set: counts(job) });
   return job;
+}
+
+/**
+ * With `Prefer: respond-async` (RFC 7240) the answer is 202 and the job as it starts, once the file
+ * is received (its progress at `location`); otherwise the finished import.
+ */
+export async function answerImport(
+  req: Request,
+  res: Response,
+  { job, finished }: Awaited<ReturnType<typeof startImport>>,
+  location: string,
+): Promise<void> {
+  if (!/\brespond-async\b/i.test(req.get('prefer') ?? '')) {
+    res.json(importView(await finished));
+    return;
+  }
+  // The outcome, a failure included, is in the job's record.
+  finished.catch((err: unknown) => {
+    if (!(err instanceof HttpError)) req.log?.error({ err }, `import ${job._id} stopped`);
+  });
+  res.status(202).location(location).set('preference-applied', 'respond-async').json(importView(job));
 }
 
 function counts(job: c.ImportDoc): Partial<c.ImportDoc> {

@@ -3,13 +3,23 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as c from '../../src/db/collections';
 import { type Harness, api, startHarness, uid, waitUntil } from '../support/harness';
 
-async function importCsv(h: Harness, csv: string, contentType = 'text/csv', query = '') {
+async function importCsv(
+  h: Harness,
+  csv: string,
+  contentType = 'text/csv',
+  query = '',
+  headers: Record<string, string> = {},
+) {
   const res = await fetch(`${h.baseUrl}/api/customers:import${query}`, {
     method: 'POST',
-    headers: { authorization: `Bearer ${h.apiKey}`, 'content-type': contentType },
+    headers: { authorization: `Bearer ${h.apiKey}`, 'content-type': contentType, ...headers },
     body: csv,
   });
-  return { status: res.status, json: (await res.json()) as Record<string, unknown> & { id: string; error?: string } };
+  return {
+    status: res.status,
+    location: res.headers.get('location'),
+    json: (await res.json()) as Record<string, unknown> & { id: string; error?: string },
+  };
 }
 
 describe('customer import from CSV', () => {
@@ -93,6 +103,38 @@ describe('customer import from CSV', () => {
     expect(result.json).toMatchObject({ rows: 2_000, created: 2_000, failed: 0 });
     expect(await c.customers(h.db).countDocuments({ _id: { $regex: `^${run}-` } })).toBe(2_000);
   }, 120_000);
+
+  it('with Prefer: respond-async, answers 202 once it has the file and imports the rows while the caller follows', async () => {
+    const run = uid('async');
+    const lines = Array.from({ length: 500 }, (_, i) => `${run}-${i},${run}-${i}@example.com`);
+    const accepted = await importCsv(h, ['id,email', ...lines].join('\n'), 'text/csv', '', {
+      prefer: 'respond-async',
+    });
+    expect(accepted).toMatchObject({ status: 202, json: { status: 'running' } });
+    expect(accepted.location).toBe(`/api/imports/${accepted.json.id}`);
+    const done = await waitUntil('the import to finish', async () => {
+      const job = (await api(h, 'GET', accepted.location!)).json;
+      return job.status === 'running' ? undefined : job;
+    });
+    expect(done).toMatchObject({ status: 'done', rows: 500, created: 500, failed: 0 });
+
+    // A header it cannot use is refused at once; a broken row later fails the job, which says why.
+    const async = { prefer: 'respond-async' };
+    expect((await importCsv(h, 'email\na@example.com\n', 'text/csv', '', async)).status).toBe(400);
+    const broken = await importCsv(
+      h,
+      `id,email\n${run}-x,x@example.com\n"unclosed,a@example.com\n`,
+      'text/csv',
+      '',
+      async,
+    );
+    expect(broken.status).toBe(202);
+    const failed = await waitUntil('the broken import to fail', async () => {
+      const job = (await api(h, 'GET', broken.location!)).json;
+      return job.status === 'running' ? undefined : job;
+    });
+    expect(failed).toMatchObject({ status: 'failed', error: expect.stringMatching(/not a valid CSV/) });
+  });
 
   it('refuses a file it cannot read with a 4xx that says why', async () => {
     expect(await importCsv(h, 'email,name\na@example.com,A\n')).toMatchObject({

@@ -18,7 +18,7 @@ import { EMAIL_PREVIEW_CSP, PROGRAM_EDITOR_PATHS, programEditorRoutes } from './
 import { findCustomer, withConsentOf } from '../../db/customers';
 import { eraseCustomer } from '../customers-service';
 import { addExportRoutes, sendImportErrors } from '../exports';
-import { ZImportOptions, importCustomers, importView } from '../imports-service';
+import { ZImportOptions, answerImport, importView, startImport } from '../imports-service';
 import { parseOr400 } from '../validation';
 import type { LoopSettings } from '../events-service';
 import type { Mailer } from '../../mail/mailer';
@@ -179,7 +179,8 @@ export function adminRouter({
     if (!req.is('text/csv')) throw new HttpError(415, 'send the file as text/csv');
     const { importId, map } = parseOr400(ZImportOptions, req.query, 'import options');
     const actor = (res.locals.user as SignedInUser).email;
-    res.json(importView(await importCustomers(db, loop, req, { actor, importId, mapping: map })));
+    const started = await startImport(db, loop, req, { actor, importId, mapping: map });
+    await answerImport(req, res, started, `/admin/imports/${started.job._id}`);
   });
 
   router.get('/imports/:id', allowRoles(...IMPORTERS), async (req: Request<{ id: string }>, res) => {

@@ -6,7 +6,7 @@ import { HttpError } from '../errors';
 import { type EventStatus, type LoopSettings, recordEvent } from '../events-service';
 import { eraseCustomer, updateCustomerProfile } from '../customers-service';
 import { addExportRoutes, sendImportErrors } from '../exports';
-import { ZImportOptions, importCustomers, importView } from '../imports-service';
+import { ZImportOptions, answerImport, importView, startImport } from '../imports-service';
 import { ZProgram } from '../../domain/program';
 import { checkShippedTemplates, deleteProgram, saveProgram } from '../programs-service';
 import {
@@ -119,12 +119,12 @@ export function apiRouter({ db, templates, loop, embeddedMail, metrics }: ApiDep
   router.post('/customers\\:import', allowScopes('write'), async (req, res) => {
     if (!req.is('text/csv')) throw new HttpError(415, 'send the file as text/csv');
     const { importId, map } = parseOr400(ZImportOptions, req.query, 'import options');
-    const job = await importCustomers(db, loop, req, {
+    const started = await startImport(db, loop, req, {
       actor: `api-key:${res.locals.apiKey.name}`,
       importId,
       mapping: map,
     });
-    res.json(importView(job));
+    await answerImport(req, res, started, `/api/imports/${started.job._id}`);
   });
 
   router.get('/imports/:id', allowScopes('read'), async (req, res) => {
