@@ -9,7 +9,7 @@ export const TEMPORAL_CLI_VERSION = 'v1.5.1';
 
 export const REPO_ROOT = path.resolve(__dirname, '..', '..');
 export const STACK_SOURCE_DIR = path.join(REPO_ROOT, 'stack', 'cxloop-stack');
-const STACK_SOURCES = ['main.go', 'go.mod', 'go.sum'];
+const STACK_SOURCES = ['main.go', 'id_indexes.go', 'go.mod', 'go.sum'];
 
 /** Outside the clone, so fresh clones and CI reuse built binaries. */
 export function cacheDir(): string {

@@ -95,6 +95,7 @@ func runFerretDB(args []string) error {
 	}
 	ctx, cancel := lifetime()
 	defer cancel()
+	go keepIDIndexes(ctx, dir, logger)
 	fmt.Fprintf(os.Stderr, "ferretdb listening on %s, data in %s\n", *listen, dir)
 	return f.Run(ctx)
 }
