@@ -42,7 +42,8 @@ func keepIDIndexes(ctx context.Context, dir string, logger *slog.Logger) {
 
 // indexDatabase creates the index on each collection table of one database that lacks it.
 func indexDatabase(ctx context.Context, file string) error {
-	db, err := sql.Open("sqlite", "file:"+file+"?_pragma=busy_timeout(30000)")
+	// mode=rw: a database dropped since the directory was listed is not created again.
+	db, err := sql.Open("sqlite", "file:"+file+"?mode=rw&_pragma=busy_timeout(30000)")
 	if err != nil {
 		return err
 	}
