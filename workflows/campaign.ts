@@ -3,6 +3,7 @@ import {
   allHandlersFinished,
   condition,
   continueAsNew,
+  patched,
   proxyActivities,
   setHandler,
   workflowInfo,
@@ -14,6 +15,7 @@ import {
   allSettled,
   countDecision,
   countInvitationEnd,
+  loopsCaughtUp,
   newCampaignProgress,
   refusedControl,
 } from '../src/domain/campaign';
@@ -65,6 +67,9 @@ interface CampaignState {
   after?: string;
   fannedOut: boolean;
 }
+
+/** How long the next page waits at most for the loops to catch up (see IN_FLIGHT_LIMIT): a stuck loop cannot hold the campaign. */
+const CATCH_UP_WAIT = '2m';
 
 /** How often at most the progress document is rewritten while replies come in. */
 const SAVE_EVERY_MS = 1_000;
@@ -139,7 +144,10 @@ export async function campaignWorkflow(input: CampaignInput): Promise<CampaignPr
     }
   }
 
-  while (!state.fannedOut && (await running())) {
+  while (!state.fannedOut) {
+    if (patched('campaign-flow-control') && !loopsCaughtUp(progress))
+      await condition(() => loopsCaughtUp(progress) || cancelled(), CATCH_UP_WAIT);
+    if (!(await running())) break;
     const page = await fanOutCampaign({
       campaignId: input.campaignId,
       after: state.after,

@@ -64,6 +64,19 @@ export function allSettled(progress: CampaignProgress): boolean {
   return progress.decided >= progress.signalled && ended >= progress.sent + progress.deferred;
 }
 
+/**
+ * Customers handed over whose loops have not decided yet, at most, before the next page goes: a
+ * campaign hands customers over far faster than a small deployment decides and emails them, and
+ * the backlog it would pile up delays everything else on that Temporal server too (transactional
+ * surveys, replies, the campaign's own tasks).
+ */
+export const IN_FLIGHT_LIMIT = 2_000;
+
+/** Whether the loops have caught up enough for the campaign to hand over its next page. */
+export function loopsCaughtUp(progress: CampaignProgress, limit = IN_FLIGHT_LIMIT): boolean {
+  return progress.signalled - progress.decided < limit;
+}
+
 /** Why an action cannot apply in this status, or undefined when it can. */
 export function refusedControl(status: CampaignStatus, action: CampaignAction): string | undefined {
   if (status === 'completed' || status === 'cancelled') return `the campaign is ${status}`;
