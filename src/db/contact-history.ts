@@ -1,5 +1,6 @@
 import type { AnyBulkWriteOperation, Db } from 'mongodb';
 import * as c from './collections';
+import { oncePerDatabase } from './mongo';
 import { type ContactHistory, type HistoryEntry, emptyHistory, withHistoryEntry } from '../domain/contact-history';
 
 export async function contactHistoryOf(db: Db, customerId: string): Promise<ContactHistory> {
@@ -25,7 +26,10 @@ const BUILT = 'contact-histories-built';
  * exists yet, so workers starting together build the same documents harmlessly.
  */
 export async function buildContactHistories(db: Db): Promise<number> {
-  if (await c.settings(db).findOne({ _id: BUILT })) return 0;
+  return (await oncePerDatabase(db, BUILT, () => buildFromDecisionsAndEvents(db))) ?? 0;
+}
+
+async function buildFromDecisionsAndEvents(db: Db): Promise<number> {
   const histories = new Map<string, ContactHistory>();
   const add = (customerId: string | undefined, entry: HistoryEntry) => {
     if (!customerId) return;
@@ -58,6 +62,5 @@ export async function buildContactHistories(db: Db): Promise<number> {
   }));
   for (let i = 0; i < inserts.length; i += 1000)
     await c.contactHistories(db).bulkWrite(inserts.slice(i, i + 1000), { ordered: false });
-  await c.settings(db).updateOne({ _id: BUILT }, { $set: { value: now.toISOString() } }, { upsert: true });
   return histories.size;
 }

@@ -52,7 +52,16 @@ export async function ensureIndexes(db: Db): Promise<void> {
   ]);
 }
 
-const TOKENS_HASHED = 'invitation-tokens-hashed';
+/**
+ * Runs a one-off upgrade of the database unless its marker in `settings` says it ran, then sets
+ * the marker. Processes starting together may each run it, so the upgrade must be idempotent.
+ */
+export async function oncePerDatabase<T>(db: Db, marker: string, upgrade: () => Promise<T>): Promise<T | undefined> {
+  if (await c.settings(db).findOne({ _id: marker })) return undefined;
+  const result = await upgrade();
+  await c.settings(db).updateOne({ _id: marker }, { $set: { value: new Date().toISOString() } }, { upsert: true });
+  return result;
+}
 
 /**
  * Earlier versions stored survey tokens in plain text under a unique index: keep only their hash
@@ -60,8 +69,11 @@ const TOKENS_HASHED = 'invitation-tokens-hashed';
  * invitation. Once per database: finding them is a scan of every invitation on FerretDB, and every
  * web and worker start comes here.
  */
-async function upgradeInvitationTokens(db: Db): Promise<void> {
-  if (await c.settings(db).findOne({ _id: TOKENS_HASHED })) return;
+function upgradeInvitationTokens(db: Db): Promise<void> {
+  return oncePerDatabase(db, 'invitation-tokens-hashed', () => hashLegacyTokens(db));
+}
+
+async function hashLegacyTokens(db: Db): Promise<void> {
   const legacy = c.invitations(db).find({ token: { $exists: true } } as object, { projection: { token: 1 } });
   for await (const doc of legacy as AsyncIterable<{ _id: string; token: string }>) {
     await c.invitations(db).updateOne({ _id: doc._id }, {
@@ -76,9 +88,6 @@ async function upgradeInvitationTokens(db: Db): Promise<void> {
       .catch(() => false)) === true
   )
     await c.invitations(db).dropIndex('token_unique');
-  await c
-    .settings(db)
-    .updateOne({ _id: TOKENS_HASHED }, { $set: { value: new Date().toISOString() } }, { upsert: true });
 }
 
 /** Inserts a document whose `_id` says it happened; a second insert of the same fact is a no-op. */
