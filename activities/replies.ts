@@ -3,6 +3,7 @@ import type { Db } from 'mongodb';
 import * as c from '../src/db/collections';
 import { programOfInvitation } from '../src/db/programs';
 import { insertOnce } from '../src/db/mongo';
+import { copyRollupTotals } from '../src/db/rollup-totals';
 import {
   type FoldedChange,
   type ScoreContribution,
@@ -106,6 +107,8 @@ export function createReplyActivities(db: Db, submitScores: SubmitScores = signa
         ...changes.rollups.map((change) => applyChange(db, 'rollups', change)),
         ...changes.customerScores.map((change) => applyChange(db, 'customer_scores', change)),
       ]);
+      // Every touched rollup, changed or not: a retry after a failure between the two writes copies it then.
+      await copyRollupTotals(db, touched.rollups);
       return { counted: new Set(changes.rollups.flatMap((change) => change.replyIds)).size };
     },
   };

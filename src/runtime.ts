@@ -4,6 +4,7 @@ import type { WorkerOptions } from '@temporalio/worker';
 import type { Config } from './config';
 import { buildContactHistories } from './db/contact-history';
 import { type Database, connectDatabase, ensureIndexes } from './db/mongo';
+import { backfillRollupTotalsOnce } from './db/rollup-totals';
 import { sessionSecret, surveyTokenSecret } from './bootstrap';
 import { durationMs } from './domain/duration';
 import { createMailer } from './mail/mailer';
@@ -43,6 +44,7 @@ export async function startWorker(
   const database = await connectDatabase(services.mongoUri, config.mongo.dbName);
   await ensureIndexes(database.db);
   await buildContactHistories(database.db);
+  await backfillRollupTotalsOnce(database.db);
   const mailer = createMailer(services.smtpUrl);
   const taskQueue = options.taskQueue ?? config.temporal.taskQueue;
   // One client for the start-up checks: the search attributes and the sweep's schedule.

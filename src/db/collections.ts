@@ -180,6 +180,9 @@ export type RollupDoc = RollupCounts & {
   replyIds: string[];
 };
 
+/** A rollup's counters without its reply list: what dashboards read, so their reads do not grow with replies. */
+export type RollupTotalsDoc = Omit<RollupDoc, 'replyIds'>;
+
 /** Written by the worker only, apart from the customer record the web tier writes. */
 /** One per customer, `_id` = customer ID, written only by the customer's loop (src/db/contact-history.ts). */
 export type ContactHistoryDoc = { _id: string; updatedAt: Date } & ContactHistory;
@@ -423,6 +426,7 @@ export const contactDecisions = (db: Db) => db.collection<ContactDecisionDoc>('c
 export const invitations = (db: Db) => db.collection<InvitationDoc>('invitations');
 export const responses = (db: Db) => db.collection<ResponseDoc>('responses');
 export const rollups = (db: Db) => db.collection<RollupDoc>('rollups');
+export const rollupTotals = (db: Db) => db.collection<RollupTotalsDoc>('rollup_totals');
 export const users = (db: Db) => db.collection<UserDoc>('users');
 export const apiKeys = (db: Db) => db.collection<ApiKeyDoc>('api_keys');
 export const sessions = (db: Db) => db.collection<SessionDoc>('sessions');

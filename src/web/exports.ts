@@ -42,6 +42,14 @@ async function sendCsv(res: Response, filename: string, columns: string[], rows:
   await pipeline(Readable.from(cells()), stringify({ header: true, columns }), res);
 }
 
+/** A table already computed (a dashboard's), as a CSV download. */
+export function sendRowsCsv(res: Response, filename: string, columns: string[], rows: Cell[][]): Promise<void> {
+  async function* each() {
+    yield* rows;
+  }
+  return sendCsv(res, filename, columns, each());
+}
+
 /** Pages of a cursor, for readers that look up something per page. */
 async function* pagesOf<T>(cursor: AsyncIterable<T>): AsyncGenerator<T[]> {
   let page: T[] = [];

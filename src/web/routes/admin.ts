@@ -14,6 +14,7 @@ import { csrf } from '../sessions';
 import { peopleRoutes } from './admin-people';
 import { auditRoutes, caseRoutes } from './admin-cases';
 import { campaignRoutes } from './admin-campaigns';
+import { insightRoutes } from './admin-insight';
 import { EMAIL_PREVIEW_CSP, PROGRAM_EDITOR_PATHS, programEditorRoutes } from './admin-programs';
 import { findCustomer, withConsentOf } from '../../db/customers';
 import { eraseCustomer } from '../customers-service';
@@ -45,6 +46,7 @@ function safeNext(next: unknown): string {
 
 /** Who sees which admin page; the same lists guard the routes and build the navigation. */
 const CAN = {
+  dashboard: ['admin', 'operations', 'case_owner', 'viewer'],
   cases: ['admin', 'operations', 'case_owner'],
   customers: ['admin', 'operations', 'case_owner'],
   programs: ['admin', 'operations', 'case_owner', 'viewer'],
@@ -232,6 +234,8 @@ export function adminRouter({
     await eraseCustomer(db, loop, req.params.id, (res.locals.user as SignedInUser).email);
     res.redirect(303, `/admin/customers/${encodeURIComponent(req.params.id)}`);
   });
+
+  insightRoutes(router, { db, send, roles: CAN.dashboard });
 
   // Before `/programs/:id`, which would take `/programs/new`.
   programEditorRoutes(router, { db, loop, templates, mailer, mailFrom, publicBaseUrl, send, roles: PROGRAM_EDITORS });

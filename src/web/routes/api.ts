@@ -5,7 +5,8 @@ import * as c from '../../db/collections';
 import { HttpError } from '../errors';
 import { type EventStatus, type LoopSettings, recordEvent } from '../events-service';
 import { eraseCustomer, updateCustomerProfile } from '../customers-service';
-import { addExportRoutes, sendImportErrors } from '../exports';
+import { addExportRoutes, sendImportErrors, sendRowsCsv } from '../exports';
+import { dashboardTable, dashboardTableOf, loadExperienceDashboard, parseDashboardQuery } from '../insight-service';
 import { ZImportOptions, answerImport, importView, startImport } from '../imports-service';
 import { ZProgram } from '../../domain/program';
 import { checkShippedTemplates, deleteProgram, saveProgram } from '../programs-service';
@@ -115,6 +116,18 @@ export function apiRouter({ db, templates, loop, embeddedMail, metrics }: ApiDep
   });
 
   addExportRoutes(router, db, allowScopes('read'));
+
+  router.get('/metrics/experience', allowScopes('read'), async (req, res) => {
+    const { filters } = parseDashboardQuery(req.query);
+    res.json(await loadExperienceDashboard(db, filters));
+  });
+
+  router.get('/metrics/experience/:table.csv', allowScopes('read'), async (req: Request<{ table: string }>, res) => {
+    const table = dashboardTableOf(req.params.table);
+    const { filters } = parseDashboardQuery(req.query);
+    const { columns, rows } = dashboardTable(await loadExperienceDashboard(db, filters), table);
+    await sendRowsCsv(res, `${table}-${filters.from}-${filters.to}.csv`, columns, rows);
+  });
 
   router.post('/customers\\:import', allowScopes('write'), async (req, res) => {
     if (!req.is('text/csv')) throw new HttpError(415, 'send the file as text/csv');

@@ -1,5 +1,7 @@
 import { CASE_ACTIONS, CASE_STATUSES } from '../../domain/cases';
 import { WEBHOOK_EVENTS } from '../../domain/webhooks';
+import { COMPARISONS } from '../../domain/dashboard';
+import { DASHBOARD_TABLES, SPLIT_METRICS } from '../insight-service';
 
 /** The public JSON API, documented for integrators at `GET /api/openapi.json`. */
 const error = { $ref: '#/components/schemas/Error' };
@@ -22,6 +24,40 @@ const caseId = { name: 'id', in: 'path', required: true, schema: { type: 'string
 const paging = [
   { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 200, default: 50 } },
   { name: 'offset', in: 'query', schema: { type: 'integer', minimum: 0, maximum: 100000, default: 0 } },
+];
+
+const dashboardQuery = [
+  {
+    name: 'from',
+    in: 'query',
+    schema: { type: 'string', format: 'date' },
+    description: 'First day (default: 89 days before `to`)',
+  },
+  {
+    name: 'to',
+    in: 'query',
+    schema: { type: 'string', format: 'date' },
+    description: 'Last day (default: today, UTC); at most 731 days after `from`',
+  },
+  {
+    name: 'program',
+    in: 'query',
+    schema: { type: 'string', maxLength: 200 },
+    description: 'One program (default: all)',
+  },
+  {
+    name: 'segment',
+    in: 'query',
+    schema: { type: 'string', maxLength: 200, default: 'all' },
+    description: '`all` or `dimension:value`, e.g. `region:EU`',
+  },
+  { name: 'compare', in: 'query', schema: { enum: COMPARISONS, default: 'previous' } },
+  {
+    name: 'metric',
+    in: 'query',
+    schema: { enum: SPLIT_METRICS, default: 'nps' },
+    description: 'The score the page compares segments by',
+  },
 ];
 
 export const openApiDocument = {
@@ -193,6 +229,27 @@ export const openApiDocument = {
       get: {
         summary: "An import's refused rows as CSV: line, customerId, message",
         responses: { '200': { description: 'text/csv' }, '404': errorResponse('No such import'), ...errorResponses },
+      },
+    },
+    '/api/metrics/experience': {
+      get: {
+        summary:
+          'The experience dashboard as JSON, from the daily rollups: headline scores for the period and its comparison, NPS/CSAT/CES per time bucket (day up to 31 days, week up to 183, else month), the split by region, location, platform, channel, vertical and product, and the top verbatim themes',
+        parameters: dashboardQuery,
+        responses: {
+          '200': { description: 'The dashboard', content: { 'application/json': { schema: { type: 'object' } } } },
+          ...errorResponses,
+        },
+      },
+    },
+    '/api/metrics/experience/{table}.csv': {
+      get: {
+        summary: "One of the experience dashboard's tables as CSV",
+        parameters: [
+          { name: 'table', in: 'path', required: true, schema: { enum: DASHBOARD_TABLES } },
+          ...dashboardQuery,
+        ],
+        responses: { '200': { description: 'text/csv' }, '404': errorResponse('No such table'), ...errorResponses },
       },
     },
     '/api/export/customers.csv': {

@@ -1,0 +1,189 @@
+import { type RollupDoc, type RollupSummary, type SegmentDimension, summarizeRollups } from './rollup';
+
+const DAY_MS = 86_400_000;
+
+/** The dimensions the experience dashboard splits by, side by side. */
+export const SPLIT_DIMENSIONS: readonly SegmentDimension[] = [
+  'region',
+  'location',
+  'platform',
+  'channel',
+  'vertical',
+  'product',
+];
+
+export const COMPARISONS = ['previous', 'year', 'none'] as const;
+export type Comparison = (typeof COMPARISONS)[number];
+
+/** Calendar days `YYYY-MM-DD`, both ends included. */
+export interface Period {
+  from: string;
+  to: string;
+}
+
+export interface DashboardFilters extends Period {
+  programId?: string;
+  /** `all` or `dimension:value`. */
+  segment: string;
+  compare: Comparison;
+}
+
+/** A rollup's counters and where it belongs. */
+export type DashboardRollup = RollupDoc & { programId: string; day: string; segment: string };
+
+export type Bucket = 'day' | 'week' | 'month';
+
+const dayNumber = (day: string) => Date.parse(`${day}T00:00:00Z`) / DAY_MS;
+const dayOf = (n: number) => new Date(n * DAY_MS).toISOString().slice(0, 10);
+
+/** Days in a period, both ends counted. */
+export function periodDays({ from, to }: Period): number {
+  return dayNumber(to) - dayNumber(from) + 1;
+}
+
+/** The last `days` days up to `today`. */
+export function lastDays(today: string, days: number): Period {
+  return { from: dayOf(dayNumber(today) - days + 1), to: today };
+}
+
+/**
+ * The period a dashboard compares with: the same number of days just before, or the same dates a
+ * year earlier (a 29 February with no counterpart becomes the 28th).
+ */
+export function comparisonPeriod(period: Period, compare: Comparison): Period | null {
+  if (compare === 'none') return null;
+  if (compare === 'previous') {
+    const days = periodDays(period);
+    return { from: dayOf(dayNumber(period.from) - days), to: dayOf(dayNumber(period.from) - 1) };
+  }
+  const yearEarlier = (day: string) => {
+    const [y, m, d] = day.split('-').map(Number) as [number, number, number];
+    const lastOfMonth = new Date(Date.UTC(y - 1, m, 0)).getUTCDate();
+    return dayOf(Date.UTC(y - 1, m - 1, Math.min(d, lastOfMonth)) / DAY_MS);
+  };
+  return { from: yearEarlier(period.from), to: yearEarlier(period.to) };
+}
+
+/** Charts over a month show days, over half a year weeks, beyond that months. */
+export function bucketFor(period: Period): Bucket {
+  const days = periodDays(period);
+  return days <= 31 ? 'day' : days <= 183 ? 'week' : 'month';
+}
+
+/** The bucket a day falls in, named by its first day (weeks start on Monday, ISO 8601) or `YYYY-MM`. */
+export function bucketOf(day: string, bucket: Bucket): string {
+  if (bucket === 'day') return day;
+  if (bucket === 'month') return day.slice(0, 7);
+  const n = dayNumber(day);
+  // 1970-01-01 was a Thursday: day n is a Monday when (n + 3) % 7 === 0.
+  return dayOf(n - ((((n + 3) % 7) + 7) % 7));
+}
+
+/** Every bucket of a period in order, including the ones no reply fell in. */
+export function bucketsOf(period: Period, bucket: Bucket): string[] {
+  const buckets: string[] = [];
+  for (let n = dayNumber(period.from); n <= dayNumber(period.to); n += 1) {
+    const name = bucketOf(dayOf(n), bucket);
+    if (buckets.at(-1) !== name) buckets.push(name);
+  }
+  return buckets;
+}
+
+/** Map.groupBy, which Node 20 lacks. */
+function groupBy<T>(items: T[], key: (item: T) => string): Map<string, T[]> {
+  const groups = new Map<string, T[]>();
+  for (const item of items) {
+    const group = groups.get(key(item));
+    if (group) group.push(item);
+    else groups.set(key(item), [item]);
+  }
+  return groups;
+}
+
+const within = (period: Period) => (doc: DashboardRollup) => doc.day >= period.from && doc.day <= period.to;
+
+export interface SeriesPoint {
+  bucket: string;
+  responses: number;
+  nps: number | null;
+  csatPercent: number | null;
+  cesAverage: number | null;
+}
+
+export interface SplitRow {
+  value: string;
+  responses: number;
+  nps: number | null;
+  csatPercent: number | null;
+  cesAverage: number | null;
+}
+
+export interface ThemeTrend {
+  theme: string;
+  count: number;
+  /** In the comparison period; null without one. */
+  previous: number | null;
+}
+
+export interface ExperienceDashboard {
+  filters: DashboardFilters;
+  comparison: Period | null;
+  bucket: Bucket;
+  current: RollupSummary;
+  previous: RollupSummary | null;
+  series: SeriesPoint[];
+  /** Per dimension, its values with most replies first. Not narrowed by the segment filter. */
+  split: { dimension: SegmentDimension; rows: SplitRow[] }[];
+  themes: ThemeTrend[];
+}
+
+const figures = (summary: RollupSummary) => ({
+  responses: summary.responses,
+  nps: summary.nps,
+  csatPercent: summary.csatPercent,
+  cesAverage: summary.cesAverage,
+});
+
+/** Themes shown on the dashboard, most frequent first. */
+const TOP_THEMES = 10;
+
+/**
+ * The experience dashboard's figures from the rollups of the period and of the comparison period
+ * (any program and segment among them; the filters pick).
+ */
+export function experienceDashboard(filters: DashboardFilters, docs: DashboardRollup[]): ExperienceDashboard {
+  const ofProgram = docs.filter((doc) => !filters.programId || doc.programId === filters.programId);
+  const comparison = comparisonPeriod(filters, filters.compare);
+  const inSegment = ofProgram.filter((doc) => doc.segment === filters.segment);
+  const currentDocs = inSegment.filter(within(filters));
+  const current = summarizeRollups(currentDocs);
+  const previous = comparison ? summarizeRollups(inSegment.filter(within(comparison))) : null;
+
+  const bucket = bucketFor(filters);
+  const byBucket = groupBy(currentDocs, (doc) => bucketOf(doc.day, bucket));
+  const series = bucketsOf(filters, bucket).map((name) => ({
+    bucket: name,
+    ...figures(summarizeRollups(byBucket.get(name) ?? [])),
+  }));
+
+  const inPeriod = ofProgram.filter(within(filters));
+  const split = SPLIT_DIMENSIONS.map((dimension) => {
+    const prefix = `${dimension}:`;
+    const byValue = groupBy(
+      inPeriod.filter((doc) => doc.segment.startsWith(prefix)),
+      (doc) => doc.segment.slice(prefix.length),
+    );
+    const rows = [...byValue]
+      .map(([value, list]) => ({ value, ...figures(summarizeRollups(list)) }))
+      .sort((a, b) => b.responses - a.responses || a.value.localeCompare(b.value));
+    return { dimension, rows };
+  }).filter((split) => split.rows.length > 0);
+
+  const previousThemes = new Map(previous?.themes.map((t) => [t.theme, t.count]));
+  const themes = current.themes.slice(0, TOP_THEMES).map(({ theme, count }) => ({
+    theme,
+    count,
+    previous: previous ? (previousThemes.get(theme) ?? 0) : null,
+  }));
+  return { filters, comparison, bucket, current, previous, series, split, themes };
+}

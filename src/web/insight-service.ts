@@ -1,0 +1,148 @@
+import type { Db } from 'mongodb';
+import { z } from 'zod';
+import * as c from '../db/collections';
+import {
+  COMPARISONS,
+  type DashboardFilters,
+  type DashboardRollup,
+  type ExperienceDashboard,
+  type Period,
+  comparisonPeriod,
+  experienceDashboard,
+  lastDays,
+  periodDays,
+} from '../domain/dashboard';
+import { ALL_SEGMENT, SEGMENT_DIMENSIONS, rollupDay } from '../domain/rollup';
+import { HttpError } from './errors';
+import { ZExternalId } from './schemas';
+import { parseOr400 } from './validation';
+
+/** Two years: a period and its comparison stay a few thousand rollups per program and segment. */
+const MAX_PERIOD_DAYS = 731;
+const DEFAULT_PERIOD_DAYS = 90;
+
+const ZDay = z
+  .string()
+  .regex(/^\d{4}-\d{2}-\d{2}$/, 'a date as YYYY-MM-DD')
+  .refine(
+    (day) =>
+      !Number.isNaN(Date.parse(`${day}T00:00:00Z`)) && new Date(`${day}T00:00:00Z`).toISOString().startsWith(day),
+    'not a calendar date',
+  );
+
+const ZSegment = z
+  .string()
+  .max(200)
+  .refine(
+    (segment) => segment === ALL_SEGMENT || SEGMENT_DIMENSIONS.some((d) => segment.startsWith(`${d}:`)),
+    `"${ALL_SEGMENT}" or dimension:value, where dimension is one of ${SEGMENT_DIMENSIONS.join(', ')}`,
+  );
+
+export const SPLIT_METRICS = ['nps', 'csatPercent', 'cesAverage'] as const;
+export type SplitMetric = (typeof SPLIT_METRICS)[number];
+
+const blankAsAbsent = (value: unknown) => (value === '' ? undefined : value);
+
+/** The dashboard's query string: every field optional (the last 90 days of every program by default). */
+export const ZDashboardQuery = z
+  .object({
+    from: z.preprocess(blankAsAbsent, ZDay.optional()),
+    to: z.preprocess(blankAsAbsent, ZDay.optional()),
+    program: z.preprocess(blankAsAbsent, ZExternalId.optional()),
+    segment: z.preprocess(blankAsAbsent, ZSegment.default(ALL_SEGMENT)),
+    compare: z.preprocess(blankAsAbsent, z.enum(COMPARISONS).default('previous')),
+    /** The score the by-segment charts compare. */
+    metric: z.preprocess(blankAsAbsent, z.enum(SPLIT_METRICS).default('nps')),
+  })
+  .strict();
+
+/** The filters a query asks for, with the defaults filled in; a 400 names what is wrong. */
+export function parseDashboardQuery(
+  query: unknown,
+  today = rollupDay(Date.now()),
+): { filters: DashboardFilters; metric: SplitMetric } {
+  const parsed = parseOr400(ZDashboardQuery, query, 'dashboard filters');
+  const to = parsed.to ?? today;
+  const from = parsed.from ?? lastDays(to, DEFAULT_PERIOD_DAYS).from;
+  const period = { from, to };
+  if (from > to) throw new HttpError(400, 'invalid dashboard filters: from: the period starts after it ends');
+  if (periodDays(period) > MAX_PERIOD_DAYS)
+    throw new HttpError(400, `invalid dashboard filters: from/to: at most ${MAX_PERIOD_DAYS} days`);
+  const filters = {
+    ...period,
+    segment: parsed.segment,
+    compare: parsed.compare,
+    ...(parsed.program ? { programId: parsed.program } : {}),
+  };
+  return { filters, metric: parsed.metric };
+}
+
+const totalsIn = (db: Db, period: Period, programId?: string) =>
+  c
+    .rollupTotals(db)
+    .find({ day: { $gte: period.from, $lte: period.to }, ...(programId ? { programId } : {}) })
+    .toArray();
+
+/** Reads only `rollup_totals` (a fixed number per program, day and segment), never the replies. */
+export async function loadExperienceDashboard(db: Db, filters: DashboardFilters): Promise<ExperienceDashboard> {
+  const comparison = comparisonPeriod(filters, filters.compare);
+  const [current, previous] = await Promise.all([
+    totalsIn(db, filters, filters.programId),
+    comparison ? totalsIn(db, comparison, filters.programId) : [],
+  ]);
+  return experienceDashboard(filters, [...current, ...previous] as DashboardRollup[]);
+}
+
+/** What the filters offer: the programs and the segments that have rollups. */
+export async function dashboardChoices(db: Db) {
+  const [programs, segments] = await Promise.all([
+    c
+      .programs(db)
+      .find({}, { projection: { name: 1 } })
+      .sort({ _id: 1 })
+      .toArray(),
+    c.rollupTotals(db).distinct('segment'),
+  ]);
+  return {
+    programs: programs.map((p) => ({ id: p._id, name: p.name })),
+    segments: (segments as string[]).filter((s) => s !== ALL_SEGMENT).sort(),
+  };
+}
+
+export const DASHBOARD_TABLES = ['over-time', 'by-segment', 'themes'] as const;
+export type DashboardTable = (typeof DASHBOARD_TABLES)[number];
+
+type Cell = string | number | null;
+
+/** Each of the dashboard's tables as columns and rows, for its CSV download. */
+export function dashboardTable(
+  dashboard: ExperienceDashboard,
+  table: DashboardTable,
+): { columns: string[]; rows: Cell[][] } {
+  switch (table) {
+    case 'over-time':
+      return {
+        columns: [dashboard.bucket, 'responses', 'nps', 'csatPercent', 'cesAverage'],
+        rows: dashboard.series.map((p) => [p.bucket, p.responses, p.nps, p.csatPercent, p.cesAverage]),
+      };
+    case 'by-segment':
+      return {
+        columns: ['dimension', 'value', 'responses', 'nps', 'csatPercent', 'cesAverage'],
+        rows: dashboard.split.flatMap(({ dimension, rows }) =>
+          rows.map((r) => [dimension, r.value, r.responses, r.nps, r.csatPercent, r.cesAverage]),
+        ),
+      };
+    case 'themes':
+      return {
+        columns: ['theme', 'count', 'previousCount'],
+        rows: dashboard.themes.map((t) => [t.theme, t.count, t.previous]),
+      };
+  }
+}
+
+/** A table's name from the path; a 404 lists the tables. */
+export function dashboardTableOf(name: string): DashboardTable {
+  if (!(DASHBOARD_TABLES as readonly string[]).includes(name))
+    throw new HttpError(404, `No dashboard table ${name}; the tables are ${DASHBOARD_TABLES.join(', ')}.`);
+  return name as DashboardTable;
+}

@@ -1,0 +1,176 @@
+import { describe, expect, it } from 'vitest';
+import {
+  type DashboardFilters,
+  type DashboardRollup,
+  bucketFor,
+  bucketOf,
+  bucketsOf,
+  comparisonPeriod,
+  experienceDashboard,
+  lastDays,
+  periodDays,
+} from '../../src/domain/dashboard';
+import { ZSurvey } from '../../src/domain/program';
+import { rollupIncrement } from '../../src/domain/rollup';
+import { scoreReply } from '../../src/domain/scoring';
+
+const survey = ZSurvey.parse({
+  questions: [
+    { id: 'nps', type: 'nps', required: true, label: 'Recommend?' },
+    { id: 'csat', type: 'csat', required: false, label: 'Satisfied?' },
+    { id: 'comment', type: 'text', required: false, label: 'Why?' },
+  ],
+});
+const themes = { delivery: ['late', 'delivery'] };
+
+/** Rollups as the scores' owner writes them: one document per program, day and segment. */
+function rollupsOf(
+  replies: { day: string; nps: number; csat?: number; comment?: string; region?: string; programId?: string }[],
+): DashboardRollup[] {
+  const docs = new Map<string, DashboardRollup>();
+  for (const reply of replies) {
+    const scores = scoreReply(
+      survey,
+      {
+        nps: reply.nps,
+        ...(reply.csat ? { csat: reply.csat } : {}),
+        ...(reply.comment ? { comment: reply.comment } : {}),
+      },
+      themes,
+    );
+    const programId = reply.programId ?? 'p1';
+    for (const segment of ['all', ...(reply.region ? [`region:${reply.region}`] : [])]) {
+      const key = `${programId}|${reply.day}|${segment}`;
+      const doc = docs.get(key) ?? { programId, day: reply.day, segment };
+      for (const [path, n] of Object.entries(rollupIncrement(scores))) {
+        const [head, tail] = path.split('.') as [string, string | undefined];
+        const target = doc as unknown as Record<string, Record<string, number> | number>;
+        if (tail) {
+          const group = (target[head] ??= {}) as Record<string, number>;
+          group[tail] = (group[tail] ?? 0) + n;
+        } else target[head] = ((target[head] as number | undefined) ?? 0) + n;
+      }
+      docs.set(key, doc);
+    }
+  }
+  return [...docs.values()];
+}
+
+const filters = (over: Partial<DashboardFilters> = {}): DashboardFilters => ({
+  from: '2026-03-01',
+  to: '2026-03-10',
+  segment: 'all',
+  compare: 'previous',
+  ...over,
+});
+
+describe('periods and buckets', () => {
+  it('counts both ends and goes back from today', () => {
+    expect(periodDays({ from: '2026-03-01', to: '2026-03-01' })).toBe(1);
+    expect(periodDays({ from: '2026-02-01', to: '2026-03-01' })).toBe(29);
+    expect(lastDays('2026-03-10', 10)).toEqual({ from: '2026-03-01', to: '2026-03-10' });
+  });
+
+  it('compares with the days just before, or the same dates a year earlier', () => {
+    expect(comparisonPeriod({ from: '2026-03-01', to: '2026-03-10' }, 'previous')).toEqual({
+      from: '2026-02-19',
+      to: '2026-02-28',
+    });
+    expect(comparisonPeriod({ from: '2028-02-29', to: '2028-03-31' }, 'year')).toEqual({
+      from: '2027-02-28',
+      to: '2027-03-31',
+    });
+    expect(comparisonPeriod({ from: '2026-03-01', to: '2026-03-10' }, 'none')).toBeNull();
+  });
+
+  it('charts days up to a month, weeks up to half a year, then months', () => {
+    expect(bucketFor({ from: '2026-01-01', to: '2026-01-31' })).toBe('day');
+    expect(bucketFor({ from: '2026-01-01', to: '2026-02-01' })).toBe('week');
+    expect(bucketFor({ from: '2026-01-01', to: '2026-07-02' })).toBe('week');
+    expect(bucketFor({ from: '2026-01-01', to: '2026-07-03' })).toBe('month');
+  });
+
+  it('names a week by its Monday (ISO 8601), also across a year end', () => {
+    expect(bucketOf('2026-03-01', 'week')).toBe('2026-02-23'); // a Sunday
+    expect(bucketOf('2026-03-02', 'week')).toBe('2026-03-02'); // a Monday
+    expect(bucketOf('2027-01-01', 'week')).toBe('2026-12-28');
+    expect(bucketOf('2026-03-17', 'month')).toBe('2026-03');
+    expect(bucketsOf({ from: '2026-02-26', to: '2026-03-10' }, 'week')).toEqual([
+      '2026-02-23',
+      '2026-03-02',
+      '2026-03-09',
+    ]);
+  });
+});
+
+describe('experienceDashboard', () => {
+  it('has no figures, but every bucket, without replies', () => {
+    const dashboard = experienceDashboard(filters(), []);
+    expect(dashboard.current.responses).toBe(0);
+    expect(dashboard.current.nps).toBeNull();
+    expect(dashboard.series).toHaveLength(10);
+    expect(dashboard.series.every((p) => p.responses === 0 && p.nps === null)).toBe(true);
+    expect(dashboard.split).toEqual([]);
+    expect(dashboard.themes).toEqual([]);
+  });
+
+  it('shows a single reply in its bucket only', () => {
+    const dashboard = experienceDashboard(filters(), rollupsOf([{ day: '2026-03-04', nps: 9, csat: 5 }]));
+    expect(dashboard.current).toMatchObject({ responses: 1, nps: 100, csatPercent: 100 });
+    expect(dashboard.series.find((p) => p.bucket === '2026-03-04')).toMatchObject({ responses: 1, nps: 100 });
+    expect(dashboard.series.filter((p) => p.responses > 0)).toHaveLength(1);
+    expect(dashboard.previous).toMatchObject({ responses: 0, nps: null });
+  });
+
+  it('rounds NPS to one decimal: 1 promoter, 1 passive, 1 detractor in 3 is 0; 2 of 3 promoters is 66.7', () => {
+    const even = experienceDashboard(
+      filters(),
+      rollupsOf([
+        { day: '2026-03-01', nps: 10 },
+        { day: '2026-03-01', nps: 7 },
+        { day: '2026-03-02', nps: 3 },
+      ]),
+    );
+    expect(even.current.nps).toBe(0);
+    const twoThirds = experienceDashboard(
+      filters(),
+      rollupsOf([
+        { day: '2026-03-01', nps: 10 },
+        { day: '2026-03-01', nps: 9 },
+        { day: '2026-03-02', nps: 8 },
+      ]),
+    );
+    expect(twoThirds.current.nps).toBe(66.7);
+  });
+
+  it('keeps the comparison period, other programs and other segments apart', () => {
+    const docs = rollupsOf([
+      { day: '2026-03-05', nps: 10, region: 'EU', comment: 'late delivery' },
+      { day: '2026-03-06', nps: 0, region: 'NA', comment: 'the delivery was late' },
+      { day: '2026-03-06', nps: 10, region: 'EU' },
+      { day: '2026-02-25', nps: 0, region: 'EU', comment: 'late' },
+      { day: '2026-03-05', nps: 0, programId: 'p2', region: 'EU' },
+    ]);
+    const dashboard = experienceDashboard(filters({ programId: 'p1' }), docs);
+    expect(dashboard.current).toMatchObject({ responses: 3, nps: 33.3 });
+    expect(dashboard.previous).toMatchObject({ responses: 1, nps: -100 });
+    expect(dashboard.split).toEqual([
+      {
+        dimension: 'region',
+        rows: [
+          { value: 'EU', responses: 2, nps: 100, csatPercent: null, cesAverage: null },
+          { value: 'NA', responses: 1, nps: -100, csatPercent: null, cesAverage: null },
+        ],
+      },
+    ]);
+    expect(dashboard.themes).toEqual([{ theme: 'delivery', count: 2, previous: 1 }]);
+
+    const eu = experienceDashboard(filters({ programId: 'p1', segment: 'region:EU', compare: 'none' }), docs);
+    expect(eu.current).toMatchObject({ responses: 2, nps: 100 });
+    expect(eu.previous).toBeNull();
+    expect(eu.themes).toEqual([{ theme: 'delivery', count: 1, previous: null }]);
+
+    const everyProgram = experienceDashboard(filters(), docs);
+    expect(everyProgram.current.responses).toBe(4);
+  });
+});

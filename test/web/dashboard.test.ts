@@ -1,0 +1,167 @@
+import { parse } from 'csv-parse/sync';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import * as c from '../../src/db/collections';
+import { backfillRollupTotals, copyRollupTotals } from '../../src/db/rollup-totals';
+import { type Harness, api, startHarness, uid } from '../support/harness';
+import { createUser, signIn } from '../support/admin';
+
+/**
+ * Rollups of one program, as the scores' owner writes them, in a year no other test uses:
+ * 2001-03-02 two promoters (themes: delivery), 2001-03-05 one detractor with CSAT 2 (delivery,
+ * price), and in the period before, 2001-02-25, one promoter.
+ */
+function fixture(programId: string): c.RollupDoc[] {
+  const doc = (day: string, segment: string, counters: Omit<c.RollupDoc, '_id' | 'programId' | 'day' | 'segment'>) => ({
+    _id: `${programId}|${day}|${segment}`,
+    programId,
+    day,
+    segment,
+    ...counters,
+  });
+  const twoPromoters = {
+    responses: 2,
+    nps: { count: 2, sum: 19, promoters: 2 },
+    themes: { delivery: 1 },
+    replyIds: ['r1', 'r2'],
+  };
+  const detractor = {
+    responses: 1,
+    nps: { count: 1, sum: 3, detractors: 1 },
+    csat: { count: 1, sum: 2 },
+    themes: { delivery: 1, price: 1 },
+    replyIds: ['r3'],
+  };
+  return [
+    doc('2001-03-02', 'all', twoPromoters),
+    doc('2001-03-02', 'region:EU', twoPromoters),
+    doc('2001-03-05', 'all', detractor),
+    doc('2001-03-05', 'region:NA', detractor),
+    doc('2001-02-25', 'all', { responses: 1, nps: { count: 1, sum: 10, promoters: 1 }, replyIds: ['r0'] }),
+  ];
+}
+
+describe('the experience dashboard', () => {
+  let h: Harness;
+  let programId: string;
+  const period = (extra = '') => `from=2001-03-01&to=2001-03-10&program=${programId}${extra}`;
+
+  beforeAll(async () => {
+    h = await startHarness({ withWorker: false });
+    programId = uid('dash');
+    await c.rollups(h.db).insertMany(fixture(programId));
+    await backfillRollupTotals(h.db);
+  });
+  afterAll(() => h?.stop());
+
+  it('backfills the totals without reply lists, and never replaces a copy with an older one', async () => {
+    const totals = await c.rollupTotals(h.db).findOne({ _id: `${programId}|2001-03-02|all` });
+    expect(totals).toEqual({
+      _id: `${programId}|2001-03-02|all`,
+      programId,
+      day: '2001-03-02',
+      segment: 'all',
+      responses: 2,
+      nps: { count: 2, sum: 19, promoters: 2 },
+      themes: { delivery: 1 },
+    });
+    const id = `${programId}|2001-03-05|all`;
+    await c.rollupTotals(h.db).updateOne({ _id: id }, { $set: { responses: 5 } });
+    await copyRollupTotals(h.db, [id]);
+    expect((await c.rollupTotals(h.db).findOne({ _id: id }))?.responses).toBe(5);
+    await c.rollupTotals(h.db).updateOne({ _id: id }, { $set: { responses: 0 } });
+    await copyRollupTotals(h.db, [id]);
+    expect((await c.rollupTotals(h.db).findOne({ _id: id }))?.responses).toBe(1);
+  });
+
+  it('answers the figures as JSON: headline, comparison, series, split and themes', async () => {
+    const { status, json } = await api(h, 'GET', `/api/metrics/experience?${period()}`);
+    expect(status).toBe(200);
+    expect(json).toMatchObject({
+      bucket: 'day',
+      comparison: { from: '2001-02-19', to: '2001-02-28' },
+      current: { responses: 3, nps: 33.3, csatPercent: 0, cesAverage: null },
+      previous: { responses: 1, nps: 100 },
+      split: [
+        {
+          dimension: 'region',
+          rows: [
+            { value: 'EU', responses: 2, nps: 100 },
+            { value: 'NA', responses: 1, nps: -100 },
+          ],
+        },
+      ],
+      themes: [
+        { theme: 'delivery', count: 2, previous: 0 },
+        { theme: 'price', count: 1, previous: 0 },
+      ],
+    });
+    const series = json.series as { bucket: string; responses: number; nps: number | null }[];
+    expect(series.map((p) => p.bucket)).toHaveLength(10);
+    expect(series.find((p) => p.bucket === '2001-03-05')).toMatchObject({ responses: 1, nps: -100 });
+
+    const eu = await api(h, 'GET', `/api/metrics/experience?${period('&segment=region:EU&compare=none')}`);
+    expect(eu.json).toMatchObject({ current: { responses: 2, nps: 100 }, previous: null, comparison: null });
+  });
+
+  it('downloads each table as CSV', async () => {
+    const res = await fetch(`${h.baseUrl}/api/metrics/experience/over-time.csv?${period()}`, {
+      headers: { authorization: `Bearer ${h.apiKey}` },
+    });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toContain('text/csv');
+    const rows = parse(await res.text(), { columns: true }) as Record<string, string>[];
+    expect(rows).toHaveLength(10);
+    expect(rows.find((r) => r.day === '2001-03-02')).toEqual({
+      day: '2001-03-02',
+      responses: '2',
+      nps: '100',
+      csatPercent: '',
+      cesAverage: '',
+    });
+    const themes = await fetch(`${h.baseUrl}/api/metrics/experience/themes.csv?${period()}`, {
+      headers: { authorization: `Bearer ${h.apiKey}` },
+    });
+    expect(parse(await themes.text(), { columns: true })).toEqual([
+      { theme: 'delivery', count: '2', previousCount: '0' },
+      { theme: 'price', count: '1', previousCount: '0' },
+    ]);
+  });
+
+  it('refuses bad filters with a 400 naming the field, and an unknown table with a 404', async () => {
+    const cases: [string, RegExp][] = [
+      ['from=2001-13-01', /from: /],
+      ['from=2001-03-10&to=2001-03-01', /starts after it ends/],
+      ['from=1999-01-01&to=2001-03-01', /at most 731 days/],
+      ['segment=colour:red', /segment: /],
+      ['compare=yesterday', /compare: /],
+      ['from=2001-03-01&from=2001-03-02', /from: /],
+      ['limit=5', /limit/],
+    ];
+    for (const [query, message] of cases) {
+      const res = await api(h, 'GET', `/api/metrics/experience?${query}`);
+      expect(res.status, query).toBe(400);
+      expect(res.json.error, query).toMatch(message);
+    }
+    expect((await api(h, 'GET', `/api/metrics/experience/nothing.csv?${period()}`)).status).toBe(404);
+  });
+
+  it('shows every signed-in role the charts as SVG, each with its table', async () => {
+    const viewer = await createUser(h.db, 'viewer');
+    const client = await signIn(h.baseUrl, viewer.email, viewer.password);
+    const res = await client.get(`/admin/dashboard?${period()}`);
+    expect(res.status).toBe(200);
+    const html = await res.text();
+    expect(html.match(/<svg role="img" aria-label="[^"]+" class="chart"/g)).toHaveLength(4); // NPS, CSAT, CES, region
+    expect(html).not.toMatch(/ style="/); // the page's CSP allows no inline styles
+    expect(html).toContain('<td>2001-03-05</td><td>-100</td><td>1</td>');
+    expect(html).toMatch(/data-figure="NPS"[\s\S]*?33\.3[\s\S]*?was 100 \(-66\.7\)/);
+    expect(html).toContain(`/admin/dashboard/themes.csv?`);
+
+    const csv = await client.get(`/admin/dashboard/by-segment.csv?${period()}`);
+    expect(parse(await csv.text(), { columns: true })).toEqual([
+      { dimension: 'region', value: 'EU', responses: '2', nps: '100', csatPercent: '', cesAverage: '' },
+      { dimension: 'region', value: 'NA', responses: '1', nps: '-100', csatPercent: '0', cesAverage: '' },
+    ]);
+    expect((await client.get('/admin/dashboard?to=tomorrow')).status).toBe(400);
+  });
+});
