@@ -225,12 +225,15 @@ export const DEMO_PROGRAMS: TProgramInput[] = [
   },
 ];
 
-/** The demo's campaign: the delivery probe to every demo customer, once (its ID makes a restart find it). */
+/**
+ * The demo's campaign: the delivery probe to the three demo customers (not the year of history's
+ * customers), once (its ID makes a restart find it).
+ */
 export const DEMO_CAMPAIGN = {
   id: 'demo-delivery-probe',
-  name: 'Delivery probe to all demo customers',
+  name: 'Delivery probe to the demo customers',
   programId: 'delivery-probe',
-  segment: { attributes: {} },
+  segment: { attributes: { cohort: ['demo'] } },
 };
 
 export async function seedDemoPrograms(db: Db): Promise<void> {
@@ -247,7 +250,7 @@ export const DEMO_CUSTOMERS = [
     name: 'Ada Lovelace',
     locale: 'en',
     timezone: 'Europe/London',
-    attributes: { region: 'EU', vertical: 'retail', revenue: 12000 },
+    attributes: { region: 'EU', vertical: 'retail', revenue: 12000, cohort: 'demo' },
   },
   {
     id: 'cust-max',
@@ -255,7 +258,7 @@ export const DEMO_CUSTOMERS = [
     name: 'Max Mustermann',
     locale: 'de',
     timezone: 'Europe/Berlin',
-    attributes: { region: 'EU', vertical: 'hospitality', revenue: 800 },
+    attributes: { region: 'EU', vertical: 'hospitality', revenue: 800, cohort: 'demo' },
   },
   {
     id: 'cust-grace',
@@ -263,7 +266,7 @@ export const DEMO_CUSTOMERS = [
     name: 'Grace Hopper',
     locale: 'en',
     timezone: 'America/New_York',
-    attributes: { region: 'NA', vertical: 'government', revenue: 45000 },
+    attributes: { region: 'NA', vertical: 'government', revenue: 45000, cohort: 'demo' },
   },
 ];
 

@@ -3,10 +3,20 @@
  * SMTP_URL do not point at is started embedded (Temporal dev server, FerretDB, SMTP sink);
  * then the worker and the web tier run in this process, with demo programs and data.
  */
-import { loadConfig } from './config';
+import type { Db } from 'mongodb';
+import { type Config, loadConfig } from './config';
 import { demoCredentials, ensureAdmin, ensureApiKey, surveyTokenSecret } from './bootstrap';
 import { connectDatabase, ensureIndexes } from './db/mongo';
-import { DEMO_CAMPAIGN, DEMO_CUSTOMERS, answerAsDemoDetractor, seedDemoCaseTeams, seedDemoPrograms } from './demo';
+import {
+  DEMO_CAMPAIGN,
+  DEMO_CUSTOMERS,
+  DEMO_PROGRAMS,
+  answerAsDemoDetractor,
+  seedDemoCaseTeams,
+  seedDemoPrograms,
+} from './demo';
+import { seedDemoHistory } from './demo-history';
+import { connectTemporalClient } from './temporal/connection';
 import { startupBanner } from './banner';
 import { startWeb, startWorker } from './runtime';
 import { installWorkerLogging } from './temporal/worker';
@@ -50,6 +60,9 @@ async function main() {
   answerAsDemoDetractor(database.db, web.url, await surveyTokenSecret(database.db, config.surveyTokenSecret)).catch(
     (err: Error) => log(`the demo detractor reply failed: ${err.message}`),
   );
+  seedHistory(config, services.temporalAddress, database.db).catch((err: Error) =>
+    log(`the demo's year of replies failed: ${err.message}`),
+  );
 
   console.log(
     startupBanner({
@@ -83,6 +96,17 @@ async function main() {
     console.error(`[cxloop] the worker stopped: ${err.message}`);
     await shutdown('worker failure');
   });
+}
+
+/** The demo's year of past replies, for the dashboards; in the background, once per database. */
+async function seedHistory(config: Config, temporalAddress: string, db: Db): Promise<void> {
+  const temporal = await connectTemporalClient({ ...config.temporal, address: temporalAddress });
+  try {
+    const replies = await seedDemoHistory(db, temporal, config.temporal.taskQueue, DEMO_PROGRAMS);
+    if (replies) log(`demo: a year of past replies (${replies}) handed to the dashboards`);
+  } finally {
+    await temporal.connection.close();
+  }
 }
 
 /** One purchase per demo customer, through the public API (idempotent across restarts). */

@@ -180,10 +180,13 @@ export function experienceDashboard(filters: DashboardFilters, docs: DashboardRo
   }).filter((split) => split.rows.length > 0);
 
   const previousThemes = new Map(previous?.themes.map((t) => [t.theme, t.count]));
-  const themes = current.themes.slice(0, TOP_THEMES).map(({ theme, count }) => ({
-    theme,
-    count,
-    previous: previous ? (previousThemes.get(theme) ?? 0) : null,
-  }));
+  const themes = current.themes
+    .filter(({ count }) => count > 0)
+    .slice(0, TOP_THEMES)
+    .map(({ theme, count }) => ({
+      theme,
+      count,
+      previous: previous ? (previousThemes.get(theme) ?? 0) : null,
+    }));
   return { filters, comparison, bucket, current, previous, series, split, themes };
 }

@@ -4,8 +4,9 @@
  */
 import * as echarts from 'echarts';
 
-const WIDTH = 640;
-const HEIGHT = 260;
+/** Drawn at about the size a page shows them, so that their text reads at its natural size. */
+const LINE_SIZE = { width: 900, height: 240 };
+const BAR_WIDTH = 440;
 const COLORS = ['#2457c5', '#c2410c', '#15803d', '#7e22ce', '#b45309', '#0e7490'];
 
 type Value = number | null;
@@ -29,8 +30,8 @@ function withoutInlineStyles(svg: string): string {
   );
 }
 
-function render(label: string, option: echarts.EChartsOption, height = HEIGHT): string {
-  const chart = echarts.init(null, null, { renderer: 'svg', ssr: true, width: WIDTH, height });
+function render(label: string, option: echarts.EChartsOption, size: { width: number; height: number }): string {
+  const chart = echarts.init(null, null, { renderer: 'svg', ssr: true, ...size });
   try {
     chart.setOption({ animation: false, color: COLORS, textStyle: { fontFamily: 'sans-serif' }, ...option });
     const svg = withoutInlineStyles(chart.renderToSVGString());
@@ -46,21 +47,30 @@ export interface LineSeries {
   values: Value[];
 }
 
-/** One line per series over the categories (time buckets); a null leaves a gap. */
-export function lineChart(label: string, categories: string[], series: LineSeries[]): string {
-  return render(label, {
-    grid: { left: 48, right: 16, top: 36, bottom: 32 },
-    legend: { top: 4 },
-    xAxis: { type: 'category', data: categories, boundaryGap: false },
-    yAxis: { type: 'value', scale: true },
-    series: series.map((s) => ({
-      type: 'line',
-      name: s.name,
-      data: s.values,
-      connectNulls: false,
-      symbolSize: 5,
-    })),
-  });
+/** One line per series over the categories (time buckets) on the metric's whole scale; a null leaves a gap. */
+export function lineChart(
+  label: string,
+  categories: string[],
+  series: LineSeries[],
+  scale: { min: number; max: number },
+): string {
+  return render(
+    label,
+    {
+      grid: { left: 48, right: 24, top: series.length > 1 ? 36 : 16, bottom: 32 },
+      ...(series.length > 1 ? { legend: { top: 4 } } : {}),
+      xAxis: { type: 'category', data: categories, boundaryGap: false },
+      yAxis: { type: 'value', ...scale },
+      series: series.map((s) => ({
+        type: 'line',
+        name: s.name,
+        data: s.values,
+        connectNulls: false,
+        symbolSize: 5,
+      })),
+    },
+    LINE_SIZE,
+  );
 }
 
 /** A horizontal bar per category, largest first as given. */
@@ -81,6 +91,6 @@ export function barChart(label: string, categories: string[], values: Value[], u
         },
       ],
     },
-    height,
+    { width: BAR_WIDTH, height },
   );
 }

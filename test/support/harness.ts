@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { uid } from './ids';
 import { inject } from 'vitest';
 import { ensureAdmin, ensureApiKey } from '../../src/bootstrap';
 import { type Config, loadConfig } from '../../src/config';
@@ -105,7 +106,7 @@ export async function deleteSweepSchedule(temporalAddress: string, taskQueue: st
   await client.connection.close();
 }
 
-export const uid = (prefix: string) => `${prefix}-${randomUUID().slice(0, 8)}`;
+export { uid };
 
 export async function api(
   h: Harness,

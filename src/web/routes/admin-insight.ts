@@ -2,6 +2,7 @@ import type { Request, Response, Router } from 'express';
 import type { Db } from 'mongodb';
 import type { Role } from '../../domain/access';
 import type { ExperienceDashboard, SeriesPoint } from '../../domain/dashboard';
+import { METRIC_SCALES } from '../../domain/scoring';
 import { allowRoles } from '../access';
 import { barChart, lineChart } from '../charts';
 import { sendRowsCsv } from '../exports';
@@ -17,10 +18,11 @@ import {
 
 type Send = (req: Request, res: Response, name: string, context: Record<string, unknown>) => void;
 
-const METRICS: { key: SplitMetric; label: string; unit: string }[] = [
-  { key: 'nps', label: 'NPS', unit: '' },
-  { key: 'csatPercent', label: 'CSAT', unit: ' %' },
-  { key: 'cesAverage', label: 'CES', unit: '' },
+/** The three scores, each charted on its whole scale so that a small change does not look like a big one. */
+const METRICS: { key: SplitMetric; label: string; unit: string; scale: { min: number; max: number } }[] = [
+  { key: 'nps', label: 'NPS', unit: '', scale: { min: -100, max: 100 } },
+  { key: 'csatPercent', label: 'CSAT', unit: ' %', scale: { min: 0, max: 100 } },
+  { key: 'cesAverage', label: 'CES', unit: '', scale: { min: METRIC_SCALES.ces.min, max: METRIC_SCALES.ces.max } },
 ];
 
 const COMPARE_LABELS = { previous: 'the previous period', year: 'the same period a year earlier', none: 'nothing' };
@@ -45,12 +47,15 @@ function headline(dashboard: ExperienceDashboard) {
 
 function overTime(dashboard: ExperienceDashboard) {
   const buckets = dashboard.series.map((p) => p.bucket);
-  return METRICS.map(({ key, label, unit }) => ({
+  return METRICS.map(({ key, label, unit, scale }) => ({
     label,
     unit,
-    svg: lineChart(`${label} by ${dashboard.bucket}`, buckets, [
-      { name: label, values: dashboard.series.map((p: SeriesPoint) => p[key]) },
-    ]),
+    svg: lineChart(
+      `${label} by ${dashboard.bucket}`,
+      buckets,
+      [{ name: label, values: dashboard.series.map((p: SeriesPoint) => p[key]) }],
+      scale,
+    ),
     rows: dashboard.series.map((p) => ({ bucket: p.bucket, value: p[key], responses: p.responses })),
   }));
 }

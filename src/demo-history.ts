@@ -1,0 +1,206 @@
+/**
+ * A year of past replies for `npm start`, so that every dashboard chart means something: 240
+ * customers across regions, locations, platforms, channels, verticals and products, about 2,500
+ * scored replies to the demo's purchase, service and relationship programs, with seasons, a trend
+ * and the verbatims the programs' themes find. Generated from a fixed seed: the same each time.
+ */
+import type { Client } from '@temporalio/client';
+import type { Db } from 'mongodb';
+import pLimit from 'p-limit';
+import * as c from './db/collections';
+import { insertNewCustomers } from './db/customers';
+import { insertManyOnce, oncePerDatabase } from './db/mongo';
+import type { CustomerProfile } from './domain/customer';
+import { type TProgramInput, ZProgram } from './domain/program';
+import { type ScoreContribution, scoreContribution } from './domain/rollup';
+import { scoreReply } from './domain/scoring';
+import { replyScoredSignal, scoresWorkflowId } from '../workflows/definitions';
+
+const DAY_MS = 86_400_000;
+const CUSTOMERS = 240;
+const DAYS = 365;
+
+/** mulberry32: a small deterministic generator, so that the demo's history is the same on every machine. */
+function seeded(seed: number): () => number {
+  let state = seed;
+  return () => {
+    state = (state + 0x6d2b79f5) | 0;
+    let t = Math.imul(state ^ (state >>> 15), 1 | state);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const LOCATIONS = [
+  { region: 'EU', location: 'Berlin' },
+  { region: 'EU', location: 'Paris' },
+  { region: 'EU', location: 'London' },
+  { region: 'NA', location: 'New York' },
+  { region: 'NA', location: 'Toronto' },
+  { region: 'APAC', location: 'Sydney' },
+  { region: 'APAC', location: 'Singapore' },
+];
+const PLATFORMS = ['web', 'ios', 'android'];
+const CHANNELS = ['store', 'online', 'phone'];
+const VERTICALS = ['retail', 'telco', 'utilities'];
+const PRODUCTS = ['basic', 'plus', 'premium'];
+
+/** Verbatims by how the customer felt; the demo programs' themes find delivery, staff, price, waiting… */
+const COMMENTS = {
+  low: [
+    'The delivery was late again and the box arrived damaged.',
+    'Far too expensive for what you get, I want a refund.',
+    'The technician was late and I had to wait all morning.',
+    'Support never called back, the service was poor.',
+    'The staff at the store were rude.',
+  ],
+  mid: [
+    'Fine overall, but shipping took a while.',
+    'Okay quality, the price could be lower.',
+    'The engineer fixed it, but the wait was long.',
+  ],
+  high: [
+    'Friendly staff and a quick delivery, thank you!',
+    'Great quality and a fair price.',
+    'The technician was very knowledgeable.',
+    'Helpful support, solved in minutes.',
+  ],
+};
+
+function pick<T>(random: () => number, list: readonly T[]): T {
+  return list[Math.floor(random() * list.length)]!;
+}
+
+function historyCustomers(random: () => number): CustomerProfile[] {
+  return Array.from({ length: CUSTOMERS }, (_, i) => {
+    const id = `hist-${String(i + 1).padStart(3, '0')}`;
+    const place = pick(random, LOCATIONS);
+    return {
+      id,
+      email: `${id}@example.com`,
+      name: `History customer ${i + 1}`,
+      locale: place.location === 'Berlin' ? 'de' : 'en',
+      attributes: {
+        ...place,
+        platform: pick(random, PLATFORMS),
+        channel: pick(random, CHANNELS),
+        vertical: pick(random, VERTICALS),
+        product: pick(random, PRODUCTS),
+        // Revenue spread over two orders of magnitude, as accounts are.
+        revenue: Math.round(500 * Math.exp(random() * 4.6)),
+      },
+    };
+  });
+}
+
+/**
+ * How a customer feels on a day, 0 (angry) to 1 (delighted): better on premium, worse in APAC and
+ * over the year-end delivery crunch, slowly improving over the year.
+ */
+function mood(random: () => number, attributes: Record<string, unknown>, daysAgo: number, at: Date): number {
+  let m = 0.62 + (random() - 0.5) * 0.7;
+  if (attributes.product === 'premium') m += 0.08;
+  if (attributes.product === 'basic') m -= 0.05;
+  if (attributes.region === 'APAC') m -= 0.1;
+  if (attributes.channel === 'phone') m -= 0.04;
+  const month = at.getUTCMonth();
+  if (month === 10 || month === 11) m -= 0.12;
+  m += (0.1 * (DAYS - daysAgo)) / DAYS;
+  return Math.min(1, Math.max(0, m));
+}
+
+function answersFor(random: () => number, programId: string, m: number): Record<string, unknown> {
+  const comment = random() < 0.6 ? pick(random, m < 0.45 ? COMMENTS.low : m < 0.7 ? COMMENTS.mid : COMMENTS.high) : '';
+  if (programId === 'service-csat')
+    return {
+      csat: Math.max(1, Math.min(5, Math.round(1 + m * 4))),
+      ces: Math.max(1, Math.min(7, Math.round(1 + m * 6))),
+      ...(comment ? { comment } : {}),
+    };
+  const nps = Math.max(0, Math.min(10, Math.round(m * 10)));
+  if (programId === 'relationship-nps') return { nps, ...(comment ? { improve: comment } : {}) };
+  const follow = nps <= 6 ? 'went_wrong' : nps <= 8 ? 'make_it_ten' : 'went_well';
+  return { nps, ...(comment ? { [follow]: comment } : {}) };
+}
+
+export interface DemoHistory {
+  customers: CustomerProfile[];
+  replies: c.ResponseDoc[];
+  contributions: ScoreContribution[];
+}
+
+/** The history as of `now`: replies on each of the last 365 days, each scored by its program. */
+export function demoHistory(programs: TProgramInput[], now: number): DemoHistory {
+  const random = seeded(20261124);
+  const customers = historyCustomers(random);
+  const byId = new Map(programs.map((p) => [p.id, ZProgram.parse(p)]));
+  const replies: c.ResponseDoc[] = [];
+  const contributions: ScoreContribution[] = [];
+  const today = Math.floor(now / DAY_MS) * DAY_MS;
+  for (let daysAgo = DAYS; daysAgo >= 1; daysAgo--) {
+    const perDay = 4 + Math.floor(random() * 5);
+    for (let k = 0; k < perDay; k++) {
+      const customer = pick(random, customers);
+      const r = random();
+      const program = byId.get(r < 0.6 ? 'purchase-nps' : r < 0.9 ? 'service-csat' : 'relationship-nps');
+      if (!program) continue;
+      const submittedAt = new Date(today - daysAgo * DAY_MS + Math.floor(random() * DAY_MS));
+      const answers = answersFor(random, program.id, mood(random, customer.attributes ?? {}, daysAgo, submittedAt));
+      const scores = scoreReply(program.survey, answers as never, program.themes);
+      const id = `hist:${program.id}:${customer.id}:${submittedAt.getTime()}`;
+      replies.push({
+        _id: id,
+        invitationId: id,
+        programId: program.id,
+        customerId: customer.id,
+        answers: answers as c.ResponseDoc['answers'],
+        submittedAt,
+        updatedAt: submittedAt,
+        editableUntil: submittedAt,
+        finalizedAt: submittedAt,
+        edits: 0,
+        scores,
+      });
+      contributions.push(
+        scoreContribution(
+          { id, programId: program.id, customerId: customer.id, submittedAt: submittedAt.getTime() },
+          scores,
+          customer.attributes ?? {},
+        ),
+      );
+    }
+  }
+  return { customers, replies, contributions };
+}
+
+/**
+ * Stores the history once per database and hands each reply's scores to the scores' owner, as a
+ * scored reply does (the owner counts each once, so an interrupted seeding simply runs again).
+ */
+export function seedDemoHistory(
+  db: Db,
+  temporal: Client,
+  taskQueue: string,
+  programs: TProgramInput[],
+): Promise<number | undefined> {
+  return oncePerDatabase(db, 'demo-history', async () => {
+    const { customers, replies, contributions } = demoHistory(programs, Date.now());
+    await insertNewCustomers(db, customers);
+    for (let i = 0; i < replies.length; i += 500) await insertManyOnce(c.responses(db), replies.slice(i, i + 500));
+    const limit = pLimit(16);
+    await Promise.all(
+      contributions.map((contribution) =>
+        limit(() =>
+          temporal.workflow.signalWithStart('scoresWorkflow', {
+            workflowId: scoresWorkflowId(taskQueue),
+            taskQueue,
+            args: [{}],
+            signal: replyScoredSignal,
+            signalArgs: [contribution],
+          }),
+        ),
+      ),
+    );
+    return replies.length;
+  });
+}

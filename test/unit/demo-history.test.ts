@@ -1,0 +1,31 @@
+import { describe, expect, it } from 'vitest';
+import { DEMO_PROGRAMS } from '../../src/demo';
+import { demoHistory } from '../../src/demo-history';
+import { SPLIT_DIMENSIONS } from '../../src/domain/dashboard';
+
+describe("the demo's year of replies", () => {
+  const now = Date.parse('2026-12-02T12:00:00Z');
+  const history = demoHistory(DEMO_PROGRAMS, now);
+
+  it('is the same every time, a year long, and every reply is scored and counted once', () => {
+    expect(demoHistory(DEMO_PROGRAMS, now).replies.map((r) => r._id)).toEqual(history.replies.map((r) => r._id));
+    expect(history.replies.length).toBeGreaterThan(1500);
+    expect(new Set(history.replies.map((r) => r._id)).size).toBe(history.replies.length);
+    const days = new Set(history.replies.map((r) => r.submittedAt.toISOString().slice(0, 10)));
+    expect(days.size).toBe(365);
+    expect(Math.max(...history.replies.map((r) => r.submittedAt.getTime()))).toBeLessThan(now);
+    expect(history.contributions.map((c) => c.replyId)).toEqual(history.replies.map((r) => r._id));
+  });
+
+  it('gives every chart something to show: all three scores, every split dimension, themes', () => {
+    const scores = history.replies.map((r) => r.scores!);
+    expect(scores.some((s) => s.nps !== undefined)).toBe(true);
+    expect(scores.some((s) => s.csat !== undefined)).toBe(true);
+    expect(scores.some((s) => s.ces !== undefined)).toBe(true);
+    const segments = new Set(history.contributions.flatMap((c) => c.segments));
+    for (const dimension of SPLIT_DIMENSIONS)
+      expect([...segments].filter((s) => s.startsWith(`${dimension}:`)).length, dimension).toBeGreaterThan(1);
+    const themes = new Set(scores.flatMap((s) => s.themes));
+    expect([...themes]).toEqual(expect.arrayContaining(['delivery', 'price', 'staff', 'waiting']));
+  });
+});
