@@ -13,7 +13,7 @@ import type { CaseStatus, SlaClock } from '../domain/cases';
 import type { WebhookEvent } from '../domain/webhooks';
 import type { CustomerProfile } from '../domain/customer';
 import type { CampaignProgress } from '../domain/campaign';
-import type { TSample, TSegment } from '../domain/segment';
+import type { TQuadrantCutoffs, TSample, TSegment } from '../domain/segment';
 
 export interface CustomerDoc {
   _id: string;
@@ -192,6 +192,8 @@ export interface CustomerScoreDoc {
   _id: string;
   count: number;
   sum: number;
+  /** The same by month (`YYYY-MM`) of the reply; absent for replies scored before months were kept. */
+  months?: Record<string, { count: number; sum: number }>;
   replyIds: string[];
 }
 
@@ -355,6 +357,9 @@ export interface OpenCaseDoc {
   at: Date;
 }
 
+/** One change of the organisation's quadrant cut-offs (insert-only: the newest applies). */
+export type QuadrantCutoffsDoc = TQuadrantCutoffs & { _id: string; at: Date; by: string };
+
 /** A webhook subscription, created by an admin; the secret signs every delivery (HMAC-SHA256). */
 export interface WebhookDoc {
   _id: string;
@@ -416,6 +421,7 @@ export const cases = (db: Db) => db.collection<CaseDoc>('cases');
 export const caseTimeline = (db: Db) => db.collection<CaseTimelineDoc>('case_timeline');
 export const auditLog = (db: Db) => db.collection<AuditDoc>('audit_log');
 export const openCases = (db: Db) => db.collection<OpenCaseDoc>('open_cases');
+export const quadrantCutoffs = (db: Db) => db.collection<QuadrantCutoffsDoc>('quadrant_cutoffs');
 export const openCaseKey = (programId: string, customerId: string) => `${programId}:${customerId}`;
 export const customers = (db: Db) => db.collection<CustomerDoc>('customers');
 export const contactHistories = (db: Db) => db.collection<ContactHistoryDoc>('contact_histories');

@@ -174,6 +174,15 @@ export function scoreContribution(
   };
 }
 
+/**
+ * A reply's share of its customer's summary score: in the total, and in its month's, so that the
+ * score before a given month can be told (`scoreBefore`, for quadrant movement).
+ */
+function customerScoreIncrement(day: string, summary: number): Record<string, number> {
+  const month = day.slice(0, 7);
+  return { count: 1, sum: summary, [`months.${month}.count`]: 1, [`months.${month}.sum`]: summary };
+}
+
 /** The documents a batch touches, by kind: rollup IDs, and customer IDs for customer scores. */
 export function touchedBy(batch: ScoreContribution[]): { rollups: string[]; customerScores: string[] } {
   return {
@@ -221,7 +230,8 @@ export function foldContributions(
       const fields = { programId: c.programId, day: c.day, segment };
       add('rollups', rollupId(c.programId, c.day, segment), fields, c.replyId, c.increment);
     }
-    if (c.summary !== undefined) add('customerScores', c.customerId, {}, c.replyId, { count: 1, sum: c.summary });
+    if (c.summary !== undefined)
+      add('customerScores', c.customerId, {}, c.replyId, customerScoreIncrement(c.day, c.summary));
   }
   return { rollups: [...folded.rollups.values()], customerScores: [...folded.customerScores.values()] };
 }

@@ -94,3 +94,44 @@ export function barChart(label: string, categories: string[], values: Value[], u
     { width: BAR_WIDTH, height },
   );
 }
+
+export interface ScatterSeries {
+  name: string;
+  points: [number, number][];
+}
+
+/** Points by group, with the cut-off lines that divide the plane (quadrants). */
+export function scatterChart(
+  label: string,
+  series: ScatterSeries[],
+  axes: { x: string; y: string; yMax: number },
+  cutoffs: { x: number; y: number },
+): string {
+  return render(
+    label,
+    {
+      grid: { left: 56, right: 24, top: 40, bottom: 48 },
+      legend: { top: 4 },
+      xAxis: { type: 'value', name: axes.x, nameLocation: 'middle', nameGap: 28 },
+      yAxis: { type: 'value', name: axes.y, min: 0, max: axes.yMax },
+      series: series.map((s, i) => ({
+        type: 'scatter',
+        name: s.name,
+        data: s.points,
+        symbolSize: 7,
+        ...(i === 0
+          ? {
+              markLine: {
+                silent: true,
+                symbol: 'none',
+                lineStyle: { color: '#6b7280', type: 'dashed' },
+                label: { show: false },
+                data: [{ xAxis: cutoffs.x }, { yAxis: cutoffs.y }],
+              },
+            }
+          : {}),
+      })),
+    },
+    LINE_SIZE,
+  );
+}

@@ -309,7 +309,12 @@ describe('foldContributions', () => {
     expect(all.fields).toEqual({ programId: 'p', day: '2026-01-05', segment: 'all' });
     expect(rollups.find((r) => r.id === 'p|2026-01-05|region:EU')!.replyIds).toEqual(['r1']);
     expect(customerScores).toEqual([
-      { id: 'c1', replyIds: ['r1', 'r2'], increment: { count: 2, sum: 120 }, fields: {} },
+      {
+        id: 'c1',
+        replyIds: ['r1', 'r2'],
+        increment: { count: 2, sum: 120, 'months.2026-01.count': 2, 'months.2026-01.sum': 120 },
+        fields: {},
+      },
     ]);
     expect(touchedBy(batch)).toEqual({
       rollups: ['p|2026-01-05|all', 'p|2026-01-05|region:EU'],

@@ -1,10 +1,19 @@
 import type { Request, Response, Router } from 'express';
 import type { Db } from 'mongodb';
-import type { Role } from '../../domain/access';
+import { type Role, roleGrants } from '../../domain/access';
+import { QUADRANTS, type Quadrant, ZQuadrantCutoffs } from '../../domain/segment';
 import type { ExperienceDashboard, SeriesPoint } from '../../domain/dashboard';
 import { METRIC_SCALES } from '../../domain/scoring';
 import { allowRoles } from '../access';
-import { barChart, lineChart } from '../charts';
+import { barChart, lineChart, scatterChart } from '../charts';
+import {
+  QUADRANT_COLUMNS,
+  loadQuadrants,
+  openCaseOf,
+  quadrantRows,
+  saveQuadrantCutoffs,
+  sinceMonth,
+} from '../quadrants-service';
 import { sendRowsCsv } from '../exports';
 import {
   DASHBOARD_TABLES,
@@ -16,7 +25,7 @@ import {
   parseDashboardQuery,
 } from '../insight-service';
 
-type Send = (req: Request, res: Response, name: string, context: Record<string, unknown>) => void;
+type Send = (req: Request, res: Response, name: string, context: Record<string, unknown>, status?: number) => void;
 
 /** The three scores, each charted on its whole scale so that a small change does not look like a big one. */
 const METRICS: { key: SplitMetric; label: string; unit: string; scale: { min: number; max: number } }[] = [
@@ -102,5 +111,81 @@ export function insightRoutes(router: Router, { db, send, roles }: { db: Db; sen
     const { filters } = parseDashboardQuery(req.query);
     const { columns, rows } = dashboardTable(await loadExperienceDashboard(db, filters), table);
     await sendRowsCsv(res, `${table}-${filters.from}-${filters.to}.csv`, columns, rows);
+  });
+}
+
+const QUADRANT_LABELS: Record<Quadrant, string> = {
+  model: 'Model (high score, high revenue)',
+  growth: 'Growth (high score, low revenue)',
+  'at-risk': 'At-Risk (low score, high revenue)',
+  dangling: 'Dangling (low score, low revenue)',
+};
+/** The At-Risk rows a page shows; the CSV has every account. */
+const AT_RISK_ROWS = 100;
+
+/** The form's fields as the cut-offs schema reads them (numbers from text; blank = default). */
+function cutoffsFromForm(body: Record<string, unknown>) {
+  const number = (v: unknown) => (typeof v === 'string' && v.trim() !== '' ? Number(v) : undefined);
+  const text = (v: unknown) => (typeof v === 'string' && v.trim() !== '' ? v.trim() : undefined);
+  return { score: number(body.score), revenue: number(body.revenue), revenueAttribute: text(body.revenueAttribute) };
+}
+
+/** Customer quadrants for every signed-in role; the cut-offs for `editors`. */
+export function quadrantRoutes(
+  router: Router,
+  { db, send, roles, editors }: { db: Db; send: Send; roles: Role[]; editors: Role[] },
+) {
+  const page = async (req: Request, res: Response, extra: Record<string, unknown> = {}, status = 200) => {
+    const since = sinceMonth(req.method === 'GET' ? req.query : {});
+    const report = await loadQuadrants(db, since);
+    const atRisk = report.atRisk.slice(0, AT_RISK_ROWS);
+    const openCases = await openCaseOf(
+      db,
+      atRisk.map((a) => a.id),
+    );
+    const { cutoffs } = report;
+    send(
+      req,
+      res,
+      'quadrants',
+      {
+        title: 'Customer quadrants',
+        since,
+        cutoffs,
+        canEdit: roleGrants(res.locals.user.role, editors),
+        chart: scatterChart(
+          'Accounts by summary score and revenue',
+          QUADRANTS.map((q) => ({
+            name: QUADRANT_LABELS[q].split(' (')[0]!,
+            points: report.accounts.filter((a) => a.quadrant === q).map((a) => [a.revenue ?? 0, a.score]),
+          })),
+          { x: `revenue (${cutoffs.revenueAttribute})`, y: 'score', yMax: 100 },
+          { x: cutoffs.revenue, y: cutoffs.score },
+        ),
+        counts: QUADRANTS.map((q) => ({ quadrant: q, label: QUADRANT_LABELS[q], count: report.counts[q] })),
+        movement: report.movement,
+        atRisk: atRisk.map((a) => ({ ...a, caseId: openCases.get(a.id) })),
+        moreAtRisk: report.atRisk.length - atRisk.length,
+        ...extra,
+      },
+      status,
+    );
+  };
+
+  router.get('/quadrants', allowRoles(...roles), (req, res) => page(req, res));
+
+  router.post('/quadrants/cutoffs', allowRoles(...editors), async (req, res) => {
+    const parsed = ZQuadrantCutoffs.safeParse(cutoffsFromForm(req.body as Record<string, unknown>));
+    if (!parsed.success) {
+      const errors = Object.fromEntries(parsed.error.issues.map((i) => [String(i.path[0] ?? 'form'), i.message]));
+      return page(req, res, { errors, values: req.body }, 422);
+    }
+    await saveQuadrantCutoffs(db, parsed.data, res.locals.user.email as string);
+    res.redirect(303, '/admin/quadrants');
+  });
+
+  router.get('/quadrants/accounts.csv', allowRoles(...roles), async (req, res) => {
+    const report = await loadQuadrants(db, sinceMonth(req.query));
+    await sendRowsCsv(res, `quadrants-${report.since}.csv`, QUADRANT_COLUMNS, quadrantRows(report));
   });
 }

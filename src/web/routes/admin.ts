@@ -14,7 +14,7 @@ import { csrf } from '../sessions';
 import { peopleRoutes } from './admin-people';
 import { auditRoutes, caseRoutes } from './admin-cases';
 import { campaignRoutes } from './admin-campaigns';
-import { insightRoutes } from './admin-insight';
+import { insightRoutes, quadrantRoutes } from './admin-insight';
 import { EMAIL_PREVIEW_CSP, PROGRAM_EDITOR_PATHS, programEditorRoutes } from './admin-programs';
 import { findCustomer, withConsentOf } from '../../db/customers';
 import { eraseCustomer } from '../customers-service';
@@ -47,6 +47,7 @@ function safeNext(next: unknown): string {
 /** Who sees which admin page; the same lists guard the routes and build the navigation. */
 const CAN = {
   dashboard: ['admin', 'operations', 'case_owner', 'viewer'],
+  quadrants: ['admin', 'operations', 'case_owner', 'viewer'],
   cases: ['admin', 'operations', 'case_owner'],
   customers: ['admin', 'operations', 'case_owner'],
   programs: ['admin', 'operations', 'case_owner', 'viewer'],
@@ -236,6 +237,7 @@ export function adminRouter({
   });
 
   insightRoutes(router, { db, send, roles: CAN.dashboard });
+  quadrantRoutes(router, { db, send, roles: CAN.quadrants, editors: PROGRAM_EDITORS });
 
   // Before `/programs/:id`, which would take `/programs/new`.
   programEditorRoutes(router, { db, loop, templates, mailer, mailFrom, publicBaseUrl, send, roles: PROGRAM_EDITORS });

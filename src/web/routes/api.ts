@@ -7,6 +7,7 @@ import { type EventStatus, type LoopSettings, recordEvent } from '../events-serv
 import { eraseCustomer, updateCustomerProfile } from '../customers-service';
 import { addExportRoutes, sendImportErrors, sendRowsCsv } from '../exports';
 import { dashboardTable, dashboardTableOf, loadExperienceDashboard, parseDashboardQuery } from '../insight-service';
+import { QUADRANT_COLUMNS, loadQuadrants, quadrantRows, saveQuadrantCutoffs, sinceMonth } from '../quadrants-service';
 import { ZImportOptions, answerImport, importView, startImport } from '../imports-service';
 import { ZProgram } from '../../domain/program';
 import { checkShippedTemplates, deleteProgram, saveProgram } from '../programs-service';
@@ -120,6 +121,19 @@ export function apiRouter({ db, templates, loop, embeddedMail, metrics }: ApiDep
   router.get('/metrics/experience', allowScopes('read'), async (req, res) => {
     const { filters } = parseDashboardQuery(req.query);
     res.json(await loadExperienceDashboard(db, filters));
+  });
+
+  router.get('/metrics/quadrants', allowScopes('read'), async (req, res) => {
+    res.json(await loadQuadrants(db, sinceMonth(req.query)));
+  });
+
+  router.get('/metrics/quadrants/accounts.csv', allowScopes('read'), async (req, res) => {
+    const report = await loadQuadrants(db, sinceMonth(req.query));
+    await sendRowsCsv(res, `quadrants-${report.since}.csv`, QUADRANT_COLUMNS, quadrantRows(report));
+  });
+
+  router.put('/quadrant-cutoffs', allowScopes('write'), json('4kb'), async (req, res) => {
+    res.json(await saveQuadrantCutoffs(db, req.body, `api-key:${res.locals.apiKey.name}`));
   });
 
   router.get('/metrics/experience/:table.csv', allowScopes('read'), async (req: Request<{ table: string }>, res) => {

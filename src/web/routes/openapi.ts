@@ -60,6 +60,13 @@ const dashboardQuery = [
   },
 ];
 
+const quadrantSince = {
+  name: 'since',
+  in: 'query',
+  schema: { type: 'string', pattern: '^\\d{4}-\\d{2}$' },
+  description: 'Movement is counted against the scores before this month, YYYY-MM (default: three months ago)',
+};
+
 export const openApiDocument = {
   openapi: '3.1.0',
   info: {
@@ -250,6 +257,38 @@ export const openApiDocument = {
           ...dashboardQuery,
         ],
         responses: { '200': { description: 'text/csv' }, '404': errorResponse('No such table'), ...errorResponses },
+      },
+    },
+    '/api/metrics/quadrants': {
+      get: {
+        summary:
+          'Customer quadrants: every scored customer placed by summary score and revenue (model, growth, at-risk, dangling) with the cut-offs in force, counts per quadrant, movement since the scores before `since`, and the At-Risk accounts by revenue',
+        parameters: [quadrantSince],
+        responses: {
+          '200': { description: 'The report', content: { 'application/json': { schema: { type: 'object' } } } },
+          ...errorResponses,
+        },
+      },
+    },
+    '/api/metrics/quadrants/accounts.csv': {
+      get: {
+        summary: 'Every placed account as CSV: id, name, score, revenue, quadrant, previousQuadrant',
+        parameters: [quadrantSince],
+        responses: { '200': { description: 'text/csv' }, ...errorResponses },
+      },
+    },
+    '/api/quadrant-cutoffs': {
+      put: {
+        summary:
+          "Set the organisation's quadrant cut-offs `{ score (0–100, default 70), revenue (≥ 0, default 10000), revenueAttribute (default revenue) }` (write scope; recorded in the audit log)",
+        requestBody: { required: true, content: { 'application/json': { schema: { type: 'object' } } } },
+        responses: {
+          '200': {
+            description: 'The cut-offs now in force',
+            content: { 'application/json': { schema: { type: 'object' } } },
+          },
+          ...errorResponses,
+        },
       },
     },
     '/api/export/customers.csv': {
