@@ -1,7 +1,8 @@
 /**
  * `npm run backfill:rollups`: copies every rollup's counters into `rollup_totals`, which the
  * dashboards read. The worker does this once by itself at its first start after the upgrade; run
- * it again by hand after restoring rollups from a backup. Idempotent, safe while the system runs.
+ * it by hand to do it ahead of that start. Only missing copies are written: idempotent, safe while
+ * the system runs.
  */
 import { loadConfig } from '../src/config';
 import { connectDatabase } from '../src/db/mongo';
@@ -15,9 +16,11 @@ async function main() {
   try {
     const started = Date.now();
     const { copied } = await backfillRollupTotals(database.db, (done, total) =>
-      console.log(`[cxloop] rollup totals: ${done} of ${total} copied`),
+      console.log(`[cxloop] rollup totals: ${done} of ${total} rollups checked`),
     );
-    console.log(`[cxloop] rollup totals: ${copied} rollups copied in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    console.log(
+      `[cxloop] rollup totals: ${copied} rollups checked, missing copies written, in ${((Date.now() - started) / 1000).toFixed(1)} s`,
+    );
   } finally {
     await database.close();
   }

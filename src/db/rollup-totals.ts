@@ -1,47 +1,42 @@
 import type { Db } from 'mongodb';
 import * as c from './collections';
-import { isDuplicateKeyError, oncePerDatabase } from './mongo';
+import { insertManyOnce, oncePerDatabase } from './mongo';
 
 /**
  * Copies rollups' counters into `rollup_totals`, the documents dashboards read. A rollup keeps the
  * IDs of the replies it counts (so a retried update never counts twice), which makes it grow with
  * its replies; its copy stays the same size however many replies there are.
  *
- * A copy only ever replaces an older one: counters only grow (erasure keeps scores), so a copy
- * that counts fewer replies than the one stored is stale and is dropped. That keeps the scores'
- * owner and a backfill running at the same time from undoing each other's copies.
+ * Called by the scores' owner right after it writes the rollups: it is their only writer, so
+ * what it reads is their current state and its copy replaces whatever is stored. Every write is
+ * by `_id` alone, the one filter FerretDB v1 answers from its index.
  */
 export async function copyRollupTotals(db: Db, rollupIds: string[]): Promise<void> {
-  const docs = await Promise.all(
-    rollupIds.map((id) => c.rollups(db).findOne({ _id: id }, { projection: { replyIds: 0 } })),
+  const docs = await Promise.all(rollupIds.map((id) => totalsOf(db, id)));
+  await Promise.all(
+    docs
+      .filter((doc) => doc !== null)
+      .map((doc) => c.rollupTotals(db).replaceOne({ _id: doc._id }, doc, { upsert: true })),
   );
-  await Promise.all(docs.filter((doc) => doc !== null).map((doc) => storeTotals(db, doc)));
 }
 
-async function storeTotals(db: Db, totals: c.RollupTotalsDoc): Promise<void> {
-  try {
-    await c
-      .rollupTotals(db)
-      .replaceOne({ _id: totals._id, responses: { $not: { $gte: totals.responses ?? 0 } } }, totals, { upsert: true });
-  } catch (err) {
-    // The stored copy counts as many replies or more: it stays.
-    if (!isDuplicateKeyError(err)) throw err;
-  }
-}
+const totalsOf = (db: Db, id: string) => c.rollups(db).findOne({ _id: id }, { projection: { replyIds: 0 } });
 
 /** Rollups copied per round of the backfill. */
 const BACKFILL_PAGE = 500;
 
 /**
- * Copies every rollup (those written before `rollup_totals` existed). Idempotent and safe while
- * the system runs; reports progress after each page.
+ * Copies every rollup that has no copy yet (those written before `rollup_totals` existed).
+ * Insert-only, so it is idempotent and safe while the scores' owner runs; reports progress after
+ * each page.
  */
 export async function backfillRollupTotals(db: Db, progress: (copied: number, total: number) => void = () => {}) {
   const total = await c.rollups(db).countDocuments();
   let copied = 0;
   let page: c.RollupTotalsDoc[] = [];
   const flush = async () => {
-    await Promise.all(page.map((doc) => storeTotals(db, doc)));
+    // A copy the owner stored meanwhile is at least as new: a duplicate key leaves it.
+    await insertManyOnce(c.rollupTotals(db), page);
     copied += page.length;
     page = [];
     progress(copied, total);
