@@ -1,4 +1,4 @@
-import { type RollupDoc, type RollupSummary, type SegmentDimension, summarizeRollups } from './rollup';
+import { ALL_SEGMENT, type RollupDoc, type RollupSummary, type SegmentDimension, summarizeRollups } from './rollup';
 
 const DAY_MS = 86_400_000;
 
@@ -132,6 +132,8 @@ export interface ExperienceDashboard {
   current: RollupSummary;
   previous: RollupSummary | null;
   series: SeriesPoint[];
+  /** The segments (`dimension:value`) with replies in the period, for the filter to offer. */
+  segments: string[];
   /** Per dimension, its values with most replies first. Not narrowed by the segment filter. */
   split: { dimension: SegmentDimension; rows: SplitRow[] }[];
   themes: ThemeTrend[];
@@ -188,5 +190,6 @@ export function experienceDashboard(filters: DashboardFilters, docs: DashboardRo
       count,
       previous: previous ? (previousThemes.get(theme) ?? 0) : null,
     }));
-  return { filters, comparison, bucket, current, previous, series, split, themes };
+  const segments = [...new Set(inPeriod.map((doc) => doc.segment))].filter((s) => s !== ALL_SEGMENT).sort();
+  return { filters, comparison, bucket, current, previous, series, segments, split, themes };
 }

@@ -77,36 +77,34 @@ export function parseDashboardQuery(
   return { filters, metric: parsed.metric };
 }
 
-const totalsIn = (db: Db, period: Period, programId?: string) =>
-  c
+/**
+ * The rollup totals of the period and its comparison, in one read: FerretDB answers any filter
+ * but `_id` by reading the whole collection (about 5,000 documents a second on 2 cores), so one
+ * pass instead of one per period.
+ */
+function totalsIn(db: Db, periods: Period[], programId?: string) {
+  const days = periods.map((p) => ({ day: { $gte: p.from, $lte: p.to } }));
+  return c
     .rollupTotals(db)
-    .find({ day: { $gte: period.from, $lte: period.to }, ...(programId ? { programId } : {}) })
+    .find({ ...(days.length > 1 ? { $or: days } : days[0]), ...(programId ? { programId } : {}) })
     .toArray();
+}
 
 /** Reads only `rollup_totals` (a fixed number per program, day and segment), never the replies. */
 export async function loadExperienceDashboard(db: Db, filters: DashboardFilters): Promise<ExperienceDashboard> {
   const comparison = comparisonPeriod(filters, filters.compare);
-  const [current, previous] = await Promise.all([
-    totalsIn(db, filters, filters.programId),
-    comparison ? totalsIn(db, comparison, filters.programId) : [],
-  ]);
-  return experienceDashboard(filters, [...current, ...previous] as DashboardRollup[]);
+  const docs = await totalsIn(db, comparison ? [filters, comparison] : [filters], filters.programId);
+  return experienceDashboard(filters, docs as DashboardRollup[]);
 }
 
-/** What the filters offer: the programs and the segments that have rollups. */
-export async function dashboardChoices(db: Db) {
-  const [programs, segments] = await Promise.all([
-    c
-      .programs(db)
-      .find({}, { projection: { name: 1 } })
-      .sort({ _id: 1 })
-      .toArray(),
-    c.rollupTotals(db).distinct('segment'),
-  ]);
-  return {
-    programs: programs.map((p) => ({ id: p._id, name: p.name })),
-    segments: (segments as string[]).filter((s) => s !== ALL_SEGMENT).sort(),
-  };
+/** The programs the filter offers (the segments come with the dashboard: those with replies in the period). */
+export async function dashboardPrograms(db: Db) {
+  const programs = await c
+    .programs(db)
+    .find({}, { projection: { name: 1 } })
+    .sort({ _id: 1 })
+    .toArray();
+  return programs.map((p) => ({ id: p._id, name: p.name }));
 }
 
 export const DASHBOARD_TABLES = ['over-time', 'by-segment', 'themes'] as const;

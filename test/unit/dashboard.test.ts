@@ -164,6 +164,7 @@ describe('experienceDashboard', () => {
       },
     ]);
     expect(dashboard.themes).toEqual([{ theme: 'delivery', count: 2, previous: 1 }]);
+    expect(dashboard.segments).toEqual(['region:EU', 'region:NA']);
 
     const eu = experienceDashboard(filters({ programId: 'p1', segment: 'region:EU', compare: 'none' }), docs);
     expect(eu.current).toMatchObject({ responses: 2, nps: 100 });

@@ -3,6 +3,7 @@ import type { Db } from 'mongodb';
 import { type Role, roleGrants } from '../../domain/access';
 import { QUADRANTS, type Quadrant, ZQuadrantCutoffs } from '../../domain/segment';
 import type { ExperienceDashboard, SeriesPoint } from '../../domain/dashboard';
+import { ALL_SEGMENT } from '../../domain/rollup';
 import { METRIC_SCALES } from '../../domain/scoring';
 import { allowRoles } from '../access';
 import { barChart, lineChart, scatterChart } from '../charts';
@@ -18,7 +19,7 @@ import { sendRowsCsv } from '../exports';
 import {
   DASHBOARD_TABLES,
   type SplitMetric,
-  dashboardChoices,
+  dashboardPrograms,
   dashboardTable,
   dashboardTableOf,
   loadExperienceDashboard,
@@ -87,14 +88,16 @@ function bySegment(dashboard: ExperienceDashboard, metric: SplitMetric) {
 export function insightRoutes(router: Router, { db, send, roles }: { db: Db; send: Send; roles: Role[] }) {
   router.get('/dashboard', allowRoles(...roles), async (req, res) => {
     const { filters, metric } = parseDashboardQuery(req.query);
-    const [dashboard, choices] = await Promise.all([loadExperienceDashboard(db, filters), dashboardChoices(db)]);
+    const [dashboard, programs] = await Promise.all([loadExperienceDashboard(db, filters), dashboardPrograms(db)]);
+    // The chosen segment stays offered even with no replies in this period.
+    const segments = [...new Set([...dashboard.segments, filters.segment])].filter((s) => s !== ALL_SEGMENT).sort();
     const query = new URLSearchParams(req.query as Record<string, string>).toString();
     send(req, res, 'dashboard', {
       title: 'Experience dashboard',
       filters,
       metric,
       metrics: METRICS,
-      choices,
+      choices: { programs, segments },
       comparison: dashboard.comparison,
       compareLabel: COMPARE_LABELS[filters.compare],
       headline: headline(dashboard),
