@@ -12,7 +12,7 @@ import { insertNewCustomers } from './db/customers';
 import { insertManyOnce, oncePerDatabase } from './db/mongo';
 import type { CustomerProfile } from './domain/customer';
 import { type TProgramInput, ZProgram } from './domain/program';
-import { type ScoreContribution, scoreContribution } from './domain/rollup';
+import { ALL_SEGMENT, type ScoreContribution, rollupId, scoreContribution } from './domain/rollup';
 import { scoreReply } from './domain/scoring';
 import { replyScoredSignal, scoresWorkflowId } from '../workflows/definitions';
 
@@ -98,7 +98,7 @@ function historyCustomers(random: () => number): CustomerProfile[] {
  * over the year-end delivery crunch, slowly improving over the year.
  */
 function mood(random: () => number, attributes: Record<string, unknown>, daysAgo: number, at: Date): number {
-  let m = 0.62 + (random() - 0.5) * 0.7;
+  let m = 0.72 + (random() - 0.5) * 0.7;
   if (attributes.product === 'premium') m += 0.08;
   if (attributes.product === 'basic') m -= 0.05;
   if (attributes.region === 'APAC') m -= 0.1;
@@ -174,6 +174,39 @@ export function demoHistory(programs: TProgramInput[], now: number): DemoHistory
 }
 
 /**
+ * Contributions handed to the scores' owner before waiting for it to count them: it carries what
+ * it has not applied into its next run when it continues as new, so a few hundred at a time keep
+ * that payload small.
+ */
+const HAND_OVER_CHUNK = 200;
+
+async function handOverCounted(db: Db, temporal: Client, taskQueue: string, chunk: ScoreContribution[]) {
+  const limit = pLimit(16);
+  await Promise.all(
+    chunk.map((contribution) =>
+      limit(() =>
+        temporal.workflow.signalWithStart('scoresWorkflow', {
+          workflowId: scoresWorkflowId(taskQueue),
+          taskQueue,
+          args: [{}],
+          signal: replyScoredSignal,
+          signalArgs: [contribution],
+        }),
+      ),
+    ),
+  );
+  // The owner applies contributions in the order they came: once the last is counted, all are.
+  const last = chunk.at(-1)!;
+  const id = rollupId(last.programId, last.day, ALL_SEGMENT);
+  for (let waited = 0; waited < 120_000; waited += 250) {
+    const rollup = await c.rollups(db).findOne({ _id: id }, { projection: { replyIds: 1 } });
+    if (rollup?.replyIds.includes(last.replyId)) return;
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  throw new Error(`the scores' owner did not count reply ${last.replyId} within 2 minutes`);
+}
+
+/**
  * Stores the history once per database and hands each reply's scores to the scores' owner, as a
  * scored reply does (the owner counts each once, so an interrupted seeding simply runs again).
  */
@@ -187,20 +220,8 @@ export function seedDemoHistory(
     const { customers, replies, contributions } = demoHistory(programs, Date.now());
     await insertNewCustomers(db, customers);
     for (let i = 0; i < replies.length; i += 500) await insertManyOnce(c.responses(db), replies.slice(i, i + 500));
-    const limit = pLimit(16);
-    await Promise.all(
-      contributions.map((contribution) =>
-        limit(() =>
-          temporal.workflow.signalWithStart('scoresWorkflow', {
-            workflowId: scoresWorkflowId(taskQueue),
-            taskQueue,
-            args: [{}],
-            signal: replyScoredSignal,
-            signalArgs: [contribution],
-          }),
-        ),
-      ),
-    );
+    for (let i = 0; i < contributions.length; i += HAND_OVER_CHUNK)
+      await handOverCounted(db, temporal, taskQueue, contributions.slice(i, i + HAND_OVER_CHUNK));
     return replies.length;
   });
 }
