@@ -1,8 +1,8 @@
 /**
- * `npm run backfill:rollups`: copies every rollup's counters into `rollup_totals`, which the
- * dashboards read. The worker does this once by itself at its first start after the upgrade; run
- * it by hand to do it ahead of that start. Only missing copies are written: idempotent, safe while
- * the system runs.
+ * `npm run backfill:rollups`: copies every rollup's counters into its month's document in
+ * `rollup_months`, which the dashboards read. The worker does this once by itself at its first
+ * start after the upgrade; run it by hand to do it ahead of that start. Idempotent, safe while the
+ * system runs.
  */
 import { loadConfig } from '../src/config';
 import { connectDatabase } from '../src/db/mongo';
@@ -16,14 +16,12 @@ async function main() {
   try {
     const started = Date.now();
     const { copied } = await backfillRollupTotals(database.db, (done, total) =>
-      console.log(`[cxloop] rollup totals: ${done} of ${total} rollups checked`),
+      console.log(`[cxloop] rollup months: ${done} of ${total} rollups copied`),
     );
-    console.log(
-      `[cxloop] rollup totals: ${copied} rollups checked, missing copies written, in ${((Date.now() - started) / 1000).toFixed(1)} s`,
-    );
+    console.log(`[cxloop] rollup months: ${copied} rollups copied in ${((Date.now() - started) / 1000).toFixed(1)} s`);
   } finally {
     await database.close();
   }
 }
 
-main().catch((err: Error) => failStartup('backfill of rollup totals failed', err));
+main().catch((err: Error) => failStartup('backfill of rollup months failed', err));

@@ -180,8 +180,22 @@ export type RollupDoc = RollupCounts & {
   replyIds: string[];
 };
 
-/** A rollup's counters without its reply list: what dashboards read, so their reads do not grow with replies. */
+/** A rollup's counters without its reply list. */
 export type RollupTotalsDoc = Omit<RollupDoc, 'replyIds'>;
+
+/**
+ * What dashboards read: a program's rollups of one month and segment, by day of the month (`DD`);
+ * `_id` = program|YYYY-MM|segment (src/db/rollup-totals.ts). The `all` document lists the month's
+ * segments.
+ */
+export interface RollupMonthDoc {
+  _id: string;
+  programId: string;
+  month: string;
+  segment: string;
+  days?: Record<string, Omit<RollupTotalsDoc, '_id' | 'programId' | 'day' | 'segment'>>;
+  segments?: string[];
+}
 
 /** Written by the worker only, apart from the customer record the web tier writes. */
 /** One per customer, `_id` = customer ID, written only by the customer's loop (src/db/contact-history.ts). */
@@ -432,7 +446,7 @@ export const contactDecisions = (db: Db) => db.collection<ContactDecisionDoc>('c
 export const invitations = (db: Db) => db.collection<InvitationDoc>('invitations');
 export const responses = (db: Db) => db.collection<ResponseDoc>('responses');
 export const rollups = (db: Db) => db.collection<RollupDoc>('rollups');
-export const rollupTotals = (db: Db) => db.collection<RollupTotalsDoc>('rollup_totals');
+export const rollupMonths = (db: Db) => db.collection<RollupMonthDoc>('rollup_months');
 export const users = (db: Db) => db.collection<UserDoc>('users');
 export const apiKeys = (db: Db) => db.collection<ApiKeyDoc>('api_keys');
 export const sessions = (db: Db) => db.collection<SessionDoc>('sessions');

@@ -38,7 +38,6 @@ export async function ensureIndexes(db: Db): Promise<void> {
     c.responses(db).createIndex({ finalizedAt: 1, submittedAt: 1 }, { name: 'unfinalized' }),
     c.responses(db).createIndex({ customerId: 1, submittedAt: -1 }, { name: 'by_customer' }),
     c.rollups(db).createIndex({ programId: 1, day: 1, segment: 1 }, { name: 'by_program_day_segment' }),
-    c.rollupTotals(db).createIndex({ day: 1, programId: 1, segment: 1 }, { name: 'by_day_program_segment' }),
     c.sinkMessages(db).createIndex({ receivedAt: -1 }, { name: 'newest_first' }),
     c.sessions(db).createIndex({ 'session.userId': 1 }, { name: 'by_user' }),
     c.cases(db).createIndex({ ownerId: 1, status: 1, openedAt: -1 }, { name: 'by_owner' }),

@@ -46,6 +46,11 @@ export function rollupId(programId: string, day: string, segment: string): strin
   return `${programId}|${day}|${segment}`;
 }
 
+/** The document holding a program's rollups of one month (`YYYY-MM`) and segment. */
+export function rollupMonthId(programId: string, month: string, segment: string): string {
+  return `${programId}|${month}|${segment}`;
+}
+
 const NPS_COUNTERS = { promoter: 'promoters', passive: 'passives', detractor: 'detractors' } as const;
 
 /** The MongoDB `$inc` of one reply, as flat dotted paths; metrics the reply has no answer for are left out. */

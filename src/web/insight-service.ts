@@ -1,12 +1,12 @@
 import type { Db } from 'mongodb';
 import { z } from 'zod';
 import * as c from '../db/collections';
+import { readRollups } from '../db/rollup-totals';
 import {
   COMPARISONS,
   type DashboardFilters,
   type DashboardRollup,
   type ExperienceDashboard,
-  type Period,
   comparisonPeriod,
   experienceDashboard,
   lastDays,
@@ -78,22 +78,18 @@ export function parseDashboardQuery(
 }
 
 /**
- * The rollup totals of the period and its comparison, in one read: FerretDB answers any filter
- * but `_id` by reading the whole collection (about 5,000 documents a second on 2 cores), so one
- * pass instead of one per period.
+ * Reads only the rollups' month documents, by `_id` (src/db/rollup-totals.ts): how many depends on
+ * the programs, months and segments, never on the number of replies.
  */
-function totalsIn(db: Db, periods: Period[], programId?: string) {
-  const days = periods.map((p) => ({ day: { $gte: p.from, $lte: p.to } }));
-  return c
-    .rollupTotals(db)
-    .find({ ...(days.length > 1 ? { $or: days } : days[0]), ...(programId ? { programId } : {}) })
-    .toArray();
-}
-
-/** Reads only `rollup_totals` (a fixed number per program, day and segment), never the replies. */
 export async function loadExperienceDashboard(db: Db, filters: DashboardFilters): Promise<ExperienceDashboard> {
   const comparison = comparisonPeriod(filters, filters.compare);
-  const docs = await totalsIn(db, comparison ? [filters, comparison] : [filters], filters.programId);
+  const programIds = filters.programId ? [filters.programId] : (await dashboardPrograms(db)).map((p) => p.id);
+  const docs = await readRollups(db, {
+    programIds,
+    periods: comparison ? [filters, comparison] : [filters],
+    segment: filters.segment,
+    split: filters,
+  });
   return experienceDashboard(filters, docs as DashboardRollup[]);
 }
 

@@ -2,7 +2,8 @@ import { parse } from 'csv-parse/sync';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as c from '../../src/db/collections';
 import { backfillRollupTotals, copyRollupTotals } from '../../src/db/rollup-totals';
-import { type Harness, api, startHarness, uid } from '../support/harness';
+import { rollupDay } from '../../src/domain/rollup';
+import { type Harness, api, createProgram, startHarness, uid } from '../support/harness';
 import { createUser, signIn } from '../support/admin';
 
 /**
@@ -53,24 +54,23 @@ describe('the experience dashboard', () => {
   });
   afterAll(() => h?.stop());
 
-  it("backfills missing totals without reply lists; the owner's copy replaces a stored one", async () => {
-    const totals = await c.rollupTotals(h.db).findOne({ _id: `${programId}|2001-03-02|all` });
-    expect(totals).toEqual({
-      _id: `${programId}|2001-03-02|all`,
-      programId,
-      day: '2001-03-02',
-      segment: 'all',
+  it("backfills each rollup into its month's document, without reply lists, listing the month's segments", async () => {
+    const month = await c.rollupMonths(h.db).findOne({ _id: `${programId}|2001-03|all` });
+    expect(month).toMatchObject({ programId, month: '2001-03', segment: 'all' });
+    expect(month?.days?.['02']).toEqual({
       responses: 2,
       nps: { count: 2, sum: 19, promoters: 2 },
       themes: { delivery: 1 },
     });
-    // The backfill only fills in missing copies; the owner's copy is the rollup's current state.
+    expect(month?.segments?.sort()).toEqual(['all', 'region:EU', 'region:NA']);
+    // The owner's copy is the rollup's current state.
     const id = `${programId}|2001-03-05|all`;
-    await c.rollupTotals(h.db).updateOne({ _id: id }, { $set: { responses: 5 } });
-    await backfillRollupTotals(h.db);
-    expect((await c.rollupTotals(h.db).findOne({ _id: id }))?.responses).toBe(5);
+    await c.rollups(h.db).updateOne({ _id: id }, { $inc: { responses: 1 } });
     await copyRollupTotals(h.db, [id]);
-    expect((await c.rollupTotals(h.db).findOne({ _id: id }))?.responses).toBe(1);
+    const after = await c.rollupMonths(h.db).findOne({ _id: `${programId}|2001-03|all` });
+    expect(after?.days?.['05']?.responses).toBe(2);
+    await c.rollups(h.db).updateOne({ _id: id }, { $inc: { responses: -1 } });
+    await copyRollupTotals(h.db, [id]);
   });
 
   it('answers the figures as JSON: headline, comparison, series, split and themes', async () => {
@@ -143,6 +143,25 @@ describe('the experience dashboard', () => {
       expect(res.json.error, query).toMatch(message);
     }
     expect((await api(h, 'GET', `/api/metrics/experience/nothing.csv?${period()}`)).status).toBe(404);
+  });
+
+  it("shows a program's own page its figures from the totals", async () => {
+    const id = await createProgram(h);
+    const day = rollupDay(Date.now());
+    await c.rollups(h.db).insertOne({
+      _id: `${id}|${day}|all`,
+      programId: id,
+      day,
+      segment: 'all',
+      responses: 4,
+      nps: { count: 4, sum: 37, promoters: 3, detractors: 1 },
+      replyIds: ['a', 'b', 'c', 'd'],
+    });
+    await backfillRollupTotals(h.db);
+    const viewer = await createUser(h.db, 'viewer');
+    const client = await signIn(h.baseUrl, viewer.email, viewer.password);
+    const html = await (await client.get(`/admin/programs/${id}`)).text();
+    expect(html).toMatch(/<td>4<\/td><td data-metric="nps"><strong>50<\/strong><\/td>/);
   });
 
   it('shows every signed-in role the charts as SVG, each with its table', async () => {

@@ -34,14 +34,14 @@ describe('the scores owner', () => {
     });
     expect(all.nps).toEqual({ count: 8, sum: 52, detractors: 3, passives: 2, promoters: 3 });
     expect(new Set(all.replyIds).size).toBe(8);
-    // What dashboards read: the same counters without the reply list.
-    const totals = await waitUntil('the totals to copy the rollup', async () => {
-      const doc = await c.rollupTotals(h.db).findOne({ _id: all._id });
-      return doc?.responses === answers.length ? doc : undefined;
+    // What dashboards read: the same counters without the reply list, in the month's document.
+    const copy = await waitUntil("the month's document to copy the rollup", async () => {
+      const doc = await c.rollupMonths(h.db).findOne({ _id: `${programId}|${day.slice(0, 7)}|all` });
+      const counters = doc?.days?.[day.slice(8, 10)];
+      return counters?.responses === answers.length ? counters : undefined;
     });
-    const { replyIds, ...counters } = all;
-    expect(replyIds).toHaveLength(8);
-    expect(totals).toEqual(counters);
+    const { _id, programId: _program, day: _day, segment: _segment, replyIds: _replyIds, ...counters } = all;
+    expect(copy).toEqual(counters);
     for (const { customer } of invited) {
       const score = await c.customerScores(h.db).findOne({ _id: customer.id });
       expect(score?.count).toBe(1);

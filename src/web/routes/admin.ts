@@ -17,6 +17,7 @@ import { campaignRoutes } from './admin-campaigns';
 import { insightRoutes, quadrantRoutes } from './admin-insight';
 import { EMAIL_PREVIEW_CSP, PROGRAM_EDITOR_PATHS, programEditorRoutes } from './admin-programs';
 import { findCustomer, withConsentOf } from '../../db/customers';
+import { readRollups } from '../../db/rollup-totals';
 import { eraseCustomer } from '../customers-service';
 import { addExportRoutes, sendImportErrors } from '../exports';
 import { ZImportOptions, answerImport, importView, startImport } from '../imports-service';
@@ -256,10 +257,13 @@ export function adminRouter({
     if (!program) throw new HttpError(404, `No program ${req.params.id}.`);
     const days = Math.min(Math.max(Number(req.query.days ?? 30) || 30, 1), 366);
     const since = rollupDay(Date.now() - (days - 1) * 86_400_000);
-    const docs = await c
-      .rollups(db)
-      .find({ programId: program._id, day: { $gte: since } }, { projection: { replyIds: 0 } })
-      .toArray();
+    const period = { from: since, to: rollupDay(Date.now()) };
+    const docs = await readRollups(db, {
+      programIds: [program._id],
+      periods: [period],
+      segment: ALL_SEGMENT,
+      split: period,
+    });
     const bySegment = new Map<string, typeof docs>();
     for (const doc of docs) bySegment.set(doc.segment, [...(bySegment.get(doc.segment) ?? []), doc]);
     const segments = [...bySegment.entries()]
