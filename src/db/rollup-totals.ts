@@ -1,7 +1,7 @@
-import type { Db } from 'mongodb';
+import type { Db, UpdateFilter } from 'mongodb';
 import { ALL_SEGMENT, type RollupDoc, rollupMonthId } from '../domain/rollup';
 import * as c from './collections';
-import { oncePerDatabase } from './mongo';
+import { isDuplicateKeyError, oncePerDatabase } from './mongo';
 
 /**
  * Dashboards read `rollup_months`: per program, month and segment one document holding each day's
@@ -20,16 +20,38 @@ function countersOf(rollup: c.RollupTotalsDoc): Counters {
   return counters as Counters;
 }
 
-/** Writes one rollup's day into its month's document (a copy of absolute counters: idempotent). */
-async function writeDay(db: Db, rollup: c.RollupTotalsDoc): Promise<void> {
-  const month = rollup.day.slice(0, 7);
-  await c.rollupMonths(db).updateOne(
-    { _id: rollupMonthId(rollup.programId, month, rollup.segment) },
-    {
-      $set: { [`days.${rollup.day.slice(8, 10)}`]: countersOf(rollup) },
-      $setOnInsert: { programId: rollup.programId, month, segment: rollup.segment },
-    },
-    { upsert: true },
+/**
+ * An upsert by `_id`. Two upserts of a document that does not exist yet can both try to insert it;
+ * the one refused with a duplicate key finds it the second time.
+ */
+async function upsertMonth(db: Db, id: string, update: UpdateFilter<c.RollupMonthDoc>): Promise<void> {
+  try {
+    await c.rollupMonths(db).updateOne({ _id: id }, update, { upsert: true });
+  } catch (err) {
+    if (!isDuplicateKeyError(err)) throw err;
+    await c.rollupMonths(db).updateOne({ _id: id }, update, { upsert: true });
+  }
+}
+
+/**
+ * Writes rollups' days into their months' documents (copies of absolute counters: idempotent),
+ * one update per document: FerretDB does not isolate concurrent updates of one document, so the
+ * days of one document are never written by two updates at once.
+ */
+async function writeDays(db: Db, rollups: c.RollupTotalsDoc[]): Promise<void> {
+  const byMonth = new Map<string, c.RollupTotalsDoc[]>();
+  for (const rollup of rollups) {
+    const id = rollupMonthId(rollup.programId, rollup.day.slice(0, 7), rollup.segment);
+    byMonth.set(id, [...(byMonth.get(id) ?? []), rollup]);
+  }
+  await Promise.all(
+    [...byMonth].map(([id, days]) => {
+      const { programId, day, segment } = days[0]!;
+      return upsertMonth(db, id, {
+        $set: Object.fromEntries(days.map((rollup) => [`days.${rollup.day.slice(8, 10)}`, countersOf(rollup)])),
+        $setOnInsert: { programId, month: day.slice(0, 7), segment },
+      });
+    }),
   );
 }
 
@@ -44,27 +66,27 @@ async function listSegments(db: Db, rollups: c.RollupTotalsDoc[]): Promise<void>
   }
   await Promise.all(
     [...byMonth].map(([id, { programId, month, segments }]) =>
-      c.rollupMonths(db).updateOne(
-        { _id: id },
-        {
-          $addToSet: { segments: { $each: [...segments] } },
-          $setOnInsert: { programId, month, segment: ALL_SEGMENT },
-        },
-        { upsert: true },
-      ),
+      upsertMonth(db, id, {
+        $addToSet: { segments: { $each: [...segments] } },
+        $setOnInsert: { programId, month, segment: ALL_SEGMENT },
+      }),
     ),
   );
 }
 
-const readRollup = (db: Db, id: string) => c.rollups(db).findOne({ _id: id }, { projection: { replyIds: 0 } });
+/** The rollups with these IDs (those that exist), without their reply lists. */
+async function rollupsById(db: Db, ids: string[]): Promise<c.RollupTotalsDoc[]> {
+  const docs = await Promise.all(ids.map((id) => c.rollups(db).findOne({ _id: id }, { projection: { replyIds: 0 } })));
+  return docs.filter((doc) => doc !== null);
+}
 
 /**
  * Called by the scores' owner right after it writes the rollups: it is their only writer, so what
  * it reads is their current state. Every read and write is by `_id`.
  */
 export async function copyRollupTotals(db: Db, rollupIds: string[]): Promise<void> {
-  const rollups = (await Promise.all(rollupIds.map((id) => readRollup(db, id)))).filter((doc) => doc !== null);
-  await Promise.all(rollups.map((rollup) => writeDay(db, rollup)));
+  const rollups = await rollupsById(db, rollupIds);
+  await writeDays(db, rollups);
   await listSegments(db, rollups);
 }
 
@@ -73,16 +95,16 @@ const BACKFILL_PAGE = 200;
 
 /**
  * Copies every rollup into its month's document (those written before `rollup_months` existed),
- * reporting progress after each page. Safe while the scores' owner runs: after writing a day it
- * reads the rollup again and writes the day once more if the owner changed it meanwhile — the
- * owner writes its own copy after each change, so the last copy is the current one either way.
+ * reporting progress after each page. Safe while the scores' owner runs: after writing a page it
+ * reads its rollups again and writes those the owner changed meanwhile once more — the owner
+ * writes its own copy after each change, so the last copy is the current one either way.
  */
 export async function backfillRollupTotals(db: Db, progress: (copied: number, total: number) => void = () => {}) {
   const total = await c.rollups(db).countDocuments();
   let copied = 0;
   let page: c.RollupTotalsDoc[] = [];
   const flush = async () => {
-    await Promise.all(page.map((rollup) => copyUntilSettled(db, rollup)));
+    await copySettled(db, page);
     await listSegments(db, page);
     copied += page.length;
     page = [];
@@ -96,11 +118,12 @@ export async function backfillRollupTotals(db: Db, progress: (copied: number, to
   return { copied };
 }
 
-async function copyUntilSettled(db: Db, rollup: c.RollupTotalsDoc): Promise<void> {
-  for (let copy: c.RollupTotalsDoc | null = rollup; copy;) {
-    await writeDay(db, copy);
-    const now = await readRollup(db, copy._id);
-    copy = now && now.responses !== copy.responses ? now : null;
+/** Copies the rollups, then again those the owner changed meanwhile, until none did. */
+async function copySettled(db: Db, rollups: c.RollupTotalsDoc[]): Promise<void> {
+  for (let pending = rollups; pending.length;) {
+    await writeDays(db, pending);
+    const written = new Map(pending.map((rollup) => [rollup._id, rollup.responses]));
+    pending = (await rollupsById(db, [...written.keys()])).filter((now) => now.responses !== written.get(now._id));
   }
 }
 
