@@ -13,6 +13,8 @@ import type { Templates } from '../src/mail/templates';
 import type { SurveyInvitationInput } from '../workflows/definitions';
 import { findCustomer } from '../src/db/customers';
 import { campaignCancelled } from '../src/db/campaigns';
+import { type FunnelStep, funnelContribution } from '../src/domain/rollup';
+import { type SubmitScores, signalScoresOwner } from './replies';
 
 export interface InvitationDeps {
   db: Db;
@@ -24,14 +26,10 @@ export interface InvitationDeps {
   surveyTokenSecret: string;
 }
 
-export function createInvitationActivities({
-  db,
-  mailer,
-  templates,
-  publicBaseUrl,
-  mailFrom,
-  surveyTokenSecret,
-}: InvitationDeps) {
+export function createInvitationActivities(
+  { db, mailer, templates, publicBaseUrl, mailFrom, surveyTokenSecret }: InvitationDeps,
+  submitScores: SubmitScores = signalScoresOwner,
+) {
   async function load(invitationId: string) {
     const invitation = await c.invitations(db).findOne({ _id: invitationId });
     if (!invitation) throw ApplicationFailure.nonRetryable(`invitation ${invitationId} does not exist`);
@@ -42,6 +40,11 @@ export function createInvitationActivities({
     if (!program || !customer)
       throw ApplicationFailure.nonRetryable(`invitation ${invitationId} lost its program or customer`);
     return { invitation, program, customer };
+  }
+
+  /** Counts a step of the invitation's funnel (the owner counts each step of an invitation once). */
+  async function countStep(invitation: c.InvitationDoc, step: FunnelStep, at: Date): Promise<void> {
+    await submitScores(funnelContribution(invitation, step, at.getTime()));
   }
 
   return {
@@ -92,8 +95,15 @@ export function createInvitationActivities({
     }): Promise<{ status: 'sent' | 'skipped' | 'failed'; sentAt: number }> {
       return whileBeating(async () => {
         const idempotencyKey = `${args.invitationId}:${args.kind}${args.reminderNumber ?? ''}`;
+        // Only the first reminder counts: the funnel shows how many invitations needed one.
+        const step = args.kind === 'invitation' ? 'invited' : args.reminderNumber === 1 ? 'reminded' : undefined;
         const already = await sentEmail(db, idempotencyKey);
-        if (already) return already;
+        if (already) {
+          // Sent by an attempt that failed before counting it.
+          const invitation = step && (await c.invitations(db).findOne({ _id: args.invitationId }));
+          if (step && invitation) await countStep(invitation, step, new Date(already.sentAt));
+          return already;
+        }
         const { invitation, program, customer } = await load(args.invitationId);
         if (args.kind === 'reminder' && (customer.unsubscribed || invitation.answeredAt)) {
           return { status: 'skipped', sentAt: Date.now() };
@@ -135,6 +145,7 @@ export function createInvitationActivities({
           return { status: 'failed', sentAt: outcome.sentAt };
         }
         const sentAt = new Date(outcome.sentAt);
+        if (step) await countStep(invitation, step, sentAt);
         // The invitation workflow is the document's only writer and runs one activity at a time, so
         // the status read above still holds; the filter stays `_id` alone (see sentEmail).
         if (!STILL_UNANSWERED.includes(invitation.status)) return { status: 'sent', sentAt: sentAt.getTime() };
@@ -157,13 +168,17 @@ export function createInvitationActivities({
 
     /** Expires an unanswered invitation; a reply that raced the expiry wins. */
     async expireInvitation({ invitationId }: { invitationId: string }): Promise<{ expired: boolean }> {
-      const invitation = await c.invitations(db).findOne({ _id: invitationId }, { projection: { status: 1 } });
+      const invitation = await c.invitations(db).findOne({ _id: invitationId });
       if (invitation && ['sent', 'reminded'].includes(invitation.status))
         await c
           .invitations(db)
           .updateOne({ _id: invitationId }, { $set: { status: 'expired', updatedAt: new Date() } });
       const reply = await c.responses(db).findOne({ _id: invitationId }, { projection: { _id: 1 } });
-      if (!reply) return { expired: true };
+      if (!reply) {
+        // Counted on the day it was due to expire, which a retry on a later day does not move.
+        if (invitation) await countStep(invitation, 'expired', invitation.expiresAt ?? invitation.updatedAt);
+        return { expired: true };
+      }
       await c.invitations(db).updateOne({ _id: invitationId }, { $set: { status: 'answered', updatedAt: new Date() } });
       return { expired: false };
     },

@@ -8,25 +8,20 @@ import {
   type FoldedChange,
   type ScoreContribution,
   foldContributions,
+  latestExamples,
   scoreContribution,
   touchedBy,
 } from '../src/domain/rollup';
 import { type ReplyScores, scoreReply } from '../src/domain/scoring';
-import { replyScoredSignal, scoresWorkflowId } from '../workflows/definitions';
+import { submitToScoresOwner } from '../src/temporal/scores-owner';
 
 /** Hands a contribution to the scores' owner, starting it if it is not running. */
 export type SubmitScores = (contribution: ScoreContribution) => Promise<void>;
 
 /** From inside an activity: the owner of the worker's own task queue, through the worker's client. */
-const signalScoresOwner: SubmitScores = async (contribution) => {
+export const signalScoresOwner: SubmitScores = (contribution) => {
   const { client, info } = Context.current();
-  await client.workflow.signalWithStart('scoresWorkflow', {
-    workflowId: scoresWorkflowId(info.taskQueue),
-    taskQueue: info.taskQueue,
-    args: [{}],
-    signal: replyScoredSignal,
-    signalArgs: [contribution],
-  });
+  return submitToScoresOwner(client, info.taskQueue, contribution);
 };
 
 export function createReplyActivities(db: Db, submitScores: SubmitScores = signalScoresOwner) {
@@ -99,12 +94,15 @@ export function createReplyActivities(db: Db, submitScores: SubmitScores = signa
     async applyScores({ batch }: { batch: ScoreContribution[] }): Promise<{ counted: number }> {
       const touched = touchedBy(batch);
       const [rollups, customerScores] = await Promise.all([
-        countedReplies(db, 'rollups', touched.rollups),
-        countedReplies(db, 'customer_scores', touched.customerScores),
+        countingDocs(db, 'rollups', touched.rollups),
+        countingDocs(db, 'customer_scores', touched.customerScores),
       ]);
-      const changes = foldContributions(batch, { rollups, customerScores });
+      const changes = foldContributions(batch, {
+        rollups: repliesOf(rollups),
+        customerScores: repliesOf(customerScores),
+      });
       await Promise.all([
-        ...changes.rollups.map((change) => applyChange(db, 'rollups', change)),
+        ...changes.rollups.map((change) => applyChange(db, 'rollups', change, rollups.get(change.id)?.examples)),
         ...changes.customerScores.map((change) => applyChange(db, 'customer_scores', change)),
       ]);
       // Every touched rollup, changed or not: a retry after a failure between the two writes copies it then.
@@ -116,23 +114,39 @@ export function createReplyActivities(db: Db, submitScores: SubmitScores = signa
 
 /** The collections the scores' owner writes: each document counts replies and lists them. */
 type Counting = 'rollups' | 'customer_scores';
-const counting = (db: Db, name: Counting) => db.collection<{ _id: string; replyIds: string[] }>(name);
+interface CountingDoc {
+  _id: string;
+  replyIds: string[];
+  examples?: Record<string, string[]>;
+}
+const counting = (db: Db, name: Counting) => db.collection<CountingDoc>(name);
 
-/** The replies each document already counts; looked up one `_id` at a time, the filter FerretDB v1 indexes. */
-async function countedReplies(db: Db, name: Counting, ids: string[]): Promise<Map<string, Set<string>>> {
+/** The documents' reply lists and examples; looked up one `_id` at a time, the filter FerretDB v1 indexes. */
+async function countingDocs(db: Db, name: Counting, ids: string[]): Promise<Map<string, CountingDoc>> {
   const docs = await Promise.all(
-    ids.map((id) => counting(db, name).findOne({ _id: id }, { projection: { replyIds: 1 } })),
+    ids.map((id) => counting(db, name).findOne({ _id: id }, { projection: { replyIds: 1, examples: 1 } })),
   );
-  return new Map(docs.filter((doc) => doc !== null).map((doc) => [doc._id, new Set(doc.replyIds)]));
+  return new Map(docs.filter((doc) => doc !== null).map((doc) => [doc._id, doc]));
 }
 
-/** One write per document: the increments and the replies they count, together. */
-async function applyChange(db: Db, name: Counting, change: FoldedChange) {
+const repliesOf = (docs: Map<string, CountingDoc>) =>
+  new Map([...docs].map(([id, doc]) => [id, new Set(doc.replyIds)]));
+
+/**
+ * One write per document: the increments, the replies they count and the theme examples, together.
+ * Examples are replaced whole (the owner read them just before; it is their only writer).
+ */
+async function applyChange(db: Db, name: Counting, change: FoldedChange, keptExamples: CountingDoc['examples'] = {}) {
+  const examples = Object.entries(change.examples).map(([theme, added]) => [
+    `examples.${theme}`,
+    latestExamples(keptExamples[theme], added),
+  ]);
   await counting(db, name).updateOne(
     { _id: change.id },
     {
       $inc: change.increment,
       $addToSet: { replyIds: { $each: change.replyIds } },
+      ...(examples.length ? { $set: Object.fromEntries(examples) } : {}),
       ...(Object.keys(change.fields).length ? { $setOnInsert: change.fields } : {}),
     },
     { upsert: true },

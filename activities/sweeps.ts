@@ -4,6 +4,8 @@ import { WorkflowNotFoundError } from '@temporalio/client';
 import type { Db } from 'mongodb';
 import * as c from '../src/db/collections';
 import { insertOnce } from '../src/db/mongo';
+import { funnelContribution } from '../src/domain/rollup';
+import { submitToScoresOwner } from '../src/temporal/scores-owner';
 import { reconcileWaveSchedules } from '../src/temporal/wave-schedules';
 import { type LoopSettings, signalCustomerLoop } from '../src/web/events-service';
 import { signalReply } from '../src/web/replies-service';
@@ -18,6 +20,8 @@ interface SweepResult {
   expiredSessions: number;
   /** Wave schedules brought in line with their programs (see reconcileWaveSchedules). */
   waveSchedules: number;
+  /** Unsubscribes handed to the response funnel. */
+  unsubscribes: number;
 }
 
 /**
@@ -37,6 +41,7 @@ async function sweep(db: Db, loop: LoopSettings, beat: () => void, now = new Dat
       loop.taskQueue,
       await c.programs(db).find({ kind: 'relationship' }).toArray(),
     ),
+    unsubscribes: await countUnsubscribes(db, loop, beat),
   };
   const pendingEvents = await c
     .events(db)
@@ -65,6 +70,32 @@ async function sweep(db: Db, loop: LoopSettings, beat: () => void, now = new Dat
 async function removeExpiredSessions(db: Db, now: Date): Promise<number> {
   const { deletedCount } = await c.sessions(db).deleteMany({ expires: { $lt: now } });
   return deletedCount;
+}
+
+/**
+ * Unsubscribes made through a survey link, handed to the response funnel of the link's program:
+ * the web only inserts them (a customer's unsubscribe must not wait for Temporal), and the sweep,
+ * which runs once at a time per cluster, hands each over and then marks it (a repeat after a
+ * failure in between is counted once by the owner).
+ */
+async function countUnsubscribes(db: Db, loop: LoopSettings, beat: () => void): Promise<number> {
+  const pending = await c
+    .unsubscribes(db)
+    .find({ invitationId: { $exists: true }, countedAt: { $exists: false } })
+    .limit(BATCH)
+    .toArray();
+  for (const unsubscribe of pending) {
+    const invitation = await c.invitations(db).findOne({ _id: unsubscribe.invitationId! });
+    if (invitation)
+      await submitToScoresOwner(
+        loop.temporal,
+        loop.taskQueue,
+        funnelContribution(invitation, 'unsubscribed', unsubscribe.at.getTime()),
+      );
+    await c.unsubscribes(db).updateOne({ _id: unsubscribe._id }, { $set: { countedAt: new Date() } });
+    beat();
+  }
+  return pending.length;
 }
 
 /** Replies not yet final whose workflow has not acknowledged them (acknowledgements live apart, see ReplyAckDoc). */

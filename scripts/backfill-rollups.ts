@@ -1,27 +1,40 @@
 /**
- * `npm run backfill:rollups`: copies every rollup's counters into its month's document in
- * `rollup_months`, which the dashboards read. The worker does this once by itself at its first
- * start after the upgrade; run it by hand to do it ahead of that start. Idempotent, safe while the
- * system runs.
+ * `npm run backfill:rollups`: the one-off backfill of what the dashboards read, for data stored
+ * before they read it. Copies every rollup's counters into its month's document in
+ * `rollup_months` (the worker also does this once by itself at its first start after the
+ * upgrade), and hands the response-funnel steps of every invitation to the scores' owner (this
+ * needs TEMPORAL_ADDRESS and a running worker). Idempotent, safe while the system runs.
  */
 import { loadConfig } from '../src/config';
 import { connectDatabase } from '../src/db/mongo';
 import { backfillRollupTotals } from '../src/db/rollup-totals';
 import { failStartup, requireServices } from '../src/services';
+import { connectTemporalClient } from '../src/temporal/connection';
+import { backfillFunnel } from '../src/temporal/funnel-backfill';
+
+const log = (msg: string) => console.log(`[cxloop] ${msg}`);
+const seconds = (since: number) => ((Date.now() - since) / 1000).toFixed(1);
 
 async function main() {
   const config = loadConfig();
-  const { mongoUri } = requireServices(config, ['MONGODB_URI']);
+  const { mongoUri, temporalAddress } = requireServices(config, ['MONGODB_URI', 'TEMPORAL_ADDRESS']);
   const database = await connectDatabase(mongoUri, config.mongo.dbName);
+  const temporal = await connectTemporalClient({ ...config.temporal, address: temporalAddress });
   try {
-    const started = Date.now();
+    let started = Date.now();
     const { copied } = await backfillRollupTotals(database.db, (done, total) =>
-      console.log(`[cxloop] rollup months: ${done} of ${total} rollups copied`),
+      log(`rollup months: ${done} of ${total} rollups copied`),
     );
-    console.log(`[cxloop] rollup months: ${copied} rollups copied in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    log(`rollup months: ${copied} rollups copied in ${seconds(started)} s`);
+    started = Date.now();
+    const funnel = await backfillFunnel(database.db, temporal, config.temporal.taskQueue, (done) =>
+      log(`response funnel: ${done} invitations handed over`),
+    );
+    log(`response funnel: ${funnel.steps} steps of ${funnel.invitations} invitations counted in ${seconds(started)} s`);
   } finally {
+    await temporal.connection.close();
     await database.close();
   }
 }
 
-main().catch((err: Error) => failStartup('backfill of rollup months failed', err));
+main().catch((err: Error) => failStartup('backfill of the dashboards failed', err));

@@ -6,15 +6,14 @@
  */
 import type { Client } from '@temporalio/client';
 import type { Db } from 'mongodb';
-import pLimit from 'p-limit';
 import * as c from './db/collections';
 import { insertNewCustomers } from './db/customers';
 import { insertManyOnce, oncePerDatabase } from './db/mongo';
 import type { CustomerProfile } from './domain/customer';
 import { type TProgramInput, ZProgram } from './domain/program';
-import { ALL_SEGMENT, type ScoreContribution, rollupId, scoreContribution } from './domain/rollup';
+import { type ScoreContribution, scoreContribution } from './domain/rollup';
 import { scoreReply } from './domain/scoring';
-import { replyScoredSignal, scoresWorkflowId } from '../workflows/definitions';
+import { handOverCounted } from './temporal/scores-owner';
 
 const DAY_MS = 86_400_000;
 const CUSTOMERS = 240;
@@ -174,39 +173,6 @@ export function demoHistory(programs: TProgramInput[], now: number): DemoHistory
 }
 
 /**
- * Contributions handed to the scores' owner before waiting for it to count them: it carries what
- * it has not applied into its next run when it continues as new, so a few hundred at a time keep
- * that payload small.
- */
-const HAND_OVER_CHUNK = 200;
-
-async function handOverCounted(db: Db, temporal: Client, taskQueue: string, chunk: ScoreContribution[]) {
-  const limit = pLimit(16);
-  await Promise.all(
-    chunk.map((contribution) =>
-      limit(() =>
-        temporal.workflow.signalWithStart('scoresWorkflow', {
-          workflowId: scoresWorkflowId(taskQueue),
-          taskQueue,
-          args: [{}],
-          signal: replyScoredSignal,
-          signalArgs: [contribution],
-        }),
-      ),
-    ),
-  );
-  // The owner applies contributions in the order they came: once the last is counted, all are.
-  const last = chunk.at(-1)!;
-  const id = rollupId(last.programId, last.day, ALL_SEGMENT);
-  for (let waited = 0; waited < 120_000; waited += 250) {
-    const rollup = await c.rollups(db).findOne({ _id: id }, { projection: { replyIds: 1 } });
-    if (rollup?.replyIds.includes(last.replyId)) return;
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
-  throw new Error(`the scores' owner did not count reply ${last.replyId} within 2 minutes`);
-}
-
-/**
  * Stores the history once per database and hands each reply's scores to the scores' owner, as a
  * scored reply does (the owner counts each once, so an interrupted seeding simply runs again).
  */
@@ -220,8 +186,7 @@ export function seedDemoHistory(
     const { customers, replies, contributions } = demoHistory(programs, Date.now());
     await insertNewCustomers(db, customers);
     for (let i = 0; i < replies.length; i += 500) await insertManyOnce(c.responses(db), replies.slice(i, i + 500));
-    for (let i = 0; i < contributions.length; i += HAND_OVER_CHUNK)
-      await handOverCounted(db, temporal, taskQueue, contributions.slice(i, i + HAND_OVER_CHUNK));
+    await handOverCounted(db, temporal, taskQueue, contributions);
     return replies.length;
   });
 }

@@ -307,6 +307,8 @@ export interface UnsubscribeDoc {
   _id: string;
   at: Date;
   invitationId?: string;
+  /** Set by the sweep (its only writer after the insert) once counted in the invitation's funnel. */
+  countedAt?: Date;
 }
 
 /** A case: written only by its case workflow's activities (one owner), read by the UI and the API. */

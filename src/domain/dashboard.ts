@@ -1,4 +1,12 @@
-import { ALL_SEGMENT, type RollupDoc, type RollupSummary, type SegmentDimension, summarizeRollups } from './rollup';
+import {
+  ALL_SEGMENT,
+  type Funnel,
+  type RollupDoc,
+  type RollupSummary,
+  type SegmentDimension,
+  THEME_EXAMPLES,
+  summarizeRollups,
+} from './rollup';
 
 const DAY_MS = 86_400_000;
 
@@ -123,6 +131,19 @@ export interface ThemeTrend {
   count: number;
   /** In the comparison period; null without one. */
   previous: number | null;
+  /** The latest replies in the period that mention it, newest first (at most THEME_EXAMPLES). */
+  exampleIds: string[];
+}
+
+/** The response funnel's stages in the order a customer goes through them. */
+export const FUNNEL_STAGES = ['invited', 'reminded', 'answered', 'expired', 'unsubscribed'] as const;
+
+export interface FunnelStage {
+  stage: (typeof FUNNEL_STAGES)[number];
+  count: number;
+  /** Of the invitations sent in the period, in percent (one decimal); null when none were. */
+  percentOfInvited: number | null;
+  previous: number | null;
 }
 
 export interface ExperienceDashboard {
@@ -137,6 +158,7 @@ export interface ExperienceDashboard {
   /** Per dimension, its values with most replies first. Not narrowed by the segment filter. */
   split: { dimension: SegmentDimension; rows: SplitRow[] }[];
   themes: ThemeTrend[];
+  funnel: FunnelStage[];
 }
 
 const figures = (summary: RollupSummary) => ({
@@ -189,7 +211,26 @@ export function experienceDashboard(filters: DashboardFilters, docs: DashboardRo
       theme,
       count,
       previous: previous ? (previousThemes.get(theme) ?? 0) : null,
+      exampleIds: latestExampleIds(currentDocs, theme),
     }));
   const segments = [...new Set(inPeriod.map((doc) => doc.segment))].filter((s) => s !== ALL_SEGMENT).sort();
-  return { filters, comparison, bucket, current, previous, series, segments, split, themes };
+  const funnel = funnelStages(current.funnel, previous?.funnel ?? null);
+  return { filters, comparison, bucket, current, previous, series, segments, split, themes, funnel };
+}
+
+/** A theme's examples from the latest days first (each day keeps its latest few, newest last). */
+function latestExampleIds(docs: DashboardRollup[], theme: string): string[] {
+  const newestFirst = [...docs].sort((a, b) => (a.day < b.day ? 1 : a.day > b.day ? -1 : 0));
+  const ids = newestFirst.flatMap((doc) => [...(doc.examples?.[theme] ?? [])].reverse());
+  return [...new Set(ids)].slice(0, THEME_EXAMPLES);
+}
+
+/** The funnel's stages with each one's share of the invitations sent in the period. */
+export function funnelStages(current: Funnel, previous: Funnel | null): FunnelStage[] {
+  return FUNNEL_STAGES.map((stage) => ({
+    stage,
+    count: current[stage],
+    percentOfInvited: current.invited > 0 ? Math.round((current[stage] / current.invited) * 1000) / 10 : null,
+    previous: previous ? previous[stage] : null,
+  }));
 }

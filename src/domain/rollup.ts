@@ -79,6 +79,16 @@ export function rollupIncrement(scores: ReplyScores): Record<string, number> {
   return inc;
 }
 
+/**
+ * The response funnel's steps besides answering (answers are `responses`): an invitation sent, its
+ * first reminder sent, expired unanswered, or the customer unsubscribed through its link.
+ */
+export const FUNNEL_STEPS = ['invited', 'reminded', 'expired', 'unsubscribed'] as const;
+export type FunnelStep = (typeof FUNNEL_STEPS)[number];
+
+/** Example replies kept per theme in each rollup, newest last. */
+export const THEME_EXAMPLES = 3;
+
 interface SumCount {
   count?: number;
   sum?: number;
@@ -92,7 +102,12 @@ export interface RollupDoc {
   summary?: SumCount;
   themes?: Record<string, number>;
   sentiment?: Partial<Record<Polarity, number>>;
+  funnel?: Partial<Record<FunnelStep, number>>;
+  /** Per theme, the IDs of the latest replies that mention it (at most THEME_EXAMPLES). */
+  examples?: Record<string, string[]>;
 }
+
+export type Funnel = Record<FunnelStep | 'answered', number>;
 
 export interface RollupSummary {
   responses: number;
@@ -104,6 +119,7 @@ export interface RollupSummary {
   /** Most frequent first; ties by name. */
   themes: { theme: string; count: number }[];
   sentiment: Record<Polarity, number>;
+  funnel: Funnel;
 }
 
 function total(docs: RollupDoc[], counter: (doc: RollupDoc) => number | undefined): number {
@@ -145,14 +161,23 @@ export function summarizeRollups(docs: RollupDoc[]): RollupSummary {
       negative: total(docs, (doc) => doc.sentiment?.negative),
       neutral: total(docs, (doc) => doc.sentiment?.neutral),
     },
+    funnel: {
+      invited: total(docs, (doc) => doc.funnel?.invited),
+      reminded: total(docs, (doc) => doc.funnel?.reminded),
+      answered: total(docs, (doc) => doc.responses),
+      expired: total(docs, (doc) => doc.funnel?.expired),
+      unsubscribed: total(docs, (doc) => doc.funnel?.unsubscribed),
+    },
   };
 }
 
 /**
- * What one finalized reply adds to the pre-aggregated documents: its program's rollups for the day
- * (one per segment) and the customer's summary score. Sent to the single owner of those documents.
+ * What one finalized reply, or one step of an invitation's funnel, adds to the pre-aggregated
+ * documents: its program's rollups for the day (one per segment) and, for a scored reply, the
+ * customer's summary score. Sent to the single owner of those documents.
  */
 export interface ScoreContribution {
+  /** The reply's ID, or a funnel step's key (`funnelKey`): what a document counts once. */
   replyId: string;
   programId: string;
   customerId: string;
@@ -179,6 +204,61 @@ export function scoreContribution(
   };
 }
 
+/** The key a funnel step counts under; distinct from every reply ID (an invitation ID). */
+export function funnelKey(invitationId: string, step: FunnelStep): string {
+  return `funnel:${step}:${invitationId}`;
+}
+
+/** One step of an invitation's funnel, counted on the day it happened in the invitation's segments. */
+export function funnelContribution(
+  invitation: { _id: string; programId: string; customerId: string; known: Record<string, unknown> },
+  step: FunnelStep,
+  at: number,
+): ScoreContribution {
+  return {
+    replyId: funnelKey(invitation._id, step),
+    programId: invitation.programId,
+    customerId: invitation.customerId,
+    day: rollupDay(at),
+    segments: rollupSegments(invitation.known),
+    increment: { [`funnel.${step}`]: 1 },
+  };
+}
+
+/**
+ * The funnel steps an invitation has taken so far, as the invitation record tells them (for the
+ * backfill of invitations sent before the funnel was counted). An expiry counts on its due day.
+ */
+export function invitationFunnel(invitation: {
+  _id: string;
+  programId: string;
+  customerId: string;
+  known: Record<string, unknown>;
+  status: string;
+  sentAt?: Date;
+  remindedAt?: Date[];
+  expiresAt?: Date;
+}): ScoreContribution[] {
+  const steps: [FunnelStep, Date | undefined][] = [
+    ['invited', invitation.sentAt],
+    ['reminded', invitation.remindedAt?.[0]],
+    ['expired', invitation.status === 'expired' ? invitation.expiresAt : undefined],
+  ];
+  return steps.flatMap(([step, at]) => (at ? [funnelContribution(invitation, step, at.getTime())] : []));
+}
+
+/** The themes a contribution counts (none for a funnel step). */
+function themesOf(contribution: ScoreContribution): string[] {
+  return Object.keys(contribution.increment)
+    .filter((path) => path.startsWith('themes.'))
+    .map((path) => path.slice('themes.'.length));
+}
+
+/** A rollup's examples of a theme after adding newly counted replies: the latest THEME_EXAMPLES. */
+export function latestExamples(kept: readonly string[] | undefined, added: readonly string[]): string[] {
+  return [...(kept ?? []), ...added].slice(-THEME_EXAMPLES);
+}
+
 /**
  * A reply's share of its customer's summary score: in the total, and in its month's, so that the
  * score before a given month can be told (`scoreBefore`, for quadrant movement).
@@ -203,6 +283,8 @@ export interface FoldedChange {
   increment: Record<string, number>;
   /** The fields a new document starts with. */
   fields: Record<string, string>;
+  /** Per theme, the replies newly counted that mention it (rollups only). */
+  examples: Record<string, string[]>;
 }
 
 /**
@@ -223,17 +305,19 @@ export function foldContributions(
     fields: Record<string, string>,
     replyId: string,
     increment: Record<string, number>,
+    themes: string[] = [],
   ) => {
-    const change = folded[kind].get(id) ?? { id, replyIds: [], increment: {}, fields };
+    const change = folded[kind].get(id) ?? { id, replyIds: [], increment: {}, fields, examples: {} };
     if (counted[kind].get(id)?.has(replyId) || change.replyIds.includes(replyId)) return;
     change.replyIds.push(replyId);
     for (const [path, n] of Object.entries(increment)) change.increment[path] = (change.increment[path] ?? 0) + n;
+    for (const theme of themes) change.examples[theme] = [...(change.examples[theme] ?? []), replyId];
     folded[kind].set(id, change);
   };
   for (const c of batch) {
     for (const segment of c.segments) {
       const fields = { programId: c.programId, day: c.day, segment };
-      add('rollups', rollupId(c.programId, c.day, segment), fields, c.replyId, c.increment);
+      add('rollups', rollupId(c.programId, c.day, segment), fields, c.replyId, c.increment, themesOf(c));
     }
     if (c.summary !== undefined)
       add('customerScores', c.customerId, {}, c.replyId, customerScoreIncrement(c.day, c.summary));

@@ -81,7 +81,7 @@ export function parseDashboardQuery(
  * Reads only the rollups' month documents, by `_id` (src/db/rollup-totals.ts): how many depends on
  * the programs, months and segments, never on the number of replies.
  */
-export async function loadExperienceDashboard(db: Db, filters: DashboardFilters): Promise<ExperienceDashboard> {
+export async function loadExperienceDashboard(db: Db, filters: DashboardFilters): Promise<ExperienceReport> {
   const comparison = comparisonPeriod(filters, filters.compare);
   const programIds = filters.programId ? [filters.programId] : (await dashboardPrograms(db)).map((p) => p.id);
   const docs = await readRollups(db, {
@@ -90,7 +90,49 @@ export async function loadExperienceDashboard(db: Db, filters: DashboardFilters)
     segment: filters.segment,
     split: filters,
   });
-  return experienceDashboard(filters, docs as DashboardRollup[]);
+  const dashboard = experienceDashboard(filters, docs as DashboardRollup[]);
+  const examples = await exampleComments(
+    db,
+    dashboard.themes.flatMap((t) => t.exampleIds),
+  );
+  return {
+    ...dashboard,
+    themes: dashboard.themes.map(({ exampleIds, ...theme }) => ({
+      ...theme,
+      examples: exampleIds.flatMap((id) => examples.get(id) ?? []),
+    })),
+  };
+}
+
+/** A reply quoted as an example of its theme. */
+export interface ThemeExample {
+  replyId: string;
+  customerId: string;
+  submittedAt: Date;
+  comment: string;
+}
+
+export type ExperienceReport = Omit<ExperienceDashboard, 'themes'> & {
+  themes: (Omit<ExperienceDashboard['themes'][number], 'exampleIds'> & { examples: ThemeExample[] })[];
+};
+
+/** Long comments are cut here, on the dashboard and in the API alike. */
+const EXAMPLE_LENGTH = 280;
+
+/** The comments of the example replies, by `_id` (a few dozen at most); erased replies have none and are left out. */
+async function exampleComments(db: Db, replyIds: string[]): Promise<Map<string, ThemeExample>> {
+  const replies = await Promise.all(
+    [...new Set(replyIds)].map((id) =>
+      c.responses(db).findOne({ _id: id }, { projection: { customerId: 1, submittedAt: 1, 'scores.verbatim': 1 } }),
+    ),
+  );
+  const examples = replies.flatMap((reply) => {
+    const comment = reply?.scores?.verbatim?.trim();
+    if (!reply || !comment) return [];
+    const cut = comment.length > EXAMPLE_LENGTH ? `${comment.slice(0, EXAMPLE_LENGTH - 1)}…` : comment;
+    return [{ replyId: reply._id, customerId: reply.customerId, submittedAt: reply.submittedAt, comment: cut }];
+  });
+  return new Map(examples.map((example) => [example.replyId, example]));
 }
 
 /** The programs the filter offers (the segments come with the dashboard: those with replies in the period). */
@@ -103,14 +145,14 @@ export async function dashboardPrograms(db: Db) {
   return programs.map((p) => ({ id: p._id, name: p.name }));
 }
 
-export const DASHBOARD_TABLES = ['over-time', 'by-segment', 'themes'] as const;
+export const DASHBOARD_TABLES = ['over-time', 'by-segment', 'funnel', 'themes'] as const;
 export type DashboardTable = (typeof DASHBOARD_TABLES)[number];
 
 type Cell = string | number | null;
 
 /** Each of the dashboard's tables as columns and rows, for its CSV download. */
 export function dashboardTable(
-  dashboard: ExperienceDashboard,
+  dashboard: ExperienceReport,
   table: DashboardTable,
 ): { columns: string[]; rows: Cell[][] } {
   switch (table) {
@@ -126,10 +168,15 @@ export function dashboardTable(
           rows.map((r) => [dimension, r.value, r.responses, r.nps, r.csatPercent, r.cesAverage]),
         ),
       };
+    case 'funnel':
+      return {
+        columns: ['stage', 'count', 'percentOfInvited', 'previousCount'],
+        rows: dashboard.funnel.map((f) => [f.stage, f.count, f.percentOfInvited, f.previous]),
+      };
     case 'themes':
       return {
-        columns: ['theme', 'count', 'previousCount'],
-        rows: dashboard.themes.map((t) => [t.theme, t.count, t.previous]),
+        columns: ['theme', 'count', 'previousCount', 'exampleReplyIds'],
+        rows: dashboard.themes.map((t) => [t.theme, t.count, t.previous, t.examples.map((e) => e.replyId).join(' ')]),
       };
   }
 }

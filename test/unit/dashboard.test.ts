@@ -7,11 +7,12 @@ import {
   bucketsOf,
   comparisonPeriod,
   experienceDashboard,
+  funnelStages,
   lastDays,
   periodDays,
 } from '../../src/domain/dashboard';
 import { ZSurvey } from '../../src/domain/program';
-import { rollupIncrement } from '../../src/domain/rollup';
+import { latestExamples, rollupIncrement } from '../../src/domain/rollup';
 import { scoreReply } from '../../src/domain/scoring';
 
 const survey = ZSurvey.parse({
@@ -28,7 +29,7 @@ function rollupsOf(
   replies: { day: string; nps: number; csat?: number; comment?: string; region?: string; programId?: string }[],
 ): DashboardRollup[] {
   const docs = new Map<string, DashboardRollup>();
-  for (const reply of replies) {
+  for (const [index, reply] of replies.entries()) {
     const scores = scoreReply(
       survey,
       {
@@ -50,6 +51,8 @@ function rollupsOf(
           group[tail] = (group[tail] ?? 0) + n;
         } else target[head] = ((target[head] as number | undefined) ?? 0) + n;
       }
+      for (const theme of scores.themes)
+        (doc.examples ??= {})[theme] = latestExamples(doc.examples[theme], [`r${index}`]);
       docs.set(key, doc);
     }
   }
@@ -163,15 +166,36 @@ describe('experienceDashboard', () => {
         ],
       },
     ]);
-    expect(dashboard.themes).toEqual([{ theme: 'delivery', count: 2, previous: 1 }]);
+    // Examples newest first: the NA reply of the 6th, then the EU reply of the 5th.
+    expect(dashboard.themes).toEqual([{ theme: 'delivery', count: 2, previous: 1, exampleIds: ['r1', 'r0'] }]);
     expect(dashboard.segments).toEqual(['region:EU', 'region:NA']);
 
     const eu = experienceDashboard(filters({ programId: 'p1', segment: 'region:EU', compare: 'none' }), docs);
     expect(eu.current).toMatchObject({ responses: 2, nps: 100 });
     expect(eu.previous).toBeNull();
-    expect(eu.themes).toEqual([{ theme: 'delivery', count: 1, previous: null }]);
+    expect(eu.themes).toEqual([{ theme: 'delivery', count: 1, previous: null, exampleIds: ['r0'] }]);
 
     const everyProgram = experienceDashboard(filters(), docs);
     expect(everyProgram.current.responses).toBe(4);
+  });
+});
+
+describe('funnelStages', () => {
+  const funnel = { invited: 3, reminded: 2, answered: 1, expired: 1, unsubscribed: 0 };
+
+  it('gives each stage its share of the invitations, to one decimal, with the earlier count', () => {
+    expect(funnelStages(funnel, { ...funnel, invited: 5 })).toEqual([
+      { stage: 'invited', count: 3, percentOfInvited: 100, previous: 5 },
+      { stage: 'reminded', count: 2, percentOfInvited: 66.7, previous: 2 },
+      { stage: 'answered', count: 1, percentOfInvited: 33.3, previous: 1 },
+      { stage: 'expired', count: 1, percentOfInvited: 33.3, previous: 1 },
+      { stage: 'unsubscribed', count: 0, percentOfInvited: 0, previous: 0 },
+    ]);
+  });
+
+  it('has no shares when nothing was invited (replies to earlier invitations still count), and no earlier counts without a comparison', () => {
+    const stages = funnelStages({ ...funnel, invited: 0 }, null);
+    expect(stages.map((s) => s.percentOfInvited)).toEqual([null, null, null, null, null]);
+    expect(stages.find((s) => s.stage === 'answered')).toMatchObject({ count: 1, previous: null });
   });
 });

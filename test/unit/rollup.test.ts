@@ -1,6 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import {
   foldContributions,
+  funnelContribution,
+  invitationFunnel,
+  latestExamples,
   rollupDay,
   rollupId,
   rollupIncrement,
@@ -204,6 +207,7 @@ describe('summarizeRollups', () => {
       summary: null,
       themes: [],
       sentiment: { positive: 0, negative: 0, neutral: 0 },
+      funnel: { invited: 0, reminded: 0, answered: 0, expired: 0, unsubscribed: 0 },
     });
   });
 
@@ -225,8 +229,9 @@ describe('summarizeRollups', () => {
         summary: { count: 1, sum: 15 },
         themes: { price: 1, waiting: 3 },
         sentiment: { negative: 2 },
+        funnel: { invited: 9, reminded: 4, expired: 2 },
       },
-      {},
+      { funnel: { invited: 1, unsubscribed: 1 } },
     ];
     expect(summarizeRollups(docs)).toEqual({
       responses: 7,
@@ -241,6 +246,7 @@ describe('summarizeRollups', () => {
         { theme: 'staff', count: 2 },
       ],
       sentiment: { positive: 3, negative: 2, neutral: 1 },
+      funnel: { invited: 10, reminded: 4, answered: 7, expired: 2, unsubscribed: 1 },
     });
   });
 
@@ -314,6 +320,7 @@ describe('foldContributions', () => {
         replyIds: ['r1', 'r2'],
         increment: { count: 2, sum: 120, 'months.2026-01.count': 2, 'months.2026-01.sum': 120 },
         fields: {},
+        examples: {},
       },
     ]);
     expect(touchedBy(batch)).toEqual({
@@ -338,5 +345,67 @@ describe('foldContributions', () => {
   it('when a reply has no summary score, then the customer score is left alone', () => {
     const { customerScores } = foldContributions([scoreContribution(reply('r1', 'c1'), scores(9, null), {})], none);
     expect(customerScores).toEqual([]);
+  });
+});
+
+describe('response funnel and theme examples', () => {
+  const invitation = { _id: 'inv1', programId: 'p', customerId: 'c1', known: { region: 'EU' } };
+  const at = (day: string) => Date.parse(`${day}T10:00:00Z`);
+  const none = { rollups: new Map(), customerScores: new Map() };
+
+  it('counts a funnel step in the invitation segments on its day, apart from the reply of the same invitation', () => {
+    const step = funnelContribution(invitation, 'invited', at('2026-01-05'));
+    expect(step).toEqual({
+      replyId: 'funnel:invited:inv1',
+      programId: 'p',
+      customerId: 'c1',
+      day: '2026-01-05',
+      segments: ['all', 'region:EU'],
+      increment: { 'funnel.invited': 1 },
+    });
+    const reply = scoreContribution(
+      { id: 'inv1', programId: 'p', customerId: 'c1', submittedAt: at('2026-01-05') },
+      { nps: 9, npsCategory: 'promoter', summary: 90, themes: [], sentiment: 'neutral', verbatim: '' },
+      {},
+    );
+    const { rollups, customerScores } = foldContributions([step, reply, step], none);
+    const all = rollups.find((r) => r.id === 'p|2026-01-05|all')!;
+    expect(all.replyIds).toEqual(['funnel:invited:inv1', 'inv1']);
+    expect(all.increment).toMatchObject({ 'funnel.invited': 1, responses: 1 });
+    // A funnel step never touches the customer's summary score.
+    expect(customerScores.map((c) => c.replyIds)).toEqual([['inv1']]);
+  });
+
+  it('takes the steps an invitation record shows: sent, first reminder, expiry on its due day', () => {
+    const steps = invitationFunnel({
+      ...invitation,
+      status: 'expired',
+      sentAt: new Date(at('2026-01-05')),
+      remindedAt: [new Date(at('2026-01-08')), new Date(at('2026-01-11'))],
+      expiresAt: new Date(at('2026-01-19')),
+    });
+    expect(steps.map((s) => [s.replyId, s.day])).toEqual([
+      ['funnel:invited:inv1', '2026-01-05'],
+      ['funnel:reminded:inv1', '2026-01-08'],
+      ['funnel:expired:inv1', '2026-01-19'],
+    ]);
+    expect(invitationFunnel({ ...invitation, status: 'scheduled' })).toEqual([]);
+    expect(invitationFunnel({ ...invitation, status: 'answered', sentAt: new Date(at('2026-01-05')) })).toHaveLength(1);
+  });
+
+  it('keeps, per rollup and theme, the latest replies that mention it', () => {
+    const reply = (id: string, themes: string[]) =>
+      scoreContribution(
+        { id, programId: 'p', customerId: 'c1', submittedAt: at('2026-01-05') },
+        { nps: 3, npsCategory: 'detractor', summary: 30, themes, sentiment: 'negative', verbatim: 'x' },
+        {},
+      );
+    const { rollups } = foldContributions(
+      [reply('r1', ['price']), reply('r2', ['price', 'staff']), reply('r3', [])],
+      none,
+    );
+    expect(rollups[0]!.examples).toEqual({ price: ['r1', 'r2'], staff: ['r2'] });
+    expect(latestExamples(['a', 'b'], ['c', 'd'])).toEqual(['b', 'c', 'd']);
+    expect(latestExamples(undefined, ['a'])).toEqual(['a']);
   });
 });

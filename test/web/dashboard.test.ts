@@ -8,8 +8,9 @@ import { createUser, signIn } from '../support/admin';
 
 /**
  * Rollups of one program, as the scores' owner writes them, in a year no other test uses:
- * 2001-03-02 two promoters (themes: delivery), 2001-03-05 one detractor with CSAT 2 (delivery,
- * price), and in the period before, 2001-02-25, one promoter.
+ * 2001-03-02 two promoters (themes: delivery) and four invitations, one reminded, 2001-03-05 one
+ * detractor with CSAT 2 (delivery, price; the example reply) and one expiry, and in the period
+ * before, 2001-02-25, one promoter.
  */
 function fixture(programId: string): c.RollupDoc[] {
   const doc = (day: string, segment: string, counters: Omit<c.RollupDoc, '_id' | 'programId' | 'day' | 'segment'>) => ({
@@ -25,15 +26,18 @@ function fixture(programId: string): c.RollupDoc[] {
     themes: { delivery: 1 },
     replyIds: ['r1', 'r2'],
   };
+  const invitations = { funnel: { invited: 4, reminded: 1 } };
   const detractor = {
     responses: 1,
     nps: { count: 1, sum: 3, detractors: 1 },
     csat: { count: 1, sum: 2 },
     themes: { delivery: 1, price: 1 },
+    funnel: { expired: 1 },
+    examples: { delivery: [exampleReply(programId)], price: [exampleReply(programId)] },
     replyIds: ['r3'],
   };
   return [
-    doc('2001-03-02', 'all', twoPromoters),
+    doc('2001-03-02', 'all', { ...twoPromoters, ...invitations }),
     doc('2001-03-02', 'region:EU', twoPromoters),
     doc('2001-03-05', 'all', detractor),
     doc('2001-03-05', 'region:NA', detractor),
@@ -41,8 +45,14 @@ function fixture(programId: string): c.RollupDoc[] {
   ];
 }
 
+const exampleReply = (programId: string) => `${programId}:r3`;
+
 describe('the experience dashboard', () => {
   let h: Harness;
+  const credentials = async (role: 'case_owner') => {
+    const user = await createUser(h.db, role);
+    return [user.email, user.password] as const;
+  };
   let programId: string;
   const period = (extra = '') => `from=2001-03-01&to=2001-03-10&program=${programId}${extra}`;
 
@@ -50,6 +60,27 @@ describe('the experience dashboard', () => {
     h = await startHarness({ withWorker: false });
     programId = uid('dash');
     await c.rollups(h.db).insertMany(fixture(programId));
+    const at = new Date('2001-03-05T12:00:00Z');
+    await c.responses(h.db).insertOne({
+      _id: exampleReply(programId),
+      invitationId: exampleReply(programId),
+      programId,
+      customerId: 'cust-r3',
+      answers: { nps: 3, comment: 'Late delivery & too pricey' },
+      submittedAt: at,
+      updatedAt: at,
+      editableUntil: at,
+      finalizedAt: at,
+      edits: 0,
+      scores: {
+        nps: 3,
+        npsCategory: 'detractor',
+        summary: 30,
+        themes: ['delivery', 'price'],
+        sentiment: 'negative',
+        verbatim: 'Late delivery & too pricey',
+      },
+    });
     await backfillRollupTotals(h.db);
   });
   afterAll(() => h?.stop());
@@ -61,6 +92,7 @@ describe('the experience dashboard', () => {
       responses: 2,
       nps: { count: 2, sum: 19, promoters: 2 },
       themes: { delivery: 1 },
+      funnel: { invited: 4, reminded: 1 },
     });
     expect(month?.segments?.sort()).toEqual(['all', 'region:EU', 'region:NA']);
     // The owner's copy is the rollup's current state.
@@ -91,8 +123,27 @@ describe('the experience dashboard', () => {
         },
       ],
       themes: [
-        { theme: 'delivery', count: 2, previous: 0 },
+        {
+          theme: 'delivery',
+          count: 2,
+          previous: 0,
+          examples: [
+            {
+              replyId: exampleReply(programId),
+              customerId: 'cust-r3',
+              submittedAt: '2001-03-05T12:00:00.000Z',
+              comment: 'Late delivery & too pricey',
+            },
+          ],
+        },
         { theme: 'price', count: 1, previous: 0 },
+      ],
+      funnel: [
+        { stage: 'invited', count: 4, percentOfInvited: 100, previous: 0 },
+        { stage: 'reminded', count: 1, percentOfInvited: 25, previous: 0 },
+        { stage: 'answered', count: 3, percentOfInvited: 75, previous: 1 },
+        { stage: 'expired', count: 1, percentOfInvited: 25, previous: 0 },
+        { stage: 'unsubscribed', count: 0, percentOfInvited: 0, previous: 0 },
       ],
     });
     const series = json.series as { bucket: string; responses: number; nps: number | null }[];
@@ -122,8 +173,8 @@ describe('the experience dashboard', () => {
       headers: { authorization: `Bearer ${h.apiKey}` },
     });
     expect(parse(await themes.text(), { columns: true })).toEqual([
-      { theme: 'delivery', count: '2', previousCount: '0' },
-      { theme: 'price', count: '1', previousCount: '0' },
+      { theme: 'delivery', count: '2', previousCount: '0', exampleReplyIds: exampleReply(programId) },
+      { theme: 'price', count: '1', previousCount: '0', exampleReplyIds: exampleReply(programId) },
     ]);
   });
 
@@ -170,11 +221,19 @@ describe('the experience dashboard', () => {
     const res = await client.get(`/admin/dashboard?${period()}`);
     expect(res.status).toBe(200);
     const html = await res.text();
-    expect(html.match(/<svg role="img" aria-label="[^"]+" class="chart"/g)).toHaveLength(4); // NPS, CSAT, CES, region
+    // NPS, CSAT, CES, region, funnel
+    expect(html.match(/<svg role="img" aria-label="[^"]+" class="chart"/g)).toHaveLength(5);
     expect(html).not.toMatch(/ style="/); // the page's CSP allows no inline styles
     expect(html).toContain('<td>2001-03-05</td><td>-100</td><td>1</td>');
     expect(html).toMatch(/data-figure="NPS"[\s\S]*?33\.3[\s\S]*?was 100 \(-66\.7\)/);
     expect(html).toContain(`/admin/dashboard/themes.csv?`);
+    expect(html).toMatch(/<tr data-stage="answered"><td>Answered<\/td><td>3<\/td><td>75 %<\/td><td>1<\/td><\/tr>/);
+    // The example comment is quoted (escaped); a viewer, who may not open customers, gets no link.
+    expect(html).toContain('“Late delivery &amp; too pricey”');
+    expect(html).not.toContain('/admin/customers/cust-r3');
+    const owner = await signIn(h.baseUrl, ...(await credentials('case_owner')));
+    const ownersPage = await (await owner.get(`/admin/dashboard?${period()}`)).text();
+    expect(ownersPage).toContain(`href="/admin/customers/cust-r3#reply-${exampleReply(programId)}"`);
 
     const csv = await client.get(`/admin/dashboard/by-segment.csv?${period()}`);
     expect(parse(await csv.text(), { columns: true })).toEqual([

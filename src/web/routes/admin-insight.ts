@@ -2,7 +2,7 @@ import type { Request, Response, Router } from 'express';
 import type { Db } from 'mongodb';
 import { type Role, roleGrants } from '../../domain/access';
 import { QUADRANTS, type Quadrant, ZQuadrantCutoffs } from '../../domain/segment';
-import type { ExperienceDashboard, SeriesPoint } from '../../domain/dashboard';
+import type { SeriesPoint } from '../../domain/dashboard';
 import { ALL_SEGMENT } from '../../domain/rollup';
 import { METRIC_SCALES } from '../../domain/scoring';
 import { allowRoles } from '../access';
@@ -18,6 +18,7 @@ import {
 import { sendRowsCsv } from '../exports';
 import {
   DASHBOARD_TABLES,
+  type ExperienceReport,
   type SplitMetric,
   dashboardPrograms,
   dashboardTable,
@@ -39,7 +40,7 @@ const COMPARE_LABELS = { previous: 'the previous period', year: 'the same period
 
 const signed = (n: number) => (n > 0 ? `+${n}` : String(n));
 
-function headline(dashboard: ExperienceDashboard) {
+function headline(dashboard: ExperienceReport) {
   const { current, previous } = dashboard;
   const figure = (label: string, unit: string, now: number | null, before: number | null | undefined) => ({
     label,
@@ -55,7 +56,7 @@ function headline(dashboard: ExperienceDashboard) {
   ];
 }
 
-function overTime(dashboard: ExperienceDashboard) {
+function overTime(dashboard: ExperienceReport) {
   const buckets = dashboard.series.map((p) => p.bucket);
   return METRICS.map(({ key, label, unit, scale }) => ({
     label,
@@ -70,7 +71,7 @@ function overTime(dashboard: ExperienceDashboard) {
   }));
 }
 
-function bySegment(dashboard: ExperienceDashboard, metric: SplitMetric) {
+function bySegment(dashboard: ExperienceReport, metric: SplitMetric) {
   const { label, unit } = METRICS.find((m) => m.key === metric)!;
   return dashboard.split.map(({ dimension, rows }) => ({
     dimension,
@@ -84,8 +85,32 @@ function bySegment(dashboard: ExperienceDashboard, metric: SplitMetric) {
   }));
 }
 
+const FUNNEL_LABELS = {
+  invited: 'Invited',
+  reminded: 'Reminded',
+  answered: 'Answered',
+  expired: 'Expired',
+  unsubscribed: 'Unsubscribed',
+};
+
+function funnel(dashboard: ExperienceReport) {
+  const stages = dashboard.funnel.map((f) => ({ ...f, label: FUNNEL_LABELS[f.stage] }));
+  return {
+    svg: barChart(
+      'Response funnel',
+      stages.map((f) => f.label),
+      stages.map((f) => f.count),
+      '',
+    ),
+    stages,
+  };
+}
+
 /** The experience dashboard for every signed-in role, and its tables as CSV. */
-export function insightRoutes(router: Router, { db, send, roles }: { db: Db; send: Send; roles: Role[] }) {
+export function insightRoutes(
+  router: Router,
+  { db, send, roles, customerViewers }: { db: Db; send: Send; roles: Role[]; customerViewers: Role[] },
+) {
   router.get('/dashboard', allowRoles(...roles), async (req, res) => {
     const { filters, metric } = parseDashboardQuery(req.query);
     const [dashboard, programs] = await Promise.all([loadExperienceDashboard(db, filters), dashboardPrograms(db)]);
@@ -103,7 +128,10 @@ export function insightRoutes(router: Router, { db, send, roles }: { db: Db; sen
       headline: headline(dashboard),
       overTime: overTime(dashboard),
       bySegment: bySegment(dashboard, metric),
+      funnel: funnel(dashboard),
       themes: dashboard.themes,
+      // Example comments link to the customer's replies for those who may open customers.
+      linkReplies: roleGrants(res.locals.user.role, customerViewers),
       bucket: dashboard.bucket,
       csv: Object.fromEntries(DASHBOARD_TABLES.map((t) => [t, `/admin/dashboard/${t}.csv${query ? `?${query}` : ''}`])),
     });

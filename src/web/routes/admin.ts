@@ -237,7 +237,7 @@ export function adminRouter({
     res.redirect(303, `/admin/customers/${encodeURIComponent(req.params.id)}`);
   });
 
-  insightRoutes(router, { db, send, roles: CAN.dashboard });
+  insightRoutes(router, { db, send, roles: CAN.dashboard, customerViewers: CAN.customers });
   quadrantRoutes(router, { db, send, roles: CAN.quadrants, editors: PROGRAM_EDITORS });
 
   // Before `/programs/:id`, which would take `/programs/new`.

@@ -241,7 +241,7 @@ export const openApiDocument = {
     '/api/metrics/experience': {
       get: {
         summary:
-          'The experience dashboard as JSON, from the daily rollups: headline scores for the period and its comparison, NPS/CSAT/CES per time bucket (day up to 31 days, week up to 183, else month), the split by region, location, platform, channel, vertical and product, and the top verbatim themes',
+          'The experience dashboard as JSON, from the daily rollups: headline scores for the period and its comparison, NPS/CSAT/CES per time bucket (day up to 31 days, week up to 183, else month), the split by region, location, platform, channel, vertical and product, the response funnel (invited, reminded, answered, expired, unsubscribed, each with its share of the invited) and the top verbatim themes with their latest example comments',
         parameters: dashboardQuery,
         responses: {
           '200': { description: 'The dashboard', content: { 'application/json': { schema: { type: 'object' } } } },
