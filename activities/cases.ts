@@ -3,7 +3,9 @@ import type { Db } from 'mongodb';
 import * as c from '../src/db/collections';
 import { insertOnce, isDuplicateKeyError } from '../src/db/mongo';
 import { loadRouting } from '../src/db/routing';
-import type { Calendar } from '../src/domain/business-hours';
+import { type Calendar, businessMsBetween } from '../src/domain/business-hours';
+import { type CaseChange, type CaseFacts, caseContribution } from '../src/domain/case-metrics';
+import { type SubmitScores, signalScoresOwner } from './replies';
 import { type Priority, decideCase, evaluateCaseRules, mayContactAbout } from '../src/domain/case-rules';
 import { type CaseHandling, type CaseState, STATUS_LABELS, UNCLOSED_STATUSES, newClock } from '../src/domain/cases';
 import { ZCaseHandling } from '../src/domain/case-schemas';
@@ -108,8 +110,23 @@ function mirrorOf(state: CaseState) {
   return mirrored;
 }
 
-export function createCaseActivities({ db, mailer, templates, publicBaseUrl, mailFrom }: CaseDeps) {
+export function createCaseActivities(
+  { db, mailer, templates, publicBaseUrl, mailFrom }: CaseDeps,
+  submitScores: SubmitScores = signalScoresOwner,
+) {
   const caseUrl = (caseId: string) => `${publicBaseUrl}/admin/cases/${encodeURIComponent(caseId)}`;
+
+  /** Hands a change of the case to the case metrics (kept by the scores' owner, which counts each change once). */
+  async function countChange(theCase: c.CaseDoc, seq: number, at: Date, change: CaseChange): Promise<void> {
+    await submitScores(
+      caseContribution(
+        { id: theCase._id, programId: theCase.programId, customerId: theCase.customerId },
+        seq,
+        at.getTime(),
+        change,
+      ),
+    );
+  }
 
   return {
     /**
@@ -200,6 +217,7 @@ export function createCaseActivities({ db, mailer, templates, publicBaseUrl, mai
           summary: doc.mayContact ? opened : `${opened}. The customer asked not to be contacted: internal action only.`,
         });
       }
+      await countChange(doc, 0, doc.openedAt, { kind: 'opened', before: null, after: factsOf(doc) });
       return {
         state: stateOf(doc, routing.rootCauses),
         calendar: doc.calendar,
@@ -257,7 +275,7 @@ export function createCaseActivities({ db, mailer, templates, publicBaseUrl, mai
         ...(args.after.customerMessage === undefined ? { customerMessage: '' as const } : {}),
       };
       // Read, then write by `_id` alone (the one filter FerretDB v1 answers from an index).
-      const current = await c.cases(db).findOne({ _id: args.caseId }, { projection: { version: 1 } });
+      const current = await c.cases(db).findOne({ _id: args.caseId });
       if (current && current.version < args.seq)
         await c.cases(db).updateOne(
           { _id: args.caseId },
@@ -267,6 +285,11 @@ export function createCaseActivities({ db, mailer, templates, publicBaseUrl, mai
             ...(args.attachReplyId ? { $addToSet: { replyIds: args.attachReplyId } } : {}),
           },
         );
+      if (current) {
+        // The entry's own time (a retry keeps the first attempt's), so that it counts on one day.
+        const entry = await c.caseTimeline(db).findOne({ _id: id }, { projection: { at: 1 } });
+        await countChange(current, args.seq, entry?.at ?? at, await changeOf(db, current, args, entry?.at ?? at));
+      }
       // Asked here, where the entry is written anyway: a case without subscribers schedules no delivery.
       return { subscribed: await subscribed(db, args.kind) };
     },
@@ -440,6 +463,45 @@ export function createCaseActivities({ db, mailer, templates, publicBaseUrl, mai
 async function subscribed(db: Db, timelineKind: string): Promise<boolean> {
   const event = webhookEventFor(timelineKind);
   return !!event && !!(await c.webhooks(db).findOne({ events: event }, { projection: { _id: 1 } }));
+}
+
+function factsOf(
+  state: Pick<CaseState, 'status' | 'ownerId' | 'teamId' | 'rootCause' | 'firstResponse' | 'resolution'>,
+): CaseFacts {
+  return {
+    status: state.status,
+    ownerId: state.ownerId,
+    teamId: state.teamId,
+    ...(state.rootCause ? { rootCause: state.rootCause } : {}),
+    breached: state.firstResponse.breaches + state.resolution.breaches > 0,
+  };
+}
+
+/**
+ * What a recorded change counts for: on a resolution the business time since opening (in the
+ * team's calendar), on the close whether it was resolved at the first contact (at most one email
+ * to the customer, never reopened), read from the case's earlier timeline entries by `_id`.
+ */
+async function changeOf(
+  db: Db,
+  theCase: c.CaseDoc,
+  args: { seq: number; kind: string; before: CaseState; after: CaseState },
+  at: Date,
+): Promise<CaseChange> {
+  const change: CaseChange = { kind: args.kind, before: factsOf(args.before), after: factsOf(args.after) };
+  if (args.after.status === 'resolved' && args.before.status !== 'resolved')
+    change.businessMsToResolve = businessMsBetween(theCase.calendar, theCase.openedAt.getTime(), at.getTime());
+  if (args.after.status === 'closed' && args.before.status !== 'closed') {
+    const entries = await Promise.all(
+      Array.from({ length: args.seq }, (_, seq) =>
+        c.caseTimeline(db).findOne({ _id: `${theCase._id}:${seq}` }, { projection: { kind: 1 } }),
+      ),
+    );
+    const kinds = entries.map((entry) => entry?.kind);
+    change.firstContact =
+      kinds.filter((kind) => kind === 'contact').length <= 1 && !kinds.some((k) => k === 'reopen' || k === 'reopened');
+  }
+  return change;
 }
 
 /** The customer's summary score before `replyId` was counted in it. */

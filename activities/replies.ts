@@ -13,6 +13,7 @@ import {
   touchedBy,
 } from '../src/domain/rollup';
 import { type ReplyScores, scoreReply } from '../src/domain/scoring';
+import { CASE_METRICS_SINCE, isCaseChange } from '../src/domain/case-metrics';
 import { submitToScoresOwner } from '../src/temporal/scores-owner';
 
 /** Hands a contribution to the scores' owner, starting it if it is not running. */
@@ -107,9 +108,23 @@ export function createReplyActivities(db: Db, submitScores: SubmitScores = signa
       ]);
       // Every touched rollup, changed or not: a retry after a failure between the two writes copies it then.
       await copyRollupTotals(db, touched.rollups);
+      await noteFirstCaseDay(db, batch);
       return { counted: new Set(changes.rollups.flatMap((change) => change.replyIds)).size };
     },
   };
+}
+
+/**
+ * The day of the earliest case change counted (settings `case-metrics-since`): the case backlog
+ * is summed over every month from then. Only the scores' owner writes it.
+ */
+async function noteFirstCaseDay(db: Db, batch: ScoreContribution[]): Promise<void> {
+  const days = batch.filter((item) => isCaseChange(item.replyId)).map((item) => item.day);
+  if (!days.length) return;
+  const first = days.reduce((a, b) => (a < b ? a : b));
+  const noted = await c.settings(db).findOne({ _id: CASE_METRICS_SINCE });
+  if (!noted || first < noted.value)
+    await c.settings(db).updateOne({ _id: CASE_METRICS_SINCE }, { $set: { value: first } }, { upsert: true });
 }
 
 /** The collections the scores' owner writes: each document counts replies and lists them. */

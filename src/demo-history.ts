@@ -11,7 +11,7 @@ import { insertNewCustomers } from './db/customers';
 import { insertManyOnce, oncePerDatabase } from './db/mongo';
 import type { CustomerProfile } from './domain/customer';
 import { type TProgramInput, ZProgram } from './domain/program';
-import { type ScoreContribution, scoreContribution } from './domain/rollup';
+import { type FunnelStep, type ScoreContribution, funnelContribution, scoreContribution } from './domain/rollup';
 import { scoreReply } from './domain/scoring';
 import { handOverCounted } from './temporal/scores-owner';
 
@@ -126,6 +126,8 @@ export interface DemoHistory {
   customers: CustomerProfile[];
   replies: c.ResponseDoc[];
   contributions: ScoreContribution[];
+  /** The response funnel's steps: the replies' invitations and as many again left unanswered. */
+  funnel: ScoreContribution[];
 }
 
 /** The history as of `now`: replies on each of the last 365 days, each scored by its program. */
@@ -169,7 +171,39 @@ export function demoHistory(programs: TProgramInput[], now: number): DemoHistory
       );
     }
   }
-  return { customers, replies, contributions };
+  return { customers, replies, contributions, funnel: historyFunnel(replies, customers, now) };
+}
+
+/**
+ * The invitations behind the replies (sent up to two days before, a third of them reminded) and
+ * about half as many again that were never answered: mostly reminded, expired after 14 days, a few
+ * unsubscribed. Its own generator, so the replies stay the same.
+ */
+function historyFunnel(replies: c.ResponseDoc[], customers: CustomerProfile[], now: number): ScoreContribution[] {
+  const random = seeded(20261203);
+  const known = new Map(customers.map((customer) => [customer.id, customer.attributes ?? {}]));
+  const steps: ScoreContribution[] = [];
+  const add = (invitation: { _id: string; programId: string; customerId: string }, step: FunnelStep, at: number) => {
+    if (at < now) steps.push(funnelContribution({ ...invitation, known: known.get(invitation.customerId)! }, step, at));
+  };
+  for (const reply of replies) {
+    const answeredAt = reply.submittedAt.getTime();
+    const sentAt = answeredAt - Math.floor(random() * 2 * DAY_MS);
+    add({ _id: reply._id, programId: reply.programId, customerId: reply.customerId }, 'invited', sentAt);
+    if (random() < 0.33) add(reply, 'reminded', (sentAt + answeredAt) / 2);
+    if (random() < 0.5) {
+      const unanswered = {
+        _id: `${reply._id}:unanswered`,
+        programId: reply.programId,
+        customerId: pick(random, customers).id,
+      };
+      add(unanswered, 'invited', sentAt);
+      if (random() < 0.85) add(unanswered, 'reminded', sentAt + 3 * DAY_MS);
+      if (random() < 0.05) add(unanswered, 'unsubscribed', sentAt + DAY_MS);
+      add(unanswered, 'expired', sentAt + 14 * DAY_MS);
+    }
+  }
+  return steps;
 }
 
 /**
@@ -183,10 +217,10 @@ export function seedDemoHistory(
   programs: TProgramInput[],
 ): Promise<number | undefined> {
   return oncePerDatabase(db, 'demo-history', async () => {
-    const { customers, replies, contributions } = demoHistory(programs, Date.now());
+    const { customers, replies, contributions, funnel } = demoHistory(programs, Date.now());
     await insertNewCustomers(db, customers);
     for (let i = 0; i < replies.length; i += 500) await insertManyOnce(c.responses(db), replies.slice(i, i + 500));
-    await handOverCounted(db, temporal, taskQueue, contributions);
+    await handOverCounted(db, temporal, taskQueue, [...contributions, ...funnel]);
     return replies.length;
   });
 }

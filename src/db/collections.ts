@@ -204,8 +204,14 @@ export type ContactHistoryDoc = { _id: string; updatedAt: Date } & ContactHistor
 export interface CustomerScoreDoc {
   /** The customer's ID. */
   _id: string;
+  /**
+   * Scored replies and the sum of their summary scores. Absent while the customer has cases but no
+   * scored reply: readers skip documents without a positive count.
+   */
   count: number;
   sum: number;
+  /** Cases opened against the account (counted since case metrics were kept). */
+  cases?: number;
   /** The same by month (`YYYY-MM`) of the reply; absent for replies scored before months were kept. */
   months?: Record<string, { count: number; sum: number }>;
   replyIds: string[];
@@ -476,5 +482,9 @@ export async function summaryScores(
   const docs = await customerScores(db)
     .find({ _id: { $in: customerIds } }, { projection: { replyIds: 0 } })
     .toArray();
-  return new Map(docs.map((d) => [d._id, { score: Math.round((d.sum / d.count) * 10) / 10, replies: d.count }]));
+  return new Map(
+    docs
+      .filter((d) => d.count > 0)
+      .map((d) => [d._id, { score: Math.round((d.sum / d.count) * 10) / 10, replies: d.count }]),
+  );
 }

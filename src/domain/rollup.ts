@@ -186,6 +186,8 @@ export interface ScoreContribution {
   increment: Record<string, number>;
   /** The reply's summary score, absent when it has none. */
   summary?: number;
+  /** Other counters of the customer's document (e.g. a case opened against the account). */
+  customerIncrement?: Record<string, number>;
 }
 
 export function scoreContribution(
@@ -268,11 +270,18 @@ function customerScoreIncrement(day: string, summary: number): Record<string, nu
   return { count: 1, sum: summary, [`months.${month}.count`]: 1, [`months.${month}.sum`]: summary };
 }
 
+const touchesCustomer = (c: ScoreContribution) => c.summary !== undefined || c.customerIncrement !== undefined;
+
+/** What a contribution adds to its customer's document. */
+function customerIncrementOf(c: ScoreContribution): Record<string, number> {
+  return { ...(c.summary !== undefined ? customerScoreIncrement(c.day, c.summary) : {}), ...c.customerIncrement };
+}
+
 /** The documents a batch touches, by kind: rollup IDs, and customer IDs for customer scores. */
 export function touchedBy(batch: ScoreContribution[]): { rollups: string[]; customerScores: string[] } {
   return {
     rollups: [...new Set(batch.flatMap((c) => c.segments.map((s) => rollupId(c.programId, c.day, s))))],
-    customerScores: [...new Set(batch.filter((c) => c.summary !== undefined).map((c) => c.customerId))],
+    customerScores: [...new Set(batch.filter(touchesCustomer).map((c) => c.customerId))],
   };
 }
 
@@ -319,8 +328,7 @@ export function foldContributions(
       const fields = { programId: c.programId, day: c.day, segment };
       add('rollups', rollupId(c.programId, c.day, segment), fields, c.replyId, c.increment, themesOf(c));
     }
-    if (c.summary !== undefined)
-      add('customerScores', c.customerId, {}, c.replyId, customerScoreIncrement(c.day, c.summary));
+    if (touchesCustomer(c)) add('customerScores', c.customerId, {}, c.replyId, customerIncrementOf(c));
   }
   return { rollups: [...folded.rollups.values()], customerScores: [...folded.customerScores.values()] };
 }

@@ -56,7 +56,8 @@ export async function loadQuadrants(db: Db, since: string): Promise<QuadrantRepo
   const scored = c.customers(db).find({ erasedAt: { $exists: false } }, { projection: { name: 1, attributes: 1 } });
   for await (const customer of scored) {
     const score = totals.get(customer._id);
-    if (score)
+    // A customer with cases but no scored reply has a document without a score.
+    if (score && score.count > 0)
       accounts.push({ id: customer._id, name: customer.name, attributes: customer.attributes ?? {}, totals: score });
   }
   return quadrantReport(accounts, cutoffs, since);

@@ -28,4 +28,14 @@ describe("the demo's year of replies", () => {
     const themes = new Set(scores.flatMap((s) => s.themes));
     expect([...themes]).toEqual(expect.arrayContaining(['delivery', 'price', 'staff', 'waiting']));
   });
+
+  it('has a response funnel: every reply invited, unanswered invitations reminded, expired or unsubscribed, each step once', () => {
+    const count = (step: string) => history.funnel.filter((c) => c.replyId.startsWith(`funnel:${step}:`)).length;
+    expect(count('invited')).toBeGreaterThan(history.replies.length * 1.3);
+    for (const step of ['reminded', 'expired', 'unsubscribed']) expect(count(step), step).toBeGreaterThan(0);
+    // Only the unanswered invitations expire.
+    expect(count('expired')).toBeLessThanOrEqual(count('invited') - history.replies.length);
+    expect(new Set(history.funnel.map((c) => c.replyId)).size).toBe(history.funnel.length);
+    expect(history.funnel.every((c) => c.day <= new Date(now).toISOString().slice(0, 10))).toBe(true);
+  });
 });

@@ -7,6 +7,7 @@ import { type EventStatus, type LoopSettings, recordEvent } from '../events-serv
 import { eraseCustomer, updateCustomerProfile } from '../customers-service';
 import { addExportRoutes, sendImportErrors, sendRowsCsv } from '../exports';
 import { dashboardTable, dashboardTableOf, loadExperienceDashboard, parseDashboardQuery } from '../insight-service';
+import { caseTable, caseTableOf, loadCaseMetrics } from '../case-metrics-service';
 import { QUADRANT_COLUMNS, loadQuadrants, quadrantRows, saveQuadrantCutoffs, sinceMonth } from '../quadrants-service';
 import { ZImportOptions, answerImport, importView, startImport } from '../imports-service';
 import { ZProgram } from '../../domain/program';
@@ -121,6 +122,18 @@ export function apiRouter({ db, templates, loop, embeddedMail, metrics }: ApiDep
   router.get('/metrics/experience', allowScopes('read'), async (req, res) => {
     const { filters } = parseDashboardQuery(req.query);
     res.json(await loadExperienceDashboard(db, filters));
+  });
+
+  router.get('/metrics/cases', allowScopes('read'), async (req, res) => {
+    const { filters } = parseDashboardQuery(req.query);
+    res.json(await loadCaseMetrics(db, filters));
+  });
+
+  router.get('/metrics/cases/:table.csv', allowScopes('read'), async (req: Request<{ table: string }>, res) => {
+    const table = caseTableOf(req.params.table);
+    const { filters } = parseDashboardQuery(req.query);
+    const { columns, rows } = caseTable(await loadCaseMetrics(db, filters), table);
+    await sendRowsCsv(res, `cases-${table}-${filters.from}-${filters.to}.csv`, columns, rows);
   });
 
   router.get('/metrics/quadrants', allowScopes('read'), async (req, res) => {

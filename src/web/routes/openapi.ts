@@ -2,6 +2,7 @@ import { CASE_ACTIONS, CASE_STATUSES } from '../../domain/cases';
 import { WEBHOOK_EVENTS } from '../../domain/webhooks';
 import { COMPARISONS } from '../../domain/dashboard';
 import { DASHBOARD_TABLES, SPLIT_METRICS } from '../insight-service';
+import { CASE_TABLES } from '../case-metrics-service';
 
 /** The public JSON API, documented for integrators at `GET /api/openapi.json`. */
 const error = { $ref: '#/components/schemas/Error' };
@@ -256,6 +257,24 @@ export const openApiDocument = {
           { name: 'table', in: 'path', required: true, schema: { enum: DASHBOARD_TABLES } },
           ...dashboardQuery,
         ],
+        responses: { '200': { description: 'text/csv' }, '404': errorResponse('No such table'), ...errorResponses },
+      },
+    },
+    '/api/metrics/cases': {
+      get: {
+        summary:
+          'Case metrics as JSON, from the daily rollups: opened, resolved, reopened, closed, escalations, median and 90th-percentile resolution time in business hours, first-contact resolution, SLA breach and reopen rates for the period and its comparison; cases opened and resolved per time bucket; root causes ranked; the backlog per team and owner now; post-resolution CSAT; the accounts with most cases and their revenue. The filters are those of the experience dashboard (segment and metric are ignored)',
+        parameters: dashboardQuery,
+        responses: {
+          '200': { description: 'The report', content: { 'application/json': { schema: { type: 'object' } } } },
+          ...errorResponses,
+        },
+      },
+    },
+    '/api/metrics/cases/{table}.csv': {
+      get: {
+        summary: "One of the case-metrics page's tables as CSV",
+        parameters: [{ name: 'table', in: 'path', required: true, schema: { enum: CASE_TABLES } }, ...dashboardQuery],
         responses: { '200': { description: 'text/csv' }, '404': errorResponse('No such table'), ...errorResponses },
       },
     },

@@ -1,0 +1,152 @@
+import type { Db } from 'mongodb';
+import * as c from '../db/collections';
+import { readRollups } from '../db/rollup-totals';
+import { CASE_METRICS_SINCE, type CaseMetrics, type CaseRollup, caseMetrics } from '../domain/case-metrics';
+import { FOLLOW_UP_PROGRAM_ID } from '../domain/cases';
+import { type DashboardFilters, comparisonPeriod } from '../domain/dashboard';
+import { ALL_SEGMENT, rollupDay, summarizeRollups } from '../domain/rollup';
+import { dashboardPrograms } from './insight-service';
+import { HttpError } from './errors';
+import { quadrantCutoffs } from './quadrants-service';
+
+/** An account's cases against its value. */
+export interface AccountCases {
+  customerId: string;
+  name?: string;
+  cases: number;
+  revenue: number | null;
+}
+
+export type CaseMetricsReport = CaseMetrics & {
+  /** CSAT of the follow-up surveys sent after resolutions, in the period and the comparison. */
+  postResolutionCsat: { current: number | null; previous: number | null; replies: number };
+  /** The accounts with most cases (all time), with their revenue. */
+  accounts: AccountCases[];
+};
+
+/** Accounts listed: most cases first. */
+const TOP_ACCOUNTS = 20;
+
+/**
+ * The case metrics: the period's figures from the rollups' month documents read by `_id` (as the
+ * experience dashboard), the backlog from every month since the first case change counted, and
+ * the accounts from the customers' documents.
+ */
+export async function loadCaseMetrics(db: Db, filters: DashboardFilters): Promise<CaseMetricsReport> {
+  const comparison = comparisonPeriod(filters, filters.compare);
+  const programs = await dashboardPrograms(db);
+  const programIds = filters.programId ? [filters.programId] : programs.map((p) => p.id);
+  const since = (await c.settings(db).findOne({ _id: CASE_METRICS_SINCE }))?.value;
+  const periods = comparison ? [filters, comparison] : [filters];
+  const [docs, allTime, followUps, accounts] = await Promise.all([
+    readRollups(db, { programIds, periods, segment: ALL_SEGMENT }),
+    since
+      ? readRollups(db, { programIds, periods: [{ from: since, to: rollupDay(Date.now()) }], segment: ALL_SEGMENT })
+      : [],
+    readRollups(db, { programIds: await followUpPrograms(db), periods, segment: ALL_SEGMENT }),
+    topAccounts(db),
+  ]);
+  const metrics = caseMetrics(filters, docs as CaseRollup[], allTime as CaseRollup[]);
+  const inPeriod = (period: { from: string; to: string }) =>
+    followUps.filter((doc) => doc.day >= period.from && doc.day <= period.to);
+  const current = summarizeRollups(inPeriod(filters));
+  return {
+    ...metrics,
+    postResolutionCsat: {
+      current: current.csatPercent,
+      previous: comparison ? summarizeRollups(inPeriod(comparison)).csatPercent : null,
+      replies: current.responses,
+    },
+    accounts,
+  };
+}
+
+/** The programs that ask after a resolution whether the problem is solved. */
+async function followUpPrograms(db: Db): Promise<string[]> {
+  const named = await c
+    .programs(db)
+    .find({ 'caseHandling.followUpProgram': { $exists: true } }, { projection: { caseHandling: 1 } })
+    .toArray();
+  return [...new Set([FOLLOW_UP_PROGRAM_ID, ...named.flatMap((p) => p.caseHandling?.followUpProgram ?? [])])];
+}
+
+/**
+ * The accounts with most cases and their revenue (the attribute the quadrants use). Reads every
+ * customer's score document: grows with customers, not with replies or cases.
+ */
+async function topAccounts(db: Db): Promise<AccountCases[]> {
+  const withCases = await c
+    .customerScores(db)
+    .find({ cases: { $gt: 0 } }, { projection: { cases: 1 } })
+    .toArray();
+  const top = withCases
+    .sort((a, b) => (b.cases ?? 0) - (a.cases ?? 0) || (a._id < b._id ? -1 : 1))
+    .slice(0, TOP_ACCOUNTS);
+  const { revenueAttribute } = await quadrantCutoffs(db);
+  const customers = await Promise.all(
+    top.map((doc) =>
+      c.customers(db).findOne({ _id: doc._id }, { projection: { name: 1, attributes: 1, erasedAt: 1 } }),
+    ),
+  );
+  return top.map((doc, i) => {
+    const customer = customers[i];
+    const revenue = Number(customer?.attributes?.[revenueAttribute]);
+    return {
+      customerId: doc._id,
+      ...(customer?.name && !customer.erasedAt ? { name: customer.name } : {}),
+      cases: doc.cases ?? 0,
+      revenue: Number.isFinite(revenue) && customer?.attributes?.[revenueAttribute] !== undefined ? revenue : null,
+    };
+  });
+}
+
+export const CASE_TABLES = ['figures', 'over-time', 'root-causes', 'backlog', 'accounts'] as const;
+export type CaseTable = (typeof CASE_TABLES)[number];
+
+type Cell = string | number | null;
+
+/** Each table of the case-metrics page as columns and rows, for its CSV download. */
+export function caseTable(report: CaseMetricsReport, table: CaseTable): { columns: string[]; rows: Cell[][] } {
+  switch (table) {
+    case 'figures': {
+      const keys = Object.keys(report.current) as (keyof CaseMetricsReport['current'])[];
+      return {
+        columns: ['figure', 'value', 'previous'],
+        rows: [
+          ...keys.map((key) => [key, report.current[key], report.previous?.[key] ?? null]),
+          ['postResolutionCsat', report.postResolutionCsat.current, report.postResolutionCsat.previous],
+        ],
+      };
+    }
+    case 'over-time':
+      return {
+        columns: [report.bucket, 'opened', 'resolved'],
+        rows: report.series.map((p) => [p.bucket, p.opened, p.resolved]),
+      };
+    case 'root-causes':
+      return {
+        columns: ['rootCause', 'count', 'previousCount'],
+        rows: report.rootCauses.map((r) => [r.rootCause, r.count, r.previous]),
+      };
+    case 'backlog':
+      return {
+        columns: ['kind', 'id', 'open'],
+        rows: [
+          ...report.backlog.teams.map((t) => ['team', t.id, t.open]),
+          ...report.backlog.owners.map((o) => ['owner', o.id, o.open]),
+        ],
+      };
+    case 'accounts':
+      return {
+        columns: ['customerId', 'name', 'cases', 'revenue'],
+        rows: report.accounts.map((a) => [a.customerId, a.name ?? '', a.cases, a.revenue]),
+      };
+  }
+}
+
+/** A table's name from the path; a 404 lists the tables. */
+export function caseTableOf(name: string): CaseTable {
+  if (!(CASE_TABLES as readonly string[]).includes(name))
+    throw new HttpError(404, `No case-metrics table ${name}; the tables are ${CASE_TABLES.join(', ')}.`);
+  return name as CaseTable;
+}

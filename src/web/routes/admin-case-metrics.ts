@@ -1,0 +1,90 @@
+import type { Request, Response, Router } from 'express';
+import type { Db } from 'mongodb';
+import type { Role } from '../../domain/access';
+import { allowRoles } from '../access';
+import { barChart, lineChart } from '../charts';
+import { sendRowsCsv } from '../exports';
+import { CASE_TABLES, type CaseMetricsReport, caseTable, caseTableOf, loadCaseMetrics } from '../case-metrics-service';
+import { dashboardPrograms, parseDashboardQuery } from '../insight-service';
+
+type Send = (req: Request, res: Response, name: string, context: Record<string, unknown>, status?: number) => void;
+
+const COMPARE_LABELS = { previous: 'the previous period', year: 'the same period a year earlier', none: 'nothing' };
+
+/** The headline figures, each with its value in the comparison period. */
+function figures(report: CaseMetricsReport) {
+  const { current, previous } = report;
+  const figure = (label: string, unit: string, key: keyof CaseMetricsReport['current']) => ({
+    label,
+    unit,
+    value: current[key],
+    previous: previous ? previous[key] : null,
+  });
+  return [
+    figure('Opened', '', 'opened'),
+    figure('Resolved', '', 'resolved'),
+    figure('Median resolution', ' business h', 'medianResolutionHours'),
+    figure('90th percentile resolution', ' business h', 'p90ResolutionHours'),
+    figure('First-contact resolution', ' %', 'firstContactRate'),
+    figure('SLA breach rate', ' %', 'slaBreachRate'),
+    figure('Escalations', '', 'escalations'),
+    figure('Reopen rate', ' %', 'reopenRate'),
+    {
+      label: 'Post-resolution CSAT',
+      unit: ' %',
+      value: report.postResolutionCsat.current,
+      previous: report.postResolutionCsat.previous,
+    },
+  ];
+}
+
+function charts(report: CaseMetricsReport) {
+  const most = Math.max(1, ...report.series.flatMap((p) => [p.opened, p.resolved]));
+  return {
+    overTime: lineChart(
+      `Cases opened and resolved by ${report.bucket}`,
+      report.series.map((p) => p.bucket),
+      [
+        { name: 'Opened', values: report.series.map((p) => p.opened) },
+        { name: 'Resolved', values: report.series.map((p) => p.resolved) },
+      ],
+      { min: 0, max: Math.ceil(most * 1.1) },
+    ),
+    rootCauses: barChart(
+      'Root causes of resolutions',
+      report.rootCauses.map((r) => r.rootCause),
+      report.rootCauses.map((r) => r.count),
+    ),
+    backlog: barChart(
+      'Open cases per team',
+      report.backlog.teams.map((t) => t.id),
+      report.backlog.teams.map((t) => t.open),
+    ),
+  };
+}
+
+/** The case-metrics page for every signed-in role, and its tables as CSV. */
+export function caseMetricsRoutes(router: Router, { db, send, roles }: { db: Db; send: Send; roles: Role[] }) {
+  router.get('/case-metrics', allowRoles(...roles), async (req, res) => {
+    const { filters } = parseDashboardQuery(req.query);
+    const [report, programs] = await Promise.all([loadCaseMetrics(db, filters), dashboardPrograms(db)]);
+    const query = new URLSearchParams(req.query as Record<string, string>).toString();
+    send(req, res, 'case-metrics', {
+      title: 'Case metrics',
+      filters,
+      programs,
+      report,
+      compareLabel: COMPARE_LABELS[filters.compare],
+      figures: figures(report),
+      charts: charts(report),
+      csv: Object.fromEntries(CASE_TABLES.map((t) => [t, `/admin/case-metrics/${t}.csv${query ? `?${query}` : ''}`])),
+    });
+  });
+
+  router.get('/case-metrics/:table.csv', allowRoles(...roles), async (req: Request<{ table: string }>, res) => {
+    const table = caseTableOf(req.params.table);
+    const { filters } = parseDashboardQuery(req.query);
+    const { columns, rows } = caseTable(await loadCaseMetrics(db, filters), table);
+    await sendRowsCsv(res, `cases-${table}-${filters.from}-${filters.to}.csv`, columns, rows);
+  });
+}
