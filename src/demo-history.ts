@@ -12,7 +12,9 @@ import { insertManyOnce, oncePerDatabase } from './db/mongo';
 import type { CustomerProfile } from './domain/customer';
 import { type TProgramInput, ZProgram } from './domain/program';
 import { type FunnelStep, type ScoreContribution, funnelContribution, scoreContribution } from './domain/rollup';
-import { scoreReply } from './domain/scoring';
+import { isCsatSatisfied, scoreReply } from './domain/scoring';
+import { type CaseChange, type CaseFacts, caseContribution } from './domain/case-metrics';
+import { FOLLOW_UP_PROGRAM_ID } from './domain/cases';
 import { handOverCounted } from './temporal/scores-owner';
 
 const DAY_MS = 86_400_000;
@@ -128,6 +130,8 @@ export interface DemoHistory {
   contributions: ScoreContribution[];
   /** The response funnel's steps: the replies' invitations and as many again left unanswered. */
   funnel: ScoreContribution[];
+  /** Changes of the cases detractors' replies opened, and the answers to their follow-up surveys. */
+  cases: ScoreContribution[];
 }
 
 /** The history as of `now`: replies on each of the last 365 days, each scored by its program. */
@@ -171,7 +175,99 @@ export function demoHistory(programs: TProgramInput[], now: number): DemoHistory
       );
     }
   }
-  return { customers, replies, contributions, funnel: historyFunnel(replies, customers, now) };
+  return {
+    customers,
+    replies,
+    contributions,
+    funnel: historyFunnel(replies, customers, now),
+    cases: historyCases(replies, customers, now),
+  };
+}
+
+/** The root cause an owner would name for a complaint, by the first theme found in it. */
+const ROOT_CAUSES: Record<string, string> = {
+  delivery: 'Delivery delay',
+  price: 'Billing error',
+  staff: 'Staff behaviour',
+  waiting: 'Product defect',
+};
+
+/**
+ * Cases for most detractors (NPS ≤ 6 or CSAT ≤ 2), routed as the demo routes them: a quarter
+ * escalate, they are resolved within hours to days, a few are reopened by the customer, and each
+ * resolution is followed by the customer's CSAT; most of those opened lately are still open.
+ */
+function historyCases(replies: c.ResponseDoc[], customers: CustomerProfile[], now: number): ScoreContribution[] {
+  const random = seeded(20261204);
+  const region = new Map(customers.map((customer) => [customer.id, customer.attributes?.region]));
+  const out: ScoreContribution[] = [];
+  for (const reply of replies) {
+    const scores = reply.scores!;
+    const detractor = (scores.nps !== undefined && scores.nps <= 6) || (scores.csat !== undefined && scores.csat <= 2);
+    if (!detractor || random() >= 0.6) continue;
+    const theCase = { id: reply._id, programId: reply.programId, customerId: reply.customerId };
+    const na = region.get(reply.customerId) === 'NA';
+    const owner = {
+      ownerId: na || random() < 0.5 ? 'ben@cxloop.localhost' : 'olga@cxloop.localhost',
+      teamId: na ? 'na-care' : 'eu-care',
+    };
+    const rootCause = ROOT_CAUSES[scores.themes[0] ?? ''] ?? pick(random, [...Object.values(ROOT_CAUSES), 'Other']);
+    let seq = 0;
+    let at = reply.submittedAt.getTime() + 60_000;
+    let facts: CaseFacts = { status: 'open', ...owner, breached: false };
+    const change = (kind: string, after: CaseFacts, extra: Partial<CaseChange> = {}) => {
+      if (at >= now) return false;
+      const before = seq === 0 ? null : facts;
+      out.push(caseContribution(theCase, seq, at, { kind, before, after, ...extra }));
+      seq++;
+      facts = after;
+      return true;
+    };
+    change('opened', facts);
+    let opened = at;
+    if (random() < 0.25) {
+      at += 8 * 3_600_000;
+      change('escalated', { ...facts, breached: true });
+    }
+    // Most of the last ten days' cases are still being worked on.
+    if (now - opened < 10 * DAY_MS && random() < 0.6) continue;
+    const reopens = random() < 0.12 ? 1 : 0;
+    for (let round = 0; round <= reopens; round++) {
+      const hours = 1 + Math.floor(random() ** 2 * 40);
+      // Business hours are about a third of the clock.
+      at = opened + hours * 3 * 3_600_000;
+      if (!change('resolve', { ...facts, status: 'resolved', rootCause }, { businessMsToResolve: hours * 3_600_000 }))
+        break;
+      const satisfied = round === reopens;
+      at += DAY_MS;
+      const csat = satisfied ? 4 + Math.floor(random() * 2) : 1 + Math.floor(random() * 2);
+      if (at < now) out.push(followUpAnswer(theCase, round, at, csat));
+      if (!satisfied) {
+        change('reopened', { ...facts, status: 'reopened' });
+        opened = at;
+      } else change('closed', { ...facts, status: 'closed' }, { firstContact: reopens === 0 && random() < 0.7 });
+    }
+  }
+  return out;
+}
+
+/** The customer's answer to the follow-up survey after a resolution: counted under the follow-up program. */
+function followUpAnswer(
+  theCase: { id: string; customerId: string },
+  round: number,
+  at: number,
+  csat: number,
+): ScoreContribution {
+  return scoreContribution(
+    {
+      id: `${theCase.id}:follow-up-${round}`,
+      programId: FOLLOW_UP_PROGRAM_ID,
+      customerId: theCase.customerId,
+      submittedAt: at,
+    },
+    { csat, csatSatisfied: isCsatSatisfied(csat), summary: null, themes: [], sentiment: 'neutral', verbatim: '' },
+    {},
+  );
 }
 
 /**
@@ -217,10 +313,10 @@ export function seedDemoHistory(
   programs: TProgramInput[],
 ): Promise<number | undefined> {
   return oncePerDatabase(db, 'demo-history', async () => {
-    const { customers, replies, contributions, funnel } = demoHistory(programs, Date.now());
+    const { customers, replies, contributions, funnel, cases } = demoHistory(programs, Date.now());
     await insertNewCustomers(db, customers);
     for (let i = 0; i < replies.length; i += 500) await insertManyOnce(c.responses(db), replies.slice(i, i + 500));
-    await handOverCounted(db, temporal, taskQueue, [...contributions, ...funnel]);
+    await handOverCounted(db, temporal, taskQueue, [...contributions, ...funnel, ...cases]);
     return replies.length;
   });
 }

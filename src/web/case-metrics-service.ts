@@ -43,7 +43,7 @@ export async function loadCaseMetrics(db: Db, filters: DashboardFilters): Promis
     since
       ? readRollups(db, { programIds, periods: [{ from: since, to: rollupDay(Date.now()) }], segment: ALL_SEGMENT })
       : [],
-    readRollups(db, { programIds: await followUpPrograms(db), periods, segment: ALL_SEGMENT }),
+    readRollups(db, { programIds: await followUpPrograms(db, filters.programId), periods, segment: ALL_SEGMENT }),
     topAccounts(db),
   ]);
   const metrics = caseMetrics(filters, docs as CaseRollup[], allTime as CaseRollup[]);
@@ -61,12 +61,13 @@ export async function loadCaseMetrics(db: Db, filters: DashboardFilters): Promis
   };
 }
 
-/** The programs that ask after a resolution whether the problem is solved. */
-async function followUpPrograms(db: Db): Promise<string[]> {
+/** The programs that ask after a resolution whether the problem is solved (of one program, or of all). */
+async function followUpPrograms(db: Db, programId?: string): Promise<string[]> {
   const named = await c
     .programs(db)
-    .find({ 'caseHandling.followUpProgram': { $exists: true } }, { projection: { caseHandling: 1 } })
+    .find(programId ? { _id: programId } : {}, { projection: { caseHandling: 1 } })
     .toArray();
+  if (programId) return [named[0]?.caseHandling?.followUpProgram ?? FOLLOW_UP_PROGRAM_ID];
   return [...new Set([FOLLOW_UP_PROGRAM_ID, ...named.flatMap((p) => p.caseHandling?.followUpProgram ?? [])])];
 }
 

@@ -38,4 +38,18 @@ describe("the demo's year of replies", () => {
     expect(new Set(history.funnel.map((c) => c.replyId)).size).toBe(history.funnel.length);
     expect(history.funnel.every((c) => c.day <= new Date(now).toISOString().slice(0, 10))).toBe(true);
   });
+
+  it('has cases in every stage: opened, escalated, resolved with root causes, reopened, closed, and some still open', () => {
+    const total = (path: string) =>
+      history.cases.reduce((sum, change) => sum + (change.increment[`cases.${path}`] ?? 0), 0);
+    for (const counter of ['opened', 'escalations', 'resolved', 'reopened', 'closed', 'firstContact', 'slaBreached'])
+      expect(total(counter), counter).toBeGreaterThan(0);
+    const backlog = history.cases.flatMap((change) =>
+      Object.entries(change.increment).filter(([path]) => path.startsWith('cases.backlog.team.')),
+    );
+    expect(backlog.reduce((sum, [, n]) => sum + n, 0)).toBeGreaterThan(0);
+    expect(new Set(history.cases.map((c) => c.replyId)).size).toBe(history.cases.length);
+    // Post-resolution CSAT: the follow-up answers.
+    expect(history.cases.some((c) => c.programId === 'case-follow-up' && c.increment['csat.count'] === 1)).toBe(true);
+  });
 });
