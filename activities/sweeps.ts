@@ -4,8 +4,7 @@ import { WorkflowNotFoundError } from '@temporalio/client';
 import type { Db } from 'mongodb';
 import * as c from '../src/db/collections';
 import { insertOnce } from '../src/db/mongo';
-import { funnelContribution } from '../src/domain/rollup';
-import { submitToScoresOwner } from '../src/temporal/scores-owner';
+import { countUnsubscribe } from '../src/temporal/scores-owner';
 import { reconcileWaveSchedules } from '../src/temporal/wave-schedules';
 import { type LoopSettings, signalCustomerLoop } from '../src/web/events-service';
 import { signalReply } from '../src/web/replies-service';
@@ -13,6 +12,8 @@ import { signalReply } from '../src/web/replies-service';
 /** Work younger than this is probably still on its way; leave it alone. */
 const SETTLE_MS = 5_000;
 const BATCH = 500;
+/** The web counts an unsubscribe as it stores it; the sweep takes over only after this long. */
+const UNSUBSCRIBE_SETTLE_MS = 60_000;
 
 interface SweepResult {
   events: number;
@@ -72,27 +73,19 @@ async function removeExpiredSessions(db: Db, now: Date): Promise<number> {
   return deletedCount;
 }
 
-/**
- * Unsubscribes made through a survey link, handed to the response funnel of the link's program:
- * the web only inserts them (a customer's unsubscribe must not wait for Temporal), and the sweep,
- * which runs once at a time per cluster, hands each over and then marks it (a repeat after a
- * failure in between is counted once by the owner).
- */
+/** Unsubscribes the web could not count in the funnel (see countUnsubscribe), once a minute old. */
 async function countUnsubscribes(db: Db, loop: LoopSettings, beat: () => void): Promise<number> {
   const pending = await c
     .unsubscribes(db)
-    .find({ invitationId: { $exists: true }, countedAt: { $exists: false } })
+    .find({
+      invitationId: { $exists: true },
+      countedAt: { $exists: false },
+      at: { $lt: new Date(Date.now() - UNSUBSCRIBE_SETTLE_MS) },
+    })
     .limit(BATCH)
     .toArray();
   for (const unsubscribe of pending) {
-    const invitation = await c.invitations(db).findOne({ _id: unsubscribe.invitationId! });
-    if (invitation)
-      await submitToScoresOwner(
-        loop.temporal,
-        loop.taskQueue,
-        funnelContribution(invitation, 'unsubscribed', unsubscribe.at.getTime()),
-      );
-    await c.unsubscribes(db).updateOne({ _id: unsubscribe._id }, { $set: { countedAt: new Date() } });
+    await countUnsubscribe(db, loop.temporal, loop.taskQueue, unsubscribe);
     beat();
   }
   return pending.length;

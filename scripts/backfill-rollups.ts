@@ -2,15 +2,16 @@
  * `npm run backfill:rollups`: the one-off backfill of what the dashboards read, for data stored
  * before they read it. Copies every rollup's counters into its month's document in
  * `rollup_months` (the worker also does this once by itself at its first start after the
- * upgrade), and hands the response-funnel steps of every invitation to the scores' owner (this
- * needs TEMPORAL_ADDRESS and a running worker). Idempotent, safe while the system runs.
+ * upgrade), and hands the response-funnel steps of every invitation and the changes of every case
+ * (rebuilt from its timeline) to the scores' owner (this needs TEMPORAL_ADDRESS and a running
+ * worker). Idempotent, safe while the system runs.
  */
 import { loadConfig } from '../src/config';
 import { connectDatabase } from '../src/db/mongo';
 import { backfillRollupTotals } from '../src/db/rollup-totals';
 import { failStartup, requireServices } from '../src/services';
 import { connectTemporalClient } from '../src/temporal/connection';
-import { backfillFunnel } from '../src/temporal/funnel-backfill';
+import { backfillCaseMetrics, backfillFunnel } from '../src/temporal/backfills';
 
 const log = (msg: string) => console.log(`[cxloop] ${msg}`);
 const seconds = (since: number) => ((Date.now() - since) / 1000).toFixed(1);
@@ -31,6 +32,11 @@ async function main() {
       log(`response funnel: ${done} invitations handed over`),
     );
     log(`response funnel: ${funnel.steps} steps of ${funnel.invitations} invitations counted in ${seconds(started)} s`);
+    started = Date.now();
+    const cases = await backfillCaseMetrics(database.db, temporal, config.temporal.taskQueue, (done) =>
+      log(`case metrics: ${done} cases handed over`),
+    );
+    log(`case metrics: ${cases.changes} changes of ${cases.cases} cases counted in ${seconds(started)} s`);
   } finally {
     await temporal.connection.close();
     await database.close();

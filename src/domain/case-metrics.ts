@@ -115,6 +115,60 @@ export function caseContribution(
   };
 }
 
+/** A timeline entry as the case's history keeps it. */
+export interface TimelineEntry {
+  seq: number;
+  kind: string;
+  at: Date;
+  summary: string;
+}
+
+/**
+ * The changes a case went through, rebuilt from its timeline (for cases recorded before case
+ * metrics were counted), keyed as the live count keys them so that nothing counts twice. The
+ * owner and team are the case's current ones throughout; a resolution's root cause is read from
+ * its entry ("Resolved (root cause: …)").
+ */
+export function changesFromTimeline(
+  theCase: { ownerId: string; teamId: string; openedAt: Date },
+  entries: TimelineEntry[],
+  businessMs: (from: number, to: number) => number,
+): { seq: number; at: Date; change: CaseChange }[] {
+  const changes: { seq: number; at: Date; change: CaseChange }[] = [];
+  let facts: CaseFacts | null = null;
+  let contacts = 0;
+  let reopened = false;
+  for (const entry of entries) {
+    const before: CaseFacts | null = facts;
+    const now: CaseFacts = before ?? {
+      status: 'open',
+      ownerId: theCase.ownerId,
+      teamId: theCase.teamId,
+      breached: false,
+    };
+    let after: CaseFacts = now;
+    const change: Partial<CaseChange> = {};
+    if (entry.kind === 'escalated') after = { ...now, breached: true };
+    if (entry.kind === 'contact') contacts++;
+    if (entry.kind === 'resolve') {
+      const rootCause = /root cause: (.*)\)$/.exec(entry.summary)?.[1];
+      after = { ...now, status: 'resolved', ...(rootCause ? { rootCause } : {}) };
+      change.businessMsToResolve = businessMs(theCase.openedAt.getTime(), entry.at.getTime());
+    }
+    if (entry.kind === 'reopen' || entry.kind === 'reopened') {
+      after = { ...now, status: 'reopened' };
+      reopened = true;
+    }
+    if (entry.kind === 'closed') {
+      after = { ...now, status: 'closed' };
+      change.firstContact = contacts <= 1 && !reopened;
+    }
+    changes.push({ seq: entry.seq, at: entry.at, change: { kind: entry.kind, before, after, ...change } });
+    facts = after;
+  }
+  return changes;
+}
+
 /** The counters a rollup holds about cases. */
 export interface CaseCounters {
   opened?: number;

@@ -1,8 +1,8 @@
 import type { Client } from '@temporalio/client';
 import type { Db } from 'mongodb';
 import pLimit from 'p-limit';
-import { rollups } from '../db/collections';
-import { ALL_SEGMENT, type ScoreContribution, rollupId } from '../domain/rollup';
+import { type UnsubscribeDoc, invitations, rollups, unsubscribes } from '../db/collections';
+import { ALL_SEGMENT, type ScoreContribution, funnelContribution, rollupId } from '../domain/rollup';
 import { replyScoredSignal, scoresWorkflowId } from '../../workflows/definitions';
 
 /** Hands a contribution to the scores' owner of a task queue, starting the owner if it is not running. */
@@ -58,4 +58,26 @@ async function waitUntilCounted(db: Db, contribution: ScoreContribution): Promis
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
   throw new Error(`the scores' owner did not count ${contribution.replyId} within 2 minutes`);
+}
+
+/**
+ * Counts an unsubscribe made through a survey link in the funnel of the link's program, then marks
+ * it counted. The web does this right after storing it; the sweep does it for those the web could
+ * not (Temporal unreachable), once they are a minute old, so the two do not both write one.
+ */
+export async function countUnsubscribe(
+  db: Db,
+  client: Client,
+  taskQueue: string,
+  unsubscribe: UnsubscribeDoc,
+): Promise<void> {
+  if (unsubscribe.countedAt || !unsubscribe.invitationId) return;
+  const invitation = await invitations(db).findOne({ _id: unsubscribe.invitationId });
+  if (invitation)
+    await submitToScoresOwner(
+      client,
+      taskQueue,
+      funnelContribution(invitation, 'unsubscribed', unsubscribe.at.getTime()),
+    );
+  await unsubscribes(db).updateOne({ _id: unsubscribe._id }, { $set: { countedAt: new Date() } });
 }

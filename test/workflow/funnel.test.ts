@@ -1,8 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as c from '../../src/db/collections';
 import { rollupDay } from '../../src/domain/rollup';
-import { connectTemporalClient } from '../../src/temporal/connection';
-import { backfillFunnel } from '../../src/temporal/funnel-backfill';
 import type { ExperienceReport } from '../../src/web/insight-service';
 import {
   type Harness,
@@ -11,7 +9,6 @@ import {
   inviteNewCustomer,
   postForm,
   startHarness,
-  uid,
   waitUntil,
 } from '../support/harness';
 
@@ -45,7 +42,7 @@ describe('the response funnel and theme examples', () => {
     expect((await postForm(unsubscribe, {})).status).toBe(200);
 
     // One reply; the silent customer reminded (twice: counted once) then expired; the one who left
-    // unsubscribed (the sweep counts it), not reminded, and expired.
+    // unsubscribed (counted as it is made), not reminded, and expired.
     const expected = { invited: 3, reminded: 1, answered: 1, expired: 2, unsubscribed: 1 };
     const report = await waitUntil(
       'the funnel to count every step',
@@ -76,47 +73,5 @@ describe('the response funnel and theme examples', () => {
     expect(csv.text.split('\n').slice(0, 4).join('\n')).toBe(
       'stage,count,percentOfInvited,previousCount\ninvited,3,100,0\nreminded,1,33.3,0\nanswered,1,33.3,0',
     );
-  }, 120_000);
-
-  it('backfills the funnel of invitations sent before it was counted, counting each step once however often it runs', async () => {
-    const programId = await createProgram(h);
-    const sentAt = new Date(Date.now() - 60_000);
-    const legacy = (status: c.InvitationStatus, extra: Partial<c.InvitationDoc> = {}): c.InvitationDoc => ({
-      _id: uid('inv'),
-      tokenHash: uid('hash'),
-      programId,
-      customerId: uid('cust'),
-      eventId: uid('evt'),
-      email: 'someone@example.com',
-      locale: 'en',
-      status,
-      known: { region: 'NA' },
-      sendAt: sentAt,
-      sentAt,
-      createdAt: sentAt,
-      updatedAt: sentAt,
-      ...extra,
-    });
-    await c
-      .invitations(h.db)
-      .insertMany([
-        legacy('expired', { remindedAt: [sentAt], expiresAt: sentAt }),
-        legacy('sent'),
-        legacy('scheduled', { sentAt: undefined }),
-      ]);
-    const client = await connectTemporalClient({ address: h.temporalAddress, namespace: h.config.temporal.namespace });
-    try {
-      for (let run = 0; run < 2; run++) await backfillFunnel(h.db, client, h.taskQueue);
-    } finally {
-      await client.connection.close();
-    }
-    // backfillFunnel returns once the owner has counted what it handed over.
-    expect(funnelOf(await experience(programId, 'region:NA'))).toEqual({
-      invited: 2,
-      reminded: 1,
-      answered: 0,
-      expired: 1,
-      unsubscribed: 0,
-    });
   }, 120_000);
 });

@@ -21,6 +21,7 @@ import type { LoopSettings } from '../events-service';
 import type { Metrics } from '../metrics';
 import { type SurveyState, invitationByToken, saveReply, signalReply, surveyState } from '../replies-service';
 import { findCustomer, recordUnsubscribe } from '../../db/customers';
+import { countUnsubscribe } from '../../temporal/scores-owner';
 
 export interface SurveyDeps {
   db: Db;
@@ -210,6 +211,17 @@ export function surveyRouter({ db, loop, templates, metrics }: SurveyDeps): Rout
     return { answers: { ...answers, [first.id]: parsed.answers[first.id]! } };
   }
 
+  /** The customer's unsubscribe (the first one they made) in its program's funnel; the sweep retries a failure. */
+  async function countInFunnel(customerId: string): Promise<void> {
+    const unsubscribe = await c.unsubscribes(db).findOne({ _id: customerId });
+    if (!unsubscribe) return;
+    try {
+      await countUnsubscribe(db, loop.temporal, loop.taskQueue, unsubscribe);
+    } catch {
+      loop.log(`unsubscribe of ${customerId} stored, not yet in the funnel; the sweep will count it`);
+    }
+  }
+
   router.get(
     '/u/:token',
     allowPublic('unsubscribe link: unguessable token; GET only shows'),
@@ -233,6 +245,7 @@ export function surveyRouter({ db, loop, templates, metrics }: SurveyDeps): Rout
       const invitation = await invitationByToken(db, req.params.token);
       if (!invitation) return renderClosed(res, 'unknown');
       await recordUnsubscribe(db, invitation.customerId, invitation._id);
+      await countInFunnel(invitation.customerId);
       render(res, 200, 'unsubscribe', invitation.locale, {
         token: req.params.token,
         email: invitation.email,
