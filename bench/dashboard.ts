@@ -1,8 +1,9 @@
 /**
- * Experience dashboard latency against the number of replies, on a deployment as `npm start` runs
- * it (embedded stack, one `npm run web`): the page and `GET /api/metrics/experience` with
+ * Experience dashboard and case-metrics latency against the number of replies, on a deployment as
+ * `npm start` runs it (embedded stack, one `npm run web`): the pages and their APIs with
  * BENCH_DASHBOARD_SMALL replies stored (default 10,000), then again with BENCH_DASHBOARD_LARGE
- * (default 200,000), a year of them across three programs and six segment dimensions. Goal: the
+ * (default 200,000), a year of them across three programs and six segment dimensions, every tenth
+ * detractor opening a case against one of 2,000 accounts. Goal: the
  * large figure at most 1.5× the small one, since every figure comes from the rollups.
  * `npm run bench:dashboard`; results in bench/results/dashboard-<time>.json.
  */
@@ -11,7 +12,8 @@ import type { Db } from 'mongodb';
 import * as c from '../src/db/collections';
 import { backfillRollupTotals } from '../src/db/rollup-totals';
 import { lastDays } from '../src/domain/dashboard';
-import { rollupDay, rollupId, rollupIncrement, rollupSegments } from '../src/domain/rollup';
+import { caseIncrement } from '../src/domain/case-metrics';
+import { ALL_SEGMENT, rollupDay, rollupId, rollupIncrement, rollupSegments } from '../src/domain/rollup';
 import { type ReplyScores, npsCategory } from '../src/domain/scoring';
 import { type AdminClient, createUser, signIn } from '../test/support/admin';
 import { round, startDeployment, writeResults } from './deployment';
@@ -52,8 +54,45 @@ function replyAt(i: number, now: number) {
   return { id: `bench-${i}`, programId: PROGRAMS[i % PROGRAMS.length]!, scores, attributes, submittedAt };
 }
 
+const ROOT_CAUSES = ['Delivery delay', 'Billing error', 'Staff behaviour', 'Product defect'];
+/** Accounts the cases are opened against: accounts are fewer than replies. */
+const ACCOUNTS = 2_000;
+
+/**
+ * Every tenth detractor's reply opens a case, resolved within 1–40 business hours (a few still
+ * open): its changes as the scores' owner counts them, into the program's `all` rollup of the day.
+ */
+function caseOf(i: number, nps: number): { increment: Record<string, number>; account: string } | null {
+  if (i % 10 !== 0 || nps > 6) return null;
+  const facts = {
+    status: 'open' as const,
+    ownerId: `owner-${i % 7}@bench.test`,
+    teamId: `team-${i % 3}`,
+    breached: i % 4 === 0,
+  };
+  const increment = caseIncrement({ kind: 'opened', before: null, after: facts });
+  if (i % 50 !== 0)
+    for (const [path, n] of Object.entries(
+      caseIncrement({
+        kind: 'resolve',
+        before: facts,
+        after: { ...facts, status: 'resolved', rootCause: ROOT_CAUSES[i % ROOT_CAUSES.length]! },
+        businessMsToResolve: (1 + (i % 40)) * 3_600_000,
+      }),
+    ))
+      increment[path] = (increment[path] ?? 0) + n;
+  return { increment, account: `bench-account-${i % ACCOUNTS}` };
+}
+
 /** Replies `from` to `to` into `responses`, and their counts into the rollups (kept in memory between stages). */
-async function storeReplies(db: Db, rollups: Map<string, c.RollupDoc>, from: number, to: number, now: number) {
+async function storeReplies(
+  db: Db,
+  rollups: Map<string, c.RollupDoc>,
+  accounts: Map<string, number>,
+  from: number,
+  to: number,
+  now: number,
+) {
   for (let start = from; start < to; start += 1000) {
     const page = Array.from({ length: Math.min(1000, to - start) }, (_, k) => replyAt(start + k, now));
     await c.responses(db).insertMany(
@@ -71,18 +110,29 @@ async function storeReplies(db: Db, rollups: Map<string, c.RollupDoc>, from: num
         edits: 0,
       })),
     );
-    for (const reply of page) {
+    for (const [k, reply] of page.entries()) {
       const day = rollupDay(reply.submittedAt.getTime());
+      const opened = caseOf(start + k, reply.scores.nps!);
+      if (opened) {
+        addCounts(
+          rollups.get(rollupId(reply.programId, day, ALL_SEGMENT)) ?? newRollup(rollups, reply.programId, day),
+          opened.increment,
+        );
+        accounts.set(opened.account, (accounts.get(opened.account) ?? 0) + 1);
+      }
       for (const segment of rollupSegments(reply.attributes)) {
         const id = rollupId(reply.programId, day, segment);
-        const doc = rollups.get(id) ?? { _id: id, programId: reply.programId, day, segment, replyIds: [] };
+        const doc = rollups.get(id) ?? newRollup(rollups, reply.programId, day, segment);
         addCounts(doc, rollupIncrement(reply.scores));
         doc.replyIds.push(reply.id);
-        rollups.set(id, doc);
       }
     }
     if ((start / 1000) % 20 === 0) console.log(`  ${start + page.length} replies stored`);
   }
+  // The accounts' case counts, as the owner keeps them in the customers' score documents.
+  await c.customerScores(db).deleteMany({});
+  const scores = [...accounts].map(([id, cases]) => ({ _id: id, count: 0, sum: 0, cases, replyIds: [] }));
+  for (let i = 0; i < scores.length; i += 500) await c.customerScores(db).insertMany(scores.slice(i, i + 500));
   // As the scores' owner leaves them: each rollup with its counters and its reply list.
   await c.rollups(db).deleteMany({});
   const docs = [...rollups.values()];
@@ -93,14 +143,21 @@ async function storeReplies(db: Db, rollups: Map<string, c.RollupDoc>, from: num
   return { rollups: docs.length, backfillSeconds: round((performance.now() - started) / 1000) };
 }
 
+function newRollup(rollups: Map<string, c.RollupDoc>, programId: string, day: string, segment = ALL_SEGMENT) {
+  const id = rollupId(programId, day, segment);
+  const doc: c.RollupDoc = { _id: id, programId, day, segment, replyIds: [] };
+  rollups.set(id, doc);
+  return doc;
+}
+
+/** Adds an `$inc` of dotted paths (any depth) to a document held in memory. */
 function addCounts(doc: c.RollupDoc, increment: Record<string, number>) {
-  const target = doc as unknown as Record<string, Record<string, number> | number>;
   for (const [path, n] of Object.entries(increment)) {
-    const [head, tail] = path.split('.') as [string, string | undefined];
-    if (tail) {
-      const group = (target[head] ??= {}) as Record<string, number>;
-      group[tail] = (group[tail] ?? 0) + n;
-    } else target[head] = ((target[head] as number | undefined) ?? 0) + n;
+    const keys = path.split('.');
+    let target = doc as unknown as Record<string, unknown>;
+    for (const key of keys.slice(0, -1)) target = (target[key] ??= {}) as Record<string, unknown>;
+    const last = keys.at(-1)!;
+    target[last] = ((target[last] as number | undefined) ?? 0) + n;
   }
 }
 
@@ -131,6 +188,15 @@ async function measure(admin: AdminClient, baseUrl: string, apiKey: string, toda
       headers: { authorization: `Bearer ${apiKey}` },
     }),
   );
+  figures.casesPage90Days = await medianMs(() => admin.get('/admin/case-metrics'));
+  figures.casesPageYear = await medianMs(() =>
+    admin.get(`/admin/case-metrics?from=${year.from}&to=${year.to}&compare=year`),
+  );
+  figures.casesApiYear = await medianMs(() =>
+    fetch(`${baseUrl}/api/metrics/cases?from=${year.from}&to=${year.to}`, {
+      headers: { authorization: `Bearer ${apiKey}` },
+    }),
+  );
   return figures;
 }
 
@@ -145,6 +211,7 @@ async function main() {
     const now = Date.now();
     const today = rollupDay(now);
     const rollups = new Map<string, c.RollupDoc>();
+    const accounts = new Map<string, number>();
     // The dashboard's "all programs" are the programs defined.
     for (const id of PROGRAMS)
       await deployment.api('PUT', `/api/programs/${id}`, {
@@ -156,10 +223,10 @@ async function main() {
         email: { subject: 'One question', intro: 'Tell us.' },
       });
 
-    const smallStore = await storeReplies(db, rollups, 0, SMALL, now);
+    const smallStore = await storeReplies(db, rollups, accounts, 0, SMALL, now);
     const small = await measure(admin, baseUrl, deployment.apiKey, today);
     console.log(`  ${SMALL} replies (${smallStore.rollups} rollups): ${JSON.stringify(small)} ms`);
-    const largeStore = await storeReplies(db, rollups, SMALL, LARGE, now);
+    const largeStore = await storeReplies(db, rollups, accounts, SMALL, LARGE, now);
     const large = await measure(admin, baseUrl, deployment.apiKey, today);
     console.log(`  ${LARGE} replies (${largeStore.rollups} rollups): ${JSON.stringify(large)} ms`);
 
