@@ -72,6 +72,7 @@ export function createReplyActivities(db: Db, submitScores: SubmitScores = signa
 
       const scores = scoreReply(program.survey, reply.answers, program.themes);
       await c.responses(db).updateOne({ _id: reply._id }, { $set: { scores } });
+      await recordJourneyStep(db, program, invitation, reply, scores);
       await submitScores(
         scoreContribution(
           {
@@ -112,6 +113,29 @@ export function createReplyActivities(db: Db, submitScores: SubmitScores = signa
       return { counted: new Set(changes.rollups.flatMap((change) => change.replyIds)).size };
     },
   };
+}
+
+/** A scored reply to a journey's program, at the touch point its event was (insert-only, once per reply). */
+async function recordJourneyStep(
+  db: Db,
+  program: { _id: string; journey?: { touchPoints: string[] } },
+  invitation: c.InvitationDoc,
+  reply: c.ResponseDoc,
+  scores: ReplyScores,
+): Promise<void> {
+  if (!program.journey || scores.summary === null) return;
+  const event = await c.events(db).findOne({ _id: invitation.eventId }, { projection: { type: 1 } });
+  const step = event ? program.journey.touchPoints.indexOf(event.type) : -1;
+  if (step < 0) return;
+  await insertOnce(c.journeyReplies(db), {
+    _id: reply._id,
+    programId: program._id,
+    customerId: reply.customerId,
+    step,
+    touchPoint: event!.type,
+    score: scores.summary,
+    at: reply.submittedAt,
+  });
 }
 
 /**

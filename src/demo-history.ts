@@ -302,6 +302,85 @@ function historyFunnel(replies: c.ResponseDoc[], customers: CustomerProfile[], n
   return steps;
 }
 
+export interface DemoJourneys {
+  replies: c.ResponseDoc[];
+  contributions: ScoreContribution[];
+  steps: c.JourneyReplyDoc[];
+}
+
+/**
+ * Customers through the demo's two journeys over the past year: onboarding (signup, kyc, first
+ * order), where each step on its own satisfies about 86 % but independently of the others, so
+ * that only about two in three are satisfied all the way (the falling journey); and a support
+ * request (opened, closed), where the same customers (about 85 %) are satisfied at both.
+ */
+export function demoJourneys(programs: TProgramInput[], now: number): DemoJourneys {
+  const random = seeded(20261205);
+  const customers = historyCustomers(seeded(20261124));
+  const byId = new Map(programs.map((p) => [p.id, ZProgram.parse(p)]));
+  const out: DemoJourneys = { replies: [], contributions: [], steps: [] };
+  const answer = (programId: string, customer: CustomerProfile, step: number, at: number, satisfied: boolean) => {
+    const program = byId.get(programId);
+    if (!program?.journey || at >= now) return;
+    const answers: c.ResponseDoc['answers'] =
+      programId === 'onboarding'
+        ? { nps: satisfied ? 8 + Math.floor(random() * 3) : 2 + Math.floor(random() * 5) }
+        : { csat: satisfied ? 4 + Math.floor(random() * 2) : 1 + Math.floor(random() * 2) };
+    const scores = scoreReply(program.survey, answers, program.themes);
+    const submittedAt = new Date(at);
+    const id = `hist-journey:${programId}:${customer.id}:${step}`;
+    out.replies.push({
+      _id: id,
+      invitationId: id,
+      programId,
+      customerId: customer.id,
+      answers,
+      submittedAt,
+      updatedAt: submittedAt,
+      editableUntil: submittedAt,
+      finalizedAt: submittedAt,
+      edits: 0,
+      scores,
+    });
+    out.contributions.push(
+      scoreContribution({ id, programId, customerId: customer.id, submittedAt: at }, scores, customer.attributes ?? {}),
+    );
+    out.steps.push({
+      _id: id,
+      programId,
+      customerId: customer.id,
+      step,
+      touchPoint: program.journey.touchPoints[step]!,
+      score: scores.summary!,
+      at: submittedAt,
+    });
+  };
+  const started = () => now - Math.floor(random() * 330) * DAY_MS - Math.floor(random() * DAY_MS);
+  for (const customer of customers.slice(0, 150)) {
+    const at = started();
+    for (const [step, after] of [0, 2, 7].entries())
+      answer('onboarding', customer, step, at + after * DAY_MS, random() < 0.86);
+  }
+  for (const customer of customers.slice(100, 200)) {
+    const at = started();
+    const satisfied = random() < 0.85;
+    answer('support-journey', customer, 0, at, satisfied);
+    answer('support-journey', customer, 1, at + 2 * DAY_MS, satisfied);
+  }
+  return out;
+}
+
+/** The journeys' history once per database (also for a demo seeded before journeys existed). */
+export function seedDemoJourneys(db: Db, temporal: Client, taskQueue: string, programs: TProgramInput[]) {
+  return oncePerDatabase(db, 'demo-journeys', async () => {
+    const { replies, contributions, steps } = demoJourneys(programs, Date.now());
+    await insertManyOnce(c.responses(db), replies);
+    await insertManyOnce(c.journeyReplies(db), steps);
+    await handOverCounted(db, temporal, taskQueue, contributions);
+    return replies.length;
+  });
+}
+
 /**
  * Stores the history once per database and hands each reply's scores to the scores' owner, as a
  * scored reply does (the owner counts each once, so an interrupted seeding simply runs again).

@@ -223,6 +223,33 @@ export const DEMO_PROGRAMS: TProgramInput[] = [
     // A probe asks even customers surveyed a moment ago (the demo's purchase survey).
     contactRules: { minIntervalAnyProgram: '0s', minIntervalSameProgram: '0s' },
   },
+  {
+    id: 'onboarding',
+    name: 'Onboarding journey (NPS)',
+    kind: 'transactional',
+    triggers: ['signup', 'kyc', 'first_order'],
+    journey: { name: 'Onboarding', touchPoints: ['signup', 'kyc', 'first_order'] },
+    reminders: [],
+    survey: {
+      questions: [
+        { id: 'nps', type: 'nps', required: true, label: 'How likely are you to recommend us, after this step?' },
+        { id: 'comment', type: 'text', label: 'Anything we could have done better?' },
+      ],
+    },
+    email: { subject: 'How did this step go?', intro: 'You are getting started with us: tell us how it went.' },
+    contactRules: { minIntervalAnyProgram: '0s', minIntervalSameProgram: '0s' },
+  },
+  {
+    id: 'support-journey',
+    name: 'Support request journey (CSAT)',
+    kind: 'transactional',
+    triggers: ['ticket_opened', 'ticket_closed'],
+    journey: { name: 'Support request', touchPoints: ['ticket_opened', 'ticket_closed'] },
+    reminders: [],
+    survey: { questions: [{ id: 'csat', type: 'csat', required: true, label: 'How satisfied are you so far?' }] },
+    email: { subject: 'About your support request', intro: 'Tell us how your request is going.' },
+    contactRules: { minIntervalAnyProgram: '0s', minIntervalSameProgram: '0s' },
+  },
 ];
 
 /**

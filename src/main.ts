@@ -15,7 +15,7 @@ import {
   seedDemoCaseTeams,
   seedDemoPrograms,
 } from './demo';
-import { seedDemoHistory } from './demo-history';
+import { seedDemoHistory, seedDemoJourneys } from './demo-history';
 import { connectTemporalClient } from './temporal/connection';
 import { startupBanner } from './banner';
 import { startWeb, startWorker } from './runtime';
@@ -104,6 +104,8 @@ async function seedHistory(config: Config, temporalAddress: string, db: Db): Pro
   try {
     const replies = await seedDemoHistory(db, temporal, config.temporal.taskQueue, DEMO_PROGRAMS);
     if (replies) log(`demo: a year of past replies (${replies}) handed to the dashboards`);
+    const journeys = await seedDemoJourneys(db, temporal, config.temporal.taskQueue, DEMO_PROGRAMS);
+    if (journeys) log(`demo: ${journeys} replies along the onboarding and support journeys`);
   } finally {
     await temporal.connection.close();
   }

@@ -317,6 +317,22 @@ export interface UnsubscribeDoc {
   countedAt?: Date;
 }
 
+/**
+ * A scored reply at a touch point of its program's journey (`_id` = the reply's): insert-only,
+ * written once by the reply's invitation workflow; the journey view reads them per program.
+ */
+export interface JourneyReplyDoc {
+  _id: string;
+  programId: string;
+  customerId: string;
+  /** The touch point's place in the journey, from 0. */
+  step: number;
+  touchPoint: string;
+  /** The reply's summary score, 0–100. */
+  score: number;
+  at: Date;
+}
+
 /** A case: written only by its case workflow's activities (one owner), read by the UI and the API. */
 export interface CaseDoc {
   /** The triggering reply's ID. */
@@ -464,6 +480,7 @@ export const settings = (db: Db) => db.collection<SettingDoc>('settings');
 export const replyAcks = (db: Db) => db.collection<ReplyAckDoc>('reply_acks');
 export const surveyTokens = (db: Db) => db.collection<SurveyTokenDoc>('survey_tokens');
 export const unsubscribes = (db: Db) => db.collection<UnsubscribeDoc>('unsubscribes');
+export const journeyReplies = (db: Db) => db.collection<JourneyReplyDoc>('journey_replies');
 export const routing = (db: Db) => db.collection<RoutingDoc>('routing');
 export const imports = (db: Db) => db.collection<ImportDoc>('imports');
 export const importErrors = (db: Db) => db.collection<ImportErrorDoc>('import_errors');

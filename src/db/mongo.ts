@@ -44,6 +44,7 @@ export async function ensureIndexes(db: Db): Promise<void> {
     c.cases(db).createIndex({ teamId: 1, status: 1, openedAt: -1 }, { name: 'by_team' }),
     c.cases(db).createIndex({ customerId: 1, openedAt: -1 }, { name: 'by_customer' }),
     c.caseTimeline(db).createIndex({ caseId: 1, seq: 1 }, { name: 'by_case' }),
+    c.journeyReplies(db).createIndex({ programId: 1, at: -1 }, { name: 'by_program' }),
     c.auditLog(db).createIndex({ at: -1 }, { name: 'newest_first' }),
     c.webhookAttempts(db).createIndex({ webhookId: 1, at: -1 }, { name: 'by_webhook' }),
     c.webhookAttempts(db).createIndex({ deliveryId: 1, ok: 1 }, { name: 'by_delivery' }),

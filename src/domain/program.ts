@@ -162,6 +162,20 @@ export const ZProgram = z
       .array(z.string().regex(/^[a-z][a-z0-9_.-]{0,63}$/, 'a lower-case event type such as purchase'))
       .max(LIMITS.triggers)
       .default([]),
+    /**
+     * The customer journey the program follows (e.g. onboarding): its touch points in order, each
+     * one of the program's trigger event types. A reply counts at the touch point of its event.
+     */
+    journey: z
+      .object({
+        name: z.string().trim().min(1).max(LIMITS.name),
+        touchPoints: z
+          .array(z.string().regex(/^[a-z][a-z0-9_.-]{0,63}$/, 'a trigger event type such as signup'))
+          .min(2, 'a journey has at least two touch points')
+          .max(20),
+      })
+      .strict()
+      .optional(),
     /** Relationship programs: the cycle in which every customer of the audience is surveyed once. */
     cadence: ZRelationshipCadence.optional(),
     /** Wait after the event before sending. */
@@ -233,6 +247,16 @@ export const ZProgram = z
       });
     if (p.kind !== 'relationship' && p.cadence)
       ctx.addIssue({ code: 'custom', path: ['cadence'], message: 'only relationship programs have a cadence' });
+    for (const [i, touchPoint] of (p.journey?.touchPoints ?? []).entries()) {
+      if (!p.triggers.includes(touchPoint))
+        ctx.addIssue({
+          code: 'custom',
+          path: ['journey', 'touchPoints', i],
+          message: `${touchPoint} is not one of the program's triggers`,
+        });
+      if (p.journey!.touchPoints.indexOf(touchPoint) !== i)
+        ctx.addIssue({ code: 'custom', path: ['journey', 'touchPoints', i], message: `${touchPoint} is listed twice` });
+    }
   });
 export type TProgram = z.infer<typeof ZProgram>;
 export type TProgramInput = z.input<typeof ZProgram>;

@@ -21,7 +21,7 @@ import { parseOr400 } from './validation';
 const MAX_PERIOD_DAYS = 731;
 const DEFAULT_PERIOD_DAYS = 90;
 
-const ZDay = z
+export const ZDay = z
   .string()
   .regex(/^\d{4}-\d{2}-\d{2}$/, 'a date as YYYY-MM-DD')
   .refine(

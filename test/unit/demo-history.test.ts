@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { DEMO_PROGRAMS } from '../../src/demo';
-import { demoHistory } from '../../src/demo-history';
+import { demoHistory, demoJourneys } from '../../src/demo-history';
+import { journeyReport } from '../../src/domain/journeys';
 import { SPLIT_DIMENSIONS } from '../../src/domain/dashboard';
 
 describe("the demo's year of replies", () => {
@@ -51,5 +52,20 @@ describe("the demo's year of replies", () => {
     expect(new Set(history.cases.map((c) => c.replyId)).size).toBe(history.cases.length);
     // Post-resolution CSAT: the follow-up answers.
     expect(history.cases.some((c) => c.programId === 'case-follow-up' && c.increment['csat.count'] === 1)).toBe(true);
+  });
+
+  it('has two journeys: onboarding falling (each step well liked, few all the way), the support request not', () => {
+    const journeys = demoJourneys(DEMO_PROGRAMS, now);
+    const report = (programId: string) => {
+      const program = DEMO_PROGRAMS.find((p) => p.id === programId)!;
+      const steps = journeys.steps.filter((s) => s.programId === programId);
+      return journeyReport(
+        { programId, name: program.journey!.name, touchPoints: program.journey!.touchPoints },
+        steps.map((s) => ({ customerId: s.customerId, step: s.step, score: s.score, at: s.at.getTime() })),
+      );
+    };
+    expect(report('onboarding')).toMatchObject({ customers: 150, flagged: true });
+    expect(report('support-journey')).toMatchObject({ customers: 100, flagged: false });
+    expect(journeys.contributions.map((c) => c.replyId)).toEqual(journeys.replies.map((r) => r._id));
   });
 });

@@ -5,6 +5,7 @@ import * as c from '../../db/collections';
 import { localize } from '../../domain/program';
 import { ALL_SEGMENT, rollupDay, summarizeRollups } from '../../domain/rollup';
 import { caseMetricsRoutes } from './admin-case-metrics';
+import { journeyRoutes } from './admin-journeys';
 import type { Templates } from '../../mail/templates';
 import { ROLES, type Role, roleGrants } from '../../domain/access';
 import { allowPublic, allowRoles } from '../access';
@@ -51,6 +52,7 @@ const CAN = {
   dashboard: ['admin', 'operations', 'case_owner', 'viewer'],
   quadrants: ['admin', 'operations', 'case_owner', 'viewer'],
   caseMetrics: ['admin', 'operations', 'case_owner', 'viewer'],
+  journeys: ['admin', 'operations', 'case_owner', 'viewer'],
   cases: ['admin', 'operations', 'case_owner'],
   customers: ['admin', 'operations', 'case_owner'],
   programs: ['admin', 'operations', 'case_owner', 'viewer'],
@@ -242,6 +244,7 @@ export function adminRouter({
   insightRoutes(router, { db, send, roles: CAN.dashboard, customerViewers: CAN.customers });
   quadrantRoutes(router, { db, send, roles: CAN.quadrants, editors: PROGRAM_EDITORS });
   caseMetricsRoutes(router, { db, send, roles: CAN.caseMetrics });
+  journeyRoutes(router, { db, send, roles: CAN.journeys });
 
   // Before `/programs/:id`, which would take `/programs/new`.
   programEditorRoutes(router, { db, loop, templates, mailer, mailFrom, publicBaseUrl, send, roles: PROGRAM_EDITORS });

@@ -8,6 +8,7 @@ import { eraseCustomer, updateCustomerProfile } from '../customers-service';
 import { addExportRoutes, sendImportErrors, sendRowsCsv } from '../exports';
 import { dashboardTable, dashboardTableOf, loadExperienceDashboard, parseDashboardQuery } from '../insight-service';
 import { caseTable, caseTableOf, loadCaseMetrics } from '../case-metrics-service';
+import { JOURNEY_COLUMNS, journeyRows, journeySince, loadJourney, loadJourneys } from '../journeys-service';
 import { QUADRANT_COLUMNS, loadQuadrants, quadrantRows, saveQuadrantCutoffs, sinceMonth } from '../quadrants-service';
 import { ZImportOptions, answerImport, importView, startImport } from '../imports-service';
 import { ZProgram } from '../../domain/program';
@@ -134,6 +135,23 @@ export function apiRouter({ db, templates, loop, embeddedMail, metrics }: ApiDep
     const { filters } = parseDashboardQuery(req.query);
     const { columns, rows } = caseTable(await loadCaseMetrics(db, filters), table);
     await sendRowsCsv(res, `cases-${table}-${filters.from}-${filters.to}.csv`, columns, rows);
+  });
+
+  router.get('/metrics/journeys', allowScopes('read'), async (req, res) => {
+    res.json(await loadJourneys(db, journeySince(req.query)));
+  });
+
+  router.get(
+    '/metrics/journeys/:programId.csv',
+    allowScopes('read'),
+    async (req: Request<{ programId: string }>, res) => {
+      const journey = await loadJourney(db, req.params.programId, journeySince(req.query));
+      await sendRowsCsv(res, `journey-${journey.programId}.csv`, JOURNEY_COLUMNS, journeyRows(journey));
+    },
+  );
+
+  router.get('/metrics/journeys/:programId', allowScopes('read'), async (req: Request<{ programId: string }>, res) => {
+    res.json(await loadJourney(db, req.params.programId, journeySince(req.query)));
   });
 
   router.get('/metrics/quadrants', allowScopes('read'), async (req, res) => {

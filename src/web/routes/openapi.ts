@@ -68,6 +68,13 @@ const quadrantSince = {
   description: 'Movement is counted against the scores before this month, YYYY-MM (default: three months ago)',
 };
 
+const journeySince = {
+  name: 'since',
+  in: 'query',
+  schema: { type: 'string', format: 'date' },
+  description: 'Count replies from this day, YYYY-MM-DD (default: a year ago)',
+};
+
 export const openApiDocument = {
   openapi: '3.1.0',
   info: {
@@ -276,6 +283,40 @@ export const openApiDocument = {
         summary: "One of the case-metrics page's tables as CSV",
         parameters: [{ name: 'table', in: 'path', required: true, schema: { enum: CASE_TABLES } }, ...dashboardQuery],
         responses: { '200': { description: 'text/csv' }, '404': errorResponse('No such table'), ...errorResponses },
+      },
+    },
+    '/api/metrics/journeys': {
+      get: {
+        summary:
+          "Every program's journey: per touch point in order the customers, average score, share satisfied there, share satisfied at every touch point so far, share whose score fell since the touch point before, and whether the journey is flagged (each touch point scores well, but few are satisfied all the way)",
+        parameters: [journeySince],
+        responses: {
+          '200': { description: 'The journeys', content: { 'application/json': { schema: { type: 'array' } } } },
+          ...errorResponses,
+        },
+      },
+    },
+    '/api/metrics/journeys/{programId}': {
+      get: {
+        summary: "One program's journey (as in the list)",
+        parameters: [{ name: 'programId', in: 'path', required: true, schema: { type: 'string' } }, journeySince],
+        responses: {
+          '200': { description: 'The journey', content: { 'application/json': { schema: { type: 'object' } } } },
+          '404': errorResponse('The program has no journey'),
+          ...errorResponses,
+        },
+      },
+    },
+    '/api/metrics/journeys/{programId}.csv': {
+      get: {
+        summary:
+          "One program's journey as CSV: step, touchPoint, customers, averageScore, satisfiedPercent, cumulativePercent, fellPercent",
+        parameters: [{ name: 'programId', in: 'path', required: true, schema: { type: 'string' } }, journeySince],
+        responses: {
+          '200': { description: 'text/csv' },
+          '404': errorResponse('The program has no journey'),
+          ...errorResponses,
+        },
       },
     },
     '/api/metrics/quadrants': {

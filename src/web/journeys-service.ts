@@ -1,0 +1,88 @@
+import type { Db } from 'mongodb';
+import * as c from '../db/collections';
+import { type JourneyReport, journeyReport } from '../domain/journeys';
+import { z } from 'zod';
+import { lastDays } from '../domain/dashboard';
+import { rollupDay } from '../domain/rollup';
+import { HttpError } from './errors';
+import { ZDay } from './insight-service';
+import { parseOr400 } from './validation';
+
+/** The programs that follow a journey, with its touch points. */
+async function journeyPrograms(db: Db) {
+  const programs = await c
+    .programs(db)
+    .find({ journey: { $exists: true } }, { projection: { name: 1, journey: 1 } })
+    .sort({ _id: 1 })
+    .toArray();
+  return programs.flatMap((p) => (p.journey ? [{ programId: p._id, program: p.name, ...p.journey }] : []));
+}
+
+/**
+ * One program's journey from its journey replies since `since`. Reads every such reply of the
+ * program (grows with the customers who went through it, unlike the rollup-based pages).
+ */
+async function reportOf(
+  db: Db,
+  journey: { programId: string; name: string; touchPoints: string[] },
+  since: Date,
+): Promise<JourneyReport> {
+  const replies = await c
+    .journeyReplies(db)
+    .find(
+      { programId: journey.programId, at: { $gte: since } },
+      { projection: { customerId: 1, step: 1, score: 1, at: 1 } },
+    )
+    .toArray();
+  return journeyReport(
+    journey,
+    replies.map((r) => ({ customerId: r.customerId, step: r.step, score: r.score, at: r.at.getTime() })),
+  );
+}
+
+export type JourneySummary = JourneyReport & { program: string; touchPoints: string[] };
+
+/** Every journey's report: the journeys page and `GET /api/metrics/journeys`. */
+export async function loadJourneys(db: Db, since: Date): Promise<JourneySummary[]> {
+  const journeys = await journeyPrograms(db);
+  return Promise.all(
+    journeys.map(async (j) => ({ ...(await reportOf(db, j, since)), program: j.program, touchPoints: j.touchPoints })),
+  );
+}
+
+/** One program's journey; 404 when the program has none. */
+export async function loadJourney(db: Db, programId: string, since: Date): Promise<JourneySummary> {
+  const journey = (await journeyPrograms(db)).find((j) => j.programId === programId);
+  if (!journey) throw new HttpError(404, `No journey for program ${programId}.`);
+  return { ...(await reportOf(db, journey, since)), program: journey.program, touchPoints: journey.touchPoints };
+}
+
+export const JOURNEY_COLUMNS = [
+  'step',
+  'touchPoint',
+  'customers',
+  'averageScore',
+  'satisfiedPercent',
+  'cumulativePercent',
+  'fellPercent',
+];
+
+export function journeyRows(report: JourneyReport): (string | number | null)[][] {
+  return report.steps.map((s) => [
+    s.step + 1,
+    s.touchPoint,
+    s.customers,
+    s.averageScore,
+    s.satisfiedPercent,
+    s.cumulativePercent,
+    s.fellPercent,
+  ]);
+}
+
+const ZJourneyQuery = z.object({ since: z.preprocess((v) => (v === '' ? undefined : v), ZDay.optional()) }).strict();
+
+/** The first day of replies counted (`since`, default a year ago); a 400 names a bad one. */
+export function journeySince(query: unknown, now = Date.now()): Date {
+  const { since } = parseOr400(ZJourneyQuery, query, 'journey filters');
+  return since ? new Date(`${since}T00:00:00Z`) : new Date(Date.parse(lastDays(rollupDay(now), 365).from));
+}
