@@ -95,11 +95,21 @@ describe('customer quadrants', () => {
     expect(html).toContain(`<a href="/admin/customers/dee">DEE</a>`);
     expect(html).toContain(`<a href="/admin/cases/${caseId}">open case</a>`);
     expect(html).not.toContain('Save cut-offs');
+    expect(html).not.toContain('Survey these'); // viewers do not run campaigns
     expect((await asViewer.post('/admin/quadrants/cutoffs', { score: '50' })).status).toBe(403);
 
     const ops = await createUser(h.db, 'operations');
     const asOps = await signIn(h.baseUrl, ops.email, ops.password);
-    await asOps.get('/admin/quadrants');
+    // "Survey these" opens the campaign form with the quadrant chosen; nothing is launched.
+    const opsPage = await (await asOps.get('/admin/quadrants')).text();
+    const survey = /data-quadrant="at-risk">[\s\S]*?<a href="([^"]+)">Survey these<\/a>/.exec(opsPage)?.[1];
+    const link = survey!.replaceAll('&#x3D;', '=').replaceAll('&amp;', '&');
+    expect(link).toBe('/admin/campaigns?quadrants=at-risk&name=At-Risk+customers');
+    const form = await (await asOps.get(link)).text();
+    expect(form).toMatch(/<input type="checkbox" name="quadrants" value="at-risk" checked>/);
+    expect(form).not.toMatch(/value="growth" checked/);
+    expect(form).toMatch(/name="name"[^>]*value="At-Risk customers"/);
+    expect(await c.campaigns(h.db).countDocuments()).toBe(0);
     const refused = await asOps.post('/admin/quadrants/cutoffs', {
       score: '101',
       revenue: '5000',

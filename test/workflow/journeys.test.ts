@@ -32,18 +32,19 @@ describe('journeys', () => {
   it("records each scored reply at its event's touch point", async () => {
     const programId = await journeyProgram();
     const customer = { id: uid('cust'), email: `${uid('c')}@example.com` };
-    const answer = async (type: string, nps: string) => {
+    // With the follow-up question answered too, the reply is complete and scored at once.
+    const answer = async (type: string, nps: string, follow: Record<string, string>) => {
       const event = eventFor({ trigger: type }, customer);
       expect((await api(h, 'POST', '/api/events', event)).status).toBe(202);
       const invitationId = `${programId}:${event.id}`;
       const mail = await waitUntil(`the ${type} survey`, async () =>
         (await mailTo(h, customer.email)).find((m) => m.headers['x-cxloop-invitation'] === invitationId),
       );
-      expect((await postForm(surveyLinkIn(mail.text), { nps })).status).toBe(200);
+      expect((await postForm(surveyLinkIn(mail.text), { nps, ...follow })).status).toBe(200);
       return invitationId;
     };
-    const signup = await answer('signup', '9');
-    const kyc = await answer('kyc', '4');
+    const signup = await answer('signup', '9', { went_well: 'Quick' });
+    const kyc = await answer('kyc', '4', { went_wrong: 'Too many documents' });
     const steps = await waitUntil('both journey steps', async () => {
       const docs = await c.journeyReplies(h.db).find({ programId }).sort({ step: 1 }).toArray();
       return docs.length === 2 ? docs : undefined;
@@ -55,7 +56,7 @@ describe('journeys', () => {
     const { json } = await api(h, 'GET', `/api/metrics/journeys/${programId}`);
     expect(json).toMatchObject({
       customers: 1,
-      steps: [{ customers: 1, satisfiedPercent: 100 }, { fellPercent: 100 }],
+      steps: [{ customers: 1, satisfiedPercent: 100 }, { fellPercent: 100, cumulativePercent: 0 }, { customers: 0 }],
     });
   }, 120_000);
 

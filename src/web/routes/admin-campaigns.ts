@@ -102,6 +102,16 @@ function campaignFieldErrors(issues: { path: PropertyKey[]; message: string }[])
   return Object.fromEntries(issues.map((i) => [field(i.path), i.message]));
 }
 
+/** The campaign form prefilled from a link: known quadrants and a name, anything else ignored. */
+export function prefill(query: Record<string, unknown>): { values?: FormBody } {
+  const quadrants = many(query.quadrants as FormBody[string]).filter((q) =>
+    (QUADRANTS as readonly string[]).includes(q),
+  );
+  const name = typeof query.name === 'string' ? query.name.slice(0, 200) : undefined;
+  if (!quadrants.length && !name) return {};
+  return { values: { id: randomUUID(), sampleKind: 'all', quadrants, ...(name ? { name } : {}) } };
+}
+
 /** Progress as the page shows it: the bar counts customers handed over and decided. */
 export function progressView(progress: CampaignProgress) {
   const total = progress.sampled || progress.matched;
@@ -159,7 +169,8 @@ export function campaignRoutes(
     );
   };
 
-  router.get('/campaigns', allowRoles(...roles), (req, res) => campaignsPage(req, res, {}));
+  // `?quadrants=…&name=…` (the quadrants page's "Survey these") prefills the form; nothing else is taken.
+  router.get('/campaigns', allowRoles(...roles), (req, res) => campaignsPage(req, res, prefill(req.query)));
 
   // One form, two buttons: count the matches (shown with the form as filled in), or launch.
   router.post('/campaigns', allowRoles(...roles), async (req, res) => {

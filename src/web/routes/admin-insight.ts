@@ -164,7 +164,13 @@ function cutoffsFromForm(body: Record<string, unknown>) {
 /** Customer quadrants for every signed-in role; the cut-offs for `editors`. */
 export function quadrantRoutes(
   router: Router,
-  { db, send, roles, editors }: { db: Db; send: Send; roles: Role[]; editors: Role[] },
+  {
+    db,
+    send,
+    roles,
+    editors,
+    campaigners,
+  }: { db: Db; send: Send; roles: Role[]; editors: Role[]; campaigners: Role[] },
 ) {
   const page = async (req: Request, res: Response, extra: Record<string, unknown> = {}, status = 200) => {
     const since = sinceMonth(req.method === 'GET' ? req.query : {});
@@ -193,7 +199,15 @@ export function quadrantRoutes(
           { x: `revenue (${cutoffs.revenueAttribute})`, y: 'score', yMax: 100 },
           { x: cutoffs.revenue, y: cutoffs.score },
         ),
-        counts: QUADRANTS.map((q) => ({ quadrant: q, label: QUADRANT_LABELS[q], count: report.counts[q] })),
+        counts: QUADRANTS.map((q) => ({
+          quadrant: q,
+          label: QUADRANT_LABELS[q],
+          count: report.counts[q],
+          // A campaign to the quadrant, prefilled (nothing is launched until the form is sent).
+          survey: roleGrants(res.locals.user.role, campaigners)
+            ? `/admin/campaigns?${new URLSearchParams({ quadrants: q, name: `${QUADRANT_LABELS[q].split(' (')[0]} customers` })}`
+            : null,
+        })),
         movement: report.movement,
         atRisk: atRisk.map((a) => ({ ...a, caseId: openCases.get(a.id) })),
         moreAtRisk: report.atRisk.length - atRisk.length,

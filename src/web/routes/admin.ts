@@ -242,7 +242,13 @@ export function adminRouter({
   });
 
   insightRoutes(router, { db, send, roles: CAN.dashboard, customerViewers: CAN.customers });
-  quadrantRoutes(router, { db, send, roles: CAN.quadrants, editors: PROGRAM_EDITORS });
+  quadrantRoutes(router, {
+    db,
+    send,
+    roles: CAN.quadrants,
+    editors: PROGRAM_EDITORS,
+    campaigners: CAN.campaigns,
+  });
   caseMetricsRoutes(router, { db, send, roles: CAN.caseMetrics });
   journeyRoutes(router, { db, send, roles: CAN.journeys });
 
