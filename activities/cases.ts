@@ -118,14 +118,13 @@ export function createCaseActivities(
 
   /** Hands a change of the case to the case metrics (kept by the scores' owner, which counts each change once). */
   async function countChange(theCase: c.CaseDoc, seq: number, at: Date, change: CaseChange): Promise<void> {
-    await submitScores(
-      caseContribution(
-        { id: theCase._id, programId: theCase.programId, customerId: theCase.customerId },
-        seq,
-        at.getTime(),
-        change,
-      ),
+    const contribution = caseContribution(
+      { id: theCase._id, programId: theCase.programId, customerId: theCase.customerId },
+      seq,
+      at.getTime(),
+      change,
     );
+    if (contribution) await submitScores(contribution);
   }
 
   return {

@@ -218,7 +218,8 @@ function historyCases(replies: c.ResponseDoc[], customers: CustomerProfile[], no
     const change = (kind: string, after: CaseFacts, extra: Partial<CaseChange> = {}) => {
       if (at >= now) return false;
       const before = seq === 0 ? null : facts;
-      out.push(caseContribution(theCase, seq, at, { kind, before, after, ...extra }));
+      const contribution = caseContribution(theCase, seq, at, { kind, before, after, ...extra });
+      if (contribution) out.push(contribution);
       seq++;
       facts = after;
       return true;

@@ -97,20 +97,25 @@ export const isCaseChange = (key: string) => key.startsWith('case:');
 /** The settings document holding the day of the earliest case change counted. */
 export const CASE_METRICS_SINCE = 'case-metrics-since';
 
-/** One change of a case, for the scores' owner; an opening also counts a case against the customer. */
+/**
+ * One change of a case, for the scores' owner; an opening also counts a case against the account.
+ * Null when the change counts for nothing (a note, an attached reply), so nothing is handed over.
+ */
 export function caseContribution(
   theCase: { id: string; programId: string; customerId: string },
   seq: number,
   at: number,
   change: CaseChange,
-): ScoreContribution {
+): ScoreContribution | null {
+  const increment = caseIncrement(change);
+  if (!Object.keys(increment).length) return null;
   return {
     replyId: caseChangeKey(theCase.id, seq),
     programId: theCase.programId,
     customerId: theCase.customerId,
     day: rollupDay(at),
     segments: [ALL_SEGMENT],
-    increment: caseIncrement(change),
+    increment,
     ...(change.before ? {} : { customerIncrement: { cases: 1 } }),
   };
 }

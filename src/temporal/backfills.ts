@@ -73,7 +73,10 @@ export async function backfillCaseMetrics(
       businessMsBetween(theCase.calendar, from, to),
     );
     const id = { id: theCase._id, programId: theCase.programId, customerId: theCase.customerId };
-    page.push(...rebuilt.map(({ seq, at, change }) => caseContribution(id, seq, at.getTime(), change)));
+    for (const { seq, at, change } of rebuilt) {
+      const contribution = caseContribution(id, seq, at.getTime(), change);
+      if (contribution) page.push(contribution);
+    }
     if (cases % CASE_PAGE === 0) await flush();
   }
   await flush();

@@ -97,8 +97,10 @@ describe('caseIncrement', () => {
       before: facts(),
       after: facts(),
     });
-    expect(later.replyId).toBe('case:r1:3');
-    expect(later.customerIncrement).toBeUndefined();
+    expect(later?.replyId).toBe('case:r1:3');
+    expect(later?.customerIncrement).toBeUndefined();
+    // A note counts for nothing: nothing to hand over.
+    expect(caseContribution(theCase, 4, Date.now(), { kind: 'note', before: facts(), after: facts() })).toBeNull();
   });
 });
 
