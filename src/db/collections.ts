@@ -6,6 +6,7 @@ import type { RollupDoc as RollupCounts } from '../domain/rollup';
 import type { StoredRouting } from './routing';
 import type { ReplyScores } from '../domain/scoring';
 import type { Answers } from '../domain/survey';
+import type { TLocalized } from '../domain/program';
 import type { Role, Scope } from '../domain/access';
 import type { Calendar } from '../domain/business-hours';
 import type { Priority } from '../domain/case-rules';
@@ -333,6 +334,21 @@ export interface JourneyReplyDoc {
   at: Date;
 }
 
+/** A root cause marked fixed (the outer loop): insert-only, `_id` = the fix's ID. */
+export interface RootCauseFixDoc {
+  _id: string;
+  rootCause: string;
+  note: TLocalized;
+  /** Cases resolved with the root cause on these days (YYYY-MM-DD) are told. */
+  from: string;
+  to: string;
+  resurvey: boolean;
+  programId: string;
+  campaignId: string;
+  by: string;
+  at: Date;
+}
+
 /** A case: written only by its case workflow's activities (one owner), read by the UI and the API. */
 export interface CaseDoc {
   /** The triggering reply's ID. */
@@ -481,6 +497,7 @@ export const replyAcks = (db: Db) => db.collection<ReplyAckDoc>('reply_acks');
 export const surveyTokens = (db: Db) => db.collection<SurveyTokenDoc>('survey_tokens');
 export const unsubscribes = (db: Db) => db.collection<UnsubscribeDoc>('unsubscribes');
 export const journeyReplies = (db: Db) => db.collection<JourneyReplyDoc>('journey_replies');
+export const rootCauseFixes = (db: Db) => db.collection<RootCauseFixDoc>('root_cause_fixes');
 export const routing = (db: Db) => db.collection<RoutingDoc>('routing');
 export const imports = (db: Db) => db.collection<ImportDoc>('imports');
 export const importErrors = (db: Db) => db.collection<ImportErrorDoc>('import_errors');

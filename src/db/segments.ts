@@ -19,6 +19,7 @@ export interface FactSources {
   scores?: Map<string, number>;
   lastContact?: Map<string, Date>;
   lastResponse?: Map<string, Date>;
+  rootCause?: Set<string>;
 }
 
 export async function loadFactSources(db: Db, segment: TSegment): Promise<FactSources> {
@@ -44,7 +45,24 @@ export async function loadFactSources(db: Db, segment: TSegment): Promise<FactSo
         .map((r) => [r.customerId, r.submittedAt] as const),
     );
   }
+  if (segment.rootCause) sources.rootCause = await customersWithRootCause(db, segment.rootCause);
   return sources;
+}
+
+/** Customers with a case resolved with `name` as its root cause in the period. */
+export async function customersWithRootCause(
+  db: Db,
+  { name, from, to }: { name: string; from: string; to: string },
+): Promise<Set<string>> {
+  const cases = c
+    .cases(db)
+    .find(
+      { rootCause: name, resolvedAt: { $gte: new Date(from), $lte: new Date(to) } },
+      { projection: { customerId: 1 } },
+    );
+  const customers = new Set<string>();
+  for await (const found of cases) customers.add(found.customerId);
+  return customers;
 }
 
 async function latestBy(pairs: AsyncIterable<readonly [string, Date | undefined]>): Promise<Map<string, Date>> {
@@ -68,6 +86,7 @@ export function inSegment(segment: TSegment, sources: FactSources, customer: Seg
     score: sources.scores?.get(customer._id),
     lastContactAt: sources.lastContact?.get(customer._id),
     lastResponseAt: sources.lastResponse?.get(customer._id),
+    hadRootCause: sources.rootCause?.has(customer._id),
   };
   return matchesSegment(segment, facts);
 }

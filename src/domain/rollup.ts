@@ -211,6 +211,9 @@ export function funnelKey(invitationId: string, step: FunnelStep): string {
   return `funnel:${step}:${invitationId}`;
 }
 
+/** Whether a key a rollup counts is a reply's (not a funnel step's or a case change's). */
+export const isReplyKey = (key: string) => !key.startsWith('funnel:') && !key.startsWith('case:');
+
 /** One step of an invitation's funnel, counted on the day it happened in the invitation's segments. */
 export function funnelContribution(
   invitation: { _id: string; programId: string; customerId: string; known: Record<string, unknown> },

@@ -56,6 +56,16 @@ export const ZSegment = z
     respondedSince: z.iso.datetime({ offset: true }).optional(),
     /** Not answered since this time (never answered included). */
     notRespondedSince: z.iso.datetime({ offset: true }).optional(),
+    /** Customers whose case was resolved with this root cause within the period (the outer loop). */
+    rootCause: z
+      .object({
+        name: z.string().trim().min(1).max(200),
+        from: z.iso.datetime({ offset: true }),
+        to: z.iso.datetime({ offset: true }),
+      })
+      .strict()
+      .refine((r) => Date.parse(r.from) <= Date.parse(r.to), 'the period starts after it ends')
+      .optional(),
   })
   .strict();
 export type TSegment = z.infer<typeof ZSegment>;
@@ -74,6 +84,8 @@ export interface SegmentFacts {
   score?: number;
   lastContactAt?: Date;
   lastResponseAt?: Date;
+  /** A case of theirs was resolved with the segment's root cause in its period. */
+  hadRootCause?: boolean;
 }
 
 export function quadrantOf(
@@ -91,6 +103,7 @@ export function quadrantOf(
 
 export function matchesSegment(segment: TSegment, facts: SegmentFacts): boolean {
   if (!inAudience(segment.attributes, facts.attributes)) return false;
+  if (segment.rootCause && !facts.hadRootCause) return false;
   if (segment.score) {
     if (facts.score === undefined) return false;
     if (segment.score.min !== undefined && facts.score < segment.score.min) return false;

@@ -62,7 +62,7 @@ export async function loadCaseMetrics(db: Db, filters: DashboardFilters): Promis
 }
 
 /** The programs that ask after a resolution whether the problem is solved (of one program, or of all). */
-async function followUpPrograms(db: Db, programId?: string): Promise<string[]> {
+export async function followUpPrograms(db: Db, programId?: string): Promise<string[]> {
   const named = await c
     .programs(db)
     .find(programId ? { _id: programId } : {}, { projection: { caseHandling: 1 } })

@@ -191,10 +191,13 @@ export async function triggerOf(h: Harness, programId: string): Promise<string> 
   return program!.triggers[0]!;
 }
 
-/** The sink's messages for one recipient, newest first. */
+/**
+ * The sink's messages for one recipient, newest first. The test stack's SMTP sink keeps them in the
+ * stack's database, also for a harness that runs on a database of its own.
+ */
 export async function mailTo(h: Harness, email: string) {
   return c
-    .sinkMessages(h.db)
+    .sinkMessages(h.web.database.client.db(inject('stack').dbName))
     .find({ to: { $regex: email.replace(/[.+]/g, '\\$&') } })
     .sort({ receivedAt: -1 })
     .toArray();

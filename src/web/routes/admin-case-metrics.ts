@@ -73,7 +73,11 @@ export function caseMetricsRoutes(router: Router, { db, send, roles }: { db: Db;
       title: 'Case metrics',
       filters,
       programs,
-      report,
+      // Each root cause links to its page (fixes, the outer loop).
+      report: {
+        ...report,
+        rootCauses: report.rootCauses.map((r) => ({ ...r, path: encodeURIComponent(r.rootCause) })),
+      },
       compareLabel: COMPARE_LABELS[filters.compare],
       figures: figures(report),
       charts: charts(report),

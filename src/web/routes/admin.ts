@@ -6,6 +6,7 @@ import { localize } from '../../domain/program';
 import { ALL_SEGMENT, rollupDay, summarizeRollups } from '../../domain/rollup';
 import { caseMetricsRoutes } from './admin-case-metrics';
 import { journeyRoutes } from './admin-journeys';
+import { rootCauseRoutes } from './admin-root-causes';
 import type { Templates } from '../../mail/templates';
 import { ROLES, type Role, roleGrants } from '../../domain/access';
 import { allowPublic, allowRoles } from '../access';
@@ -251,6 +252,7 @@ export function adminRouter({
   });
   caseMetricsRoutes(router, { db, send, roles: CAN.caseMetrics });
   journeyRoutes(router, { db, send, roles: CAN.journeys });
+  rootCauseRoutes(router, { db, loop, send, roles: CAN.caseMetrics, fixers: CAN.campaigns });
 
   // Before `/programs/:id`, which would take `/programs/new`.
   programEditorRoutes(router, { db, loop, templates, mailer, mailFrom, publicBaseUrl, send, roles: PROGRAM_EDITORS });

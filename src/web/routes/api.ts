@@ -8,6 +8,8 @@ import { eraseCustomer, updateCustomerProfile } from '../customers-service';
 import { addExportRoutes, sendImportErrors, sendRowsCsv } from '../exports';
 import { dashboardTable, dashboardTableOf, loadExperienceDashboard, parseDashboardQuery } from '../insight-service';
 import { caseTable, caseTableOf, loadCaseMetrics } from '../case-metrics-service';
+import { loadRootCause, markFixed } from '../root-causes-service';
+import { ZFixInput } from '../../domain/fixes';
 import { JOURNEY_COLUMNS, journeyRows, journeySince, loadJourney, loadJourneys } from '../journeys-service';
 import { QUADRANT_COLUMNS, loadQuadrants, quadrantRows, saveQuadrantCutoffs, sinceMonth } from '../quadrants-service';
 import { ZImportOptions, answerImport, importView, startImport } from '../imports-service';
@@ -153,6 +155,21 @@ export function apiRouter({ db, templates, loop, embeddedMail, metrics }: ApiDep
   router.get('/metrics/journeys/:programId', allowScopes('read'), async (req: Request<{ programId: string }>, res) => {
     res.json(await loadJourney(db, req.params.programId, journeySince(req.query)));
   });
+
+  router.get('/root-causes/:cause', allowScopes('read'), async (req: Request<{ cause: string }>, res) => {
+    res.json(await loadRootCause(db, req.params.cause));
+  });
+
+  router.post(
+    '/root-causes/:cause/fixes',
+    allowScopes('write'),
+    json('16kb'),
+    async (req: Request<{ cause: string }>, res) => {
+      const fix = parseOr400(ZFixInput, req.body, 'fix');
+      const outcome = await markFixed(db, loop, req.params.cause, fix, `api-key:${res.locals.apiKey.name}`);
+      res.status(outcome.created ? 201 : 200).json(outcome);
+    },
+  );
 
   router.get('/metrics/quadrants', allowScopes('read'), async (req, res) => {
     res.json(await loadQuadrants(db, sinceMonth(req.query)));

@@ -319,6 +319,33 @@ export const openApiDocument = {
         },
       },
     },
+    '/api/root-causes/{cause}': {
+      get: {
+        summary:
+          "A root cause's fixes, newest first, each with its campaign's progress and its effect: the affected customers' mean summary score before and after the fix",
+        parameters: [{ name: 'cause', in: 'path', required: true, schema: { type: 'string', maxLength: 200 } }],
+        responses: {
+          '200': { description: 'The root cause', content: { 'application/json': { schema: { type: 'object' } } } },
+          '404': errorResponse('No such root cause'),
+          ...errorResponses,
+        },
+      },
+    },
+    '/api/root-causes/{cause}/fixes': {
+      post: {
+        summary:
+          'Mark the root cause fixed (the outer loop): `{ id, note (text or per locale), from, to (YYYY-MM-DD: cases resolved on these days), resurvey (default true), contactRules? }`. Every customer whose case was resolved with it in the period gets a "we fixed it" email in their locale (with one question when `resurvey`), as a campaign that respects unsubscribes and contact rules. 201 with the fix and its campaign; the same `id` again answers 200 and launches nothing new',
+        parameters: [{ name: 'cause', in: 'path', required: true, schema: { type: 'string', maxLength: 200 } }],
+        requestBody: { required: true, content: { 'application/json': { schema: { type: 'object' } } } },
+        responses: {
+          '201': { description: 'Fixed; the campaign is launched' },
+          '200': { description: 'The same fix, already launched' },
+          '404': errorResponse('No such root cause'),
+          '409': errorResponse('The fix ID belongs to another root cause'),
+          ...errorResponses,
+        },
+      },
+    },
     '/api/metrics/quadrants': {
       get: {
         summary:
