@@ -120,3 +120,40 @@ export async function loadRootCause(db: Db, rootCause: string): Promise<RootCaus
     ),
   };
 }
+
+export const FIX_COLUMNS = [
+  'fixId',
+  'fixedAt',
+  'by',
+  'casesFrom',
+  'casesTo',
+  'resurvey',
+  'campaignStatus',
+  'matched',
+  'sent',
+  'answered',
+  'customersBeforeAndAfter',
+  'scoreBefore',
+  'scoreAfter',
+  'improved',
+];
+
+/** The root cause page's table of fixes as CSV rows. */
+export function fixRows(report: RootCauseReport): (string | number | boolean | null)[][] {
+  return report.fixes.map((fix) => [
+    fix._id,
+    fix.at.toISOString(),
+    fix.by,
+    fix.from,
+    fix.to,
+    fix.resurvey,
+    fix.campaign.progress.status,
+    fix.campaign.progress.matched,
+    fix.campaign.progress.sent,
+    fix.campaign.progress.answered,
+    fix.effect.customers,
+    fix.effect.before,
+    fix.effect.after,
+    fix.effect.improved,
+  ]);
+}

@@ -113,6 +113,10 @@ describe('the outer loop', () => {
     expect(html).toContain('We fixed our billing system');
     expect(html).toMatch(/<tr><td>1<\/td><td>20<\/td><td>100<\/td><td>1<\/td><\/tr>/);
     expect(html).not.toContain('Tell the customers');
+    const csv = await api(h, 'GET', `/api/root-causes/${encodeURIComponent('Billing error')}/fixes.csv`);
+    expect(csv.text.split('\n')[1]).toMatch(
+      /^billing-fix-1,[^,]+,api-key:test,[^,]+,[^,]+,true,completed,1,1,1,1,20,100,1$/,
+    );
     expect((await asViewer.post(`/admin/root-causes/${encodeURIComponent('Billing error')}/fixes`, {})).status).toBe(
       403,
     );

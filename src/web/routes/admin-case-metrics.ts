@@ -23,8 +23,8 @@ function figures(report: CaseMetricsReport) {
   return [
     figure('Opened', '', 'opened'),
     figure('Resolved', '', 'resolved'),
-    figure('Median resolution', ' business h', 'medianResolutionHours'),
-    figure('90th percentile resolution', ' business h', 'p90ResolutionHours'),
+    figure('Median resolution (business hours)', ' h', 'medianResolutionHours'),
+    figure('90th percentile resolution (business hours)', ' h', 'p90ResolutionHours'),
     figure('First-contact resolution', ' %', 'firstContactRate'),
     figure('SLA breach rate', ' %', 'slaBreachRate'),
     figure('Escalations', '', 'escalations'),

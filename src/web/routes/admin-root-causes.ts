@@ -10,7 +10,8 @@ import { rollupDay } from '../../domain/rollup';
 import { allowRoles } from '../access';
 import { progressView } from './admin-campaigns';
 import type { LoopSettings } from '../events-service';
-import { loadRootCause, markFixed } from '../root-causes-service';
+import { FIX_COLUMNS, fixRows, loadRootCause, markFixed } from '../root-causes-service';
+import { sendRowsCsv } from '../exports';
 
 type Send = (req: Request, res: Response, name: string, context: Record<string, unknown>, status?: number) => void;
 type FormBody = Record<string, string | string[] | undefined>;
@@ -70,6 +71,11 @@ export function rootCauseRoutes(
       status,
     );
   };
+
+  router.get('/root-causes/:cause/fixes.csv', allowRoles(...roles), async (req: Request<{ cause: string }>, res) => {
+    const report = await loadRootCause(db, req.params.cause);
+    await sendRowsCsv(res, `fixes-${report.rootCause}.csv`, FIX_COLUMNS, fixRows(report));
+  });
 
   router.get('/root-causes/:cause', allowRoles(...roles), (req: Request<{ cause: string }>, res) => page(req, res));
 

@@ -8,7 +8,7 @@ import { eraseCustomer, updateCustomerProfile } from '../customers-service';
 import { addExportRoutes, sendImportErrors, sendRowsCsv } from '../exports';
 import { dashboardTable, dashboardTableOf, loadExperienceDashboard, parseDashboardQuery } from '../insight-service';
 import { caseTable, caseTableOf, loadCaseMetrics } from '../case-metrics-service';
-import { loadRootCause, markFixed } from '../root-causes-service';
+import { FIX_COLUMNS, fixRows, loadRootCause, markFixed } from '../root-causes-service';
 import { ZFixInput } from '../../domain/fixes';
 import { JOURNEY_COLUMNS, journeyRows, journeySince, loadJourney, loadJourneys } from '../journeys-service';
 import { QUADRANT_COLUMNS, loadQuadrants, quadrantRows, saveQuadrantCutoffs, sinceMonth } from '../quadrants-service';
@@ -154,6 +154,11 @@ export function apiRouter({ db, templates, loop, embeddedMail, metrics }: ApiDep
 
   router.get('/metrics/journeys/:programId', allowScopes('read'), async (req: Request<{ programId: string }>, res) => {
     res.json(await loadJourney(db, req.params.programId, journeySince(req.query)));
+  });
+
+  router.get('/root-causes/:cause/fixes.csv', allowScopes('read'), async (req: Request<{ cause: string }>, res) => {
+    const report = await loadRootCause(db, req.params.cause);
+    await sendRowsCsv(res, `fixes-${report.rootCause}.csv`, FIX_COLUMNS, fixRows(report));
   });
 
   router.get('/root-causes/:cause', allowScopes('read'), async (req: Request<{ cause: string }>, res) => {

@@ -331,6 +331,18 @@ export const openApiDocument = {
         },
       },
     },
+    '/api/root-causes/{cause}/fixes.csv': {
+      get: {
+        summary:
+          "A root cause's fixes as CSV: fixId, fixedAt, by, casesFrom, casesTo, resurvey, campaignStatus, matched, sent, answered, customersBeforeAndAfter, scoreBefore, scoreAfter, improved",
+        parameters: [{ name: 'cause', in: 'path', required: true, schema: { type: 'string', maxLength: 200 } }],
+        responses: {
+          '200': { description: 'text/csv' },
+          '404': errorResponse('No such root cause'),
+          ...errorResponses,
+        },
+      },
+    },
     '/api/root-causes/{cause}/fixes': {
       post: {
         summary:
