@@ -12,7 +12,7 @@ import { insertManyOnce, oncePerDatabase } from './db/mongo';
 import type { CustomerProfile } from './domain/customer';
 import { type TProgramInput, ZProgram } from './domain/program';
 import { type FunnelStep, type ScoreContribution, funnelContribution, scoreContribution } from './domain/rollup';
-import { isCsatSatisfied, scoreReply } from './domain/scoring';
+import { type ReplyScores, isCsatSatisfied, scoreReply } from './domain/scoring';
 import { type CaseChange, type CaseFacts, caseContribution } from './domain/case-metrics';
 import { FOLLOW_UP_PROGRAM_ID } from './domain/cases';
 import { handOverCounted } from './temporal/scores-owner';
@@ -124,6 +124,30 @@ function answersFor(random: () => number, programId: string, m: number): Record<
   return { nps, ...(comment ? { [follow]: comment } : {}) };
 }
 
+/** A past reply as stored once scored: its edit window over, final. */
+function finalReply(
+  id: string,
+  programId: string,
+  customerId: string,
+  answers: c.ResponseDoc['answers'],
+  scores: ReplyScores,
+  submittedAt: Date,
+): c.ResponseDoc {
+  return {
+    _id: id,
+    invitationId: id,
+    programId,
+    customerId,
+    answers,
+    submittedAt,
+    updatedAt: submittedAt,
+    editableUntil: submittedAt,
+    finalizedAt: submittedAt,
+    edits: 0,
+    scores,
+  };
+}
+
 export interface DemoHistory {
   customers: CustomerProfile[];
   replies: c.ResponseDoc[];
@@ -153,19 +177,7 @@ export function demoHistory(programs: TProgramInput[], now: number): DemoHistory
       const answers = answersFor(random, program.id, mood(random, customer.attributes ?? {}, daysAgo, submittedAt));
       const scores = scoreReply(program.survey, answers as never, program.themes);
       const id = `hist:${program.id}:${customer.id}:${submittedAt.getTime()}`;
-      replies.push({
-        _id: id,
-        invitationId: id,
-        programId: program.id,
-        customerId: customer.id,
-        answers: answers as c.ResponseDoc['answers'],
-        submittedAt,
-        updatedAt: submittedAt,
-        editableUntil: submittedAt,
-        finalizedAt: submittedAt,
-        edits: 0,
-        scores,
-      });
+      replies.push(finalReply(id, program.id, customer.id, answers as c.ResponseDoc['answers'], scores, submittedAt));
       contributions.push(
         scoreContribution(
           { id, programId: program.id, customerId: customer.id, submittedAt: submittedAt.getTime() },
@@ -330,19 +342,7 @@ export function demoJourneys(programs: TProgramInput[], now: number): DemoJourne
     const scores = scoreReply(program.survey, answers, program.themes);
     const submittedAt = new Date(at);
     const id = `hist-journey:${programId}:${customer.id}:${step}`;
-    out.replies.push({
-      _id: id,
-      invitationId: id,
-      programId,
-      customerId: customer.id,
-      answers,
-      submittedAt,
-      updatedAt: submittedAt,
-      editableUntil: submittedAt,
-      finalizedAt: submittedAt,
-      edits: 0,
-      scores,
-    });
+    out.replies.push(finalReply(id, programId, customer.id, answers, scores, submittedAt));
     out.contributions.push(
       scoreContribution({ id, programId, customerId: customer.id, submittedAt: at }, scores, customer.attributes ?? {}),
     );

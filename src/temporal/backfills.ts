@@ -6,8 +6,35 @@ import { caseContribution, changesFromTimeline } from '../domain/case-metrics';
 import { type ScoreContribution, invitationFunnel } from '../domain/rollup';
 import { handOverCounted } from './scores-owner';
 
-/** Invitations read per round: their steps are handed over, and counted, before the next round. */
-const PAGE = 500;
+/**
+ * Hands over the contributions of each record, `page` records at a time, each page counted by the
+ * owner before the next is read (so its continue-as-new payload stays small).
+ */
+async function handOverEach<T>(
+  db: Db,
+  client: Client,
+  taskQueue: string,
+  records: AsyncIterable<T>,
+  contributionsOf: (record: T) => Promise<ScoreContribution[]> | ScoreContribution[],
+  { page, progress }: { page: number; progress: (records: number) => void },
+): Promise<{ records: number; contributions: number }> {
+  let count = 0;
+  let contributions = 0;
+  let pending: ScoreContribution[] = [];
+  const flush = async () => {
+    await handOverCounted(db, client, taskQueue, pending);
+    contributions += pending.length;
+    pending = [];
+    progress(count);
+  };
+  for await (const record of records) {
+    count++;
+    pending.push(...(await contributionsOf(record)));
+    if (count % page === 0) await flush();
+  }
+  await flush();
+  return { records: count, contributions };
+}
 
 /**
  * Hands the funnel steps of every invitation to the scores' owner (invitations sent before the
@@ -20,32 +47,15 @@ export async function backfillFunnel(
   taskQueue: string,
   progress: (invitations: number) => void = () => {},
 ): Promise<{ invitations: number; steps: number }> {
-  let invitations = 0;
-  let steps = 0;
-  let page: ScoreContribution[] = [];
-  const flush = async () => {
-    await handOverCounted(db, client, taskQueue, page);
-    steps += page.length;
-    page = [];
-    progress(invitations);
-  };
-  const cursor = c
+  const invitations = c
     .invitations(db)
     .find(
       {},
       { projection: { programId: 1, customerId: 1, known: 1, status: 1, sentAt: 1, remindedAt: 1, expiresAt: 1 } },
     );
-  for await (const invitation of cursor) {
-    invitations++;
-    page.push(...invitationFunnel(invitation));
-    if (invitations % PAGE === 0) await flush();
-  }
-  await flush();
-  return { invitations, steps };
+  const done = await handOverEach(db, client, taskQueue, invitations, invitationFunnel, { page: 500, progress });
+  return { invitations: done.records, steps: done.contributions };
 }
-
-/** Cases read per round. */
-const CASE_PAGE = 100;
 
 /**
  * Hands every change of every case, rebuilt from its timeline (`changesFromTimeline`), to the
@@ -58,29 +68,15 @@ export async function backfillCaseMetrics(
   taskQueue: string,
   progress: (cases: number) => void = () => {},
 ): Promise<{ cases: number; changes: number }> {
-  let cases = 0;
-  let changes = 0;
-  let page: ScoreContribution[] = [];
-  const flush = async () => {
-    await handOverCounted(db, client, taskQueue, page);
-    changes += page.length;
-    page = [];
-    progress(cases);
-  };
-  for await (const theCase of c.cases(db).find({})) {
-    cases++;
+  const changesOf = async (theCase: c.CaseDoc) => {
     const rebuilt = changesFromTimeline(theCase, await timelineOf(db, theCase._id), (from, to) =>
       businessMsBetween(theCase.calendar, from, to),
     );
     const id = { id: theCase._id, programId: theCase.programId, customerId: theCase.customerId };
-    for (const { seq, at, change } of rebuilt) {
-      const contribution = caseContribution(id, seq, at.getTime(), change);
-      if (contribution) page.push(contribution);
-    }
-    if (cases % CASE_PAGE === 0) await flush();
-  }
-  await flush();
-  return { cases, changes };
+    return rebuilt.flatMap(({ seq, at, change }) => caseContribution(id, seq, at.getTime(), change) ?? []);
+  };
+  const done = await handOverEach(db, client, taskQueue, c.cases(db).find({}), changesOf, { page: 100, progress });
+  return { cases: done.records, changes: done.contributions };
 }
 
 /** A case's timeline in order, read by `_id` (case and sequence number) until the first gap. */
