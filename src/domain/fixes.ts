@@ -20,7 +20,7 @@ export const ZFixInput = z
     to: ZDay,
     /** Ask "are you more satisfied now?" with the news (a one-question survey). */
     resurvey: z.boolean().default(true),
-    /** The fix email's contact rules (fatigue): the defaults of any program unless given. */
+    /** The fix email's contact rules (fatigue): unless given, a program's defaults, deferring rather than skipping. */
     contactRules: ZContactRules.optional(),
   })
   .strict()
@@ -65,7 +65,8 @@ export function fixProgram(rootCause: string, fix: TFixInput): TProgramInput {
         de: 'Sie haben uns auf dieses Problem hingewiesen; deshalb sollen Sie als Erste erfahren, dass es behoben ist.',
       },
     },
-    ...(fix.contactRules ? { contactRules: fix.contactRules } : {}),
+    // A customer asked too recently hears about the fix once the rules allow, rather than never.
+    contactRules: fix.contactRules ?? ZContactRules.parse({ whenThrottled: 'defer' }),
   };
 }
 

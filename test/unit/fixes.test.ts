@@ -48,6 +48,7 @@ describe('a fix', () => {
       reminders: [],
       email: { template: 'invitation', intro: 'We fixed billing.' },
     });
+    expect(withQuestion.contactRules.whenThrottled).toBe('defer');
     const notice = ZProgram.parse(fixProgram('Billing error', ZFixInput.parse({ ...input, resurvey: false })));
     expect(notice.email.template).toBe('fix-notice');
   });
