@@ -16,6 +16,7 @@ import {
   seedDemoPrograms,
 } from './demo';
 import { seedDemoHistory, seedDemoJourneys } from './demo-history';
+import { workDemoCases } from './demo-cases';
 import { connectTemporalClient } from './temporal/connection';
 import { startupBanner } from './banner';
 import { startWeb, startWorker } from './runtime';
@@ -60,6 +61,12 @@ async function main() {
   answerAsDemoDetractor(database.db, web.url, await surveyTokenSecret(database.db, config.surveyTokenSecret)).catch(
     (err: Error) => log(`the demo detractor reply failed: ${err.message}`),
   );
+  workDemoCases(database.db, web.url, apiKey, await surveyTokenSecret(database.db, config.surveyTokenSecret))
+    .then(
+      (cases) =>
+        cases && log(`demo: ${cases} more cases worked to open, in progress, waiting, resolved, reopened and closed`),
+    )
+    .catch((err: Error) => log(`the demo cases failed: ${err.message}`));
   seedHistory(config, services.temporalAddress, database.db).catch((err: Error) =>
     log(`the demo's year of replies failed: ${err.message}`),
   );
