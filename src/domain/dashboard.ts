@@ -1,3 +1,4 @@
+import { z } from 'zod';
 import {
   ALL_SEGMENT,
   type Funnel,
@@ -9,6 +10,16 @@ import {
 } from './rollup';
 
 const DAY_MS = 86_400_000;
+
+/** A calendar day, `YYYY-MM-DD` (2026-02-30 is refused). */
+export const ZDay = z
+  .string()
+  .regex(/^\d{4}-\d{2}-\d{2}$/, 'a date as YYYY-MM-DD')
+  .refine(
+    (day) =>
+      !Number.isNaN(Date.parse(`${day}T00:00:00Z`)) && new Date(`${day}T00:00:00Z`).toISOString().startsWith(day),
+    'not a calendar date',
+  );
 
 /** The dimensions the experience dashboard splits by, side by side. */
 export const SPLIT_DIMENSIONS: readonly SegmentDimension[] = [

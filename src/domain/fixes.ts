@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { ZDay } from './dashboard';
 import { ZContactRules, ZLocalized, type TProgramInput } from './program';
 
 /**
@@ -6,8 +7,6 @@ import { ZContactRules, ZLocalized, type TProgramInput } from './program';
  * resolved with it in a chosen period hears about the fix (and, optionally, is asked again), as a
  * pulsed campaign of a program made for the fix.
  */
-
-const ZDay = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'a date as YYYY-MM-DD');
 
 export const ZFixInput = z
   .object({

@@ -4,6 +4,7 @@ import * as c from '../db/collections';
 import { readRollups } from '../db/rollup-totals';
 import {
   COMPARISONS,
+  ZDay,
   type DashboardFilters,
   type DashboardRollup,
   type ExperienceDashboard,
@@ -20,15 +21,6 @@ import { parseOr400 } from './validation';
 /** Two years: a period and its comparison stay a few thousand rollups per program and segment. */
 const MAX_PERIOD_DAYS = 731;
 const DEFAULT_PERIOD_DAYS = 90;
-
-export const ZDay = z
-  .string()
-  .regex(/^\d{4}-\d{2}-\d{2}$/, 'a date as YYYY-MM-DD')
-  .refine(
-    (day) =>
-      !Number.isNaN(Date.parse(`${day}T00:00:00Z`)) && new Date(`${day}T00:00:00Z`).toISOString().startsWith(day),
-    'not a calendar date',
-  );
 
 const ZSegment = z
   .string()

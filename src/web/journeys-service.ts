@@ -2,10 +2,9 @@ import type { Db } from 'mongodb';
 import * as c from '../db/collections';
 import { type JourneyReport, journeyReport } from '../domain/journeys';
 import { z } from 'zod';
-import { lastDays } from '../domain/dashboard';
+import { ZDay, lastDays } from '../domain/dashboard';
 import { rollupDay } from '../domain/rollup';
 import { HttpError } from './errors';
-import { ZDay } from './insight-service';
 import { parseOr400 } from './validation';
 
 /** The programs that follow a journey, with its touch points. */

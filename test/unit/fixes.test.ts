@@ -58,6 +58,7 @@ describe('a fix', () => {
     expect(issues({ from: '2026-04-01' })).toEqual(['from']);
     expect(issues({ id: 'Not An ID' })).toEqual(['id']);
     expect(issues({ note: '' })).toEqual(['note']);
+    expect(issues({ to: '2026-02-30' })).toEqual(['to']);
   });
 
   it('matches, as a segment, only the customers whose case had the root cause', () => {
