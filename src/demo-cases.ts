@@ -6,10 +6,10 @@
 import type { Db } from 'mongodb';
 import * as c from './db/collections';
 import { oncePerDatabase } from './db/mongo';
-import { surveyTokenFor } from './db/survey-tokens';
 import type { CaseStatus } from './domain/cases';
 import type { CustomerProfile } from './domain/customer';
 import { invitationIdFor } from '../workflows/definitions';
+import { answerAsCustomer } from './demo';
 
 interface DemoCase {
   customer: CustomerProfile;
@@ -85,19 +85,8 @@ export function workDemoCases(db: Db, baseUrl: string, apiKey: string, tokenSecr
         headers: { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json' },
         body: JSON.stringify(body),
       });
-    const answer = async (invitationId: string, fields: Record<string, string>) => {
-      const sent = await poll(300, async () => {
-        const invitation = await c.invitations(db).findOne({ _id: invitationId }, { projection: { status: 1 } });
-        return invitation && ['sent', 'reminded', 'answered'].includes(invitation.status) ? invitation : null;
-      });
-      if (!sent) throw new Error(`the demo invitation ${invitationId} was not sent`);
-      if (sent.status === 'answered') return;
-      const response = await fetch(`${baseUrl}/s/${surveyTokenFor(tokenSecret, invitationId)}`, {
-        method: 'POST',
-        body: new URLSearchParams(fields),
-      });
-      if (!response.ok) throw new Error(`the demo reply to ${invitationId} was refused (${response.status})`);
-    };
+    const answer = (invitationId: string, fields: Record<string, string>) =>
+      answerAsCustomer(db, baseUrl, tokenSecret, invitationId, fields, 300);
     const statusOf = async (caseId: string) => (await c.cases(db).findOne({ _id: caseId }))?.status;
     const act = async (caseId: string, action: string, fields: Record<string, string> = {}) => {
       const response = await api(`/cases/${encodeURIComponent(caseId)}/${action}`, fields);

@@ -374,26 +374,40 @@ async function demoPassword(db: Db, email: string): Promise<string> {
 }
 
 /**
- * The demo's detractor: Max answers his purchase survey with a 3 and a complaint, as a customer
- * would through the survey page, so a case opens (once the edit grace has passed) for a demo owner.
+ * Answers a demo invitation as its customer would, through the survey page, once it has been sent
+ * (an invitation answered already is left alone). Waits up to `seconds` for the send.
  */
-export async function answerAsDemoDetractor(db: Db, baseUrl: string, tokenSecret: string): Promise<void> {
-  const invitationId = `purchase-nps:demo-purchase-cust-max`;
-  for (let i = 0; i < 120; i++) {
-    const invitation = await invitations(db).findOne({ _id: invitationId });
+export async function answerAsCustomer(
+  db: Db,
+  baseUrl: string,
+  tokenSecret: string,
+  invitationId: string,
+  answers: Record<string, string>,
+  seconds = 120,
+): Promise<void> {
+  for (let i = 0; i < seconds; i++) {
+    const invitation = await invitations(db).findOne({ _id: invitationId }, { projection: { status: 1 } });
     if (invitation?.status === 'answered') return;
-    if (invitation?.status === 'sent') {
-      const body = new URLSearchParams({
-        nps: '3',
-        went_wrong: 'Die Lieferung kam zwei Tage zu spät und der Karton war beschädigt.',
-      });
+    if (invitation?.status === 'sent' || invitation?.status === 'reminded') {
       const response = await fetch(`${baseUrl}/s/${surveyTokenFor(tokenSecret, invitationId)}`, {
         method: 'POST',
-        body,
+        body: new URLSearchParams(answers),
       });
-      if (!response.ok) throw new Error(`the demo reply was refused (${response.status})`);
+      if (!response.ok) throw new Error(`the demo reply to ${invitationId} was refused (${response.status})`);
       return;
     }
     await new Promise((resolve) => setTimeout(resolve, 1000));
   }
+  throw new Error(`the demo invitation ${invitationId} was not sent`);
+}
+
+/**
+ * The demo's detractor: Max answers his purchase survey with a 3 and a complaint, as a customer
+ * would through the survey page, so a case opens (once the edit grace has passed) for a demo owner.
+ */
+export function answerAsDemoDetractor(db: Db, baseUrl: string, tokenSecret: string): Promise<void> {
+  return answerAsCustomer(db, baseUrl, tokenSecret, 'purchase-nps:demo-purchase-cust-max', {
+    nps: '3',
+    went_wrong: 'Die Lieferung kam zwei Tage zu spät und der Karton war beschädigt.',
+  });
 }

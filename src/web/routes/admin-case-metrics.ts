@@ -6,10 +6,9 @@ import { barChart, lineChart } from '../charts';
 import { sendRowsCsv } from '../exports';
 import { CASE_TABLES, type CaseMetricsReport, caseTable, caseTableOf, loadCaseMetrics } from '../case-metrics-service';
 import { dashboardPrograms, parseDashboardQuery } from '../insight-service';
+import { COMPARE_LABELS, tableLinks } from './admin-insight';
 
 type Send = (req: Request, res: Response, name: string, context: Record<string, unknown>, status?: number) => void;
-
-const COMPARE_LABELS = { previous: 'the previous period', year: 'the same period a year earlier', none: 'nothing' };
 
 /** The headline figures, each with its value in the comparison period. */
 function figures(report: CaseMetricsReport) {
@@ -68,7 +67,6 @@ export function caseMetricsRoutes(router: Router, { db, send, roles }: { db: Db;
   router.get('/case-metrics', allowRoles(...roles), async (req, res) => {
     const { filters } = parseDashboardQuery(req.query);
     const [report, programs] = await Promise.all([loadCaseMetrics(db, filters), dashboardPrograms(db)]);
-    const query = new URLSearchParams(req.query as Record<string, string>).toString();
     send(req, res, 'case-metrics', {
       title: 'Case metrics',
       filters,
@@ -81,7 +79,7 @@ export function caseMetricsRoutes(router: Router, { db, send, roles }: { db: Db;
       compareLabel: COMPARE_LABELS[filters.compare],
       figures: figures(report),
       charts: charts(report),
-      csv: Object.fromEntries(CASE_TABLES.map((t) => [t, `/admin/case-metrics/${t}.csv${query ? `?${query}` : ''}`])),
+      csv: tableLinks('/admin/case-metrics', CASE_TABLES, req.query),
     });
   });
 

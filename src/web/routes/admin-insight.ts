@@ -36,7 +36,18 @@ const METRICS: { key: SplitMetric; label: string; unit: string; scale: { min: nu
   { key: 'cesAverage', label: 'CES', unit: '', scale: { min: METRIC_SCALES.ces.min, max: METRIC_SCALES.ces.max } },
 ];
 
-const COMPARE_LABELS = { previous: 'the previous period', year: 'the same period a year earlier', none: 'nothing' };
+/** What the filters' comparison means, for the sentence above the figures. */
+export const COMPARE_LABELS = {
+  previous: 'the previous period',
+  year: 'the same period a year earlier',
+  none: 'nothing',
+};
+
+/** A page's CSV download per table, with the page's own filters. */
+export function tableLinks(base: string, tables: readonly string[], query: unknown): Record<string, string> {
+  const search = new URLSearchParams(query as Record<string, string>).toString();
+  return Object.fromEntries(tables.map((t) => [t, `${base}/${t}.csv${search ? `?${search}` : ''}`]));
+}
 
 const signed = (n: number) => (n > 0 ? `+${n}` : String(n));
 
@@ -116,7 +127,6 @@ export function insightRoutes(
     const [dashboard, programs] = await Promise.all([loadExperienceDashboard(db, filters), dashboardPrograms(db)]);
     // The chosen segment stays offered even with no replies in this period.
     const segments = [...new Set([...dashboard.segments, filters.segment])].filter((s) => s !== ALL_SEGMENT).sort();
-    const query = new URLSearchParams(req.query as Record<string, string>).toString();
     send(req, res, 'dashboard', {
       title: 'Experience dashboard',
       filters,
@@ -133,7 +143,7 @@ export function insightRoutes(
       // Example comments link to the customer's replies for those who may open customers.
       linkReplies: roleGrants(res.locals.user.role, customerViewers),
       bucket: dashboard.bucket,
-      csv: Object.fromEntries(DASHBOARD_TABLES.map((t) => [t, `/admin/dashboard/${t}.csv${query ? `?${query}` : ''}`])),
+      csv: tableLinks('/admin/dashboard', DASHBOARD_TABLES, req.query),
     });
   });
 
