@@ -19,6 +19,7 @@ interface SweepResult {
   events: number;
   replies: number;
   expiredSessions: number;
+  expiredRateLimits: number;
   /** Wave schedules brought in line with their programs (see reconcileWaveSchedules). */
   waveSchedules: number;
   /** Unsubscribes handed to the response funnel. */
@@ -37,6 +38,7 @@ async function sweep(db: Db, loop: LoopSettings, beat: () => void, now = new Dat
     events: 0,
     replies: 0,
     expiredSessions: await removeExpiredSessions(db, now),
+    expiredRateLimits: await removeExpiredRateLimits(db, now),
     waveSchedules: await reconcileWaveSchedules(
       loop.temporal,
       loop.taskQueue,
@@ -70,6 +72,15 @@ async function sweep(db: Db, loop: LoopSettings, beat: () => void, now = new Dat
  */
 async function removeExpiredSessions(db: Db, now: Date): Promise<number> {
   const { deletedCount } = await c.sessions(db).deleteMany({ expires: { $lt: now } });
+  return deletedCount;
+}
+
+/**
+ * Rate-limit counters past their window: refused already and replaced when their key comes back,
+ * but one of an address never seen again would stay for ever without TTL indexes.
+ */
+async function removeExpiredRateLimits(db: Db, now: Date): Promise<number> {
+  const { deletedCount } = await c.rateLimitCounters(db).deleteMany({ expire: { $lte: now } });
   return deletedCount;
 }
 

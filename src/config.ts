@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import path from 'node:path';
 import { z } from 'zod';
 
@@ -31,6 +32,45 @@ const positiveCount = (fallback: number) =>
     emptyAsUndefined,
     z.coerce.number({ error: 'a whole number of requests' }).int().min(1).max(10_000_000).default(fallback),
   );
+
+/** Express's names for address ranges in `trust proxy`. */
+const TRUST_PROXY_NAMES = new Set(['loopback', 'linklocal', 'uniquelocal']);
+
+/** One entry of an address list: a name above, an IP, or an IP with a prefix length or a netmask. */
+function isTrustedProxyEntry(entry: string): boolean {
+  if (TRUST_PROXY_NAMES.has(entry)) return true;
+  const [address = '', range, ...rest] = entry.split('/');
+  const family = isIP(address);
+  if (!family || rest.length) return false;
+  if (range === undefined) return true;
+  if (/^\d{1,3}$/.test(range)) return Number(range) <= (family === 4 ? 32 : 128);
+  return family === 4 && isIP(range) === 4;
+}
+
+/**
+ * `TRUST_PROXY`, with Express's `trust proxy` semantics: `true`/`false`, a hop count, or a comma
+ * list of addresses, CIDR ranges and names. Checked here, so a typo stops the start instead of
+ * silently trusting nobody (or everybody).
+ */
+const trustProxy = z.preprocess(
+  emptyAsUndefined,
+  z
+    .string()
+    .default('loopback')
+    .transform((value, ctx): boolean | number | string => {
+      const v = value.trim();
+      if (v === 'true' || v === 'false') return v === 'true';
+      if (/^\d+$/.test(v)) return Number(v);
+      const entries = v.split(',').map((e) => e.trim());
+      const bad = entries.filter((e) => !isTrustedProxyEntry(e));
+      if (bad.length === 0) return entries.join(',');
+      ctx.addIssue({
+        code: 'custom',
+        message: `not a hop count, true/false, or a comma list of addresses, CIDR ranges, loopback, linklocal, uniquelocal (bad: ${bad.join(', ')})`,
+      });
+      return z.NEVER;
+    }),
+);
 
 /** Every environment variable the web and the worker read (the compose check holds the compose file to it). */
 export const ZEnv = z.object({
@@ -79,9 +119,10 @@ export const ZEnv = z.object({
     emptyAsUndefined,
     z.coerce.number({ error: 'a whole number of workflows' }).int().min(2).max(100_000).default(500),
   ),
-  RATE_LIMIT_LOGIN: positiveCount(10),
+  RATE_LIMIT_LOGIN: positiveCount(5),
   RATE_LIMIT_API: positiveCount(6000),
   RATE_LIMIT_PUBLIC: positiveCount(300),
+  TRUST_PROXY: trustProxy,
 });
 
 export type Config = ReturnType<typeof toConfig>;
@@ -125,6 +166,7 @@ function toConfig(env: z.infer<typeof ZEnv>) {
     loopIdleTimeout: env.LOOP_IDLE_TIMEOUT,
     logLevel: env.LOG_LEVEL,
     metrics: { token: env.METRICS_TOKEN, port: env.METRICS_PORT, workerPort: env.WORKER_METRICS_PORT },
+    trustProxy: env.TRUST_PROXY,
     rateLimits: {
       loginPerAccount: env.RATE_LIMIT_LOGIN,
       apiPerKey: env.RATE_LIMIT_API,

@@ -132,6 +132,7 @@ export async function startWeb(
     publicBaseUrl: options.publicBaseUrl ?? `http://localhost:${options.port}`,
     logger,
     rateLimits: config.rateLimits,
+    trustProxy: config.trustProxy,
     metricsToken: config.metrics.token,
     metrics,
     mailer,

@@ -253,6 +253,16 @@ export interface SessionDoc {
   session: { userId?: string; authVersion?: number; cookie: unknown };
 }
 
+/**
+ * A rate-limit counter of rate-limiter-flexible's MongoDB store (`<limiter>:<key>`), shared by
+ * every web process; refused once `expire` has passed and replaced at its next use.
+ */
+export interface RateLimitCounterDoc {
+  key: string;
+  points: number;
+  expire: Date | null;
+}
+
 export interface EmailDoc {
   /** The idempotency key: one email per key, whatever the retries. */
   _id: string;
@@ -490,6 +500,8 @@ export const rollupMonths = (db: Db) => db.collection<RollupMonthDoc>('rollup_mo
 export const users = (db: Db) => db.collection<UserDoc>('users');
 export const apiKeys = (db: Db) => db.collection<ApiKeyDoc>('api_keys');
 export const sessions = (db: Db) => db.collection<SessionDoc>('sessions');
+export const RATE_LIMITS = 'rate_limits';
+export const rateLimitCounters = (db: Db) => db.collection<RateLimitCounterDoc>(RATE_LIMITS);
 export const emails = (db: Db) => db.collection<EmailDoc>('emails');
 export const sinkMessages = (db: Db) => db.collection<SinkMessageDoc>('sink_messages');
 export const settings = (db: Db) => db.collection<SettingDoc>('settings');

@@ -40,6 +40,8 @@ export async function ensureIndexes(db: Db): Promise<void> {
     c.rollups(db).createIndex({ programId: 1, day: 1, segment: 1 }, { name: 'by_program_day_segment' }),
     c.sinkMessages(db).createIndex({ receivedAt: -1 }, { name: 'newest_first' }),
     c.sessions(db).createIndex({ 'session.userId': 1 }, { name: 'by_user' }),
+    // One counter per key, also when two web processes count its first hit at once.
+    c.rateLimitCounters(db).createIndex({ key: 1 }, { unique: true, name: 'key_unique' }),
     c.cases(db).createIndex({ ownerId: 1, status: 1, openedAt: -1 }, { name: 'by_owner' }),
     c.cases(db).createIndex({ teamId: 1, status: 1, openedAt: -1 }, { name: 'by_team' }),
     c.cases(db).createIndex({ customerId: 1, openedAt: -1 }, { name: 'by_customer' }),

@@ -12,12 +12,12 @@ import { requireApiKey } from './auth';
 import { errorHandler, notFound } from './errors';
 import type { LoopSettings } from './events-service';
 import { Metrics } from './metrics';
-import { type RateLimits, apiLimit, publicLimit } from './rate-limits';
+import { LoginThrottle, type RateLimits, apiLimit, publicLimit } from './rate-limits';
 import { adminRouter } from './routes/admin';
 import { apiRouter } from './routes/api';
 import { healthRouter, metricsRouter } from './routes/ops';
 import { surveyRouter } from './routes/survey';
-import { sessionCookieName, sessionMiddleware } from './sessions';
+import { LoginCsrf, sessionCookieName, sessionMiddleware } from './sessions';
 import type { Mailer } from '../mail/mailer';
 
 export const PUBLIC_DIR = path.resolve(__dirname, '..', '..', 'public');
@@ -35,6 +35,11 @@ export interface AppDeps {
   publicBaseUrl: string;
   logger: Logger;
   rateLimits: RateLimits;
+  /**
+   * Express's `trust proxy` (TRUST_PROXY): which proxies' `X-Forwarded-For`/`-Proto` are believed,
+   * and so the client address that rate limits count and whether the request came over https.
+   */
+  trustProxy: boolean | number | string;
   /** `/metrics` on this app needs this bearer token; without one it is not served here. */
   metricsToken?: string;
   metrics?: Metrics;
@@ -55,7 +60,7 @@ export function createApp(deps: AppDeps): Express {
   };
   const app = express();
   app.disable('x-powered-by');
-  app.set('trust proxy', 'loopback');
+  app.set('trust proxy', deps.trustProxy);
   app.set('metrics', metrics);
 
   app.use(requestLogging(deps.logger), requestMetrics(metrics), securityHeaders(secure));
@@ -67,12 +72,12 @@ export function createApp(deps: AppDeps): Express {
   app.use(
     '/api',
     requireApiKey(deps.db),
-    apiLimit(deps.rateLimits),
+    apiLimit(deps.db, deps.rateLimits),
     apiRouter({ db: deps.db, templates: deps.templates, loop, embeddedMail: deps.embeddedMail, metrics }),
   );
   app.use(
     ['/s', '/u'],
-    publicLimit(deps.rateLimits),
+    publicLimit(deps.db, deps.rateLimits),
     express.urlencoded({ extended: false, limit: '64kb', parameterLimit: 200 }),
   );
   app.use(surveyRouter({ db: deps.db, loop, templates: deps.templates, metrics }));
@@ -91,6 +96,8 @@ export function createApp(deps: AppDeps): Express {
       templates: deps.templates,
       embeddedMail: deps.embeddedMail,
       rateLimits: deps.rateLimits,
+      loginThrottle: new LoginThrottle(deps.db, deps.rateLimits.loginPerAccount),
+      loginCsrf: new LoginCsrf(deps.sessionSecret, secure),
       cookieName: sessionCookieName(secure),
       mailer: deps.mailer,
       mailFrom: deps.mailFrom,

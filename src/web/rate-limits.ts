@@ -1,9 +1,12 @@
 import type { Request, RequestHandler } from 'express';
-import { ipKeyGenerator, rateLimit } from 'express-rate-limit';
+import { type ClientRateLimitInfo, type Options, type Store, ipKeyGenerator, rateLimit } from 'express-rate-limit';
+import type { Db } from 'mongodb';
+import { type IRateLimiterMongoFunctionOptions, RateLimiterMongo, RateLimiterRes } from 'rate-limiter-flexible';
+import { RATE_LIMITS } from '../db/collections';
 
 /** Requests allowed per window; from the environment (RATE_LIMIT_*). */
 export interface RateLimits {
-  /** Failed sign-ins per account per 15 minutes (per IP: five times as many). */
+  /** Failed sign-ins per account and source before each further attempt waits (per source: five times as many in 15 minutes). */
   loginPerAccount: number;
   /** API requests per key per minute (a batch of events is one request). */
   apiPerKey: number;
@@ -13,7 +16,69 @@ export interface RateLimits {
 
 const MINUTE = 60_000;
 
+/**
+ * A MongoDB limiter of rate-limiter-flexible, shared by every web process. Its expiry is the
+ * window stored in each counter (an expired one is replaced at its next use), so it works on
+ * FerretDB, which has no TTL indexes. Its own index creation asks for a TTL index, so it is off:
+ * `ensureIndexes` makes the unique index it needs and the worker's sweep removes expired counters.
+ */
+function mongoLimiter(db: Db, keyPrefix: string, durationSeconds: number): RateLimiterMongo {
+  return new RateLimiterMongo({
+    storeClient: db,
+    tableName: RATE_LIMITS,
+    keyPrefix,
+    // What `consume` allows per window (the sign-in gate's one attempt); the stores only add up.
+    points: 1,
+    duration: durationSeconds,
+    disableIndexesCreation: true,
+  });
+}
+
+/** express-rate-limit's store interface over a shared MongoDB limiter, so all web processes count together. */
+class SharedStore implements Store {
+  private limiter?: RateLimiterMongo;
+  readonly localKeys = false;
+
+  constructor(
+    private readonly db: Db,
+    readonly prefix: string,
+  ) {}
+
+  init(options: Options): void {
+    this.limiter = mongoLimiter(this.db, this.prefix, Math.ceil(options.windowMs / 1000));
+  }
+
+  private get counters(): RateLimiterMongo {
+    if (!this.limiter) throw new Error('rate-limit store used before express-rate-limit initialised it');
+    return this.limiter;
+  }
+
+  async get(key: string): Promise<ClientRateLimitInfo | undefined> {
+    const res = await this.counters.get(key);
+    return res ? infoOf(res) : undefined;
+  }
+
+  async increment(key: string): Promise<ClientRateLimitInfo> {
+    return infoOf(await this.counters.penalty(key, 1));
+  }
+
+  async decrement(key: string): Promise<void> {
+    await this.counters.reward(key, 1);
+  }
+
+  async resetKey(key: string): Promise<void> {
+    await this.counters.delete(key);
+  }
+}
+
+const infoOf = (res: RateLimiterRes): ClientRateLimitInfo => ({
+  totalHits: res.consumedPoints,
+  resetTime: new Date(Date.now() + Math.max(res.msBeforeNext, 0)),
+});
+
 function limiter(options: {
+  db: Db;
+  name: string;
   windowMs: number;
   limit: number;
   key: (req: Request) => string;
@@ -24,6 +89,7 @@ function limiter(options: {
     windowMs: options.windowMs,
     limit: options.limit,
     keyGenerator: options.key,
+    store: new SharedStore(options.db, options.name),
     skipSuccessfulRequests: options.onlyFailures ?? false,
     // RateLimit-* headers and Retry-After on 429 (IETF draft 8).
     standardHeaders: 'draft-8',
@@ -37,30 +103,32 @@ function limiter(options: {
   });
 }
 
-const clientIp = (req: Request) => ipKeyGenerator(req.ip ?? 'unknown');
+/** The client's address as `trust proxy` (TRUST_PROXY) resolves it; IPv6 by /56, as one subscriber gets. */
+export const clientIp = (req: Request) => ipKeyGenerator(req.ip ?? 'unknown');
 
-/** Sign-in attempts: failures count, per IP and per account, so guessing is slow and one account cannot be locked out from everywhere. */
-export function loginLimits(limits: RateLimits): RequestHandler[] {
-  const message = 'Too many sign-in attempts. Please wait a few minutes and try again.';
-  return [
-    limiter({ windowMs: 15 * MINUTE, limit: limits.loginPerAccount * 5, key: clientIp, message, onlyFailures: true }),
-    limiter({
-      windowMs: 15 * MINUTE,
-      limit: limits.loginPerAccount,
-      key: (req) =>
-        `account:${String((req.body as Record<string, unknown> | undefined)?.email ?? '')
-          .trim()
-          .toLowerCase()
-          .slice(0, 254)}`,
-      message,
-      onlyFailures: true,
-    }),
-  ];
+export const LOGIN_THROTTLED = 'Too many sign-in attempts. Please wait a few minutes and try again.';
+
+/**
+ * Failed sign-ins per source, over all accounts: five times the per-pair allowance in 15 minutes.
+ * A cap on one source guessing many accounts; it never slows the real user at another source.
+ */
+export function loginSourceLimit(db: Db, limits: RateLimits): RequestHandler {
+  return limiter({
+    db,
+    name: 'login-source',
+    windowMs: 15 * MINUTE,
+    limit: limits.loginPerAccount * 5,
+    key: clientIp,
+    message: LOGIN_THROTTLED,
+    onlyFailures: true,
+  });
 }
 
 /** Per API key (after the key was checked, so unknown keys cannot use up a real key's budget). */
-export function apiLimit(limits: RateLimits): RequestHandler {
+export function apiLimit(db: Db, limits: RateLimits): RequestHandler {
   return limiter({
+    db,
+    name: 'api-key',
     windowMs: MINUTE,
     limit: limits.apiPerKey,
     key: (req) => `key:${String(req.res?.locals.apiKey?.id ?? clientIp(req))}`,
@@ -69,11 +137,70 @@ export function apiLimit(limits: RateLimits): RequestHandler {
 }
 
 /** The customer-facing survey and unsubscribe pages, per IP. */
-export function publicLimit(limits: RateLimits): RequestHandler {
+export function publicLimit(db: Db, limits: RateLimits): RequestHandler {
   return limiter({
+    db,
+    name: 'public-ip',
     windowMs: MINUTE,
     limit: limits.publicPerIp,
     key: clientIp,
     message: 'Too many requests. Please wait a minute and try again.',
   });
 }
+
+/** The longest a sign-in ever waits, however many failures came before. */
+export const MAX_LOGIN_DELAY_SECONDS = 15 * 60;
+/** Failures are counted for a day after the first; a quiet day starts the pair afresh. */
+const FAILURE_WINDOW_SECONDS = 24 * 3600;
+
+/**
+ * Sign-in throttling per (account, source), as OWASP's Authentication Cheat Sheet advises: after
+ * `free` failures each further attempt from that source for that account must wait 2, 4, 8 …
+ * seconds (at most 15 minutes) after the one before. The account's owner at another source is not
+ * slowed down by an attacker's failures, and a successful sign-in clears the pair.
+ */
+export class LoginThrottle {
+  private readonly failures: RateLimiterMongo;
+  /** One attempt per window; the window grows with the failures so far. */
+  private readonly gate: RateLimiterMongo;
+
+  constructor(
+    db: Db,
+    private readonly free: number,
+  ) {
+    this.failures = mongoLimiter(db, 'login-failures', FAILURE_WINDOW_SECONDS);
+    this.gate = mongoLimiter(db, 'login-gate', 1);
+  }
+
+  /**
+   * Takes this pair's turn: 0 when the attempt may go ahead, else the seconds to wait. The gate is
+   * an atomic counter, so concurrent attempts cannot all slip through one opening.
+   */
+  async attempt(account: string, req: Request): Promise<number> {
+    const pair = pairKey(account, req);
+    const failed = (await this.failures.get(pair))?.consumedPoints ?? 0;
+    if (failed < this.free) return 0;
+    const window = Math.min(2 ** (failed - this.free + 1), MAX_LOGIN_DELAY_SECONDS);
+    try {
+      await this.gate.consume(pair, 1, windowOf(window));
+      return 0;
+    } catch (err) {
+      if (err instanceof RateLimiterRes) return Math.max(1, Math.ceil(err.msBeforeNext / 1000));
+      throw err;
+    }
+  }
+
+  async failed(account: string, req: Request): Promise<void> {
+    await this.failures.penalty(pairKey(account, req), 1);
+  }
+
+  async succeeded(account: string, req: Request): Promise<void> {
+    const pair = pairKey(account, req);
+    await Promise.all([this.failures.delete(pair), this.gate.delete(pair)]);
+  }
+}
+
+/** `customDuration` is documented for `consume` and honoured by the Mongo store; its typings omit it. */
+const windowOf = (seconds: number) => ({ customDuration: seconds }) as unknown as IRateLimiterMongoFunctionOptions;
+
+const pairKey = (account: string, req: Request) => `${account}|${clientIp(req)}`;

@@ -27,7 +27,7 @@ export function formBody(fields: Record<string, string | string[]>): URLSearchPa
   return body;
 }
 
-/** Opens the sign-in page (which starts a session and its CSRF token), then signs in. */
+/** Opens the sign-in page (for its form token and pre-session cookie), then signs in. */
 export async function signIn(baseUrl: string, email: string, password: string): Promise<AdminClient> {
   const loginPage = await fetch(`${baseUrl}/admin/login`);
   let cookie = cookieOf(loginPage) ?? '';

@@ -208,6 +208,7 @@ describe('deployment behind https, metrics port, readiness', () => {
       publicBaseUrl: 'http://localhost',
       logger: pino({ level: 'silent' }),
       rateLimits: h.config.rateLimits,
+      trustProxy: 'loopback',
       mailer: createMailer(inject('stack').smtpUrl),
       mailFrom: 'cxloop <noreply@test.local>',
     });

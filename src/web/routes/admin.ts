@@ -12,8 +12,8 @@ import { ROLES, type Role, roleGrants } from '../../domain/access';
 import { allowPublic, allowRoles } from '../access';
 import { type SignedInUser, destroySession, hashPassword, needsRehash, requireUser, verifyLogin } from '../auth';
 import { HttpError } from '../errors';
-import { type RateLimits, loginLimits } from '../rate-limits';
-import { csrf } from '../sessions';
+import { LOGIN_THROTTLED, type LoginThrottle, type RateLimits, loginSourceLimit } from '../rate-limits';
+import { type LoginCsrf, csrf } from '../sessions';
 import { peopleRoutes } from './admin-people';
 import { auditRoutes, caseRoutes } from './admin-cases';
 import { campaignRoutes } from './admin-campaigns';
@@ -35,17 +35,29 @@ export interface AdminDeps {
   templates: Templates;
   embeddedMail: boolean;
   rateLimits: RateLimits;
+  loginThrottle: LoginThrottle;
+  loginCsrf: LoginCsrf;
   cookieName: string;
   mailer: Mailer;
   mailFrom: string;
   publicBaseUrl: string;
 }
 
-/** Only same-site relative paths, so the login cannot redirect elsewhere. */
+/** Where `?next=` is resolved; only its path matters. */
+const APP_ORIGIN = 'http://app.invalid';
+
+/**
+ * Where to go after sign-in: only a path of this app under /admin. Anything else — another
+ * origin (`https://…`, `//evil`, `/\evil`), a backslash or control character a browser might
+ * read differently, or dot segments (also percent-encoded) that leave /admin — goes to /admin.
+ */
 function safeNext(next: unknown): string {
-  return typeof next === 'string' && /^\/admin(\/|$)/.test(next) && !next.startsWith('//') && next.length < 500
-    ? next
-    : '/admin';
+  if (typeof next !== 'string' || next.length > 500 || !/^\/admin(?:[/?#]|$)/.test(next)) return '/admin';
+  // Printable ASCII only (anything else arrives percent-encoded from a real link), no backslash.
+  if (/[^!-~]/.test(next) || next.includes('\\')) return '/admin';
+  const url = new URL(next, APP_ORIGIN);
+  const inside = url.origin === APP_ORIGIN && /^\/admin(?:\/|$)/.test(url.pathname);
+  return inside ? next : '/admin';
 }
 
 /** Who sees which admin page; the same lists guard the routes and build the navigation. */
@@ -82,6 +94,8 @@ export function adminRouter({
   templates,
   embeddedMail,
   rateLimits,
+  loginThrottle,
+  loginCsrf,
   cookieName,
   mailer,
   mailFrom,
@@ -101,7 +115,8 @@ export function adminRouter({
       admin: true,
       nav,
       user: res.locals.user,
-      csrfToken: csrf.generateToken(req),
+      // The sign-in page brings its own (session-less) token; other pages use the session's.
+      csrfToken: context.csrfToken ?? csrf.generateToken(req),
     });
   };
   const send = (req: Request, res: Response, name: string, context: Record<string, unknown>, status = 200) =>
@@ -110,38 +125,47 @@ export function adminRouter({
       .type('html')
       .send(page(req, res, name, context));
 
+  const signInPage = (req: Request, res: Response, fields: Record<string, unknown>, status = 200) =>
+    send(req, res, 'login', { title: 'Sign in', csrfToken: loginCsrf.issue(req, res), ...fields }, status);
+
+  // Nothing is stored for this page: its CSRF token is bound to a pre-session cookie (LoginCsrf).
   router.get('/login', allowPublic('the sign-in page'), (req, res) => {
-    send(req, res, 'login', { title: 'Sign in', next: safeNext(req.query.next) });
+    signInPage(req, res, { next: safeNext(req.query.next) });
   });
 
   router.post(
     '/login',
-    allowPublic('sign-in: CSRF token, rate limits per IP and account'),
+    allowPublic('sign-in: CSRF token bound to a pre-session cookie, throttled per account and source'),
     form,
-    csrf.csrfSynchronisedProtection,
-    ...loginLimits(rateLimits),
+    loginCsrf.protect,
+    loginSourceLimit(db, rateLimits),
     async (req, res) => {
       const email = String(req.body?.email ?? '')
         .trim()
         .toLowerCase()
         .slice(0, 254);
       const password = String(req.body?.password ?? '').slice(0, 1000);
+      const next = safeNext(req.body?.next);
+      const wait = await loginThrottle.attempt(email, req);
+      if (wait > 0) {
+        res.set('Retry-After', String(wait));
+        signInPage(req, res, { next, email, error: LOGIN_THROTTLED }, 429);
+        return;
+      }
+      // Unknown, disabled and known accounts take the same path: one lookup, one hash check.
       const user = email ? await c.users(db).findOne({ _id: email }) : null;
       const valid = await verifyLogin(password, user?.passwordHash);
       if (!user || !valid || user.disabled) {
-        send(
-          req,
-          res,
-          'login',
-          { title: 'Sign in', next: safeNext(req.body?.next), email, error: 'Wrong email or password.' },
-          401,
-        );
+        await loginThrottle.failed(email, req);
+        signInPage(req, res, { next, email, error: 'Wrong email or password.' }, 401);
         return;
       }
+      await loginThrottle.succeeded(email, req);
       if (needsRehash(user.passwordHash))
         await c.users(db).updateOne({ _id: user._id }, { $set: { passwordHash: await hashPassword(password) } });
       await signIn(req, user);
-      res.redirect(303, req.body?.next ? safeNext(req.body.next) : homeOf(user.role));
+      loginCsrf.clear(res);
+      res.redirect(303, req.body?.next ? next : homeOf(user.role));
     },
   );
 
@@ -337,6 +361,7 @@ export function adminRouter({
   return router;
 }
 
+/** The only place a session is created (express-session's `saveUninitialized: false`). */
 async function signIn(req: Request, user: c.UserDoc): Promise<void> {
   // A new session ID at sign-in, so a session fixed before it is worthless.
   await new Promise<void>((resolve, reject) => req.session.regenerate((err) => (err ? reject(err) : resolve())));
