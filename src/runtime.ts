@@ -110,7 +110,15 @@ export interface RunningWeb {
 export async function startWeb(
   config: Config,
   services: ResolvedServices,
-  options: { port: number; publicBaseUrl?: string; logger?: Logger; prettyLogs?: boolean; taskQueue?: string },
+  options: {
+    port: number;
+    publicBaseUrl?: string;
+    logger?: Logger;
+    prettyLogs?: boolean;
+    taskQueue?: string;
+    /** Rate-limit counters of this deployment only: tests run several deployments on one database. */
+    rateLimitScope?: string;
+  },
 ): Promise<RunningWeb> {
   const logger = options.logger ?? createLogger({ level: config.logLevel, pretty: options.prettyLogs });
   const database = await connectDatabase(services.mongoUri, config.mongo.dbName);
@@ -133,6 +141,7 @@ export async function startWeb(
     logger,
     rateLimits: config.rateLimits,
     trustProxy: config.trustProxy,
+    rateLimitScope: options.rateLimitScope,
     metricsToken: config.metrics.token,
     metrics,
     mailer,

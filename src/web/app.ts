@@ -40,6 +40,8 @@ export interface AppDeps {
    * and so the client address that rate limits count and whether the request came over https.
    */
   trustProxy: boolean | number | string;
+  /** Prefixes every rate-limit counter (see `startWeb`); unset in production, where one deployment has one database. */
+  rateLimitScope?: string;
   /** `/metrics` on this app needs this bearer token; without one it is not served here. */
   metricsToken?: string;
   metrics?: Metrics;
@@ -58,6 +60,7 @@ export function createApp(deps: AppDeps): Express {
     loopIdleTimeout: deps.loopIdleTimeout,
     log: (msg) => deps.logger.warn(msg),
   };
+  const limits = { db: deps.db, limits: deps.rateLimits, scope: deps.rateLimitScope };
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', deps.trustProxy);
@@ -72,12 +75,12 @@ export function createApp(deps: AppDeps): Express {
   app.use(
     '/api',
     requireApiKey(deps.db),
-    apiLimit(deps.db, deps.rateLimits),
+    apiLimit(limits),
     apiRouter({ db: deps.db, templates: deps.templates, loop, embeddedMail: deps.embeddedMail, metrics }),
   );
   app.use(
     ['/s', '/u'],
-    publicLimit(deps.db, deps.rateLimits),
+    publicLimit(limits),
     express.urlencoded({ extended: false, limit: '64kb', parameterLimit: 200 }),
   );
   app.use(surveyRouter({ db: deps.db, loop, templates: deps.templates, metrics }));
@@ -95,8 +98,8 @@ export function createApp(deps: AppDeps): Express {
       loop,
       templates: deps.templates,
       embeddedMail: deps.embeddedMail,
-      rateLimits: deps.rateLimits,
-      loginThrottle: new LoginThrottle(deps.db, deps.rateLimits.loginPerAccount),
+      loginLimits: limits,
+      loginThrottle: new LoginThrottle(limits),
       loginCsrf: new LoginCsrf(deps.sessionSecret, secure),
       cookieName: sessionCookieName(secure),
       mailer: deps.mailer,

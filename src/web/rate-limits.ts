@@ -16,6 +16,16 @@ export interface RateLimits {
 
 const MINUTE = 60_000;
 
+/** Where the limiters count, and how much they allow. */
+export interface LimitDeps {
+  db: Db;
+  limits: RateLimits;
+  /** Prefixes every counter's name (test deployments share one database); unset in production. */
+  scope?: string;
+}
+
+const counterName = (deps: LimitDeps, name: string) => (deps.scope ? `${deps.scope}:${name}` : name);
+
 /**
  * A MongoDB limiter of rate-limiter-flexible, shared by every web process. Its expiry is the
  * window stored in each counter (an expired one is replaced at its next use), so it works on
@@ -77,7 +87,7 @@ const infoOf = (res: RateLimiterRes): ClientRateLimitInfo => ({
 });
 
 function limiter(options: {
-  db: Db;
+  deps: LimitDeps;
   name: string;
   windowMs: number;
   limit: number;
@@ -89,7 +99,7 @@ function limiter(options: {
     windowMs: options.windowMs,
     limit: options.limit,
     keyGenerator: options.key,
-    store: new SharedStore(options.db, options.name),
+    store: new SharedStore(options.deps.db, counterName(options.deps, options.name)),
     skipSuccessfulRequests: options.onlyFailures ?? false,
     // RateLimit-* headers and Retry-After on 429 (IETF draft 8).
     standardHeaders: 'draft-8',
@@ -112,12 +122,12 @@ export const LOGIN_THROTTLED = 'Too many sign-in attempts. Please wait a few min
  * Failed sign-ins per source, over all accounts: five times the per-pair allowance in 15 minutes.
  * A cap on one source guessing many accounts; it never slows the real user at another source.
  */
-export function loginSourceLimit(db: Db, limits: RateLimits): RequestHandler {
+export function loginSourceLimit(deps: LimitDeps): RequestHandler {
   return limiter({
-    db,
+    deps,
     name: 'login-source',
     windowMs: 15 * MINUTE,
-    limit: limits.loginPerAccount * 5,
+    limit: deps.limits.loginPerAccount * 5,
     key: clientIp,
     message: LOGIN_THROTTLED,
     onlyFailures: true,
@@ -125,24 +135,24 @@ export function loginSourceLimit(db: Db, limits: RateLimits): RequestHandler {
 }
 
 /** Per API key (after the key was checked, so unknown keys cannot use up a real key's budget). */
-export function apiLimit(db: Db, limits: RateLimits): RequestHandler {
+export function apiLimit(deps: LimitDeps): RequestHandler {
   return limiter({
-    db,
+    deps,
     name: 'api-key',
     windowMs: MINUTE,
-    limit: limits.apiPerKey,
+    limit: deps.limits.apiPerKey,
     key: (req) => `key:${String(req.res?.locals.apiKey?.id ?? clientIp(req))}`,
     message: 'too many requests for this API key; retry after the time in the Retry-After header',
   });
 }
 
 /** The customer-facing survey and unsubscribe pages, per IP. */
-export function publicLimit(db: Db, limits: RateLimits): RequestHandler {
+export function publicLimit(deps: LimitDeps): RequestHandler {
   return limiter({
-    db,
+    deps,
     name: 'public-ip',
     windowMs: MINUTE,
-    limit: limits.publicPerIp,
+    limit: deps.limits.publicPerIp,
     key: clientIp,
     message: 'Too many requests. Please wait a minute and try again.',
   });
@@ -163,13 +173,12 @@ export class LoginThrottle {
   private readonly failures: RateLimiterMongo;
   /** One attempt per window; the window grows with the failures so far. */
   private readonly gate: RateLimiterMongo;
+  private readonly free: number;
 
-  constructor(
-    db: Db,
-    private readonly free: number,
-  ) {
-    this.failures = mongoLimiter(db, 'login-failures', FAILURE_WINDOW_SECONDS);
-    this.gate = mongoLimiter(db, 'login-gate', 1);
+  constructor(deps: LimitDeps) {
+    this.free = deps.limits.loginPerAccount;
+    this.failures = mongoLimiter(deps.db, counterName(deps, 'login-failures'), FAILURE_WINDOW_SECONDS);
+    this.gate = mongoLimiter(deps.db, counterName(deps, 'login-gate'), 1);
   }
 
   /**

@@ -57,7 +57,8 @@ export async function startHarness(
     smtpUrl: options.smtpUrl ?? stack.smtpUrl,
     embeddedMail: true,
   };
-  const web = await startWeb(config, services, { port: 0, taskQueue });
+  // Harnesses share the stack's database: each counts its own rate limits, as a deployment would.
+  const web = await startWeb(config, services, { port: 0, taskQueue, rateLimitScope: taskQueue });
   const apiKey = `test-key-${randomUUID()}`;
   await ensureApiKey(web.database.db, apiKey, 'test');
   await ensureAdmin(web.database.db, ADMIN.email, ADMIN.password);

@@ -5,7 +5,7 @@ import pino from 'pino';
 import { pinoHttp } from 'pino-http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
-import { ensureApiKey } from '../../src/bootstrap';
+import { ensureAdmin, ensureApiKey } from '../../src/bootstrap';
 import { Templates } from '../../src/mail/templates';
 import { createMailer } from '../../src/mail/mailer';
 import { Client, Connection } from '@temporalio/client';
@@ -14,7 +14,7 @@ import { type RunningWeb, startWeb } from '../../src/runtime';
 import { freePort } from '../../src/stack/ports';
 import { createApp } from '../../src/web/app';
 import { errorHandler } from '../../src/web/errors';
-import { signIn } from '../support/admin';
+import { csrfIn, formBody, signIn } from '../support/admin';
 import { ADMIN, type Harness, api, startHarness, uid } from '../support/harness';
 
 const event = (type = 'purchase') => ({
@@ -183,8 +183,21 @@ describe('deployment behind https, metrics port, readiness', () => {
       { port: 0, publicBaseUrl: 'https://cx.example.com' },
     );
     // TLS ends at the proxy in front, which says so (trusted from loopback).
-    const res = await fetch(`${web.url}/admin/login`, { headers: { 'x-forwarded-proto': 'https' } });
-    expect(res.headers.getSetCookie()[0]).toMatch(/^__Host-cxloop=.*; Path=\/;.*HttpOnly; Secure; SameSite=Lax/);
+    const https = { 'x-forwarded-proto': 'https' };
+    const res = await fetch(`${web.url}/admin/login`, { headers: https });
+    const [formCookie] = res.headers.getSetCookie();
+    expect(formCookie).toMatch(/^__Host-cxloop-login=.*; Path=\/;.*HttpOnly; Secure; SameSite=Lax/);
+    await ensureAdmin(web.database.db, ADMIN.email, ADMIN.password);
+    const signedIn = await fetch(`${web.url}/admin/login`, {
+      method: 'POST',
+      headers: { ...https, cookie: formCookie!.split(';')[0]!, 'content-type': 'application/x-www-form-urlencoded' },
+      body: formBody({ ...ADMIN, _csrf: csrfIn(await res.text())! }),
+      redirect: 'manual',
+    });
+    expect(signedIn.status).toBe(303);
+    expect(signedIn.headers.getSetCookie()).toContainEqual(
+      expect.stringMatching(/^__Host-cxloop=[^;]+; Path=\/;.*HttpOnly; Secure; SameSite=Lax/),
+    );
     expect(res.headers.get('strict-transport-security')).toMatch(/max-age=31536000/);
     expect((await fetch(`${web.url}/metrics`)).status).toBe(404);
     const metrics = await fetch(`${web.metricsUrl}/metrics`);

@@ -169,7 +169,7 @@ describe('behind a load balancer that TRUST_PROXY does not name', () => {
     web = await startWeb(
       config,
       { temporalAddress: stack.temporalAddress, mongoUri: stack.mongoUri, smtpUrl: stack.smtpUrl, embeddedMail: true },
-      { port: 0, publicBaseUrl: PUBLIC_BASE_URL },
+      { port: 0, publicBaseUrl: PUBLIC_BASE_URL, rateLimitScope: 'untrusted-proxy-test' },
     );
     await ensureAdmin(web.database.db, ADMIN.email, ADMIN.password);
     proxy = await startProxy([ipv4(web.url)]);

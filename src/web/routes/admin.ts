@@ -12,7 +12,7 @@ import { ROLES, type Role, roleGrants } from '../../domain/access';
 import { allowPublic, allowRoles } from '../access';
 import { type SignedInUser, destroySession, hashPassword, needsRehash, requireUser, verifyLogin } from '../auth';
 import { HttpError } from '../errors';
-import { LOGIN_THROTTLED, type LoginThrottle, type RateLimits, loginSourceLimit } from '../rate-limits';
+import { LOGIN_THROTTLED, type LimitDeps, type LoginThrottle, loginSourceLimit } from '../rate-limits';
 import { type LoginCsrf, csrf } from '../sessions';
 import { peopleRoutes } from './admin-people';
 import { auditRoutes, caseRoutes } from './admin-cases';
@@ -34,7 +34,7 @@ export interface AdminDeps {
   loop: LoopSettings;
   templates: Templates;
   embeddedMail: boolean;
-  rateLimits: RateLimits;
+  loginLimits: LimitDeps;
   loginThrottle: LoginThrottle;
   loginCsrf: LoginCsrf;
   cookieName: string;
@@ -93,7 +93,7 @@ export function adminRouter({
   loop,
   templates,
   embeddedMail,
-  rateLimits,
+  loginLimits,
   loginThrottle,
   loginCsrf,
   cookieName,
@@ -138,7 +138,7 @@ export function adminRouter({
     allowPublic('sign-in: CSRF token bound to a pre-session cookie, throttled per account and source'),
     form,
     loginCsrf.protect,
-    loginSourceLimit(db, rateLimits),
+    loginSourceLimit(loginLimits),
     async (req, res) => {
       const email = String(req.body?.email ?? '')
         .trim()
