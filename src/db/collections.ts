@@ -440,6 +440,8 @@ export interface WebhookAttemptDoc {
   ok: boolean;
   status?: number;
   error?: string;
+  /** The destination was refused (an internal address): not sent, not retried; `error` says why. */
+  refused?: true;
 }
 
 /** A customer import and its progress, written only by the request that reads the file. */

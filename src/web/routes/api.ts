@@ -34,6 +34,7 @@ import type { Metrics } from '../metrics';
 import { openApiDocument } from './openapi';
 import { SCOPES, type Scope, scopeGrants } from '../../domain/access';
 import type { IdentityWrite } from '../../domain/event-profile';
+import type { AllowList } from '../../domain/webhook-destination';
 import { createWebhook, deleteWebhook, listWebhooks } from '../webhooks-service';
 import { ZWebhookInput } from '../../domain/webhook-schema';
 import { ZRequestId, actOnCase, caseFilterFrom, caseWithTimeline, listCases, slaOf } from '../cases-service';
@@ -56,6 +57,7 @@ export interface ApiDeps {
   loop: LoopSettings;
   embeddedMail: boolean;
   metrics: Metrics;
+  webhookAllowList: AllowList;
 }
 
 /** Body limits per route: a batch may be large, nothing else needs to be. Any content type is read as JSON. */
@@ -77,7 +79,7 @@ function pageOf(query: Record<string, unknown>): { limit: number; skip: number }
 }
 
 /** The JSON API; every route behind an API key (mounted after requireApiKey). */
-export function apiRouter({ db, templates, loop, embeddedMail, metrics }: ApiDeps): Router {
+export function apiRouter({ db, templates, loop, embeddedMail, metrics, webhookAllowList }: ApiDeps): Router {
   const router = Router();
 
   router.get('/openapi.json', allowScopes(...SCOPES), (_req, res) => {
@@ -418,7 +420,7 @@ export function apiRouter({ db, templates, loop, embeddedMail, metrics }: ApiDep
 
   router.post('/webhooks', allowScopes('admin'), json('16kb'), async (req, res) => {
     const input = parseOr400(ZWebhookInput, req.body, 'webhook');
-    res.status(201).json(await createWebhook(db, input, `api-key:${res.locals.apiKey.name}`));
+    res.status(201).json(await createWebhook(db, input, `api-key:${res.locals.apiKey.name}`, webhookAllowList));
   });
 
   router.delete('/webhooks/:id', allowScopes('admin'), async (req: Request<{ id: string }>, res) => {
