@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../../src/config';
 import {
   EMPTY_ALLOW_LIST,
   addressRefusal,
@@ -77,5 +78,14 @@ describe('webhook destinations', () => {
     expect(() => parseAllowList('ok.example.com, 10.0.0.0/99')).toThrow(/"10.0.0.0\/99" is not a CIDR range/);
     expect(() => parseAllowList('helpdesk_1.example.com')).toThrow(/"helpdesk_1.example.com" is not a host name/);
     expect(parseAllowList(undefined)).toEqual(EMPTY_ALLOW_LIST);
+  });
+
+  it('reads WEBHOOK_ALLOWED_HOSTS from the environment, and a bad entry stops the start naming the variable', () => {
+    expect(loadConfig({}).webhookAllowList).toEqual(EMPTY_ALLOW_LIST);
+    expect(loadConfig({ WEBHOOK_ALLOWED_HOSTS: 'helpdesk.internal' }).webhookAllowList.hosts).toEqual([
+      'helpdesk.internal',
+    ]);
+    expect(() => loadConfig({ WEBHOOK_ALLOWED_HOSTS: '10.0.0.0/99' })).toThrow(ConfigError);
+    expect(() => loadConfig({ WEBHOOK_ALLOWED_HOSTS: '10.0.0.0/99' })).toThrow(/WEBHOOK_ALLOWED_HOSTS: .*10.0.0.0\/99/);
   });
 });
