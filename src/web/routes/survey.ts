@@ -128,9 +128,8 @@ export function surveyRouter({ db, loop, templates, metrics }: SurveyDeps): Rout
     const first = state.program.survey.questions[0]!;
     const clicked = parseFirstAnswer(state, answers, score);
     if ('error' in clicked) return renderForm(res, 400, state, answers, { errors: { [first.id]: clicked.error } });
-    const selected = format(templates.strings(localeOf(state)).scoreSelected, {
-      score: String(clicked.answers[first.id]),
-    });
+    const text = templates.strings(localeOf(state));
+    const selected = format(text.scoreSelected, { score: String(clicked.answers[first.id]), button: text.send ?? '' });
     renderForm(res, 200, state, clicked.answers, { oneClick: true, notice: selected });
   });
 
