@@ -31,7 +31,7 @@ export function createContactActivities(db: Db) {
       const event = await c.events(db).findOne({ _id: eventId });
       if (!event) throw ApplicationFailure.nonRetryable(`event ${eventId} is not recorded`);
       if (event.processedAt) return { candidates: [], processed: true };
-      if (event.customer) await applyProfile(db, event.customer);
+      if (event.customer) await applyProfile(db, event.customer, event.identityWrite);
       const customer = await findCustomer(db, customerId);
       if (!customer) throw ApplicationFailure.nonRetryable(`customer ${customerId} is not recorded`);
       // Erased customers are never contacted again, whatever events still arrive.

@@ -6,11 +6,13 @@ import { type InvitationDeps, createInvitationActivities } from './invitations';
 import { createReplyActivities } from './replies';
 import { createSweepActivities } from './sweeps';
 import { createWaveActivities } from './waves';
-import { createWebhookActivities } from './webhooks';
+import { type WebhookDestinations, createWebhookActivities } from './webhooks';
 
 export type ActivityDeps = InvitationDeps & {
   /** A customer loop started by the sweep ends after this long without transactions. */
   loopIdleTimeout: string;
+  /** Which webhook destinations may be reached (the allow-list) and how their names resolve. */
+  webhookDestinations?: WebhookDestinations;
 };
 
 /** Every activity, built from its dependencies (the Temporal samples' dependency-injection style). */
@@ -21,7 +23,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createInvitationActivities(deps),
     ...createReplyActivities(deps.db),
     ...createCaseActivities(deps),
-    ...createWebhookActivities(deps.db),
+    ...createWebhookActivities(deps.db, deps.webhookDestinations),
     ...createSweepActivities(deps.db, deps.loopIdleTimeout),
     ...createWaveActivities(deps.db, deps.loopIdleTimeout),
     ...createCampaignActivities(deps.db, deps.loopIdleTimeout),

@@ -1,6 +1,7 @@
 import { isIP } from 'node:net';
 import path from 'node:path';
 import { z } from 'zod';
+import { parseAllowList } from './domain/webhook-destination';
 
 const emptyAsUndefined = (v: unknown) => (v === '' ? undefined : v);
 const optionalString = z.preprocess(emptyAsUndefined, z.string().optional());
@@ -123,6 +124,18 @@ export const ZEnv = z.object({
   RATE_LIMIT_API: positiveCount(6000),
   RATE_LIMIT_PUBLIC: positiveCount(300),
   TRUST_PROXY: trustProxy,
+  // Internal receivers webhooks may reach although their addresses are not public.
+  WEBHOOK_ALLOWED_HOSTS: z.preprocess(emptyAsUndefined, z.string().optional()).transform((text, ctx) => {
+    try {
+      return parseAllowList(text);
+    } catch (err) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `a comma list of host names, addresses and CIDR ranges: ${(err as Error).message}`,
+      });
+      return z.NEVER;
+    }
+  }),
 });
 
 export type Config = ReturnType<typeof toConfig>;
@@ -172,5 +185,6 @@ function toConfig(env: z.infer<typeof ZEnv>) {
       apiPerKey: env.RATE_LIMIT_API,
       publicPerIp: env.RATE_LIMIT_PUBLIC,
     },
+    webhookAllowList: env.WEBHOOK_ALLOWED_HOSTS,
   };
 }

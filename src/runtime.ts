@@ -70,6 +70,7 @@ export async function startWorker(
       mailFrom: config.smtp.from,
       surveyTokenSecret: await surveyTokenSecret(database.db, config.surveyTokenSecret),
       loopIdleTimeout: config.loopIdleTimeout,
+      webhookDestinations: { allowList: config.webhookAllowList },
     },
   });
   // One worker failing stops the other, so the process exits instead of half-working.
@@ -146,6 +147,7 @@ export async function startWeb(
     metrics,
     mailer,
     mailFrom: config.smtp.from,
+    webhookAllowList: config.webhookAllowList,
   });
   const closeAll = async () => {
     mailer.close();

@@ -84,6 +84,8 @@ export interface EventDoc {
   data: Record<string, unknown>;
   /** The customer's profile as the event reported it; their loop applies it before deciding. */
   customer?: CustomerProfile;
+  /** Sent with a key that may not write customers: the profile's email and name only create a record, never change one. */
+  identityWrite?: 'create-only';
   receivedAt: Date;
   /** Set on a program's own event (a relationship wave's): it asks for that program alone, not for every program it triggers. */
   programId?: string;
@@ -448,6 +450,8 @@ export interface WebhookAttemptDoc {
   ok: boolean;
   status?: number;
   error?: string;
+  /** The destination was refused (an internal address): not sent, not retried; `error` says why. */
+  refused?: true;
 }
 
 /** A customer import and its progress, written only by the request that reads the file. */

@@ -2,6 +2,7 @@ import type { Db } from 'mongodb';
 import { type CustomerDoc, type UnsubscribeDoc, customers, unsubscribes } from './collections';
 import { insertManyOnce, insertOnce } from './mongo';
 import type { CustomerProfile, ProfileOutcome } from '../domain/customer';
+import type { IdentityWrite } from '../domain/event-profile';
 
 /** The customer record with its consent: unsubscribed if the record says so or an unsubscribe exists. */
 function withConsent(customer: CustomerDoc, unsubscribe: UnsubscribeDoc | null | undefined): CustomerDoc {
@@ -37,13 +38,20 @@ export function recordUnsubscribe(db: Db, customerId: string, invitationId?: str
  * Creates or updates a customer record; attributes merge so integrations may send only what
  * changed. Called only by the customer's loop, the record's one writer (FerretDB applies an
  * update as read-modify-write, so two writers of one record could lose each other's fields).
- * An erased customer's record stays a stub.
+ * An erased customer's record stays a stub. With `create-only` (an event sent with a key that may
+ * not write customers) the email and name are written only when the record is created, so the
+ * check holds even when the record appeared after the event was accepted.
  */
-export async function applyProfile(db: Db, profile: CustomerProfile): Promise<ProfileOutcome> {
+export async function applyProfile(
+  db: Db,
+  profile: CustomerProfile,
+  identity: IdentityWrite = 'change',
+): Promise<ProfileOutcome> {
   if (await isErased(db, profile.id)) return 'erased';
   const now = new Date();
-  const set: Record<string, unknown> = { email: profile.email, updatedAt: now };
-  if (profile.name) set.name = profile.name;
+  const identityFields: Record<string, unknown> = { email: profile.email };
+  if (profile.name) identityFields.name = profile.name;
+  const set: Record<string, unknown> = { ...(identity === 'change' ? identityFields : {}), updatedAt: now };
   if (profile.locale) set.locale = profile.locale;
   if (profile.timezone) set.timezone = profile.timezone;
   for (const [key, value] of Object.entries(profile.attributes ?? {})) set[`attributes.${key}`] = value;
@@ -52,6 +60,7 @@ export async function applyProfile(db: Db, profile: CustomerProfile): Promise<Pr
     {
       $set: set,
       $setOnInsert: {
+        ...(identity === 'create-only' ? identityFields : {}),
         unsubscribed: false,
         createdAt: now,
         ...(profile.locale ? {} : { locale: 'en' }),

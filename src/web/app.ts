@@ -15,6 +15,7 @@ import { Metrics } from './metrics';
 import { LoginThrottle, type RateLimits, apiLimit, publicLimit } from './rate-limits';
 import { adminRouter } from './routes/admin';
 import { apiRouter } from './routes/api';
+import { type AllowList, EMPTY_ALLOW_LIST } from '../domain/webhook-destination';
 import { healthRouter, metricsRouter } from './routes/ops';
 import { surveyRouter } from './routes/survey';
 import { LoginCsrf, sessionCookieName, sessionMiddleware } from './sessions';
@@ -48,6 +49,8 @@ export interface AppDeps {
   /** Sends the program editor's test emails. */
   mailer: Mailer;
   mailFrom: string;
+  /** `WEBHOOK_ALLOWED_HOSTS`: internal webhook receivers; without it webhooks reach public addresses only. */
+  webhookAllowList?: AllowList;
 }
 
 /** Builds the Express app without listening, so tests run it in-process on port 0. */
@@ -76,7 +79,14 @@ export function createApp(deps: AppDeps): Express {
     '/api',
     requireApiKey(deps.db),
     apiLimit(limits),
-    apiRouter({ db: deps.db, templates: deps.templates, loop, embeddedMail: deps.embeddedMail, metrics }),
+    apiRouter({
+      db: deps.db,
+      templates: deps.templates,
+      loop,
+      embeddedMail: deps.embeddedMail,
+      metrics,
+      webhookAllowList: deps.webhookAllowList ?? EMPTY_ALLOW_LIST,
+    }),
   );
   app.use(
     ['/s', '/u'],
@@ -105,6 +115,7 @@ export function createApp(deps: AppDeps): Express {
       mailer: deps.mailer,
       mailFrom: deps.mailFrom,
       publicBaseUrl: deps.publicBaseUrl,
+      webhookAllowList: deps.webhookAllowList ?? EMPTY_ALLOW_LIST,
     }),
   );
   app.get('/', allowPublic('redirects to the admin UI'), (_req, res) => res.redirect(303, '/admin'));

@@ -1,12 +1,51 @@
 import { randomBytes, randomUUID } from 'node:crypto';
+import { lookup } from 'node:dns/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Db } from 'mongodb';
 import { audit } from '../db/audit';
 import * as c from '../db/collections';
+import { type AllowList, hostVerdict, resolvedRefusal } from '../domain/webhook-destination';
 import type { WebhookInput } from '../domain/webhook-schema';
 import { HttpError } from './errors';
 
-/** A new subscription; its signing secret is returned this once and shown to the admin. */
-export async function createWebhook(db: Db, input: WebhookInput, createdBy: string) {
+/** An admin waits on this at most; a name that does not answer in time is checked at delivery. */
+const RESOLVE_TIMEOUT_MS = 3_000;
+
+/** The addresses a name resolves to now, or none when it does not resolve (in time). */
+async function addressesOf(hostname: string): Promise<string[]> {
+  const timeout = new AbortController();
+  const resolved = lookup(hostname, { all: true }).then(
+    (found) => found.map((a) => a.address),
+    () => [],
+  );
+  const late = sleep(RESOLVE_TIMEOUT_MS, [], { signal: timeout.signal }).catch(() => []);
+  try {
+    return await Promise.race([resolved, late]);
+  } finally {
+    timeout.abort();
+  }
+}
+
+/**
+ * Why a webhook may not point at this URL: an internal address or name, or a name that resolves to
+ * one. A name that does not resolve yet is accepted: every delivery resolves and checks again
+ * before it connects, which is the check that counts (DNS can change after this one).
+ */
+export async function destinationRefusal(url: string, allow: AllowList): Promise<string | undefined> {
+  const { hostname } = new URL(url);
+  const verdict = hostVerdict(hostname, allow);
+  if (verdict.kind !== 'resolve') return verdict.kind === 'refused' ? verdict.reason : undefined;
+  const addresses = await addressesOf(hostname);
+  return addresses.length ? resolvedRefusal(hostname, addresses, allow) : undefined;
+}
+
+/**
+ * A new subscription; its signing secret is returned this once and shown to the admin. A
+ * destination inside the network is refused (400, `details.url` says why) unless allow-listed.
+ */
+export async function createWebhook(db: Db, input: WebhookInput, createdBy: string, allow: AllowList) {
+  const refusal = await destinationRefusal(input.url, allow);
+  if (refusal) throw new HttpError(400, `url: ${refusal}`, { url: refusal });
   const doc: c.WebhookDoc = {
     _id: randomUUID(),
     url: input.url,

@@ -49,6 +49,8 @@ export async function startHarness(
     REPLY_SWEEP_INTERVAL: '1s',
     LOG_LEVEL: process.env.CXLOOP_TEST_VERBOSE ? 'info' : 'silent',
     LOOP_IDLE_TIMEOUT: '1m',
+    // The tests' webhook receivers listen on this machine, which webhooks may not reach otherwise.
+    WEBHOOK_ALLOWED_HOSTS: '127.0.0.1',
     ...options.env,
   });
   const services = {

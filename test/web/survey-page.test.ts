@@ -185,7 +185,7 @@ describe('the survey page', () => {
     expect(await (await fetch(link)).text()).not.toContain('You have already answered');
   });
 
-  it('when the score in the email is clicked, then the page shows it selected and posts it itself', async () => {
+  it('when the score in the email is clicked, then the page shows it selected and says how to record it', async () => {
     const { link, invitationId, mail } = await inviteNewCustomer(h, graceProgramId);
     expect(mail.text).toContain(`${link}?score=7`);
     const res = await fetch(`${link}?score=7`);
@@ -193,17 +193,20 @@ describe('the survey page', () => {
     const html = await res.text();
     expect(html).toMatch(/name="nps" value="7" checked/);
     expect(html).toContain('data-one-click');
+    expect(html).toContain('Your score of 7 is selected. Press “Send my answers” to record it.');
     expect(html).toContain('<script src="/assets/survey.js"></script>');
     expect(await c.responses(h.db).findOne({ _id: invitationId })).toBeNull();
 
-    // what the page's script sends: the form as shown plus the one-click marker
+    // what the page's script sends on the person's first action: the form as shown plus the one-click marker
     const posted = await postForm(link, { nps: '7', _oneclick: '1' });
     expect(posted.status).toBe(200);
     expect(await posted.text()).toContain('your score of 7 is recorded');
     expect((await c.responses(h.db).findOne({ _id: invitationId }))?.answers).toEqual({ nps: 7 });
     const script = await fetch(`${h.baseUrl}/assets/survey.js`);
     expect(script.headers.get('content-type')).toMatch(/javascript/);
-    expect(await script.text()).toContain('_oneclick');
+    const source = await script.text();
+    expect(source).toContain('_oneclick');
+    expect(source).toContain('isTrusted');
   });
 
   it('when a client leaves out a required question, then 422 and nothing is stored, whatever it claims was shown', async () => {

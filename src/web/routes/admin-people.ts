@@ -10,6 +10,7 @@ import { loadRouting } from '../../db/routing';
 import { saveRouting } from '../routing-service';
 import { createWebhook, deleteWebhook, listWebhooks } from '../webhooks-service';
 import { ZWebhookInput } from '../../domain/webhook-schema';
+import type { AllowList } from '../../domain/webhook-destination';
 import { WEBHOOK_EVENTS } from '../../domain/webhooks';
 import { type Calendar, WEEKDAYS } from '../../domain/business-hours';
 import {
@@ -36,7 +37,10 @@ const roleOptions = (selected?: Role) =>
   ROLES.map((role) => ({ value: role, label: ROLE_LABELS[role], selected: role === selected }));
 
 /** Users, API keys and one's own account: managed by admins, except the own password. */
-export function peopleRoutes(router: Router, { db, send, everyone }: { db: Db; send: Send; everyone: Role[] }) {
+export function peopleRoutes(
+  router: Router,
+  { db, send, everyone, webhookAllowList }: { db: Db; send: Send; everyone: Role[]; webhookAllowList: AllowList },
+) {
   const me = (res: Response) => res.locals.user as SignedInUser;
 
   const usersPage = async (req: Request, res: Response, extra: Record<string, unknown> = {}, status = 200) => {
@@ -193,7 +197,14 @@ export function peopleRoutes(router: Router, { db, send, everyone }: { db: Db; s
       ...(req.body?.description ? { description: req.body.description } : {}),
     });
     if (!parsed.success) return webhooksPage(req, res, { errors: fieldErrors(parsed.error), values: req.body }, 422);
-    await webhooksPage(req, res, { created: await createWebhook(db, parsed.data, me(res).id) });
+    try {
+      await webhooksPage(req, res, { created: await createWebhook(db, parsed.data, me(res).id, webhookAllowList) });
+    } catch (err) {
+      // A refused destination is shown next to the URL, like any other mistake in the form.
+      const refusal = err instanceof HttpError ? (err.details as { url?: string } | undefined)?.url : undefined;
+      if (!refusal) throw err;
+      await webhooksPage(req, res, { errors: { url: refusal }, values: req.body }, 422);
+    }
   });
 
   router.post('/webhooks/:id/delete', allowRoles('admin'), async (req: Request<{ id: string }>, res) => {

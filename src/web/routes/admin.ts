@@ -27,6 +27,7 @@ import { ZImportOptions, answerImport, importView, startImport } from '../import
 import { parseOr400 } from '../validation';
 import type { LoopSettings } from '../events-service';
 import type { Mailer } from '../../mail/mailer';
+import type { AllowList } from '../../domain/webhook-destination';
 
 export interface AdminDeps {
   db: Db;
@@ -41,6 +42,7 @@ export interface AdminDeps {
   mailer: Mailer;
   mailFrom: string;
   publicBaseUrl: string;
+  webhookAllowList: AllowList;
 }
 
 /** Where `?next=` is resolved; only its path matters. */
@@ -100,6 +102,7 @@ export function adminRouter({
   mailer,
   mailFrom,
   publicBaseUrl,
+  webhookAllowList,
 }: AdminDeps): Router {
   const router = Router();
   const form = express.urlencoded({ extended: false, limit: '20kb', parameterLimit: 50 });
@@ -353,7 +356,7 @@ export function adminRouter({
       .send(message.html);
   });
 
-  peopleRoutes(router, { db, send, everyone: EVERYONE });
+  peopleRoutes(router, { db, send, everyone: EVERYONE, webhookAllowList });
   caseRoutes(router, { db, temporal, send, roles: CAN.cases });
   auditRoutes(router, { db, send, roles: CAN.audit });
   campaignRoutes(router, { db, loop, send, roles: CAN.campaigns });

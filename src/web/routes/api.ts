@@ -1,9 +1,9 @@
-import express, { type Request, Router } from 'express';
+import express, { type Request, type Response, Router } from 'express';
 import pLimit from 'p-limit';
 import type { Db } from 'mongodb';
 import * as c from '../../db/collections';
 import { HttpError } from '../errors';
-import { type EventStatus, type LoopSettings, recordEvent } from '../events-service';
+import { type EventOutcome, type LoopSettings, recordEvent } from '../events-service';
 import { eraseCustomer, updateCustomerProfile } from '../customers-service';
 import { addExportRoutes, sendImportErrors, sendRowsCsv } from '../exports';
 import { dashboardTable, dashboardTableOf, loadExperienceDashboard, parseDashboardQuery } from '../insight-service';
@@ -32,7 +32,9 @@ import { type TEventInput, ZCustomerInput, ZEventBatch, ZEventInput, ZExternalId
 import { parseOr400 } from '../validation';
 import type { Metrics } from '../metrics';
 import { openApiDocument } from './openapi';
-import { SCOPES } from '../../domain/access';
+import { SCOPES, type Scope, scopeGrants } from '../../domain/access';
+import type { IdentityWrite } from '../../domain/event-profile';
+import type { AllowList } from '../../domain/webhook-destination';
 import { createWebhook, deleteWebhook, listWebhooks } from '../webhooks-service';
 import { ZWebhookInput } from '../../domain/webhook-schema';
 import { ZRequestId, actOnCase, caseFilterFrom, caseWithTimeline, listCases, slaOf } from '../cases-service';
@@ -55,12 +57,19 @@ export interface ApiDeps {
   loop: LoopSettings;
   embeddedMail: boolean;
   metrics: Metrics;
+  webhookAllowList: AllowList;
 }
 
 /** Body limits per route: a batch may be large, nothing else needs to be. Any content type is read as JSON. */
 const json = (limit: string) => express.json({ limit, type: () => true });
 /** Events of one batch recorded at once: enough to hide round trips, few enough to spare MongoDB and Temporal. */
 const BATCH_CONCURRENCY = 16;
+
+/** An events-only key may create customers but not change their email or name (the customer-write scope may). */
+function identityWriteOf(res: Response): IdentityWrite {
+  const scopes = (res.locals.apiKey as { scopes: Scope[] }).scopes;
+  return scopeGrants(scopes, ['write']) ? 'change' : 'create-only';
+}
 
 /** `limit` and `offset` from the query; a repeated or malformed parameter is a 400. */
 function pageOf(query: Record<string, unknown>): { limit: number; skip: number } {
@@ -70,7 +79,7 @@ function pageOf(query: Record<string, unknown>): { limit: number; skip: number }
 }
 
 /** The JSON API; every route behind an API key (mounted after requireApiKey). */
-export function apiRouter({ db, templates, loop, embeddedMail, metrics }: ApiDeps): Router {
+export function apiRouter({ db, templates, loop, embeddedMail, metrics, webhookAllowList }: ApiDeps): Router {
   const router = Router();
 
   router.get('/openapi.json', allowScopes(...SCOPES), (_req, res) => {
@@ -79,9 +88,9 @@ export function apiRouter({ db, templates, loop, embeddedMail, metrics }: ApiDep
 
   router.post('/events', allowScopes('events:write'), json('64kb'), async (req, res) => {
     const event = parseOr400(ZEventInput, req.body, 'event');
-    const status = await recordEvent(db, loop, event);
-    metrics.events.inc({ status });
-    res.status(202).json({ eventId: event.id, status });
+    const outcome = await recordEvent(db, loop, event, identityWriteOf(res));
+    metrics.events.inc({ status: outcome.status });
+    res.status(202).json({ eventId: event.id, ...outcome });
   });
 
   // Express 5 treats ':' as a parameter marker, hence the escape.
@@ -97,12 +106,13 @@ export function apiRouter({ db, templates, loop, embeddedMail, metrics }: ApiDep
     const events = parsed.map((p) => p.data!);
     const seen = new Set<string>();
     const firsts = events.filter((event) => !seen.has(event.id) && seen.add(event.id));
-    const statuses = new Map<TEventInput, EventStatus>();
+    const outcomes = new Map<TEventInput, EventOutcome>();
     const limit = pLimit(BATCH_CONCURRENCY);
+    const identity = identityWriteOf(res);
     await Promise.all(
-      firsts.map((event) => limit(async () => statuses.set(event, await recordEvent(db, loop, event)))),
+      firsts.map((event) => limit(async () => outcomes.set(event, await recordEvent(db, loop, event, identity)))),
     );
-    const results = events.map((event) => ({ eventId: event.id, status: statuses.get(event) ?? 'duplicate' }));
+    const results = events.map((event) => ({ eventId: event.id, ...(outcomes.get(event) ?? { status: 'duplicate' }) }));
     for (const { status } of results) metrics.events.inc({ status });
     res.status(202).json({ results });
   });
@@ -410,7 +420,7 @@ export function apiRouter({ db, templates, loop, embeddedMail, metrics }: ApiDep
 
   router.post('/webhooks', allowScopes('admin'), json('16kb'), async (req, res) => {
     const input = parseOr400(ZWebhookInput, req.body, 'webhook');
-    res.status(201).json(await createWebhook(db, input, `api-key:${res.locals.apiKey.name}`));
+    res.status(201).json(await createWebhook(db, input, `api-key:${res.locals.apiKey.name}`, webhookAllowList));
   });
 
   router.delete('/webhooks/:id', allowScopes('admin'), async (req: Request<{ id: string }>, res) => {

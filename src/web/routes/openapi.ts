@@ -95,15 +95,8 @@ export const openApiDocument = {
         responses: {
           '202': {
             description:
-              'Stored; `duplicate` when this idempotency key was seen before; `erased` when the customer was erased (nothing kept, nobody contacted)',
-            content: {
-              'application/json': {
-                schema: {
-                  type: 'object',
-                  properties: { eventId: { type: 'string' }, status: { enum: ['accepted', 'duplicate', 'erased'] } },
-                },
-              },
-            },
+              "Stored; `duplicate` when this idempotency key was seen before; `erased` when the customer was erased (nothing kept, nobody contacted). With a key without the `write` scope an existing customer's email and name are not changed: `ignored` names those fields and `reason` says why",
+            content: { 'application/json': { schema: { $ref: '#/components/schemas/EventOutcome' } } },
           },
           ...errorResponses,
         },
@@ -125,7 +118,20 @@ export const openApiDocument = {
             },
           },
         },
-        responses: { '202': { description: 'One result per event, in order' }, ...errorResponses },
+        responses: {
+          '202': {
+            description: 'One result per event, in order, each as for a single event',
+            content: {
+              'application/json': {
+                schema: {
+                  type: 'object',
+                  properties: { results: { type: 'array', items: { $ref: '#/components/schemas/EventOutcome' } } },
+                },
+              },
+            },
+          },
+          ...errorResponses,
+        },
       },
     },
     '/api/programs': {
@@ -709,6 +715,21 @@ export const openApiDocument = {
           locale: { type: 'string', examples: ['en', 'de'] },
           timezone: { type: 'string', examples: ['Europe/Berlin'] },
           attributes: { type: 'object', additionalProperties: { type: ['string', 'number', 'boolean'] } },
+        },
+      },
+      EventOutcome: {
+        type: 'object',
+        required: ['eventId', 'status'],
+        properties: {
+          eventId: { type: 'string' },
+          status: { enum: ['accepted', 'duplicate', 'erased'] },
+          ignored: {
+            type: 'array',
+            items: { enum: ['customer.email', 'customer.name'] },
+            description:
+              "customer fields not applied: changing an existing customer's email or name needs the write scope",
+          },
+          reason: { type: 'string', description: 'why the `ignored` fields were not applied' },
         },
       },
       Event: {

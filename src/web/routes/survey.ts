@@ -117,7 +117,8 @@ export function surveyRouter({ db, loop, templates, metrics }: SurveyDeps): Rout
   }
 
   // Side-effect free: mail scanners and link previewers open every link in a message. A score
-  // from the email's one-click link is only shown selected; the page posts it (public/survey.js).
+  // from the email's one-click link is only shown selected, saying which one action records it;
+  // the page posts it on the person's first interaction, never on load (public/survey.js).
   router.get('/s/:token', allowPublic('survey link: unguessable token; GET changes nothing'), async (req, res) => {
     const state = await surveyState(db, String(req.params.token));
     if (state.kind !== 'open') return renderClosed(res, state.kind, localeOf(state));
@@ -127,7 +128,9 @@ export function surveyRouter({ db, loop, templates, metrics }: SurveyDeps): Rout
     const first = state.program.survey.questions[0]!;
     const clicked = parseFirstAnswer(state, answers, score);
     if ('error' in clicked) return renderForm(res, 400, state, answers, { errors: { [first.id]: clicked.error } });
-    renderForm(res, 200, state, clicked.answers, { oneClick: true });
+    const text = templates.strings(localeOf(state));
+    const selected = format(text.scoreSelected, { score: String(clicked.answers[first.id]), button: text.send ?? '' });
+    renderForm(res, 200, state, clicked.answers, { oneClick: true, notice: selected });
   });
 
   router.post('/s/:token', allowPublic('survey form: unguessable token'), async (req, res) => {
