@@ -87,8 +87,8 @@ export function createErasureActivities(db: Db, submitScores: SubmitScores = sig
 
   /**
    * Removes what staff wrote to or about the customer in a case: the message to them, timeline
-   * notes and email subjects, the values audit entries quote, webhook delivery errors. Timeline
-   * and audit entries are insert-only; their writer (the case workflow) is stopped by now.
+   * notes and contact subjects, the values audit entries quote. Timeline and audit entries are
+   * insert-only; their writer (the case workflow) is stopped by now.
    */
   async function redactCase(caseId: string): Promise<void> {
     await c.cases(db).updateOne({ _id: caseId }, { $unset: { customerMessage: '' } });
@@ -97,7 +97,6 @@ export function createErasureActivities(db: Db, submitScores: SubmitScores = sig
       .caseTimeline(db)
       .updateMany({ caseId, kind: 'contact' }, { $set: { summary: `Emailed the customer: ${ERASED}` } });
     await redactAuditEntries(`case ${caseId}`);
-    await c.webhookAttempts(db).updateMany({ caseId, error: { $exists: true } }, { $set: { error: ERASED } });
   }
 
   /** Keeps who did what and when; replaces the values quoted. */
