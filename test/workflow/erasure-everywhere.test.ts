@@ -6,6 +6,8 @@ import { createTransport } from 'nodemailer';
 import { SMTPServer } from 'smtp-server';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import * as c from '../../src/db/collections';
+import { rollupDay } from '../../src/domain/rollup';
+import type { CaseMetricsReport } from '../../src/web/case-metrics-service';
 import { connectTemporalClient } from '../../src/temporal/connection';
 import { caseWorkflowId } from '../../workflows/definitions';
 import { CASE_PEOPLE, createCaseProgram, createFollowUpProgram, setUpCaseRouting } from '../support/cases';
@@ -238,6 +240,12 @@ describe('erasure leaves nothing of the customer behind', () => {
       rootCause: 'Delivery delay',
     });
     expect(await c.openCases(h.db).findOne({ _id: c.openCaseKey(programId, customer.id) })).toBeNull();
+    await waitUntil('the close to be counted in the case metrics', async () => {
+      const day = (offset: number) => rollupDay(Date.now() + offset * 86_400_000);
+      const res = await api(h, 'GET', `/api/metrics/cases?program=${programId}&from=${day(-1)}&to=${day(1)}`);
+      const report = res.json as unknown as CaseMetricsReport;
+      return report.current.opened === 1 && report.current.closed === 1;
+    });
     expect(await c.customers(h.db).findOne({ _id: other.customer.id })).toMatchObject({
       email: other.customer.email,
       name: 'Test Customer',
