@@ -464,7 +464,7 @@ async function subscribed(db: Db, timelineKind: string): Promise<boolean> {
   return !!event && !!(await c.webhooks(db).findOne({ events: event }, { projection: { _id: 1 } }));
 }
 
-function factsOf(
+export function factsOf(
   state: Pick<CaseState, 'status' | 'ownerId' | 'teamId' | 'rootCause' | 'firstResponse' | 'resolution'>,
 ): CaseFacts {
   return {

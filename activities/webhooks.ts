@@ -61,7 +61,7 @@ function checkedLookup(allow: AllowList, resolve: ResolveAll): LookupFunction {
  * POSTs the body and answers the status; the response body is discarded unread, so nothing a
  * receiver (or a service it should not be) answers is kept. No redirects are followed.
  */
-function post(url: URL, headers: Record<string, string>, body: string, lookup: LookupFunction): Promise<number> {
+function send(url: URL, headers: Record<string, string>, body: string, lookup: LookupFunction): Promise<number> {
   const client = url.protocol === 'https:' ? https : http;
   return new Promise((resolve, reject) => {
     const request = client.request(
@@ -90,13 +90,22 @@ export function createWebhookActivities(db: Db, destinations: WebhookDestination
   const allow = destinations.allowList ?? EMPTY_ALLOW_LIST;
   const lookup = checkedLookup(allow, destinations.resolve ?? resolveWithSystem);
 
-  /** One delivery: refused without connecting when the URL names an internal host or address. */
-  async function deliver(target: string, headers: Record<string, string>, body: string): Promise<Outcome> {
-    const url = new URL(target);
+  /** One signed POST of one delivery; refused without connecting when the URL names an internal host or address. */
+  async function post(hook: c.WebhookDoc, event: WebhookEvent, deliveryId: string, body: string): Promise<Outcome> {
+    const url = new URL(hook.url);
     const verdict = hostVerdict(url.hostname, allow);
     if (verdict.kind === 'refused') return { error: `destination refused: ${verdict.reason}`, refused: true };
+    const timestamp = String(Math.floor(Date.now() / 1000));
+    const headers = {
+      'content-type': 'application/json',
+      'user-agent': 'cxloop-webhooks',
+      'x-cxloop-event': event,
+      'x-cxloop-delivery': deliveryId,
+      'x-cxloop-timestamp': timestamp,
+      'x-cxloop-signature': webhookSignature(hook.secret, timestamp, body),
+    };
     try {
-      const status = await post(url, headers, body, lookup);
+      const status = await send(url, headers, body, lookup);
       return status >= 200 && status < 300 ? { status } : { status, error: `answered ${status}` };
     } catch (err) {
       if (err instanceof DestinationRefused) return { error: `destination refused: ${err.message}`, refused: true };
@@ -104,12 +113,49 @@ export function createWebhookActivities(db: Db, destinations: WebhookDestination
     }
   }
 
+  /**
+   * Delivers one event to every webhook subscribed to it that has not received it yet; any
+   * failure fails the activity, so Temporal retries it with backoff (those already delivered are
+   * skipped, as are refused destinations: a refusal is final). Every attempt is logged for admins.
+   */
+  async function deliverToSubscribers(
+    hooks: c.WebhookDoc[],
+    event: WebhookEvent,
+    subject: { key: string; caseId: string } | { key: string; customerId: string },
+    payload: Record<string, unknown>,
+  ): Promise<{ delivered: number }> {
+    const { attempt } = Context.current().info;
+    const { key, ...about } = subject;
+    const failures: string[] = [];
+    let delivered = 0;
+    for (const hook of hooks) {
+      const deliveryId = `${hook._id}:${key}:${event}`;
+      const done = await c
+        .webhookAttempts(db)
+        .findOne({ deliveryId, $or: [{ ok: true }, { refused: true }] }, { projection: { _id: 1 } });
+      if (done) continue;
+      const body = JSON.stringify({ id: deliveryId, type: event, occurredAt: new Date().toISOString(), ...payload });
+      const outcome = await post(hook, event, deliveryId, body);
+      await insertOnce(c.webhookAttempts(db), {
+        _id: `${deliveryId}#${attempt}`,
+        deliveryId,
+        webhookId: hook._id,
+        event,
+        ...about,
+        attempt,
+        at: new Date(),
+        ok: !('error' in outcome),
+        ...outcome,
+      });
+      if (!('error' in outcome)) delivered++;
+      else if (!('refused' in outcome)) failures.push(`${hook.url}: ${outcome.error}`);
+    }
+    if (failures.length) throw ApplicationFailure.retryable(`webhook delivery failed: ${failures.join('; ')}`);
+    return { delivered };
+  }
+
   return {
-    /**
-     * Delivers one case event to every webhook subscribed to it that has not received it yet; any
-     * failure fails the activity, so Temporal retries it with backoff (those already delivered are
-     * skipped, as are refused destinations: a refusal is final). Every attempt is logged for admins.
-     */
+    /** Delivers one case event, with the case document, to the webhooks subscribed to it. */
     async deliverCaseWebhooks(args: {
       caseId: string;
       event: WebhookEvent;
@@ -119,50 +165,27 @@ export function createWebhookActivities(db: Db, destinations: WebhookDestination
       if (hooks.length === 0) return { delivered: 0 };
       const doc = await c.cases(db).findOne({ _id: args.caseId }, { projection: { calendar: 0 } });
       if (!doc) throw ApplicationFailure.nonRetryable(`no case ${args.caseId}`);
-      const { attempt } = Context.current().info;
-      const failures: string[] = [];
-      let delivered = 0;
-      for (const hook of hooks) {
-        const deliveryId = `${hook._id}:${args.caseId}:${args.seq}:${args.event}`;
-        const done = await c
-          .webhookAttempts(db)
-          .findOne({ deliveryId, $or: [{ ok: true }, { refused: true }] }, { projection: { _id: 1 } });
-        if (done) continue;
-        const body = JSON.stringify({
-          id: deliveryId,
-          type: args.event,
-          occurredAt: new Date().toISOString(),
-          case: doc,
-        });
-        const timestamp = String(Math.floor(Date.now() / 1000));
-        const outcome = await deliver(
-          hook.url,
-          {
-            'content-type': 'application/json',
-            'user-agent': 'cxloop-webhooks',
-            'x-cxloop-event': args.event,
-            'x-cxloop-delivery': deliveryId,
-            'x-cxloop-timestamp': timestamp,
-            'x-cxloop-signature': webhookSignature(hook.secret, timestamp, body),
-          },
-          body,
-        );
-        await insertOnce(c.webhookAttempts(db), {
-          _id: `${deliveryId}#${attempt}`,
-          deliveryId,
-          webhookId: hook._id,
-          event: args.event,
-          caseId: args.caseId,
-          attempt,
-          at: new Date(),
-          ok: !('error' in outcome),
-          ...outcome,
-        });
-        if (!('error' in outcome)) delivered++;
-        else if (!('refused' in outcome)) failures.push(`${hook.url}: ${outcome.error}`);
-      }
-      if (failures.length) throw ApplicationFailure.retryable(`webhook delivery failed: ${failures.join('; ')}`);
-      return { delivered };
+      return deliverToSubscribers(
+        hooks,
+        args.event,
+        { key: `${args.caseId}:${args.seq}`, caseId: args.caseId },
+        { case: doc },
+      );
+    },
+
+    /**
+     * Delivers `customer.erased` with the customer's ID alone (the record holds nothing else any
+     * more), so receivers can erase their copies too.
+     */
+    async deliverErasureWebhooks({ customerId }: { customerId: string }): Promise<{ delivered: number }> {
+      const event = 'customer.erased';
+      const hooks = await c.webhooks(db).find({ events: event }).toArray();
+      return deliverToSubscribers(
+        hooks,
+        event,
+        { key: `customer:${customerId}`, customerId },
+        { customer: { id: customerId } },
+      );
     },
   };
 }

@@ -51,6 +51,9 @@ export const profileChangedSignal = defineSignal<[CustomerProfile]>('profileChan
 /** Erases the customer's personal data, in turn with their other work (see eraseCustomerData). */
 export const eraseUpdate = defineUpdate<ErasureSummary, []>('erase');
 
+/** The `customer.erased` webhook delivery of one customer (see erasureWebhooksWorkflow). */
+export const erasureWebhooksWorkflowId = (customerId: string) => `customer-erased:${customerId}`;
+
 export interface ProfileWork {
   profile: CustomerProfile;
   outcome?: ProfileOutcome;

@@ -5,3 +5,4 @@ export { scoresWorkflow } from './scores';
 export { sweepWorkflow } from './sweep';
 export { relationshipWaveWorkflow } from './wave';
 export { campaignWorkflow } from './campaign';
+export { erasureWebhooksWorkflow } from './erasure-webhooks';

@@ -444,7 +444,9 @@ export interface WebhookAttemptDoc {
   deliveryId: string;
   webhookId: string;
   event: WebhookEvent;
-  caseId: string;
+  /** The case of a case event; the customer of `customer.erased`. */
+  caseId?: string;
+  customerId?: string;
   attempt: number;
   at: Date;
   ok: boolean;

@@ -18,6 +18,8 @@ export interface ErasureSummary {
   repliesCleared: number;
   outboxEmailsRemoved: number;
   eventsCleared: number;
+  /** The customer's cases whose free text was removed (an unclosed one is also closed). */
+  casesRedacted: number;
 }
 
 /** Whether applying `profile` would change `stored`: a re-import of the same file writes nothing. */

@@ -1,10 +1,14 @@
-/** What a helpdesk can subscribe to. */
+/**
+ * What a helpdesk can subscribe to. `customer.erased` carries the customer's ID alone, so that
+ * receivers holding copies (of case payloads, say) can erase them too.
+ */
 export const WEBHOOK_EVENTS = [
   'case.opened',
   'case.escalated',
   'case.resolved',
   'case.reopened',
   'case.closed',
+  'customer.erased',
 ] as const;
 export type WebhookEvent = (typeof WEBHOOK_EVENTS)[number];
 

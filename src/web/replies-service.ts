@@ -2,6 +2,7 @@ import type { Client } from '@temporalio/client';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import type { Db } from 'mongodb';
 import * as c from '../db/collections';
+import { isErased } from '../db/customers';
 import { programOfInvitation } from '../db/programs';
 import { isDuplicateKeyError } from '../db/mongo';
 import { hashSurveyToken, isWellFormedToken } from '../db/survey-tokens';
@@ -12,6 +13,7 @@ import { withSignalDeadline } from './events-service';
 
 export type SurveyState =
   | { kind: 'unknown' }
+  | { kind: 'erased' }
   | { kind: 'not-open'; invitation: c.InvitationDoc }
   | { kind: 'expired'; invitation: c.InvitationDoc; program: c.ProgramDoc }
   | { kind: 'closed'; invitation: c.InvitationDoc; program: c.ProgramDoc; reply: c.ResponseDoc }
@@ -20,10 +22,12 @@ export type SurveyState =
 // 'scheduled' too: the email can arrive a moment before its status is recorded as sent.
 const OPEN_STATUSES: c.InvitationStatus[] = ['scheduled', 'sent', 'reminded', 'answered'];
 
-/** Where a survey link stands: answerable, editable, answered for good, expired or unknown. */
+/** Where a survey link stands: answerable, editable, answered for good, expired, erased or unknown. */
 export async function surveyState(db: Db, token: string, now = new Date()): Promise<SurveyState> {
   const invitation = await invitationByToken(db, token);
   if (!invitation) return { kind: 'unknown' };
+  // Nothing more is shown or stored for an erased customer, whatever the link's own state.
+  if (await isErased(db, invitation.customerId)) return { kind: 'erased' };
   const [program, reply] = await Promise.all([
     programOfInvitation(db, invitation),
     c.responses(db).findOne({ _id: invitation._id }),

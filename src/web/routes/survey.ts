@@ -20,7 +20,7 @@ import { type Templates, format } from '../../mail/templates';
 import type { LoopSettings } from '../events-service';
 import type { Metrics } from '../metrics';
 import { type SurveyState, invitationByToken, saveReply, signalReply, surveyState } from '../replies-service';
-import { findCustomer, recordUnsubscribe } from '../../db/customers';
+import { findCustomer, isErased, recordUnsubscribe } from '../../db/customers';
 import { countUnsubscribe } from '../../temporal/scores-owner';
 
 export interface SurveyDeps {
@@ -54,6 +54,8 @@ export function surveyRouter({ db, loop, templates, metrics }: SurveyDeps): Rout
 
   const CLOSED_PAGES = {
     expired: { status: 410, title: 'closedTitle', message: 'closedMessage' },
+    // Whoever holds the link learns only that the survey is gone, not that someone was erased.
+    erased: { status: 410, title: 'closedTitle', message: 'closedMessage' },
     closed: { status: 409, title: 'answeredTitle', message: 'answeredMessage' },
     unknown: { status: 404, title: 'invalidTitle', message: 'invalidMessage' },
     'not-open': { status: 404, title: 'invalidTitle', message: 'invalidMessage' },
@@ -232,6 +234,7 @@ export function surveyRouter({ db, loop, templates, metrics }: SurveyDeps): Rout
       const invitation = await invitationByToken(db, req.params.token);
       if (!invitation) return renderClosed(res, 'unknown');
       const customer = await findCustomer(db, invitation.customerId);
+      if (customer?.erasedAt) return renderClosed(res, 'erased');
       render(res, 200, 'unsubscribe', invitation.locale, {
         token: req.params.token,
         email: invitation.email,
@@ -247,6 +250,8 @@ export function surveyRouter({ db, loop, templates, metrics }: SurveyDeps): Rout
     async (req: Request<{ token: string }>, res) => {
       const invitation = await invitationByToken(db, req.params.token);
       if (!invitation) return renderClosed(res, 'unknown');
+      // Already unsubscribed by the erasure: nothing to record, nothing to show.
+      if (await isErased(db, invitation.customerId)) return renderClosed(res, 'erased');
       await recordUnsubscribe(db, invitation.customerId, invitation._id);
       await countInFunnel(invitation.customerId);
       render(res, 200, 'unsubscribe', invitation.locale, {
