@@ -35,6 +35,7 @@ import { openApiDocument } from './openapi';
 import { SCOPES } from '../../domain/access';
 import { createWebhook, deleteWebhook, listWebhooks } from '../webhooks-service';
 import { ZWebhookInput } from '../../domain/webhook-schema';
+import { EVERY_CASE } from '../../domain/case-access';
 import { ZRequestId, actOnCase, caseFilterFrom, caseWithTimeline, listCases, slaOf } from '../cases-service';
 import { allowScopes } from '../access';
 import {
@@ -120,7 +121,12 @@ export function apiRouter({ db, templates, loop, embeddedMail, metrics }: ApiDep
     res.json({ id, erased: true, ...summary });
   });
 
-  addExportRoutes(router, db, allowScopes('read'));
+  // API keys are integration credentials, not people: organisation-wide, as docs/security.md says.
+  addExportRoutes(router, db, {
+    bulk: allowScopes('read'),
+    cases: allowScopes('read'),
+    caseScopeOf: () => Promise.resolve(EVERY_CASE),
+  });
 
   router.get('/metrics/experience', allowScopes('read'), async (req, res) => {
     const { filters } = parseDashboardQuery(req.query);
@@ -136,7 +142,11 @@ export function apiRouter({ db, templates, loop, embeddedMail, metrics }: ApiDep
     const table = caseTableOf(req.params.table);
     const { filters } = parseDashboardQuery(req.query);
     const { columns, rows } = caseTable(await loadCaseMetrics(db, filters), table);
-    await sendRowsCsv(res, `cases-${table}-${filters.from}-${filters.to}.csv`, columns, rows);
+    await sendRowsCsv(res, `cases-${table}-${filters.from}-${filters.to}.csv`, columns, rows, {
+      db,
+      table: `case-metrics-${table}`,
+      filters,
+    });
   });
 
   router.get('/metrics/journeys', allowScopes('read'), async (req, res) => {
@@ -147,8 +157,13 @@ export function apiRouter({ db, templates, loop, embeddedMail, metrics }: ApiDep
     '/metrics/journeys/:programId.csv',
     allowScopes('read'),
     async (req: Request<{ programId: string }>, res) => {
-      const journey = await loadJourney(db, req.params.programId, journeySince(req.query));
-      await sendRowsCsv(res, `journey-${journey.programId}.csv`, JOURNEY_COLUMNS, journeyRows(journey));
+      const since = journeySince(req.query);
+      const journey = await loadJourney(db, req.params.programId, since);
+      await sendRowsCsv(res, `journey-${journey.programId}.csv`, JOURNEY_COLUMNS, journeyRows(journey), {
+        db,
+        table: 'journey',
+        filters: { programId: journey.programId, since },
+      });
     },
   );
 
@@ -158,7 +173,11 @@ export function apiRouter({ db, templates, loop, embeddedMail, metrics }: ApiDep
 
   router.get('/root-causes/:cause/fixes.csv', allowScopes('read'), async (req: Request<{ cause: string }>, res) => {
     const report = await loadRootCause(db, req.params.cause);
-    await sendRowsCsv(res, `fixes-${report.rootCause}.csv`, FIX_COLUMNS, fixRows(report));
+    await sendRowsCsv(res, `fixes-${report.rootCause}.csv`, FIX_COLUMNS, fixRows(report), {
+      db,
+      table: 'root-cause-fixes',
+      filters: { rootCause: report.rootCause },
+    });
   });
 
   router.get('/root-causes/:cause', allowScopes('read'), async (req: Request<{ cause: string }>, res) => {
@@ -182,7 +201,11 @@ export function apiRouter({ db, templates, loop, embeddedMail, metrics }: ApiDep
 
   router.get('/metrics/quadrants/accounts.csv', allowScopes('read'), async (req, res) => {
     const report = await loadQuadrants(db, sinceMonth(req.query));
-    await sendRowsCsv(res, `quadrants-${report.since}.csv`, QUADRANT_COLUMNS, quadrantRows(report));
+    await sendRowsCsv(res, `quadrants-${report.since}.csv`, QUADRANT_COLUMNS, quadrantRows(report), {
+      db,
+      table: 'quadrant-accounts',
+      filters: { since: report.since },
+    });
   });
 
   router.put('/quadrant-cutoffs', allowScopes('write'), json('4kb'), async (req, res) => {
@@ -193,7 +216,11 @@ export function apiRouter({ db, templates, loop, embeddedMail, metrics }: ApiDep
     const table = dashboardTableOf(req.params.table);
     const { filters } = parseDashboardQuery(req.query);
     const { columns, rows } = dashboardTable(await loadExperienceDashboard(db, filters), table);
-    await sendRowsCsv(res, `${table}-${filters.from}-${filters.to}.csv`, columns, rows);
+    await sendRowsCsv(res, `${table}-${filters.from}-${filters.to}.csv`, columns, rows, {
+      db,
+      table: `dashboard-${table}`,
+      filters,
+    });
   });
 
   router.post('/customers\\:import', allowScopes('write'), async (req, res) => {
