@@ -16,7 +16,8 @@ import {
   sinceMonth,
 } from '../quadrants-service';
 import { sendRowsCsv } from '../exports';
-import { dashboardFor, ensureSeesAllCustomers, personalDataViewFor } from '../personal-data';
+import { dashboardFor, personalDataViewFor } from '../personal-data';
+import { ROLES_SEEING_ALL_CUSTOMERS } from '../../domain/personal-data';
 import {
   DASHBOARD_TABLES,
   type ExperienceReport,
@@ -247,8 +248,8 @@ export function quadrantRoutes(
     res.redirect(303, '/admin/quadrants');
   });
 
-  router.get('/quadrants/accounts.csv', allowRoles(...roles), async (req, res) => {
-    ensureSeesAllCustomers(res, 'The accounts download');
+  // Names and revenue of every account: for the roles that see every customer.
+  router.get('/quadrants/accounts.csv', allowRoles(...ROLES_SEEING_ALL_CUSTOMERS), async (req, res) => {
     const report = await loadQuadrants(db, sinceMonth(req.query));
     await sendRowsCsv(res, `quadrants-${report.since}.csv`, QUADRANT_COLUMNS, quadrantRows(report), {
       db,
