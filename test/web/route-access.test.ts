@@ -9,6 +9,8 @@ import { storeRouting } from '../../src/db/routing';
 import { ALWAYS_OPEN } from '../../src/domain/business-hours';
 import { CASE_ACTIONS } from '../../src/domain/cases';
 import { ZRouting } from '../../src/domain/routing';
+import { connectTemporalClient } from '../../src/temporal/connection';
+import { caseWorkflowId } from '../../workflows/definitions';
 import { type AdminClient, createUser, signIn } from '../support/admin';
 import { type Harness, startHarness, uid } from '../support/harness';
 
@@ -208,6 +210,12 @@ describe('every case route checks the case against the person’s teams', () => 
   const people = new Map<string, AdminClient>();
   const northCase = uid('case-north');
   const northCustomer = uid('cust-north');
+  /**
+   * A north case whose workflow is started on a task queue no worker polls: an action that reached
+   * Temporal would wait for it and fail with 503, so a 403 proves the refusal came first.
+   */
+  const guardedCase = uid('case-guarded');
+  let stopGuardedWorkflow = async () => {};
 
   beforeAll(async () => {
     // Its own database: the routing document is one per database.
@@ -245,11 +253,28 @@ describe('every case route checks the case against the person’s teams', () => 
       updatedAt: now,
     });
     await c.cases(h.db).insertOne(caseOf(northCase, 'north', email('northOwner'), northCustomer));
+    await c.cases(h.db).insertOne(caseOf(guardedCase, 'north', email('northOwner'), northCustomer));
+    const temporal = await connectTemporalClient({
+      address: h.temporalAddress,
+      namespace: h.config.temporal.namespace,
+    });
+    const handle = await temporal.workflow.start('caseWorkflow', {
+      workflowId: caseWorkflowId(guardedCase),
+      taskQueue: uid('no-worker'),
+      args: [],
+    });
+    stopGuardedWorkflow = async () => {
+      await handle.terminate('test over').catch(() => undefined);
+      await temporal.connection.close();
+    };
   });
-  afterAll(() => h?.stop());
+  afterAll(async () => {
+    await stopGuardedWorkflow();
+    await h?.stop();
+  });
 
-  /** Every route a case owner may use that names a case or a customer, with the north case's or customer's ID. */
-  function objectRoutes(): { method: string; url: string }[] {
+  /** Every route a case owner may use that names a case or a customer, with a north case's or customer's ID. */
+  function objectRoutes(caseId: string): { method: string; url: string }[] {
     const forOwners = routes.filter(
       (r) => r.access?.kind === 'roles' && r.access.roles.includes('case_owner') && r.path.includes('/:'),
     );
@@ -261,7 +286,7 @@ describe('every case route checks the case against the person’s teams', () => 
     ]);
     expect(customerRoutes.map((r) => `${r.method} ${r.path}`)).toEqual(['GET /admin/customers/:id']);
     return [...caseRoutes, ...customerRoutes].flatMap((r) => {
-      const withId = r.path.replace(':id', r.path.startsWith('/admin/cases') ? northCase : northCustomer);
+      const withId = r.path.replace(':id', r.path.startsWith('/admin/cases') ? caseId : northCustomer);
       return withId.includes(':action')
         ? CASE_ACTIONS.map((action) => ({ method: r.method, url: withId.replace(':action', action) }))
         : [{ method: r.method, url: withId }];
@@ -277,22 +302,20 @@ describe('every case route checks the case against the person’s teams', () => 
 
   it('refuses another team’s owner and a sibling team’s manager on every case route, with 403', async () => {
     const problems: string[] = [];
-    for (const route of objectRoutes())
+    for (const route of objectRoutes(guardedCase))
       for (const person of ['southOwner', 'southManager']) {
         const status = await statusOf(person, route);
         if (status !== 403) problems.push(`${route.method} ${route.url} as ${person}: ${status}`);
       }
     expect(problems).toEqual([]);
-    const refused = await people.get('southOwner')!.get(`/admin/cases/${northCase}`);
+    const refused = await people.get('southOwner')!.get(`/admin/cases/${guardedCase}`);
     expect(refused.headers.get('content-type')).toContain('html');
     expect(await refused.text()).toContain('belongs to a team you are not part of');
-    // Nothing was tried on the case: it is as it was.
-    expect(await c.caseTimeline(h.db).countDocuments({ caseId: northCase })).toBe(0);
   });
 
   it('lets the team’s owner, its manager and the manager above through on every case route', async () => {
     const problems: string[] = [];
-    for (const route of objectRoutes())
+    for (const route of objectRoutes(northCase))
       for (const person of ['northOwner', 'northManager', 'director']) {
         const status = await statusOf(person, route);
         // Through the check: the page, or the action refused by the case itself (no workflow runs here).
