@@ -339,5 +339,7 @@ describe('every case route checks the case against the person’s teams', () => 
       expect(await sees(person, '/admin/customers', northCustomer), `${person} customers`).toBe(expected);
       expect(await sees(person, '/admin/export/cases.csv', northCase), `${person} cases.csv`).toBe(expected);
     }
+    // The manager above has no team of their own: their Team queue offers the teams below them.
+    expect(await sees('director', '/admin/cases?view=team', northCase)).toBe(true);
   });
 });
