@@ -68,7 +68,11 @@ export function caseRoutes(
     if (!('status' in query)) query.status = 'unclosed';
     const filter = caseFilterFrom(query);
     const { routing, scope } = await caseAccessOf(db, user);
-    const myTeams = routing?.teams.filter((t) => t.members.includes(user.id) || t.manager === user.id) ?? [];
+    // The teams offered in the Team queue: one's own, and for a manager above also the teams below them.
+    const myTeams =
+      routing?.teams.filter((t) =>
+        scope.all ? t.members.includes(user.id) || t.manager === user.id : scope.teamIds.includes(t.id),
+      ) ?? [];
     if (view === 'mine') filter.ownerId = user.id;
     const teamIds = myTeams.map((t) => t.id);
     const sort: CaseSort = String(req.query.sort) in CASE_SORTS ? (String(req.query.sort) as CaseSort) : 'newest';
