@@ -99,7 +99,9 @@ describe('personal data by role, and every export in the audit log', () => {
     const page = await client('case_owner').get(`/admin/customers/${customerIds[1]}`);
     expect(page.status).toBe(403);
     expect(await page.text()).toContain('customers of the cases of your teams');
-    const list = await (await client('case_owner').get('/admin/customers')).text();
+    const listed = await client('case_owner').get('/admin/customers');
+    expect(listed.status).toBe(200);
+    const list = await listed.text();
     expect(list).not.toContain(customerIds[1]);
     expect((await client('operations').get(`/admin/customers/${customerIds[1]}`)).status).toBe(200);
   });

@@ -325,8 +325,11 @@ describe('every case route checks the case against the person’s teams', () => 
   });
 
   it('lists, and exports, only the cases and customers of the person’s teams', async () => {
-    const sees = async (person: string, path: string, text: string) =>
-      (await (await people.get(person)!.get(path)).text()).includes(text);
+    const sees = async (person: string, path: string, text: string) => {
+      const res = await people.get(person)!.get(path);
+      expect(res.status, `${person} ${path}`).toBe(200);
+      return (await res.text()).includes(text);
+    };
     for (const [person, expected] of [
       ['southOwner', false],
       ['southManager', false],
