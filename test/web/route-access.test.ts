@@ -345,4 +345,13 @@ describe('every case route checks the case against the person’s teams', () => 
     // The manager above has no team of their own: their Team queue offers the teams below them.
     expect(await sees('director', '/admin/cases?view=team', northCase)).toBe(true);
   });
+
+  it('shows on a case page only the customer’s other cases that the person may see', async () => {
+    // Last: after this the north customer also has a south case (and so a customer page for the south team).
+    const southCase = uid('case-south');
+    await c.cases(h.db).insertOne(caseOf(southCase, 'south', 'nobody@test.local', northCustomer));
+    const page = async (person: string) => await (await people.get(person)!.get(`/admin/cases/${northCase}`)).text();
+    expect(await page('northOwner')).not.toContain(southCase);
+    expect(await page('director')).toContain(southCase);
+  });
 });
