@@ -8,7 +8,17 @@ import type { Db, Filter } from 'mongodb';
 import { z } from 'zod';
 import * as c from '../db/collections';
 import { PRIORITIES } from '../domain/case-rules';
+import type { Role } from '../domain/access';
 import type { Routing } from '../domain/routing';
+import {
+  type CaseScope,
+  EVERY_CASE,
+  OUT_OF_SCOPE,
+  caseScopeCondition,
+  caseScopeOf,
+  inCaseScope,
+} from '../domain/case-access';
+import { loadRouting } from '../db/routing';
 import { ZCaseAction } from '../domain/case-schemas';
 import { CASE_STATUSES, type CaseActionInput, type CaseState, slaBadge } from '../domain/cases';
 import { caseActionUpdate, caseWorkflowId } from '../../workflows/definitions';
@@ -44,12 +54,15 @@ export function caseFilterFrom(query: Record<string, unknown>): CaseFilter {
   return parseOr400(ZCaseFilter, given, 'case filter');
 }
 
-function mongoFilter(filter: CaseFilter): Filter<c.CaseDoc> {
+/** The list's filter with the person's case scope as one more condition (the same query, no extra scan). */
+export function mongoFilter(filter: CaseFilter, scope: CaseScope = EVERY_CASE): Filter<c.CaseDoc> {
   const { status, sla, ...exact } = filter;
+  const inScope = caseScopeCondition(scope);
   return {
     ...exact,
     ...(status === 'unclosed' ? { status: { $ne: 'closed' } } : status ? { status } : {}),
     ...(sla === 'escalated' ? { escalation: { $gt: 0 } } : sla === 'on-track' ? { escalation: 0 } : {}),
+    ...(inScope ? { $and: [inScope] } : {}),
   };
 }
 
@@ -58,8 +71,9 @@ export async function listCases(
   filter: CaseFilter,
   page: { limit: number; skip: number },
   sort: CaseSort = 'newest',
+  scope: CaseScope = EVERY_CASE,
 ) {
-  const query = mongoFilter(filter);
+  const query = mongoFilter(filter, scope);
   const [items, total] = await Promise.all([
     c.cases(db).find(query).sort(CASE_SORTS[sort]).skip(page.skip).limit(page.limit).toArray(),
     c.cases(db).countDocuments(query),
@@ -78,9 +92,24 @@ export function slaOf(doc: c.CaseDoc, now = Date.now()) {
   };
 }
 
-export async function caseWithTimeline(db: Db, caseId: string) {
-  const doc = await c.cases(db).findOne({ _id: caseId });
+/** The routing and the cases a signed-in person may see and act on. */
+export async function caseAccessOf(
+  db: Db,
+  user: { id: string; role: Role },
+): Promise<{ routing: Routing | null; scope: CaseScope }> {
+  const routing = await loadRouting(db);
+  return { routing, scope: caseScopeOf(routing, user) };
+}
+
+/** A case outside the person's scope is refused (403) as surely as a missing one (404). */
+function ensureInScope(doc: c.CaseDoc | null, caseId: string, scope: CaseScope): asserts doc is c.CaseDoc {
   if (!doc) throw new HttpError(404, `no case ${caseId}`);
+  if (!inCaseScope(scope, doc)) throw new HttpError(403, OUT_OF_SCOPE);
+}
+
+export async function caseWithTimeline(db: Db, caseId: string, scope: CaseScope = EVERY_CASE) {
+  const doc = await c.cases(db).findOne({ _id: caseId });
+  ensureInScope(doc, caseId, scope);
   const timeline = await c.caseTimeline(db).find({ caseId }).sort({ seq: 1 }).limit(1000).toArray();
   return { case: doc, timeline };
 }
@@ -92,6 +121,13 @@ export function mayReassignAny(routing: Routing | null, user: { id: string; role
     !!routing &&
     (routing.teams.some((t) => t.manager === user.id) || Object.values(routing.managerAbove).includes(user.id))
   );
+}
+
+/** Refuses an action on a case outside the person's scope, before anything is sent to the case's workflow. */
+export async function ensureCaseInScope(db: Db, caseId: string, scope: CaseScope): Promise<void> {
+  if (scope.all) return;
+  const doc = await c.cases(db).findOne({ _id: caseId }, { projection: { teamId: 1, ownerId: 1 } });
+  ensureInScope(doc, caseId, scope);
 }
 
 /** How long a person waits for a case to take an action (its worker may be down) before "try again". */

@@ -2,7 +2,11 @@ import { WithStartWorkflowOperation } from '@temporalio/client';
 import type { Db } from 'mongodb';
 import { audit } from '../db/audit';
 import { findCustomer } from '../db/customers';
+import * as c from '../db/collections';
 import type { ErasureSummary, ProfileOutcome } from '../domain/customer';
+import type { CaseScope } from '../domain/case-access';
+import type { PersonalDataView } from '../domain/personal-data';
+import { mongoFilter } from './cases-service';
 import { customerWorkflowId, eraseUpdate, profileUpdate } from '../../workflows/definitions';
 import { HttpError } from './errors';
 import type { LoopSettings } from './events-service';
@@ -63,4 +67,41 @@ export async function eraseCustomer(
   const summary = await updateLoop<ErasureSummary, []>(loop, customerId, eraseUpdate, [], ERASURE_DEADLINE_MS);
   await audit(db, { actor, action: 'customer.erase', subject: customerId, after: { ...summary } });
   return summary;
+}
+
+/** The customers a person limited to their case scope may open: those of their most recent cases. */
+const SCOPED_CUSTOMERS = 1000;
+
+/**
+ * Which customers the person may see: every one (null), or the customers of the cases in their
+ * scope (newest cases first, bounded like the queues).
+ */
+export async function visibleCustomerIds(db: Db, view: PersonalDataView, scope: CaseScope): Promise<string[] | null> {
+  if (view.customers === 'all') return null;
+  if (view.customers === 'none') return [];
+  const cases = await c
+    .cases(db)
+    .find(mongoFilter({}, scope), { projection: { customerId: 1 } })
+    .sort({ updatedAt: -1 })
+    .limit(SCOPED_CUSTOMERS)
+    .toArray();
+  return [...new Set(cases.map((doc) => doc.customerId))];
+}
+
+/** A customer's page is refused (403) unless the person sees every customer or has a case of theirs in scope. */
+export async function ensureCustomerVisible(
+  db: Db,
+  customerId: string,
+  view: PersonalDataView,
+  scope: CaseScope,
+): Promise<void> {
+  if (view.customers === 'all') return;
+  const inScope =
+    view.customers === 'in-case-scope' &&
+    (await c.cases(db).findOne(mongoFilter({ customerId }, scope), { projection: { _id: 1 } }));
+  if (!inScope)
+    throw new HttpError(
+      403,
+      'You may open the customers of the cases of your teams (and of cases assigned to you); this customer has none.',
+    );
 }

@@ -4,8 +4,11 @@ import { stringify } from 'csv-stringify';
 import type { RequestHandler, Response, Router } from 'express';
 import { z } from 'zod';
 import type { Db, Filter } from 'mongodb';
+import { audit } from '../db/audit';
 import * as c from '../db/collections';
 import { withConsentOf } from '../db/customers';
+import type { CaseScope } from '../domain/case-access';
+import { mongoFilter } from './cases-service';
 import { HttpError } from './errors';
 import { ZExternalId } from './schemas';
 import { parseOr400 } from './validation';
@@ -27,27 +30,70 @@ export function safeCell(value: Cell): string | number {
   return /^[=+\-@\t\r]/.test(text) ? `'${text}` : text;
 }
 
+/** What the audit log records of a download: which table, with which filters (who comes from the request). */
+export interface ExportRecord {
+  db: Db;
+  table: string;
+  filters: object;
+}
+
+/** Who downloads: the signed-in person's email, or the API key's name. */
+function exporterOf(res: Response): string {
+  const user = res.locals.user as { email?: string } | undefined;
+  if (user?.email) return user.email;
+  const key = res.locals.apiKey as { name?: string } | undefined;
+  return `api-key:${key?.name ?? 'unknown'}`;
+}
+
 /**
  * Streams rows as a CSV download (RFC 4180, UTF-8) with backpressure. The first row is read before
  * the response starts, so a database that is down answers 503 as usual; a failure later can only
- * cut the download off.
+ * cut the download off. Every download is written to the audit log with the rows sent, also when
+ * it was cut off (`complete: false`): personal data may have left by then.
  */
-async function sendCsv(res: Response, filename: string, columns: string[], rows: AsyncIterable<Cell[]>): Promise<void> {
+async function sendCsv(
+  res: Response,
+  filename: string,
+  columns: string[],
+  rows: AsyncIterable<Cell[]>,
+  record: ExportRecord,
+): Promise<void> {
   const iterator = rows[Symbol.asyncIterator]();
   const first = await iterator.next();
+  let sent = 0;
   const cells = async function* () {
-    for (let row = first; !row.done; row = await iterator.next()) yield row.value.map(safeCell);
+    for (let row = first; !row.done; row = await iterator.next()) {
+      sent += 1;
+      yield row.value.map(safeCell);
+    }
   };
   res.attachment(filename).type('text/csv; charset=utf-8');
-  await pipeline(Readable.from(cells()), stringify({ header: true, columns }), res);
+  let complete = false;
+  try {
+    await pipeline(Readable.from(cells()), stringify({ header: true, columns }), res);
+    complete = true;
+  } finally {
+    await audit(record.db, {
+      actor: exporterOf(res),
+      action: 'export',
+      subject: record.table,
+      after: { filters: record.filters, rows: sent, complete },
+    });
+  }
 }
 
 /** A table already computed (a dashboard's), as a CSV download. */
-export function sendRowsCsv(res: Response, filename: string, columns: string[], rows: Cell[][]): Promise<void> {
+export function sendRowsCsv(
+  res: Response,
+  filename: string,
+  columns: string[],
+  rows: Cell[][],
+  record: ExportRecord,
+): Promise<void> {
   async function* each() {
     yield* rows;
   }
-  return sendCsv(res, filename, columns, each());
+  return sendCsv(res, filename, columns, each(), record);
 }
 
 /** Pages of a cursor, for readers that look up something per page. */
@@ -169,19 +215,34 @@ async function* caseRows(db: Db, filter: Filter<c.CaseDoc>): AsyncGenerator<Cell
 
 const ZExportFilter = z.object({ programId: ZExternalId.optional() }).strict();
 
-/** The three CSV exports under `/export/`, each behind `guard` (API scopes or admin roles). */
-export function addExportRoutes(router: Router, db: Db, guard: RequestHandler): void {
-  router.get('/export/customers.csv', guard, async (_req, res) => {
+/** Who may download what: every customer and reply (`bulk`), and cases within the caller's scope. */
+export interface ExportAccess {
+  bulk: RequestHandler;
+  cases: RequestHandler;
+  caseScopeOf(res: Response): Promise<CaseScope>;
+}
+
+/** How the audit log names a case scope: every case, or the teams (and the person's own cases). */
+const scopeLabel = (scope: CaseScope) => (scope.all ? 'all' : { teams: scope.teamIds, ownerId: scope.ownerId });
+
+/** The three CSV exports under `/export/`, behind API scopes or admin roles; each one audited. */
+export function addExportRoutes(router: Router, db: Db, access: ExportAccess): void {
+  router.get('/export/customers.csv', access.bulk, async (_req, res) => {
     const { columns, rows } = await customersCsv(db);
-    await sendCsv(res, 'customers.csv', columns, rows);
+    await sendCsv(res, 'customers.csv', columns, rows, { db, table: 'customers', filters: {} });
   });
-  router.get('/export/replies.csv', guard, async (req, res) => {
-    const { programId } = parseOr400(ZExportFilter, req.query, 'export filter');
-    await sendCsv(res, 'replies.csv', REPLY_COLUMNS, replyRows(db, programId ? { programId } : {}));
+  router.get('/export/replies.csv', access.bulk, async (req, res) => {
+    const filters = parseOr400(ZExportFilter, req.query, 'export filter');
+    await sendCsv(res, 'replies.csv', REPLY_COLUMNS, replyRows(db, filters), { db, table: 'replies', filters });
   });
-  router.get('/export/cases.csv', guard, async (req, res) => {
-    const { programId } = parseOr400(ZExportFilter, req.query, 'export filter');
-    await sendCsv(res, 'cases.csv', CASE_COLUMNS, caseRows(db, programId ? { programId } : {}));
+  router.get('/export/cases.csv', access.cases, async (req, res) => {
+    const filters = parseOr400(ZExportFilter, req.query, 'export filter');
+    const scope = await access.caseScopeOf(res);
+    await sendCsv(res, 'cases.csv', CASE_COLUMNS, caseRows(db, mongoFilter(filters, scope)), {
+      db,
+      table: 'cases',
+      filters: { ...filters, scope: scopeLabel(scope) },
+    });
   });
 }
 
@@ -192,5 +253,9 @@ export async function sendImportErrors(db: Db, res: Response, importId: string):
     for await (const error of c.importErrors(db).find({ importId }).sort({ line: 1 }))
       yield [error.line, error.customerId, error.message];
   }
-  await sendCsv(res, `import-${importId}-errors.csv`, ['line', 'customerId', 'message'], rows());
+  await sendCsv(res, `import-${importId}-errors.csv`, ['line', 'customerId', 'message'], rows(), {
+    db,
+    table: 'import-errors',
+    filters: { importId },
+  });
 }

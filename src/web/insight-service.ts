@@ -96,7 +96,7 @@ export async function loadExperienceDashboard(db: Db, filters: DashboardFilters)
   };
 }
 
-/** A reply quoted as an example of its theme. */
+/** A reply quoted as an example of its theme (IDs empty when anonymised, src/web/personal-data.ts). */
 export interface ThemeExample {
   replyId: string;
   customerId: string;
@@ -168,7 +168,15 @@ export function dashboardTable(
     case 'themes':
       return {
         columns: ['theme', 'count', 'previousCount', 'exampleReplyIds'],
-        rows: dashboard.themes.map((t) => [t.theme, t.count, t.previous, t.examples.map((e) => e.replyId).join(' ')]),
+        rows: dashboard.themes.map((t) => [
+          t.theme,
+          t.count,
+          t.previous,
+          t.examples
+            .map((e) => e.replyId)
+            .filter(Boolean)
+            .join(' '),
+        ]),
       };
   }
 }

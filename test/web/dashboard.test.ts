@@ -49,7 +49,7 @@ const exampleReply = (programId: string) => `${programId}:r3`;
 
 describe('the experience dashboard', () => {
   let h: Harness;
-  const credentials = async (role: 'case_owner') => {
+  const credentials = async (role: 'operations') => {
     const user = await createUser(h.db, role);
     return [user.email, user.password] as const;
   };
@@ -231,9 +231,9 @@ describe('the experience dashboard', () => {
     // The example comment is quoted (escaped); a viewer, who may not open customers, gets no link.
     expect(html).toContain('“Late delivery &amp; too pricey”');
     expect(html).not.toContain('/admin/customers/cust-r3');
-    const owner = await signIn(h.baseUrl, ...(await credentials('case_owner')));
-    const ownersPage = await (await owner.get(`/admin/dashboard?${period()}`)).text();
-    expect(ownersPage).toContain(`href="/admin/customers/cust-r3#reply-${exampleReply(programId)}"`);
+    const operations = await signIn(h.baseUrl, ...(await credentials('operations')));
+    const operationsPage = await (await operations.get(`/admin/dashboard?${period()}`)).text();
+    expect(operationsPage).toContain(`href="/admin/customers/cust-r3#reply-${exampleReply(programId)}"`);
 
     const csv = await client.get(`/admin/dashboard/by-segment.csv?${period()}`);
     expect(parse(await csv.text(), { columns: true })).toEqual([
@@ -241,5 +241,30 @@ describe('the experience dashboard', () => {
       { dimension: 'region', value: 'NA', responses: '1', nps: '-100', csatPercent: '0', cesAverage: '' },
     ]);
     expect((await client.get('/admin/dashboard?to=tomorrow')).status).toBe(400);
+  });
+
+  it('when a viewer or case owner reads the example comments, then they are anonymised; operations read them as written', async () => {
+    await c
+      .responses(h.db)
+      .updateOne(
+        { _id: exampleReply(programId) },
+        { $set: { 'scores.verbatim': 'Late delivery, call me on +49 30 1234-567 or jo.r3@example.com' } },
+      );
+    const anonymised = '“Late delivery, call me on [phone] or [email]”';
+    for (const role of ['viewer', 'case_owner'] as const) {
+      const user = await createUser(h.db, role);
+      const client = await signIn(h.baseUrl, user.email, user.password);
+      const html = await (await client.get(`/admin/dashboard?${period()}`)).text();
+      expect(html, role).toContain(anonymised);
+      expect(html, role).not.toContain('jo.r3@example.com');
+      expect(html, role).not.toContain('cust-r3');
+      const themes = parse(await (await client.get(`/admin/dashboard/themes.csv?${period()}`)).text(), {
+        columns: true,
+      }) as Record<string, string>[];
+      expect(themes.map((t) => t.exampleReplyIds)).toEqual(themes.map(() => ''));
+    }
+    const operations = await signIn(h.baseUrl, ...(await credentials('operations')));
+    const html = await (await operations.get(`/admin/dashboard?${period()}`)).text();
+    expect(html).toContain('jo.r3@example.com');
   });
 });

@@ -92,8 +92,10 @@ describe('customer quadrants', () => {
     const html = await page.text();
     expect(html).toMatch(/<svg role="img" aria-label="Accounts by summary score and revenue" class="chart"/);
     expect(html).toMatch(/data-quadrant="at-risk">[\s\S]*?<div class="figure-value">2</);
-    expect(html).toContain(`<a href="/admin/customers/dee">DEE</a>`);
-    expect(html).toContain(`<a href="/admin/cases/${caseId}">open case</a>`);
+    // Viewers see aggregates: no account's name, revenue or link, nor the accounts download.
+    expect(html).not.toContain('/admin/customers/dee');
+    expect(html).toContain('id="at-risk-hidden"');
+    expect((await asViewer.get('/admin/quadrants/accounts.csv?since=2026-09')).status).toBe(403);
     expect(html).not.toContain('Save cut-offs');
     expect(html).not.toContain('Survey these'); // viewers do not run campaigns
     expect((await asViewer.post('/admin/quadrants/cutoffs', { score: '50' })).status).toBe(403);
@@ -101,7 +103,9 @@ describe('customer quadrants', () => {
     const ops = await createUser(h.db, 'operations');
     const asOps = await signIn(h.baseUrl, ops.email, ops.password);
     // "Survey these" opens the campaign form with the quadrant chosen; nothing is launched.
-    const opsPage = await (await asOps.get('/admin/quadrants')).text();
+    const opsPage = await (await asOps.get('/admin/quadrants?since=2026-09')).text();
+    expect(opsPage).toContain(`<a href="/admin/customers/dee">DEE</a>`);
+    expect(opsPage).toContain(`<a href="/admin/cases/${caseId}">open case</a>`);
     const survey = /data-quadrant="at-risk">[\s\S]*?<a href="([^"]+)">Survey these<\/a>/.exec(opsPage)?.[1];
     const link = survey!.replaceAll('&#x3D;', '=').replaceAll('&amp;', '&');
     expect(link).toBe('/admin/campaigns?quadrants=at-risk&name=At-Risk+customers');

@@ -4,6 +4,13 @@ import { ROLES, type Role, SCOPES, type Scope } from '../../src/domain/access';
 import { type Access, isAccessHandler } from '../../src/web/access';
 import { openApiDocument } from '../../src/web/routes/openapi';
 import { ensureApiKey } from '../../src/bootstrap';
+import * as c from '../../src/db/collections';
+import { storeRouting } from '../../src/db/routing';
+import { ALWAYS_OPEN } from '../../src/domain/business-hours';
+import { CASE_ACTIONS } from '../../src/domain/cases';
+import { ZRouting } from '../../src/domain/routing';
+import { connectTemporalClient } from '../../src/temporal/connection';
+import { caseWorkflowId } from '../../workflows/definitions';
 import { type AdminClient, createUser, signIn } from '../support/admin';
 import { type Harness, startHarness, uid } from '../support/harness';
 
@@ -165,4 +172,186 @@ describe('every route declares who may use it, and the declaration is enforced',
     if (!mayUse && !denied) return 'allowed although not declared';
     return undefined;
   }
+});
+
+/** Express's route table of a running harness. */
+function routeTable(h: Harness): RouteInfo[] {
+  const app = h.web.server.listeners('request')[0] as Express;
+  return routesOf((app as unknown as { router: { stack: Layer[] } }).router.stack);
+}
+
+/** A case of a team, as its workflow would have written it (no workflow runs: actions reach Temporal and end there). */
+function caseOf(id: string, teamId: string, ownerId: string, customerId: string): c.CaseDoc {
+  const clock = { startedAt: Date.now(), budgetMs: 3_600_000, pauses: [], breaches: 0 };
+  return {
+    _id: id,
+    customerId,
+    programId: 'walk-program',
+    replyIds: [id],
+    reasons: ['Detractor'],
+    status: 'open',
+    priority: 'normal',
+    teamId,
+    ownerId,
+    mayContact: true,
+    escalation: 0,
+    calendar: ALWAYS_OPEN,
+    firstResponse: clock,
+    resolution: clock,
+    openedAt: new Date(),
+    updatedAt: new Date(),
+    version: 1,
+  };
+}
+
+describe('every case route checks the case against the person’s teams', () => {
+  let h: Harness;
+  let routes: RouteInfo[];
+  const people = new Map<string, AdminClient>();
+  const northCase = uid('case-north');
+  const northCustomer = uid('cust-north');
+  /**
+   * A north case whose workflow is started on a task queue no worker polls: an action that reached
+   * Temporal would wait for it and fail with 503, so a 403 proves the refusal came first.
+   */
+  const guardedCase = uid('case-guarded');
+  let stopGuardedWorkflow = async () => {};
+
+  beforeAll(async () => {
+    // Its own database: the routing document is one per database.
+    h = await startHarness({ withWorker: false, env: { MONGODB_DB: `cxloop-case-access-${Date.now()}` } });
+    routes = routeTable(h);
+    const emails = new Map<string, string>();
+    for (const person of ['northOwner', 'northManager', 'southOwner', 'southManager', 'director']) {
+      const user = await createUser(h.db, 'case_owner');
+      emails.set(person, user.email);
+      people.set(person, await signIn(h.baseUrl, user.email, user.password));
+    }
+    const email = (person: string) => emails.get(person)!;
+    await storeRouting(
+      h.db,
+      ZRouting.parse({
+        teams: [
+          { id: 'north', name: 'North', members: [email('northOwner')], manager: email('northManager') },
+          { id: 'south', name: 'South', members: [email('southOwner')], manager: email('southManager') },
+        ],
+        fallbackTeam: 'south',
+        managerAbove: { [email('northManager')]: email('director'), [email('southManager')]: email('director') },
+        rootCauses: ['Delivery delay', 'Other'],
+      }),
+      'test',
+    );
+    const now = new Date();
+    await c.customers(h.db).insertOne({
+      _id: northCustomer,
+      email: `${northCustomer}@example.com`,
+      name: 'Nora North-Customer',
+      locale: 'en',
+      attributes: { revenue: 5000 },
+      unsubscribed: false,
+      createdAt: now,
+      updatedAt: now,
+    });
+    await c.cases(h.db).insertOne(caseOf(northCase, 'north', email('northOwner'), northCustomer));
+    await c.cases(h.db).insertOne(caseOf(guardedCase, 'north', email('northOwner'), northCustomer));
+    const temporal = await connectTemporalClient({
+      address: h.temporalAddress,
+      namespace: h.config.temporal.namespace,
+    });
+    const handle = await temporal.workflow.start('caseWorkflow', {
+      workflowId: caseWorkflowId(guardedCase),
+      taskQueue: uid('no-worker'),
+      args: [],
+    });
+    stopGuardedWorkflow = async () => {
+      await handle.terminate('test over').catch(() => undefined);
+      await temporal.connection.close();
+    };
+  });
+  afterAll(async () => {
+    await stopGuardedWorkflow();
+    await h?.stop();
+  });
+
+  /** Every route a case owner may use that names a case or a customer, with a north case's or customer's ID. */
+  function objectRoutes(caseId: string): { method: string; url: string }[] {
+    const forOwners = routes.filter(
+      (r) => r.access?.kind === 'roles' && r.access.roles.includes('case_owner') && r.path.includes('/:'),
+    );
+    const caseRoutes = forOwners.filter((r) => r.path.startsWith('/admin/cases/:id'));
+    const customerRoutes = forOwners.filter((r) => r.path.startsWith('/admin/customers/:id'));
+    expect(caseRoutes.map((r) => `${r.method} ${r.path}`).sort()).toEqual([
+      'GET /admin/cases/:id',
+      'POST /admin/cases/:id/:action',
+    ]);
+    expect(customerRoutes.map((r) => `${r.method} ${r.path}`)).toEqual(['GET /admin/customers/:id']);
+    return [...caseRoutes, ...customerRoutes].flatMap((r) => {
+      const withId = r.path.replace(':id', r.path.startsWith('/admin/cases') ? caseId : northCustomer);
+      return withId.includes(':action')
+        ? CASE_ACTIONS.map((action) => ({ method: r.method, url: withId.replace(':action', action) }))
+        : [{ method: r.method, url: withId }];
+    });
+  }
+
+  async function statusOf(person: string, route: { method: string; url: string }): Promise<number> {
+    const client = people.get(person)!;
+    const res = route.method === 'GET' ? await client.get(route.url) : await client.post(route.url);
+    await res.arrayBuffer();
+    return res.status;
+  }
+
+  it('refuses another team’s owner and a sibling team’s manager on every case route, with 403', async () => {
+    const problems: string[] = [];
+    for (const route of objectRoutes(guardedCase))
+      for (const person of ['southOwner', 'southManager']) {
+        const status = await statusOf(person, route);
+        if (status !== 403) problems.push(`${route.method} ${route.url} as ${person}: ${status}`);
+      }
+    expect(problems).toEqual([]);
+    const refused = await people.get('southOwner')!.get(`/admin/cases/${guardedCase}`);
+    expect(refused.headers.get('content-type')).toContain('html');
+    expect(await refused.text()).toContain('belongs to a team you are not part of');
+  });
+
+  it('lets the team’s owner, its manager and the manager above through on every case route', async () => {
+    const problems: string[] = [];
+    for (const route of objectRoutes(northCase))
+      for (const person of ['northOwner', 'northManager', 'director']) {
+        const status = await statusOf(person, route);
+        // Through the check: the page, or the action refused by the case itself (no workflow runs here).
+        if (status === 403 || status >= 500) problems.push(`${route.method} ${route.url} as ${person}: ${status}`);
+      }
+    expect(problems).toEqual([]);
+  });
+
+  it('lists, and exports, only the cases and customers of the person’s teams', async () => {
+    const sees = async (person: string, path: string, text: string) => {
+      const res = await people.get(person)!.get(path);
+      expect(res.status, `${person} ${path}`).toBe(200);
+      return (await res.text()).includes(text);
+    };
+    for (const [person, expected] of [
+      ['southOwner', false],
+      ['southManager', false],
+      ['northOwner', true],
+      ['director', true],
+    ] as const) {
+      for (const view of ['mine', 'team', 'all'])
+        if (view === 'all' || !expected)
+          expect(await sees(person, `/admin/cases?view=${view}`, northCase), `${person} ${view}`).toBe(expected);
+      expect(await sees(person, '/admin/customers', northCustomer), `${person} customers`).toBe(expected);
+      expect(await sees(person, '/admin/export/cases.csv', northCase), `${person} cases.csv`).toBe(expected);
+    }
+    // The manager above has no team of their own: their Team queue offers the teams below them.
+    expect(await sees('director', '/admin/cases?view=team', northCase)).toBe(true);
+  });
+
+  it('shows on a case page only the customer’s other cases that the person may see', async () => {
+    // Last: after this the north customer also has a south case (and so a customer page for the south team).
+    const southCase = uid('case-south');
+    await c.cases(h.db).insertOne(caseOf(southCase, 'south', 'nobody@test.local', northCustomer));
+    const page = async (person: string) => await (await people.get(person)!.get(`/admin/cases/${northCase}`)).text();
+    expect(await page('northOwner')).not.toContain(southCase);
+    expect(await page('director')).toContain(southCase);
+  });
 });

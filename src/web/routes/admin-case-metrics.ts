@@ -7,6 +7,7 @@ import { sendRowsCsv } from '../exports';
 import { CASE_TABLES, type CaseMetricsReport, caseTable, caseTableOf, loadCaseMetrics } from '../case-metrics-service';
 import { dashboardPrograms, parseDashboardQuery } from '../insight-service';
 import { COMPARE_LABELS, tableLinks } from './admin-insight';
+import { ensureSeesAllCustomers, personalDataViewFor } from '../personal-data';
 
 type Send = (req: Request, res: Response, name: string, context: Record<string, unknown>, status?: number) => void;
 
@@ -66,6 +67,8 @@ function charts(report: CaseMetricsReport) {
 export function caseMetricsRoutes(router: Router, { db, send, roles }: { db: Db; send: Send; roles: Role[] }) {
   router.get('/case-metrics', allowRoles(...roles), async (req, res) => {
     const { filters } = parseDashboardQuery(req.query);
+    // Names and revenue of accounts: only for the roles that see every customer.
+    const seesAccounts = personalDataViewFor(res).customers === 'all';
     const [report, programs] = await Promise.all([loadCaseMetrics(db, filters), dashboardPrograms(db)]);
     send(req, res, 'case-metrics', {
       title: 'Case metrics',
@@ -74,8 +77,10 @@ export function caseMetricsRoutes(router: Router, { db, send, roles }: { db: Db;
       // Each root cause links to its page (fixes, the outer loop).
       report: {
         ...report,
+        accounts: seesAccounts ? report.accounts : [],
         rootCauses: report.rootCauses.map((r) => ({ ...r, path: encodeURIComponent(r.rootCause) })),
       },
+      seesAccounts,
       compareLabel: COMPARE_LABELS[filters.compare],
       figures: figures(report),
       charts: charts(report),
@@ -85,8 +90,13 @@ export function caseMetricsRoutes(router: Router, { db, send, roles }: { db: Db;
 
   router.get('/case-metrics/:table.csv', allowRoles(...roles), async (req: Request<{ table: string }>, res) => {
     const table = caseTableOf(req.params.table);
+    if (table === 'accounts') ensureSeesAllCustomers(res, 'The accounts table');
     const { filters } = parseDashboardQuery(req.query);
     const { columns, rows } = caseTable(await loadCaseMetrics(db, filters), table);
-    await sendRowsCsv(res, `cases-${table}-${filters.from}-${filters.to}.csv`, columns, rows);
+    await sendRowsCsv(res, `cases-${table}-${filters.from}-${filters.to}.csv`, columns, rows, {
+      db,
+      table: `case-metrics-${table}`,
+      filters,
+    });
   });
 }

@@ -22,14 +22,16 @@ import {
   CASE_SORTS,
   type CaseSort,
   actOnCase,
+  caseAccessOf,
   caseFilterFrom,
   caseWithTimeline,
+  ensureCaseInScope,
   listCases,
   mayReassignAny,
+  mongoFilter,
   slaOf,
 } from '../cases-service';
 import { HttpError } from '../errors';
-import { loadRouting } from '../../db/routing';
 import { ZPage } from '../schemas';
 import { parseOr400 } from '../validation';
 import { findCustomer } from '../../db/customers';
@@ -65,14 +67,18 @@ export function caseRoutes(
     const { view: _v, sort: _s, offset: _o, ...query } = req.query;
     if (!('status' in query)) query.status = 'unclosed';
     const filter = caseFilterFrom(query);
-    const routing = await loadRouting(db);
-    const myTeams = routing?.teams.filter((t) => t.members.includes(user.id) || t.manager === user.id) ?? [];
+    const { routing, scope } = await caseAccessOf(db, user);
+    // The teams offered in the Team queue: one's own, and for a manager above also the teams below them.
+    const myTeams =
+      routing?.teams.filter((t) =>
+        scope.all ? t.members.includes(user.id) || t.manager === user.id : scope.teamIds.includes(t.id),
+      ) ?? [];
     if (view === 'mine') filter.ownerId = user.id;
     const teamIds = myTeams.map((t) => t.id);
     const sort: CaseSort = String(req.query.sort) in CASE_SORTS ? (String(req.query.sort) as CaseSort) : 'newest';
     const page = parseOr400(ZPage, { limit: PAGE_SIZE, offset: req.query.offset || undefined }, 'paging');
     const scoped = view === 'team' && !filter.teamId ? { ...filter, teamId: teamIds[0] ?? '\u0000' } : filter;
-    const { items, total } = await listCases(db, scoped, { limit: page.limit, skip: page.offset });
+    const { items, total } = await listCases(db, scoped, { limit: page.limit, skip: page.offset }, sort, scope);
     const customers = new Map(
       (
         await c
@@ -105,19 +111,20 @@ export function caseRoutes(
   });
 
   async function showCase(req: Request<{ id: string }>, res: Response, flash?: { error?: string }, status = 200) {
-    const { case: doc, timeline } = await caseWithTimeline(db, req.params.id);
     const user = res.locals.user as SignedInUser;
-    const [customer, program, replies, pastCases, routing, owners, summary] = await Promise.all([
+    const { routing, scope } = await caseAccessOf(db, user);
+    const { case: doc, timeline } = await caseWithTimeline(db, req.params.id, scope);
+    const [customer, program, replies, pastCases, owners, summary] = await Promise.all([
       findCustomer(db, doc.customerId),
       c.programs(db).findOne({ _id: doc.programId }),
       c.responses(db).find({ customerId: doc.customerId }).sort({ submittedAt: -1 }).limit(50).toArray(),
+      // The customer's other cases, as far as the person may see them.
       c
         .cases(db)
-        .find({ customerId: doc.customerId, _id: { $ne: doc._id } })
+        .find({ ...mongoFilter({ customerId: doc.customerId }, scope), _id: { $ne: doc._id } })
         .sort({ openedAt: -1 })
         .limit(50)
         .toArray(),
-      loadRouting(db),
       c
         .users(db)
         .find({ role: { $in: ['admin', 'operations', 'case_owner'] }, disabled: { $ne: true } })
@@ -175,7 +182,10 @@ export function caseRoutes(
 
   router.post('/cases/:id/:action', allowRoles(...roles), async (req: Request<{ id: string; action: string }>, res) => {
     const user = res.locals.user as SignedInUser;
-    const actor = { id: user.id, canReassign: mayReassignAny(await loadRouting(db), user) };
+    const { routing, scope } = await caseAccessOf(db, user);
+    // Before the try: a case outside the person's scope is the 403 page, not its case page.
+    await ensureCaseInScope(db, req.params.id, scope);
+    const actor = { id: user.id, canReassign: mayReassignAny(routing, user) };
     const { requestId, ...body } = formFields(req.body as Record<string, unknown>);
     try {
       const id = parseOr400(ZRequestId, requestId, 'form');

@@ -16,6 +16,8 @@ import {
   sinceMonth,
 } from '../quadrants-service';
 import { sendRowsCsv } from '../exports';
+import { dashboardFor, personalDataViewFor } from '../personal-data';
+import { ROLES_SEEING_ALL_CUSTOMERS } from '../../domain/personal-data';
 import {
   DASHBOARD_TABLES,
   type ExperienceReport,
@@ -118,13 +120,12 @@ function funnel(dashboard: ExperienceReport) {
 }
 
 /** The experience dashboard for every signed-in role, and its tables as CSV. */
-export function insightRoutes(
-  router: Router,
-  { db, send, roles, customerViewers }: { db: Db; send: Send; roles: Role[]; customerViewers: Role[] },
-) {
+export function insightRoutes(router: Router, { db, send, roles }: { db: Db; send: Send; roles: Role[] }) {
   router.get('/dashboard', allowRoles(...roles), async (req, res) => {
     const { filters, metric } = parseDashboardQuery(req.query);
-    const [dashboard, programs] = await Promise.all([loadExperienceDashboard(db, filters), dashboardPrograms(db)]);
+    const view = personalDataViewFor(res);
+    const [report, programs] = await Promise.all([loadExperienceDashboard(db, filters), dashboardPrograms(db)]);
+    const dashboard = dashboardFor(view, report);
     // The chosen segment stays offered even with no replies in this period.
     const segments = [...new Set([...dashboard.segments, filters.segment])].filter((s) => s !== ALL_SEGMENT).sort();
     send(req, res, 'dashboard', {
@@ -140,8 +141,8 @@ export function insightRoutes(
       bySegment: bySegment(dashboard, metric),
       funnel: funnel(dashboard),
       themes: dashboard.themes,
-      // Example comments link to the customer's replies for those who may open customers.
-      linkReplies: roleGrants(res.locals.user.role, customerViewers),
+      // Example comments link to the customer's replies for those who read them as written.
+      linkReplies: view.comments === 'as-written',
       bucket: dashboard.bucket,
       csv: tableLinks('/admin/dashboard', DASHBOARD_TABLES, req.query),
     });
@@ -150,8 +151,13 @@ export function insightRoutes(
   router.get('/dashboard/:table.csv', allowRoles(...roles), async (req: Request<{ table: string }>, res) => {
     const table = dashboardTableOf(req.params.table);
     const { filters } = parseDashboardQuery(req.query);
-    const { columns, rows } = dashboardTable(await loadExperienceDashboard(db, filters), table);
-    await sendRowsCsv(res, `${table}-${filters.from}-${filters.to}.csv`, columns, rows);
+    const report = dashboardFor(personalDataViewFor(res), await loadExperienceDashboard(db, filters));
+    const { columns, rows } = dashboardTable(report, table);
+    await sendRowsCsv(res, `${table}-${filters.from}-${filters.to}.csv`, columns, rows, {
+      db,
+      table: `dashboard-${table}`,
+      filters,
+    });
   });
 }
 
@@ -185,7 +191,9 @@ export function quadrantRoutes(
   const page = async (req: Request, res: Response, extra: Record<string, unknown> = {}, status = 200) => {
     const since = sinceMonth(req.method === 'GET' ? req.query : {});
     const report = await loadQuadrants(db, since);
-    const atRisk = report.atRisk.slice(0, AT_RISK_ROWS);
+    // Names and revenue of accounts: the counts, movement and chart are for everyone, the list is not.
+    const seesAccounts = personalDataViewFor(res).customers === 'all';
+    const atRisk = seesAccounts ? report.atRisk.slice(0, AT_RISK_ROWS) : [];
     const openCases = await openCaseOf(
       db,
       atRisk.map((a) => a.id),
@@ -219,8 +227,9 @@ export function quadrantRoutes(
             : null,
         })),
         movement: report.movement,
+        seesAccounts,
         atRisk: atRisk.map((a) => ({ ...a, caseId: openCases.get(a.id) })),
-        moreAtRisk: report.atRisk.length - atRisk.length,
+        moreAtRisk: seesAccounts ? report.atRisk.length - atRisk.length : 0,
         ...extra,
       },
       status,
@@ -239,8 +248,13 @@ export function quadrantRoutes(
     res.redirect(303, '/admin/quadrants');
   });
 
-  router.get('/quadrants/accounts.csv', allowRoles(...roles), async (req, res) => {
+  // Names and revenue of every account: for the roles that see every customer.
+  router.get('/quadrants/accounts.csv', allowRoles(...ROLES_SEEING_ALL_CUSTOMERS), async (req, res) => {
     const report = await loadQuadrants(db, sinceMonth(req.query));
-    await sendRowsCsv(res, `quadrants-${report.since}.csv`, QUADRANT_COLUMNS, quadrantRows(report));
+    await sendRowsCsv(res, `quadrants-${report.since}.csv`, QUADRANT_COLUMNS, quadrantRows(report), {
+      db,
+      table: 'quadrant-accounts',
+      filters: { since: report.since },
+    });
   });
 }

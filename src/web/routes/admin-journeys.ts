@@ -50,8 +50,13 @@ export function journeyRoutes(router: Router, { db, send, roles }: { db: Db; sen
   };
   router.get('/journeys', allowRoles(...roles), (req, res) => page(req, res));
   router.get('/journeys/:programId.csv', allowRoles(...roles), async (req: Request<{ programId: string }>, res) => {
-    const journey = await loadJourney(db, req.params.programId, journeySince(req.query));
-    await sendRowsCsv(res, `journey-${journey.programId}.csv`, JOURNEY_COLUMNS, journeyRows(journey));
+    const since = journeySince(req.query);
+    const journey = await loadJourney(db, req.params.programId, since);
+    await sendRowsCsv(res, `journey-${journey.programId}.csv`, JOURNEY_COLUMNS, journeyRows(journey), {
+      db,
+      table: 'journey',
+      filters: { programId: journey.programId, since },
+    });
   });
   router.get('/journeys/:programId', allowRoles(...roles), (req: Request<{ programId: string }>, res) =>
     page(req, res, req.params.programId),

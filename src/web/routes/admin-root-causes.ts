@@ -74,7 +74,11 @@ export function rootCauseRoutes(
 
   router.get('/root-causes/:cause/fixes.csv', allowRoles(...roles), async (req: Request<{ cause: string }>, res) => {
     const report = await loadRootCause(db, req.params.cause);
-    await sendRowsCsv(res, `fixes-${report.rootCause}.csv`, FIX_COLUMNS, fixRows(report));
+    await sendRowsCsv(res, `fixes-${report.rootCause}.csv`, FIX_COLUMNS, fixRows(report), {
+      db,
+      table: 'root-cause-fixes',
+      filters: { rootCause: report.rootCause },
+    });
   });
 
   router.get('/root-causes/:cause', allowRoles(...roles), (req: Request<{ cause: string }>, res) => page(req, res));

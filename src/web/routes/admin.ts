@@ -21,7 +21,10 @@ import { insightRoutes, quadrantRoutes } from './admin-insight';
 import { EMAIL_PREVIEW_CSP, PROGRAM_EDITOR_PATHS, programEditorRoutes } from './admin-programs';
 import { findCustomer, withConsentOf } from '../../db/customers';
 import { readRollups } from '../../db/rollup-totals';
-import { eraseCustomer } from '../customers-service';
+import { ensureCustomerVisible, eraseCustomer, visibleCustomerIds } from '../customers-service';
+import { caseAccessOf } from '../cases-service';
+import { personalDataViewFor } from '../personal-data';
+import { ROLES_SEEING_ALL_CUSTOMERS } from '../../domain/personal-data';
 import { addExportRoutes, sendImportErrors } from '../exports';
 import { ZImportOptions, answerImport, importView, startImport } from '../imports-service';
 import { parseOr400 } from '../validation';
@@ -190,7 +193,12 @@ export function adminRouter({
 
   router.get('/customers', allowRoles(...CAN.customers), async (req, res) => {
     const q = typeof req.query.q === 'string' ? req.query.q.trim() : '';
-    const filter = q ? { $or: [{ _id: q }, { email: q.toLowerCase() }] } : {};
+    const view = personalDataViewFor(res);
+    const visible = await visibleCustomerIds(db, view, (await caseAccessOf(db, res.locals.user)).scope);
+    const filter = {
+      ...(q ? { $or: [{ _id: q }, { email: q.toLowerCase() }] } : {}),
+      ...(visible ? { _id: { $in: visible } } : {}),
+    };
     const list = await withConsentOf(
       db,
       await c.customers(db).find(filter).sort({ updatedAt: -1 }).limit(100).toArray(),
@@ -202,6 +210,8 @@ export function adminRouter({
     send(req, res, 'customers', {
       title: 'Customers',
       canImport: roleGrants(res.locals.user.role, IMPORTERS),
+      canExportAll: view.bulkExports,
+      scoped: visible !== null,
       q,
       customers: list.map((cu) => ({ ...cu, summary: scores.get(cu._id) })),
     });
@@ -232,6 +242,8 @@ export function adminRouter({
   router.get('/customers/:id', allowRoles(...CAN.customers), async (req: Request<{ id: string }>, res) => {
     const customer = await findCustomer(db, req.params.id);
     if (!customer) throw new HttpError(404, `No customer ${req.params.id}.`);
+    const { scope } = await caseAccessOf(db, res.locals.user);
+    await ensureCustomerVisible(db, customer._id, personalDataViewFor(res), scope);
     const [decisions, invitations, replies] = await Promise.all([
       c.contactDecisions(db).find({ customerId: customer._id }).sort({ decidedAt: -1 }).limit(100).toArray(),
       c.invitations(db).find({ customerId: customer._id }).sort({ createdAt: -1 }).limit(100).toArray(),
@@ -258,7 +270,11 @@ export function adminRouter({
     });
   });
 
-  addExportRoutes(router, db, allowRoles(...CAN.customers));
+  addExportRoutes(router, db, {
+    bulk: allowRoles(...ROLES_SEEING_ALL_CUSTOMERS),
+    cases: allowRoles(...CAN.cases),
+    caseScopeOf: async (res) => (await caseAccessOf(db, res.locals.user as SignedInUser)).scope,
+  });
 
   // Irreversible: the admin types the customer's ID to confirm (works without JavaScript).
   router.post('/customers/:id/erase', allowRoles('admin'), async (req: Request<{ id: string }>, res) => {
@@ -269,7 +285,7 @@ export function adminRouter({
     res.redirect(303, `/admin/customers/${encodeURIComponent(req.params.id)}`);
   });
 
-  insightRoutes(router, { db, send, roles: CAN.dashboard, customerViewers: CAN.customers });
+  insightRoutes(router, { db, send, roles: CAN.dashboard });
   quadrantRoutes(router, {
     db,
     send,

@@ -37,6 +37,7 @@ import type { IdentityWrite } from '../../domain/event-profile';
 import type { AllowList } from '../../domain/webhook-destination';
 import { createWebhook, deleteWebhook, listWebhooks } from '../webhooks-service';
 import { ZWebhookInput } from '../../domain/webhook-schema';
+import { EVERY_CASE } from '../../domain/case-access';
 import { ZRequestId, actOnCase, caseFilterFrom, caseWithTimeline, listCases, slaOf } from '../cases-service';
 import { allowScopes } from '../access';
 import {
@@ -130,7 +131,12 @@ export function apiRouter({ db, templates, loop, embeddedMail, metrics, webhookA
     res.json({ id, erased: true, ...summary });
   });
 
-  addExportRoutes(router, db, allowScopes('read'));
+  // API keys are integration credentials, not people: organisation-wide, as docs/security.md says.
+  addExportRoutes(router, db, {
+    bulk: allowScopes('read'),
+    cases: allowScopes('read'),
+    caseScopeOf: () => Promise.resolve(EVERY_CASE),
+  });
 
   router.get('/metrics/experience', allowScopes('read'), async (req, res) => {
     const { filters } = parseDashboardQuery(req.query);
@@ -146,7 +152,11 @@ export function apiRouter({ db, templates, loop, embeddedMail, metrics, webhookA
     const table = caseTableOf(req.params.table);
     const { filters } = parseDashboardQuery(req.query);
     const { columns, rows } = caseTable(await loadCaseMetrics(db, filters), table);
-    await sendRowsCsv(res, `cases-${table}-${filters.from}-${filters.to}.csv`, columns, rows);
+    await sendRowsCsv(res, `cases-${table}-${filters.from}-${filters.to}.csv`, columns, rows, {
+      db,
+      table: `case-metrics-${table}`,
+      filters,
+    });
   });
 
   router.get('/metrics/journeys', allowScopes('read'), async (req, res) => {
@@ -157,8 +167,13 @@ export function apiRouter({ db, templates, loop, embeddedMail, metrics, webhookA
     '/metrics/journeys/:programId.csv',
     allowScopes('read'),
     async (req: Request<{ programId: string }>, res) => {
-      const journey = await loadJourney(db, req.params.programId, journeySince(req.query));
-      await sendRowsCsv(res, `journey-${journey.programId}.csv`, JOURNEY_COLUMNS, journeyRows(journey));
+      const since = journeySince(req.query);
+      const journey = await loadJourney(db, req.params.programId, since);
+      await sendRowsCsv(res, `journey-${journey.programId}.csv`, JOURNEY_COLUMNS, journeyRows(journey), {
+        db,
+        table: 'journey',
+        filters: { programId: journey.programId, since },
+      });
     },
   );
 
@@ -168,7 +183,11 @@ export function apiRouter({ db, templates, loop, embeddedMail, metrics, webhookA
 
   router.get('/root-causes/:cause/fixes.csv', allowScopes('read'), async (req: Request<{ cause: string }>, res) => {
     const report = await loadRootCause(db, req.params.cause);
-    await sendRowsCsv(res, `fixes-${report.rootCause}.csv`, FIX_COLUMNS, fixRows(report));
+    await sendRowsCsv(res, `fixes-${report.rootCause}.csv`, FIX_COLUMNS, fixRows(report), {
+      db,
+      table: 'root-cause-fixes',
+      filters: { rootCause: report.rootCause },
+    });
   });
 
   router.get('/root-causes/:cause', allowScopes('read'), async (req: Request<{ cause: string }>, res) => {
@@ -192,7 +211,11 @@ export function apiRouter({ db, templates, loop, embeddedMail, metrics, webhookA
 
   router.get('/metrics/quadrants/accounts.csv', allowScopes('read'), async (req, res) => {
     const report = await loadQuadrants(db, sinceMonth(req.query));
-    await sendRowsCsv(res, `quadrants-${report.since}.csv`, QUADRANT_COLUMNS, quadrantRows(report));
+    await sendRowsCsv(res, `quadrants-${report.since}.csv`, QUADRANT_COLUMNS, quadrantRows(report), {
+      db,
+      table: 'quadrant-accounts',
+      filters: { since: report.since },
+    });
   });
 
   router.put('/quadrant-cutoffs', allowScopes('write'), json('4kb'), async (req, res) => {
@@ -203,7 +226,11 @@ export function apiRouter({ db, templates, loop, embeddedMail, metrics, webhookA
     const table = dashboardTableOf(req.params.table);
     const { filters } = parseDashboardQuery(req.query);
     const { columns, rows } = dashboardTable(await loadExperienceDashboard(db, filters), table);
-    await sendRowsCsv(res, `${table}-${filters.from}-${filters.to}.csv`, columns, rows);
+    await sendRowsCsv(res, `${table}-${filters.from}-${filters.to}.csv`, columns, rows, {
+      db,
+      table: `dashboard-${table}`,
+      filters,
+    });
   });
 
   router.post('/customers\\:import', allowScopes('write'), async (req, res) => {

@@ -1,0 +1,79 @@
+import { describe, expect, it } from 'vitest';
+import { ZRouting } from '../../src/domain/routing';
+import { caseScopeCondition, caseScopeOf, inCaseScope } from '../../src/domain/case-access';
+
+/** Two sibling teams under one director, and a sub-team below one of the managers. */
+const routing = ZRouting.parse({
+  teams: [
+    { id: 'north', name: 'North', members: ['ana@acme.test', 'ben@acme.test'], manager: 'nora@acme.test' },
+    { id: 'south', name: 'South', members: ['cy@acme.test'], manager: 'sam@acme.test' },
+    { id: 'north-vip', name: 'North VIP', members: ['dee@acme.test'], manager: 'vic@acme.test' },
+  ],
+  fallbackTeam: 'south',
+  managerAbove: {
+    'nora@acme.test': 'dana@acme.test',
+    'sam@acme.test': 'dana@acme.test',
+    'vic@acme.test': 'nora@acme.test',
+  },
+});
+const owner = (id: string) => ({ id, role: 'case_owner' as const });
+const northCase = { teamId: 'north', ownerId: 'ana@acme.test' };
+const southCase = { teamId: 'south', ownerId: 'cy@acme.test' };
+const vipCase = { teamId: 'north-vip', ownerId: 'dee@acme.test' };
+
+describe('caseScopeOf and inCaseScope', () => {
+  it('when a member opens a case of their team, then it is in scope; another team’s case is not', () => {
+    const scope = caseScopeOf(routing, owner('ben@acme.test'));
+    expect(inCaseScope(scope, northCase)).toBe(true);
+    expect(inCaseScope(scope, southCase)).toBe(false);
+    expect(inCaseScope(scope, vipCase)).toBe(false);
+  });
+
+  it('when a case is assigned to someone outside its team, then it is in their scope', () => {
+    const scope = caseScopeOf(routing, owner('cy@acme.test'));
+    expect(inCaseScope(scope, { teamId: 'north', ownerId: 'cy@acme.test' })).toBe(true);
+  });
+
+  it('when a manager opens cases, then their team and the teams below them are in scope, siblings not', () => {
+    const nora = caseScopeOf(routing, owner('nora@acme.test'));
+    expect([northCase, vipCase].map((doc) => inCaseScope(nora, doc))).toEqual([true, true]);
+    expect(inCaseScope(nora, southCase)).toBe(false);
+    const vic = caseScopeOf(routing, owner('vic@acme.test'));
+    expect([vipCase, northCase].map((doc) => inCaseScope(vic, doc))).toEqual([true, false]);
+  });
+
+  it('when the manager above everyone opens cases, then every team below is in scope', () => {
+    const dana = caseScopeOf(routing, owner('dana@acme.test'));
+    expect([northCase, southCase, vipCase].every((doc) => inCaseScope(dana, doc))).toBe(true);
+  });
+
+  it('when the role is operations or admin, then every case is in scope', () => {
+    for (const role of ['admin', 'operations'] as const) {
+      const scope = caseScopeOf(routing, { id: 'x@acme.test', role });
+      expect(scope).toEqual({ all: true });
+      expect(inCaseScope(scope, southCase)).toBe(true);
+    }
+  });
+
+  it('when no routing is set up, then a case owner sees only the cases assigned to them', () => {
+    const scope = caseScopeOf(null, owner('ana@acme.test'));
+    expect(inCaseScope(scope, northCase)).toBe(true);
+    expect(inCaseScope(scope, southCase)).toBe(false);
+  });
+
+  it('when the role is viewer, then no team is in scope', () => {
+    expect(caseScopeOf(routing, { id: 'ana@acme.test', role: 'viewer' })).toMatchObject({ teamIds: [] });
+  });
+});
+
+describe('caseScopeCondition', () => {
+  it('when the scope is every case, then there is no condition', () => {
+    expect(caseScopeCondition({ all: true })).toBeNull();
+  });
+
+  it('when the scope is some teams, then the condition is those teams or the person’s own cases', () => {
+    expect(caseScopeCondition(caseScopeOf(routing, owner('nora@acme.test')))).toEqual({
+      $or: [{ teamId: { $in: ['north', 'north-vip'] } }, { ownerId: 'nora@acme.test' }],
+    });
+  });
+});
