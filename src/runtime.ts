@@ -62,6 +62,7 @@ export async function startWorker(
     taskQueue,
     workflowBundle: options.workflowBundle,
     maxCachedWorkflows: config.temporal.maxCachedWorkflows,
+    codecKeys: config.temporal.codecKeys,
     deps: {
       db: database.db,
       mailer,
@@ -136,6 +137,7 @@ export async function startWeb(
     metrics,
     mailer,
     mailFrom: config.smtp.from,
+    temporalUiOrigin: config.temporal.uiOrigin,
   });
   const closeAll = async () => {
     mailer.close();

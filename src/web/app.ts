@@ -15,6 +15,7 @@ import { Metrics } from './metrics';
 import { type RateLimits, apiLimit, publicLimit } from './rate-limits';
 import { adminRouter } from './routes/admin';
 import { apiRouter } from './routes/api';
+import { codecRouter } from './routes/codec';
 import { healthRouter, metricsRouter } from './routes/ops';
 import { surveyRouter } from './routes/survey';
 import { sessionCookieName, sessionMiddleware } from './sessions';
@@ -41,6 +42,8 @@ export interface AppDeps {
   /** Sends the program editor's test emails. */
   mailer: Mailer;
   mailFrom: string;
+  /** TEMPORAL_UI_ORIGIN: the Temporal Web UI that may call the codec endpoint with an admin's cookie. */
+  temporalUiOrigin?: string;
 }
 
 /** Builds the Express app without listening, so tests run it in-process on port 0. */
@@ -97,6 +100,7 @@ export function createApp(deps: AppDeps): Express {
       publicBaseUrl: deps.publicBaseUrl,
     }),
   );
+  app.use('/codec', codecRouter({ ...deps, secure }));
   app.get('/', allowPublic('redirects to the admin UI'), (_req, res) => res.redirect(303, '/admin'));
   app.use(notFound);
   app.use(errorHandler(deps.templates));

@@ -10,6 +10,7 @@ import { connectTemporalClient, sweepScheduleId } from '../../src/temporal/conne
 import { installWorkerLogging } from '../../src/temporal/worker';
 import { storeProgram } from '../../src/web/programs-service';
 import { waitUntil } from './wait';
+import { TEST_CODEC_KEYS } from './codec-keys';
 
 export { waitUntil };
 
@@ -49,6 +50,7 @@ export async function startHarness(
     REPLY_SWEEP_INTERVAL: '1s',
     LOG_LEVEL: process.env.CXLOOP_TEST_VERBOSE ? 'info' : 'silent',
     LOOP_IDLE_TIMEOUT: '1m',
+    TEMPORAL_CODEC_KEYS: TEST_CODEC_KEYS,
     ...options.env,
   });
   const services = {
@@ -262,7 +264,7 @@ export function postForm(url: string, fields: Record<string, string | string[]>)
  * email and record nothing more, so "exactly once" can be asserted without guessing a delay.
  */
 export async function workflowEnded(h: Harness, workflowId: string, timeoutMs = 30_000): Promise<void> {
-  const client = await connectTemporalClient({ address: h.temporalAddress, namespace: h.config.temporal.namespace });
+  const client = await connectTemporalClient({ ...h.config.temporal, address: h.temporalAddress });
   try {
     const handle = client.workflow.getHandle(workflowId);
     await waitUntil(
