@@ -75,28 +75,25 @@ export function codecRouter(deps: CodecRouterDeps): Router {
     allowRoles('admin'),
     express.json({ limit: BODY_LIMIT }),
   ];
-  router.post(
-    '/decode',
-    ...signedInAdmin,
-    transform((payloads) => decodeAll(codecs, payloads)),
-  );
-  router.post(
-    '/encode',
-    ...signedInAdmin,
-    transform((payloads) => encodeAll(codecs, payloads)),
-  );
+  router.post('/decode', ...signedInAdmin, transform(codecs, decodeAll));
+  router.post('/encode', ...signedInAdmin, transform(codecs, encodeAll));
   router.use(jsonErrors);
   return router;
 }
 
 /** Runs the body's payloads through the codecs; never logs them. */
-function transform(run: (payloads: Payload[]) => Promise<Payload[]>): RequestHandler {
+function transform(
+  codecs: readonly PayloadCodec[],
+  run: (codecs: readonly PayloadCodec[], payloads: Payload[]) => Promise<Payload[]>,
+): RequestHandler {
   return async (req, res) => {
+    // Without keys, "encode" would hand back plaintext that looks encoded: say so instead.
+    if (codecs.length === 0) throw new HttpError(404, 'no payload codec is configured here (TEMPORAL_CODEC_KEYS)');
     if (!req.is('application/json')) throw new HttpError(415, 'send the payloads as application/json');
     const { payloads } = parseOr400(ZPayloads, req.body, 'payloads');
     let result: Payload[];
     try {
-      result = await run(payloads.map(fromJson));
+      result = await run(codecs, payloads.map(fromJson));
     } catch (err) {
       // An unknown key ID or an altered payload: the caller's input, said without echoing it.
       throw new HttpError(400, (err as Error).message);
