@@ -1,5 +1,6 @@
 import type { Payload } from '@temporalio/common';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ensureApiKey } from '../../src/bootstrap';
 import { connectTemporalClient } from '../../src/temporal/connection';
 import { ENCRYPTED_ENCODING, KEY_ID_METADATA } from '../../src/temporal/codec';
 import { customerWorkflowId, invitationWorkflowId } from '../../workflows/definitions';
@@ -116,6 +117,19 @@ describe('the payload codec, end to end', () => {
     expect((await codecCall('decode', body, { cookie: asViewer.cookie })).status).toBe(403);
     expect((await codecCall('encode', body, { cookie: asViewer.cookie })).status).toBe(403);
     expect((await codecCall('decode', body, { authorization: `Bearer ${h.apiKey}` })).status).toBe(401);
+  });
+
+  it('the CLI paths take an admin API key instead, and nothing else', async () => {
+    const body = { payloads: [toJson(histories[0]!.payload)] };
+    const withKey = await codecCall('cli/decode', body, { authorization: `Bearer ${h.apiKey}` });
+    expect(withKey.status).toBe(200);
+    const [decoded] = ((await withKey.json()) as { payloads: JsonPayload[] }).payloads;
+    expect(utf8(decoded!.metadata.encoding!)).not.toBe(ENCRYPTED_ENCODING);
+    const readKey = `read-${uid('k')}`;
+    await ensureApiKey(h.db, readKey, 'codec test', ['read']);
+    expect((await codecCall('cli/decode', body, { authorization: `Bearer ${readKey}` })).status).toBe(403);
+    expect((await codecCall('cli/decode', body, { cookie: admin.cookie })).status).toBe(401);
+    expect((await codecCall('cli/encode', body)).status).toBe(401);
   });
 
   it('bad input is a 400 that says what is wrong; an unknown key ID too', async () => {

@@ -1,16 +1,17 @@
 /**
- * The codec endpoint Temporal's Web UI (and `temporal workflow show --codec-endpoint`) calls to show
- * encrypted payloads decoded: `POST /codec/decode` and `POST /codec/encode`, each taking and
- * answering `{ payloads: [{ metadata: { key: base64 }, data: base64 }] }` (Temporal's codec-server
- * protocol). It hands out plaintext, so only signed-in admins may call it.
+ * The codec endpoint Temporal's Web UI calls to show encrypted payloads decoded: `POST /codec/decode`
+ * and `POST /codec/encode`, each taking and answering `{ payloads: [{ metadata: { key: base64 },
+ * data: base64 }] }` (Temporal's codec-server protocol), and the same under `/codec/cli/` for the
+ * Temporal CLI. It hands out plaintext, so only signed-in admins (the UI) or admin API keys (the
+ * CLI) may call it.
  */
 import type { Client } from '@temporalio/client';
 import type { Payload, PayloadCodec } from '@temporalio/common';
 import express, { type ErrorRequestHandler, type RequestHandler, Router } from 'express';
 import type { Db, MongoClient } from 'mongodb';
 import { z } from 'zod';
-import { allowPublic, allowRoles } from '../access';
-import { requireUser } from '../auth';
+import { allowPublic, allowRoles, allowScopes } from '../access';
+import { requireApiKey, requireUser } from '../auth';
 import { HttpError } from '../errors';
 import { sessionMiddleware } from '../sessions';
 import { parseOr400 } from '../validation';
@@ -77,6 +78,11 @@ export function codecRouter(deps: CodecRouterDeps): Router {
   ];
   router.post('/decode', ...signedInAdmin, transform(codecs, decodeAll));
   router.post('/encode', ...signedInAdmin, transform(codecs, encodeAll));
+  // The CLI (`temporal workflow show --codec-endpoint …/codec/cli --codec-auth 'Bearer <key>'`) has
+  // no browser session: an admin API key instead, on paths of its own so each route has one access rule.
+  const adminKey = [requireApiKey(deps.db), allowScopes('admin'), express.json({ limit: BODY_LIMIT })];
+  router.post('/cli/decode', ...adminKey, transform(codecs, decodeAll));
+  router.post('/cli/encode', ...adminKey, transform(codecs, encodeAll));
   router.use(jsonErrors);
   return router;
 }
