@@ -1,6 +1,9 @@
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import type { Payload } from '@temporalio/common';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureApiKey } from '../../src/bootstrap';
+import { temporalCliPath } from '../../src/stack/tools';
 import { connectTemporalClient } from '../../src/temporal/connection';
 import { ENCRYPTED_ENCODING, KEY_ID_METADATA } from '../../src/temporal/codec';
 import { customerWorkflowId, invitationWorkflowId } from '../../workflows/definitions';
@@ -38,6 +41,7 @@ describe('the payload codec, end to end', () => {
   let h: Harness;
   let admin: AdminClient;
   let histories: { path: string; payload: Payload }[];
+  let workflowIds: string[];
 
   beforeAll(async () => {
     h = await startHarness({ env: { TEMPORAL_UI_ORIGIN: UI_ORIGIN } });
@@ -49,7 +53,8 @@ describe('the payload codec, end to end', () => {
     const raw = await connectTemporalClient({ address: h.temporalAddress, namespace: h.config.temporal.namespace });
     try {
       histories = [];
-      for (const id of [customerWorkflowId(customer.id), invitationWorkflowId(invitationId)]) {
+      workflowIds = [customerWorkflowId(customer.id), invitationWorkflowId(invitationId)];
+      for (const id of workflowIds) {
         const history = await raw.workflow.getHandle(id).fetchHistory();
         histories.push(...payloadsIn(history, id));
       }
@@ -117,6 +122,23 @@ describe('the payload codec, end to end', () => {
     expect((await codecCall('decode', body, { cookie: asViewer.cookie })).status).toBe(403);
     expect((await codecCall('encode', body, { cookie: asViewer.cookie })).status).toBe(403);
     expect((await codecCall('decode', body, { authorization: `Bearer ${h.apiKey}` })).status).toBe(401);
+  });
+
+  it('the Temporal CLI shows a history decoded through /codec/cli, and still encrypted without it', async () => {
+    // Asynchronously: the codec endpoint it calls is served by this very process.
+    const show = async (...extra: string[]) =>
+      (
+        await promisify(execFile)(
+          temporalCliPath(),
+          ['workflow', 'show', '-w', workflowIds[0]!, '--address', h.temporalAddress, '-o', 'json', ...extra],
+          { timeout: 30_000 },
+        )
+      ).stdout;
+    const auth = ['--codec-endpoint', `${h.baseUrl}/codec/cli`, '--codec-auth', `Bearer ${h.apiKey}`];
+    const decoded = await show(...auth);
+    expect(decoded).toContain(Buffer.from('json/plain').toString('base64'));
+    expect(decoded).not.toContain(Buffer.from(ENCRYPTED_ENCODING).toString('base64'));
+    expect(await show()).toContain(Buffer.from(ENCRYPTED_ENCODING).toString('base64'));
   });
 
   it('the CLI paths take an admin API key instead, and nothing else', async () => {
