@@ -110,6 +110,10 @@ describe('the payload codec, end to end', () => {
     expect(decoded.payloads).toEqual([plain]);
     const passed = (await (await asAdmin('decode', { payloads: [plain] })).json()) as { payloads: JsonPayload[] };
     expect(passed.payloads).toEqual([plain]);
+    // Protobuf JSON leaves out empty fields: a bare payload is accepted too.
+    const bare = (await (await asAdmin('encode', { payloads: [{}] })).json()) as { payloads: JsonPayload[] };
+    const back = (await (await asAdmin('decode', bare)).json()) as { payloads: JsonPayload[] };
+    expect(back.payloads).toEqual([{ metadata: {}, data: '' }]);
   });
 
   it('refuses anyone but a signed-in admin: nobody, another role, an API key', async () => {

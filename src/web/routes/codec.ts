@@ -37,9 +37,11 @@ const base64 = (max: number) =>
     .max(max)
     .regex(/^[A-Za-z0-9+/]*={0,2}$/, 'base64');
 const ZPayload = z.object({
-  metadata: z.record(z.string().min(1).max(256), base64(64 * 1024)).refine((m) => Object.keys(m).length <= 64, {
-    message: 'at most 64 metadata entries',
-  }),
+  // Protobuf's JSON form leaves out an empty map and empty bytes.
+  metadata: z
+    .record(z.string().min(1).max(256), base64(64 * 1024))
+    .refine((m) => Object.keys(m).length <= 64, { message: 'at most 64 metadata entries' })
+    .default({}),
   data: base64(4 * 1024 * 1024).optional(),
 });
 const ZPayloads = z.object({ payloads: z.array(ZPayload).max(MAX_PAYLOADS) });
