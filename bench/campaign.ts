@@ -21,6 +21,7 @@ import { insertNewCustomers } from '../src/db/customers';
 import { signalCustomerLoop } from '../src/web/events-service';
 import { SIGNAL_CONCURRENCY } from '../activities/hand-over';
 import { round, rssMb, sleep, startDeployment, writeResults } from './deployment';
+import { codecDataConverter, newCodecKeyEntry, parseCodecKeys } from '../src/temporal/codec';
 
 const CUSTOMERS = Number(process.env.BENCH_CAMPAIGN_CUSTOMERS ?? 100_000);
 const RAW_SIGNALS = Number(process.env.BENCH_RAW_SIGNALS ?? 5_000);
@@ -38,7 +39,11 @@ async function rawSignalWithStartRate(temporalAddress: string, count: number): P
   const connection = await Connection.connect({ address: temporalAddress });
   try {
     const loop = {
-      temporal: new Client({ connection }),
+      // Encrypted like the web's client, so the codec's cost is in the rate.
+      temporal: new Client({
+        connection,
+        dataConverter: codecDataConverter(parseCodecKeys(newCodecKeyEntry('bench'))),
+      }),
       taskQueue: `bench-raw-${Date.now().toString(36)}`,
       loopIdleTimeout: '1h',
       log: (msg: string) => {

@@ -21,6 +21,7 @@ import { followUpProgram } from '../src/domain/follow-up-program';
 import { ZProgram } from '../src/domain/program';
 import { startWeb, startWorker } from '../src/runtime';
 import { startEmbeddedStack } from '../src/stack/embedded';
+import { newCodecKeyEntry } from '../src/temporal/codec';
 import { connectTemporalClient } from '../src/temporal/connection';
 import { installWorkerLogging } from '../src/temporal/worker';
 import { storeProgram } from '../src/web/programs-service';
@@ -161,6 +162,8 @@ async function closedLoops(stack: Awaited<ReturnType<typeof startEmbeddedStack>>
     ...process.env,
     MONGODB_DB: 'cxloop_bench',
     DATA_DIR: dir,
+    // Encrypted like production, so the codec's cost is in the numbers.
+    TEMPORAL_CODEC_KEYS: process.env.TEMPORAL_CODEC_KEYS || newCodecKeyEntry('bench'),
     RATE_LIMIT_API: '10000000',
     RATE_LIMIT_PUBLIC: '10000000',
     LOG_LEVEL: 'warn',

@@ -4,6 +4,7 @@ import type { Db } from 'mongodb';
 import { apiKeys, settings, users } from './db/collections';
 import type { Scope } from './domain/access';
 import { hashApiKey, hashPassword, newApiKey } from './web/auth';
+import { type CodecKey, newCodecKeyEntry, parseCodecKeys } from './temporal/codec';
 
 /** Creates the first admin when no user with that email exists; an existing password is left alone. */
 export async function ensureAdmin(db: Db, email: string, password: string): Promise<'created' | 'exists'> {
@@ -49,6 +50,18 @@ async function configuredOrStoredSecret(db: Db, name: string, configured?: strin
   );
   const doc = await settings(db).findOne({ _id: name });
   return doc!.value;
+}
+
+/**
+ * TEMPORAL_CODEC_KEYS, or for `npm start` a key generated once and kept in MongoDB like the other
+ * demo secrets, so the demo runs encrypted and a restart still reads what it wrote.
+ */
+export async function codecKeys(db: Db, configured?: CodecKey[]): Promise<CodecKey[]> {
+  if (configured) return configured;
+  const _id = 'temporal-codec-keys';
+  await settings(db).updateOne({ _id }, { $setOnInsert: { value: newCodecKeyEntry('demo1') } }, { upsert: true });
+  const doc = await settings(db).findOne({ _id });
+  return parseCodecKeys(doc!.value);
 }
 
 /** Signs admin session cookies (SESSION_SECRET). */

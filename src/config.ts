@@ -2,6 +2,7 @@ import { isIP } from 'node:net';
 import path from 'node:path';
 import { z } from 'zod';
 import { parseAllowList } from './domain/webhook-destination';
+import { parseCodecKeys } from './temporal/codec';
 
 const emptyAsUndefined = (v: unknown) => (v === '' ? undefined : v);
 const optionalString = z.preprocess(emptyAsUndefined, z.string().optional());
@@ -23,6 +24,36 @@ const durationString = z.string().regex(/^\d+(ms|s|m|h|d)$/, 'a duration such as
 const booleanString = z
   .preprocess(emptyAsUndefined, z.enum(['true', 'false', '1', '0']).optional())
   .transform((v) => v === 'true' || v === '1');
+
+/** TEMPORAL_CODEC_KEYS: parsed here so a bad list fails at start, with a message that never repeats a key. */
+const codecKeys = z.preprocess(
+  emptyAsUndefined,
+  z
+    .string()
+    .transform((value, ctx) => {
+      try {
+        return parseCodecKeys(value);
+      } catch (err) {
+        ctx.addIssue({ code: 'custom', message: (err as Error).message });
+        return z.NEVER;
+      }
+    })
+    .optional(),
+);
+/** An origin only (scheme, host, port), as browsers send it in `Origin`. */
+const optionalOrigin = z.preprocess(
+  emptyAsUndefined,
+  z
+    .string()
+    .refine((v) => {
+      try {
+        return /^https?:$/.test(new URL(v).protocol) && new URL(v).origin === v;
+      } catch {
+        return false;
+      }
+    }, 'an origin such as https://temporal.example.com (no path, no trailing slash)')
+    .optional(),
+);
 
 const optionalPort = z.preprocess(
   emptyAsUndefined,
@@ -92,6 +123,8 @@ export const ZEnv = z.object({
   TEMPORAL_API_KEY: optionalString,
   TEMPORAL_TLS: booleanString,
   WORKFLOW_BUNDLE: optionalString,
+  TEMPORAL_CODEC_KEYS: codecKeys,
+  TEMPORAL_UI_ORIGIN: optionalOrigin,
   MONGODB_URI: optionalUrl(/^mongodb(\+srv)?:$/, 'a mongodb:// or mongodb+srv:// URI'),
   MONGODB_DB: z.preprocess(
     emptyAsUndefined,
@@ -164,6 +197,8 @@ function toConfig(env: z.infer<typeof ZEnv>) {
       tls: env.TEMPORAL_TLS || Boolean(env.TEMPORAL_API_KEY),
       workflowBundle: env.WORKFLOW_BUNDLE,
       maxCachedWorkflows: env.WORKER_MAX_CACHED_WORKFLOWS,
+      codecKeys: env.TEMPORAL_CODEC_KEYS,
+      uiOrigin: env.TEMPORAL_UI_ORIGIN,
     },
     mongo: { uri: env.MONGODB_URI, dbName: env.MONGODB_DB },
     smtp: { url: env.SMTP_URL, from: env.MAIL_FROM },

@@ -5,7 +5,7 @@
  */
 import type { Db } from 'mongodb';
 import { type Config, loadConfig } from './config';
-import { demoCredentials, ensureAdmin, ensureApiKey, surveyTokenSecret } from './bootstrap';
+import { codecKeys, demoCredentials, ensureAdmin, ensureApiKey, surveyTokenSecret } from './bootstrap';
 import { connectDatabase, ensureIndexes } from './db/mongo';
 import {
   DEMO_CAMPAIGN,
@@ -27,23 +27,25 @@ import { startEmbeddedStack } from './stack/embedded';
 const log = (msg: string) => console.log(`[cxloop] ${msg}`);
 
 async function main() {
-  const config = loadConfig();
-  installWorkerLogging(config.logLevel, config.metrics.workerPort);
+  const configured = loadConfig();
+  installWorkerLogging(configured.logLevel, configured.metrics.workerPort);
+  const publicBaseUrl = configured.publicBaseUrl ?? `http://localhost:${configured.port}`;
   log('starting the embedded stack…');
   const stack = await startEmbeddedStack({
-    dataDir: config.dataDir,
-    temporalAddress: config.temporal.address,
-    mongoUri: config.mongo.uri,
-    smtpUrl: config.smtp.url,
-    mongoDbName: config.mongo.dbName,
+    dataDir: configured.dataDir,
+    temporalAddress: configured.temporal.address,
+    mongoUri: configured.mongo.uri,
+    smtpUrl: configured.smtp.url,
+    mongoDbName: configured.mongo.dbName,
     mode: 'app',
     log,
+    uiCodecEndpoint: `${publicBaseUrl}/codec`,
   });
-  const services = { ...stack, embeddedMail: !config.smtp.url };
-  const publicBaseUrl = config.publicBaseUrl ?? `http://localhost:${config.port}`;
+  const services = { ...stack, embeddedMail: !configured.smtp.url };
 
-  const database = await connectDatabase(services.mongoUri, config.mongo.dbName);
+  const database = await connectDatabase(services.mongoUri, configured.mongo.dbName);
   await ensureIndexes(database.db);
+  const config = await withDemoCodec(configured, database.db, stack.temporalUiUrl);
   const demo = await demoCredentials(database.db);
   const adminEmail = config.bootstrap.adminEmail ?? demo.adminEmail;
   const adminPassword = config.bootstrap.adminPassword ?? demo.adminPassword;
@@ -103,6 +105,21 @@ async function main() {
     console.error(`[cxloop] the worker stopped: ${err.message}`);
     await shutdown('worker failure');
   });
+}
+
+/**
+ * The demo runs encrypted like production: its generated key unless TEMPORAL_CODEC_KEYS is set, and
+ * the embedded Web UI as the origin that may call the codec endpoint.
+ */
+async function withDemoCodec(config: Config, db: Db, temporalUiUrl: string | undefined): Promise<Config> {
+  return {
+    ...config,
+    temporal: {
+      ...config.temporal,
+      codecKeys: await codecKeys(db, config.temporal.codecKeys),
+      uiOrigin: config.temporal.uiOrigin ?? temporalUiUrl,
+    },
+  };
 }
 
 /** The demo's year of past replies, for the dashboards; in the background, once per database. */

@@ -62,6 +62,7 @@ export async function startWorker(
     taskQueue,
     workflowBundle: options.workflowBundle,
     maxCachedWorkflows: config.temporal.maxCachedWorkflows,
+    codecKeys: config.temporal.codecKeys,
     deps: {
       db: database.db,
       mailer,
@@ -148,6 +149,7 @@ export async function startWeb(
     mailer,
     mailFrom: config.smtp.from,
     webhookAllowList: config.webhookAllowList,
+    temporalUiOrigin: config.temporal.uiOrigin,
   });
   const closeAll = async () => {
     mailer.close();

@@ -48,7 +48,19 @@ export function requireProductionSecrets(config: Config, command: 'web' | 'worke
           { name: 'METRICS_TOKEN', value: config.metrics.token, required: false, minLength: 24 },
         ]
       : [{ name: 'SURVEY_TOKEN_SECRET', value: config.surveyTokenSecret, required: true, minLength: 32 }];
-  const problems = problemsWith(rules);
+  const problems = [...problemsWith(rules), ...codecKeyProblems(config)];
   if (problems.length)
     throw new ConfigError(`Refusing to start the ${command} with unsafe secrets:\n  ${problems.join('\n  ')}`);
+}
+
+/**
+ * Both commands talk to Temporal and must agree on its encryption: without keys the web would start
+ * workflows in plaintext and could not read what the worker encrypted. No opt-out: defence in depth
+ * only counts when it cannot be forgotten.
+ */
+function codecKeyProblems(config: Config): string[] {
+  if (config.temporal.codecKeys) return [];
+  return [
+    'TEMPORAL_CODEC_KEYS must be set to encrypt Temporal payloads, the same on web and worker (generate one: echo "k1:$(openssl rand -base64 32)")',
+  ];
 }

@@ -28,6 +28,8 @@ export interface EmbeddedStackOptions {
   /** A fixed FerretDB port, likewise. */
   mongoPort?: number;
   log?: (line: string) => void;
+  /** `app` mode: the codec endpoint the Web UI asks to decode encrypted payloads (the web's `/codec`). */
+  uiCodecEndpoint?: string;
 }
 
 export interface EmbeddedStack {
@@ -106,6 +108,7 @@ export async function startEmbeddedStack(options: EmbeddedStackOptions): Promise
           if (app) {
             const uiPort = await portOrFree(8233);
             args.push('--ui-port', String(uiPort));
+            if (options.uiCodecEndpoint) args.push('--ui-codec-endpoint', options.uiCodecEndpoint);
             temporalUiUrl = `http://localhost:${uiPort}`;
           } else {
             args.push('--headless');

@@ -1,11 +1,14 @@
 import { Client, Connection, ScheduleAlreadyRunning, ScheduleOverlapPolicy } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
+import { type CodecKey, codecDataConverter } from './codec';
 
 export interface TemporalSettings {
   address: string;
   namespace: string;
   apiKey?: string;
   tls?: boolean;
+  /** TEMPORAL_CODEC_KEYS: payloads are encrypted before they leave the process (the first key encrypts). */
+  codecKeys?: readonly CodecKey[];
 }
 
 export async function connectTemporalClient(settings: TemporalSettings): Promise<Client> {
@@ -14,7 +17,11 @@ export async function connectTemporalClient(settings: TemporalSettings): Promise
     tls: settings.tls || undefined,
     apiKey: settings.apiKey,
   });
-  return new Client({ connection, namespace: settings.namespace });
+  return new Client({
+    connection,
+    namespace: settings.namespace,
+    dataConverter: codecDataConverter(settings.codecKeys),
+  });
 }
 
 export function connectWorkerConnection(settings: TemporalSettings): Promise<NativeConnection> {

@@ -9,6 +9,7 @@ import {
 } from '@temporalio/worker';
 import { type ActivityDeps, createActivities } from '../../activities';
 import { fanOutTaskQueue } from '../../workflows/definitions';
+import { type CodecKey, codecDataConverter } from './codec';
 
 /** The TypeScript source; Temporal's bundler compiles it. */
 export const WORKFLOWS_PATH = path.resolve(__dirname, '..', '..', 'workflows', 'index.ts');
@@ -22,6 +23,8 @@ export interface CxWorkerOptions {
   workflowBundle?: WorkerOptions['workflowBundle'];
   /** Workflows kept in memory between their tasks (WORKER_MAX_CACHED_WORKFLOWS). */
   maxCachedWorkflows: number;
+  /** TEMPORAL_CODEC_KEYS. The codec runs in the worker's Node side, outside the workflow sandbox: the bundle is unchanged. */
+  codecKeys?: readonly CodecKey[];
 }
 
 /** Campaign and wave workflows are few and mostly wait: a small cache keeps the fan-out worker lean. */
@@ -41,6 +44,7 @@ export async function createWorkers(options: CxWorkerOptions): Promise<Worker[]>
     namespace: options.namespace,
     activities: createActivities(options.deps),
     workflowBundle,
+    dataConverter: codecDataConverter(options.codecKeys),
     // On SIGTERM the worker stops polling and lets running activities finish (each is idempotent,
     // so one cut off later is simply retried elsewhere); below compose's 30 s stop grace period.
     shutdownGraceTime: '20s' as const,

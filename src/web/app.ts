@@ -16,6 +16,7 @@ import { LoginThrottle, type RateLimits, apiLimit, publicLimit } from './rate-li
 import { adminRouter } from './routes/admin';
 import { apiRouter } from './routes/api';
 import { type AllowList, EMPTY_ALLOW_LIST } from '../domain/webhook-destination';
+import { codecRouter } from './routes/codec';
 import { healthRouter, metricsRouter } from './routes/ops';
 import { surveyRouter } from './routes/survey';
 import { LoginCsrf, sessionCookieName, sessionMiddleware } from './sessions';
@@ -51,6 +52,8 @@ export interface AppDeps {
   mailFrom: string;
   /** `WEBHOOK_ALLOWED_HOSTS`: internal webhook receivers; without it webhooks reach public addresses only. */
   webhookAllowList?: AllowList;
+  /** TEMPORAL_UI_ORIGIN: the Temporal Web UI that may call the codec endpoint with an admin's cookie. */
+  temporalUiOrigin?: string;
 }
 
 /** Builds the Express app without listening, so tests run it in-process on port 0. */
@@ -118,6 +121,7 @@ export function createApp(deps: AppDeps): Express {
       webhookAllowList: deps.webhookAllowList ?? EMPTY_ALLOW_LIST,
     }),
   );
+  app.use('/codec', codecRouter({ ...deps, secure }));
   app.get('/', allowPublic('redirects to the admin UI'), (_req, res) => res.redirect(303, '/admin'));
   app.use(notFound);
   app.use(errorHandler(deps.templates));

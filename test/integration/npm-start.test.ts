@@ -1,9 +1,11 @@
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { type ChildProcess, execFile, execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../src/stack/ports';
+import { temporalCliPath } from '../../src/stack/tools';
 import { signIn } from '../support/admin';
 import { waitUntil } from '../support/harness';
 
@@ -88,6 +90,8 @@ describe('npm start', () => {
     const owner = await signIn(baseUrl, 'olga@cxloop.localhost', ownerPassword!);
     expect((await owner.get('/admin/cases')).status).toBe(200);
 
+    await demoRunsEncrypted(apiKey);
+
     // The worker's Prometheus exporter: the Temporal SDK's task latencies and our email counter.
     const metrics = await waitUntil('the worker metrics to count the emails', async () => {
       const text = await (await fetch(`http://127.0.0.1:${workerMetricsPort}/metrics`)).text();
@@ -96,6 +100,39 @@ describe('npm start', () => {
     });
     expect(metrics).toMatch(/temporal_workflow_task_execution_latency/);
   }, 240_000);
+
+  /**
+   * The demo's Temporal holds ciphertext under its generated key; its Web UI is pointed at /codec and
+   * may call it from its origin; the CLI reads a demo customer's history through /codec/cli.
+   */
+  async function demoRunsEncrypted(apiKey: string) {
+    const devServer = execFileSync('ps', ['-eo', 'args'])
+      .toString()
+      .split('\n')
+      .find((line) => line.includes(dataDir) && line.includes('start-dev'))!;
+    expect(devServer).toContain(`--ui-codec-endpoint ${baseUrl}/codec`);
+    const uiOrigin = /Temporal Web UI\s+(http:\/\/localhost:\d+)/.exec(output)![1]!;
+    const preflight = await fetch(`${baseUrl}/codec/decode`, {
+      method: 'OPTIONS',
+      headers: { origin: uiOrigin, 'access-control-request-method': 'POST' },
+    });
+    expect(preflight.status).toBe(204);
+    expect(preflight.headers.get('access-control-allow-origin')).toBe(uiOrigin);
+    const address = `127.0.0.1:${/--port (\d+)/.exec(devServer)![1]}`;
+    const show = async (...extra: string[]) =>
+      (
+        await promisify(execFile)(
+          temporalCliPath(),
+          ['workflow', 'show', '-w', 'customer:cust-ada', '--address', address, '-o', 'json', ...extra],
+          { timeout: 30_000 },
+        )
+      ).stdout;
+    const encrypted = Buffer.from('binary/encrypted').toString('base64');
+    expect(await show()).toContain(encrypted);
+    const decoded = await show('--codec-endpoint', `${baseUrl}/codec/cli`, '--codec-auth', `Bearer ${apiKey}`);
+    expect(decoded).not.toContain(encrypted);
+    expect(decoded).toContain(Buffer.from('json/plain').toString('base64'));
+  }
 
   it('when it gets SIGTERM, then it stops with its embedded stack and leaves no process behind', async () => {
     const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));

@@ -10,6 +10,7 @@ import { connectTemporalClient, sweepScheduleId } from '../../src/temporal/conne
 import { installWorkerLogging } from '../../src/temporal/worker';
 import { storeProgram } from '../../src/web/programs-service';
 import { waitUntil } from './wait';
+import { TEST_CODEC_KEYS } from './codec-keys';
 
 export { waitUntil };
 
@@ -51,6 +52,7 @@ export async function startHarness(
     LOOP_IDLE_TIMEOUT: '1m',
     // The tests' webhook receivers listen on this machine, which webhooks may not reach otherwise.
     WEBHOOK_ALLOWED_HOSTS: '127.0.0.1',
+    TEMPORAL_CODEC_KEYS: TEST_CODEC_KEYS,
     ...options.env,
   });
   const services = {
@@ -265,7 +267,7 @@ export function postForm(url: string, fields: Record<string, string | string[]>)
  * email and record nothing more, so "exactly once" can be asserted without guessing a delay.
  */
 export async function workflowEnded(h: Harness, workflowId: string, timeoutMs = 30_000): Promise<void> {
-  const client = await connectTemporalClient({ address: h.temporalAddress, namespace: h.config.temporal.namespace });
+  const client = await connectTemporalClient({ ...h.config.temporal, address: h.temporalAddress });
   try {
     const handle = client.workflow.getHandle(workflowId);
     await waitUntil(

@@ -2,6 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { waitUntil } from './wait';
+import { TEST_CODEC_KEYS } from './codec-keys';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 
@@ -45,6 +46,7 @@ export function deploymentEnv(options: {
     PUBLIC_BASE_URL: options.publicBaseUrl,
     SESSION_SECRET: randomBytes(32).toString('base64url'),
     SURVEY_TOKEN_SECRET: randomBytes(32).toString('base64url'),
+    TEMPORAL_CODEC_KEYS: TEST_CODEC_KEYS,
     CXLOOP_API_KEY: options.apiKey,
     RATE_LIMIT_API: '10000000',
     RATE_LIMIT_PUBLIC: '10000000',

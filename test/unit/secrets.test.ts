@@ -1,8 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config';
 import { requireProductionSecrets } from '../../src/secrets';
+import { newCodecKeyEntry } from '../../src/temporal/codec';
 
 const strong = 'Vq3r8L0n2xQm7Tz4Kp9Wb6Yc1Hd5Jf0G';
+const codecKeys = newCodecKeyEntry('k1');
 
 describe('production secrets', () => {
   it('the web refuses to start without a session secret, or with a demo one', () => {
@@ -13,7 +15,9 @@ describe('production secrets', () => {
     expect(() => requireProductionSecrets(loadConfig({ SESSION_SECRET: 'x'.repeat(20) }), 'web')).toThrow(
       /at least 32/,
     );
-    expect(() => requireProductionSecrets(loadConfig({ SESSION_SECRET: strong }), 'web')).not.toThrow();
+    expect(() =>
+      requireProductionSecrets(loadConfig({ SESSION_SECRET: strong, TEMPORAL_CODEC_KEYS: codecKeys }), 'web'),
+    ).not.toThrow();
   });
 
   it('the web needs a real admin password when it creates an admin, and real keys when given', () => {
@@ -32,6 +36,18 @@ describe('production secrets', () => {
 
   it('the worker needs the survey token secret', () => {
     expect(() => requireProductionSecrets(loadConfig({}), 'worker')).toThrow(/SURVEY_TOKEN_SECRET must be set/);
-    expect(() => requireProductionSecrets(loadConfig({ SURVEY_TOKEN_SECRET: strong }), 'worker')).not.toThrow();
+    expect(() =>
+      requireProductionSecrets(loadConfig({ SURVEY_TOKEN_SECRET: strong, TEMPORAL_CODEC_KEYS: codecKeys }), 'worker'),
+    ).not.toThrow();
+  });
+
+  it('both need TEMPORAL_CODEC_KEYS, so Temporal never holds payloads in plaintext', () => {
+    for (const command of ['web', 'worker'] as const) {
+      const env = { SESSION_SECRET: strong, SURVEY_TOKEN_SECRET: strong };
+      expect(() => requireProductionSecrets(loadConfig(env), command)).toThrow(/TEMPORAL_CODEC_KEYS must be set/);
+      expect(() =>
+        requireProductionSecrets(loadConfig({ ...env, TEMPORAL_CODEC_KEYS: codecKeys }), command),
+      ).not.toThrow();
+    }
   });
 });

@@ -18,7 +18,7 @@ describe('the backfill of the funnel and the case metrics', () => {
   let client: Awaited<ReturnType<typeof connectTemporalClient>>;
   beforeAll(async () => {
     h = await startHarness({ env: { MONGODB_DB: `cxloop_${uid('backfills').replace(/-/g, '_')}` } });
-    client = await connectTemporalClient({ address: h.temporalAddress, namespace: h.config.temporal.namespace });
+    client = await connectTemporalClient({ ...h.config.temporal, address: h.temporalAddress });
   });
   afterAll(async () => {
     await client?.connection.close();

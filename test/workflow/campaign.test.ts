@@ -46,7 +46,7 @@ describe('pulsed campaigns', () => {
     return res.json as { matched: number; sampled: number };
   };
   const describeWorkflow = async (workflowId: string) => {
-    const client = await connectTemporalClient({ address: h.temporalAddress, namespace: h.config.temporal.namespace });
+    const client = await connectTemporalClient({ ...h.config.temporal, address: h.temporalAddress });
     try {
       return await client.workflow.getHandle(workflowId).describe();
     } finally {

@@ -43,7 +43,7 @@ describe('relationship programs', () => {
   let temporal: Client;
   beforeAll(async () => {
     h = await startHarness();
-    temporal = await connectTemporalClient({ address: h.temporalAddress, namespace: 'default' });
+    temporal = await connectTemporalClient({ ...h.config.temporal, address: h.temporalAddress });
   });
   afterAll(async () => {
     await temporal?.connection.close();

@@ -16,7 +16,7 @@ describe('the scores owner', () => {
     const programId = await createProgram(h, {
       survey: { editGrace: '0s', questions: [{ id: 'nps', type: 'nps', required: true, label: 'Recommend us?' }] },
     });
-    const client = await connectTemporalClient({ address: h.temporalAddress, namespace: h.config.temporal.namespace });
+    const client = await connectTemporalClient({ ...h.config.temporal, address: h.temporalAddress });
     // Started ahead of the replies with a short history limit, so that it continues as new while they arrive.
     const owner = await client.workflow.start('scoresWorkflow', {
       workflowId: scoresWorkflowId(h.taskQueue),
