@@ -10,6 +10,7 @@ import { campaignCancelled } from '../src/db/campaigns';
 import { contactHistoryOf, keepInHistory } from '../src/db/contact-history';
 import { historyFor } from '../src/domain/contact-history';
 import type { CustomerProfile, ProfileOutcome } from '../src/domain/customer';
+import type { ProfileChange } from '../workflows/definitions';
 
 export interface ContactCandidate {
   program: Pick<TProgram, 'id' | 'reminders' | 'expiresAfter'> & { editGrace: string };
@@ -80,9 +81,9 @@ export function createContactActivities(db: Db) {
       };
     },
 
-    /** The loop's profile changes; writing the same change twice leaves the same record. */
-    async applyCustomerProfile(profile: CustomerProfile): Promise<ProfileOutcome> {
-      return applyProfile(db, profile);
+    /** The loop's profile changes, read by ID; writing the same change twice leaves the same record. */
+    async applyCustomerProfile(change: ProfileChange): Promise<ProfileOutcome> {
+      return applyProfile(db, await profileOf(db, change));
     },
 
     /** First decision wins: a retried activity never changes what was decided. */
@@ -149,4 +150,13 @@ async function markProcessed(db: Db, eventId: string): Promise<void> {
   if (!event.programId)
     await keepInHistory(db, event.customerId, { kind: 'transaction', key: eventId, at: event.occurredAt.getTime() });
   await c.events(db).updateOne({ _id: eventId }, { $set: { processedAt: new Date() } });
+}
+
+/** The change's profile: stored before the loop got its ID (or, from older histories, inline). */
+async function profileOf(db: Db, change: ProfileChange): Promise<CustomerProfile> {
+  if (!('changeId' in change)) return change;
+  const stored = await c.profileChanges(db).findOne({ _id: change.changeId });
+  // Written before the loop was told: missing only while a lagging secondary catches up.
+  if (!stored) throw ApplicationFailure.retryable(`profile change ${change.changeId} is not recorded yet`);
+  return stored.profile;
 }

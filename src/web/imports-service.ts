@@ -16,6 +16,7 @@ import { type CustomerProfile, attributeValue, profileChanges } from '../domain/
 import { customerWorkflowId, profileChangedSignal } from '../../workflows/definitions';
 import { HttpError } from './errors';
 import { type LoopSettings, withSignalDeadline } from './events-service';
+import { recordProfileChange } from './customers-service';
 import { z } from 'zod';
 import { ZCustomerInput } from './schemas';
 
@@ -278,13 +279,14 @@ async function importExisting(db: Db, loop: LoopSettings, profile: CustomerProfi
   if (stored?.erasedAt) return { failed: 'this customer was erased and cannot be recreated' };
   if (!stored && (await insertCustomer(db, profile))) return 'created';
   if (stored && !profileChanges(stored, profile)) return 'unchanged';
+  const change = await recordProfileChange(db, profile);
   await withSignalDeadline(loop.temporal, () =>
     loop.temporal.workflow.signalWithStart('customerLoopWorkflow', {
       workflowId: customerWorkflowId(profile.id),
       taskQueue: loop.taskQueue,
       args: [{ customerId: profile.id, idleTimeout: loop.loopIdleTimeout }],
       signal: profileChangedSignal,
-      signalArgs: [profile],
+      signalArgs: [change],
     }),
   );
   return 'updated';
