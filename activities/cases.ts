@@ -29,6 +29,7 @@ import { type CaseInput, type SurveyInvitationInput, invitationIdFor } from '../
 import { sendOnce } from './email-once';
 import { whileBeating } from './heartbeat';
 import { findCustomer } from '../src/db/customers';
+import { customerKey } from '../src/temporal/customer-key';
 
 export interface CaseDeps {
   db: Db;
@@ -36,11 +37,22 @@ export interface CaseDeps {
   templates: Templates;
   publicBaseUrl: string;
   mailFrom: string;
+  /** Keys the `CustomerId` search attribute of cases (CUSTOMER_KEY_SECRET). */
+  customerKeySecret: string;
 }
 
 export type CaseDecision =
   | { action: 'none' }
-  | { action: 'open'; caseId: string; programId: string; customerId: string; priority: Priority; reasons: string[] }
+  | {
+      action: 'open';
+      caseId: string;
+      programId: string;
+      customerId: string;
+      /** For the `CustomerId` search attribute: the customer's key, not their ID. */
+      customerKey: string;
+      priority: Priority;
+      reasons: string[];
+    }
   | { action: 'attach'; caseId: string; priority: Priority; reasons: string[] };
 
 /** What the case workflow needs besides its state: fixed when the case opens. */
@@ -121,7 +133,7 @@ function mirrorOf(state: CaseState) {
 }
 
 export function createCaseActivities(
-  { db, mailer, templates, publicBaseUrl, mailFrom }: CaseDeps,
+  { db, mailer, templates, publicBaseUrl, mailFrom, customerKeySecret }: CaseDeps,
   submitScores: SubmitScores = signalScoresOwner,
 ) {
   const caseUrl = (caseId: string) => `${publicBaseUrl}/admin/cases/${encodeURIComponent(caseId)}`;
@@ -160,16 +172,23 @@ export function createCaseActivities(
       });
       if (!call) return { action: 'none' };
       const key = c.openCaseKey(reply.programId, reply.customerId);
+      const opened = {
+        action: 'open',
+        caseId: reply._id,
+        programId: reply.programId,
+        customerId: reply.customerId,
+        customerKey: customerKey(customerKeySecret, reply.customerId),
+        ...call,
+      } as const;
       try {
         await c.openCases(db).insertOne({ _id: key, caseId: reply._id, at: new Date() });
-        return { action: 'open', caseId: reply._id, programId: reply.programId, customerId: reply.customerId, ...call };
+        return opened;
       } catch (err) {
         if (!isDuplicateKeyError(err)) throw err;
       }
       const held = await c.openCases(db).findOne({ _id: key });
       if (!held) throw ApplicationFailure.retryable(`the open case ${key} just closed; deciding again`);
-      if (held.caseId === reply._id)
-        return { action: 'open', caseId: reply._id, programId: reply.programId, customerId: reply.customerId, ...call };
+      if (held.caseId === reply._id) return opened;
       const open = await c.cases(db).findOne({ _id: held.caseId }, { projection: { priority: 1 } });
       const decision = decideCase(call, { id: held.caseId, priority: open?.priority ?? 'low' });
       return decision.action === 'attach'

@@ -1,4 +1,5 @@
-import { ApplicationFailure } from '@temporalio/activity';
+import { ApplicationFailure, Context } from '@temporalio/activity';
+import { WorkflowFailedError, WorkflowNotFoundError } from '@temporalio/client';
 import type { Db } from 'mongodb';
 import * as c from '../src/db/collections';
 import { UNCLOSED_STATUSES } from '../src/domain/cases';
@@ -10,7 +11,8 @@ import { campaignCancelled } from '../src/db/campaigns';
 import { contactHistoryOf, keepInHistory } from '../src/db/contact-history';
 import { historyFor } from '../src/domain/contact-history';
 import type { CustomerProfile, ProfileOutcome } from '../src/domain/customer';
-import type { ProfileChange } from '../workflows/definitions';
+import { type ProfileChange, customerWorkflowId } from '../workflows/definitions';
+import { whileBeating } from './heartbeat';
 
 export interface ContactCandidate {
   program: Pick<TProgram, 'id' | 'reminders' | 'expiresAfter'> & { editGrace: string };
@@ -120,6 +122,23 @@ export function createContactActivities(db: Db) {
           programId: args.programId,
           at: decision.sendAt,
         });
+    },
+
+    /**
+     * Returns once the customer's loop named by their plain ID (started before loops were named by
+     * key) has ended, or at once when there is none: it gets no new work, so it ends when idle.
+     */
+    async awaitLegacyLoop({ customerId }: { customerId: string }): Promise<void> {
+      const legacy = Context.current().client.workflow.getHandle(customerWorkflowId(customerId));
+      await whileBeating(() =>
+        legacy.result().then(
+          () => undefined,
+          (err: unknown) => {
+            // Not found: there is none (or it ended long ago); failed, terminated or timed out: ended.
+            if (!(err instanceof WorkflowNotFoundError || err instanceof WorkflowFailedError)) throw err;
+          },
+        ),
+      );
     },
 
     async markEventProcessed({ eventId }: { eventId: string }): Promise<void> {

@@ -7,11 +7,10 @@ import { createReplyActivities } from './replies';
 import { createSweepActivities } from './sweeps';
 import { createWaveActivities } from './waves';
 import { createWebhookActivities } from './webhooks';
+import type { LoopDefaults } from '../src/web/events-service';
 
-export type ActivityDeps = InvitationDeps & {
-  /** A customer loop started by the sweep ends after this long without transactions. */
-  loopIdleTimeout: string;
-};
+/** `loopIdleTimeout`: a customer loop started by the sweep ends after this long without transactions. */
+export type ActivityDeps = InvitationDeps & LoopDefaults;
 
 /** Every activity, built from its dependencies (the Temporal samples' dependency-injection style). */
 export function createActivities(deps: ActivityDeps) {
@@ -22,8 +21,8 @@ export function createActivities(deps: ActivityDeps) {
     ...createReplyActivities(deps.db),
     ...createCaseActivities(deps),
     ...createWebhookActivities(deps.db),
-    ...createSweepActivities(deps.db, deps.loopIdleTimeout),
-    ...createWaveActivities(deps.db, deps.loopIdleTimeout),
-    ...createCampaignActivities(deps.db, deps.loopIdleTimeout),
+    ...createSweepActivities(deps.db, deps),
+    ...createWaveActivities(deps.db, deps),
+    ...createCampaignActivities(deps.db, deps),
   };
 }

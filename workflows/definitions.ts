@@ -75,6 +75,8 @@ export interface CustomerLoopInput {
   idleTimeout: string;
   /** Transactions signalled but not yet handled, carried over a continue-as-new. */
   pending?: LoopWork[];
+  /** Set once no loop named by the customer ID (before loops were keyed) runs any more. */
+  legacyLoopEnded?: true;
   /** History length after which the loop continues as new (default 2,000 events). */
   historyLimit?: number;
 }
@@ -108,7 +110,11 @@ export interface ScoresInput {
  */
 export const scoresWorkflowId = (taskQueue: string) => `scores:${taskQueue}`;
 
-export const customerWorkflowId = (customerId: string) => `customer:${customerId}`;
+/**
+ * A customer's loop, named by their key (see src/temporal/customer-key.ts); loops started before
+ * keys were named by the customer ID itself, the same way.
+ */
+export const customerWorkflowId = (customerKey: string) => `customer:${customerKey}`;
 export const invitationWorkflowId = (invitationId: string) => `invitation:${invitationId}`;
 /** One invitation per program and triggering event, whatever the retries. */
 export const invitationIdFor = (programId: string, eventId: string) => `${programId}:${eventId}`;

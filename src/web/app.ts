@@ -29,6 +29,7 @@ export interface AppDeps {
   templates: Templates;
   taskQueue: string;
   loopIdleTimeout: string;
+  customerKeySecret: string;
   sessionSecret: string;
   /** The embedded SMTP sink is in use: the outbox pages and API exist. */
   embeddedMail: boolean;
@@ -51,6 +52,7 @@ export function createApp(deps: AppDeps): Express {
     temporal: deps.temporal,
     taskQueue: deps.taskQueue,
     loopIdleTimeout: deps.loopIdleTimeout,
+    customerKeySecret: deps.customerKeySecret,
     log: (msg) => deps.logger.warn(msg),
   };
   const app = express();

@@ -5,7 +5,8 @@ import { audit } from '../db/audit';
 import { findCustomer } from '../db/customers';
 import * as c from '../db/collections';
 import type { CustomerProfile, ErasureSummary, ProfileOutcome } from '../domain/customer';
-import { type ProfileChange, customerWorkflowId, eraseUpdate, profileUpdate } from '../../workflows/definitions';
+import { type ProfileChange, eraseUpdate, profileUpdate } from '../../workflows/definitions';
+import { customerLoopId } from '../temporal/customer-key';
 import { HttpError } from './errors';
 import type { LoopSettings } from './events-service';
 import type { TCustomerInput } from './schemas';
@@ -27,7 +28,7 @@ function updateLoop<Ret, Args extends unknown[]>(
     loop.temporal.workflow.executeUpdateWithStart(update, {
       args,
       startWorkflowOperation: new WithStartWorkflowOperation('customerLoopWorkflow', {
-        workflowId: customerWorkflowId(customerId),
+        workflowId: customerLoopId(loop, customerId),
         taskQueue: loop.taskQueue,
         args: [{ customerId, idleTimeout: loop.loopIdleTimeout }],
         workflowIdConflictPolicy: 'USE_EXISTING',

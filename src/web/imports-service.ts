@@ -13,7 +13,8 @@ import * as c from '../db/collections';
 import { insertCustomer, insertNewCustomers } from '../db/customers';
 import { isDuplicateKeyError } from '../db/mongo';
 import { type CustomerProfile, attributeValue, profileChanges } from '../domain/customer';
-import { customerWorkflowId, profileChangedSignal } from '../../workflows/definitions';
+import { profileChangedSignal } from '../../workflows/definitions';
+import { customerLoopId } from '../temporal/customer-key';
 import { HttpError } from './errors';
 import { type LoopSettings, withSignalDeadline } from './events-service';
 import { recordProfileChange } from './customers-service';
@@ -282,7 +283,7 @@ async function importExisting(db: Db, loop: LoopSettings, profile: CustomerProfi
   const change = await recordProfileChange(db, profile);
   await withSignalDeadline(loop.temporal, () =>
     loop.temporal.workflow.signalWithStart('customerLoopWorkflow', {
-      workflowId: customerWorkflowId(profile.id),
+      workflowId: customerLoopId(loop, profile.id),
       taskQueue: loop.taskQueue,
       args: [{ customerId: profile.id, idleTimeout: loop.loopIdleTimeout }],
       signal: profileChangedSignal,

@@ -45,6 +45,7 @@ export function deploymentEnv(options: {
     PUBLIC_BASE_URL: options.publicBaseUrl,
     SESSION_SECRET: randomBytes(32).toString('base64url'),
     SURVEY_TOKEN_SECRET: randomBytes(32).toString('base64url'),
+    CUSTOMER_KEY_SECRET: randomBytes(32).toString('base64url'),
     CXLOOP_API_KEY: options.apiKey,
     RATE_LIMIT_API: '10000000',
     RATE_LIMIT_PUBLIC: '10000000',

@@ -6,18 +6,25 @@ const strong = 'Vq3r8L0n2xQm7Tz4Kp9Wb6Yc1Hd5Jf0G';
 
 describe('production secrets', () => {
   it('the web refuses to start without a session secret, or with a demo one', () => {
-    expect(() => requireProductionSecrets(loadConfig({}), 'web')).toThrow(/SESSION_SECRET must be set/);
-    expect(() =>
-      requireProductionSecrets(loadConfig({ SESSION_SECRET: 'demo-session-secret-change-me' }), 'web'),
-    ).toThrow(/SESSION_SECRET is a demo placeholder/);
-    expect(() => requireProductionSecrets(loadConfig({ SESSION_SECRET: 'x'.repeat(20) }), 'web')).toThrow(
-      /at least 32/,
+    expect(() => requireProductionSecrets(loadConfig({ CUSTOMER_KEY_SECRET: strong }), 'web')).toThrow(
+      /SESSION_SECRET must be set/,
     );
-    expect(() => requireProductionSecrets(loadConfig({ SESSION_SECRET: strong }), 'web')).not.toThrow();
+    expect(() =>
+      requireProductionSecrets(
+        loadConfig({ SESSION_SECRET: 'demo-session-secret-change-me', CUSTOMER_KEY_SECRET: strong }),
+        'web',
+      ),
+    ).toThrow(/SESSION_SECRET is a demo placeholder/);
+    expect(() =>
+      requireProductionSecrets(loadConfig({ SESSION_SECRET: 'x'.repeat(20), CUSTOMER_KEY_SECRET: strong }), 'web'),
+    ).toThrow(/at least 32/);
+    expect(() =>
+      requireProductionSecrets(loadConfig({ SESSION_SECRET: strong, CUSTOMER_KEY_SECRET: strong }), 'web'),
+    ).not.toThrow();
   });
 
   it('the web needs a real admin password when it creates an admin, and real keys when given', () => {
-    const env = { SESSION_SECRET: strong, CXLOOP_ADMIN_EMAIL: 'ops@example.com' };
+    const env = { SESSION_SECRET: strong, CUSTOMER_KEY_SECRET: strong, CXLOOP_ADMIN_EMAIL: 'ops@example.com' };
     expect(() => requireProductionSecrets(loadConfig(env), 'web')).toThrow(/CXLOOP_ADMIN_PASSWORD must be set/);
     expect(() =>
       requireProductionSecrets(loadConfig({ ...env, CXLOOP_ADMIN_PASSWORD: 'demo-password-change-me' }), 'web'),
@@ -31,7 +38,27 @@ describe('production secrets', () => {
   });
 
   it('the worker needs the survey token secret', () => {
-    expect(() => requireProductionSecrets(loadConfig({}), 'worker')).toThrow(/SURVEY_TOKEN_SECRET must be set/);
-    expect(() => requireProductionSecrets(loadConfig({ SURVEY_TOKEN_SECRET: strong }), 'worker')).not.toThrow();
+    expect(() => requireProductionSecrets(loadConfig({ CUSTOMER_KEY_SECRET: strong }), 'worker')).toThrow(
+      /SURVEY_TOKEN_SECRET must be set/,
+    );
+    expect(() =>
+      requireProductionSecrets(loadConfig({ SURVEY_TOKEN_SECRET: strong, CUSTOMER_KEY_SECRET: strong }), 'worker'),
+    ).not.toThrow();
+  });
+
+  it('web and worker need the customer key secret, which keys customer IDs in Temporal', () => {
+    const env = { SESSION_SECRET: strong, SURVEY_TOKEN_SECRET: strong };
+    for (const command of ['web', 'worker'] as const) {
+      expect(() => requireProductionSecrets(loadConfig(env), command)).toThrow(/CUSTOMER_KEY_SECRET must be set/);
+      expect(() =>
+        requireProductionSecrets(
+          loadConfig({ ...env, CUSTOMER_KEY_SECRET: 'demo-customer-key-secret-change-me' }),
+          command,
+        ),
+      ).toThrow(/CUSTOMER_KEY_SECRET is a demo placeholder/);
+      expect(() =>
+        requireProductionSecrets(loadConfig({ ...env, CUSTOMER_KEY_SECRET: strong }), command),
+      ).not.toThrow();
+    }
   });
 });

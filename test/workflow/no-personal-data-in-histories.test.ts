@@ -3,8 +3,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as c from '../../src/db/collections';
 import { connectTemporalClient } from '../../src/temporal/connection';
 import {
+  CustomerIdAttribute,
   caseWorkflowId,
-  customerWorkflowId,
   invitationWorkflowId,
   scoresWorkflowId,
 } from '../../workflows/definitions';
@@ -13,6 +13,7 @@ import {
   type Harness,
   api,
   eventFor,
+  loopIdOf,
   mailTo,
   postForm,
   startHarness,
@@ -130,7 +131,7 @@ describe('personal data and Temporal', () => {
       c.invitations(h.db).findOne({ customerId: customer.id, programId: followUp }),
     );
     const expected = [
-      customerWorkflowId(customer.id),
+      await loopIdOf(h, customer.id),
       invitationWorkflowId(caseId),
       caseWorkflowId(caseId),
       invitationWorkflowId(followUpInvitation._id),
@@ -155,6 +156,41 @@ describe('personal data and Temporal', () => {
       expect(found).toEqual([]);
       // The payloads were read as text: the case's reasons are in its input.
       expect(histories.join('\n').includes('Detractor (NPS')).toBe(true);
+    } finally {
+      await client.connection.close();
+    }
+  });
+
+  it('when the customer ID is an email, then workflow IDs and search attributes carry its key, not the ID', async () => {
+    const customer = { id: `${uid('id')}@example.com`, email: `${uid('c')}@example.com` };
+    const programId = await createCaseProgram(h, {
+      firstResponse: '1h',
+      resolution: '1d',
+      followUpProgram: await createFollowUpProgram(h),
+    });
+    const event = eventFor({ trigger: await triggerOf(h, programId) }, customer);
+    expect((await api(h, 'POST', '/api/events', event)).status).toBe(202);
+    const invitation = await mailWith(customer.email, 'How did we do?');
+    expect((await postForm(surveyLinkIn(invitation.text), { nps: '1', went_wrong: 'Late' })).status).toBe(200);
+    const caseId = `${programId}:${event.id}`;
+    await waitUntil('the case', () => c.cases(h.db).findOne({ _id: caseId }));
+
+    const loopId = await loopIdOf(h, customer.id);
+    const client = await connectTemporalClient({ address: h.temporalAddress, namespace: h.config.temporal.namespace });
+    try {
+      const theCase = await client.workflow.getHandle(caseWorkflowId(caseId)).describe();
+      expect(theCase.typedSearchAttributes.get(CustomerIdAttribute)).toBe(loopId.slice('customer:'.length));
+      const executions = await waitUntil('the loop and the case to be listed', async () => {
+        const listed: WorkflowExecutionInfo[] = [];
+        for await (const execution of client.workflow.list({ query: `TaskQueue = "${h.taskQueue}"` }))
+          listed.push(execution);
+        const ids = listed.map((execution) => execution.workflowId);
+        return ids.includes(loopId) && ids.includes(caseWorkflowId(caseId)) ? listed : undefined;
+      });
+      const named = executions.map(({ workflowId, searchAttributes }) =>
+        JSON.stringify({ workflowId, searchAttributes }),
+      );
+      expect(named.filter((text) => text.includes(customer.id))).toEqual([]);
     } finally {
       await client.connection.close();
     }
