@@ -6,13 +6,19 @@ import { UNCLOSED_STATUSES } from '../src/domain/cases';
 import { inAudience } from '../src/domain/audience';
 import type { ContactDecision, ContactDecisionInput } from '../src/domain/contact';
 import type { TProgram } from '../src/domain/program';
-import { applyProfile, findCustomer } from '../src/db/customers';
+import { applyProfile, findCustomer, isErased } from '../src/db/customers';
 import { campaignCancelled } from '../src/db/campaigns';
 import { contactHistoryOf, keepInHistory } from '../src/db/contact-history';
 import { historyFor } from '../src/domain/contact-history';
 import type { CustomerProfile, ProfileOutcome } from '../src/domain/customer';
-import { type ProfileChange, customerWorkflowId } from '../workflows/definitions';
+import { customerWorkflowId } from '../workflows/definitions';
 import { whileBeating } from './heartbeat';
+
+/** A stored profile change as the loop hands it to its activity: with the customer's ID. */
+export interface StoredProfileChange {
+  changeId: string;
+  customerId: string;
+}
 
 export interface ContactCandidate {
   program: Pick<TProgram, 'id' | 'reminders' | 'expiresAfter'> & { editGrace: string };
@@ -83,9 +89,18 @@ export function createContactActivities(db: Db) {
       };
     },
 
-    /** The loop's profile changes, read by ID; writing the same change twice leaves the same record. */
-    async applyCustomerProfile(change: ProfileChange): Promise<ProfileOutcome> {
-      return applyProfile(db, await profileOf(db, change));
+    /**
+     * The loop's profile changes, read by ID and removed once applied, so the stored copy of the
+     * personal data lasts no longer than the hand-over. Writing the same change twice leaves the
+     * same record; a retry after the removal finds the change applied.
+     */
+    async applyCustomerProfile(change: CustomerProfile | StoredProfileChange): Promise<ProfileOutcome> {
+      if (!('changeId' in change)) return applyProfile(db, change);
+      const stored = await c.profileChanges(db).findOne({ _id: change.changeId });
+      if (!stored) return (await isErased(db, change.customerId)) ? 'erased' : 'applied';
+      const outcome = await applyProfile(db, stored.profile);
+      await c.profileChanges(db).deleteOne({ _id: change.changeId });
+      return outcome;
     },
 
     /** First decision wins: a retried activity never changes what was decided. */
@@ -169,13 +184,4 @@ async function markProcessed(db: Db, eventId: string): Promise<void> {
   if (!event.programId)
     await keepInHistory(db, event.customerId, { kind: 'transaction', key: eventId, at: event.occurredAt.getTime() });
   await c.events(db).updateOne({ _id: eventId }, { $set: { processedAt: new Date() } });
-}
-
-/** The change's profile: stored before the loop got its ID (or, from older histories, inline). */
-async function profileOf(db: Db, change: ProfileChange): Promise<CustomerProfile> {
-  if (!('changeId' in change)) return change;
-  const stored = await c.profileChanges(db).findOne({ _id: change.changeId });
-  // Written before the loop was told: missing only while a lagging secondary catches up.
-  if (!stored) throw ApplicationFailure.retryable(`profile change ${change.changeId} is not recorded yet`);
-  return stored.profile;
 }

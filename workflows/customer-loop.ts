@@ -113,7 +113,10 @@ async function queueAndWait(pending: LoopWork[], work: LoopWork): Promise<void> 
 
 async function perform(customerId: string, work: LoopWork): Promise<void> {
   if (typeof work === 'string') await decideOnTransaction(customerId, work);
-  else if ('profile' in work) work.outcome = await applyCustomerProfile(work.profile);
+  else if ('profile' in work)
+    work.outcome = await applyCustomerProfile(
+      'changeId' in work.profile ? { ...work.profile, customerId } : work.profile,
+    );
   else work.summary = await eraseCustomerData({ customerId });
 }
 

@@ -402,7 +402,7 @@ export interface CaseActionTextsDoc extends CaseActionTexts {
 
 /**
  * A profile change (`_id` = a new ID per change), stored by the web before the customer's loop
- * gets its ID; insert-only, read by the loop's activity by `_id`.
+ * gets its ID; read by the loop's activity by `_id`, which removes it once applied.
  */
 export interface ProfileChangeDoc {
   _id: string;

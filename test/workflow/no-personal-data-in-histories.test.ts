@@ -92,6 +92,11 @@ describe('personal data and Temporal', () => {
     await waitUntil('the imported name', async () =>
       (await c.customers(h.db).findOne({ _id: customer.id }))?.name?.includes('IMPORTED'),
     );
+    // The stored changes were only for the hand-over.
+    await waitUntil(
+      'the applied changes to be removed',
+      async () => (await c.profileChanges(h.db).countDocuments({ customerId: customer.id })) === 0,
+    );
 
     // The detractor's reply opens a case, which the owner works and resolves.
     const caseId = `${programId}:${event.id}`;
