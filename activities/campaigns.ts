@@ -12,7 +12,7 @@ import {
 } from '../src/db/segments';
 import type { CampaignProgress } from '../src/domain/campaign';
 import { sampleDraw } from '../src/domain/segment';
-import type { LoopSettings } from '../src/web/events-service';
+import type { LoopDefaults, LoopSettings } from '../src/web/events-service';
 import { handEventsToLoops } from './hand-over';
 import { whileBeating } from './heartbeat';
 import { loopTaskQueue } from '../workflows/definitions';
@@ -31,7 +31,7 @@ export interface FanOutPage {
   done: boolean;
 }
 
-export function createCampaignActivities(db: Db, loopIdleTimeout: string) {
+export function createCampaignActivities(db: Db, { loopIdleTimeout, customerKeySecret }: LoopDefaults) {
   const campaignOf = async (campaignId: string) => {
     const campaign = await c.campaigns(db).findOne({ _id: campaignId });
     if (!campaign) throw ApplicationFailure.nonRetryable(`campaign ${campaignId} is not recorded`);
@@ -81,6 +81,7 @@ export function createCampaignActivities(db: Db, loopIdleTimeout: string) {
           temporal: context.client,
           taskQueue: loopTaskQueue(context.info.taskQueue),
           loopIdleTimeout,
+          customerKeySecret,
           log: (msg) => context.log.warn(msg),
         };
         await handOver(db, loop, campaign, page.customerIds);

@@ -7,7 +7,17 @@ import { type Calendar, businessMsBetween } from '../src/domain/business-hours';
 import { type CaseChange, type CaseFacts, caseContribution } from '../src/domain/case-metrics';
 import { type SubmitScores, signalScoresOwner } from './replies';
 import { type Priority, decideCase, evaluateCaseRules, mayContactAbout } from '../src/domain/case-rules';
-import { type CaseHandling, type CaseState, STATUS_LABELS, UNCLOSED_STATUSES, newClock } from '../src/domain/cases';
+import {
+  type CaseActionTexts,
+  type CaseCommand,
+  type CaseHandling,
+  type CaseState,
+  STATUS_LABELS,
+  UNCLOSED_STATUSES,
+  describeAction,
+  followUpVerdict,
+  newClock,
+} from '../src/domain/cases';
 import { ZCaseHandling } from '../src/domain/case-schemas';
 import { followUpProgram } from '../src/domain/follow-up-program';
 import { webhookEventFor } from '../src/domain/webhooks';
@@ -19,6 +29,7 @@ import { type CaseInput, type SurveyInvitationInput, invitationIdFor } from '../
 import { sendOnce } from './email-once';
 import { whileBeating } from './heartbeat';
 import { findCustomer } from '../src/db/customers';
+import { customerKey } from '../src/temporal/customer-key';
 
 export interface CaseDeps {
   db: Db;
@@ -26,11 +37,22 @@ export interface CaseDeps {
   templates: Templates;
   publicBaseUrl: string;
   mailFrom: string;
+  /** Keys the `CustomerId` search attribute of cases (CUSTOMER_KEY_SECRET). */
+  customerKeySecret: string;
 }
 
 export type CaseDecision =
   | { action: 'none' }
-  | { action: 'open'; caseId: string; programId: string; customerId: string; priority: Priority; reasons: string[] }
+  | {
+      action: 'open';
+      caseId: string;
+      programId: string;
+      customerId: string;
+      /** For the `CustomerId` search attribute: the customer's key, not their ID. */
+      customerKey: string;
+      priority: Priority;
+      reasons: string[];
+    }
   | { action: 'attach'; caseId: string; priority: Priority; reasons: string[] };
 
 /** What the case workflow needs besides its state: fixed when the case opens. */
@@ -111,7 +133,7 @@ function mirrorOf(state: CaseState) {
 }
 
 export function createCaseActivities(
-  { db, mailer, templates, publicBaseUrl, mailFrom }: CaseDeps,
+  { db, mailer, templates, publicBaseUrl, mailFrom, customerKeySecret }: CaseDeps,
   submitScores: SubmitScores = signalScoresOwner,
 ) {
   const caseUrl = (caseId: string) => `${publicBaseUrl}/admin/cases/${encodeURIComponent(caseId)}`;
@@ -150,16 +172,23 @@ export function createCaseActivities(
       });
       if (!call) return { action: 'none' };
       const key = c.openCaseKey(reply.programId, reply.customerId);
+      const opened = {
+        action: 'open',
+        caseId: reply._id,
+        programId: reply.programId,
+        customerId: reply.customerId,
+        customerKey: customerKey(customerKeySecret, reply.customerId),
+        ...call,
+      } as const;
       try {
         await c.openCases(db).insertOne({ _id: key, caseId: reply._id, at: new Date() });
-        return { action: 'open', caseId: reply._id, programId: reply.programId, customerId: reply.customerId, ...call };
+        return opened;
       } catch (err) {
         if (!isDuplicateKeyError(err)) throw err;
       }
       const held = await c.openCases(db).findOne({ _id: key });
       if (!held) throw ApplicationFailure.retryable(`the open case ${key} just closed; deciding again`);
-      if (held.caseId === reply._id)
-        return { action: 'open', caseId: reply._id, programId: reply.programId, customerId: reply.customerId, ...call };
+      if (held.caseId === reply._id) return opened;
       const open = await c.cases(db).findOne({ _id: held.caseId }, { projection: { priority: 1 } });
       const decision = decideCase(call, { id: held.caseId, priority: open?.priority ?? 'low' });
       return decision.action === 'attach'
@@ -238,14 +267,26 @@ export function createCaseActivities(
       seq: number;
       actor: string;
       kind: string;
-      summary: string;
+      /** The workflow's own steps word the entry; an owner's action is worded here, with its texts. */
+      summary?: string;
       note?: string;
+      action?: CaseCommand;
       before: CaseState;
       after: CaseState;
       attachReplyId?: string;
     }): Promise<{ subscribed: boolean }> {
       const at = new Date();
       const id = `${args.caseId}:${args.seq}`;
+      const action = args.action && (await withTexts(db, args.action));
+      const { summary, note } = action
+        ? describeAction(action)
+        : { summary: args.summary ?? args.kind, note: args.note };
+      // A resolution sets the message for the customer (none when they may not be contacted).
+      const resolution =
+        action?.action === 'resolve'
+          ? { customerMessage: args.after.mayContact ? action.customerMessage : undefined }
+          : {};
+      const after = { ...mirrorOf(args.after), ...resolution };
       await insertOnce(c.caseTimeline(db), {
         _id: id,
         caseId: args.caseId,
@@ -253,8 +294,8 @@ export function createCaseActivities(
         at,
         actor: args.actor,
         kind: args.kind,
-        summary: args.summary,
-        ...(args.note ? { note: args.note } : {}),
+        summary,
+        ...(note ? { note } : {}),
       });
       if (args.actor !== 'cxloop')
         await insertOnce(c.auditLog(db), {
@@ -263,7 +304,7 @@ export function createCaseActivities(
           actor: args.actor,
           action: `case.${args.kind}`,
           subject: `case ${args.caseId}`,
-          ...changedFields(mirrorOf(args.before), mirrorOf(args.after)),
+          ...changedFields(mirrorOf(args.before), after),
         });
       const dates = {
         ...(args.after.status === 'resolved' && args.before.status !== 'resolved' ? { resolvedAt: at } : {}),
@@ -271,7 +312,7 @@ export function createCaseActivities(
       };
       const unset: Partial<Record<'rootCause' | 'customerMessage', ''>> = {
         ...(args.after.rootCause === undefined ? { rootCause: '' as const } : {}),
-        ...(args.after.customerMessage === undefined ? { customerMessage: '' as const } : {}),
+        ...('customerMessage' in after && after.customerMessage === undefined ? { customerMessage: '' as const } : {}),
       };
       // Read, then write by `_id` alone (the one filter FerretDB v1 answers from an index).
       const current = await c.cases(db).findOne({ _id: args.caseId });
@@ -279,7 +320,7 @@ export function createCaseActivities(
         await c.cases(db).updateOne(
           { _id: args.caseId },
           {
-            $set: { ...mirrorOf(args.after), ...dates, updatedAt: at, version: args.seq },
+            $set: { ...withoutUndefined(after), ...dates, updatedAt: at, version: args.seq },
             ...(Object.keys(unset).length ? { $unset: unset } : {}),
             ...(args.attachReplyId ? { $addToSet: { replyIds: args.attachReplyId } } : {}),
           },
@@ -301,12 +342,18 @@ export function createCaseActivities(
       /** Internal emails: the person told (owner or manager). */
       to?: string;
       headline?: string;
+      /** A contact's subject and message: stored under `textId` (inline in older histories). */
+      textId?: string;
       subject?: string;
+      /** Inline only in older histories: a resolution's message is the case document's. */
       message?: string;
     }): Promise<{ status: 'sent' | 'failed' | 'skipped' }> {
       return whileBeating(async () => {
         const doc = await c.cases(db).findOne({ _id: args.caseId });
         if (!doc) throw ApplicationFailure.nonRetryable(`no case ${args.caseId}`);
+        const texts = args.textId ? await storedTexts(db, args.textId) : {};
+        const subjectText = args.subject ?? texts.subject;
+        const message = args.message ?? texts.message ?? (args.kind === 'resolution' ? doc.customerMessage : undefined);
         const [customer, program, owner, routing] = await Promise.all([
           findCustomer(db, doc.customerId),
           c.programs(db).findOne({ _id: doc.programId }),
@@ -326,14 +373,14 @@ export function createCaseActivities(
           const strings = templates.strings(locale);
           const subject =
             args.kind === 'contact'
-              ? (args.subject ?? '')
+              ? (subjectText ?? '')
               : (strings[args.kind === 'acknowledgement' ? 'caseAcknowledgementSubject' : 'caseResolutionSubject'] ??
                 '');
           const rendered = templates.email(`case-${args.kind}`, locale, program.defaultLocale, {
             name: customer.name,
             ownerName,
             teamName,
-            message: args.message,
+            message,
             programName: localize(program.email.subject, locale, program.defaultLocale),
           });
           const from = program.sender ? { name: program.sender.name, address: program.sender.email } : mailFrom;
@@ -430,14 +477,10 @@ export function createCaseActivities(
       };
     },
 
-    /** The follow-up reply's answers and CSAT, or null without a reply. */
-    async followUpAnswer({
-      invitationId,
-    }: {
-      invitationId: string;
-    }): Promise<{ answers: Record<string, unknown>; csat: number | null } | null> {
+    /** Whether the follow-up reply closes or reopens the case (its answers stay in MongoDB), or null without a reply. */
+    async followUpAnswer({ invitationId }: { invitationId: string }): Promise<FollowUpOutcome | null> {
       const reply = await c.responses(db).findOne({ _id: invitationId });
-      return reply ? { answers: reply.answers, csat: reply.scores?.csat ?? null } : null;
+      return reply ? { verdict: followUpVerdict(reply.answers, reply.scores?.csat) } : null;
     },
 
     /** A follow-up survey made moot (the owner reopened the case): its link stops taking answers. */
@@ -456,6 +499,30 @@ export function createCaseActivities(
       if (doc) await c.openCases(db).deleteOne({ _id: c.openCaseKey(doc.programId, doc.customerId), caseId });
     },
   };
+}
+
+/** An action's texts, stored by the web before the workflow got the action. */
+async function storedTexts(db: Db, textId: string): Promise<CaseActionTexts> {
+  const doc = await c.caseActionTexts(db).findOne({ _id: textId });
+  // Written before the update was sent: missing only while a lagging secondary catches up.
+  if (!doc) throw ApplicationFailure.retryable(`the texts ${textId} of a case action are not recorded yet`);
+  const { _id, caseId: _caseId, at: _at, ...texts } = doc;
+  return texts;
+}
+
+/** The action with its texts back in place. */
+async function withTexts(db: Db, action: CaseCommand): Promise<CaseCommand> {
+  return action.textId ? { ...action, ...(await storedTexts(db, action.textId)) } : action;
+}
+
+const withoutUndefined = <T extends object>(fields: T): Partial<T> =>
+  Object.fromEntries(Object.entries(fields).filter(([, value]) => value !== undefined)) as Partial<T>;
+
+/** Whether the follow-up reply closes or reopens the case; `answers` and `csat` in results of older histories. */
+export interface FollowUpOutcome {
+  verdict?: 'close' | 'reopen';
+  answers?: Record<string, unknown>;
+  csat?: number | null;
 }
 
 /** Whether any webhook wants to hear of this kind of timeline entry. */

@@ -1,15 +1,24 @@
-import { ApplicationFailure } from '@temporalio/activity';
+import { ApplicationFailure, Context } from '@temporalio/activity';
+import { WorkflowFailedError, WorkflowNotFoundError } from '@temporalio/client';
 import type { Db } from 'mongodb';
 import * as c from '../src/db/collections';
 import { UNCLOSED_STATUSES } from '../src/domain/cases';
 import { inAudience } from '../src/domain/audience';
 import type { ContactDecision, ContactDecisionInput } from '../src/domain/contact';
 import type { TProgram } from '../src/domain/program';
-import { applyProfile, findCustomer } from '../src/db/customers';
+import { applyProfile, findCustomer, isErased } from '../src/db/customers';
 import { campaignCancelled } from '../src/db/campaigns';
 import { contactHistoryOf, keepInHistory } from '../src/db/contact-history';
 import { historyFor } from '../src/domain/contact-history';
 import type { CustomerProfile, ProfileOutcome } from '../src/domain/customer';
+import { customerWorkflowId } from '../workflows/definitions';
+import { whileBeating } from './heartbeat';
+
+/** A stored profile change as the loop hands it to its activity: with the customer's ID. */
+export interface StoredProfileChange {
+  changeId: string;
+  customerId: string;
+}
 
 export interface ContactCandidate {
   program: Pick<TProgram, 'id' | 'reminders' | 'expiresAfter'> & { editGrace: string };
@@ -80,9 +89,18 @@ export function createContactActivities(db: Db) {
       };
     },
 
-    /** The loop's profile changes; writing the same change twice leaves the same record. */
-    async applyCustomerProfile(profile: CustomerProfile): Promise<ProfileOutcome> {
-      return applyProfile(db, profile);
+    /**
+     * The loop's profile changes, read by ID and removed once applied, so the stored copy of the
+     * personal data lasts no longer than the hand-over. Writing the same change twice leaves the
+     * same record; a retry after the removal finds the change applied.
+     */
+    async applyCustomerProfile(change: CustomerProfile | StoredProfileChange): Promise<ProfileOutcome> {
+      if (!('changeId' in change)) return applyProfile(db, change);
+      const stored = await c.profileChanges(db).findOne({ _id: change.changeId });
+      if (!stored) return (await isErased(db, change.customerId)) ? 'erased' : 'applied';
+      const outcome = await applyProfile(db, stored.profile);
+      await c.profileChanges(db).deleteOne({ _id: change.changeId });
+      return outcome;
     },
 
     /** First decision wins: a retried activity never changes what was decided. */
@@ -119,6 +137,23 @@ export function createContactActivities(db: Db) {
           programId: args.programId,
           at: decision.sendAt,
         });
+    },
+
+    /**
+     * Returns once the customer's loop named by their plain ID (started before loops were named by
+     * key) has ended, or at once when there is none: it gets no new work, so it ends when idle.
+     */
+    async awaitLegacyLoop({ customerId }: { customerId: string }): Promise<void> {
+      const legacy = Context.current().client.workflow.getHandle(customerWorkflowId(customerId));
+      await whileBeating(() =>
+        legacy.result().then(
+          () => undefined,
+          (err: unknown) => {
+            // Not found: there is none (or it ended long ago); failed, terminated or timed out: ended.
+            if (!(err instanceof WorkflowNotFoundError || err instanceof WorkflowFailedError)) throw err;
+          },
+        ),
+      );
     },
 
     async markEventProcessed({ eventId }: { eventId: string }): Promise<void> {

@@ -86,12 +86,13 @@ export function createErasureActivities(db: Db, submitScores: SubmitScores = sig
   }
 
   /**
-   * Removes what staff wrote to or about the customer in a case: the message to them, timeline
-   * notes and contact subjects, the values audit entries quote. Timeline and audit entries are
+   * Removes what staff wrote to or about the customer in a case: the message to them, the texts
+   * of owners' actions, timeline notes and contact subjects, the values audit entries quote. Timeline and audit entries are
    * insert-only; their writer (the case workflow) is stopped by now.
    */
   async function redactCase(caseId: string): Promise<void> {
     await c.cases(db).updateOne({ _id: caseId }, { $unset: { customerMessage: '' } });
+    await c.caseActionTexts(db).deleteMany({ caseId });
     await c.caseTimeline(db).updateMany({ caseId, note: { $exists: true } }, { $unset: { note: '' } });
     await c
       .caseTimeline(db)
@@ -222,6 +223,8 @@ export function createErasureActivities(db: Db, submitScores: SubmitScores = sig
         .events(db)
         .updateMany({ customerId }, { $set: { data: {} }, $unset: { customer: '' } });
       await c.customerScores(db).deleteOne({ _id: customerId });
+      // A change not yet applied: the loop finds it gone and moves on.
+      await c.profileChanges(db).deleteMany({ customerId });
       // A refused import row may quote what the customer's row held.
       await c.importErrors(db).deleteMany({ customerId });
       await redactAuditEntries(customerId);

@@ -7,13 +7,14 @@ import { createReplyActivities } from './replies';
 import { createSweepActivities } from './sweeps';
 import { createWaveActivities } from './waves';
 import { type WebhookDestinations, createWebhookActivities } from './webhooks';
+import type { LoopDefaults } from '../src/web/events-service';
 
-export type ActivityDeps = InvitationDeps & {
-  /** A customer loop started by the sweep ends after this long without transactions. */
-  loopIdleTimeout: string;
-  /** Which webhook destinations may be reached (the allow-list) and how their names resolve. */
-  webhookDestinations?: WebhookDestinations;
-};
+/** `loopIdleTimeout`: a customer loop started by the sweep ends after this long without transactions. */
+export type ActivityDeps = InvitationDeps &
+  LoopDefaults & {
+    /** Which webhook destinations may be reached (the allow-list) and how their names resolve. */
+    webhookDestinations?: WebhookDestinations;
+  };
 
 /** Every activity, built from its dependencies (the Temporal samples' dependency-injection style). */
 export function createActivities(deps: ActivityDeps) {
@@ -24,8 +25,8 @@ export function createActivities(deps: ActivityDeps) {
     ...createReplyActivities(deps.db),
     ...createCaseActivities(deps),
     ...createWebhookActivities(deps.db, deps.webhookDestinations),
-    ...createSweepActivities(deps.db, deps.loopIdleTimeout),
-    ...createWaveActivities(deps.db, deps.loopIdleTimeout),
-    ...createCampaignActivities(deps.db, deps.loopIdleTimeout),
+    ...createSweepActivities(deps.db, deps),
+    ...createWaveActivities(deps.db, deps),
+    ...createCampaignActivities(deps.db, deps),
   };
 }

@@ -55,7 +55,7 @@ export function createReplyActivities(db: Db, submitScores: SubmitScores = signa
       invitationId,
     }: {
       invitationId: string;
-    }): Promise<{ final: true; scores: ReplyScores } | { final: false; editableUntil: number }> {
+    }): Promise<{ final: true } | { final: false; editableUntil: number }> {
       const now = new Date();
       const stored = await c.responses(db).findOne({ _id: invitationId });
       if (!stored) throw ApplicationFailure.nonRetryable(`no reply stored for invitation ${invitationId}`);
@@ -85,7 +85,8 @@ export function createReplyActivities(db: Db, submitScores: SubmitScores = signa
           invitation.known,
         ),
       );
-      return { final: true, scores };
+      // Not the scores: they hold the verbatim, which stays in MongoDB.
+      return { final: true };
     },
 
     /**

@@ -6,7 +6,7 @@ import * as c from '../src/db/collections';
 import { insertOnce } from '../src/db/mongo';
 import { countUnsubscribe } from '../src/temporal/scores-owner';
 import { reconcileWaveSchedules } from '../src/temporal/wave-schedules';
-import { type LoopSettings, signalCustomerLoop } from '../src/web/events-service';
+import { type LoopDefaults, type LoopSettings, signalCustomerLoop } from '../src/web/events-service';
 import { signalReply } from '../src/web/replies-service';
 
 /** Work younger than this is probably still on its way; leave it alone. */
@@ -143,7 +143,7 @@ async function resignalReply(db: Db, temporal: Client, replyId: string, log: (ms
   }
 }
 
-export function createSweepActivities(db: Db, loopIdleTimeout: string) {
+export function createSweepActivities(db: Db, { loopIdleTimeout, customerKeySecret }: LoopDefaults) {
   return {
     /** The sweep, signalling through the worker's own client to workflows on its task queue. */
     async sweepUnacknowledged(): Promise<SweepResult> {
@@ -154,6 +154,7 @@ export function createSweepActivities(db: Db, loopIdleTimeout: string) {
           temporal: context.client,
           taskQueue: context.info.taskQueue,
           loopIdleTimeout,
+          customerKeySecret,
           log: (msg) => context.log.warn(msg),
         },
         // A sweep lost with its worker is noticed by the heartbeat timeout, not after 5 minutes:

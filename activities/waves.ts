@@ -11,7 +11,7 @@ import {
   isDueOn,
   relationshipEventId,
 } from '../src/domain/cadence';
-import type { LoopSettings } from '../src/web/events-service';
+import type { LoopDefaults, LoopSettings } from '../src/web/events-service';
 import { handEventsToLoops } from './hand-over';
 import { loopTaskQueue } from '../workflows/definitions';
 
@@ -30,7 +30,7 @@ interface WaveProgress extends WaveDayResult {
 
 type WaveCustomer = Pick<c.CustomerDoc, '_id' | 'attributes' | 'createdAt' | 'erasedAt'>;
 
-export function createWaveActivities(db: Db, loopIdleTimeout: string) {
+export function createWaveActivities(db: Db, { loopIdleTimeout, customerKeySecret }: LoopDefaults) {
   return {
     /** The days a relationship program's wave covers now; none when the program is paused or gone. */
     async planWave({ programId }: { programId: string }): Promise<{ days: number[] }> {
@@ -56,6 +56,7 @@ export function createWaveActivities(db: Db, loopIdleTimeout: string) {
         temporal: context.client,
         taskQueue: loopTaskQueue(context.info.taskQueue),
         loopIdleTimeout,
+        customerKeySecret,
         log: (msg) => context.log.warn(msg),
       };
       const progress: WaveProgress = (context.info.heartbeatDetails as WaveProgress | undefined) ?? {

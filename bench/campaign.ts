@@ -46,6 +46,7 @@ async function rawSignalWithStartRate(temporalAddress: string, count: number): P
       }),
       taskQueue: `bench-raw-${Date.now().toString(36)}`,
       loopIdleTimeout: '1h',
+      customerKeySecret: 'bench-customer-key-secret-0123456789',
       log: (msg: string) => {
         throw new Error(msg);
       },

@@ -12,7 +12,7 @@ import path from 'node:path';
 import type { Client } from '@temporalio/client';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import pLimit from 'p-limit';
-import { ensureAdmin, ensureApiKey, surveyTokenSecret } from '../src/bootstrap';
+import { customerKeySecret, ensureAdmin, ensureApiKey, surveyTokenSecret } from '../src/bootstrap';
 import { loadConfig } from '../src/config';
 import * as c from '../src/db/collections';
 import { connectDatabase } from '../src/db/mongo';
@@ -25,7 +25,7 @@ import { newCodecKeyEntry } from '../src/temporal/codec';
 import { connectTemporalClient } from '../src/temporal/connection';
 import { installWorkerLogging } from '../src/temporal/worker';
 import { storeProgram } from '../src/web/programs-service';
-import { customerWorkflowId } from '../workflows/definitions';
+import { customerLoopId } from '../src/temporal/customer-key';
 import type { NoopShape } from './noop-workflows';
 
 const LOOPS = Number(process.env.BENCH_LOOPS ?? 100);
@@ -268,7 +268,11 @@ async function closedLoops(stack: Awaited<ReturnType<typeof startEmbeddedStack>>
     const client = await connectTemporalClient({ address: stack.temporalAddress, namespace: 'default' });
     // The loop's tree: customer loop → invitation → case (started by the invitation, so a child
     // of it in the no-op) → follow-up invitation.
-    const shape = await shapeOf(client, customerWorkflowId(ids[0]!));
+    const loopId = customerLoopId(
+      { customerKeySecret: await customerKeySecret(db, config.customerKeySecret) },
+      ids[0]!,
+    );
+    const shape = await shapeOf(client, loopId);
     await client.connection.close();
     return {
       loopsPerSecond,

@@ -72,6 +72,13 @@ export const sessionSecret = (db: Db, configured?: string) =>
 export const surveyTokenSecret = (db: Db, configured?: string) =>
   configuredOrStoredSecret(db, 'survey-token-secret', configured);
 
+/**
+ * Keys customer IDs in Temporal's workflow IDs and search attributes (CUSTOMER_KEY_SECRET); changing
+ * it gives every customer a new loop ID, so it is set once per deployment.
+ */
+export const customerKeySecret = (db: Db, configured?: string) =>
+  configuredOrStoredSecret(db, 'customer-key-secret', configured);
+
 /** Demo credentials for `npm start`, generated once per data directory and kept in MongoDB. */
 export async function demoCredentials(db: Db): Promise<{ adminEmail: string; adminPassword: string; apiKey: string }> {
   const defaults = {

@@ -5,7 +5,7 @@ import type { Config } from './config';
 import { buildContactHistories } from './db/contact-history';
 import { type Database, connectDatabase, ensureIndexes } from './db/mongo';
 import { backfillRollupTotalsOnce } from './db/rollup-totals';
-import { sessionSecret, surveyTokenSecret } from './bootstrap';
+import { customerKeySecret, sessionSecret, surveyTokenSecret } from './bootstrap';
 import { durationMs } from './domain/duration';
 import { createMailer } from './mail/mailer';
 import { Templates } from './mail/templates';
@@ -72,6 +72,7 @@ export async function startWorker(
       surveyTokenSecret: await surveyTokenSecret(database.db, config.surveyTokenSecret),
       loopIdleTimeout: config.loopIdleTimeout,
       webhookDestinations: { allowList: config.webhookAllowList },
+      customerKeySecret: await customerKeySecret(database.db, config.customerKeySecret),
     },
   });
   // One worker failing stops the other, so the process exits instead of half-working.
@@ -137,6 +138,7 @@ export async function startWeb(
     templates: new Templates(),
     taskQueue,
     loopIdleTimeout: config.loopIdleTimeout,
+    customerKeySecret: await customerKeySecret(database.db, config.customerKeySecret),
     sessionSecret: await sessionSecret(database.db, config.sessionSecret),
     embeddedMail: services.embeddedMail,
     publicBaseUrl: options.publicBaseUrl ?? `http://localhost:${options.port}`,

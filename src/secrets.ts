@@ -6,6 +6,7 @@ export const KNOWN_DEMO_SECRETS = new Set([
   'demo-api-key-change-me',
   'demo-session-secret-change-me',
   'demo-survey-token-secret-change-me',
+  'demo-customer-key-secret-change-me',
   'demo-metrics-token-change-me',
   'correct horse battery',
   'bench-api-key-0123456789',
@@ -34,9 +35,17 @@ function problemsWith(rules: SecretRule[]): string[] {
  * the values from an example file. (`npm start` generates its own and keeps them in MongoDB.)
  */
 export function requireProductionSecrets(config: Config, command: 'web' | 'worker'): void {
+  // Web and worker both name customers' loops by the keyed hash of their IDs.
+  const customerKey: SecretRule = {
+    name: 'CUSTOMER_KEY_SECRET',
+    value: config.customerKeySecret,
+    required: true,
+    minLength: 32,
+  };
   const rules: SecretRule[] =
     command === 'web'
       ? [
+          customerKey,
           { name: 'SESSION_SECRET', value: config.sessionSecret, required: true, minLength: 32 },
           {
             name: 'CXLOOP_ADMIN_PASSWORD',
@@ -47,7 +56,7 @@ export function requireProductionSecrets(config: Config, command: 'web' | 'worke
           { name: 'CXLOOP_API_KEY', value: config.bootstrap.apiKey, required: false, minLength: 24 },
           { name: 'METRICS_TOKEN', value: config.metrics.token, required: false, minLength: 24 },
         ]
-      : [{ name: 'SURVEY_TOKEN_SECRET', value: config.surveyTokenSecret, required: true, minLength: 32 }];
+      : [customerKey, { name: 'SURVEY_TOKEN_SECRET', value: config.surveyTokenSecret, required: true, minLength: 32 }];
   const problems = [...problemsWith(rules), ...codecKeyProblems(config)];
   if (problems.length)
     throw new ConfigError(`Refusing to start the ${command} with unsafe secrets:\n  ${problems.join('\n  ')}`);

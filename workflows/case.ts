@@ -12,9 +12,8 @@ import {
 import type { createActivities } from '../activities';
 import type { CaseSetup } from '../activities/cases';
 import {
-  type CaseActionInput,
+  type CaseCommand,
   type CaseState,
-  STATUS_LABELS,
   applyAction,
   escalated,
   followUpVerdict,
@@ -85,7 +84,7 @@ export async function caseWorkflow(input: CaseInput): Promise<'closed'> {
   /** Moves the case to `next` and records why, in the timeline, the audit log and the case document. */
   const record = async (
     next: CaseState,
-    entry: { actor: string; kind: string; summary: string; note?: string; attachReplyId?: string },
+    entry: { actor: string; kind: string; summary?: string; action?: CaseCommand; attachReplyId?: string },
   ) => {
     const before = state!;
     state = next;
@@ -128,20 +127,20 @@ export async function caseWorkflow(input: CaseInput): Promise<'closed'> {
     const why = refusal(state!, action, actor);
     if (why) throw ApplicationFailure.nonRetryable(why, 'RefusedCaseAction');
     const next = applyAction(state!, action, Date.now(), setup.handling.sla.resolution);
-    await record(next, { actor: actor.id, kind: action.action, summary: summaryOf(action), note: noteOf(action) });
+    // The activity words the timeline entry, with the action's texts read from MongoDB.
+    await record(next, { actor: actor.id, kind: action.action, action });
     await afterAction(action, seq - 1);
     return state!;
   }
 
   /** The emails an action sends; the step number keeps each one's idempotency key unique. */
-  async function afterAction(action: CaseActionInput, step: number): Promise<void> {
+  async function afterAction(action: CaseCommand, step: number): Promise<void> {
     if (action.action === 'contact')
       await mail.sendCaseEmail({
         caseId: input.caseId,
         key: `contact-${step}`,
         kind: 'contact',
-        subject: action.subject,
-        message: action.message,
+        ...textsOf(action),
       });
     if (action.action === 'reassign')
       await mail.sendCaseEmail({
@@ -219,12 +218,13 @@ export async function caseWorkflow(input: CaseInput): Promise<'closed'> {
    * reopens the case; a good answer, no answer, or a customer we may not contact closes it.
    */
   async function closeTheLoop(n: number): Promise<void> {
+    // The message is read from the case document (cases resolved before that carry it in their state).
     await serially(() =>
       mail.sendCaseEmail({
         caseId: input.caseId,
         key: `resolution-${n}`,
         kind: 'resolution',
-        message: state!.customerMessage,
+        ...(state!.customerMessage ? { message: state!.customerMessage } : {}),
       }),
     );
     const invitation = await activities.prepareFollowUp({
@@ -245,7 +245,8 @@ export async function caseWorkflow(input: CaseInput): Promise<'closed'> {
         );
         const answer =
           phase === 'answered' ? await activities.followUpAnswer({ invitationId: invitation.invitationId }) : null;
-        verdict = followUpVerdict(answer?.answers ?? null, answer?.csat);
+        // Older histories hold the answers themselves, which the workflow judged.
+        verdict = answer?.verdict ?? followUpVerdict(answer?.answers ?? null, answer?.csat);
       } catch (err) {
         // The owner reopened the case meanwhile: the survey is moot.
         if (isCancellation(err)) {
@@ -287,32 +288,8 @@ export async function caseWorkflow(input: CaseInput): Promise<'closed'> {
   }
 }
 
-function summaryOf(action: CaseActionInput): string {
-  switch (action.action) {
-    case 'acknowledge':
-      return 'Acknowledged';
-    case 'note':
-      return 'Internal note';
-    case 'contact':
-      return `Emailed the customer: ${action.subject}`;
-    case 'wait':
-      return `${STATUS_LABELS.waiting_on_customer}: SLA clocks paused`;
-    case 'resume':
-      return 'No longer waiting on the customer: SLA clocks running';
-    case 'reassign':
-      return `Reassigned to ${action.ownerId}`;
-    case 'resolve':
-      return `Resolved (root cause: ${action.rootCause})`;
-    case 'reopen':
-      return 'Reopened: resolution SLA restarted';
-  }
-}
-
-function noteOf(action: CaseActionInput): string | undefined {
-  if (action.action === 'contact') return action.message;
-  if (action.action === 'resolve')
-    return [action.note, action.customerMessage && `To the customer: ${action.customerMessage}`]
-      .filter(Boolean)
-      .join('\n\n');
-  return 'note' in action ? action.note : undefined;
+/** Where the email's subject and message are: stored under `textId`, or inline in older actions. */
+function textsOf(action: CaseCommand): { textId?: string; subject?: string; message?: string } {
+  if (action.textId) return { textId: action.textId };
+  return { subject: action.subject, message: action.message };
 }

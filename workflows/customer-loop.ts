@@ -21,6 +21,7 @@ import {
   type ProfileWork,
   campaignDecidedSignal,
   campaignWorkflowId,
+  customerWorkflowId,
   eraseUpdate,
   invitationIdFor,
   invitationWorkflowId,
@@ -34,6 +35,12 @@ const retry: RetryPolicy = { initialInterval: '1s', maximumInterval: '1m', backo
 const { planContacts, recordContactDecision, markEventProcessed, applyCustomerProfile } = proxyActivities<
   ReturnType<typeof createActivities>
 >({ startToCloseTimeout: '30s', retry });
+// A loop of an earlier version ends once idle, which the default LOOP_IDLE_TIMEOUT (1 h) bounds.
+const { awaitLegacyLoop } = proxyActivities<ReturnType<typeof createActivities>>({
+  startToCloseTimeout: '1d',
+  heartbeatTimeout: '1m',
+  retry,
+});
 // Stops every invitation workflow of the customer and clears their data: longer, so it reports progress.
 const { eraseCustomerData } = proxyActivities<ReturnType<typeof createActivities>>({
   startToCloseTimeout: '10m',
@@ -69,6 +76,19 @@ export async function customerLoopWorkflow(input: CustomerLoopInput): Promise<vo
     return work.summary!;
   });
 
+  // Loops were once named by the customer ID. One writer per customer: while such a loop still
+  // runs (it gets no new work, so it ends when idle), this one only queues what arrives. Loops so
+  // named skip this (it would wait for themselves).
+  let { legacyLoopEnded } = input;
+  if (
+    !legacyLoopEnded &&
+    workflowInfo().workflowId !== customerWorkflowId(input.customerId) &&
+    patched('keyed-loop-ids')
+  ) {
+    await awaitLegacyLoop({ customerId: input.customerId });
+    legacyLoopEnded = true;
+  }
+
   for (;;) {
     const hasWork = await condition(() => pending.length > 0, durationMs(input.idleTimeout));
     if (!hasWork) break;
@@ -80,7 +100,7 @@ export async function customerLoopWorkflow(input: CustomerLoopInput): Promise<vo
     // A caller waits on this run for its update, so the loop moves on only once none is queued.
     if (longHistory && pending.every((queued) => typeof queued === 'string')) {
       await condition(allHandlersFinished);
-      await continueAsNew<typeof customerLoopWorkflow>({ ...input, pending });
+      await continueAsNew<typeof customerLoopWorkflow>({ ...input, pending, legacyLoopEnded });
     }
   }
   await condition(allHandlersFinished);
@@ -93,7 +113,10 @@ async function queueAndWait(pending: LoopWork[], work: LoopWork): Promise<void> 
 
 async function perform(customerId: string, work: LoopWork): Promise<void> {
   if (typeof work === 'string') await decideOnTransaction(customerId, work);
-  else if ('profile' in work) work.outcome = await applyCustomerProfile(work.profile);
+  else if ('profile' in work)
+    work.outcome = await applyCustomerProfile(
+      'changeId' in work.profile ? { ...work.profile, customerId } : work.profile,
+    );
   else work.summary = await eraseCustomerData({ customerId });
 }
 

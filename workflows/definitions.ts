@@ -2,7 +2,7 @@
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import { type ActivityOptions, defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 import type { Priority } from '../src/domain/case-rules';
-import type { CaseActionInput, CaseState } from '../src/domain/cases';
+import type { CaseCommand, CaseState } from '../src/domain/cases';
 import type { ScoreContribution } from '../src/domain/rollup';
 import type { CampaignAction, CampaignProgress } from '../src/domain/campaign';
 import type { CustomerProfile, ErasureSummary, ProfileOutcome } from '../src/domain/customer';
@@ -41,12 +41,18 @@ export type InvitationPhase =
 export const invitationPhaseQuery = defineQuery<InvitationPhase>('invitationPhase');
 
 /**
- * A change to the customer's record (email, name, locale, time zone, attributes), applied by the
- * customer's loop: the record's one writer, whichever web process received the change.
+ * A change to the customer's record (email, name, locale, time zone, attributes), stored in
+ * `profile_changes` by whoever received it: the loop gets only its ID, so no personal data enters
+ * its history. An inline profile is a change handed over before that (still in running histories).
  */
-export const profileUpdate = defineUpdate<ProfileOutcome, [CustomerProfile]>('updateProfile');
+export type ProfileChange = { changeId: string } | CustomerProfile;
+
+/**
+ * Applied by the customer's loop: the record's one writer, whichever web process received the change.
+ */
+export const profileUpdate = defineUpdate<ProfileOutcome, [ProfileChange]>('updateProfile');
 /** The same, for callers that need not wait (a customer import hands over thousands). */
-export const profileChangedSignal = defineSignal<[CustomerProfile]>('profileChanged');
+export const profileChangedSignal = defineSignal<[ProfileChange]>('profileChanged');
 
 /** Erases the customer's personal data, in turn with their other work (see eraseCustomerData). */
 export const eraseUpdate = defineUpdate<ErasureSummary, []>('erase');
@@ -55,7 +61,7 @@ export const eraseUpdate = defineUpdate<ErasureSummary, []>('erase');
 export const erasureWebhooksWorkflowId = (customerId: string) => `customer-erased:${customerId}`;
 
 export interface ProfileWork {
-  profile: CustomerProfile;
+  profile: ProfileChange;
   outcome?: ProfileOutcome;
 }
 export interface ErasureWork {
@@ -72,6 +78,8 @@ export interface CustomerLoopInput {
   idleTimeout: string;
   /** Transactions signalled but not yet handled, carried over a continue-as-new. */
   pending?: LoopWork[];
+  /** Set once no loop named by the customer ID (before loops were keyed) runs any more. */
+  legacyLoopEnded?: true;
   /** History length after which the loop continues as new (default 2,000 events). */
   historyLimit?: number;
 }
@@ -105,7 +113,11 @@ export interface ScoresInput {
  */
 export const scoresWorkflowId = (taskQueue: string) => `scores:${taskQueue}`;
 
-export const customerWorkflowId = (customerId: string) => `customer:${customerId}`;
+/**
+ * A customer's loop, named by their key (see src/temporal/customer-key.ts); loops started before
+ * keys were named by the customer ID itself, the same way.
+ */
+export const customerWorkflowId = (customerKey: string) => `customer:${customerKey}`;
 export const invitationWorkflowId = (invitationId: string) => `invitation:${invitationId}`;
 /** One invitation per program and triggering event, whatever the retries. */
 export const invitationIdFor = (programId: string, eventId: string) => `${programId}:${eventId}`;
@@ -119,9 +131,9 @@ export interface CaseInput {
   reasons: string[];
 }
 
-/** An owner's action, with who takes it; `canReassign` for managers and admins. */
+/** An owner's action (its texts stay in MongoDB), with who takes it; `canReassign` for managers and admins. */
 export interface CaseActionRequest {
-  input: CaseActionInput;
+  input: CaseCommand;
   actor: { id: string; canReassign: boolean };
 }
 

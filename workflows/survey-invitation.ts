@@ -123,14 +123,15 @@ async function openOrAttachCase(invitationId: string): Promise<void> {
     const decision = await activities.decideCaseForReply({ invitationId });
     if (decision.action === 'none') return;
     if (decision.action === 'open') {
-      const { action: _open, ...input } = decision;
+      const { action: _open, customerKey, ...input } = decision;
       // By name: the case workflow imports this module for its follow-up survey.
       await startChild<typeof caseWorkflow>('caseWorkflow', {
         workflowId: caseWorkflowId(decision.caseId),
         args: [input],
         parentClosePolicy: ParentClosePolicy.ABANDON,
         typedSearchAttributes: [
-          { key: CustomerIdAttribute, value: input.customerId },
+          // The key, as the customer ID may itself be personal (decisions of older histories lack it).
+          { key: CustomerIdAttribute, value: customerKey ?? input.customerId },
           { key: ProgramIdAttribute, value: input.programId },
           { key: CaseStatusAttribute, value: 'open' },
         ],

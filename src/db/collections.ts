@@ -10,7 +10,7 @@ import type { TLocalized } from '../domain/program';
 import type { Role, Scope } from '../domain/access';
 import type { Calendar } from '../domain/business-hours';
 import type { Priority } from '../domain/case-rules';
-import type { CaseStatus, SlaClock } from '../domain/cases';
+import type { CaseActionTexts, CaseStatus, SlaClock } from '../domain/cases';
 import type { WebhookEvent } from '../domain/webhooks';
 import type { CustomerProfile } from '../domain/customer';
 import type { CampaignProgress } from '../domain/campaign';
@@ -402,6 +402,27 @@ export interface CaseTimelineDoc {
   note?: string;
 }
 
+/**
+ * The texts of an owner's action (`_id` = the action's update ID), stored by the web before the
+ * case workflow gets the action without them; insert-only, read by the case's activities by `_id`.
+ */
+export interface CaseActionTextsDoc extends CaseActionTexts {
+  _id: string;
+  caseId: string;
+  at: Date;
+}
+
+/**
+ * A profile change (`_id` = a new ID per change), stored by the web before the customer's loop
+ * gets its ID; read by the loop's activity by `_id`, which removes it once applied.
+ */
+export interface ProfileChangeDoc {
+  _id: string;
+  customerId: string;
+  profile: CustomerProfile;
+  at: Date;
+}
+
 /** Who changed what and when, with the state before and after; insert-only, read by admins. */
 export interface AuditDoc {
   _id: string;
@@ -489,6 +510,8 @@ export const webhooks = (db: Db) => db.collection<WebhookDoc>('webhooks');
 export const webhookAttempts = (db: Db) => db.collection<WebhookAttemptDoc>('webhook_attempts');
 export const cases = (db: Db) => db.collection<CaseDoc>('cases');
 export const caseTimeline = (db: Db) => db.collection<CaseTimelineDoc>('case_timeline');
+export const caseActionTexts = (db: Db) => db.collection<CaseActionTextsDoc>('case_action_texts');
+export const profileChanges = (db: Db) => db.collection<ProfileChangeDoc>('profile_changes');
 export const auditLog = (db: Db) => db.collection<AuditDoc>('audit_log');
 export const openCases = (db: Db) => db.collection<OpenCaseDoc>('open_cases');
 export const quadrantCutoffs = (db: Db) => db.collection<QuadrantCutoffsDoc>('quadrant_cutoffs');

@@ -54,7 +54,7 @@ export function composeProblems(text: string, options: { dockerfileHasHealthchec
     for (const variable of Object.keys(ZEnv.shape))
       if (!(variable in env) && !(variable in NOT_IN_COMPOSE))
         problems.push(`${name}: ${variable} (read by the app) is not passed through`);
-    for (const secret of ['SESSION_SECRET', 'SURVEY_TOKEN_SECRET', 'TEMPORAL_CODEC_KEYS'])
+    for (const secret of ['SESSION_SECRET', 'SURVEY_TOKEN_SECRET', 'TEMPORAL_CODEC_KEYS', 'CUSTOMER_KEY_SECRET'])
       if (!/\$\{\w+:\?/.test(String(env[secret] ?? '')))
         problems.push(`${name}: ${secret} must be required from .env (\${${secret}:?…}), never defaulted`);
   }

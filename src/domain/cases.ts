@@ -50,7 +50,38 @@ export const CASE_ACTIONS = [
   'reopen',
 ] as const;
 
-export const isCaseAction = (input: unknown): input is CaseActionInput =>
+/** The free-text fields of an action: written by people, so they stay in MongoDB (see CaseCommand). */
+export const CASE_ACTION_TEXT_FIELDS = ['note', 'subject', 'message', 'customerMessage'] as const;
+export type CaseActionTextField = (typeof CASE_ACTION_TEXT_FIELDS)[number];
+export type CaseActionTexts = Partial<Record<CaseActionTextField, string>>;
+
+type WithoutTexts<T> = T extends unknown ? Omit<T, CaseActionTextField> : never;
+
+/**
+ * An action as the case workflow receives it: the web stores its texts in `case_action_texts`
+ * under `textId` and tells the workflow only which are there (`texts`), so no note or message
+ * enters a workflow history. Inline texts are those of actions taken before this change.
+ */
+export type CaseCommand = WithoutTexts<CaseActionInput> &
+  CaseActionTexts & { textId?: string; texts?: CaseActionTextField[] };
+
+/** The action's texts apart from the rest, to store before the workflow gets the rest. */
+export function splitTexts(action: CaseActionInput): { command: CaseCommand; texts: CaseActionTexts } {
+  const command: Record<string, unknown> = { ...action };
+  const texts: CaseActionTexts = {};
+  for (const field of CASE_ACTION_TEXT_FIELDS) {
+    const text = command[field];
+    if (typeof text === 'string') texts[field] = text;
+    delete command[field];
+  }
+  return { command: command as CaseCommand, texts };
+}
+
+/** Whether the action carries a text, inline or stored. */
+export const hasText = (command: CaseCommand, field: CaseActionTextField): boolean =>
+  !!command[field] || !!command.texts?.includes(field);
+
+export const isCaseAction = (input: unknown): input is CaseCommand =>
   typeof input === 'object' &&
   input !== null &&
   (CASE_ACTIONS as readonly unknown[]).includes((input as { action?: unknown }).action);
@@ -78,6 +109,7 @@ export interface CaseState {
   firstResponse: SlaClock;
   resolution: SlaClock;
   rootCause?: string;
+  /** Only in cases resolved before the texts moved out of the workflow (the case document has it). */
   customerMessage?: string;
 }
 
@@ -89,7 +121,7 @@ const CLOSED_FOR_WORK = new Set<CaseStatus>(['resolved', 'closed']);
  */
 export function refusal(
   state: CaseState,
-  input: CaseActionInput,
+  input: CaseCommand,
   actor: { id: string; canReassign: boolean },
 ): string | null {
   if (state.status === 'closed') return 'The case is closed.';
@@ -115,7 +147,7 @@ export function refusal(
       if (CLOSED_FOR_WORK.has(state.status)) return 'The case is already resolved.';
       if (!state.rootCauses.includes(input.rootCause))
         return `Unknown root cause "${input.rootCause}"; choose one of: ${state.rootCauses.join(', ')}.`;
-      if (state.mayContact && !input.customerMessage)
+      if (state.mayContact && !hasText(input, 'customerMessage'))
         return 'Write the message the customer will receive about what was done.';
       return null;
     case 'reopen':
@@ -140,12 +172,7 @@ export function newClock(budget: string, now: number): SlaClock {
 }
 
 /** The case after `input`, taken at `now` (only called when `refusal` found nothing). */
-export function applyAction(
-  state: CaseState,
-  input: CaseActionInput,
-  now: number,
-  resolutionBudget: string,
-): CaseState {
+export function applyAction(state: CaseState, input: CaseCommand, now: number, resolutionBudget: string): CaseState {
   const responded = { ...state, firstResponse: met(state.firstResponse, now) };
   switch (input.action) {
     case 'acknowledge':
@@ -293,4 +320,40 @@ export function followUpVerdict(
   if (typeof solved === 'string' && ['no', 'nein', 'non', 'false'].includes(solved.trim().toLowerCase()))
     return 'reopen';
   return typeof csat === 'number' && csat <= LOW_CSAT ? 'reopen' : 'close';
+}
+
+/** The timeline's summary and note of an action, its texts included (read back from MongoDB). */
+export function describeAction(action: CaseCommand): { summary: string; note?: string } {
+  const note = noteOf(action);
+  return { summary: summaryOf(action), ...(note ? { note } : {}) };
+}
+
+function summaryOf(action: CaseCommand): string {
+  switch (action.action) {
+    case 'acknowledge':
+      return 'Acknowledged';
+    case 'note':
+      return 'Internal note';
+    case 'contact':
+      return action.subject ? `Emailed the customer: ${action.subject}` : 'Emailed the customer';
+    case 'wait':
+      return `${STATUS_LABELS.waiting_on_customer}: SLA clocks paused`;
+    case 'resume':
+      return 'No longer waiting on the customer: SLA clocks running';
+    case 'reassign':
+      return `Reassigned to ${action.ownerId}`;
+    case 'resolve':
+      return `Resolved (root cause: ${action.rootCause})`;
+    case 'reopen':
+      return 'Reopened: resolution SLA restarted';
+  }
+}
+
+function noteOf(action: CaseCommand): string | undefined {
+  if (action.action === 'contact') return action.message;
+  if (action.action === 'resolve')
+    return [action.note, action.customerMessage && `To the customer: ${action.customerMessage}`]
+      .filter(Boolean)
+      .join('\n\n');
+  return action.note;
 }

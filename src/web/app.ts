@@ -31,6 +31,7 @@ export interface AppDeps {
   templates: Templates;
   taskQueue: string;
   loopIdleTimeout: string;
+  customerKeySecret: string;
   sessionSecret: string;
   /** The embedded SMTP sink is in use: the outbox pages and API exist. */
   embeddedMail: boolean;
@@ -64,6 +65,7 @@ export function createApp(deps: AppDeps): Express {
     temporal: deps.temporal,
     taskQueue: deps.taskQueue,
     loopIdleTimeout: deps.loopIdleTimeout,
+    customerKeySecret: deps.customerKeySecret,
     log: (msg) => deps.logger.warn(msg),
   };
   const limits = { db: deps.db, limits: deps.rateLimits, scope: deps.rateLimitScope };

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import {
   type Client,
   WorkflowNotFoundError,
@@ -7,6 +8,7 @@ import {
 import type { Db, Filter } from 'mongodb';
 import { z } from 'zod';
 import * as c from '../db/collections';
+import { insertOnce } from '../db/mongo';
 import { PRIORITIES } from '../domain/case-rules';
 import type { Role } from '../domain/access';
 import type { Routing } from '../domain/routing';
@@ -20,7 +22,7 @@ import {
 } from '../domain/case-access';
 import { loadRouting } from '../db/routing';
 import { ZCaseAction } from '../domain/case-schemas';
-import { CASE_STATUSES, type CaseActionInput, type CaseState, slaBadge } from '../domain/cases';
+import { CASE_STATUSES, type CaseActionInput, type CaseState, slaBadge, splitTexts } from '../domain/cases';
 import { caseActionUpdate, caseWorkflowId } from '../../workflows/definitions';
 import { HttpError } from './errors';
 import { ZExternalId } from './schemas';
@@ -160,13 +162,14 @@ export async function actOnCase(
     if (!owner || owner.disabled || !['admin', 'operations', 'case_owner'].includes(owner.role))
       throw new HttpError(400, `${action.ownerId} is not an enabled user who may own cases`);
   }
+  // A request repeated with the same ID (a retry after a timeout) is the same update: applied once.
+  const updateId = requestId ? `${actor.id}:${action.action}:${requestId}` : randomUUID();
+  const command = await storeTexts(db, caseId, updateId, action);
   try {
-    // A request repeated with the same ID (a retry after a timeout) is the same update: applied once.
-    const updateId = requestId ? `${actor.id}:${action.action}:${requestId}` : undefined;
     return await temporal.withDeadline(Date.now() + ACTION_DEADLINE_MS, () =>
       temporal.workflow
         .getHandle(caseWorkflowId(caseId))
-        .executeUpdate(caseActionUpdate, { args: [{ input: action, actor }], ...(updateId ? { updateId } : {}) }),
+        .executeUpdate(caseActionUpdate, { args: [{ input: command, actor }], updateId }),
     );
   } catch (err) {
     if (err instanceof WorkflowUpdateFailedError) throw new HttpError(409, reasonOf(err));
@@ -175,6 +178,20 @@ export async function actOnCase(
       throw new HttpError(503, 'The case did not answer in time; try again.', undefined, { 'Retry-After': '5' });
     throw err;
   }
+}
+
+/**
+ * Stores the action's notes and messages (insert-only, so a retry keeps the first request's words,
+ * as the update it repeats does) and returns the action the case workflow gets: their ID and
+ * which there are, so that no text enters the workflow's history.
+ */
+async function storeTexts(db: Db, caseId: string, updateId: string, action: CaseActionInput) {
+  const { command, texts } = splitTexts(action);
+  const present = Object.keys(texts) as (keyof typeof texts)[];
+  if (present.length === 0) return command;
+  const textId = `${caseId}:${updateId}`;
+  await insertOnce(c.caseActionTexts(db), { _id: textId, caseId, at: new Date(), ...texts });
+  return { ...command, textId, texts: present };
 }
 
 /** The validator's or handler's own words, without the SDK's wrapping. */

@@ -1,13 +1,15 @@
+import { randomUUID } from 'node:crypto';
 import { WithStartWorkflowOperation } from '@temporalio/client';
 import type { Db } from 'mongodb';
 import { audit } from '../db/audit';
 import { findCustomer } from '../db/customers';
 import * as c from '../db/collections';
-import type { ErasureSummary, ProfileOutcome } from '../domain/customer';
+import type { CustomerProfile, ErasureSummary, ProfileOutcome } from '../domain/customer';
 import type { CaseScope } from '../domain/case-access';
 import type { PersonalDataView } from '../domain/personal-data';
 import { mongoFilter } from './cases-service';
-import { customerWorkflowId, eraseUpdate, profileUpdate } from '../../workflows/definitions';
+import { type ProfileChange, eraseUpdate, profileUpdate } from '../../workflows/definitions';
+import { customerLoopId } from '../temporal/customer-key';
 import { HttpError } from './errors';
 import type { LoopSettings } from './events-service';
 import type { TCustomerInput } from './schemas';
@@ -29,7 +31,7 @@ function updateLoop<Ret, Args extends unknown[]>(
     loop.temporal.workflow.executeUpdateWithStart(update, {
       args,
       startWorkflowOperation: new WithStartWorkflowOperation('customerLoopWorkflow', {
-        workflowId: customerWorkflowId(customerId),
+        workflowId: customerLoopId(loop, customerId),
         taskQueue: loop.taskQueue,
         args: [{ customerId, idleTimeout: loop.loopIdleTimeout }],
         workflowIdConflictPolicy: 'USE_EXISTING',
@@ -39,15 +41,26 @@ function updateLoop<Ret, Args extends unknown[]>(
 }
 
 /**
+ * Stores a profile change for the customer's loop to read by its ID: the loop, and so Temporal,
+ * never sees the email, name or attributes themselves.
+ */
+export async function recordProfileChange(db: Db, profile: CustomerProfile): Promise<ProfileChange> {
+  const changeId = randomUUID();
+  await c.profileChanges(db).insertOne({ _id: changeId, customerId: profile.id, profile, at: new Date() });
+  return { changeId };
+}
+
+/**
  * Hands a profile change to the customer's loop and returns once the loop has written it: the
  * loop is the record's one writer, whichever web process is asked. An erased customer stays erased.
  */
-export async function updateCustomerProfile(loop: LoopSettings, input: TCustomerInput): Promise<void> {
-  const outcome = await updateLoop<ProfileOutcome, [TCustomerInput]>(
+export async function updateCustomerProfile(db: Db, loop: LoopSettings, input: TCustomerInput): Promise<void> {
+  const change = await recordProfileChange(db, input);
+  const outcome = await updateLoop<ProfileOutcome, [ProfileChange]>(
     loop,
     input.id,
     profileUpdate,
-    [input],
+    [change],
     PROFILE_DEADLINE_MS,
   );
   if (outcome === 'erased') throw new HttpError(410, `customer ${input.id} was erased and cannot be recreated`);

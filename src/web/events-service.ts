@@ -4,15 +4,21 @@ import { events } from '../db/collections';
 import { findCustomer, isErased } from '../db/customers';
 import { type IdentityWrite, type IgnoredFields, ignoredIdentityChanges } from '../domain/event-profile';
 import { isDuplicateKeyError } from '../db/mongo';
-import { customerWorkflowId, transactionRecordedSignal } from '../../workflows/definitions';
+import { transactionRecordedSignal } from '../../workflows/definitions';
+import { customerLoopId } from '../temporal/customer-key';
 import type { TEventInput } from './schemas';
 
 export interface LoopSettings {
   temporal: Client;
   taskQueue: string;
   loopIdleTimeout: string;
+  /** Keys the customers' loop IDs (CUSTOMER_KEY_SECRET). */
+  customerKeySecret: string;
   log: (msg: string) => void;
 }
+
+/** What the worker's activities need to hand work to customers' loops, besides their client. */
+export type LoopDefaults = Pick<LoopSettings, 'loopIdleTimeout' | 'customerKeySecret'>;
 
 /** `erased`: the customer was erased; nothing of the event is kept and nobody is contacted. */
 export type EventStatus = 'accepted' | 'duplicate' | 'erased';
@@ -64,7 +70,7 @@ export async function signalCustomerLoop(loop: LoopSettings, customerId: string,
   try {
     await withSignalDeadline(loop.temporal, () =>
       loop.temporal.workflow.signalWithStart('customerLoopWorkflow', {
-        workflowId: customerWorkflowId(customerId),
+        workflowId: customerLoopId(loop, customerId),
         taskQueue: loop.taskQueue,
         args: [{ customerId, idleTimeout: loop.loopIdleTimeout }],
         signal: transactionRecordedSignal,

@@ -13,9 +13,11 @@ import * as c from '../db/collections';
 import { insertCustomer, insertNewCustomers } from '../db/customers';
 import { isDuplicateKeyError } from '../db/mongo';
 import { type CustomerProfile, attributeValue, profileChanges } from '../domain/customer';
-import { customerWorkflowId, profileChangedSignal } from '../../workflows/definitions';
+import { profileChangedSignal } from '../../workflows/definitions';
+import { customerLoopId } from '../temporal/customer-key';
 import { HttpError } from './errors';
 import { type LoopSettings, withSignalDeadline } from './events-service';
+import { recordProfileChange } from './customers-service';
 import { z } from 'zod';
 import { ZCustomerInput } from './schemas';
 
@@ -278,13 +280,14 @@ async function importExisting(db: Db, loop: LoopSettings, profile: CustomerProfi
   if (stored?.erasedAt) return { failed: 'this customer was erased and cannot be recreated' };
   if (!stored && (await insertCustomer(db, profile))) return 'created';
   if (stored && !profileChanges(stored, profile)) return 'unchanged';
+  const change = await recordProfileChange(db, profile);
   await withSignalDeadline(loop.temporal, () =>
     loop.temporal.workflow.signalWithStart('customerLoopWorkflow', {
-      workflowId: customerWorkflowId(profile.id),
+      workflowId: customerLoopId(loop, profile.id),
       taskQueue: loop.taskQueue,
       args: [{ customerId: profile.id, idleTimeout: loop.loopIdleTimeout }],
       signal: profileChangedSignal,
-      signalArgs: [profile],
+      signalArgs: [change],
     }),
   );
   return 'updated';

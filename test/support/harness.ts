@@ -1,13 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { uid } from './ids';
 import { inject } from 'vitest';
-import { ensureAdmin, ensureApiKey } from '../../src/bootstrap';
+import { customerKeySecret, ensureAdmin, ensureApiKey } from '../../src/bootstrap';
 import { type Config, loadConfig } from '../../src/config';
 import * as c from '../../src/db/collections';
 import { type TProgramInput, ZProgram } from '../../src/domain/program';
 import { type RunningWeb, type RunningWorker, startWeb, startWorker } from '../../src/runtime';
 import { connectTemporalClient, sweepScheduleId } from '../../src/temporal/connection';
 import { installWorkerLogging } from '../../src/temporal/worker';
+import { customerLoopId } from '../../src/temporal/customer-key';
 import { storeProgram } from '../../src/web/programs-service';
 import { waitUntil } from './wait';
 import { TEST_CODEC_KEYS } from './codec-keys';
@@ -249,6 +250,11 @@ export async function inviteNewCustomer(
   });
   const link = surveyLinkIn(mail!.text);
   return { customer, event, mail: mail!, link, invitationId: `${programId}:${event.id}` };
+}
+
+/** The workflow ID of a customer's loop in this deployment: named by the customer's key. */
+export async function loopIdOf(h: Harness, customerId: string): Promise<string> {
+  return customerLoopId({ customerKeySecret: await customerKeySecret(h.db, h.config.customerKeySecret) }, customerId);
 }
 
 export function postForm(url: string, fields: Record<string, string | string[]>) {

@@ -47,6 +47,7 @@ export function deploymentEnv(options: {
     SESSION_SECRET: randomBytes(32).toString('base64url'),
     SURVEY_TOKEN_SECRET: randomBytes(32).toString('base64url'),
     TEMPORAL_CODEC_KEYS: TEST_CODEC_KEYS,
+    CUSTOMER_KEY_SECRET: randomBytes(32).toString('base64url'),
     CXLOOP_API_KEY: options.apiKey,
     RATE_LIMIT_API: '10000000',
     RATE_LIMIT_PUBLIC: '10000000',

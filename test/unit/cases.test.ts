@@ -6,6 +6,7 @@ import {
   CASE_ACTIONS,
   type CaseState,
   applyAction,
+  describeAction,
   escalated,
   followUpVerdict,
   humanMs,
@@ -14,6 +15,7 @@ import {
   nextBreach,
   refusal,
   slaBadge,
+  splitTexts,
   withAttachedReply,
 } from '../../src/domain/cases';
 
@@ -188,5 +190,28 @@ describe('follow-up verdict', () => {
     expect(followUpVerdict({ solved: 'yes' }, 3)).toBe('close');
     expect(followUpVerdict({ solved: 'yes' }, null)).toBe('close');
     expect(followUpVerdict(null, undefined)).toBe('close');
+  });
+
+  it('when an action is split for the workflow, then its texts stay apart and the rules still see which there are', () => {
+    const { command, texts } = splitTexts({
+      action: 'resolve',
+      rootCause: 'Other',
+      note: 'Swapped the part',
+      customerMessage: 'We replaced it.',
+    });
+    expect(command).toEqual({ action: 'resolve', rootCause: 'Other' });
+    expect(texts).toEqual({ note: 'Swapped the part', customerMessage: 'We replaced it.' });
+    const stored = { ...command, textId: 'case-1:update-1', texts: ['note' as const] };
+    expect(refusal(openCase(), stored, owner)).toMatch(/message the customer/);
+    expect(refusal(openCase(), { ...stored, texts: ['customerMessage' as const] }, owner)).toBeNull();
+    // The activity puts the texts back before wording the timeline.
+    expect(describeAction({ ...stored, ...texts })).toEqual({
+      summary: 'Resolved (root cause: Other)',
+      note: 'Swapped the part\n\nTo the customer: We replaced it.',
+    });
+    expect(describeAction({ action: 'contact', subject: 'Your order', message: 'Which one?' })).toEqual({
+      summary: 'Emailed the customer: Your order',
+      note: 'Which one?',
+    });
   });
 });

@@ -216,6 +216,7 @@ describe('deployment behind https, metrics port, readiness', () => {
       templates: new Templates(),
       taskQueue: 'unused',
       loopIdleTimeout: '1m',
+      customerKeySecret: 'a-test-customer-key-secret-0123456789',
       sessionSecret: 'a-test-session-secret',
       embeddedMail: true,
       publicBaseUrl: 'http://localhost',

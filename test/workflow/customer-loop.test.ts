@@ -2,18 +2,19 @@ import { WorkflowIdReusePolicy } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as c from '../../src/db/collections';
 import { connectTemporalClient } from '../../src/temporal/connection';
-import { customerWorkflowId } from '../../workflows/definitions';
 import {
   type Harness,
   api,
   createProgram,
   eventFor,
+  loopIdOf,
   startHarness,
   triggerOf,
   uid,
   waitUntil,
 } from '../support/harness';
 import { inject } from 'vitest';
+import { customerWorkflowId } from '../../workflows/definitions';
 
 describe('the customer loop workflow', () => {
   let h: Harness;
@@ -40,7 +41,7 @@ describe('the customer loop workflow', () => {
   it('when the customer is idle, then the loop ends, and the next transaction starts it again', async () => {
     const customer = { id: uid('cust'), email: `${uid('c')}@example.com` };
     await post(customer);
-    const handle = temporal.workflow.getHandle(customerWorkflowId(customer.id));
+    const handle = temporal.workflow.getHandle(await loopIdOf(h, customer.id));
     const firstRun = (await handle.describe()).runId;
     await waitUntil(
       'the idle loop to complete',
@@ -48,15 +49,30 @@ describe('the customer loop workflow', () => {
       10_000,
     );
     await post(customer);
-    const second = await temporal.workflow.getHandle(customerWorkflowId(customer.id)).describe();
+    const second = await temporal.workflow.getHandle(await loopIdOf(h, customer.id)).describe();
     expect(second.runId).not.toBe(firstRun);
     expect(await c.contactDecisions(h.db).countDocuments({ customerId: customer.id })).toBe(2);
+  });
+
+  it('when a loop named by the customer ID (an earlier version) still runs, then the keyed loop decides only once it has ended', async () => {
+    const customer = { id: uid('cust'), email: `${uid('c')}@example.com` };
+    const legacy = await temporal.workflow.start('customerLoopWorkflow', {
+      workflowId: customerWorkflowId(customer.id),
+      taskQueue: h.taskQueue,
+      args: [{ customerId: customer.id, idleTimeout: '3s' }],
+    });
+    const decided = await post(customer);
+    const ended = await legacy.describe();
+    expect(ended.status.name).toBe('COMPLETED');
+    const decision = await c.contactDecisions(h.db).findOne({ eventId: decided.id });
+    expect(decision!.decidedAt.getTime()).toBeGreaterThanOrEqual(ended.closeTime!.getTime());
+    expect((await temporal.workflow.getHandle(await loopIdOf(h, customer.id)).describe()).status.name).toBe('RUNNING');
   });
 
   it('when its history grows past the limit, then it continues as new without losing a transaction or a profile change', async () => {
     const customer = { id: uid('cust'), email: `${uid('c')}@example.com` };
     const handle = await temporal.workflow.start('customerLoopWorkflow', {
-      workflowId: customerWorkflowId(customer.id),
+      workflowId: await loopIdOf(h, customer.id),
       taskQueue: h.taskQueue,
       args: [{ customerId: customer.id, idleTimeout: '1m', historyLimit: 15 }],
       workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE,
@@ -78,7 +94,7 @@ describe('the customer loop workflow', () => {
       async () =>
         (await c.events(h.db).countDocuments({ customerId: customer.id, processedAt: { $exists: true } })) === 6,
     );
-    const current = await temporal.workflow.getHandle(customerWorkflowId(customer.id)).describe();
+    const current = await temporal.workflow.getHandle(await loopIdOf(h, customer.id)).describe();
     expect(current.runId).not.toBe(firstRun);
     expect(await c.contactDecisions(h.db).countDocuments({ customerId: customer.id })).toBe(6);
   });

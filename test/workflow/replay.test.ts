@@ -8,13 +8,14 @@ import * as c from '../../src/db/collections';
 import { temporalCliPath } from '../../src/stack/tools';
 import { codecDataConverter, parseCodecKeys } from '../../src/temporal/codec';
 import { connectTemporalClient } from '../../src/temporal/connection';
-import { caseWorkflowId, customerWorkflowId, invitationWorkflowId } from '../../workflows/definitions';
+import { caseWorkflowId, invitationWorkflowId } from '../../workflows/definitions';
 import { createCaseProgram, createFollowUpProgram, setUpCaseRouting } from '../support/cases';
 import {
   type Harness,
   api,
   createProgram,
   inviteNewCustomer,
+  loopIdOf,
   mailTo,
   postForm,
   startHarness,
@@ -142,7 +143,7 @@ describe('workflow replay', () => {
       };
       await saveEnded('survey-invitation-answered', invitationWorkflowId(answered.invitationId));
       await saveEnded('survey-invitation-expired', invitationWorkflowId(expired.invitationId));
-      await saveEnded('customer-loop', customerWorkflowId(answered.customer.id));
+      await saveEnded('customer-loop', await loopIdOf(harness, answered.customer.id));
       await client.connection.close();
     },
   );

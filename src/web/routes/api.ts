@@ -120,7 +120,7 @@ export function apiRouter({ db, templates, loop, embeddedMail, metrics, webhookA
 
   router.put('/customers/:id', allowScopes('write'), json('64kb'), async (req, res) => {
     const input = parseOr400(ZCustomerInput, { ...req.body, id: req.params.id }, 'customer');
-    await updateCustomerProfile(loop, input);
+    await updateCustomerProfile(db, loop, input);
     res.json(await findCustomer(db, input.id));
   });
 
