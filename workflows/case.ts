@@ -32,9 +32,10 @@ import {
   caseStateQuery,
   invitationWorkflowId,
   replyAttachedSignal,
+  WEBHOOK_ACTIVITY_OPTIONS,
 } from './definitions';
 import { surveyInvitationWorkflow } from './survey-invitation';
-import { WEBHOOK_MAX_ATTEMPTS, webhookEventFor } from '../src/domain/webhooks';
+import { webhookEventFor } from '../src/domain/webhooks';
 
 const activities = proxyActivities<ReturnType<typeof createActivities>>({
   startToCloseTimeout: '1m',
@@ -43,16 +44,7 @@ const activities = proxyActivities<ReturnType<typeof createActivities>>({
 
 const mail = proxyActivities<ReturnType<typeof createActivities>>(EMAIL_ACTIVITY_OPTIONS);
 
-/** Webhooks are retried with backoff for a while, then given up (each attempt is logged for admins). */
-const webhooks = proxyActivities<ReturnType<typeof createActivities>>({
-  startToCloseTimeout: '2m',
-  retry: {
-    initialInterval: '5s',
-    maximumInterval: '10m',
-    backoffCoefficient: 2,
-    maximumAttempts: WEBHOOK_MAX_ATTEMPTS,
-  },
-});
+const webhooks = proxyActivities<ReturnType<typeof createActivities>>(WEBHOOK_ACTIVITY_OPTIONS);
 
 /**
  * One case, from the reply that opened it to its close: routed to an owner, watched against its

@@ -2,6 +2,7 @@
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import { type ActivityOptions, defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 import type { Priority } from '../src/domain/case-rules';
+import { WEBHOOK_MAX_ATTEMPTS } from '../src/domain/webhooks';
 import type { CaseCommand, CaseState } from '../src/domain/cases';
 import type { ScoreContribution } from '../src/domain/rollup';
 import type { CampaignAction, CampaignProgress } from '../src/domain/campaign';
@@ -18,6 +19,17 @@ export const EMAIL_ACTIVITY_OPTIONS: ActivityOptions = {
   heartbeatTimeout: '30s',
   // SMTP or MongoDB outages are retried until they pass; a rejected address is a result, not an error.
   retry: { initialInterval: '2s', maximumInterval: '5m', backoffCoefficient: 2 },
+};
+
+/** Webhook deliveries are retried with backoff for a while, then given up (each attempt is logged for admins). */
+export const WEBHOOK_ACTIVITY_OPTIONS: ActivityOptions = {
+  startToCloseTimeout: '2m',
+  retry: {
+    initialInterval: '5s',
+    maximumInterval: '10m',
+    backoffCoefficient: 2,
+    maximumAttempts: WEBHOOK_MAX_ATTEMPTS,
+  },
 };
 
 /**

@@ -1,17 +1,8 @@
 import { proxyActivities } from '@temporalio/workflow';
 import type { createActivities } from '../activities';
-import { WEBHOOK_MAX_ATTEMPTS } from '../src/domain/webhooks';
+import { WEBHOOK_ACTIVITY_OPTIONS } from './definitions';
 
-/** Retried with backoff like case events, then given up (each attempt is logged for admins). */
-const { deliverErasureWebhooks } = proxyActivities<ReturnType<typeof createActivities>>({
-  startToCloseTimeout: '2m',
-  retry: {
-    initialInterval: '5s',
-    maximumInterval: '10m',
-    backoffCoefficient: 2,
-    maximumAttempts: WEBHOOK_MAX_ATTEMPTS,
-  },
-});
+const { deliverErasureWebhooks } = proxyActivities<ReturnType<typeof createActivities>>(WEBHOOK_ACTIVITY_OPTIONS);
 
 /**
  * Tells webhook receivers that a customer was erased. Started by the erasure, which must not wait
