@@ -1,6 +1,8 @@
 import type { WorkflowExecutionInfo } from '@temporalio/client';
+import type { Payload } from '@temporalio/common';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as c from '../../src/db/collections';
+import { AesGcmCodec, parseCodecKeys } from '../../src/temporal/codec';
 import { connectTemporalClient } from '../../src/temporal/connection';
 import {
   CustomerIdAttribute,
@@ -9,6 +11,7 @@ import {
   scoresWorkflowId,
 } from '../../workflows/definitions';
 import { createCaseProgram, createFollowUpProgram, setUpCaseRouting } from '../support/cases';
+import { TEST_CODEC_KEYS } from '../support/codec-keys';
 import {
   type Harness,
   api,
@@ -24,11 +27,23 @@ import {
   workflowEnded,
 } from '../support/harness';
 
+const codec = new AesGcmCodec(parseCodecKeys(TEST_CODEC_KEYS));
+
+/** Every payload-shaped object (`metadata` and `data`) in a fetched history. */
+function payloadsIn(node: unknown, found: Payload[] = []): Payload[] {
+  if (!node || typeof node !== 'object' || node instanceof Uint8Array) return found;
+  if ('metadata' in node && 'data' in node) found.push(node as Payload);
+  else for (const child of Object.values(node)) payloadsIn(child, found);
+  return found;
+}
+
 /**
- * A history as text, its payloads' `data` (inputs, results, signals, updates, memos, search
- * attributes: JSON bytes, base64 in the fetched history) decoded, so a search sees what is stored.
+ * A history as text, its payloads decrypted (the codec is defence in depth: what must hold is that
+ * nothing personal is there even decrypted) and their `data` (inputs, results, signals, updates,
+ * memos, search attributes: JSON bytes) decoded, so a search sees what is stored.
  */
-function historyText(history: unknown): string {
+async function historyText(history: object): Promise<string> {
+  for (const payload of payloadsIn(history)) Object.assign(payload, (await codec.decode([payload]))[0]);
   return JSON.stringify(history, (key, field: unknown) => {
     if (field instanceof Uint8Array) return Buffer.from(field).toString('utf8');
     return key === 'data' && typeof field === 'string' ? Buffer.from(field, 'base64').toString('utf8') : field;
@@ -154,7 +169,7 @@ describe('personal data and Temporal', () => {
       const histories: string[] = [];
       const found: string[] = [];
       for (const { workflowId, runId } of executions) {
-        const text = historyText(await client.workflow.getHandle(workflowId, runId).fetchHistory());
+        const text = await historyText(await client.workflow.getHandle(workflowId, runId).fetchHistory());
         found.push(...secrets.filter((secret) => text.includes(secret)).map((secret) => `${secret} in ${workflowId}`));
         histories.push(text);
       }
