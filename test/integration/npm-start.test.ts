@@ -119,14 +119,14 @@ describe('npm start', () => {
     expect(preflight.status).toBe(204);
     expect(preflight.headers.get('access-control-allow-origin')).toBe(uiOrigin);
     const address = `127.0.0.1:${/--port (\d+)/.exec(devServer)![1]}`;
-    const show = async (...extra: string[]) =>
-      (
-        await promisify(execFile)(
-          temporalCliPath(),
-          ['workflow', 'show', '-w', 'customer:cust-ada', '--address', address, '-o', 'json', ...extra],
-          { timeout: 30_000 },
-        )
-      ).stdout;
+    const cli = async (...args: string[]) =>
+      (await promisify(execFile)(temporalCliPath(), [...args, '--address', address, '-o', 'json'], { timeout: 30_000 }))
+        .stdout;
+    const loop = await waitUntil('a demo customer loop to be listed', async () => {
+      const listed = await cli('workflow', 'list', '--query', "WorkflowType = 'customerLoopWorkflow'", '--limit', '1');
+      return (JSON.parse(listed) as { execution: { workflowId: string } }[])[0];
+    });
+    const show = (...extra: string[]) => cli('workflow', 'show', '-w', loop.execution.workflowId, ...extra);
     const encrypted = Buffer.from('binary/encrypted').toString('base64');
     expect(await show()).toContain(encrypted);
     const decoded = await show('--codec-endpoint', `${baseUrl}/codec/cli`, '--codec-auth', `Bearer ${apiKey}`);
