@@ -8,12 +8,11 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { DefaultLogger, bundleWorkflowCode } from '@temporalio/worker';
 import type { Db } from 'mongodb';
 import { connectDatabase } from '../src/db/mongo';
 import { type EmbeddedStack, startEmbeddedStack } from '../src/stack/embedded';
 import { freePort } from '../src/stack/ports';
-import { WORKFLOWS_PATH } from '../src/temporal/worker';
+import { bundleCxWorkflows } from '../src/temporal/worker';
 import { type CxProcess, deploymentEnv, launch, ready } from '../test/support/launch';
 
 export const round = (n: number) => Math.round(n * 100) / 100;
@@ -63,7 +62,7 @@ export async function startDeployment(options: {
       persistTemporal: true,
     });
     undo.push(() => stack.stop());
-    const { code } = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: new DefaultLogger('WARN') });
+    const { code } = await bundleCxWorkflows();
     const workflowBundle = path.join(dir, 'workflow-bundle.js');
     writeFileSync(workflowBundle, code);
     const ports = await Promise.all(Array.from({ length: options.webs }, () => freePort()));

@@ -1,10 +1,9 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { bundleWorkflowCode } from '@temporalio/worker';
 import type { TestProject } from 'vitest/node';
 import { type EmbeddedStack, startEmbeddedStack } from '../src/stack/embedded';
-import { WORKFLOWS_PATH } from '../src/temporal/worker';
+import { bundleCxWorkflows } from '../src/temporal/worker';
 
 export const TEST_DB = 'cxloop_test';
 
@@ -28,7 +27,7 @@ export default async function setup(project: TestProject) {
       mode: 'test',
       log: (line) => process.env.CXLOOP_TEST_VERBOSE && console.log(line),
     });
-    const { code } = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: quietLogger });
+    const { code } = await bundleCxWorkflows(quietLogger);
     const workflowBundlePath = path.join(dir, 'workflow-bundle.js');
     writeFileSync(workflowBundlePath, code);
     project.provide('stack', {

@@ -1,4 +1,5 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import path from 'node:path';
 import type { DataConverter, Payload, PayloadCodec } from '@temporalio/common';
 import protobuf from 'protobufjs';
 
@@ -129,7 +130,21 @@ export function newCodecKeyEntry(id: string): string {
   return `${id}:${randomBytes(KEY_BYTES).toString('base64')}`;
 }
 
-/** The data converter of every client and worker: encryption when keys are configured, plain JSON otherwise. */
-export function codecDataConverter(keys: readonly CodecKey[] | undefined): DataConverter | undefined {
-  return keys?.length ? { payloadCodecs: [new AesGcmCodec(keys)] } : undefined;
+/**
+ * The module exporting the failure converter (`failureConverter`, failure messages and stack traces
+ * encoded, so the codec encrypts them). Workflow bundles are built with it (`bundleCxWorkflows`)
+ * and every data converter names it.
+ */
+export const FAILURE_CONVERTER_PATH = path.join(__dirname, 'failure-converter.ts');
+
+/**
+ * The data converter of every client and worker: failures with their messages and stack traces
+ * encoded, and every payload encrypted when keys are configured (plain JSON otherwise). Failures
+ * recorded without encoded attributes (older histories) still decode.
+ */
+export function codecDataConverter(keys: readonly CodecKey[] | undefined): DataConverter {
+  return {
+    failureConverterPath: FAILURE_CONVERTER_PATH,
+    ...(keys?.length ? { payloadCodecs: [new AesGcmCodec(keys)] } : {}),
+  };
 }

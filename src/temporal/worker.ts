@@ -1,6 +1,7 @@
 import path from 'node:path';
 import {
   DefaultLogger,
+  type Logger,
   type NativeConnection,
   Runtime,
   Worker,
@@ -9,10 +10,18 @@ import {
 } from '@temporalio/worker';
 import { type ActivityDeps, createActivities } from '../../activities';
 import { fanOutTaskQueue } from '../../workflows/definitions';
-import { type CodecKey, codecDataConverter } from './codec';
+import { type CodecKey, FAILURE_CONVERTER_PATH, codecDataConverter } from './codec';
 
 /** The TypeScript source; Temporal's bundler compiles it. */
 export const WORKFLOWS_PATH = path.resolve(__dirname, '..', '..', 'workflows', 'index.ts');
+
+/**
+ * The workflow bundle, with the failure converter every process uses: failures the workflows raise
+ * (their own, an update's) are converted inside the sandbox, so the converter is part of the bundle.
+ */
+export function bundleCxWorkflows(logger: Logger = new DefaultLogger('WARN')) {
+  return bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, failureConverterPath: FAILURE_CONVERTER_PATH, logger });
+}
 
 export interface CxWorkerOptions {
   connection: NativeConnection;
@@ -23,7 +32,10 @@ export interface CxWorkerOptions {
   workflowBundle?: WorkerOptions['workflowBundle'];
   /** Workflows kept in memory between their tasks (WORKER_MAX_CACHED_WORKFLOWS). */
   maxCachedWorkflows: number;
-  /** TEMPORAL_CODEC_KEYS. The codec runs in the worker's Node side, outside the workflow sandbox: the bundle is unchanged. */
+  /**
+   * TEMPORAL_CODEC_KEYS. The codec runs in the worker's Node side, outside the workflow sandbox; a
+   * pre-built bundle must come from `bundleCxWorkflows` (it holds the failure converter).
+   */
   codecKeys?: readonly CodecKey[];
 }
 
@@ -36,9 +48,7 @@ const FAN_OUT_CACHED_WORKFLOWS = 50;
  * fan-out keeps its pace while the customer loops it starts fill the main queue.
  */
 export async function createWorkers(options: CxWorkerOptions): Promise<Worker[]> {
-  const workflowBundle = options.workflowBundle ?? {
-    code: (await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: new DefaultLogger('WARN') })).code,
-  };
+  const workflowBundle = options.workflowBundle ?? { code: (await bundleCxWorkflows()).code };
   const common = {
     connection: options.connection,
     namespace: options.namespace,

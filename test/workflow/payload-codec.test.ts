@@ -1,14 +1,15 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import type { Payload } from '@temporalio/common';
+import { WorkflowFailedError } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureApiKey } from '../../src/bootstrap';
 import { temporalCliPath } from '../../src/stack/tools';
 import { connectTemporalClient } from '../../src/temporal/connection';
 import { ENCRYPTED_ENCODING, KEY_ID_METADATA } from '../../src/temporal/codec';
-import { customerWorkflowId, invitationWorkflowId } from '../../workflows/definitions';
+import { type SurveyInvitationInput, invitationWorkflowId } from '../../workflows/definitions';
 import { type AdminClient, createUser, signIn } from '../support/admin';
-import { ADMIN, type Harness, createProgram, inviteNewCustomer, startHarness, uid } from '../support/harness';
+import { ADMIN, type Harness, createProgram, inviteNewCustomer, loopIdOf, startHarness, uid } from '../support/harness';
 
 const UI_ORIGIN = 'http://temporal-ui.test:8233';
 
@@ -24,13 +25,31 @@ const toJson = (p: Payload): JsonPayload => ({
   data: b64(p.data),
 });
 
+/** A raw history as text, payload bytes included, to search for a string wherever it would be stored. */
+const asText = (history: unknown) =>
+  JSON.stringify(history, (_key, value: unknown) =>
+    value instanceof Uint8Array ? Buffer.from(value).toString('utf8') : value,
+  );
+
+/** Every failure in a raw history (activity and workflow failures, update outcomes), causes included. */
+function failuresIn(value: unknown): Record<string, unknown>[] {
+  if (!value || typeof value !== 'object' || value instanceof Uint8Array) return [];
+  return Object.entries(value as Record<string, unknown>).flatMap(([key, child]) =>
+    (key === 'failure' || key === 'cause') && child && typeof child === 'object'
+      ? [child as Record<string, unknown>, ...failuresIn(child)]
+      : failuresIn(child),
+  );
+}
+
 /**
  * Every payload in a raw history, with where it sits. Search attributes are the exception Temporal
  * makes: the server indexes them, so no codec ever sees them (h5 keeps them free of personal data).
+ * So are `patched()` markers: the SDK's core records the patch ID (a name in the workflow code)
+ * itself, past the codec.
  */
 function payloadsIn(value: unknown, path = ''): { path: string; payload: Payload }[] {
   if (!value || typeof value !== 'object' || value instanceof Uint8Array) return [];
-  if (path.endsWith('.searchAttributes')) return [];
+  if (path.endsWith('.searchAttributes') || path.endsWith('.patch-data')) return [];
   const record = value as Record<string, unknown>;
   if (record.metadata && typeof record.metadata === 'object' && 'data' in record)
     return [{ path, payload: record as Payload }];
@@ -53,7 +72,7 @@ describe('the payload codec, end to end', () => {
     const raw = await connectTemporalClient({ address: h.temporalAddress, namespace: h.config.temporal.namespace });
     try {
       histories = [];
-      workflowIds = [customerWorkflowId(customer.id), invitationWorkflowId(invitationId)];
+      workflowIds = [await loopIdOf(h, customer.id), invitationWorkflowId(invitationId)];
       for (const id of workflowIds) {
         const history = await raw.workflow.getHandle(id).fetchHistory();
         histories.push(...payloadsIn(history, id));
@@ -97,6 +116,61 @@ describe('the payload codec, end to end', () => {
     }
     // The workflow's input decodes to the JSON the workflow was started with.
     expect(() => JSON.parse(utf8(texts[0]!.data))).not.toThrow();
+  });
+
+  it('a failure keeps its message and stack trace encrypted: Temporal stores neither, a client with the codec and the endpoint read them', async () => {
+    // An invitation whose customer and event are not recorded: its first activity fails for good,
+    // naming the invitation, and so does the workflow. The marker is only in the workflow's
+    // (encrypted) input and in those failure messages, not in the workflow ID.
+    const marker = uid('failure-marker');
+    const input: SurveyInvitationInput = {
+      invitationId: marker,
+      programId: uid('no-program'),
+      customerId: uid('no-customer'),
+      eventId: uid('no-event'),
+      sendAt: 0,
+      reminders: [],
+      expiresAfter: '1h',
+      editGrace: '1m',
+    };
+    const client = await connectTemporalClient({ ...h.config.temporal, address: h.temporalAddress });
+    const raw = await connectTemporalClient({ address: h.temporalAddress, namespace: h.config.temporal.namespace });
+    try {
+      const handle = await client.workflow.start('surveyInvitationWorkflow', {
+        workflowId: invitationWorkflowId(uid('failing')),
+        taskQueue: h.taskQueue,
+        args: [input],
+      });
+      const failed = await handle.result().then(
+        () => undefined,
+        (err: unknown) => err,
+      );
+      expect(failed).toBeInstanceOf(WorkflowFailedError);
+      const messages: string[] = [];
+      for (let err = failed as Error | undefined; err; err = err.cause as Error | undefined) messages.push(err.message);
+      expect(messages.join(' | ')).toContain(`invitation ${marker} lost its customer or event`);
+
+      const history = await raw.workflow.getHandle(handle.workflowId).fetchHistory();
+      const failures = failuresIn(history);
+      expect(failures.length).toBeGreaterThanOrEqual(2); // the activity's and the workflow's, with causes
+      expect(asText(history)).not.toContain(marker);
+      for (const failure of failures) {
+        expect(failure.message).toBe('Encoded failure');
+        expect(failure.stackTrace ?? '').toBe('');
+        expect(utf8(b64((failure.encodedAttributes as Payload).metadata?.encoding))).toBe(ENCRYPTED_ENCODING);
+      }
+
+      // The Web UI reads them through the codec endpoint.
+      const activityFailure = history.events?.find((e) => e.activityTaskFailedEventAttributes)
+        ?.activityTaskFailedEventAttributes?.failure;
+      const res = await asAdmin('decode', { payloads: [toJson(activityFailure!.encodedAttributes!)] });
+      const [decoded] = ((await res.json()) as { payloads: JsonPayload[] }).payloads;
+      const attributes = JSON.parse(utf8(decoded!.data)) as { message: string; stack_trace: string };
+      expect(attributes.message).toBe(`invitation ${marker} lost its customer or event`);
+      expect(attributes.stack_trace).toContain('createInvitation');
+    } finally {
+      await Promise.all([client.connection.close(), raw.connection.close()]);
+    }
   });
 
   it('encode and decode round-trip, and plaintext payloads pass through decode unchanged', async () => {
