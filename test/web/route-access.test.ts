@@ -453,6 +453,19 @@ describe('every case route checks the case against the person’s teams', () => 
       expect(problems).toEqual([]);
     });
 
+    it('when an admin restricts a key on the keys page, then the list shows its teams; an unknown team is refused', async () => {
+      const user = await createUser(h.db, 'admin');
+      const admin = await signIn(h.baseUrl, user.email, user.password);
+      const form = await (await admin.get('/admin/keys')).text();
+      expect(form).toContain('name="teams" value="north"');
+      const created = await admin.post('/admin/keys', { name: 'north desk', scopes: ['read'], teams: ['north'] });
+      expect(created.status).toBe(200);
+      expect(await created.text()).toMatch(/north desk[\s\S]*cases of<\/span> <span class="tag">north<\/span>/);
+      const refused = await admin.post('/admin/keys', { name: 'typo desk', scopes: ['read'], teams: ['nort'] });
+      expect(refused.status).toBe(422);
+      expect(await refused.text()).toContain('nort is not a team of the routing');
+    });
+
     it('refuses it on customer-wide routes and exports, which no team limits', async () => {
       for (const path of [
         '/api/customers',
