@@ -242,6 +242,8 @@ export interface ApiKeyDoc {
   prefix: string;
   /** Absent on keys made before scopes existed: those were admin keys. */
   scopes?: Scope[];
+  /** Routing team IDs the key is restricted to (its cases only); absent: organisation-wide. */
+  teams?: string[];
   expiresAt?: Date;
   revokedAt?: Date;
   createdBy?: string;

@@ -25,10 +25,12 @@ export const ZTeam = z
   .strict();
 export type Team = z.infer<typeof ZTeam>;
 
+export const MAX_ROUTING_TEAMS = 100;
+
 /** Teams in rule order, the fallback team, and who each manager escalates to. */
 export const ZRouting = z
   .object({
-    teams: z.array(ZTeam).min(1).max(100),
+    teams: z.array(ZTeam).min(1).max(MAX_ROUTING_TEAMS),
     fallbackTeam: z.string().min(1).max(64),
     managerAbove: z.record(ZUserId, ZUserId).default({}),
     /** What a case owner picks from when resolving a case. */

@@ -1,5 +1,6 @@
 import type { RequestHandler } from 'express';
 import { type Role, type Scope, roleGrants, scopeGrants } from '../domain/access';
+import type { ApiKeyLocals } from './auth';
 import { HttpError } from './errors';
 
 /**
@@ -8,7 +9,7 @@ import { HttpError } from './errors';
  */
 export type Access =
   | { kind: 'roles'; roles: readonly Role[] }
-  | { kind: 'scopes'; scopes: readonly Scope[] }
+  | { kind: 'scopes'; scopes: readonly Scope[]; teamKeys?: true }
   | { kind: 'public'; why: string };
 
 export type AccessHandler = RequestHandler & { access: Access };
@@ -26,16 +27,38 @@ export function allowRoles(...roles: Role[]): AccessHandler {
   });
 }
 
-/** An API route for keys with one of these scopes (`admin` keys may do everything). */
+/**
+ * An API route for keys with one of these scopes (`admin` keys may do everything). A key restricted
+ * to teams is refused: the route does not limit what it reads or changes to the key's teams.
+ */
 export function allowScopes(...scopes: Scope[]): AccessHandler {
-  return declared({ kind: 'scopes', scopes }, (_req, res, next) => {
-    const granted = (res.locals.apiKey as { scopes?: Scope[] } | undefined)?.scopes ?? [];
-    if (!scopeGrants(granted, scopes))
+  return declared({ kind: 'scopes', scopes }, checkScopes(scopes, false));
+}
+
+/**
+ * An API route that team-restricted keys may use too, because it applies the key's case scope
+ * itself (the case routes and the case export) or holds no data (the OpenAPI document).
+ */
+export function allowTeamKeys(...scopes: Scope[]): AccessHandler {
+  return declared({ kind: 'scopes', scopes, teamKeys: true }, checkScopes(scopes, true));
+}
+
+function checkScopes(scopes: Scope[], teamKeys: boolean): RequestHandler {
+  return (_req, res, next) => {
+    const key = res.locals.apiKey as Partial<ApiKeyLocals> | undefined;
+    if (!scopeGrants(key?.scopes ?? [], scopes))
       return next(
         new HttpError(403, `this API key lacks the scope for this route (needs one of: ${scopes.join(', ')})`),
       );
+    if (key?.teams && !teamKeys)
+      return next(
+        new HttpError(
+          403,
+          `this API key is restricted to the teams ${key.teams.join(', ')}: it may only use the case routes (/api/cases, /api/export/cases.csv)`,
+        ),
+      );
     next();
-  });
+  };
 }
 
 /** A route anyone may call; `why` says what protects it instead (a secret token, nothing to protect…). */

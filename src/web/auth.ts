@@ -57,6 +57,15 @@ export function isKeyUsable(key: ApiKeyDoc, now = new Date()): boolean {
   return !key.revokedAt && (!key.expiresAt || key.expiresAt > now);
 }
 
+/** The key a request came with, as routes read it from `res.locals.apiKey`. */
+export interface ApiKeyLocals {
+  id: string;
+  name: string;
+  scopes: Scope[];
+  /** Present on a key restricted to these routing teams. */
+  teams?: string[];
+}
+
 /** `Authorization: Bearer <api key>` on every /api route, checked before any body is read. */
 export function requireApiKey(db: Db): RequestHandler {
   return async (req, res, next) => {
@@ -64,7 +73,12 @@ export function requireApiKey(db: Db): RequestHandler {
     if (!match) return next(new HttpError(401, 'missing API key: send Authorization: Bearer <api key>'));
     const key = await apiKeys(db).findOne({ _id: hashApiKey(match[1]!) });
     if (!key || !isKeyUsable(key)) return next(new HttpError(401, 'unknown, revoked or expired API key'));
-    res.locals.apiKey = { id: apiKeyPublicId(key._id), name: key.name, scopes: scopesOf(key) };
+    res.locals.apiKey = {
+      id: apiKeyPublicId(key._id),
+      name: key.name,
+      scopes: scopesOf(key),
+      ...(key.teams ? { teams: key.teams } : {}),
+    } satisfies ApiKeyLocals;
     next();
   };
 }

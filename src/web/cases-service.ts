@@ -15,10 +15,10 @@ import type { Routing } from '../domain/routing';
 import {
   type CaseScope,
   EVERY_CASE,
-  OUT_OF_SCOPE,
   caseScopeCondition,
   caseScopeOf,
   inCaseScope,
+  outOfScopeMessage,
 } from '../domain/case-access';
 import { loadRouting } from '../db/routing';
 import { ZCaseAction } from '../domain/case-schemas';
@@ -106,7 +106,7 @@ export async function caseAccessOf(
 /** A case outside the person's scope is refused (403) as surely as a missing one (404). */
 function ensureInScope(doc: c.CaseDoc | null, caseId: string, scope: CaseScope): asserts doc is c.CaseDoc {
   if (!doc) throw new HttpError(404, `no case ${caseId}`);
-  if (!inCaseScope(scope, doc)) throw new HttpError(403, OUT_OF_SCOPE);
+  if (!inCaseScope(scope, doc)) throw new HttpError(403, outOfScopeMessage(scope));
 }
 
 export async function caseWithTimeline(db: Db, caseId: string, scope: CaseScope = EVERY_CASE) {

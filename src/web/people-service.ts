@@ -4,6 +4,8 @@ import * as c from '../db/collections';
 import { audit } from '../db/audit';
 import { isDuplicateKeyError } from '../db/mongo';
 import { ROLES, SCOPES } from '../domain/access';
+import { MAX_ROUTING_TEAMS, ZTeam } from '../domain/routing';
+import { loadRouting } from '../db/routing';
 import { apiKeyPublicId, endSessionsOf, hashApiKey, hashPassword, newApiKey, scopesOf, verifyPassword } from './auth';
 import { HttpError } from './errors';
 
@@ -95,6 +97,8 @@ export const ZApiKeyInput = z
   .object({
     name: z.string().trim().min(1, 'a name').max(100),
     scopes: z.array(z.enum(SCOPES)).min(1, 'at least one scope').max(SCOPES.length),
+    /** Restricts the key to these routing teams' cases; absent: organisation-wide. */
+    teams: z.array(ZTeam.shape.id).min(1, 'at least one team, or leave teams out').max(MAX_ROUTING_TEAMS).optional(),
     expiresAt: z.iso
       .datetime({ offset: true, message: 'an ISO 8601 date-time' })
       .refine((v) => Date.parse(v) > Date.now(), 'must be in the future')
@@ -102,14 +106,30 @@ export const ZApiKeyInput = z
   })
   .strict();
 
+/** A key may only be restricted to teams the routing has: a typo must not make an empty scope. */
+async function ensureRoutingTeams(db: Db, teams: readonly string[]): Promise<void> {
+  const known = new Set((await loadRouting(db))?.teams.map((team) => team.id));
+  const unknown = teams.filter((team) => !known.has(team));
+  if (unknown.length)
+    throw new HttpError(
+      400,
+      `teams: ${unknown.join(', ')} ${unknown.length === 1 ? 'is not a team' : 'are not teams'} of the routing`,
+      {
+        teams: unknown,
+      },
+    );
+}
+
 /** Creates a key; the key itself is returned once and never stored. */
 export async function createApiKey(db: Db, input: z.infer<typeof ZApiKeyInput>, createdBy: string) {
+  if (input.teams) await ensureRoutingTeams(db, input.teams);
   const key = newApiKey();
   const doc: c.ApiKeyDoc = {
     _id: hashApiKey(key),
     name: input.name,
     prefix: key.slice(0, 6),
     scopes: [...new Set(input.scopes)],
+    ...(input.teams ? { teams: [...new Set(input.teams)] } : {}),
     ...(input.expiresAt ? { expiresAt: new Date(input.expiresAt) } : {}),
     createdBy,
     createdAt: new Date(),
@@ -120,7 +140,7 @@ export async function createApiKey(db: Db, input: z.infer<typeof ZApiKeyInput>, 
     actor: createdBy,
     action: 'apikey.create',
     subject: `API key ${described.id}`,
-    after: { name: doc.name, scopes: described.scopes, expiresAt: described.expiresAt },
+    after: { name: doc.name, scopes: described.scopes, teams: described.teams, expiresAt: described.expiresAt },
   });
   return { key, ...described };
 }
@@ -131,6 +151,8 @@ export function describeApiKey(doc: c.ApiKeyDoc) {
     name: doc.name,
     prefix: doc.prefix,
     scopes: scopesOf(doc),
+    /** null: every team's cases (an organisation-wide key). */
+    teams: doc.teams ?? null,
     expiresAt: doc.expiresAt ?? null,
     revokedAt: doc.revokedAt ?? null,
     createdBy: doc.createdBy ?? null,

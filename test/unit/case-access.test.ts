@@ -1,6 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { ZRouting } from '../../src/domain/routing';
-import { caseScopeCondition, caseScopeOf, inCaseScope } from '../../src/domain/case-access';
+import {
+  OUT_OF_KEY_SCOPE,
+  OUT_OF_SCOPE,
+  caseScopeCondition,
+  caseScopeOf,
+  caseScopeOfKey,
+  inCaseScope,
+  outOfScopeMessage,
+} from '../../src/domain/case-access';
 
 /** Two sibling teams under one director, and a sub-team below one of the managers. */
 const routing = ZRouting.parse({
@@ -75,5 +83,36 @@ describe('caseScopeCondition', () => {
     expect(caseScopeCondition(caseScopeOf(routing, owner('nora@acme.test')))).toEqual({
       $or: [{ teamId: { $in: ['north', 'north-vip'] } }, { ownerId: 'nora@acme.test' }],
     });
+  });
+});
+
+describe('caseScopeOfKey', () => {
+  it('when a key has no teams, then it is organisation-wide', () => {
+    const scope = caseScopeOfKey({});
+    expect(scope).toEqual({ all: true });
+    expect(caseScopeCondition(scope)).toBeNull();
+  });
+
+  it('when a key is restricted to teams, then exactly their cases are in scope, whoever owns them', () => {
+    const scope = caseScopeOfKey({ teams: ['south'] });
+    expect(inCaseScope(scope, southCase)).toBe(true);
+    expect(inCaseScope(scope, { teamId: 'south', ownerId: 'ana@acme.test' })).toBe(true);
+    expect([northCase, vipCase].map((doc) => inCaseScope(scope, doc))).toEqual([false, false]);
+  });
+
+  it('when a key is restricted to teams, then no case is in scope for being assigned to someone', () => {
+    const scope = caseScopeOfKey({ teams: ['north'] });
+    expect(inCaseScope(scope, { teamId: 'south', ownerId: '' })).toBe(false);
+    expect(caseScopeCondition(scope)).toEqual({ $or: [{ teamId: { $in: ['north'] } }] });
+  });
+
+  it('when an empty team list reaches it, then the key sees no case rather than every case', () => {
+    const scope = caseScopeOfKey({ teams: [] });
+    expect([northCase, southCase, vipCase].some((doc) => inCaseScope(scope, doc))).toBe(false);
+  });
+
+  it('when a key or a person is refused, then each reads a sentence about itself', () => {
+    expect(outOfScopeMessage(caseScopeOfKey({ teams: ['north'] }))).toBe(OUT_OF_KEY_SCOPE);
+    expect(outOfScopeMessage(caseScopeOf(routing, owner('ben@acme.test')))).toBe(OUT_OF_SCOPE);
   });
 });

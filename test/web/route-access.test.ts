@@ -4,6 +4,7 @@ import { ROLES, type Role, SCOPES, type Scope } from '../../src/domain/access';
 import { type Access, isAccessHandler } from '../../src/web/access';
 import { openApiDocument } from '../../src/web/routes/openapi';
 import { ensureApiKey } from '../../src/bootstrap';
+import { hashApiKey } from '../../src/web/auth';
 import * as c from '../../src/db/collections';
 import { storeRouting } from '../../src/db/routing';
 import { ALWAYS_OPEN } from '../../src/domain/business-hours';
@@ -46,15 +47,18 @@ function routesOf(stack: Layer[], prefix = ''): RouteInfo[] {
 /** A concrete URL for a route pattern: parameters get harmless made-up values. */
 const concrete = (path: string) => path.replace(/\\:/g, ':').replace(/\/:(\w+)/g, '/x0000000000000000');
 
-type Identity = { kind: 'nobody' } | { kind: 'role'; role: Role } | { kind: 'scope'; scope: Scope };
+/** `teamKey`: an admin key restricted to a team, which only the routes declared for team keys accept. */
+type Identity =
+  { kind: 'nobody' } | { kind: 'role'; role: Role } | { kind: 'scope'; scope: Scope } | { kind: 'teamKey' };
 const label = (who: Identity) =>
-  who.kind === 'nobody' ? 'nobody' : who.kind === 'role' ? who.role : `key:${who.scope}`;
+  who.kind === 'nobody' || who.kind === 'teamKey' ? who.kind : who.kind === 'role' ? who.role : `key:${who.scope}`;
 
 describe('every route declares who may use it, and the declaration is enforced', () => {
   let h: Harness;
   let routes: RouteInfo[];
   const sessions = new Map<Role, AdminClient>();
   const keys = new Map<Scope, string>();
+  const teamKey = `test-team-${uid('k')}`;
 
   beforeAll(async () => {
     h = await startHarness({ withWorker: false });
@@ -69,6 +73,8 @@ describe('every route declares who may use it, and the declaration is enforced',
       await ensureApiKey(h.db, key, `scope ${scope}`, [scope]);
       keys.set(scope, key);
     }
+    await ensureApiKey(h.db, teamKey, 'team key', ['admin']);
+    await c.apiKeys(h.db).updateOne({ _id: hashApiKey(teamKey) }, { $set: { teams: ['north'] } });
   });
   afterAll(() => h?.stop());
 
@@ -100,7 +106,7 @@ describe('every route declares who may use it, and the declaration is enforced',
     });
     for (const path of ['/admin/audit', '/admin/webhooks'])
       expect(rolesOf('GET', path)).toEqual({ kind: 'roles', roles: ['admin'] });
-    expect(rolesOf('POST', '/api/cases/:id/:action')).toEqual({ kind: 'scopes', scopes: ['write'] });
+    expect(rolesOf('POST', '/api/cases/:id/:action')).toEqual({ kind: 'scopes', scopes: ['write'], teamKeys: true });
     expect(rolesOf('POST', '/api/webhooks')).toEqual({ kind: 'scopes', scopes: ['admin'] });
   });
 
@@ -114,11 +120,12 @@ describe('every route declares who may use it, and the declaration is enforced',
     expect(api.filter((route) => !documented.includes(route))).toEqual([]);
   });
 
-  it('tries each route as nobody, as each role and with each key scope', async () => {
+  it('tries each route as nobody, as each role, with each key scope and with a team-restricted key', async () => {
     const identities: Identity[] = [
       { kind: 'nobody' },
       ...ROLES.map((role) => ({ kind: 'role' as const, role })),
       ...SCOPES.map((scope) => ({ kind: 'scope' as const, scope })),
+      { kind: 'teamKey' },
     ];
     const problems: string[] = [];
     // Signing out ends the session it is tried with, so it goes last.
@@ -148,6 +155,7 @@ describe('every route declares who may use it, and the declaration is enforced',
     }
     const headers: Record<string, string> = { 'content-type': 'application/json' };
     if (who.kind === 'scope') headers.authorization = `Bearer ${keys.get(who.scope)}`;
+    if (who.kind === 'teamKey') headers.authorization = `Bearer ${teamKey}`;
     const res = await fetch(url, {
       method: route.method,
       headers,
@@ -167,7 +175,8 @@ describe('every route declares who may use it, and the declaration is enforced',
       (access.kind === 'roles' && who.kind === 'role' && access.roles.includes(who.role)) ||
       (access.kind === 'scopes' &&
         who.kind === 'scope' &&
-        (who.scope === 'admin' || access.scopes.includes(who.scope)));
+        (who.scope === 'admin' || access.scopes.includes(who.scope))) ||
+      (access.kind === 'scopes' && who.kind === 'teamKey' && access.teamKeys === true);
     if (mayUse && denied && status !== 303) return 'refused although allowed';
     if (!mayUse && !denied) return 'allowed although not declared';
     return undefined;
@@ -344,6 +353,131 @@ describe('every case route checks the case against the person’s teams', () => 
     }
     // The manager above has no team of their own: their Team queue offers the teams below them.
     expect(await sees('director', '/admin/cases?view=team', northCase)).toBe(true);
+  });
+
+  describe('an API key restricted to a team', () => {
+    const southCase = uid('case-south-key');
+    const southCustomer = uid('cust-south-key');
+    const adminKey = `test-admin-${uid('k')}`;
+    let southKey = '';
+    let everyTeamKey = '';
+
+    const api = (key: string, method: string, path: string, body?: unknown) =>
+      fetch(`${h.baseUrl}${path}`, {
+        method,
+        headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+    const createKey = async (input: object) => {
+      const res = await api(adminKey, 'POST', '/api/keys', { scopes: ['read', 'write'], ...input });
+      expect(res.status, JSON.stringify(await res.clone().json())).toBe(201);
+      return ((await res.json()) as { key: string }).key;
+    };
+
+    beforeAll(async () => {
+      await c.cases(h.db).insertOne(caseOf(southCase, 'south', 'nobody@test.local', southCustomer));
+      await ensureApiKey(h.db, adminKey, 'walk admin', ['admin']);
+      southKey = await createKey({ name: 'south helpdesk', teams: ['south'] });
+      everyTeamKey = await createKey({ name: 'every team' });
+    });
+
+    /** The API's case routes that name a case, with the case's ID, one URL per action. */
+    function apiCaseRoutes(caseId: string): { method: string; url: string }[] {
+      const named = routes.filter((r) => r.path.startsWith('/api/cases/:id'));
+      expect(named.map((r) => `${r.method} ${r.path}`).sort()).toEqual([
+        'GET /api/cases/:id',
+        'POST /api/cases/:id/:action',
+      ]);
+      return named.flatMap((r) => {
+        const withId = r.path.replace(':id', caseId);
+        return withId.includes(':action')
+          ? CASE_ACTIONS.map((action) => ({ method: r.method, url: withId.replace(':action', action) }))
+          : [{ method: r.method, url: withId }];
+      });
+    }
+
+    it('when it is created with a team the routing lacks, then 400 names the team', async () => {
+      const res = await api(adminKey, 'POST', '/api/keys', {
+        name: 'typo',
+        scopes: ['read'],
+        teams: ['south', 'nort'],
+      });
+      expect(res.status).toBe(400);
+      expect(((await res.json()) as { error: string }).error).toContain('nort');
+    });
+
+    it('when keys are listed, then the restricted one shows its teams and the other none', async () => {
+      const res = await api(adminKey, 'GET', '/api/keys?limit=100');
+      const { items } = (await res.json()) as { items: { name: string; teams: string[] | null }[] };
+      expect(items.find((k) => k.name === 'south helpdesk')?.teams).toEqual(['south']);
+      expect(items.find((k) => k.name === 'every team')?.teams).toBeNull();
+    });
+
+    it('lists and exports only its team’s cases; an unrestricted key sees both teams', async () => {
+      const listed = async (key: string) =>
+        ((await (await api(key, 'GET', '/api/cases?limit=100')).json()) as { items: { _id: string }[] }).items.map(
+          (doc) => doc._id,
+        );
+      const exported = async (key: string) => await (await api(key, 'GET', '/api/export/cases.csv')).text();
+      expect(await listed(southKey)).toContain(southCase);
+      expect(await listed(southKey)).not.toContain(northCase);
+      expect(await exported(southKey)).toContain(southCase);
+      expect(await exported(southKey)).not.toContain(northCase);
+      expect(await listed(everyTeamKey)).toEqual(expect.arrayContaining([southCase, northCase]));
+      expect(await exported(everyTeamKey)).toContain(northCase);
+    });
+
+    it('refuses another team’s case on every case route with 403, before anything reaches its workflow', async () => {
+      const problems: string[] = [];
+      for (const route of apiCaseRoutes(guardedCase)) {
+        const res = await api(southKey, route.method, route.url, route.method === 'POST' ? {} : undefined);
+        const body = (await res.json()) as { error?: string };
+        if (res.status !== 403 || !body.error?.includes('not restricted to'))
+          problems.push(`${route.method} ${route.url}: ${res.status} ${body.error}`);
+      }
+      expect(problems).toEqual([]);
+    });
+
+    it('lets it through on its own team’s case, and an unrestricted key on every case', async () => {
+      const problems: string[] = [];
+      for (const [key, caseId] of [
+        [southKey, southCase],
+        [everyTeamKey, northCase],
+      ])
+        for (const route of apiCaseRoutes(caseId!)) {
+          const res = await api(key!, route.method, route.url, route.method === 'POST' ? {} : undefined);
+          await res.arrayBuffer();
+          // Through the check: the case, or the action refused by the case itself (no workflow runs here).
+          if (res.status === 403 || res.status >= 500) problems.push(`${route.method} ${route.url}: ${res.status}`);
+        }
+      expect(problems).toEqual([]);
+    });
+
+    it('when an admin restricts a key on the keys page, then the list shows its teams; an unknown team is refused', async () => {
+      const user = await createUser(h.db, 'admin');
+      const admin = await signIn(h.baseUrl, user.email, user.password);
+      const form = await (await admin.get('/admin/keys')).text();
+      expect(form).toContain('name="teams" value="north"');
+      const created = await admin.post('/admin/keys', { name: 'north desk', scopes: ['read'], teams: ['north'] });
+      expect(created.status).toBe(200);
+      expect(await created.text()).toMatch(/north desk[\s\S]*cases of<\/span> <span class="tag">north<\/span>/);
+      const refused = await admin.post('/admin/keys', { name: 'typo desk', scopes: ['read'], teams: ['nort'] });
+      expect(refused.status).toBe(422);
+      expect(await refused.text()).toContain('nort is not a team of the routing');
+    });
+
+    it('refuses it on customer-wide routes and exports, which no team limits', async () => {
+      for (const path of [
+        '/api/customers',
+        `/api/customers/${southCustomer}`,
+        '/api/export/customers.csv',
+        '/api/responses',
+      ]) {
+        const res = await api(southKey, 'GET', path);
+        expect(res.status, path).toBe(403);
+        expect(((await res.json()) as { error: string }).error).toContain('restricted to the teams south');
+      }
+    });
   });
 
   it('shows on a case page only the customer’s other cases that the person may see', async () => {

@@ -118,6 +118,7 @@ export function peopleRoutes(
         title: 'API keys',
         keys: await listApiKeys(db, { limit: 500, skip: 0 }),
         scopes: SCOPES.map((s) => ({ value: s, checked: s === 'events:write' })),
+        teams: (await loadRouting(db))?.teams.map((t) => ({ id: t.id, name: t.name })) ?? [],
         ...extra,
       },
       status,
@@ -130,10 +131,18 @@ export function peopleRoutes(
     const parsed = ZApiKeyInput.safeParse({
       name: req.body?.name,
       scopes: [req.body?.scopes ?? []].flat(),
+      // No team ticked: an organisation-wide key.
+      ...(req.body?.teams ? { teams: [req.body.teams].flat() } : {}),
       ...(req.body?.expiresAt ? { expiresAt: dateInputToIso(String(req.body.expiresAt)) } : {}),
     });
     if (!parsed.success) return keysPage(req, res, { errors: fieldErrors(parsed.error), values: req.body }, 422);
-    const created = await createApiKey(db, parsed.data, me(res).id);
+    const created = await createApiKey(db, parsed.data, me(res).id).catch((err: unknown) => {
+      // A team the routing no longer has (it changed since the form was shown).
+      if (err instanceof HttpError && err.status === 400) return err;
+      throw err;
+    });
+    if (created instanceof HttpError)
+      return keysPage(req, res, { errors: { teams: created.message }, values: req.body }, 422);
     await keysPage(req, res, { created });
   });
 

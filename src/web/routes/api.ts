@@ -37,9 +37,18 @@ import type { IdentityWrite } from '../../domain/event-profile';
 import type { AllowList } from '../../domain/webhook-destination';
 import { createWebhook, deleteWebhook, listWebhooks } from '../webhooks-service';
 import { ZWebhookInput } from '../../domain/webhook-schema';
-import { EVERY_CASE } from '../../domain/case-access';
-import { ZRequestId, actOnCase, caseFilterFrom, caseWithTimeline, listCases, slaOf } from '../cases-service';
-import { allowScopes } from '../access';
+import { type CaseScope, caseScopeOfKey } from '../../domain/case-access';
+import {
+  ZRequestId,
+  actOnCase,
+  caseFilterFrom,
+  caseWithTimeline,
+  ensureCaseInScope,
+  listCases,
+  slaOf,
+} from '../cases-service';
+import { allowScopes, allowTeamKeys } from '../access';
+import type { ApiKeyLocals } from '../auth';
 import {
   ZApiKeyInput,
   ZUserChange,
@@ -72,6 +81,9 @@ function identityWriteOf(res: Response): IdentityWrite {
   return scopeGrants(scopes, ['write']) ? 'change' : 'create-only';
 }
 
+/** The cases the request's key may see and act on: every case, or those of the teams it is restricted to. */
+const keyCaseScope = (res: Response): CaseScope => caseScopeOfKey(res.locals.apiKey as ApiKeyLocals);
+
 /** `limit` and `offset` from the query; a repeated or malformed parameter is a 400. */
 function pageOf(query: Record<string, unknown>): { limit: number; skip: number } {
   const one = (v: unknown) => (Array.isArray(v) ? NaN : v === '' ? undefined : v);
@@ -83,7 +95,7 @@ function pageOf(query: Record<string, unknown>): { limit: number; skip: number }
 export function apiRouter({ db, templates, loop, embeddedMail, metrics, webhookAllowList }: ApiDeps): Router {
   const router = Router();
 
-  router.get('/openapi.json', allowScopes(...SCOPES), (_req, res) => {
+  router.get('/openapi.json', allowTeamKeys(...SCOPES), (_req, res) => {
     res.json(openApiDocument);
   });
 
@@ -131,11 +143,11 @@ export function apiRouter({ db, templates, loop, embeddedMail, metrics, webhookA
     res.json({ id, erased: true, ...summary });
   });
 
-  // API keys are integration credentials, not people: organisation-wide, as docs/security.md says.
+  // Every customer and reply is beyond a team-restricted key (allowScopes refuses it); cases are within its teams.
   addExportRoutes(router, db, {
     bulk: allowScopes('read'),
-    cases: allowScopes('read'),
-    caseScopeOf: () => Promise.resolve(EVERY_CASE),
+    cases: allowTeamKeys('read'),
+    caseScopeOf: (res) => Promise.resolve(keyCaseScope(res)),
   });
 
   router.get('/metrics/experience', allowScopes('read'), async (req, res) => {
@@ -384,23 +396,25 @@ export function apiRouter({ db, templates, loop, embeddedMail, metrics, webhookA
     res.json(await saveRouting(db, req.body, `api-key:${res.locals.apiKey.name}`));
   });
 
-  router.get('/cases', allowScopes('read'), async (req, res) => {
+  router.get('/cases', allowTeamKeys('read'), async (req, res) => {
     const { limit, skip } = pageOf(req.query);
     const { limit: _l, offset: _o, ...filters } = req.query;
-    const { items, total } = await listCases(db, caseFilterFrom(filters), { limit, skip });
+    const { items, total } = await listCases(db, caseFilterFrom(filters), { limit, skip }, 'newest', keyCaseScope(res));
     res.json({ items, total, limit, offset: skip });
   });
 
-  router.get('/cases/:id', allowScopes('read'), async (req: Request<{ id: string }>, res) => {
-    const { case: doc, timeline } = await caseWithTimeline(db, req.params.id);
+  router.get('/cases/:id', allowTeamKeys('read'), async (req: Request<{ id: string }>, res) => {
+    const { case: doc, timeline } = await caseWithTimeline(db, req.params.id, keyCaseScope(res));
     res.json({ ...doc, sla: slaOf(doc), timeline });
   });
 
   router.post(
     '/cases/:id/:action',
-    allowScopes('write'),
+    allowTeamKeys('write'),
     json('64kb'),
     async (req: Request<{ id: string; action: string }>, res) => {
+      // Before anything is sent to the case's workflow: a refused action never reaches Temporal.
+      await ensureCaseInScope(db, req.params.id, keyCaseScope(res));
       const actor = { id: `api-key:${res.locals.apiKey.name}`, canReassign: true };
       const body: unknown = req.body;
       const fields = typeof body === 'object' && body !== null && !Array.isArray(body) ? body : {};

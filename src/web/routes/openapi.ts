@@ -81,7 +81,7 @@ export const openApiDocument = {
     title: 'cxloop API',
     version: '1',
     description:
-      'Events in, survey programs, customers, invitations, replies and cases out. Every route needs `Authorization: Bearer <api key>` with a scope that allows it: `events:write` (events), `read` (GET routes), `write` (PUT customers and programs, case actions), `admin` (everything, including keys and the outbox).',
+      'Events in, survey programs, customers, invitations, replies and cases out. Every route needs `Authorization: Bearer <api key>` with a scope that allows it: `events:write` (events), `read` (GET routes), `write` (PUT customers and programs, case actions), `admin` (everything, including keys and the outbox). A key restricted to teams (`teams` at creation) reads, exports and acts on the cases of those teams only (403 on another team’s case) and is refused (403) on every other route except this document.',
   },
   security: [{ apiKey: [] }],
   paths: {
@@ -412,7 +412,8 @@ export const openApiDocument = {
     },
     '/api/export/cases.csv': {
       get: {
-        summary: 'Cases as CSV, streamed: status, priority, team, owner, reasons, root cause, dates',
+        summary:
+          'Cases as CSV, streamed: status, priority, team, owner, reasons, root cause, dates; a team-restricted key gets its teams’ cases only',
         parameters: [{ name: 'programId', in: 'query', schema: { type: 'string' } }],
         responses: { '200': { description: 'text/csv' }, ...errorResponses },
       },
@@ -493,7 +494,7 @@ export const openApiDocument = {
     },
     '/api/cases': {
       get: {
-        summary: 'Cases, newest first (read scope), with filters',
+        summary: 'Cases, newest first (read scope), with filters; a team-restricted key lists its teams’ cases only',
         parameters: [
           ...paging,
           { name: 'customerId', in: 'query', schema: { type: 'string', maxLength: 200 } },
@@ -515,7 +516,8 @@ export const openApiDocument = {
     },
     '/api/cases/{id}': {
       get: {
-        summary: 'One case with its SLA badges and timeline (read scope)',
+        summary:
+          'One case with its SLA badges and timeline (read scope); another team’s case is a 403 for a team-restricted key',
         parameters: [caseId],
         responses: {
           '200': {
@@ -530,7 +532,7 @@ export const openApiDocument = {
     '/api/cases/{id}/{action}': {
       post: {
         summary:
-          'An owner action (write scope): acknowledge, note, contact, wait, resume, reassign, resolve, reopen; refused with 409 and the reason when it does not fit the case',
+          'An owner action (write scope): acknowledge, note, contact, wait, resume, reassign, resolve, reopen; refused with 409 and the reason when it does not fit the case, and with 403 (before the case hears of it) when a team-restricted key acts on another team’s case',
         parameters: [caseId, { name: 'action', in: 'path', required: true, schema: { enum: CASE_ACTIONS } }],
         requestBody: {
           content: {
@@ -646,7 +648,8 @@ export const openApiDocument = {
     },
     '/api/keys': {
       get: {
-        summary: 'API keys (admin scope): ID, name, scopes, expiry, revocation; never the key',
+        summary:
+          'API keys (admin scope): ID, name, scopes, teams (null: every team), expiry, revocation; never the key',
         parameters: paging,
         responses: { '200': { description: 'Keys, newest first' }, ...errorResponses },
       },
@@ -662,6 +665,14 @@ export const openApiDocument = {
                 properties: {
                   name: { type: 'string', maxLength: 100 },
                   scopes: { type: 'array', items: { enum: ['events:write', 'read', 'write', 'admin'] } },
+                  teams: {
+                    type: 'array',
+                    minItems: 1,
+                    maxItems: 100,
+                    items: { type: 'string', pattern: '^[a-z0-9][a-z0-9-]{0,63}$' },
+                    description:
+                      'Optional: restricts the key to the cases of these routing teams (an unknown team is a 400 naming it); such a key may use only the case routes and the case export. Left out: every team.',
+                  },
                   expiresAt: { type: 'string', format: 'date-time' },
                 },
               },
