@@ -14,6 +14,7 @@ import {
   connectWorkerConnection,
   ensureSearchAttributes,
   ensureSweepSchedule,
+  lazyTemporalClient,
 } from './temporal/connection';
 import { createWorkers } from './temporal/worker';
 import { createApp } from './web/app';
@@ -126,7 +127,8 @@ export async function startWeb(
   const logger = options.logger ?? createLogger({ level: config.logLevel, pretty: options.prettyLogs });
   const database = await connectDatabase(services.mongoUri, config.mongo.dbName);
   await ensureIndexes(database.db);
-  const temporal = await connectTemporalClient({ ...config.temporal, address: services.temporalAddress });
+  // Lazily: survey pages and event intake keep working without Temporal (the sweep hands over later).
+  const temporal = lazyTemporalClient({ ...config.temporal, address: services.temporalAddress });
   const taskQueue = options.taskQueue ?? config.temporal.taskQueue;
   const metrics = new Metrics({ processMetrics: true });
   // For the program editor's "send me a test"; survey and case emails go out from the worker.

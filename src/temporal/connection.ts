@@ -1,4 +1,10 @@
-import { Client, Connection, ScheduleAlreadyRunning, ScheduleOverlapPolicy } from '@temporalio/client';
+import {
+  Client,
+  Connection,
+  type ConnectionOptions,
+  ScheduleAlreadyRunning,
+  ScheduleOverlapPolicy,
+} from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import { type CodecKey, codecDataConverter } from './codec';
 
@@ -11,12 +17,29 @@ export interface TemporalSettings {
   codecKeys?: readonly CodecKey[];
 }
 
+/** Connects now: fails when Temporal is unreachable (the worker and the tools, which need it to start). */
 export async function connectTemporalClient(settings: TemporalSettings): Promise<Client> {
-  const connection = await Connection.connect({
-    address: settings.address,
-    tls: settings.tls || undefined,
-    apiKey: settings.apiKey,
-  });
+  return clientOver(await Connection.connect(connectionOptions(settings)), settings);
+}
+
+/**
+ * Connects on the first call, so the web starts, and serves what needs no Temporal, while Temporal
+ * is unreachable. A channel that has failed waits at most 5 s before it tries again (gRPC's default
+ * grows to 2 minutes), so the web picks Temporal up again soon after a short outage.
+ */
+export function lazyTemporalClient(settings: TemporalSettings): Client {
+  return clientOver(
+    Connection.lazy({ ...connectionOptions(settings), channelArgs: { 'grpc.max_reconnect_backoff_ms': 5_000 } }),
+    settings,
+  );
+}
+
+function connectionOptions(settings: TemporalSettings): ConnectionOptions {
+  return { address: settings.address, tls: settings.tls || undefined, apiKey: settings.apiKey };
+}
+
+/** Every payload through the codec, whichever way the connection was made. */
+function clientOver(connection: Connection, settings: TemporalSettings): Client {
   return new Client({
     connection,
     namespace: settings.namespace,

@@ -16,9 +16,14 @@ export interface OpsDeps {
   logger: Logger;
 }
 
-/** Liveness and readiness for orchestrators: nothing secret, nothing internal in the answers. */
+/**
+ * Liveness and readiness for orchestrators: nothing secret, nothing internal in the answers. Ready
+ * means MongoDB answers: survey pages and event intake work without Temporal (the sweep hands
+ * their replies and events over later), so a Temporal outage only shows as `degraded`.
+ */
 export function healthRouter({ db, temporal, logger }: Pick<OpsDeps, 'db' | 'temporal' | 'logger'>): Router {
   const router = Router();
+  const logChange = changeLogger(logger);
 
   router.get('/healthz', allowPublic('liveness probe: says nothing but "ok"'), (_req, res) => {
     res.json({ status: 'ok' });
@@ -27,20 +32,44 @@ export function healthRouter({ db, temporal, logger }: Pick<OpsDeps, 'db' | 'tem
   router.get('/readyz', allowPublic('readiness probe: up or down per dependency, no details'), async (_req, res) => {
     const [mongodb, temporalCheck] = await Promise.all([
       check(db.command({ ping: 1 })),
-      check(temporal.connection.workflowService.getSystemInfo({})),
+      // A deadline on the call itself, so a probe leaves no gRPC retries running behind it.
+      check(
+        temporal.connection.withDeadline(Date.now() + CHECK_MS, () =>
+          temporal.connection.workflowService.getSystemInfo({}),
+        ),
+      ),
     ]);
-    const ready = mongodb.ok && temporalCheck.ok;
     // The reasons go to the log for operators, never to an unauthenticated caller.
-    if (!ready) logger.warn({ mongodb: mongodb.error, temporal: temporalCheck.error }, 'not ready');
+    logChange('mongodb', mongodb);
+    logChange('temporal', temporalCheck);
+    const ready = mongodb.ok;
     res.status(ready ? 200 : 503);
     if (!ready) res.set('Retry-After', '5');
     res.json({
       status: ready ? 'ready' : 'not ready',
-      checks: { mongodb: mongodb.ok ? 'ok' : 'unavailable', temporal: temporalCheck.ok ? 'ok' : 'unavailable' },
+      checks: { mongodb: mongodb.ok ? 'ok' : 'unavailable', temporal: temporalCheck.ok ? 'ok' : 'degraded' },
     });
   });
 
   return router;
+}
+
+type CheckResult = { ok: boolean; error?: string };
+
+/**
+ * Logs a dependency going down (with the reason) and coming back, once each: probes every few
+ * seconds during an outage would otherwise repeat the same line for its whole length.
+ */
+function changeLogger(logger: Logger) {
+  const down = new Set<string>();
+  return (dependency: string, result: CheckResult) => {
+    if (!result.ok && !down.has(dependency)) {
+      down.add(dependency);
+      logger.warn({ dependency, reason: result.error }, `${dependency} unreachable`);
+    } else if (result.ok && down.delete(dependency)) {
+      logger.info({ dependency }, `${dependency} reachable again`);
+    }
+  };
 }
 
 /** `GET /metrics` for Prometheus, behind `Authorization: Bearer <METRICS_TOKEN>`. */
@@ -66,7 +95,10 @@ function bearerMatches(req: Request, token: string): boolean {
   return given.length === expected.length && timingSafeEqual(given, expected);
 }
 
-async function check(probe: Promise<unknown>, ms = 2000): Promise<{ ok: boolean; error?: string }> {
+/** How long a readiness probe waits for each dependency. */
+const CHECK_MS = 2000;
+
+async function check(probe: Promise<unknown>, ms = CHECK_MS): Promise<CheckResult> {
   let timer: NodeJS.Timeout | undefined;
   try {
     await Promise.race([
