@@ -205,7 +205,7 @@ describe('deployment behind https, metrics port, readiness', () => {
     expect(await metrics.text()).toContain('cxloop_http_request_duration_seconds');
   });
 
-  it('readiness says which dependency is down without echoing internal errors', async () => {
+  it('readiness reports Temporal down as degraded, still ready, without echoing internal errors', async () => {
     const h = await startHarness({ withWorker: false });
     // Nothing listens on port 9 (discard): Temporal is unreachable from this app.
     const temporal = new Client({ connection: Connection.lazy({ address: '127.0.0.1:9' }) });
@@ -230,9 +230,9 @@ describe('deployment behind https, metrics port, readiness', () => {
     try {
       await new Promise((r) => server.once('listening', r));
       const res = await fetch(`http://127.0.0.1:${(server.address() as { port: number }).port}/readyz`);
-      expect(res.status).toBe(503);
-      expect(res.headers.get('retry-after')).toBe('5');
-      expect(await res.json()).toEqual({ status: 'not ready', checks: { mongodb: 'ok', temporal: 'unavailable' } });
+      // Ready all the same: survey pages and event intake work without Temporal.
+      expect(res.status).toBe(200);
+      expect(await res.json()).toEqual({ status: 'ready', checks: { mongodb: 'ok', temporal: 'degraded' } });
     } finally {
       server.close();
       await h.stop();
