@@ -1,3 +1,5 @@
+import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
 import type { CommandStartedEvent, MongoClient } from 'mongodb';
 
 /** Commands whose argument is the collection they act on. */
@@ -79,4 +81,34 @@ export function reportCommandsToTallies(client: MongoClient): void {
   client.on('commandStarted', (event) => {
     for (const tally of running) tally.record(event);
   });
+}
+
+let fileTally: CommandTally | undefined;
+
+/**
+ * For benchmarks of separate web and worker processes: with `CXLOOP_COMMAND_TALLY_DIR` set, this
+ * process counts its commands from now on and keeps `<dir>/<pid>.json` current (twice a second and
+ * at exit) for the benchmark to sum with `readTallyDirectory`.
+ */
+export function tallyToDirectoryFromEnv(dir = process.env.CXLOOP_COMMAND_TALLY_DIR): void {
+  if (!dir || fileTally) return;
+  const tally = (fileTally = startCommandTally());
+  const write = () => writeFileSync(path.join(dir, `${process.pid}.json`), JSON.stringify([...tally.counts]));
+  setInterval(write, 500).unref();
+  process.on('exit', write);
+}
+
+/** The commands counted so far by every process writing to `dir`, summed by collection and command. */
+export function readTallyDirectory(dir: string): Map<string, number> {
+  const sum = new Map<string, number>();
+  for (const file of readdirSync(dir).filter((name) => name.endsWith('.json'))) {
+    let counts: [string, number][];
+    try {
+      counts = JSON.parse(readFileSync(path.join(dir, file), 'utf8')) as [string, number][];
+    } catch {
+      continue; // being rewritten: the next reading has it
+    }
+    for (const [key, n] of counts) sum.set(key, (sum.get(key) ?? 0) + n);
+  }
+  return sum;
 }

@@ -7,7 +7,7 @@ import {
   type OptionalUnlessRequiredId,
 } from 'mongodb';
 import * as c from './collections';
-import { reportCommandsToTallies, tallyingCommands } from './command-tally';
+import { reportCommandsToTallies, tallyToDirectoryFromEnv, tallyingCommands } from './command-tally';
 import { hashSurveyToken } from './survey-tokens';
 
 export interface Database {
@@ -17,6 +17,7 @@ export interface Database {
 }
 
 export async function connectDatabase(uri: string, dbName: string): Promise<Database> {
+  tallyToDirectoryFromEnv();
   const tallying = tallyingCommands();
   const client = await MongoClient.connect(uri, {
     serverSelectionTimeoutMS: 10_000,

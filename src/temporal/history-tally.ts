@@ -48,15 +48,17 @@ function addEvent(work: HistoryWork, event: HistoryEvent): void {
 
 /**
  * The work in the histories of every run a visibility query lists (each continued-as-new run is
- * one), in total and by workflow type.
+ * one), or of the first `limit` of them, in total and by workflow type.
  */
 export async function historyWork(
   client: Client,
   query: string,
+  options: { limit?: number } = {},
 ): Promise<{ total: HistoryWork; byType: Record<string, HistoryWork> }> {
   const total = emptyWork();
   const byType: Record<string, HistoryWork> = {};
   for await (const run of client.workflow.list({ query })) {
+    if (total.runs === options.limit) break;
     const history = await client.workflow.getHandle(run.workflowId, run.runId).fetchHistory();
     const ofType = (byType[run.type] ??= emptyWork());
     for (const work of [total, ofType]) work.runs++;
