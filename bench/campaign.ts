@@ -20,7 +20,8 @@ import pLimit from 'p-limit';
 import { insertNewCustomers } from '../src/db/customers';
 import { signalCustomerLoop } from '../src/web/events-service';
 import { SIGNAL_CONCURRENCY } from '../activities/hand-over';
-import { round, rssMb, sleep, startDeployment, writeResults } from './deployment';
+import { type Deployment, round, rssMb, sleep, startDeployment, writeResults } from './deployment';
+import { historyWork, perUnit } from '../src/temporal/history-tally';
 import { codecDataConverter, newCodecKeyEntry, parseCodecKeys } from '../src/temporal/codec';
 
 const CUSTOMERS = Number(process.env.BENCH_CAMPAIGN_CUSTOMERS ?? 100_000);
@@ -57,6 +58,49 @@ async function rawSignalWithStartRate(temporalAddress: string, count: number): P
       Array.from({ length: count }, (_, i) => limit(() => signalCustomerLoop(loop, `raw-${i}`, `raw-event-${i}`))),
     );
     return count / ((performance.now() - started) / 1000);
+  } finally {
+    await connection.close();
+  }
+}
+
+/**
+ * What handing one customer over and deciding on them costs, counted: the web and worker's database
+ * commands while the campaign ran (its sends included) per customer decided, the campaign
+ * workflow's history per customer handed over, and the histories of a sample of the loops and
+ * invitations it started.
+ */
+async function costPerCustomer(deployment: Deployment, before: Map<string, number>, decided: number) {
+  const commands = new Map(
+    [...deployment.commandCounts()].map(([key, n]) => [key, n - (before.get(key) ?? 0)] as const),
+  );
+  const byCommand = Object.fromEntries(
+    [...commands]
+      .filter(([, n]) => n > 0)
+      .sort((a, b) => b[1] - a[1])
+      .map(([key, n]) => [key, round(n / Math.max(decided, 1))]),
+  );
+  const connection = await Connection.connect({ address: deployment.stack.temporalAddress });
+  try {
+    const client = new Client({ connection });
+    const campaign = await historyWork(client, `WorkflowType = "campaignWorkflow"`);
+    const sample = (type: string) => historyWork(client, `WorkflowType = "${type}"`, { limit: 200 });
+    const [loops, invitations] = await Promise.all([
+      sample('customerLoopWorkflow'),
+      sample('surveyInvitationWorkflow'),
+    ]);
+    const temporal = {
+      campaignWorkflow: perUnit(campaign.total, Math.max(decided, 1)),
+      customerLoopWorkflow: perUnit(loops.total, Math.max(loops.total.runs, 1)),
+      surveyInvitationWorkflow: perUnit(invitations.total, Math.max(invitations.total.runs, 1)),
+    };
+    const total = Object.values(byCommand).reduce((a, b) => a + b, 0);
+    console.log(`  database commands per customer decided (hand-over, decision, invitation, email): ${round(total)}`);
+    console.table(byCommand);
+    console.log(
+      '  Temporal work per customer (the campaign per customer handed over; a loop and an invitation per run):',
+    );
+    console.table(temporal);
+    return { databaseCommands: { total: round(total), byCommand }, temporal };
   } finally {
     await connection.close();
   }
@@ -122,6 +166,7 @@ async function main() {
       if (id) deliveries.set(id, (deliveries.get(id) ?? 0) + 1);
     });
     const samples: Sample[] = [];
+    const commandsBefore = deployment.commandCounts();
     const launched = performance.now();
     await deployment.api('POST', '/api/campaigns', {
       id: CAMPAIGN_ID,
@@ -183,6 +228,7 @@ async function main() {
     const rssAt10k = rssWhileOpen(10_000);
     const memoryGrowth = rssAt1k && rssAt10k ? round(rssAt10k.median / rssAt1k.median - 1) : null;
     const duplicates = [...deliveries.values()].filter((n) => n > 1).length;
+    const costs = await costPerCustomer(deployment, commandsBefore, last.decided);
     const results = {
       at: new Date().toISOString(),
       machine: { cpus: os.cpus().length, node: process.version },
@@ -201,6 +247,7 @@ async function main() {
       emailsPerSecond,
       duplicateEmails: duplicates,
       workerRssMb: { at1kLoops: rssAt1k, at10kLoops: rssAt10k, growth: memoryGrowth },
+      perCustomer: costs,
       goals: {
         signalledVsRaw: { goal: SIGNAL_GOAL, met: signalledPerSecond / raw >= SIGNAL_GOAL },
         memoryGrowth: { goal: MEMORY_GOAL, met: memoryGrowth !== null && memoryGrowth <= MEMORY_GOAL },

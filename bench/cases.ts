@@ -26,6 +26,8 @@ import { connectTemporalClient } from '../src/temporal/connection';
 import { installWorkerLogging } from '../src/temporal/worker';
 import { storeProgram } from '../src/web/programs-service';
 import { customerLoopId } from '../src/temporal/customer-key';
+import { startCommandTally } from '../src/db/command-tally';
+import { type HistoryWork, historyWork, perUnit } from '../src/temporal/history-tally';
 import type { NoopShape } from './noop-workflows';
 
 const LOOPS = Number(process.env.BENCH_LOOPS ?? 100);
@@ -174,6 +176,8 @@ async function closedLoops(stack: Awaited<ReturnType<typeof startEmbeddedStack>>
   await ensureAdmin(db, OWNER, 'bench owner password');
   await storeProgram(db, followUp);
   await storeProgram(db, program);
+  // After the harness's own connection: its once-a-second count is not the loops' cost.
+  const tally = startCommandTally();
   const web = await startWeb(config, services, { port: 0 });
   const worker = await startWorker(config, services, { publicBaseUrl: web.url });
   const apiKey = 'bench-api-key-0123456789';
@@ -244,6 +248,7 @@ async function closedLoops(stack: Awaited<ReturnType<typeof startEmbeddedStack>>
       );
   });
   const cpuBefore = cpuSeconds(dir);
+  tally.reset();
   const started = Date.now();
   try {
     const events = ids.map((id) => ({
@@ -263,6 +268,7 @@ async function closedLoops(stack: Awaited<ReturnType<typeof startEmbeddedStack>>
     }
     reached('closed', LOOPS);
     const loopsPerSecond = (LOOPS / (Date.now() - started)) * 1000;
+    const commands = { total: round(tally.total / LOOPS), byCommand: tally.perUnit(LOOPS) };
     // The web tier, the worker and the driver share this process: `node` is all of them.
     const cpuMsPerLoop = cpuSpent(cpuBefore, cpuSeconds(dir), LOOPS);
     const client = await connectTemporalClient({ address: stack.temporalAddress, namespace: 'default' });
@@ -273,9 +279,18 @@ async function closedLoops(stack: Awaited<ReturnType<typeof startEmbeddedStack>>
       ids[0]!,
     );
     const shape = await shapeOf(client, loopId);
+    const temporalWork = await historyWork(
+      client,
+      `TaskQueue = "${config.temporal.taskQueue}" AND WorkflowType != "sweepWorkflow"`,
+    );
     await client.connection.close();
     return {
       loopsPerSecond,
+      commands,
+      temporal: {
+        total: perUnit(temporalWork.total, LOOPS),
+        byType: Object.fromEntries(Object.entries(temporalWork.byType).map(([type, w]) => [type, perUnit(w, LOOPS)])),
+      },
       stages,
       shape,
       cpuMsPerLoop,
@@ -283,11 +298,23 @@ async function closedLoops(stack: Awaited<ReturnType<typeof startEmbeddedStack>>
       redeliveredEmails: stats.redelivered,
     };
   } finally {
+    tally.stop();
     stopReading();
     await worker.stop();
     await web.stop();
     await database.close();
   }
+}
+
+/** The counted cost of one closed loop: database commands by collection and command, Temporal work by workflow type. */
+function printCosts(
+  commands: { total: number; byCommand: { command: string; perUnit: number }[] },
+  temporal: { total: HistoryWork; byType: Record<string, HistoryWork> },
+) {
+  console.log(`  database commands per closed loop: ${commands.total}`);
+  console.table(Object.fromEntries(commands.byCommand.map((row) => [row.command, row.perUnit])));
+  console.log('  Temporal work per closed loop, by workflow type:');
+  console.table({ ...temporal.byType, total: temporal.total });
 }
 
 async function main() {
@@ -297,6 +324,7 @@ async function main() {
     const loops = await closedLoops(stack, dir);
     console.log(`  closed loops on the persistent file (WAL): ${round(loops.loopsPerSecond)}/s`, loops.stages);
     console.log('  CPU ms per closed loop:', loops.cpuMsPerLoop);
+    printCosts(loops.commands, loops.temporal);
     const before = cpuSeconds(dir);
     const noop = await noopRate(stack.temporalAddress, loops.shape, LOOPS, 'wal');
     const noopCpuMsPerLoop = cpuSpent(before, cpuSeconds(dir), LOOPS);
@@ -321,6 +349,7 @@ async function main() {
     loops: LOOPS,
     shape: steps,
     closedLoopsPerSecond: round(wal.loops.loopsPerSecond),
+    perClosedLoop: { databaseCommands: wal.loops.commands, temporal: wal.loops.temporal },
     stagesMs: wal.loops.stages,
     cpuMsPerLoop: { closed: wal.loops.cpuMsPerLoop, noop: wal.noopCpuMsPerLoop },
     retriedRequests: wal.loops.retriedRequests,

@@ -9,6 +9,7 @@ import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSyn
 import os from 'node:os';
 import path from 'node:path';
 import type { Db } from 'mongodb';
+import { readTallyDirectory } from '../src/db/command-tally';
 import { connectDatabase } from '../src/db/mongo';
 import { type EmbeddedStack, startEmbeddedStack } from '../src/stack/embedded';
 import { freePort } from '../src/stack/ports';
@@ -34,6 +35,8 @@ export interface Deployment {
   pids(): Record<string, number>;
   /** What every process printed, for a failure message. */
   outputs(): string;
+  /** The database commands the web and worker processes sent so far, by collection and command. */
+  commandCounts(): Map<string, number>;
   stop(): Promise<void>;
 }
 
@@ -68,6 +71,9 @@ export async function startDeployment(options: {
     const ports = await Promise.all(Array.from({ length: options.webs }, () => freePort()));
     const urls = ports.map((port) => `http://127.0.0.1:${port}`);
     const apiKey = randomBytes(24).toString('base64url');
+    // Each web and worker process keeps its count of database commands here (src/db/command-tally.ts).
+    const tallyDir = path.join(dir, 'command-tallies');
+    mkdirSync(tallyDir);
     const dbName = options.name.replace(/[^A-Za-z0-9_]/g, '_');
     const env = {
       ...deploymentEnv({
@@ -79,6 +85,7 @@ export async function startDeployment(options: {
         publicBaseUrl: urls[0]!,
         apiKey,
       }),
+      CXLOOP_COMMAND_TALLY_DIR: tallyDir,
       ...options.env,
     };
     undo.push(() => Promise.all(processes.map((p) => p.stop())));
@@ -113,6 +120,7 @@ export async function startDeployment(options: {
         if (res.status >= 300) throw new Error(`${method} ${route}: ${res.status} ${text}`);
         return text ? JSON.parse(text) : undefined;
       },
+      commandCounts: () => readTallyDirectory(tallyDir),
       pids: () => ({
         ...Object.fromEntries(webs.map((web, i) => [`web${i + 1}`, web.pid])),
         ...Object.fromEntries(workers.map((worker, i) => [`worker${i + 1}`, worker.pid])),

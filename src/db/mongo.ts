@@ -7,6 +7,7 @@ import {
   type OptionalUnlessRequiredId,
 } from 'mongodb';
 import * as c from './collections';
+import { reportCommandsToTallies, tallyToDirectoryFromEnv, tallyingCommands } from './command-tally';
 import { hashSurveyToken } from './survey-tokens';
 
 export interface Database {
@@ -16,11 +17,15 @@ export interface Database {
 }
 
 export async function connectDatabase(uri: string, dbName: string): Promise<Database> {
+  tallyToDirectoryFromEnv();
+  const tallying = tallyingCommands();
   const client = await MongoClient.connect(uri, {
     serverSelectionTimeoutMS: 10_000,
     // An absent optional field stays absent instead of becoming null (SLA clocks test `=== undefined`).
     ignoreUndefined: true,
+    monitorCommands: tallying,
   });
+  if (tallying) reportCommandsToTallies(client);
   const db = client.db(dbName);
   return { client, db, close: () => client.close() };
 }

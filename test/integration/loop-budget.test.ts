@@ -1,0 +1,122 @@
+import type { Client } from '@temporalio/client';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import * as c from '../../src/db/collections';
+import { type CommandTally, startCommandTally } from '../../src/db/command-tally';
+import { type Database, connectDatabase } from '../../src/db/mongo';
+import { ALL_SEGMENT, rollupId } from '../../src/domain/rollup';
+import { connectTemporalClient } from '../../src/temporal/connection';
+import { historyWork, perUnit } from '../../src/temporal/history-tally';
+import { caseWorkflowId } from '../../workflows/definitions';
+import { createCaseProgram, createFollowUpProgram, setUpCaseRouting } from '../support/cases';
+import {
+  type Harness,
+  api,
+  eventFor,
+  postForm,
+  startHarness,
+  surveyLinkIn,
+  triggerOf,
+  uid,
+  waitUntil,
+} from '../support/harness';
+
+const LOOPS = 3;
+
+/**
+ * What one closed loop (event → invitation → detractor reply → case → resolve → follow-up survey →
+ * CSAT → closed) may cost at most, counted, not timed. A change that adds round trips or
+ * Temporal work to the hot path fails here; lower a budget when work is cut, so it stays cut.
+ */
+const BUDGET = {
+  databaseCommands: 230,
+  activities: 32,
+  historyEvents: 300,
+  signals: 12,
+};
+
+describe('the cost of a closed loop', () => {
+  let h: Harness;
+  let poll: Database;
+  let tally: CommandTally;
+  let temporal: Client;
+
+  beforeAll(async () => {
+    const stack = inject('stack');
+    // Connected before the tally starts: the test's own reads are not the loop's cost.
+    poll = await connectDatabase(stack.mongoUri, stack.dbName);
+    tally = startCommandTally();
+    // No sweep while counting: it runs on a clock, not per loop.
+    h = await startHarness({ env: { REPLY_SWEEP_INTERVAL: '1h' } });
+    await setUpCaseRouting(h);
+    temporal = await connectTemporalClient({ ...h.config.temporal, address: h.temporalAddress });
+  });
+  afterAll(async () => {
+    tally?.stop();
+    await temporal?.connection.close();
+    await h?.stop();
+    await poll?.close();
+  });
+
+  const mailFor = (email: string, subject: string) =>
+    waitUntil(`"${subject}" to ${email}`, () => c.sinkMessages(poll.db).findOne({ to: email, subject }));
+
+  it('when a handful of loops close, then the database commands and Temporal work per loop stay within budget', async () => {
+    const followUp = await createFollowUpProgram(h);
+    const programId = await createCaseProgram(h, { firstResponse: '1d', resolution: '5d', followUpProgram: followUp });
+    const trigger = await triggerOf(h, programId);
+    const customers = Array.from({ length: LOOPS }, () => ({
+      id: uid('budget'),
+      email: `${uid('budget')}@example.com`,
+    }));
+
+    tally.reset();
+    const closeLoop = async (customer: { id: string; email: string }) => {
+      const event = eventFor({ trigger }, customer);
+      expect((await api(h, 'POST', '/api/events', event)).status).toBe(202);
+      const replied = await postForm(surveyLinkIn((await mailFor(customer.email, 'How did we do?')).text), {
+        nps: '2',
+        went_wrong: 'The delivery was late',
+      });
+      expect(replied.status, await replied.text()).toBe(200);
+      const caseId = `${programId}:${event.id}`;
+      await waitUntil('the case', () => c.cases(poll.db).findOne({ _id: caseId }));
+      const resolved = await api(h, 'POST', `/api/cases/${encodeURIComponent(caseId)}/resolve`, {
+        rootCause: 'Other',
+        customerMessage: 'Fixed.',
+      });
+      expect(resolved.status, resolved.text).toBe(200);
+      const followUpMail = await mailFor(customer.email, 'Is your problem solved?');
+      await postForm(surveyLinkIn(followUpMail.text), { solved: 'yes', csat: '5' });
+      await waitUntil('the case workflow to end', async () =>
+        temporal.workflow
+          .getHandle(caseWorkflowId(caseId))
+          .describe()
+          .then((d) => d.status.name === 'COMPLETED'),
+      );
+    };
+    await Promise.all(customers.map(closeLoop));
+    const day = new Date().toISOString().slice(0, 10);
+    await waitUntil('the follow-up answers counted', async () => {
+      const rollup = await c.rollups(poll.db).findOne({ _id: rollupId(followUp, day, ALL_SEGMENT) });
+      return (rollup?.responses ?? 0) >= LOOPS;
+    });
+
+    const commandsPerLoop = tally.total / LOOPS;
+    const work = await historyWork(temporal, `TaskQueue = "${h.taskQueue}" AND WorkflowType != "sweepWorkflow"`);
+    const temporalPerLoop = perUnit(work.total, LOOPS);
+    console.log(`per closed loop: ${commandsPerLoop} database commands`, tally.perUnit(LOOPS));
+    console.log('per closed loop, Temporal:', temporalPerLoop);
+    console.log(
+      'per closed loop, by workflow type:',
+      Object.fromEntries(Object.entries(work.byType).map(([type, w]) => [type, perUnit(w, LOOPS)])),
+    );
+
+    // Counted at all: an instrument that sees nothing would pass any budget.
+    expect(tally.counts.get('cases insert') ?? tally.counts.get('cases update')).toBeGreaterThan(0);
+    expect(work.byType.caseWorkflow?.runs).toBe(LOOPS);
+    expect(commandsPerLoop).toBeLessThanOrEqual(BUDGET.databaseCommands);
+    expect(temporalPerLoop.activities + temporalPerLoop.localActivities).toBeLessThanOrEqual(BUDGET.activities);
+    expect(temporalPerLoop.historyEvents).toBeLessThanOrEqual(BUDGET.historyEvents);
+    expect(temporalPerLoop.signalsReceived + temporalPerLoop.signalsSent).toBeLessThanOrEqual(BUDGET.signals);
+  });
+});
