@@ -148,6 +148,12 @@ export const ZEnv = z.object({
   METRICS_TOKEN: z.preprocess(emptyAsUndefined, z.string().min(16, 'at least 16 characters').optional()),
   METRICS_PORT: optionalPort,
   WORKER_METRICS_PORT: optionalPort,
+  // The worker's /healthz and /readyz for probes; `npm run worker` serves them on 3001 when unset,
+  // `npm start` only when set; 0 lets the system pick a free port (several workers on one host).
+  WORKER_HEALTH_PORT: z.preprocess(
+    emptyAsUndefined,
+    z.coerce.number({ error: 'a port number from 0 to 65535' }).int().min(0).max(65535).optional(),
+  ),
   // Each cached workflow costs the worker about 1 MB (Temporal's guidance); a bounded cache keeps
   // its memory flat however many customer loops are open, at the price of replaying evicted ones.
   WORKER_MAX_CACHED_WORKFLOWS: z.preprocess(
@@ -216,6 +222,7 @@ function toConfig(env: z.infer<typeof ZEnv>) {
     loopIdleTimeout: env.LOOP_IDLE_TIMEOUT,
     logLevel: env.LOG_LEVEL,
     metrics: { token: env.METRICS_TOKEN, port: env.METRICS_PORT, workerPort: env.WORKER_METRICS_PORT },
+    workerHealthPort: env.WORKER_HEALTH_PORT,
     trustProxy: env.TRUST_PROXY,
     rateLimits: {
       loginPerAccount: env.RATE_LIMIT_LOGIN,

@@ -43,8 +43,16 @@ describe('loadConfig', () => {
     ['CXLOOP_ADMIN_PASSWORD', 'short', /CXLOOP_ADMIN_PASSWORD: at least 12 characters/],
     ['REPLY_SWEEP_INTERVAL', 'often', /REPLY_SWEEP_INTERVAL: a duration/],
     ['LOG_LEVEL', 'loud', /LOG_LEVEL/],
+    ['WORKER_HEALTH_PORT', '65536', /WORKER_HEALTH_PORT: a port number from 0 to 65535/],
   ])('when %s is %s, then start fails naming the variable', (name, value, message) => {
     expect(() => loadConfig({ [name]: value })).toThrow(ConfigError);
     expect(() => loadConfig({ [name]: value })).toThrow(message);
+  });
+
+  it('when WORKER_HEALTH_PORT is unset, then it stays unset (each entry point picks its default); 0 asks for a free port', () => {
+    expect(loadConfig({}).workerHealthPort).toBeUndefined();
+    expect(loadConfig({ WORKER_HEALTH_PORT: '' }).workerHealthPort).toBeUndefined();
+    expect(loadConfig({ WORKER_HEALTH_PORT: '3001' }).workerHealthPort).toBe(3001);
+    expect(loadConfig({ WORKER_HEALTH_PORT: '0' }).workerHealthPort).toBe(0);
   });
 });
