@@ -4,6 +4,7 @@ import {
   type ConnectionOptions,
   ScheduleAlreadyRunning,
   ScheduleOverlapPolicy,
+  type TLSConfig,
 } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import { type CodecKey, codecDataConverter } from './codec';
@@ -12,7 +13,8 @@ export interface TemporalSettings {
   address: string;
   namespace: string;
   apiKey?: string;
-  tls?: boolean;
+  /** TLS options (mTLS, private CA, server name) from the config; true: TLS with the system's CAs. */
+  tls?: boolean | TLSConfig;
   /** TEMPORAL_CODEC_KEYS: payloads are encrypted before they leave the process (the first key encrypts). */
   codecKeys?: readonly CodecKey[];
 }
