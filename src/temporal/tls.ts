@@ -1,5 +1,7 @@
 import { X509Certificate, createPrivateKey } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
+import tls from 'node:tls';
 import type { TLSConfig } from '@temporalio/client';
 
 /**
@@ -132,4 +134,76 @@ function privateKeyIn(source: LoadedSource) {
       `${source.variable}: a PEM private key that does not parse (an encrypted key is not supported: give it decrypted)`,
     );
   }
+}
+
+/**
+ * Why a TLS connection to `address` fails, in words, from a handshake of its own with the same
+ * options: gRPC reports only "Failed to connect before the deadline" or a broken pipe. Undefined
+ * when the server takes the connection (the problem is elsewhere). Bounded: at most 3 s.
+ */
+export function tlsHandshakeProblem(address: string, options: TLSConfig): Promise<string | undefined> {
+  const colon = address.lastIndexOf(':');
+  const host = address.slice(0, colon);
+  return new Promise((resolve) => {
+    const socket = tls.connect({
+      host,
+      port: Number(address.slice(colon + 1)),
+      servername: options.serverNameOverride ?? (isIP(host) ? undefined : host),
+      ALPNProtocols: ['h2'],
+      ...(options.serverRootCACertificate ? { ca: [Buffer.from(options.serverRootCACertificate)] } : {}),
+      ...(options.clientCertPair
+        ? { cert: Buffer.from(options.clientCertPair.crt), key: Buffer.from(options.clientCertPair.key) }
+        : {}),
+    });
+    const bound = setTimeout(() => done(undefined), 3_000);
+    let answered = false;
+    const done = (problem: string | undefined) => {
+      if (answered) return;
+      answered = true;
+      clearTimeout(bound);
+      socket.destroy();
+      resolve(problem);
+    };
+    // With TLS 1.3 a server judges the client's certificate after the handshake: an alert or a
+    // hang-up then means it refused it, an HTTP/2 answer to our preface that it took it.
+    socket.once('secureConnect', () => socket.write(HTTP2_PREFACE));
+    socket.once('data', () => done(undefined));
+    socket.once('error', (err: NodeJS.ErrnoException) => done(explain(err)));
+    socket.once('close', () =>
+      done(
+        options.clientCertPair
+          ? 'the server hangs up right after the TLS handshake: it refuses the client certificate (not signed by a CA it trusts?)'
+          : 'the server hangs up right after the TLS handshake',
+      ),
+    );
+  });
+}
+
+/** HTTP/2's client connection preface and an empty SETTINGS frame: a gRPC server answers with its SETTINGS. */
+const HTTP2_PREFACE = Buffer.concat([
+  Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n'),
+  Buffer.from([0, 0, 0, 4, 0, 0, 0, 0, 0]),
+]);
+
+function explain(err: NodeJS.ErrnoException): string {
+  const code = err.code ?? '';
+  const because = (what: string) => `${what} (${code || err.message})`;
+  if (code.includes('CERTIFICATE_REQUIRED'))
+    return because(
+      'the server asks for a client certificate: set TEMPORAL_TLS_CLIENT_CERT_PATH and TEMPORAL_TLS_CLIENT_KEY_PATH',
+    );
+  if (/ALERT_(UNKNOWN_CA|BAD_CERTIFICATE|CERTIFICATE_UNKNOWN|ACCESS_DENIED)/.test(code))
+    return because('the server refuses the client certificate: it is not signed by a CA the server trusts');
+  if (
+    /^(UNABLE_TO_VERIFY_LEAF_SIGNATURE|SELF_SIGNED_CERT_IN_CHAIN|DEPTH_ZERO_SELF_SIGNED_CERT|UNABLE_TO_GET_ISSUER_CERT(_LOCALLY)?|CERT_UNTRUSTED)$/.test(
+      code,
+    )
+  )
+    return because(
+      "the server's certificate is not signed by a trusted CA: set TEMPORAL_TLS_SERVER_CA_CERT_PATH to its CA",
+    );
+  if (code === 'ERR_TLS_CERT_ALTNAME_INVALID')
+    return because("the server's certificate is for another name: set TEMPORAL_TLS_SERVER_NAME to a name in it");
+  if (code === 'CERT_HAS_EXPIRED') return because("the server's certificate has expired");
+  return `TLS handshake: ${err.message}`;
 }
