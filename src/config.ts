@@ -3,6 +3,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { parseAllowList } from './domain/webhook-destination';
 import { parseCodecKeys } from './temporal/codec';
+import { temporalTls } from './temporal/tls';
 
 const emptyAsUndefined = (v: unknown) => (v === '' ? undefined : v);
 const optionalString = z.preprocess(emptyAsUndefined, z.string().optional());
@@ -24,6 +25,10 @@ const durationString = z.string().regex(/^\d+(ms|s|m|h|d)$/, 'a duration such as
 const booleanString = z
   .preprocess(emptyAsUndefined, z.enum(['true', 'false', '1', '0']).optional())
   .transform((v) => v === 'true' || v === '1');
+/** Unset stays undefined, where "false" means something else than nothing said. */
+const optionalBoolean = z
+  .preprocess(emptyAsUndefined, z.enum(['true', 'false', '1', '0']).optional())
+  .transform((v) => (v === undefined ? undefined : v === 'true' || v === '1'));
 
 /** TEMPORAL_CODEC_KEYS: parsed here so a bad list fails at start, with a message that never repeats a key. */
 const codecKeys = z.preprocess(
@@ -121,7 +126,17 @@ export const ZEnv = z.object({
   TEMPORAL_NAMESPACE: z.preprocess(emptyAsUndefined, z.string().default('default')),
   TEMPORAL_TASK_QUEUE: z.preprocess(emptyAsUndefined, z.string().default('cxloop')),
   TEMPORAL_API_KEY: optionalString,
-  TEMPORAL_TLS: booleanString,
+  TEMPORAL_TLS: optionalBoolean,
+  // mTLS and private CAs, named as Temporal's own tools name them (the CLI, the SDKs' envconfig):
+  // each certificate or key as a file (_PATH) or inline PEM (_DATA); read and checked at start.
+  TEMPORAL_TLS_CLIENT_CERT_PATH: optionalString,
+  TEMPORAL_TLS_CLIENT_CERT_DATA: optionalString,
+  TEMPORAL_TLS_CLIENT_KEY_PATH: optionalString,
+  TEMPORAL_TLS_CLIENT_KEY_DATA: optionalString,
+  TEMPORAL_TLS_SERVER_CA_CERT_PATH: optionalString,
+  TEMPORAL_TLS_SERVER_CA_CERT_DATA: optionalString,
+  TEMPORAL_TLS_SERVER_NAME: optionalString,
+  TEMPORAL_TLS_DISABLE_HOST_VERIFICATION: booleanString,
   WORKFLOW_BUNDLE: optionalString,
   TEMPORAL_CODEC_KEYS: codecKeys,
   TEMPORAL_UI_ORIGIN: optionalOrigin,
@@ -148,6 +163,12 @@ export const ZEnv = z.object({
   METRICS_TOKEN: z.preprocess(emptyAsUndefined, z.string().min(16, 'at least 16 characters').optional()),
   METRICS_PORT: optionalPort,
   WORKER_METRICS_PORT: optionalPort,
+  // The worker's /healthz and /readyz for probes; `npm run worker` serves them on 3001 when unset,
+  // `npm start` only when set; 0 lets the system pick a free port (several workers on one host).
+  WORKER_HEALTH_PORT: z.preprocess(
+    emptyAsUndefined,
+    z.coerce.number({ error: 'a port number from 0 to 65535' }).int().min(0).max(65535).optional(),
+  ),
   // Each cached workflow costs the worker about 1 MB (Temporal's guidance); a bounded cache keeps
   // its memory flat however many customer loops are open, at the price of replaying evicted ones.
   WORKER_MAX_CACHED_WORKFLOWS: z.preprocess(
@@ -186,6 +207,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   return toConfig(parsed.data);
 }
 
+/** TLS to Temporal, its certificate files read now: a missing or bad one stops the start. */
+function temporalTlsOf(env: z.infer<typeof ZEnv>) {
+  try {
+    return temporalTls(env);
+  } catch (err) {
+    throw new ConfigError(`Invalid environment:\n  ${(err as Error).message}`);
+  }
+}
+
 function toConfig(env: z.infer<typeof ZEnv>) {
   return {
     port: env.PORT,
@@ -195,7 +225,7 @@ function toConfig(env: z.infer<typeof ZEnv>) {
       namespace: env.TEMPORAL_NAMESPACE,
       taskQueue: env.TEMPORAL_TASK_QUEUE,
       apiKey: env.TEMPORAL_API_KEY,
-      tls: env.TEMPORAL_TLS || Boolean(env.TEMPORAL_API_KEY),
+      tls: temporalTlsOf(env),
       workflowBundle: env.WORKFLOW_BUNDLE,
       maxCachedWorkflows: env.WORKER_MAX_CACHED_WORKFLOWS,
       codecKeys: env.TEMPORAL_CODEC_KEYS,
@@ -216,6 +246,7 @@ function toConfig(env: z.infer<typeof ZEnv>) {
     loopIdleTimeout: env.LOOP_IDLE_TIMEOUT,
     logLevel: env.LOG_LEVEL,
     metrics: { token: env.METRICS_TOKEN, port: env.METRICS_PORT, workerPort: env.WORKER_METRICS_PORT },
+    workerHealthPort: env.WORKER_HEALTH_PORT,
     trustProxy: env.TRUST_PROXY,
     rateLimits: {
       loginPerAccount: env.RATE_LIMIT_LOGIN,

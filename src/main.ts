@@ -21,6 +21,7 @@ import { connectTemporalClient } from './temporal/connection';
 import { startupBanner } from './banner';
 import { startWeb, startWorker } from './runtime';
 import { installWorkerLogging } from './temporal/worker';
+import { serveWorkerHealth } from './temporal/worker-health';
 import { failStartup } from './services';
 import { startEmbeddedStack } from './stack/embedded';
 
@@ -56,7 +57,9 @@ async function main() {
   const people = await seedDemoCaseTeams(database.db);
 
   log('bundling workflows and starting the worker…');
-  const worker = await startWorker(config, services, { publicBaseUrl });
+  // The embedded worker's probes only on request: the web's /readyz covers `npm start`.
+  const health = config.workerHealthPort === undefined ? undefined : await serveWorkerHealth(config.workerHealthPort);
+  const worker = await startWorker(config, services, { publicBaseUrl, health: health?.health });
   const web = await startWeb(config, services, { port: config.port, publicBaseUrl, prettyLogs: true });
   await sendDemoTransactions(web.url, apiKey);
   await launchDemoCampaign(web.url, apiKey);

@@ -17,6 +17,7 @@ import {
   lazyTemporalClient,
 } from './temporal/connection';
 import { createWorkers } from './temporal/worker';
+import type { WorkerHealth } from './temporal/worker-health';
 import { createApp } from './web/app';
 import { Metrics } from './web/metrics';
 import { metricsRouter } from './web/routes/ops';
@@ -40,7 +41,13 @@ export interface RunningWorker {
 export async function startWorker(
   config: Config,
   services: ResolvedServices,
-  options: { publicBaseUrl: string; workflowBundle?: WorkerOptions['workflowBundle']; taskQueue?: string },
+  options: {
+    publicBaseUrl: string;
+    workflowBundle?: WorkerOptions['workflowBundle'];
+    taskQueue?: string;
+    /** Reports these workers on WORKER_HEALTH_PORT. */
+    health?: WorkerHealth;
+  },
 ): Promise<RunningWorker> {
   const database = await connectDatabase(services.mongoUri, config.mongo.dbName);
   await ensureIndexes(database.db);
@@ -64,6 +71,7 @@ export async function startWorker(
     workflowBundle: options.workflowBundle,
     maxCachedWorkflows: config.temporal.maxCachedWorkflows,
     codecKeys: config.temporal.codecKeys,
+    health: options.health,
     deps: {
       db: database.db,
       mailer,

@@ -4,6 +4,7 @@ import { ConfigError, loadConfig } from './config';
 import { requireProductionSecrets } from './secrets';
 import { startWorker } from './runtime';
 import { installWorkerLogging } from './temporal/worker';
+import { DEFAULT_WORKER_HEALTH_PORT, serveWorkerHealth } from './temporal/worker-health';
 import { failStartup, requireServices } from './services';
 
 async function main() {
@@ -16,7 +17,11 @@ async function main() {
     throw new ConfigError(
       `WORKFLOW_BUNDLE: no file at ${config.temporal.workflowBundle} (build it: npm run build:workflows)`,
     );
+  // Up before the worker connects: a slow start reads as alive, not ready.
+  const health = await serveWorkerHealth(config.workerHealthPort ?? DEFAULT_WORKER_HEALTH_PORT);
+  console.log(`[cxloop] worker health on port ${health.port} (/healthz, /readyz)`);
   const worker = await startWorker(config, services, {
+    health: health.health,
     publicBaseUrl: config.publicBaseUrl,
     // Built ahead of time (`npm run build:workflows`), as Temporal advises for production: no
     // bundling at every start.
@@ -27,6 +32,7 @@ async function main() {
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
   await worker.done;
+  await health.close();
 }
 
 main().catch((err: Error) => failStartup('cxloop worker failed', err));

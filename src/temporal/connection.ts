@@ -4,22 +4,25 @@ import {
   type ConnectionOptions,
   ScheduleAlreadyRunning,
   ScheduleOverlapPolicy,
+  type TLSConfig,
 } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import { type CodecKey, codecDataConverter } from './codec';
+import { tlsHandshakeProblem } from './tls';
 
 export interface TemporalSettings {
   address: string;
   namespace: string;
   apiKey?: string;
-  tls?: boolean;
+  /** TLS options (mTLS, private CA, server name) from the config; true: TLS with the system's CAs. */
+  tls?: boolean | TLSConfig;
   /** TEMPORAL_CODEC_KEYS: payloads are encrypted before they leave the process (the first key encrypts). */
   codecKeys?: readonly CodecKey[];
 }
 
 /** Connects now: fails when Temporal is unreachable (the worker and the tools, which need it to start). */
 export async function connectTemporalClient(settings: TemporalSettings): Promise<Client> {
-  return clientOver(await Connection.connect(connectionOptions(settings)), settings);
+  return clientOver(await explainingTls(settings, () => Connection.connect(connectionOptions(settings))), settings);
 }
 
 /**
@@ -48,11 +51,29 @@ function clientOver(connection: Connection, settings: TemporalSettings): Client 
 }
 
 export function connectWorkerConnection(settings: TemporalSettings): Promise<NativeConnection> {
-  return NativeConnection.connect({
-    address: settings.address,
-    tls: settings.tls || undefined,
-    apiKey: settings.apiKey,
-  });
+  return explainingTls(settings, () =>
+    NativeConnection.connect({
+      address: settings.address,
+      tls: settings.tls || undefined,
+      apiKey: settings.apiKey,
+    }),
+  );
+}
+
+/** A TLS connection that fails says why: the certificate refused, the CA or the name that does not match. */
+async function explainingTls<T>(settings: TemporalSettings, connect: () => Promise<T>): Promise<T> {
+  try {
+    return await connect();
+  } catch (err) {
+    if (!settings.tls) throw err;
+    const problem = await tlsHandshakeProblem(settings.address, settings.tls === true ? {} : settings.tls);
+    throw new Error(
+      `cannot connect to Temporal at ${settings.address} over TLS: ${problem ?? (err as Error).message}`,
+      {
+        cause: err,
+      },
+    );
+  }
 }
 
 /** Keyword search attributes the case workflows set, so cases can be found in the Temporal Web UI. */

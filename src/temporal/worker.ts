@@ -11,6 +11,7 @@ import {
 import { type ActivityDeps, createActivities } from '../../activities';
 import { fanOutTaskQueue } from '../../workflows/definitions';
 import { type CodecKey, FAILURE_CONVERTER_PATH, codecDataConverter } from './codec';
+import type { WorkerHealth } from './worker-health';
 
 /** The TypeScript source; Temporal's bundler compiles it. */
 export const WORKFLOWS_PATH = path.resolve(__dirname, '..', '..', 'workflows', 'index.ts');
@@ -37,6 +38,8 @@ export interface CxWorkerOptions {
    * pre-built bundle must come from `bundleCxWorkflows` (it holds the failure converter).
    */
   codecKeys?: readonly CodecKey[];
+  /** WORKER_HEALTH_PORT's report: it follows these workers and the tasks they finish. */
+  health?: WorkerHealth;
 }
 
 /** Campaign and wave workflows are few and mostly wait: a small cache keeps the fan-out worker lean. */
@@ -58,8 +61,9 @@ export async function createWorkers(options: CxWorkerOptions): Promise<Worker[]>
     // On SIGTERM the worker stops polling and lets running activities finish (each is idempotent,
     // so one cut off later is simply retried elsewhere); below compose's 30 s stop grace period.
     shutdownGraceTime: '20s' as const,
+    ...(options.health ? { interceptors: { activity: [options.health.activityInterceptor] } } : {}),
   };
-  return Promise.all([
+  const workers = await Promise.all([
     Worker.create({ ...common, taskQueue: options.taskQueue, maxCachedWorkflows: options.maxCachedWorkflows }),
     Worker.create({
       ...common,
@@ -68,6 +72,8 @@ export async function createWorkers(options: CxWorkerOptions): Promise<Worker[]>
       maxConcurrentActivityTaskExecutions: 10,
     }),
   ]);
+  options.health?.watch(workers);
+  return workers;
 }
 
 /**

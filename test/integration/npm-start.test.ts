@@ -18,11 +18,13 @@ describe('npm start', () => {
   let baseUrl: string;
   let dataDir: string;
   let workerMetricsPort: number;
+  let workerHealthPort: number;
 
   beforeAll(async () => {
     dataDir = mkdtempSync(path.join(os.tmpdir(), 'cxloop-start-'));
     const port = await freePort();
     workerMetricsPort = await freePort();
+    workerHealthPort = await freePort();
     // As `npm start` runs it: node with tsx as a loader, so signals reach cxloop itself.
     child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
       env: {
@@ -33,6 +35,7 @@ describe('npm start', () => {
         TEMPORAL_ADDRESS: '',
         SMTP_URL: '',
         WORKER_METRICS_PORT: String(workerMetricsPort),
+        WORKER_HEALTH_PORT: String(workerHealthPort),
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -99,6 +102,14 @@ describe('npm start', () => {
       return sent.reduce((sum, line) => sum + Number(line[1]), 0) >= 3 ? text : undefined;
     });
     expect(metrics).toMatch(/temporal_workflow_task_execution_latency/);
+    // The embedded worker's probes, served because WORKER_HEALTH_PORT is set; it has sent emails.
+    const health = await fetch(`http://127.0.0.1:${workerHealthPort}/readyz`);
+    expect(health.status).toBe(200);
+    expect(await health.json()).toMatchObject({
+      state: 'RUNNING',
+      polling: { cxloop: true },
+      lastTaskAt: expect.any(String),
+    });
   }, 240_000);
 
   /**

@@ -52,6 +52,8 @@ export function deploymentEnv(options: {
     RATE_LIMIT_API: '10000000',
     RATE_LIMIT_PUBLIC: '10000000',
     LOG_LEVEL: 'warn',
+    // Several workers share this host: each health server on a port of its own.
+    WORKER_HEALTH_PORT: '0',
   };
 }
 
