@@ -9,4 +9,6 @@ if (problems.length) {
   console.error(`docker-compose.yml: ${problems.length} problem(s):\n  ${problems.join('\n  ')}`);
   process.exit(1);
 }
-console.log('docker-compose.yml: services, pinned images, environment, health checks and start order are in order');
+console.log(
+  'docker-compose.yml: services, pinned images, environment, secrets, Temporal schema job and namespace, MongoDB replica set with authentication, migration job, health checks and start order are in order',
+);
