@@ -41,7 +41,7 @@ const nodeBuiltins = [
 ];
 
 export default tseslint.config(
-  { ignores: ['node_modules', 'data', 'bench/results', 'coverage', '.tmp'] },
+  { ignores: ['node_modules', 'data', 'bench/results', 'coverage', '.tmp', 'dist'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -1,8 +1,9 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import Handlebars from 'handlebars';
+import { APP_ROOT } from '../app-root';
 
-export const TEMPLATES_DIR = path.resolve(__dirname, '..', '..', 'templates');
+export const TEMPLATES_DIR = path.join(APP_ROOT, 'templates');
 
 export type PageStrings = Record<string, string>;
 

@@ -1,7 +1,7 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
-import path from 'node:path';
 import type { DataConverter, Payload, PayloadCodec } from '@temporalio/common';
 import protobuf from 'protobufjs';
+import { sourceFile } from '../app-root';
 
 /** One AES-256 key and the ID that encrypted payloads carry, so the right key is found to read them. */
 export interface CodecKey {
@@ -135,7 +135,7 @@ export function newCodecKeyEntry(id: string): string {
  * encoded, so the codec encrypts them). Workflow bundles are built with it (`bundleCxWorkflows`)
  * and every data converter names it.
  */
-export const FAILURE_CONVERTER_PATH = path.join(__dirname, 'failure-converter.ts');
+export const FAILURE_CONVERTER_PATH = sourceFile(__dirname, 'failure-converter');
 
 /**
  * The data converter of every client and worker: failures with their messages and stack traces

@@ -10,11 +10,12 @@ import {
 } from '@temporalio/worker';
 import { type ActivityDeps, createActivities } from '../../activities';
 import { fanOutTaskQueue } from '../../workflows/definitions';
+import { sourceFile } from '../app-root';
 import { type CodecKey, FAILURE_CONVERTER_PATH, codecDataConverter } from './codec';
 import type { WorkerHealth } from './worker-health';
 
-/** The TypeScript source; Temporal's bundler compiles it. */
-export const WORKFLOWS_PATH = path.resolve(__dirname, '..', '..', 'workflows', 'index.ts');
+/** The workflows' entry module (TypeScript under tsx, JavaScript once compiled); Temporal's bundler bundles it. */
+export const WORKFLOWS_PATH = sourceFile(path.resolve(__dirname, '..', '..', 'workflows'), 'index');
 
 /**
  * The workflow bundle, with the failure converter every process uses: failures the workflows raise

@@ -5,6 +5,7 @@ import express, { type Express, type RequestHandler } from 'express';
 import helmet from 'helmet';
 import type { Db, MongoClient } from 'mongodb';
 import { pinoHttp } from 'pino-http';
+import { APP_ROOT } from '../app-root';
 import { type Logger, redactUrl } from '../log';
 import type { Templates } from '../mail/templates';
 import { allowPublic } from './access';
@@ -22,7 +23,7 @@ import { surveyRouter } from './routes/survey';
 import { LoginCsrf, sessionCookieName, sessionMiddleware } from './sessions';
 import type { Mailer } from '../mail/mailer';
 
-export const PUBLIC_DIR = path.resolve(__dirname, '..', '..', 'public');
+export const PUBLIC_DIR = path.join(APP_ROOT, 'public');
 
 export interface AppDeps {
   db: Db;
