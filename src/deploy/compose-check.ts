@@ -5,6 +5,7 @@ import { ZEnv } from '../config';
 const NOT_IN_COMPOSE: Record<string, string> = {
   DATA_DIR: 'only the embedded stack (npm start) keeps files',
   PORT: 'the image listens on its default, 3000',
+  TEMPORAL_TLS_DISABLE_HOST_VERIFICATION: 'read only to refuse it: the SDK cannot skip host verification',
 };
 
 /** Secrets web and worker must get from .env, never from a default in the file. */
