@@ -52,6 +52,8 @@ export function deploymentEnv(options: {
     RATE_LIMIT_API: '10000000',
     RATE_LIMIT_PUBLIC: '10000000',
     LOG_LEVEL: 'warn',
+    // Each deployment's database is new: its first process migrates it, the others wait for that.
+    MIGRATE_ON_START: 'true',
   };
 }
 
