@@ -10,6 +10,7 @@ describe('loadConfig', () => {
       mongo: { uri: undefined, dbName: 'cxloop' },
       smtp: { url: undefined },
       replySweepInterval: '30s',
+      migrateOnStart: false,
     });
     expect(config.dataDir.endsWith('data')).toBe(true);
   });
@@ -43,6 +44,7 @@ describe('loadConfig', () => {
     ['CXLOOP_ADMIN_PASSWORD', 'short', /CXLOOP_ADMIN_PASSWORD: at least 12 characters/],
     ['REPLY_SWEEP_INTERVAL', 'often', /REPLY_SWEEP_INTERVAL: a duration/],
     ['LOG_LEVEL', 'loud', /LOG_LEVEL/],
+    ['MIGRATE_ON_START', 'yes', /MIGRATE_ON_START/],
   ])('when %s is %s, then start fails naming the variable', (name, value, message) => {
     expect(() => loadConfig({ [name]: value })).toThrow(ConfigError);
     expect(() => loadConfig({ [name]: value })).toThrow(message);
