@@ -41,13 +41,18 @@ export interface MigrateResult {
   ran: number[];
 }
 
-/** The highest version whose step is done (0: none, a database from before migrations). */
-export async function schemaVersion(db: Db): Promise<number> {
+/** The versions whose step is done. */
+async function doneVersions(db: Db): Promise<Set<number>> {
   const done = await c
     .migrations(db)
     .find({ doneAt: { $exists: true } }, { projection: { version: 1 } })
     .toArray();
-  return Math.max(0, ...done.map((claim) => claim.version));
+  return new Set(done.map((claim) => claim.version));
+}
+
+/** The highest version whose step is done (0: none, a database from before migrations). */
+export async function schemaVersion(db: Db): Promise<number> {
+  return Math.max(0, ...(await doneVersions(db)));
 }
 
 export async function migrate(db: Db, options: MigrateOptions = {}): Promise<MigrateResult> {
@@ -55,15 +60,8 @@ export async function migrate(db: Db, options: MigrateOptions = {}): Promise<Mig
   const steps = [...(options.migrations ?? MIGRATIONS)]
     .filter((step) => options.upTo === undefined || step.version <= options.upTo)
     .sort((a, b) => a.version - b.version);
-  const from = await schemaVersion(db);
-  const done = new Set(
-    (
-      await c
-        .migrations(db)
-        .find({ doneAt: { $exists: true } }, { projection: { version: 1 } })
-        .toArray()
-    ).map((claim) => claim.version),
-  );
+  const done = await doneVersions(db);
+  const from = Math.max(0, ...done);
   const pending = steps.filter((step) => !done.has(step.version));
   const target = steps.at(-1)?.version ?? 0;
   if (!pending.length) {
