@@ -164,6 +164,7 @@ async function closedLoops(stack: Awaited<ReturnType<typeof startEmbeddedStack>>
     ...process.env,
     MONGODB_DB: 'cxloop_bench',
     DATA_DIR: dir,
+    MIGRATE_ON_START: 'true',
     // Encrypted like production, so the codec's cost is in the numbers.
     TEMPORAL_CODEC_KEYS: process.env.TEMPORAL_CODEC_KEYS || newCodecKeyEntry('bench'),
     RATE_LIMIT_API: '10000000',

@@ -201,6 +201,7 @@ async function main() {
     ...process.env,
     MONGODB_DB: `cxloop_bench_${Date.now()}`,
     DATA_DIR: dir,
+    MIGRATE_ON_START: 'true',
     RATE_LIMIT_API: '10000000',
     LOG_LEVEL: 'warn',
   });

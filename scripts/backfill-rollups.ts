@@ -1,10 +1,11 @@
 /**
  * `npm run backfill:rollups`: the one-off backfill of what the dashboards read, for data stored
  * before they read it. Copies every rollup's counters into its month's document in
- * `rollup_months` (the worker also does this once by itself at its first start after the
- * upgrade), and hands the response-funnel steps of every invitation and the changes of every case
- * (rebuilt from its timeline) to the scores' owner (this needs TEMPORAL_ADDRESS and a running
- * worker). Idempotent, safe while the system runs.
+ * `rollup_months` (migration 5 of `npm run migrate` does this too), and hands the response-funnel
+ * steps of every invitation and the changes of every case (rebuilt from its timeline) to the
+ * scores' owner (this needs TEMPORAL_ADDRESS and a running
+ * worker). Idempotent, safe while the system runs. The Temporal-driven parts are not migration
+ * steps: migrations run before the new release's workers start, and these need them running.
  */
 import { loadConfig } from '../src/config';
 import { connectDatabase } from '../src/db/mongo';

@@ -160,6 +160,8 @@ export const ZEnv = z.object({
   REPLY_SWEEP_INTERVAL: z.preprocess(emptyAsUndefined, durationString.default('30s')),
   LOOP_IDLE_TIMEOUT: z.preprocess(emptyAsUndefined, durationString.default('1h')),
   LOG_LEVEL: z.preprocess(emptyAsUndefined, z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info')),
+  // `true`: web and worker run the pending migrations at start instead of refusing (`npm run migrate`).
+  MIGRATE_ON_START: booleanString,
   METRICS_TOKEN: z.preprocess(emptyAsUndefined, z.string().min(16, 'at least 16 characters').optional()),
   METRICS_PORT: optionalPort,
   WORKER_METRICS_PORT: optionalPort,
@@ -245,6 +247,7 @@ function toConfig(env: z.infer<typeof ZEnv>) {
     replySweepInterval: env.REPLY_SWEEP_INTERVAL,
     loopIdleTimeout: env.LOOP_IDLE_TIMEOUT,
     logLevel: env.LOG_LEVEL,
+    migrateOnStart: env.MIGRATE_ON_START,
     metrics: { token: env.METRICS_TOKEN, port: env.METRICS_PORT, workerPort: env.WORKER_METRICS_PORT },
     workerHealthPort: env.WORKER_HEALTH_PORT,
     trustProxy: env.TRUST_PROXY,

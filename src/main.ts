@@ -6,7 +6,8 @@
 import type { Db } from 'mongodb';
 import { type Config, loadConfig } from './config';
 import { codecKeys, demoCredentials, ensureAdmin, ensureApiKey, surveyTokenSecret } from './bootstrap';
-import { connectDatabase, ensureIndexes } from './db/mongo';
+import { connectDatabase } from './db/mongo';
+import { migrate } from './db/migrate';
 import {
   DEMO_CAMPAIGN,
   DEMO_CUSTOMERS,
@@ -45,7 +46,8 @@ async function main() {
   const services = { ...stack, embeddedMail: !configured.smtp.url };
 
   const database = await connectDatabase(services.mongoUri, configured.mongo.dbName);
-  await ensureIndexes(database.db);
+  // One machine, one process: it migrates itself, so `npm start` stays one command.
+  await migrate(database.db, { log: (line) => log(`migrate: ${line}`) });
   const config = await withDemoCodec(configured, database.db, stack.temporalUiUrl);
   const demo = await demoCredentials(database.db);
   const adminEmail = config.bootstrap.adminEmail ?? demo.adminEmail;

@@ -2,9 +2,8 @@ import { type Server, type ServerResponse, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { WorkerOptions } from '@temporalio/worker';
 import type { Config } from './config';
-import { buildContactHistories } from './db/contact-history';
-import { type Database, connectDatabase, ensureIndexes } from './db/mongo';
-import { backfillRollupTotalsOnce } from './db/rollup-totals';
+import { prepareSchema } from './db/migrate';
+import { type Database, connectDatabase } from './db/mongo';
 import { customerKeySecret, sessionSecret, surveyTokenSecret } from './bootstrap';
 import { durationMs } from './domain/duration';
 import { createMailer } from './mail/mailer';
@@ -50,9 +49,7 @@ export async function startWorker(
   },
 ): Promise<RunningWorker> {
   const database = await connectDatabase(services.mongoUri, config.mongo.dbName);
-  await ensureIndexes(database.db);
-  await buildContactHistories(database.db);
-  await backfillRollupTotalsOnce(database.db);
+  await withSchema(database, config, (line) => console.log(`[cxloop] migrate: ${line}`));
   const mailer = createMailer(services.smtpUrl);
   const taskQueue = options.taskQueue ?? config.temporal.taskQueue;
   // One client for the start-up checks: the search attributes and the sweep's schedule.
@@ -134,7 +131,7 @@ export async function startWeb(
 ): Promise<RunningWeb> {
   const logger = options.logger ?? createLogger({ level: config.logLevel, pretty: options.prettyLogs });
   const database = await connectDatabase(services.mongoUri, config.mongo.dbName);
-  await ensureIndexes(database.db);
+  await withSchema(database, config, (line) => logger.info(`migrate: ${line}`));
   // Lazily: survey pages and event intake keep working without Temporal (the sweep hands over later).
   const temporal = lazyTemporalClient({ ...config.temporal, address: services.temporalAddress });
   const taskQueue = options.taskQueue ?? config.temporal.taskQueue;
@@ -192,6 +189,19 @@ export async function startWeb(
       await closeAll();
     },
   };
+}
+
+/**
+ * Start-up checks the schema only (migrations are `npm run migrate`, once per deployment), or
+ * migrates under MIGRATE_ON_START; a database behind this release stops the start.
+ */
+async function withSchema(database: Database, config: Config, log: (line: string) => void): Promise<void> {
+  try {
+    await prepareSchema(database.db, { migrateOnStart: config.migrateOnStart, log });
+  } catch (err) {
+    await database.close();
+    throw err;
+  }
 }
 
 /** How long requests in flight at SIGTERM may take before their connections are cut. */

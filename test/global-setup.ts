@@ -2,6 +2,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { TestProject } from 'vitest/node';
+import { migrate } from '../src/db/migrate';
+import { connectDatabase } from '../src/db/mongo';
 import { type EmbeddedStack, startEmbeddedStack } from '../src/stack/embedded';
 import { bundleCxWorkflows } from '../src/temporal/worker';
 
@@ -27,6 +29,9 @@ export default async function setup(project: TestProject) {
       mode: 'test',
       log: (line) => process.env.CXLOOP_TEST_VERBOSE && console.log(line),
     });
+    // Tests that start a web or worker on the shared database without MIGRATE_ON_START find it migrated.
+    const database = await connectDatabase(stack.mongoUri, TEST_DB);
+    await migrate(database.db).finally(() => database.close());
     const { code } = await bundleCxWorkflows(quietLogger);
     const workflowBundlePath = path.join(dir, 'workflow-bundle.js');
     writeFileSync(workflowBundlePath, code);

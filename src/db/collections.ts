@@ -508,6 +508,37 @@ export interface SettingDoc {
   value: string;
 }
 
+/**
+ * One claim of a migration step (`_id` `<version>.<generation>`), inserted by the process that runs
+ * it and written only by that process afterwards (heartbeat, progress, outcome). A stale claim is
+ * taken over by inserting the next generation, so two processes never write one claim.
+ */
+export interface MigrationClaimDoc {
+  _id: string;
+  version: number;
+  generation: number;
+  name: string;
+  claimedBy: string;
+  claimedAt: Date;
+  heartbeatAt: Date;
+  takesOverFrom?: string;
+  progress?: { done: number; total: number };
+  doneAt?: Date;
+  durationMs?: number;
+  failedAt?: Date;
+  error?: string;
+}
+
+/** Insert-only: one per run of a migration step, the history of who ran what. */
+export interface MigrationRunDoc {
+  _id: string;
+  version: number;
+  name: string;
+  claimId: string;
+  runner: string;
+  startedAt: Date;
+}
+
 export const webhooks = (db: Db) => db.collection<WebhookDoc>('webhooks');
 export const webhookAttempts = (db: Db) => db.collection<WebhookAttemptDoc>('webhook_attempts');
 export const cases = (db: Db) => db.collection<CaseDoc>('cases');
@@ -536,6 +567,8 @@ export const rateLimitCounters = (db: Db) => db.collection<RateLimitCounterDoc>(
 export const emails = (db: Db) => db.collection<EmailDoc>('emails');
 export const sinkMessages = (db: Db) => db.collection<SinkMessageDoc>('sink_messages');
 export const settings = (db: Db) => db.collection<SettingDoc>('settings');
+export const migrations = (db: Db) => db.collection<MigrationClaimDoc>('migrations');
+export const migrationRuns = (db: Db) => db.collection<MigrationRunDoc>('migration_runs');
 export const replyAcks = (db: Db) => db.collection<ReplyAckDoc>('reply_acks');
 export const surveyTokens = (db: Db) => db.collection<SurveyTokenDoc>('survey_tokens');
 export const unsubscribes = (db: Db) => db.collection<UnsubscribeDoc>('unsubscribes');

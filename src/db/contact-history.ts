@@ -1,6 +1,5 @@
 import type { AnyBulkWriteOperation, Db } from 'mongodb';
 import * as c from './collections';
-import { oncePerDatabase } from './mongo';
 import { type ContactHistory, type HistoryEntry, emptyHistory, withHistoryEntry } from '../domain/contact-history';
 
 export async function contactHistoryOf(db: Db, customerId: string): Promise<ContactHistory> {
@@ -18,18 +17,16 @@ export async function keepInHistory(db: Db, customerId: string, entry: HistoryEn
   await c.contactHistories(db).replaceOne({ _id: customerId }, { ...next, updatedAt: new Date() }, { upsert: true });
 }
 
-const BUILT = 'contact-histories-built';
-
 /**
- * Once per database, before a worker first polls: the histories of what earlier versions decided,
- * read from the contact decisions and events in one pass each. Inserted only where no history
- * exists yet, so workers starting together build the same documents harmlessly.
+ * The histories of what versions before contact histories decided, read from the contact decisions
+ * and events in one pass each (a migration step, before any worker polls). Inserted only where no
+ * history exists yet, so a re-run (a resumed migration) changes nothing the loops wrote since.
+ * Reports the histories written; returns how many customers have one built this way.
  */
-export async function buildContactHistories(db: Db): Promise<number> {
-  return (await oncePerDatabase(db, BUILT, () => buildFromDecisionsAndEvents(db))) ?? 0;
-}
-
-async function buildFromDecisionsAndEvents(db: Db): Promise<number> {
+export async function buildContactHistories(
+  db: Db,
+  progress: (done: number, total: number) => void = () => {},
+): Promise<number> {
   const histories = new Map<string, ContactHistory>();
   const add = (customerId: string | undefined, entry: HistoryEntry) => {
     if (!customerId) return;
@@ -60,7 +57,9 @@ async function buildFromDecisionsAndEvents(db: Db): Promise<number> {
   const inserts: AnyBulkWriteOperation<c.ContactHistoryDoc>[] = [...histories].map(([customerId, history]) => ({
     updateOne: { filter: { _id: customerId }, update: { $setOnInsert: { ...history, updatedAt: now } }, upsert: true },
   }));
-  for (let i = 0; i < inserts.length; i += 1000)
+  for (let i = 0; i < inserts.length; i += 1000) {
     await c.contactHistories(db).bulkWrite(inserts.slice(i, i + 1000), { ordered: false });
+    progress(Math.min(i + 1000, inserts.length), inserts.length);
+  }
   return histories.size;
 }

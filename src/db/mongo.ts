@@ -8,7 +8,6 @@ import {
 } from 'mongodb';
 import * as c from './collections';
 import { reportCommandsToTallies, tallyToDirectoryFromEnv, tallyingCommands } from './command-tally';
-import { hashSurveyToken } from './survey-tokens';
 
 export interface Database {
   client: MongoClient;
@@ -30,72 +29,16 @@ export async function connectDatabase(uri: string, dbName: string): Promise<Data
   return { client, db, close: () => client.close() };
 }
 
-/** Idempotent: safe to run at every start of the web and the worker. */
-export async function ensureIndexes(db: Db): Promise<void> {
-  await upgradeInvitationTokens(db);
-  await Promise.all([
-    c.invitations(db).createIndex({ tokenHash: 1 }, { unique: true, name: 'token_hash_unique' }),
-    c.invitations(db).createIndex({ customerId: 1, createdAt: -1 }, { name: 'by_customer' }),
-    c.events(db).createIndex({ customerId: 1, occurredAt: -1 }, { name: 'by_customer' }),
-    c.events(db).createIndex({ processedAt: 1, receivedAt: 1 }, { name: 'unprocessed' }),
-    c.waveDays(db).createIndex({ programId: 1, day: -1 }, { name: 'by_program_day' }),
-    c.contactDecisions(db).createIndex({ customerId: 1, decidedAt: -1 }, { name: 'by_customer' }),
-    c.responses(db).createIndex({ finalizedAt: 1, submittedAt: 1 }, { name: 'unfinalized' }),
-    c.responses(db).createIndex({ customerId: 1, submittedAt: -1 }, { name: 'by_customer' }),
-    c.rollups(db).createIndex({ programId: 1, day: 1, segment: 1 }, { name: 'by_program_day_segment' }),
-    c.sinkMessages(db).createIndex({ receivedAt: -1 }, { name: 'newest_first' }),
-    c.sessions(db).createIndex({ 'session.userId': 1 }, { name: 'by_user' }),
-    // One counter per key, also when two web processes count its first hit at once.
-    c.rateLimitCounters(db).createIndex({ key: 1 }, { unique: true, name: 'key_unique' }),
-    c.cases(db).createIndex({ ownerId: 1, status: 1, openedAt: -1 }, { name: 'by_owner' }),
-    c.cases(db).createIndex({ teamId: 1, status: 1, openedAt: -1 }, { name: 'by_team' }),
-    c.cases(db).createIndex({ customerId: 1, openedAt: -1 }, { name: 'by_customer' }),
-    c.caseTimeline(db).createIndex({ caseId: 1, seq: 1 }, { name: 'by_case' }),
-    c.journeyReplies(db).createIndex({ programId: 1, at: -1 }, { name: 'by_program' }),
-    c.auditLog(db).createIndex({ at: -1 }, { name: 'newest_first' }),
-    c.webhookAttempts(db).createIndex({ webhookId: 1, at: -1 }, { name: 'by_webhook' }),
-    c.webhookAttempts(db).createIndex({ deliveryId: 1, ok: 1 }, { name: 'by_delivery' }),
-    // Earlier versions called case owners 'owner'.
-    c.users(db).updateMany({ role: 'owner' as never }, { $set: { role: 'case_owner' } }),
-  ]);
-}
-
 /**
- * Runs a one-off upgrade of the database unless its marker in `settings` says it ran, then sets
- * the marker. Processes starting together may each run it, so the upgrade must be idempotent.
+ * Runs a one-off piece of work (the demo's seeding) unless its marker in `settings` says it ran,
+ * then sets the marker. Processes starting together may each run it, so the work must be
+ * idempotent. Upgrades of the schema are migrations instead (`src/db/migrations.ts`).
  */
 export async function oncePerDatabase<T>(db: Db, marker: string, upgrade: () => Promise<T>): Promise<T | undefined> {
   if (await c.settings(db).findOne({ _id: marker })) return undefined;
   const result = await upgrade();
   await c.settings(db).updateOne({ _id: marker }, { $set: { value: new Date().toISOString() } }, { upsert: true });
   return result;
-}
-
-/**
- * Earlier versions stored survey tokens in plain text under a unique index: keep only their hash
- * (links already sent go on working) and drop that index, which would refuse a second token-less
- * invitation. Once per database: finding them is a scan of every invitation on FerretDB, and every
- * web and worker start comes here.
- */
-function upgradeInvitationTokens(db: Db): Promise<void> {
-  return oncePerDatabase(db, 'invitation-tokens-hashed', () => hashLegacyTokens(db));
-}
-
-async function hashLegacyTokens(db: Db): Promise<void> {
-  const legacy = c.invitations(db).find({ token: { $exists: true } } as object, { projection: { token: 1 } });
-  for await (const doc of legacy as AsyncIterable<{ _id: string; token: string }>) {
-    await c.invitations(db).updateOne({ _id: doc._id }, {
-      $set: { tokenHash: hashSurveyToken(doc.token) },
-      $unset: { token: '' },
-    } as object);
-  }
-  if (
-    (await c
-      .invitations(db)
-      .indexExists('token_unique')
-      .catch(() => false)) === true
-  )
-    await c.invitations(db).dropIndex('token_unique');
 }
 
 /** Inserts a document whose `_id` says it happened; a second insert of the same fact is a no-op. */

@@ -1,7 +1,7 @@
 import type { Db, UpdateFilter } from 'mongodb';
 import { ALL_SEGMENT, type RollupDoc, rollupMonthId } from '../domain/rollup';
 import * as c from './collections';
-import { isDuplicateKeyError, oncePerDatabase } from './mongo';
+import { isDuplicateKeyError } from './mongo';
 
 /**
  * Dashboards read `rollup_months`: per program, month and segment one document holding each day's
@@ -125,11 +125,6 @@ async function copySettled(db: Db, rollups: c.RollupTotalsDoc[]): Promise<void> 
     const written = new Map(pending.map((rollup) => [rollup._id, rollup.responses]));
     pending = (await rollupsById(db, [...written.keys()])).filter((now) => now.responses !== written.get(now._id));
   }
-}
-
-/** At the first start after upgrading: dashboards read `rollup_months`, so existing rollups are copied once. */
-export function backfillRollupTotalsOnce(db: Db) {
-  return oncePerDatabase(db, 'rollup-months-backfilled', () => backfillRollupTotals(db));
 }
 
 /** The month documents as the rollups they hold: one per day and segment. */

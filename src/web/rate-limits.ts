@@ -30,7 +30,7 @@ const counterName = (deps: LimitDeps, name: string) => (deps.scope ? `${deps.sco
  * A MongoDB limiter of rate-limiter-flexible, shared by every web process. Its expiry is the
  * window stored in each counter (an expired one is replaced at its next use), so it works on
  * FerretDB, which has no TTL indexes. Its own index creation asks for a TTL index, so it is off:
- * `ensureIndexes` makes the unique index it needs and the worker's sweep removes expired counters.
+ * the `indexes` migration makes the unique index it needs and the worker's sweep removes expired counters.
  */
 function mongoLimiter(db: Db, keyPrefix: string, durationSeconds: number): RateLimiterMongo {
   return new RateLimiterMongo({

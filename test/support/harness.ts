@@ -54,6 +54,8 @@ export async function startHarness(
     // The tests' webhook receivers listen on this machine, which webhooks may not reach otherwise.
     WEBHOOK_ALLOWED_HOSTS: '127.0.0.1',
     TEMPORAL_CODEC_KEYS: TEST_CODEC_KEYS,
+    // Tests that want a database of their own get it migrated like any other.
+    MIGRATE_ON_START: 'true',
     ...options.env,
   });
   const services = {

@@ -54,6 +54,8 @@ export function deploymentEnv(options: {
     LOG_LEVEL: 'warn',
     // Several workers share this host: each health server on a port of its own.
     WORKER_HEALTH_PORT: '0',
+    // Each deployment's database is new: its first process migrates it, the others wait for that.
+    MIGRATE_ON_START: 'true',
   };
 }
 

@@ -64,8 +64,8 @@ export async function startDeployment(counts: {
     return next;
   };
   try {
-    // The first web process sets the new database up (indexes) before the others start, as a
-    // rolling deployment would; then the rest start together.
+    // The first web process migrates the new database (MIGRATE_ON_START) before the others start,
+    // as a deployment's migration would; then the rest start together.
     const [first, ...others] = ports.map((port) => `http://127.0.0.1:${port}`);
     processes.push(start('web', first));
     await ready(processes[0]!);

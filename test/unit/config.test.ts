@@ -13,6 +13,7 @@ describe('loadConfig', () => {
       mongo: { uri: undefined, dbName: 'cxloop' },
       smtp: { url: undefined },
       replySweepInterval: '30s',
+      migrateOnStart: false,
     });
     expect(config.dataDir.endsWith('data')).toBe(true);
   });
@@ -47,6 +48,7 @@ describe('loadConfig', () => {
     ['REPLY_SWEEP_INTERVAL', 'often', /REPLY_SWEEP_INTERVAL: a duration/],
     ['LOG_LEVEL', 'loud', /LOG_LEVEL/],
     ['WORKER_HEALTH_PORT', '65536', /WORKER_HEALTH_PORT: a port number from 0 to 65535/],
+    ['MIGRATE_ON_START', 'yes', /MIGRATE_ON_START/],
   ])('when %s is %s, then start fails naming the variable', (name, value, message) => {
     expect(() => loadConfig({ [name]: value })).toThrow(ConfigError);
     expect(() => loadConfig({ [name]: value })).toThrow(message);

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as c from '../../src/db/collections';
-import { ensureIndexes } from '../../src/db/mongo';
+import { migrate } from '../../src/db/migrate';
 import {
   type Harness,
   createProgram,
@@ -53,18 +53,18 @@ describe('survey links and senders', () => {
     expect((await fetch(`${link.slice(0, -4)}AAAA`)).status).toBe(404);
   });
 
-  it('hashes the plain-text tokens of earlier versions, once per database', async () => {
+  it('when migrated, then the plain-text tokens of earlier versions are hashed, once per database', async () => {
     const db = h.web.database.client.db(uid('upgrade'));
     const legacy = (id: string) => ({ _id: id, token: `plain-${id}` });
     await db.collection<{ _id: string; token: string }>('invitations').insertOne(legacy('first'));
-    await ensureIndexes(db);
+    await migrate(db);
     expect(await c.invitations(db).findOne({ _id: 'first' })).toEqual({
       _id: 'first',
       tokenHash: createHash('sha256').update('plain-first').digest('hex'),
     });
-    // The second start finds the upgrade done and reads no invitation.
+    // A second migration finds the step done and reads no invitation.
     await db.collection<{ _id: string; token: string }>('invitations').insertOne(legacy('second'));
-    await ensureIndexes(db);
+    await migrate(db);
     expect(await c.invitations(db).findOne({ _id: 'second' })).toHaveProperty('token');
     await db.dropDatabase();
   });
