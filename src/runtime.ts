@@ -6,7 +6,7 @@ import { prepareSchema } from './db/migrate';
 import { type Database, connectDatabase } from './db/mongo';
 import { customerKeySecret, sessionSecret, surveyTokenSecret } from './bootstrap';
 import { durationMs } from './domain/duration';
-import { createMailer } from './mail/mailer';
+import { createMailer, noMailer } from './mail/mailer';
 import { Templates } from './mail/templates';
 import {
   connectTemporalClient,
@@ -137,7 +137,7 @@ export async function startWeb(
   const taskQueue = options.taskQueue ?? config.temporal.taskQueue;
   const metrics = new Metrics({ processMetrics: true });
   // For the program editor's "send me a test"; survey and case emails go out from the worker.
-  const mailer = createMailer(services.smtpUrl);
+  const mailer = services.smtpUrl ? createMailer(services.smtpUrl) : noMailer;
   const app = createApp({
     db: database.db,
     mongoClient: database.client,

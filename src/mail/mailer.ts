@@ -21,6 +21,15 @@ export interface Mailer {
 /** An SMTP rejection of the message itself (5xx), which retrying cannot fix. */
 export class PermanentDeliveryError extends Error {}
 
+/**
+ * The web tier's mailer when SMTP_URL is unset: the web sends nothing but the program editor's
+ * test emails, so it starts without one and the test says what is missing.
+ */
+export const noMailer: Mailer = {
+  send: () => Promise.reject(new Error('no mail server is configured for the web tier (set SMTP_URL)')),
+  close: () => {},
+};
+
 export function createMailer(smtpUrl: string): Mailer {
   const transport = nodemailer.createTransport(smtpUrl, { pool: true, maxConnections: 3 } as object);
   return {
