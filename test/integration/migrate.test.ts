@@ -102,7 +102,8 @@ describe('npm run migrate: versioned, once per step, checked at start', () => {
     const { env, url } = await environment(name);
     // At info the web's log shows its migration lines. Without SMTP_URL: the web sends no email
     // of its own, so it starts without a mail server.
-    const { SMTP_URL: _, ...webEnv } = env;
+    const webEnv: Record<string, string> = { ...env };
+    delete webEnv.SMTP_URL;
     const web = launch('web', { ...webEnv, LOG_LEVEL: 'info' }, url);
     const worker = launch('worker', env);
     processes.push(web, worker);
