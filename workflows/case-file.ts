@@ -39,7 +39,7 @@ export interface AttachedReply {
 }
 
 /** A timeline entry as the workflow asks for it; recordCase words an owner's action itself. */
-export interface Entry {
+export interface TimelineEntry {
   actor: string;
   kind: string;
   summary?: string;
@@ -60,8 +60,7 @@ export class CaseFile {
   private tail: Promise<unknown> = Promise.resolve();
   // Deliveries run beside the case, which never waits on a helpdesk; all end before the workflow does.
   private readonly deliveries: Promise<unknown>[] = [];
-  /** Counts what the process waits for: a reply attached, a change recorded. */
-  changes = 0;
+  private changeCount = 0;
   /** The follow-up survey under way, which an owner's reopening makes moot. */
   followUp: CancellationScope | undefined;
 
@@ -69,8 +68,13 @@ export class CaseFile {
     setHandler(caseStateQuery, () => this.current);
     setHandler(replyAttachedSignal, (reply) => {
       this.attached.push(reply);
-      this.changes++;
+      this.changeCount++;
     });
+  }
+
+  /** Counts what the process waits for: replies attached and changes recorded. */
+  get changes(): number {
+    return this.changeCount;
   }
 
   /** The case as the workflow last recorded it (set once the case is open). */
@@ -122,10 +126,10 @@ export class CaseFile {
    * Moves the case to `next` and records why, in the timeline, the audit log and the case document;
    * announces the change to the webhooks that want it. Returns the entry's step number.
    */
-  async record(next: CaseState, entry: Entry): Promise<number> {
+  async record(next: CaseState, entry: TimelineEntry): Promise<number> {
     const before = this.state;
     this.current = next;
-    this.changes++;
+    this.changeCount++;
     if (before.status !== next.status) upsertSearchAttributes([{ key: CaseStatusAttribute, value: next.status }]);
     const step = this.seq++;
     const { subscribed } = await activities.recordCase({
