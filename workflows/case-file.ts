@@ -65,6 +65,7 @@ export class CaseFile {
   followUp: CancellationScope | undefined;
 
   constructor(readonly caseId: string) {
+    // Before the case is written: the query answers null until then, a reply signalled meanwhile waits here.
     setHandler(caseStateQuery, () => this.current);
     setHandler(replyAttachedSignal, (reply) => {
       this.attached.push(reply);
