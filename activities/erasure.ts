@@ -13,7 +13,7 @@ import {
   invitationWorkflowId,
   loopTaskQueue,
 } from '../workflows/definitions';
-import { factsOf } from './cases';
+import { factsOf } from './case-metrics';
 import { type SubmitScores, signalScoresOwner } from './replies';
 
 /** What stands where erased free text was: the record shows that something was there. */

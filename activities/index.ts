@@ -1,5 +1,8 @@
 import { createCampaignActivities } from './campaigns';
-import { createCaseActivities } from './cases';
+import { createCaseEmailActivities } from './case-emails';
+import { createFollowUpActivities } from './case-follow-up';
+import { createCaseRecordActivities } from './case-records';
+import { createCaseDecisionActivities } from './cases';
 import { createContactActivities } from './contacts';
 import { createErasureActivities } from './erasure';
 import { type InvitationDeps, createInvitationActivities } from './invitations';
@@ -23,7 +26,10 @@ export function createActivities(deps: ActivityDeps) {
     ...createErasureActivities(deps.db),
     ...createInvitationActivities(deps),
     ...createReplyActivities(deps.db),
-    ...createCaseActivities(deps),
+    ...createCaseDecisionActivities(deps),
+    ...createCaseRecordActivities(deps.db),
+    ...createCaseEmailActivities(deps),
+    ...createFollowUpActivities(deps.db),
     ...createWebhookActivities(deps.db, deps.webhookDestinations),
     ...createSweepActivities(deps.db, deps),
     ...createWaveActivities(deps.db, deps),

@@ -1,0 +1,120 @@
+import { ApplicationFailure } from '@temporalio/activity';
+import type { Db } from 'mongodb';
+import * as c from '../src/db/collections';
+import { findCustomer } from '../src/db/customers';
+import { STATUS_LABELS } from '../src/domain/cases';
+import { localize } from '../src/domain/program';
+import type { Mailer } from '../src/mail/mailer';
+import type { Templates } from '../src/mail/templates';
+import { storedTexts } from './case-records';
+import { currentRouting } from './case-routing';
+import { sendOnce } from './email-once';
+import { whileBeating } from './heartbeat';
+
+export interface CaseEmailDeps {
+  db: Db;
+  mailer: Mailer;
+  templates: Templates;
+  publicBaseUrl: string;
+  mailFrom: string;
+}
+
+/** The emails a case sends; customer-facing ones go through the program's locale templates. */
+export type CaseEmailKind = 'assigned' | 'escalated' | 'reopened' | 'acknowledgement' | 'contact' | 'resolution';
+const CUSTOMER_EMAILS = new Set<CaseEmailKind>(['acknowledgement', 'contact', 'resolution']);
+
+/** The emails about a case: to its owner or a manager, and to the customer while they may be contacted. */
+export function createCaseEmailActivities({ db, mailer, templates, publicBaseUrl, mailFrom }: CaseEmailDeps) {
+  const caseUrl = (caseId: string) => `${publicBaseUrl}/admin/cases/${encodeURIComponent(caseId)}`;
+
+  return {
+    /** One email about the case, sent once per key. */
+    async sendCaseEmail(args: {
+      caseId: string;
+      key: string;
+      kind: CaseEmailKind;
+      /** Internal emails: the person told (owner or manager). */
+      to?: string;
+      headline?: string;
+      /** A contact's subject and message: stored under `textId` (inline in older histories). */
+      textId?: string;
+      subject?: string;
+      /** Inline only in older histories: a resolution's message is the case document's. */
+      message?: string;
+    }): Promise<{ status: 'sent' | 'failed' | 'skipped' }> {
+      return whileBeating(async () => {
+        const doc = await c.cases(db).findOne({ _id: args.caseId });
+        if (!doc) throw ApplicationFailure.nonRetryable(`no case ${args.caseId}`);
+        const texts = args.textId ? await storedTexts(db, args.textId) : {};
+        const subjectText = args.subject ?? texts.subject;
+        const message = args.message ?? texts.message ?? (args.kind === 'resolution' ? doc.customerMessage : undefined);
+        const [customer, program, owner, routing] = await Promise.all([
+          findCustomer(db, doc.customerId),
+          c.programs(db).findOne({ _id: doc.programId }),
+          c.users(db).findOne({ _id: doc.ownerId }),
+          currentRouting(db),
+        ]);
+        if (!customer || !program)
+          throw ApplicationFailure.nonRetryable(`case ${args.caseId} lost its customer or program`);
+        const teamName = routing.teams.find((t) => t.id === doc.teamId)?.name ?? doc.teamId;
+        const ownerName = owner?.name ?? doc.ownerId;
+        const idempotencyKey = `case:${args.caseId}:${args.key}`;
+
+        if (CUSTOMER_EMAILS.has(args.kind)) {
+          // The customer's wish and unsubscribe are checked at sending time, not only at opening.
+          if (!doc.mayContact || customer.unsubscribed) return { status: 'skipped' };
+          const locale = customer.locale || program.defaultLocale;
+          const strings = templates.strings(locale);
+          const subject =
+            args.kind === 'contact'
+              ? (subjectText ?? '')
+              : (strings[args.kind === 'acknowledgement' ? 'caseAcknowledgementSubject' : 'caseResolutionSubject'] ??
+                '');
+          const rendered = templates.email(`case-${args.kind}`, locale, program.defaultLocale, {
+            name: customer.name,
+            ownerName,
+            teamName,
+            message,
+            programName: localize(program.email.subject, locale, program.defaultLocale),
+          });
+          const from = program.sender ? { name: program.sender.name, address: program.sender.email } : mailFrom;
+          const outcome = await sendOnce(db, mailer, {
+            idempotencyKey,
+            kind: `case-${args.kind}`,
+            caseId: args.caseId,
+            to: customer.email,
+            from,
+            replyTo: doc.ownerId,
+            subject,
+            ...rendered,
+            headers: { 'X-Cxloop-Case': args.caseId },
+          });
+          return { status: outcome.status };
+        }
+
+        const recipient = args.to ?? doc.ownerId;
+        const rendered = templates.email('case-notice', 'en', 'en', {
+          headline: args.headline,
+          customer: customer.name ? `${customer.name} <${customer.email}>` : customer.email,
+          status: STATUS_LABELS[doc.status],
+          priority: doc.priority,
+          reasons: doc.reasons.join('; '),
+          ownerName,
+          teamName,
+          caseUrl: caseUrl(args.caseId),
+        });
+        const outcome = await sendOnce(db, mailer, {
+          idempotencyKey,
+          kind: `case-${args.kind}`,
+          caseId: args.caseId,
+          to: recipient,
+          from: mailFrom,
+          subject: `[${doc.priority}] ${args.headline ?? 'Case'}: ${customer.name ?? customer.email}`,
+          ...rendered,
+          headers: { 'X-Cxloop-Case': args.caseId },
+        });
+        return { status: outcome.status };
+      });
+    },
+  };
+}
