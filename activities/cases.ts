@@ -2,6 +2,7 @@ import { ApplicationFailure } from '@temporalio/activity';
 import type { Db } from 'mongodb';
 import * as c from '../src/db/collections';
 import { insertOnce, isDuplicateKeyError } from '../src/db/mongo';
+import { isCounted } from '../src/db/counted-keys';
 import { loadRouting } from '../src/db/routing';
 import { type Calendar, businessMsBetween } from '../src/domain/business-hours';
 import { type CaseChange, type CaseFacts, caseContribution } from '../src/domain/case-metrics';
@@ -167,7 +168,11 @@ export function createCaseActivities(
       if (!program?.caseRules?.length) return { action: 'none' };
       const call = evaluateCaseRules(program.caseRules, {
         scores: reply.scores,
-        previousSummary: previousSummary(score, reply._id, reply.scores.summary),
+        previousSummary: previousSummary(
+          score,
+          await isCounted(db, 'customer_scores', score, reply._id),
+          reply.scores.summary,
+        ),
         attributes: { ...customer?.attributes, ...invitation?.known },
       });
       if (!call) return { action: 'none' };
@@ -570,14 +575,14 @@ async function changeOf(
   return change;
 }
 
-/** The customer's summary score before `replyId` was counted in it. */
+/** The customer's summary score before the reply (whether `score` counts it: `replyCounted`). */
 function previousSummary(
   score: c.CustomerScoreDoc | null,
-  replyId: string,
+  replyCounted: boolean,
   summary: number | null,
 ): number | undefined {
   if (!score) return undefined;
-  const counted = score.replyIds.includes(replyId) && summary !== null;
+  const counted = replyCounted && summary !== null;
   const count = counted ? score.count - 1 : score.count;
   const sum = counted ? score.sum - summary : score.sum;
   return count > 0 ? sum / count : undefined;
