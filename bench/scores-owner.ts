@@ -72,9 +72,29 @@ interface Way {
   apply(batch: ScoreContribution[], n: number): Promise<{ counted: number }>;
 }
 
-/** Each document's keys and counters, as the folded batch of replies [from, to) adds them. */
+/**
+ * Each document's keys and counters, as replies [from, to) add them: folded a batch at a time (the
+ * fold checks each key against the document's others, meant for batches) and summed here.
+ */
 function folded(programId: string, from: number, to: number) {
-  return foldContributions(replies(programId, from, to), { rollups: new Map(), customerScores: new Map() });
+  const sum = (into: Map<string, FoldedChange>, changes: FoldedChange[]) => {
+    for (const change of changes) {
+      const total = into.get(change.id) ?? { ...change, keys: [], increment: {} };
+      total.keys.push(...change.keys);
+      for (const [path, n] of Object.entries(change.increment))
+        total.increment[path] = (total.increment[path] ?? 0) + n;
+      into.set(change.id, total);
+    }
+  };
+  const rollups = new Map<string, FoldedChange>();
+  const customerScores = new Map<string, FoldedChange>();
+  for (let i = from; i < to; i += BATCH) {
+    const batch = replies(programId, i, Math.min(i + BATCH, to));
+    const changes = foldContributions(batch, { rollups: new Map(), customerScores: new Map() });
+    sum(rollups, changes.rollups);
+    sum(customerScores, changes.customerScores);
+  }
+  return { rollups: [...rollups.values()], customerScores: [...customerScores.values()] };
 }
 
 /** The baseline: today's counting before counted keys, each document listing what it counts. */
