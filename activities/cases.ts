@@ -3,6 +3,7 @@ import type { Db } from 'mongodb';
 import * as c from '../src/db/collections';
 import { isDuplicateKeyError } from '../src/db/mongo';
 import { type Priority, decideCase, evaluateCaseRules } from '../src/domain/case-rules';
+import { isCounted } from '../src/db/counted-keys';
 import { customerKey } from '../src/temporal/customer-key';
 
 export interface CaseDecisionDeps {
@@ -45,7 +46,11 @@ export function createCaseDecisionActivities({ db, customerKeySecret }: CaseDeci
       if (!program?.caseRules?.length) return { action: 'none' };
       const call = evaluateCaseRules(program.caseRules, {
         scores: reply.scores,
-        previousSummary: previousSummary(score, reply._id, reply.scores.summary),
+        previousSummary: previousSummary(
+          score,
+          await isCounted(db, 'customer_scores', score, reply._id),
+          reply.scores.summary,
+        ),
         attributes: { ...customer?.attributes, ...invitation?.known },
       });
       if (!call) return { action: 'none' };
@@ -76,14 +81,14 @@ export function createCaseDecisionActivities({ db, customerKeySecret }: CaseDeci
   };
 }
 
-/** The customer's summary score before `replyId` was counted in it. */
+/** The customer's summary score before the reply (whether `score` counts it: `replyCounted`). */
 function previousSummary(
   score: c.CustomerScoreDoc | null,
-  replyId: string,
+  replyCounted: boolean,
   summary: number | null,
 ): number | undefined {
   if (!score) return undefined;
-  const counted = score.replyIds.includes(replyId) && summary !== null;
+  const counted = replyCounted && summary !== null;
   const count = counted ? score.count - 1 : score.count;
   const sum = counted ? score.sum - summary : score.sum;
   return count > 0 ? sum / count : undefined;

@@ -3,6 +3,7 @@ import type { Db } from 'mongodb';
 import * as c from '../src/db/collections';
 import { programOfInvitation } from '../src/db/programs';
 import { insertOnce } from '../src/db/mongo';
+import { type CountedKey, type Counting, type ScoresBatch, claimKeys, markBatchApplied } from '../src/db/counted-keys';
 import { copyRollupTotals } from '../src/db/rollup-totals';
 import {
   type FoldedChange,
@@ -90,28 +91,18 @@ export function createReplyActivities(db: Db, submitScores: SubmitScores = signa
     },
 
     /**
-     * The scores' owner's one write path (see scoresWorkflow): reads each document the batch
-     * touches, then adds what it does not count yet. Only that workflow calls it, one call at a
-     * time, so the read and the write cannot interleave with another writer's.
+     * The scores' owner's one write path (see scoresWorkflow). Only that workflow calls it, one call
+     * at a time; every attempt of one call is the same batch (workflow run and activity ID), which
+     * is what makes a retry count each key once (src/db/counted-keys.ts).
      */
     async applyScores({ batch }: { batch: ScoreContribution[] }): Promise<{ counted: number }> {
-      const touched = touchedBy(batch);
-      const [rollups, customerScores] = await Promise.all([
-        countingDocs(db, 'rollups', touched.rollups),
-        countingDocs(db, 'customer_scores', touched.customerScores),
-      ]);
-      const changes = foldContributions(batch, {
-        rollups: repliesOf(rollups),
-        customerScores: repliesOf(customerScores),
-      });
-      await Promise.all([
-        ...changes.rollups.map((change) => applyChange(db, 'rollups', change, rollups.get(change.id)?.examples)),
-        ...changes.customerScores.map((change) => applyChange(db, 'customer_scores', change)),
-      ]);
-      // Every touched rollup, changed or not: a retry after a failure between the two writes copies it then.
-      await copyRollupTotals(db, touched.rollups);
-      await noteFirstCaseDay(db, batch);
-      return { counted: new Set(changes.rollups.flatMap((change) => change.replyIds)).size };
+      const { info } = Context.current();
+      if (!info.workflowExecution) throw ApplicationFailure.nonRetryable("only the scores' owner applies scores");
+      return applyScoreBatch(
+        db,
+        { id: `${info.workflowExecution.runId}|${info.activityId}`, retried: info.attempt > 1 },
+        batch,
+      );
     },
   };
 }
@@ -152,31 +143,101 @@ async function noteFirstCaseDay(db: Db, batch: ScoreContribution[]): Promise<voi
     await c.settings(db).updateOne({ _id: CASE_METRICS_SINCE }, { $set: { value: first } }, { upsert: true });
 }
 
-/** The collections the scores' owner writes: each document counts replies and lists them. */
-type Counting = 'rollups' | 'customer_scores';
+/** Nothing counted yet: the batch folded whole, to list every key it would count. */
+const NOTHING_COUNTED = { rollups: new Map(), customerScores: new Map() };
+
+/**
+ * Applies one batch of the scores' owner: claims the keys each document would count, folds the
+ * batch without those another batch claimed, writes each document's counters in one update, copies
+ * the rollups for dashboards, and marks the batch applied. A retry of the same batch (`retried`)
+ * counts what its earlier attempt claimed and skips the documents that attempt already wrote.
+ */
+export async function applyScoreBatch(
+  db: Db,
+  scoresBatch: ScoresBatch,
+  batch: ScoreContribution[],
+): Promise<{ counted: number }> {
+  const every = foldContributions(batch, NOTHING_COUNTED);
+  const claimed = await claimKeys(db, scoresBatch, [
+    ...keysOf('rollups', every.rollups),
+    ...keysOf('customer_scores', every.customerScores),
+  ]);
+  const changes = foldContributions(batch, {
+    rollups: countedBefore(claimed, 'rollups'),
+    customerScores: countedBefore(claimed, 'customer_scores'),
+  });
+  // Examples are replaced whole, so their rollups are read first; on a retry, every document, to
+  // skip those the earlier attempt wrote.
+  const read = (changed: FoldedChange[], always: (change: FoldedChange) => boolean) =>
+    changed.filter((change) => scoresBatch.retried || always(change)).map((change) => change.id);
+  const [rollups, customerScores] = await Promise.all([
+    countingDocs(
+      db,
+      'rollups',
+      read(changes.rollups, (change) => Object.keys(change.examples).length > 0),
+    ),
+    countingDocs(
+      db,
+      'customer_scores',
+      read(changes.customerScores, () => false),
+    ),
+  ]);
+  const unwritten = (docs: Map<string, CountingDoc>) => (change: FoldedChange) =>
+    docs.get(change.id)?.appliedBatch !== scoresBatch.id;
+  await Promise.all([
+    ...changes.rollups
+      .filter(unwritten(rollups))
+      .map((change) => applyChange(db, 'rollups', scoresBatch.id, change, rollups.get(change.id)?.examples)),
+    ...changes.customerScores
+      .filter(unwritten(customerScores))
+      .map((change) => applyChange(db, 'customer_scores', scoresBatch.id, change)),
+  ]);
+  // Every touched rollup, changed or not: a retry after a failure between the two writes copies it then.
+  await copyRollupTotals(db, touchedBy(batch).rollups);
+  await noteFirstCaseDay(db, batch);
+  await markBatchApplied(db, scoresBatch.id);
+  return { counted: new Set(changes.rollups.flatMap((change) => change.keys)).size };
+}
+
+const keysOf = (collection: Counting, changes: FoldedChange[]): CountedKey[] =>
+  changes.flatMap((change) => change.keys.map((key) => ({ collection, docId: change.id, key })));
+
+/** Per document, the keys another batch claimed. */
+function countedBefore(claimed: CountedKey[], collection: Counting): Map<string, Set<string>> {
+  const counted = new Map<string, Set<string>>();
+  for (const { docId, key } of claimed.filter((claim) => claim.collection === collection))
+    counted.set(docId, (counted.get(docId) ?? new Set()).add(key));
+  return counted;
+}
+
+/** What the owner reads of a document it writes: which batch wrote it last, and its examples. */
 interface CountingDoc {
   _id: string;
-  replyIds: string[];
+  appliedBatch?: string;
   examples?: Record<string, string[]>;
 }
 const counting = (db: Db, name: Counting) => db.collection<CountingDoc>(name);
 
-/** The documents' reply lists and examples; looked up one `_id` at a time, the filter FerretDB v1 indexes. */
+/** Looked up one `_id` at a time, the filter FerretDB v1 indexes. */
 async function countingDocs(db: Db, name: Counting, ids: string[]): Promise<Map<string, CountingDoc>> {
   const docs = await Promise.all(
-    ids.map((id) => counting(db, name).findOne({ _id: id }, { projection: { replyIds: 1, examples: 1 } })),
+    ids.map((id) => counting(db, name).findOne({ _id: id }, { projection: { appliedBatch: 1, examples: 1 } })),
   );
   return new Map(docs.filter((doc) => doc !== null).map((doc) => [doc._id, doc]));
 }
 
-const repliesOf = (docs: Map<string, CountingDoc>) =>
-  new Map([...docs].map(([id, doc]) => [id, new Set(doc.replyIds)]));
-
 /**
- * One write per document: the increments, the replies they count and the theme examples, together.
- * Examples are replaced whole (the owner read them just before; it is their only writer).
+ * One write per document, by `_id` alone: the increments, the batch that wrote them and the theme
+ * examples, together. Examples are replaced whole (the owner read them just before; it is their
+ * only writer).
  */
-async function applyChange(db: Db, name: Counting, change: FoldedChange, keptExamples: CountingDoc['examples'] = {}) {
+async function applyChange(
+  db: Db,
+  name: Counting,
+  batchId: string,
+  change: FoldedChange,
+  keptExamples: CountingDoc['examples'] = {},
+) {
   const examples = Object.entries(change.examples).map(([theme, added]) => [
     `examples.${theme}`,
     latestExamples(keptExamples[theme], added),
@@ -185,8 +246,7 @@ async function applyChange(db: Db, name: Counting, change: FoldedChange, keptExa
     { _id: change.id },
     {
       $inc: change.increment,
-      $addToSet: { replyIds: { $each: change.replyIds } },
-      ...(examples.length ? { $set: Object.fromEntries(examples) } : {}),
+      $set: { appliedBatch: batchId, ...Object.fromEntries(examples) },
       ...(Object.keys(change.fields).length ? { $setOnInsert: change.fields } : {}),
     },
     { upsert: true },

@@ -124,16 +124,15 @@ async function storeReplies(
         const id = rollupId(reply.programId, day, segment);
         const doc = rollups.get(id) ?? newRollup(rollups, reply.programId, day, segment);
         addCounts(doc, rollupIncrement(reply.scores));
-        doc.replyIds.push(reply.id);
       }
     }
     if ((start / 1000) % 20 === 0) console.log(`  ${start + page.length} replies stored`);
   }
   // The accounts' case counts, as the owner keeps them in the customers' score documents.
   await c.customerScores(db).deleteMany({});
-  const scores = [...accounts].map(([id, cases]) => ({ _id: id, count: 0, sum: 0, cases, replyIds: [] }));
+  const scores = [...accounts].map(([id, cases]) => ({ _id: id, count: 0, sum: 0, cases }));
   for (let i = 0; i < scores.length; i += 500) await c.customerScores(db).insertMany(scores.slice(i, i + 500));
-  // As the scores' owner leaves them: each rollup with its counters and its reply list.
+  // As the scores' owner leaves them: each rollup with its counters.
   await c.rollups(db).deleteMany({});
   const docs = [...rollups.values()];
   for (let i = 0; i < docs.length; i += 500) await c.rollups(db).insertMany(docs.slice(i, i + 500));
@@ -145,7 +144,7 @@ async function storeReplies(
 
 function newRollup(rollups: Map<string, c.RollupDoc>, programId: string, day: string, segment = ALL_SEGMENT) {
   const id = rollupId(programId, day, segment);
-  const doc: c.RollupDoc = { _id: id, programId, day, segment, replyIds: [] };
+  const doc: c.RollupDoc = { _id: id, programId, day, segment };
   rollups.set(id, doc);
   return doc;
 }

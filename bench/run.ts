@@ -91,10 +91,7 @@ async function dashboardFromRawReplies(db: Db, since: Date) {
 async function benchDashboard(db: Db) {
   const now = Date.now();
   const replies: c.ResponseDoc[] = [];
-  const rollups = new Map<
-    string,
-    RollupDoc & { _id: string; programId: string; day: string; segment: string; replyIds: string[] }
-  >();
+  const rollups = new Map<string, RollupDoc & { _id: string; programId: string; day: string; segment: string }>();
   for (let i = 0; i < REPLIES; i++) {
     const submittedAt = new Date(now - (i % 30) * 86_400_000);
     const answers = { nps: i % 11, comment: i % 3 ? 'friendly staff' : 'delivery was late' };
@@ -116,7 +113,7 @@ async function benchDashboard(db: Db) {
     const day = rollupDay(submittedAt.getTime());
     for (const segment of rollupSegments({ region: REGIONS[i % REGIONS.length] })) {
       const key = rollupId(program.id, day, segment);
-      const doc = rollups.get(key) ?? { _id: key, programId: program.id, day, segment, replyIds: [] };
+      const doc = rollups.get(key) ?? { _id: key, programId: program.id, day, segment };
       for (const [field, n] of Object.entries(rollupIncrement(scores))) {
         const [head, tail] = field.split('.') as [string, string | undefined];
         const target = doc as unknown as Record<string, Record<string, number> | number>;
@@ -125,7 +122,6 @@ async function benchDashboard(db: Db) {
             ((target[head] as Record<string, number>)[tail] ?? 0) + n;
         else target[head] = ((target[head] as number) ?? 0) + n;
       }
-      doc.replyIds.push(id);
       rollups.set(key, doc);
     }
   }
@@ -137,10 +133,7 @@ async function benchDashboard(db: Db) {
     summarizeRollups(
       await c
         .rollups(db)
-        .find(
-          { programId: program.id, segment: 'all', day: { $gte: rollupDay(since.getTime()) } },
-          { projection: { replyIds: 0 } },
-        )
+        .find({ programId: program.id, segment: 'all', day: { $gte: rollupDay(since.getTime()) } })
         .toArray(),
     ),
   );

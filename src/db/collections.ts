@@ -179,12 +179,12 @@ export type RollupDoc = RollupCounts & {
   programId: string;
   day: string;
   segment: string;
-  /** Replies counted in this document, so a retried update never counts twice. */
-  replyIds: string[];
+  /** The scores' owner's batch that wrote this document last (src/db/counted-keys.ts). */
+  appliedBatch?: string;
 };
 
-/** A rollup's counters without its reply list. */
-export type RollupTotalsDoc = Omit<RollupDoc, 'replyIds'>;
+/** A rollup's counters, as dashboards read them. */
+export type RollupTotalsDoc = Omit<RollupDoc, 'appliedBatch'>;
 
 /**
  * What dashboards read: a program's rollups of one month and segment, by day of the month (`DD`);
@@ -217,7 +217,24 @@ export interface CustomerScoreDoc {
   cases?: number;
   /** The same by month (`YYYY-MM`) of the reply; absent for replies scored before months were kept. */
   months?: Record<string, { count: number; sum: number }>;
-  replyIds: string[];
+  /** The scores' owner's batch that wrote this document last (src/db/counted-keys.ts). */
+  appliedBatch?: string;
+}
+
+/**
+ * A key (reply, funnel step, case change) a rollup or customer score counts, claimed by the
+ * scores' owner's batch that counts it; insert-only, `_id` = collection|document|key
+ * (src/db/counted-keys.ts).
+ */
+export interface CountedKeyDoc {
+  _id: string;
+  batch: string;
+}
+
+/** A batch of the scores' owner whose every write is done; insert-only, `_id` = the batch. */
+export interface AppliedBatchDoc {
+  _id: string;
+  at: Date;
 }
 
 export interface UserDoc {
@@ -558,6 +575,8 @@ export const contactDecisions = (db: Db) => db.collection<ContactDecisionDoc>('c
 export const invitations = (db: Db) => db.collection<InvitationDoc>('invitations');
 export const responses = (db: Db) => db.collection<ResponseDoc>('responses');
 export const rollups = (db: Db) => db.collection<RollupDoc>('rollups');
+export const countedKeys = (db: Db) => db.collection<CountedKeyDoc>('counted_keys');
+export const appliedBatches = (db: Db) => db.collection<AppliedBatchDoc>('applied_batches');
 export const rollupMonths = (db: Db) => db.collection<RollupMonthDoc>('rollup_months');
 export const users = (db: Db) => db.collection<UserDoc>('users');
 export const apiKeys = (db: Db) => db.collection<ApiKeyDoc>('api_keys');
@@ -590,7 +609,7 @@ export async function summaryScores(
   customerIds: string[],
 ): Promise<Map<string, { score: number; replies: number }>> {
   const docs = await customerScores(db)
-    .find({ _id: { $in: customerIds } }, { projection: { replyIds: 0 } })
+    .find({ _id: { $in: customerIds } })
     .toArray();
   return new Map(
     docs

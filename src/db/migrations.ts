@@ -11,6 +11,7 @@
 import type { Db } from 'mongodb';
 import * as c from './collections';
 import { buildContactHistories } from './contact-history';
+import { moveCountedKeys } from './move-counted-keys';
 import { backfillRollupTotals } from './rollup-totals';
 import { hashSurveyToken } from './survey-tokens';
 
@@ -37,6 +38,9 @@ export const MIGRATIONS: readonly Migration[] = [
     name: 'rollup months backfilled',
     run: (db, progress) => unlessDoneAtStart(db, 'rollup-months-backfilled', () => backfillRollupTotals(db, progress)),
   },
+  // A contraction: workers of earlier releases count by the lists this removes, so they must be
+  // stopped before it runs (docs/deployment.md, "Upgrading to schema version 6").
+  { version: 6, name: 'counted keys moved out of rollups', run: (db, progress) => moveCountedKeys(db, progress) },
 ];
 
 /** The version this release needs: the last step's. */

@@ -5,14 +5,18 @@ import { isDuplicateKeyError } from './mongo';
 
 /**
  * Dashboards read `rollup_months`: per program, month and segment one document holding each day's
- * counters. A rollup keeps the IDs of the replies it counts (so a retried update never counts
- * twice), which makes it grow with its replies, and FerretDB answers any filter but `_id` by
- * decoding the whole collection; these documents stay the same size however many replies there
- * are, and a dashboard reads the few it needs by `_id`. The month's `all` document also lists the
- * month's segments, so a reader knows which documents exist.
+ * counters. FerretDB answers any filter but `_id` by decoding the whole collection, so a dashboard
+ * reads the few month documents it needs by `_id` instead of filtering the rollups. The month's
+ * `all` document also lists the month's segments, so a reader knows which documents exist.
  */
 
-type Counters = Omit<RollupDoc, '_id' | 'programId' | 'day' | 'segment' | 'replyIds'>;
+type Counters = Omit<RollupDoc, '_id' | 'programId' | 'day' | 'segment'>;
+
+/**
+ * A rollup's counters: without the owner's batch marker, nor the key list a rollup held before
+ * `moveCountedKeys` (src/db/move-counted-keys.ts) moved it out.
+ */
+const COUNTERS = { projection: { appliedBatch: 0, replyIds: 0 } };
 
 function countersOf(rollup: c.RollupTotalsDoc): Counters {
   const counters: Record<string, unknown> = { ...rollup };
@@ -74,9 +78,9 @@ async function listSegments(db: Db, rollups: c.RollupTotalsDoc[]): Promise<void>
   );
 }
 
-/** The rollups with these IDs (those that exist), without their reply lists. */
+/** The rollups with these IDs (those that exist), their counters only. */
 async function rollupsById(db: Db, ids: string[]): Promise<c.RollupTotalsDoc[]> {
-  const docs = await Promise.all(ids.map((id) => c.rollups(db).findOne({ _id: id }, { projection: { replyIds: 0 } })));
+  const docs = await Promise.all(ids.map((id) => c.rollups(db).findOne({ _id: id }, COUNTERS)));
   return docs.filter((doc) => doc !== null);
 }
 
@@ -110,7 +114,7 @@ export async function backfillRollupTotals(db: Db, progress: (copied: number, to
     page = [];
     progress(copied, total);
   };
-  for await (const doc of c.rollups(db).find({}, { projection: { replyIds: 0 } })) {
+  for await (const doc of c.rollups(db).find({}, COUNTERS)) {
     page.push(doc);
     if (page.length === BACKFILL_PAGE) await flush();
   }

@@ -288,10 +288,11 @@ export function touchedBy(batch: ScoreContribution[]): { rollups: string[]; cust
   };
 }
 
-/** The changes to one document: increments summed over the replies it does not count yet. */
+/** The changes to one document: increments summed over the keys it does not count yet. */
 export interface FoldedChange {
   id: string;
-  replyIds: string[];
+  /** The keys (`ScoreContribution.replyId`) this change counts. */
+  keys: string[];
   increment: Record<string, number>;
   /** The fields a new document starts with. */
   fields: Record<string, string>;
@@ -319,9 +320,9 @@ export function foldContributions(
     increment: Record<string, number>,
     themes: string[] = [],
   ) => {
-    const change = folded[kind].get(id) ?? { id, replyIds: [], increment: {}, fields, examples: {} };
-    if (counted[kind].get(id)?.has(replyId) || change.replyIds.includes(replyId)) return;
-    change.replyIds.push(replyId);
+    const change = folded[kind].get(id) ?? { id, keys: [], increment: {}, fields, examples: {} };
+    if (counted[kind].get(id)?.has(replyId) || change.keys.includes(replyId)) return;
+    change.keys.push(replyId);
     for (const [path, n] of Object.entries(increment)) change.increment[path] = (change.increment[path] ?? 0) + n;
     for (const theme of themes) change.examples[theme] = [...(change.examples[theme] ?? []), replyId];
     folded[kind].set(id, change);

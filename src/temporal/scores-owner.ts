@@ -2,6 +2,7 @@ import type { Client } from '@temporalio/client';
 import type { Db } from 'mongodb';
 import pLimit from 'p-limit';
 import { type UnsubscribeDoc, invitations, rollups, unsubscribes } from '../db/collections';
+import { isCounted } from '../db/counted-keys';
 import { ALL_SEGMENT, type ScoreContribution, funnelContribution, rollupId } from '../domain/rollup';
 import { replyScoredSignal, scoresWorkflowId } from '../../workflows/definitions';
 
@@ -53,8 +54,8 @@ export async function handOverCounted(
 async function waitUntilCounted(db: Db, contribution: ScoreContribution): Promise<void> {
   const id = rollupId(contribution.programId, contribution.day, ALL_SEGMENT);
   for (let waited = 0; waited < 120_000; waited += 250) {
-    const rollup = await rollups(db).findOne({ _id: id }, { projection: { replyIds: 1 } });
-    if (rollup?.replyIds.includes(contribution.replyId)) return;
+    const rollup = await rollups(db).findOne({ _id: id }, { projection: { appliedBatch: 1 } });
+    if (await isCounted(db, 'rollups', rollup, contribution.replyId)) return;
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
   throw new Error(`the scores' owner did not count ${contribution.replyId} within 2 minutes`);

@@ -44,13 +44,7 @@ export function sinceMonth(query: unknown, now = new Date()): string {
  * customers (their revenue and name); erased customers are left out.
  */
 export async function loadQuadrants(db: Db, since: string): Promise<QuadrantReport> {
-  const [cutoffs, scores] = await Promise.all([
-    quadrantCutoffs(db),
-    c
-      .customerScores(db)
-      .find({}, { projection: { replyIds: 0 } })
-      .toArray(),
-  ]);
+  const [cutoffs, scores] = await Promise.all([quadrantCutoffs(db), c.customerScores(db).find({}).toArray()]);
   const totals = new Map(scores.map((doc) => [doc._id, doc]));
   const accounts: Account[] = [];
   const scored = c.customers(db).find({ erasedAt: { $exists: false } }, { projection: { name: 1, attributes: 1 } });

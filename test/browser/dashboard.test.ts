@@ -23,7 +23,6 @@ function quarter(programId: string): c.RollupDoc[] {
       nps: { count: p + d, sum: p * 10 + d * 2, promoters: p, detractors: d },
       csat: { count: p + d, sum: p * 5 + d * 2, satisfied: p },
       themes: { delivery: d, staff: p },
-      replyIds: [],
     });
     const doc = (segment: string, p: number, d: number) => ({
       _id: `${programId}|${day}|${segment}`,

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
-import { createReplyActivities } from '../../activities/replies';
+import { applyScoreBatch, createReplyActivities } from '../../activities/replies';
 import * as c from '../../src/db/collections';
 import { type Database, connectDatabase } from '../../src/db/mongo';
 import { ZProgram } from '../../src/domain/program';
@@ -83,20 +83,24 @@ describe('rollups', () => {
     const scores = [10, 9, 9, 8, 7, 6, 3, 0, 10, 5, 9, 2];
     const ids = await seedReplies(programId, scores, (i) => (i % 2 ? 'EU' : 'NA'));
     const submitted: ScoreContribution[] = [];
-    const { finalizeReply, applyScores } = createReplyActivities(database.db, async (contribution) => {
+    const { finalizeReply } = createReplyActivities(database.db, async (contribution) => {
       submitted.push(contribution);
     });
+    const applyScores = (id: string, batch: ScoreContribution[], retried = false) =>
+      applyScoreBatch(database.db, { id: `${programId}|${id}`, retried }, batch);
 
     // Every reply finalized twice, all at once: retried activities hand their contribution over twice.
     const results = await Promise.all([...ids, ...ids].map((invitationId) => finalizeReply({ invitationId })));
     expect(results.every((r) => r.final)).toBe(true);
     expect(submitted).toHaveLength(24);
-    // The owner applies them in batches; a batch retried after it was applied counts nothing again,
-    // and a contribution delivered twice counts once.
+    // The owner applies them in batches; a batch retried after it was applied writes nothing again
+    // (and answers as before), a later batch counts nothing already counted, and a contribution
+    // delivered twice counts once.
     const once = ids.map((id) => submitted.find((contribution) => contribution.replyId === id)!);
-    expect(await applyScores({ batch: once.slice(0, 10) })).toEqual({ counted: 10 });
-    expect(await applyScores({ batch: once.slice(0, 10) })).toEqual({ counted: 0 });
-    expect(await applyScores({ batch: submitted })).toEqual({ counted: 2 });
+    expect(await applyScores('1', once.slice(0, 10))).toEqual({ counted: 10 });
+    expect(await applyScores('1', once.slice(0, 10), true)).toEqual({ counted: 10 });
+    expect(await applyScores('2', once.slice(0, 10))).toEqual({ counted: 0 });
+    expect(await applyScores('3', submitted)).toEqual({ counted: 2 });
     const customerScores = await Promise.all(
       once.map((contribution) => c.customerScores(database.db).findOne({ _id: contribution.customerId })),
     );

@@ -304,7 +304,7 @@ describe('foldContributions', () => {
     ];
     const { rollups, customerScores } = foldContributions(batch, none);
     const all = rollups.find((r) => r.id === 'p|2026-01-05|all')!;
-    expect(all.replyIds).toEqual(['r1', 'r2']);
+    expect(all.keys).toEqual(['r1', 'r2']);
     expect(all.increment).toMatchObject({
       responses: 2,
       'nps.count': 2,
@@ -313,11 +313,11 @@ describe('foldContributions', () => {
       'nps.detractors': 1,
     });
     expect(all.fields).toEqual({ programId: 'p', day: '2026-01-05', segment: 'all' });
-    expect(rollups.find((r) => r.id === 'p|2026-01-05|region:EU')!.replyIds).toEqual(['r1']);
+    expect(rollups.find((r) => r.id === 'p|2026-01-05|region:EU')!.keys).toEqual(['r1']);
     expect(customerScores).toEqual([
       {
         id: 'c1',
-        replyIds: ['r1', 'r2'],
+        keys: ['r1', 'r2'],
         increment: { count: 2, sum: 120, 'months.2026-01.count': 2, 'months.2026-01.sum': 120 },
         fields: {},
         examples: {},
@@ -337,7 +337,7 @@ describe('foldContributions', () => {
     };
     const { rollups, customerScores } = foldContributions([once, once], counted);
     expect(rollups).toEqual([
-      expect.objectContaining({ replyIds: ['r1'], increment: expect.objectContaining({ responses: 1 }) }),
+      expect.objectContaining({ keys: ['r1'], increment: expect.objectContaining({ responses: 1 }) }),
     ]);
     expect(customerScores).toEqual([]);
   });
@@ -370,10 +370,10 @@ describe('response funnel and theme examples', () => {
     );
     const { rollups, customerScores } = foldContributions([step, reply, step], none);
     const all = rollups.find((r) => r.id === 'p|2026-01-05|all')!;
-    expect(all.replyIds).toEqual(['funnel:invited:inv1', 'inv1']);
+    expect(all.keys).toEqual(['funnel:invited:inv1', 'inv1']);
     expect(all.increment).toMatchObject({ 'funnel.invited': 1, responses: 1 });
     // A funnel step never touches the customer's summary score.
-    expect(customerScores.map((c) => c.replyIds)).toEqual([['inv1']]);
+    expect(customerScores.map((c) => c.keys)).toEqual([['inv1']]);
   });
 
   it('takes the steps an invitation record shows: sent, first reminder, expiry on its due day', () => {

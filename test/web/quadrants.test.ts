@@ -39,7 +39,6 @@ describe('customer quadrants', () => {
       _id,
       count,
       sum,
-      replyIds: [],
       ...(months ? { months } : {}),
     });
     await c

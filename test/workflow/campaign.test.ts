@@ -71,9 +71,7 @@ describe('pulsed campaigns', () => {
     // Summary scores 10, 20, … 90 for the first nine; the tenth never answered.
     await c
       .customerScores(h.db)
-      .insertMany(
-        profiles.slice(0, 9).map((p, i) => ({ _id: p.id, count: 1, sum: (i + 1) * 10, replyIds: [`r-${p.id}`] })),
-      );
+      .insertMany(profiles.slice(0, 9).map((p, i) => ({ _id: p.id, count: 1, sum: (i + 1) * 10 })));
     const weekAgo = new Date(Date.now() - 7 * 86_400_000);
     // Customers 0–2 were surveyed a week ago; customer 3 answered yesterday.
     await c.contactDecisions(h.db).insertMany(

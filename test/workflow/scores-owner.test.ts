@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as c from '../../src/db/collections';
-import { isReplyKey, rollupDay, rollupId } from '../../src/domain/rollup';
+import { isCounted } from '../../src/db/counted-keys';
+import { rollupDay, rollupId } from '../../src/domain/rollup';
 import { connectTemporalClient } from '../../src/temporal/connection';
 import { scoresWorkflowId } from '../../workflows/definitions';
 import { type Harness, createProgram, inviteNewCustomer, postForm, startHarness, waitUntil } from '../support/harness';
@@ -33,16 +34,17 @@ describe('the scores owner', () => {
       return doc?.responses === answers.length ? doc : undefined;
     });
     expect(all.nps).toEqual({ count: 8, sum: 52, detractors: 3, passives: 2, promoters: 3 });
-    // The list also holds the invitations' funnel steps, counted once each too.
-    expect(new Set(all.replyIds.filter(isReplyKey)).size).toBe(8);
+    // Each reply is a counted key of the rollup; the invitations' funnel steps are counted once each too.
+    const counted = await Promise.all(invited.map(({ invitationId }) => isCounted(h.db, 'rollups', all, invitationId)));
+    expect(counted.every(Boolean)).toBe(true);
     expect(all.funnel).toEqual({ invited: 8 });
-    // What dashboards read: the same counters without the reply list, in the month's document.
+    // What dashboards read: the same counters, in the month's document.
     const copy = await waitUntil("the month's document to copy the rollup", async () => {
       const doc = await c.rollupMonths(h.db).findOne({ _id: `${programId}|${day.slice(0, 7)}|all` });
       const counters = doc?.days?.[day.slice(8, 10)];
       return counters?.responses === answers.length ? counters : undefined;
     });
-    const { _id, programId: _program, day: _day, segment: _segment, replyIds: _replyIds, ...counters } = all;
+    const { _id, programId: _program, day: _day, segment: _segment, appliedBatch: _batch, ...counters } = all;
     expect(copy).toEqual(counters);
     for (const { customer } of invited) {
       const score = await c.customerScores(h.db).findOne({ _id: customer.id });
