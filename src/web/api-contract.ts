@@ -356,7 +356,7 @@ export const API_OPERATIONS: readonly ApiOperation[] = [
     scopes: ['write'],
     params: z.object({ id: z.string().min(1).describe('The campaign ID'), action: ZCampaignAction }),
     responses: {
-      200: ok('Applied', R.ZCampaign),
+      200: ok("Applied; the campaign's progress", R.ZCampaignProgress),
       ...notFound('campaign'),
       409: err('Not possible in its current status'),
     },
@@ -699,6 +699,7 @@ const RESPONSE_COMPONENTS: [z.ZodType, string][] = [
   [R.ZReply, 'Reply'],
   [R.ZStoredProgram, 'Program'],
   [R.ZCampaign, 'Campaign'],
+  [R.ZCampaignProgress, 'CampaignProgress'],
   [R.ZImport, 'Import'],
   [R.ZCase, 'Case'],
   [R.ZUser, 'User'],

@@ -113,6 +113,23 @@ const ZWaveSchedule = z
 export const ZSavedProgram = ZStoredProgram.extend({ waveSchedule: ZWaveSchedule });
 export const ZProgramDeleted = z.object({ deleted: z.string(), waveSchedule: ZWaveSchedule });
 
+const count = z.number().int();
+export const ZCampaignProgress = z
+  .looseObject({
+    status: z.string().describe('scheduled, selecting, sending, paused, awaiting-replies, completed or cancelled'),
+    matched: count.describe('Customers in the segment when the campaign selected them'),
+    sampled: count.describe('How many of them the sample takes'),
+    signalled: count.describe("Handed to their customer's loop so far"),
+    decided: count,
+    sent: count,
+    deferred: count,
+    skipped: z.record(z.string(), count).describe('Skipped by rule (unsubscribed, fatigue, …), by reason'),
+    answered: count,
+    expired: count,
+    otherwiseEnded: count.describe('Invitations failed or cancelled'),
+  })
+  .describe("A campaign's progress");
+
 export const ZCampaign = z
   .looseObject({
     _id: id,
@@ -121,9 +138,7 @@ export const ZCampaign = z
     segment: z.looseObject({}),
     startAt: date,
     createdAt: date,
-    progress: z
-      .looseObject({ status: z.string() })
-      .describe('matched, sampled, signalled, decided, sent, deferred, skipped, answered…'),
+    progress: ZCampaignProgress,
   })
   .describe('A pulsed campaign with its progress');
 
@@ -263,11 +278,9 @@ export const ZJourney = z
   .looseObject({ programId: z.string(), program: z.string(), touchPoints: z.array(z.string()) })
   .describe("A program's journey: per touch point the customers, scores and the shares satisfied so far");
 
-export const ZQuadrantCutoffsView = z.object({
-  score: z.number(),
-  revenue: z.number(),
-  revenueAttribute: z.string(),
-});
+export const ZQuadrantCutoffsView = z
+  .looseObject({ score: z.number(), revenue: z.number(), revenueAttribute: z.string() })
+  .describe('The cut-offs in force, with who set them and when');
 
 export const ZQuadrantReport = z.object({
   cutoffs: ZQuadrantCutoffsView,
