@@ -5,8 +5,7 @@ import { ZCaseAction } from '../domain/case-schemas';
 import { ZFixInput } from '../domain/fixes';
 import { ZProgram } from '../domain/program';
 import { ZRouting } from '../domain/routing';
-import { ZQuadrantCutoffs, ZSegment } from '../domain/segment';
-import { ZCaseCondition } from '../domain/case-rules';
+import { ZQuadrantCutoffs } from '../domain/segment';
 import { ZWebhookInput } from '../domain/webhook-schema';
 import { ZCampaignAction, ZCampaignInput, ZCampaignPreview } from './campaigns-service';
 import { CASE_TABLES } from './case-metrics-service';
@@ -21,9 +20,9 @@ import * as R from './api-responses';
 
 /**
  * The JSON API's contract: one row per route, with the zod schemas the route validates its input
- * with and the schemas of what it answers. The OpenAPI document and the reference page are built
- * from this table, a test checks that Express's routes and their access match it, and the API
- * tests validate every answer they receive against the document.
+ * with and the schemas of what it answers. The OpenAPI document (`openapi-document.ts`) and the
+ * reference page are built from this table, a test checks that Express's routes and their access
+ * match it, and the API tests validate every answer they receive against the document.
  */
 export type Method = 'get' | 'post' | 'put' | 'delete';
 
@@ -55,7 +54,7 @@ export interface ApiOperation {
 
 const ok = (description: string, schema?: z.ZodType): ApiResponse => ({ description, schema });
 const csv = (description = 'A CSV download (text/csv, UTF-8)'): ApiResponse => ({ description, csv: true });
-const err = (description: string): ApiResponse => ({ description, schema: R.ZError });
+export const err = (description: string): ApiResponse => ({ description, schema: R.ZError });
 
 const idParam = (what: string, schema: z.ZodType = z.string().min(1)) => z.object({ id: schema.describe(what) });
 const pageQuery = ZPage;
@@ -80,7 +79,7 @@ const ZEventBatchDoc = z
   .describe('Up to 1,000 events; when any is invalid none is accepted and `details` lists each by index');
 
 const notFound = (what: string) => ({ 404: err(`No such ${what}`) });
-const TEMPORAL_DOWN =
+export const TEMPORAL_DOWN =
   'Temporal is unreachable or the workflow did not answer in time; retry after `Retry-After` seconds';
 
 export const API_OPERATIONS: readonly ApiOperation[] = [
@@ -664,219 +663,3 @@ export const API_OPERATIONS: readonly ApiOperation[] = [
     responses: { 204: ok('Revoked'), ...notFound('key') },
   },
 ];
-
-/** The answers any route may give, besides its own. */
-function commonResponses(op: ApiOperation): Record<number, ApiResponse> {
-  const responses: Record<number, ApiResponse> = {};
-  if (op.params || op.query || op.body)
-    responses[400] = err('Invalid input; `error` says which field and why, `details` lists each');
-  responses[401] = err('Missing, unknown, revoked or expired API key');
-  responses[403] = err("The key's scopes do not allow this route, or the key is restricted to teams");
-  if (op.body) responses[413] = err('The request body is too large');
-  responses[429] = err('Too many requests for this key; retry after `Retry-After` seconds');
-  responses[500] = err('Unexpected; `error` carries an error ID the log shows next to the cause');
-  responses[503] = err(`MongoDB or ${TEMPORAL_DOWN}`);
-  return responses;
-}
-
-export const responsesOf = (op: ApiOperation): Record<number, ApiResponse> => ({
-  ...commonResponses(op),
-  ...op.responses,
-});
-
-/** Components worth a name: the schemas integrations meet in several places. */
-const REQUEST_COMPONENTS: [z.ZodType, string][] = [
-  [ZEventInput, 'Event'],
-  [ZCaseCondition, 'CaseCondition'],
-  [ZSegment, 'Segment'],
-  [ZCustomerInput, 'CustomerInput'],
-];
-const RESPONSE_COMPONENTS: [z.ZodType, string][] = [
-  [R.ZError, 'Error'],
-  [R.ZEventOutcome, 'EventOutcome'],
-  [R.ZCustomer, 'Customer'],
-  [R.ZInvitation, 'Invitation'],
-  [R.ZReply, 'Reply'],
-  [R.ZStoredProgram, 'Program'],
-  [R.ZCampaign, 'Campaign'],
-  [R.ZCampaignProgress, 'CampaignProgress'],
-  [R.ZImport, 'Import'],
-  [R.ZCase, 'Case'],
-  [R.ZUser, 'User'],
-  [R.ZApiKeyView, 'ApiKey'],
-  [R.ZJourney, 'Journey'],
-  [R.ZRoutingView, 'Routing'],
-];
-
-type JsonSchema = Record<string, unknown>;
-
-/**
- * Converts schemas in one pass (so that named ones become `$ref`s to components): requests as
- * their input type, answers as their output type. Unnamed schemas come back inline.
- */
-function convert(
-  io: 'input' | 'output',
-  named: [z.ZodType, string][],
-  inline: z.ZodType[],
-): { components: Record<string, JsonSchema>; schemaOf: (schema: z.ZodType) => JsonSchema } {
-  const registry = z.registry<{ id: string }>();
-  for (const [schema, id] of named) registry.add(schema, { id });
-  const anonymous = new Map<z.ZodType, string>();
-  for (const schema of inline) {
-    if (registry.has(schema) || anonymous.has(schema)) continue;
-    const id = `__inline${anonymous.size}`;
-    anonymous.set(schema, id);
-    registry.add(schema, { id });
-  }
-  const { schemas } = z.toJSONSchema(registry, {
-    io,
-    target: 'draft-2020-12',
-    unrepresentable: 'any',
-    uri: (id) => `#/components/schemas/${id}`,
-  });
-  const INLINE = '#/components/schemas/__inline';
-  // An unnamed schema nested in another (a page's items, a report's part) is written out in place.
-  const expand = (value: unknown): unknown => {
-    if (Array.isArray(value)) return value.map(expand);
-    if (typeof value !== 'object' || value === null) return value;
-    const ref = (value as { $ref?: unknown }).$ref;
-    if (typeof ref === 'string' && ref.startsWith(INLINE)) return clean(schemas[ref.slice(INLINE.length - 8)]!);
-    return Object.fromEntries(Object.entries(value).map(([key, inner]) => [key, expand(inner)]));
-  };
-  const clean = (schema: JsonSchema): JsonSchema => {
-    const { $schema: _s, $id: _i, ...rest } = schema;
-    return expand(
-      JSON.parse(
-        JSON.stringify(rest).replaceAll('#/components/schemas/__shared#/$defs/', `#/components/schemas/${io}-`),
-      ),
-    ) as JsonSchema;
-  };
-  const components: Record<string, JsonSchema> = {};
-  for (const [, id] of named) components[id] = clean(schemas[id] as JsonSchema);
-  // Recursive schemas (case rule conditions) come as `$defs` of a shared entry; each becomes a component.
-  const shared = (schemas.__shared as { $defs?: Record<string, JsonSchema> } | undefined)?.$defs ?? {};
-  for (const [id, schema] of Object.entries(shared)) components[`${io}-${id}`] = clean(schema);
-  return {
-    components,
-    schemaOf: (schema) => {
-      const namedId = named.find(([s]) => s === schema)?.[1];
-      if (namedId) return { $ref: `#/components/schemas/${namedId}` };
-      return clean(schemas[anonymous.get(schema)!] as JsonSchema);
-    },
-  };
-}
-
-/** `{id}`-style path parameters and query fields, each with its schema and description. */
-function parametersOf(
-  location: 'path' | 'query',
-  objectSchema: JsonSchema | undefined,
-): { name: string; in: string; required: boolean; description?: string; schema: JsonSchema }[] {
-  if (!objectSchema) return [];
-  const properties = (objectSchema.properties ?? {}) as Record<string, JsonSchema>;
-  const required = new Set((objectSchema.required ?? []) as string[]);
-  return Object.entries(properties).map(([name, schema]) => {
-    const { description, ...rest } = schema;
-    return {
-      name,
-      in: location,
-      required: location === 'path' || required.has(name),
-      ...(typeof description === 'string' ? { description } : {}),
-      schema: rest,
-    };
-  });
-}
-
-const operationIdOf = (op: ApiOperation) =>
-  op.method +
-  op.path
-    .replace(/^\/api/, '')
-    .split(/[^A-Za-z0-9]+/)
-    .filter(Boolean)
-    .map((word) => word[0]!.toUpperCase() + word.slice(1))
-    .join('');
-
-const API_DESCRIPTION =
-  'Events in, survey programs, customers, invitations, replies and cases out. Every route needs `Authorization: Bearer <api key>` with a scope that allows it: `events:write` (events), `read` (GET routes), `write` (customers, programs, campaigns, fixes, case actions), `admin` (everything, including users, keys, webhooks, routing and the outbox). A key restricted to teams (`teams` at creation) reads, exports and acts on the cases of those teams only (403 on another team’s case) and is refused (403) on every other route except this document. Every error is JSON `{ "error": "…", "details": … }`; an unknown `/api` route is a 404 in the same form. Generated from the zod schemas the routes validate with.';
-
-function buildDocument() {
-  const ops = API_OPERATIONS;
-  const requestSchemas = ops.flatMap((op) => [
-    ...(op.params ? [op.params] : []),
-    ...(op.query ? [op.query] : []),
-    ...(op.body && op.body !== 'csv' ? [op.body] : []),
-  ]);
-  const responseSchemas = ops.flatMap((op) =>
-    Object.values(responsesOf(op)).flatMap((r) => (r.schema ? [r.schema] : [])),
-  );
-  const requests = convert('input', REQUEST_COMPONENTS, requestSchemas);
-  const answers = convert('output', RESPONSE_COMPONENTS, responseSchemas);
-
-  const paths: Record<string, Record<string, unknown>> = {};
-  for (const op of ops) {
-    const parameters = [
-      ...parametersOf('path', op.params && requests.schemaOf(op.params)),
-      ...parametersOf('query', op.query && requests.schemaOf(op.query)),
-    ];
-    const responses = Object.fromEntries(
-      Object.entries(responsesOf(op)).map(([status, r]) => [
-        status,
-        {
-          description: r.description,
-          ...(r.csv
-            ? { content: { 'text/csv': { schema: { type: 'string' } } } }
-            : r.schema
-              ? { content: { 'application/json': { schema: answers.schemaOf(r.schema) } } }
-              : {}),
-        },
-      ]),
-    );
-    const scopes = op.scopes.join(', ');
-    (paths[op.path] ??= {})[op.method] = {
-      operationId: operationIdOf(op),
-      tags: [op.tag],
-      summary: op.summary,
-      description: [
-        op.description,
-        `Key scopes: ${scopes}${op.teamKeys ? '; team-restricted keys too' : ''} (admin keys may use every route).`,
-      ]
-        .filter(Boolean)
-        .join('\n\n'),
-      'x-scopes': op.scopes,
-      ...(op.teamKeys ? { 'x-team-keys': true } : {}),
-      ...(parameters.length ? { parameters } : {}),
-      ...(op.body
-        ? {
-            requestBody: {
-              required: op.bodyRequired ?? false,
-              content:
-                op.body === 'csv'
-                  ? { 'text/csv': { schema: { type: 'string' } } }
-                  : { 'application/json': { schema: requests.schemaOf(op.body) } },
-            },
-          }
-        : {}),
-      responses,
-    };
-  }
-  const tags = [...new Set(ops.map((op) => op.tag))].map((name) => ({ name }));
-  return {
-    openapi: '3.1.0',
-    jsonSchemaDialect: 'https://json-schema.org/draft/2020-12/schema',
-    info: { title: 'cxloop API', version: '1', description: API_DESCRIPTION },
-    security: [{ apiKey: [] }],
-    tags,
-    paths,
-    components: {
-      securitySchemes: { apiKey: { type: 'http', scheme: 'bearer', description: 'An API key' } },
-      schemas: { ...requests.components, ...answers.components },
-    },
-  };
-}
-
-export type OpenApiDocument = ReturnType<typeof buildDocument>;
-
-let built: OpenApiDocument | undefined;
-/** Built once, on first use: the table does not change while the process runs. */
-export function openApiDocument(): OpenApiDocument {
-  return (built ??= buildDocument());
-}

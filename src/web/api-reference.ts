@@ -1,4 +1,4 @@
-import type { OpenApiDocument } from './api-contract';
+import type { OpenApiDocument } from './openapi-document';
 
 /**
  * The API reference page's content, read from the generated OpenAPI document so that the page,

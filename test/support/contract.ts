@@ -1,6 +1,6 @@
 import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020';
 import addFormats from 'ajv-formats';
-import { openApiDocument } from '../../src/web/api-contract';
+import { openApiDocument } from '../../src/web/openapi-document';
 
 /**
  * The API's answers checked against its OpenAPI document: the route and the status must be

@@ -1,6 +1,7 @@
 import SwaggerParser from '@apidevtools/swagger-parser';
 import { describe, expect, it } from 'vitest';
-import { API_OPERATIONS, openApiDocument } from '../../src/web/api-contract';
+import { API_OPERATIONS } from '../../src/web/api-contract';
+import { openApiDocument } from '../../src/web/openapi-document';
 import { contractProblems, operationFor } from '../support/contract';
 
 const json = 'application/json; charset=utf-8';

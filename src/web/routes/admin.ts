@@ -10,7 +10,7 @@ import { rootCauseRoutes } from './admin-root-causes';
 import type { Templates } from '../../mail/templates';
 import { ROLES, type Role, roleGrants } from '../../domain/access';
 import { allowPublic, allowRoles } from '../access';
-import { openApiDocument } from '../api-contract';
+import { openApiDocument } from '../openapi-document';
 import { apiReference } from '../api-reference';
 import { type SignedInUser, destroySession, hashPassword, needsRehash, requireUser, verifyLogin } from '../auth';
 import { HttpError } from '../errors';

@@ -31,7 +31,7 @@ import type { Templates } from '../../mail/templates';
 import { type TEventInput, ZCustomerInput, ZEventBatch, ZEventInput, ZExternalId, ZPage } from '../schemas';
 import { parseOr400 } from '../validation';
 import type { Metrics } from '../metrics';
-import { openApiDocument } from '../api-contract';
+import { openApiDocument } from '../openapi-document';
 import { SCOPES, type Scope, scopeGrants } from '../../domain/access';
 import type { IdentityWrite } from '../../domain/event-profile';
 import type { AllowList } from '../../domain/webhook-destination';
