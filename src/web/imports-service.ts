@@ -75,7 +75,10 @@ const ZColumnTarget = z
 /** The upload's query: an optional import ID chosen by the caller (to follow its progress) and column mapping. */
 export const ZImportOptions = z
   .object({
-    importId: z.uuid().optional(),
+    importId: z
+      .uuid()
+      .optional()
+      .describe('Chosen by the caller, to follow the import and make a retry the same import'),
     map: z
       .string()
       .max(8_000)
@@ -88,7 +91,10 @@ export const ZImportOptions = z
         }
       })
       .pipe(z.record(z.string().max(200), ZColumnTarget))
-      .optional(),
+      .optional()
+      .describe(
+        'JSON: column name → id, email, name, locale, timezone, ignore or attributes.<name> (default: by column name)',
+      ),
   })
   .strict();
 

@@ -38,13 +38,20 @@ const blankAsAbsent = (value: unknown) => (value === '' ? undefined : value);
 /** The dashboard's query string: every field optional (the last 90 days of every program by default). */
 export const ZDashboardQuery = z
   .object({
-    from: z.preprocess(blankAsAbsent, ZDay.optional()),
-    to: z.preprocess(blankAsAbsent, ZDay.optional()),
-    program: z.preprocess(blankAsAbsent, ZExternalId.optional()),
-    segment: z.preprocess(blankAsAbsent, ZSegment.default(ALL_SEGMENT)),
-    compare: z.preprocess(blankAsAbsent, z.enum(COMPARISONS).default('previous')),
-    /** The score the by-segment charts compare. */
-    metric: z.preprocess(blankAsAbsent, z.enum(SPLIT_METRICS).default('nps')),
+    from: z.preprocess(blankAsAbsent, ZDay.optional()).describe('First day, YYYY-MM-DD (default: 89 days before `to`)'),
+    to: z
+      .preprocess(blankAsAbsent, ZDay.optional())
+      .describe('Last day, YYYY-MM-DD (default: today, UTC); at most 731 days after `from`'),
+    program: z.preprocess(blankAsAbsent, ZExternalId.optional()).describe('One program (default: all)'),
+    segment: z
+      .preprocess(blankAsAbsent, ZSegment.default(ALL_SEGMENT))
+      .describe('`all` or `dimension:value`, e.g. `region:EU`'),
+    compare: z
+      .preprocess(blankAsAbsent, z.enum(COMPARISONS).default('previous'))
+      .describe('What the period is compared with: the period before, the same period a year before, or nothing'),
+    metric: z
+      .preprocess(blankAsAbsent, z.enum(SPLIT_METRICS).default('nps'))
+      .describe('The score the by-segment charts compare'),
   })
   .strict();
 

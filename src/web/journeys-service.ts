@@ -78,7 +78,13 @@ export function journeyRows(report: JourneyReport): (string | number | null)[][]
   ]);
 }
 
-const ZJourneyQuery = z.object({ since: z.preprocess((v) => (v === '' ? undefined : v), ZDay.optional()) }).strict();
+export const ZJourneyQuery = z
+  .object({
+    since: z
+      .preprocess((v) => (v === '' ? undefined : v), ZDay.optional())
+      .describe('Count replies from this day, YYYY-MM-DD (default: a year ago)'),
+  })
+  .strict();
 
 /** The first day of replies counted (`since`, default a year ago); a 400 names a bad one. */
 export function journeySince(query: unknown, now = Date.now()): Date {

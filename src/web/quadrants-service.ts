@@ -30,7 +30,11 @@ const ZMonth = z.string().regex(/^\d{4}-(0[1-9]|1[0-2])$/, 'a month as YYYY-MM')
 
 /** `since`: the month movement is counted from (default: three months before this one). */
 export const ZQuadrantQuery = z
-  .object({ since: z.preprocess((v) => (v === '' ? undefined : v), ZMonth.optional()) })
+  .object({
+    since: z
+      .preprocess((v) => (v === '' ? undefined : v), ZMonth.optional())
+      .describe('Movement is counted against the scores before this month, YYYY-MM (default: three months ago)'),
+  })
   .strict();
 
 export function sinceMonth(query: unknown, now = new Date()): string {

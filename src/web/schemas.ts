@@ -34,8 +34,14 @@ export const ZCustomerInput = z
     locale: z
       .string()
       .regex(/^[a-z]{2}(-[A-Z]{2})?$/, 'a locale such as en, de or fr-CA')
+      .meta({ examples: ['en', 'de', 'fr-CA'] })
       .optional(),
-    timezone: z.string().max(64).refine(isTimeZone, 'an IANA time zone such as Europe/Berlin').optional(),
+    timezone: z
+      .string()
+      .max(64)
+      .refine(isTimeZone, 'an IANA time zone such as Europe/Berlin')
+      .meta({ description: 'An IANA time zone', examples: ['Europe/Berlin'] })
+      .optional(),
     attributes: ZAttributes.optional(),
   })
   .strict();
@@ -46,8 +52,11 @@ const MAX_CLOCK_SKEW_MS = 5 * 60_000;
 
 export const ZEventInput = z
   .object({
-    id: ZExternalId,
-    type: z.string().regex(/^[a-z][a-z0-9_.-]{0,63}$/, 'a lower-case event type such as purchase or service_call'),
+    id: ZExternalId.describe('The idempotency key: the same ID again is a duplicate'),
+    type: z
+      .string()
+      .regex(/^[a-z][a-z0-9_.-]{0,63}$/, 'a lower-case event type such as purchase or service_call')
+      .meta({ examples: ['purchase', 'service_call', 'installation', 'case_closed'] }),
     occurredAt: z.iso
       .datetime({ offset: true, message: 'an ISO 8601 date-time such as 2026-05-01T10:00:00Z' })
       .refine((v) => Date.parse(v) <= Date.now() + MAX_CLOCK_SKEW_MS, 'must not be in the future'),

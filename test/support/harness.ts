@@ -12,6 +12,7 @@ import { customerLoopId } from '../../src/temporal/customer-key';
 import { storeProgram } from '../../src/web/programs-service';
 import { waitUntil } from './wait';
 import { TEST_CODEC_KEYS } from './codec-keys';
+import { contractProblems } from './contract';
 
 export { waitUntil };
 
@@ -116,6 +117,7 @@ export async function deleteSweepSchedule(temporalAddress: string, taskQueue: st
 
 export { uid };
 
+/** Calls the API with the harness's key; an answer that breaks the OpenAPI document fails the test. */
 export async function api(
   h: Harness,
   method: string,
@@ -129,6 +131,10 @@ export async function api(
     body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
   });
   const text = await response.text();
+  if (path.startsWith('/api/')) {
+    const problems = contractProblems(method, path, response.status, response.headers.get('content-type'), text);
+    if (problems.length) throw new Error(`the answer breaks the API contract:\n${problems.join('\n')}`);
+  }
   let json: unknown;
   try {
     json = JSON.parse(text);

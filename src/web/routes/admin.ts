@@ -10,6 +10,8 @@ import { rootCauseRoutes } from './admin-root-causes';
 import type { Templates } from '../../mail/templates';
 import { ROLES, type Role, roleGrants } from '../../domain/access';
 import { allowPublic, allowRoles } from '../access';
+import { openApiDocument } from '../openapi-document';
+import { apiReference } from '../api-reference';
 import { type SignedInUser, destroySession, hashPassword, needsRehash, requireUser, verifyLogin } from '../auth';
 import { HttpError } from '../errors';
 import { LOGIN_THROTTLED, type LimitDeps, type LoginThrottle, loginSourceLimit } from '../rate-limits';
@@ -81,6 +83,8 @@ const CAN = {
   keys: ['admin'],
   webhooks: ['admin'],
   audit: ['admin'],
+  // The people who set up integrations: admins create the keys, operations the programs they feed.
+  api: ['admin', 'operations'],
 } satisfies Record<string, Role[]>;
 const EVERYONE: Role[] = [...ROLES];
 /** Who may create and edit programs (everyone in CAN.programs may look at them). */
@@ -342,6 +346,10 @@ export function adminRouter({
       updatedAt,
     });
   });
+
+  router.get('/api', allowRoles(...CAN.api), (req, res) =>
+    send(req, res, 'api-reference', { title: 'API reference', ...apiReference(openApiDocument(), publicBaseUrl) }),
+  );
 
   router.get('/outbox', allowRoles(...CAN.outbox), async (req, res) => {
     if (!embeddedMail) throw new HttpError(404, 'The outbox exists only with the embedded SMTP sink.');

@@ -31,7 +31,7 @@ import type { Templates } from '../../mail/templates';
 import { type TEventInput, ZCustomerInput, ZEventBatch, ZEventInput, ZExternalId, ZPage } from '../schemas';
 import { parseOr400 } from '../validation';
 import type { Metrics } from '../metrics';
-import { openApiDocument } from './openapi';
+import { openApiDocument } from '../openapi-document';
 import { SCOPES, type Scope, scopeGrants } from '../../domain/access';
 import type { IdentityWrite } from '../../domain/event-profile';
 import type { AllowList } from '../../domain/webhook-destination';
@@ -96,7 +96,7 @@ export function apiRouter({ db, templates, loop, embeddedMail, metrics, webhookA
   const router = Router();
 
   router.get('/openapi.json', allowTeamKeys(...SCOPES), (_req, res) => {
-    res.json(openApiDocument);
+    res.json(openApiDocument());
   });
 
   router.post('/events', allowScopes('events:write'), json('64kb'), async (req, res) => {
