@@ -1,4 +1,5 @@
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
+import path from 'node:path';
 import { type Browser, type Locator, type Page, chromium } from 'playwright-core';
 
 export const CHROMIUM = '/usr/bin/chromium';
@@ -56,4 +57,16 @@ export function progressOf(bar: Locator): Promise<[number, number]> {
     const progress = el as unknown as { value: number; max: number };
     return [progress.value, progress.max] as [number, number];
   });
+}
+
+/**
+ * Saves what the page shows now as a guide's screenshot, `docs/images/<name>.png`, when
+ * `CXLOOP_DOC_SCREENSHOTS=1` (`npm run docs:screenshots`); otherwise does nothing. The viewport
+ * only, so the images stay small.
+ */
+export async function docScreenshot(page: Page, name: string): Promise<void> {
+  if (process.env.CXLOOP_DOC_SCREENSHOTS !== '1') return;
+  const file = path.resolve('docs', 'images', `${name}.png`);
+  mkdirSync(path.dirname(file), { recursive: true });
+  await page.screenshot({ path: file });
 }
