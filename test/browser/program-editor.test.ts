@@ -57,7 +57,7 @@ describe.runIf(browserAvailable())('operations build a program and run it as a c
       .poll(() => preview.locator('body').textContent())
       .toContain('How likely are you to recommend our checkout?');
     expect(await preview.locator('body').textContent()).toContain('We rebuilt our checkout');
-    await docScreenshot(page, 'program-editor');
+    await docScreenshot(page, 'program-editor', page.locator('#survey-builder'));
     await page.getByRole('button', { name: 'Send me a test' }).click();
     await expect.poll(() => preview.locator('body').textContent()).toContain(`was sent to ${user.email}`);
     const [test] = await mailTo(h, user.email);

@@ -61,12 +61,19 @@ export function progressOf(bar: Locator): Promise<[number, number]> {
 
 /**
  * Saves what the page shows now as a guide's screenshot, `docs/images/<name>.png`, when
- * `CXLOOP_DOC_SCREENSHOTS=1` (`npm run docs:screenshots`); otherwise does nothing. The viewport
- * only, so the images stay small.
+ * `CXLOOP_DOC_SCREENSHOTS=1` (`npm run docs:screenshots`); otherwise does nothing. As much as the
+ * viewport shows, so the images stay small: from the top of the page, or from `from` when given.
  */
-export async function docScreenshot(page: Page, name: string): Promise<void> {
+export async function docScreenshot(page: Page, name: string, from?: Locator): Promise<void> {
   if (process.env.CXLOOP_DOC_SCREENSHOTS !== '1') return;
   const file = path.resolve('docs', 'images', `${name}.png`);
   mkdirSync(path.dirname(file), { recursive: true });
+  if (from) await from.evaluate((el) => (el as unknown as ScrollsIntoView).scrollIntoView({ block: 'start' }));
+  else await page.evaluate('window.scrollTo(0, 0)');
   await page.screenshot({ path: file });
+}
+
+/** The little of the DOM's element type `docScreenshot` uses (the tests compile without the DOM's types). */
+interface ScrollsIntoView {
+  scrollIntoView(options: { block: 'start' }): void;
 }
