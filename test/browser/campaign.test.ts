@@ -2,7 +2,7 @@ import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { insertNewCustomers } from '../../src/db/customers';
 import { createUser } from '../support/admin';
-import { browserAvailable, launchChromium, progressOf, signedInPage } from '../support/browser';
+import { browserAvailable, docScreenshot, launchChromium, progressOf, signedInPage } from '../support/browser';
 import { type Harness, createProgram, mailTo, startHarness, uid } from '../support/harness';
 
 describe.runIf(browserAvailable())('operations run a campaign in a real browser', () => {
@@ -76,6 +76,7 @@ describe.runIf(browserAvailable())('operations run a campaign in a real browser'
       .toBe(4);
     await expect.poll(() => page.locator('[data-field="status"]').textContent(), { timeout: 60_000 }).toBe('completed');
     expect(await page.locator('[data-field="sent"]').textContent()).toBe('4');
+    await docScreenshot(page, 'campaign');
     // Silver-tier customers were never in the segment.
     for (const silver of profiles.slice(6)) expect(await mailTo(h, silver.email)).toEqual([]);
     expect(violations).toEqual([]);

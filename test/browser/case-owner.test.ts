@@ -1,7 +1,7 @@
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as c from '../../src/db/collections';
-import { browserAvailable, launchChromium } from '../support/browser';
+import { browserAvailable, docScreenshot, launchChromium } from '../support/browser';
 import { CASE_PEOPLE, createCaseProgram, createFollowUpProgram, setUpCaseRouting } from '../support/cases';
 import { ADMIN, type Harness, inviteNewCustomer, mailTo, postForm, startHarness, waitUntil } from '../support/harness';
 
@@ -53,6 +53,7 @@ describe.runIf(browserAvailable())('a case owner in a real browser', () => {
     await page.getByRole('button', { name: 'Send email' }).click();
     await page.getByText('Done: contact.').waitFor();
     await page.getByText('Emailed the customer: Your call-back').waitFor();
+    await docScreenshot(page, 'case-page');
 
     // A refused action is explained on the page, not an error page.
     await page.getByLabel('What we did, for the customer').fill('   ');

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as c from '../../src/db/collections';
 import { backfillRollupTotals } from '../../src/db/rollup-totals';
 import { createUser } from '../support/admin';
-import { browserAvailable, launchChromium, signedInPage } from '../support/browser';
+import { browserAvailable, docScreenshot, launchChromium, signedInPage } from '../support/browser';
 import { type Harness, createProgram, startHarness } from '../support/harness';
 
 /** Where the test leaves its screenshot (for a person to look at; gitignored). */
@@ -108,6 +108,7 @@ describe.runIf(browserAvailable())('the experience dashboard in a real browser',
     // The line is drawn in the first series colour, #2457c5: it must show on screen.
     expect(await pixelsOf(browser, await nps.screenshot(), [0x24, 0x57, 0xc5])).toBeGreaterThan(100);
     expect(await page.locator('[data-figure="NPS"] .figure-value').textContent()).toBe('37.3');
+    await docScreenshot(page, 'dashboard');
 
     // Its table, for screen readers and anyone who wants the numbers.
     await nps.getByText('NPS as a table').click();

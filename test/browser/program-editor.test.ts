@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as c from '../../src/db/collections';
 import { insertNewCustomers } from '../../src/db/customers';
 import { createUser } from '../support/admin';
-import { browserAvailable, launchChromium, progressOf, signedInPage } from '../support/browser';
+import { browserAvailable, docScreenshot, launchChromium, progressOf, signedInPage } from '../support/browser';
 import { type Harness, mailTo, startHarness, uid } from '../support/harness';
 
 describe.runIf(browserAvailable())('operations build a program and run it as a campaign in a real browser', () => {
@@ -57,6 +57,7 @@ describe.runIf(browserAvailable())('operations build a program and run it as a c
       .poll(() => preview.locator('body').textContent())
       .toContain('How likely are you to recommend our checkout?');
     expect(await preview.locator('body').textContent()).toContain('We rebuilt our checkout');
+    await docScreenshot(page, 'program-editor', page.locator('#survey-builder'));
     await page.getByRole('button', { name: 'Send me a test' }).click();
     await expect.poll(() => preview.locator('body').textContent()).toContain(`was sent to ${user.email}`);
     const [test] = await mailTo(h, user.email);

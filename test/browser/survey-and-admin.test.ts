@@ -1,7 +1,7 @@
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as c from '../../src/db/collections';
-import { browserAvailable, launchChromium } from '../support/browser';
+import { browserAvailable, docScreenshot, launchChromium } from '../support/browser';
 import { ADMIN, type Harness, createProgram, inviteNewCustomer, startHarness, waitUntil } from '../support/harness';
 
 describe.runIf(browserAvailable())('in a real browser', () => {
@@ -34,6 +34,7 @@ describe.runIf(browserAvailable())('in a real browser', () => {
     await page.getByRole('button', { name: 'Send my answers' }).press('Enter');
 
     await page.getByLabel('What went wrong?').fill('The delivery was late.');
+    await docScreenshot(page, 'survey-page');
     await page.getByRole('button', { name: 'Send my answers' }).click();
     await page.getByRole('heading', { name: 'Thank you for your answers' }).waitFor();
 

@@ -1,4 +1,5 @@
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
+import path from 'node:path';
 import { type Browser, type Locator, type Page, chromium } from 'playwright-core';
 
 export const CHROMIUM = '/usr/bin/chromium';
@@ -56,4 +57,23 @@ export function progressOf(bar: Locator): Promise<[number, number]> {
     const progress = el as unknown as { value: number; max: number };
     return [progress.value, progress.max] as [number, number];
   });
+}
+
+/**
+ * Saves what the page shows now as a guide's screenshot, `docs/images/<name>.png`, when
+ * `CXLOOP_DOC_SCREENSHOTS=1` (`npm run docs:screenshots`); otherwise does nothing. As much as the
+ * viewport shows, so the images stay small: from the top of the page, or from `from` when given.
+ */
+export async function docScreenshot(page: Page, name: string, from?: Locator): Promise<void> {
+  if (process.env.CXLOOP_DOC_SCREENSHOTS !== '1') return;
+  const file = path.resolve('docs', 'images', `${name}.png`);
+  mkdirSync(path.dirname(file), { recursive: true });
+  if (from) await from.evaluate((el) => (el as unknown as ScrollsIntoView).scrollIntoView({ block: 'start' }));
+  else await page.evaluate('window.scrollTo(0, 0)');
+  await page.screenshot({ path: file });
+}
+
+/** The little of the DOM's element type `docScreenshot` uses (the tests compile without the DOM's types). */
+interface ScrollsIntoView {
+  scrollIntoView(options: { block: 'start' }): void;
 }
