@@ -6,7 +6,7 @@ import { recordUnsubscribe } from '../src/db/customers';
 import { insertOnce } from '../src/db/mongo';
 import { caseContribution } from '../src/domain/case-metrics';
 import type { ErasureSummary } from '../src/domain/customer';
-import type { Answers } from '../src/domain/survey';
+import type { Answers } from '../src/domain/survey-schema';
 import {
   caseWorkflowId,
   erasureWebhooksWorkflowId,

@@ -14,7 +14,7 @@ import { type TProgramInput, ZProgram } from './domain/program';
 import { type FunnelStep, type ScoreContribution, funnelContribution, scoreContribution } from './domain/rollup';
 import { type ReplyScores, isCsatSatisfied, scoreReply } from './domain/scoring';
 import { type CaseChange, type CaseFacts, caseContribution } from './domain/case-metrics';
-import { FOLLOW_UP_PROGRAM_ID } from './domain/cases';
+import { FOLLOW_UP_PROGRAM_ID } from './domain/case-schemas';
 import { handOverCounted } from './temporal/scores-owner';
 
 const DAY_MS = 86_400_000;

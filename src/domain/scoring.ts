@@ -1,5 +1,4 @@
-import type { TSurvey } from './program';
-import type { Answers } from './survey';
+import type { Answers, TSurvey } from './survey-schema';
 import { detectThemes, sentimentPolarity, type Polarity } from './themes';
 
 export type NpsCategory = 'detractor' | 'passive' | 'promoter';

@@ -12,7 +12,7 @@ import * as c from '../db/collections';
 import { isDuplicateKeyError } from '../db/mongo';
 import { countSegment } from '../db/segments';
 import { type CampaignAction, type CampaignProgress, newCampaignProgress } from '../domain/campaign';
-import { LIMITS } from '../domain/program';
+import { LIMITS } from '../domain/limits';
 import { ZSample, ZSegment } from '../domain/segment';
 import { campaignControlUpdate, campaignWorkflowId, fanOutTaskQueue } from '../../workflows/definitions';
 import type { CampaignInput } from '../../workflows/campaign';

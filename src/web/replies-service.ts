@@ -7,7 +7,7 @@ import { programOfInvitation } from '../db/programs';
 import { isDuplicateKeyError } from '../db/mongo';
 import { hashSurveyToken, isWellFormedToken } from '../db/survey-tokens';
 import { durationMs } from '../domain/duration';
-import type { Answers } from '../domain/survey';
+import type { Answers } from '../domain/survey-schema';
 import { invitationWorkflowId, replySubmittedSignal } from '../../workflows/definitions';
 import { withSignalDeadline } from './events-service';
 
