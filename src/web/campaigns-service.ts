@@ -9,7 +9,7 @@ import type { Db } from 'mongodb';
 import { z } from 'zod';
 import { audit } from '../db/audit';
 import * as c from '../db/collections';
-import { isDuplicateKeyError } from '../db/mongo';
+import { isDuplicateKeyError } from '../db/insert-once';
 import { countSegment } from '../db/segments';
 import { type CampaignAction, type CampaignProgress, newCampaignProgress } from '../domain/campaign';
 import { LIMITS } from '../domain/limits';
