@@ -153,7 +153,7 @@ export interface DemoHistory {
   customers: CustomerProfile[];
   replies: c.ResponseDoc[];
   contributions: ScoreContribution[];
-  /** The response funnel's steps: the replies' invitations and as many again left unanswered. */
+  /** The reply funnel's steps: the replies' invitations and as many again left unanswered. */
   funnel: ScoreContribution[];
   /** Changes of the cases detractors' replies opened, and the answers to their follow-up surveys. */
   cases: ScoreContribution[];

@@ -66,7 +66,7 @@ export interface SegmentFacts {
   /** Latest summary score, 0–100. */
   score?: number;
   lastContactAt?: Date;
-  lastResponseAt?: Date;
+  lastReplyAt?: Date;
   /** A case of theirs was resolved with the segment's root cause in its period. */
   hadRootCause?: boolean;
 }
@@ -85,7 +85,7 @@ export function matchesSegment(segment: TSegment, facts: SegmentFacts): boolean 
   }
   return (
     since(facts.lastContactAt, segment.contactedSince, segment.notContactedSince) &&
-    since(facts.lastResponseAt, segment.respondedSince, segment.notRespondedSince)
+    since(facts.lastReplyAt, segment.respondedSince, segment.notRespondedSince)
   );
 }
 
