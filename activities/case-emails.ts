@@ -3,7 +3,7 @@ import type { Db } from 'mongodb';
 import * as c from '../src/db/collections';
 import { findCustomer } from '../src/db/customers';
 import { STATUS_LABELS } from '../src/domain/cases';
-import { localize } from '../src/domain/program';
+import { localize } from '../src/domain/localize';
 import type { Mailer } from '../src/mail/mailer';
 import type { Templates } from '../src/mail/templates';
 import { storedTexts } from './case-records';

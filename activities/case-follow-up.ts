@@ -2,7 +2,7 @@ import { ApplicationFailure } from '@temporalio/activity';
 import type { Db } from 'mongodb';
 import * as c from '../src/db/collections';
 import { findCustomer } from '../src/db/customers';
-import { insertOnce, isDuplicateKeyError } from '../src/db/mongo';
+import { insertOnce, isDuplicateKeyError } from '../src/db/insert-once';
 import { followUpVerdict } from '../src/domain/cases';
 import { followUpProgram } from '../src/domain/follow-up-program';
 import { type SurveyInvitationInput, invitationIdFor } from '../workflows/definitions';

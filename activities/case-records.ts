@@ -1,7 +1,7 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import type { Db } from 'mongodb';
 import * as c from '../src/db/collections';
-import { insertOnce } from '../src/db/mongo';
+import { insertOnce } from '../src/db/insert-once';
 import type { Calendar } from '../src/domain/business-hours';
 import { mayContactAbout } from '../src/domain/case-rules';
 import { ZCaseHandling } from '../src/domain/case-schemas';

@@ -1,7 +1,7 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import type { Db } from 'mongodb';
 import * as c from '../src/db/collections';
-import { isDuplicateKeyError } from '../src/db/mongo';
+import { isDuplicateKeyError } from '../src/db/insert-once';
 import { type Priority, decideCase, evaluateCaseRules } from '../src/domain/case-rules';
 import { isCounted } from '../src/db/counted-keys';
 import { customerKey } from '../src/temporal/customer-key';

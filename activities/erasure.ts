@@ -3,10 +3,10 @@ import { type Client, WorkflowNotFoundError } from '@temporalio/client';
 import type { Db } from 'mongodb';
 import * as c from '../src/db/collections';
 import { recordUnsubscribe } from '../src/db/customers';
-import { insertOnce } from '../src/db/mongo';
+import { insertOnce } from '../src/db/insert-once';
 import { caseContribution } from '../src/domain/case-metrics';
 import type { ErasureSummary } from '../src/domain/customer';
-import type { Answers } from '../src/domain/survey';
+import type { Answers } from '../src/domain/survey-schema';
 import {
   caseWorkflowId,
   erasureWebhooksWorkflowId,

@@ -2,7 +2,7 @@ import { ApplicationFailure } from '@temporalio/activity';
 import type { Db } from 'mongodb';
 import * as c from '../src/db/collections';
 import { programOfInvitation } from '../src/db/programs';
-import { insertOnce } from '../src/db/mongo';
+import { insertOnce } from '../src/db/insert-once';
 import { hashSurveyToken, surveyTokenFor } from '../src/db/survey-tokens';
 import { durationMs } from '../src/domain/duration';
 import { renderInvitationEmail } from '../src/mail/invitation-email';

@@ -2,7 +2,7 @@ import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { Db } from 'mongodb';
 import * as c from '../src/db/collections';
 import { programOfInvitation } from '../src/db/programs';
-import { insertOnce } from '../src/db/mongo';
+import { insertOnce } from '../src/db/insert-once';
 import { type CountedKey, type Counting, type ScoresBatch, claimKeys, markBatchApplied } from '../src/db/counted-keys';
 import { copyRollupTotals } from '../src/db/rollup-totals';
 import {

@@ -3,7 +3,7 @@ import type { Client } from '@temporalio/client';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import type { Db } from 'mongodb';
 import * as c from '../src/db/collections';
-import { insertOnce } from '../src/db/mongo';
+import { insertOnce } from '../src/db/insert-once';
 import { countUnsubscribe } from '../src/temporal/scores-owner';
 import { reconcileWaveSchedules } from '../src/temporal/wave-schedules';
 import { type LoopDefaults, type LoopSettings, signalCustomerLoop } from '../src/web/events-service';

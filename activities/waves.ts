@@ -1,7 +1,7 @@
 import { Context } from '@temporalio/activity';
 import type { Db } from 'mongodb';
 import * as c from '../src/db/collections';
-import { insertOnce } from '../src/db/mongo';
+import { insertOnce } from '../src/db/insert-once';
 import { inAudience } from '../src/domain/audience';
 import {
   type CycleSpan,

@@ -6,7 +6,7 @@ import type { LookupFunction } from 'node:net';
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { Db } from 'mongodb';
 import * as c from '../src/db/collections';
-import { insertOnce } from '../src/db/mongo';
+import { insertOnce } from '../src/db/insert-once';
 import { type AllowList, EMPTY_ALLOW_LIST, hostVerdict, resolvedRefusal } from '../src/domain/webhook-destination';
 import type { WebhookEvent } from '../src/domain/webhooks';
 

@@ -15,7 +15,7 @@ import pLimit from 'p-limit';
 import { customerKeySecret, ensureAdmin, ensureApiKey, surveyTokenSecret } from '../src/bootstrap';
 import { loadConfig } from '../src/config';
 import * as c from '../src/db/collections';
-import { connectDatabase } from '../src/db/mongo';
+import { connectDatabase } from '../src/db/connection';
 import { surveyTokenFor } from '../src/db/survey-tokens';
 import { followUpProgram } from '../src/domain/follow-up-program';
 import { ZProgram } from '../src/domain/program';

@@ -10,7 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Db } from 'mongodb';
 import { readTallyDirectory } from '../src/db/command-tally';
-import { connectDatabase } from '../src/db/mongo';
+import { connectDatabase } from '../src/db/connection';
 import { type EmbeddedStack, startEmbeddedStack } from '../src/stack/embedded';
 import { freePort } from '../src/stack/ports';
 import { bundleCxWorkflows } from '../src/temporal/worker';

@@ -9,7 +9,7 @@
  */
 import os from 'node:os';
 import { Readable } from 'node:stream';
-import { connectDatabase } from '../src/db/mongo';
+import { connectDatabase } from '../src/db/connection';
 import type { CxProcess } from '../test/support/launch';
 import { round, rssMb, sleep, startDeployment, writeResults } from './deployment';
 

@@ -13,7 +13,7 @@ import path from 'node:path';
 import { ensureApiKey } from '../src/bootstrap';
 import { loadConfig } from '../src/config';
 import * as c from '../src/db/collections';
-import { connectDatabase } from '../src/db/mongo';
+import { connectDatabase } from '../src/db/connection';
 import { ZProgram } from '../src/domain/program';
 import {
   type RollupDoc,

@@ -17,7 +17,8 @@ import { applyScoreBatch } from '../activities/replies';
 import { loadConfig } from '../src/config';
 import * as c from '../src/db/collections';
 import { countedKeyId } from '../src/db/counted-keys';
-import { connectDatabase, insertManyOnce } from '../src/db/mongo';
+import { connectDatabase } from '../src/db/connection';
+import { insertManyOnce } from '../src/db/insert-once';
 import { copyRollupTotals } from '../src/db/rollup-totals';
 import {
   type FoldedChange,

@@ -8,7 +8,7 @@
  * steps: migrations run before the new release's workers start, and these need them running.
  */
 import { loadConfig } from '../src/config';
-import { connectDatabase } from '../src/db/mongo';
+import { connectDatabase } from '../src/db/connection';
 import { backfillRollupTotals } from '../src/db/rollup-totals';
 import { failStartup, requireServices } from '../src/services';
 import { connectTemporalClient } from '../src/temporal/connection';

@@ -6,7 +6,7 @@
 import type { Db } from 'mongodb';
 import { type Config, loadConfig } from './config';
 import { codecKeys, demoCredentials, ensureAdmin, ensureApiKey, surveyTokenSecret } from './bootstrap';
-import { connectDatabase } from './db/mongo';
+import { connectDatabase } from './db/connection';
 import { migrate } from './db/migrate';
 import {
   DEMO_CAMPAIGN,
@@ -15,9 +15,9 @@ import {
   answerAsDemoDetractor,
   seedDemoCaseTeams,
   seedDemoPrograms,
-} from './demo';
-import { seedDemoHistory, seedDemoJourneys } from './demo-history';
-import { workDemoCases } from './demo-cases';
+} from './demo/seed';
+import { seedDemoHistory, seedDemoJourneys } from './demo/history';
+import { workDemoCases } from './demo/cases';
 import { connectTemporalClient } from './temporal/connection';
 import { startupBanner } from './banner';
 import { startWeb, startWorker } from './runtime';

@@ -5,7 +5,7 @@
  * and to run again after it was stopped (see src/db/migrate.ts).
  */
 import { loadConfig } from './config';
-import { connectDatabase } from './db/mongo';
+import { connectDatabase } from './db/connection';
 import { migrate } from './db/migrate';
 import { failStartup, requireServices } from './services';
 

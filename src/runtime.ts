@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import type { WorkerOptions } from '@temporalio/worker';
 import type { Config } from './config';
 import { prepareSchema } from './db/migrate';
-import { type Database, connectDatabase } from './db/mongo';
+import { type Database, connectDatabase } from './db/connection';
 import { customerKeySecret, sessionSecret, surveyTokenSecret } from './bootstrap';
 import { durationMs } from './domain/duration';
 import { createMailer, noMailer } from './mail/mailer';

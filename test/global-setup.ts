@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { migrate } from '../src/db/migrate';
-import { connectDatabase } from '../src/db/mongo';
+import { connectDatabase } from '../src/db/connection';
 import { type EmbeddedStack, startEmbeddedStack } from '../src/stack/embedded';
 import { bundleCxWorkflows } from '../src/temporal/worker';
 

@@ -5,8 +5,8 @@ import type { TProgram } from '../domain/program';
 import type { RollupDoc as RollupCounts } from '../domain/rollup';
 import type { StoredRouting } from './routing';
 import type { ReplyScores } from '../domain/scoring';
-import type { Answers } from '../domain/survey';
-import type { TLocalized } from '../domain/program';
+import type { Answers } from '../domain/survey-schema';
+import type { TLocalized } from '../domain/localize';
 import type { Role, Scope } from '../domain/access';
 import type { Calendar } from '../domain/business-hours';
 import type { Priority } from '../domain/case-rules';
@@ -14,7 +14,8 @@ import type { CaseActionTexts, CaseStatus, SlaClock } from '../domain/cases';
 import type { WebhookEvent } from '../domain/webhooks';
 import type { CustomerProfile } from '../domain/customer';
 import type { CampaignProgress } from '../domain/campaign';
-import type { TQuadrantCutoffs, TSample, TSegment } from '../domain/segment';
+import type { TQuadrantCutoffs } from '../domain/quadrants';
+import type { TSample, TSegment } from '../domain/segment';
 
 export interface CustomerDoc {
   _id: string;

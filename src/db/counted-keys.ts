@@ -1,6 +1,6 @@
 import type { Db } from 'mongodb';
 import * as c from './collections';
-import { insertManyOnce, insertOnce } from './mongo';
+import { insertManyOnce, insertOnce } from './insert-once';
 
 /**
  * How the scores' owner counts each key (a reply, a funnel step, a case change) once per document

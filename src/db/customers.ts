@@ -1,6 +1,6 @@
 import type { Db } from 'mongodb';
 import { type CustomerDoc, type UnsubscribeDoc, customers, unsubscribes } from './collections';
-import { insertManyOnce, insertOnce } from './mongo';
+import { insertManyOnce, insertOnce } from './insert-once';
 import type { CustomerProfile, ProfileOutcome } from '../domain/customer';
 import type { IdentityWrite } from '../domain/event-profile';
 

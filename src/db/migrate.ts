@@ -10,7 +10,7 @@ import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Db } from 'mongodb';
 import * as c from './collections';
-import { isDuplicateKeyError } from './mongo';
+import { isDuplicateKeyError } from './insert-once';
 import { LATEST_VERSION, MIGRATIONS, type Migration } from './migrations';
 
 export interface MigrateOptions {

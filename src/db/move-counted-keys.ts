@@ -1,7 +1,7 @@
 import type { Db } from 'mongodb';
 import * as c from './collections';
 import { type Counting, MIGRATED_BATCH, countedKeyId, markBatchApplied } from './counted-keys';
-import { insertManyOnce } from './mongo';
+import { insertManyOnce } from './insert-once';
 
 /** Keys inserted per command. */
 const CHUNK = 1000;

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Db } from 'mongodb';
 import * as c from './collections';
-import { insertOnce } from './mongo';
+import { insertOnce } from './insert-once';
 import type { TProgram } from '../domain/program';
 
 /** The same content gives the same version, so a program saved twice unchanged has one version. */

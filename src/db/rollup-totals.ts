@@ -1,7 +1,7 @@
 import type { Db, UpdateFilter } from 'mongodb';
 import { ALL_SEGMENT, type RollupDoc, rollupMonthId } from '../domain/rollup';
 import * as c from './collections';
-import { isDuplicateKeyError } from './mongo';
+import { isDuplicateKeyError } from './insert-once';
 
 /**
  * Dashboards read `rollup_months`: per program, month and segment one document holding each day's

@@ -1,7 +1,7 @@
 import type { Db } from 'mongodb';
 import { type Routing, ZRouting } from '../domain/routing';
 import * as c from './collections';
-import { isDuplicateKeyError } from './mongo';
+import { isDuplicateKeyError } from './insert-once';
 
 /**
  * The routing as stored: who each manager escalates to is a list of pairs, not an object keyed by

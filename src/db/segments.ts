@@ -18,7 +18,7 @@ import {
 export interface FactSources {
   scores?: Map<string, number>;
   lastContact?: Map<string, Date>;
-  lastResponse?: Map<string, Date>;
+  lastReply?: Map<string, Date>;
   rootCause?: Set<string>;
 }
 
@@ -38,7 +38,7 @@ export async function loadFactSources(db: Db, segment: TSegment): Promise<FactSo
     );
   }
   if (segment.respondedSince || segment.notRespondedSince) {
-    sources.lastResponse = await latestBy(
+    sources.lastReply = await latestBy(
       c
         .responses(db)
         .find({}, { projection: { customerId: 1, submittedAt: 1 } })
@@ -85,7 +85,7 @@ export function inSegment(segment: TSegment, sources: FactSources, customer: Seg
     attributes: customer.attributes ?? {},
     score: sources.scores?.get(customer._id),
     lastContactAt: sources.lastContact?.get(customer._id),
-    lastResponseAt: sources.lastResponse?.get(customer._id),
+    lastReplyAt: sources.lastReply?.get(customer._id),
     hadRootCause: sources.rootCause?.has(customer._id),
   };
   return matchesSegment(segment, facts);

@@ -1,10 +1,15 @@
-import type { Calendar } from './calendar-schema';
-import { type WallTime, instantOfWallTime, wallTime } from './contact';
-
-export type { Calendar };
+// Kept free of zod, as every module the workflows import (calendar-schema.ts has the schema).
+import { type WallTime, instantOfWallTime, wallTime } from './time-zone';
 
 export const WEEKDAYS = ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'] as const;
 export type Weekday = (typeof WEEKDAYS)[number];
+
+/** A team's working time: weekly hours (`09:00`–`17:30`) in its time zone, minus holidays (local dates). */
+export interface Calendar {
+  timezone: string;
+  weekly: Partial<Record<Weekday, { start: string; end: string }[]>>;
+  holidays: string[];
+}
 
 /** Round the clock, every day: for teams (or tests) without office hours. */
 export const ALWAYS_OPEN: Calendar = {

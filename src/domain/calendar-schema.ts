@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { WEEKDAYS, minutesOf } from './business-hours';
+import { type Calendar, WEEKDAYS, minutesOf } from './business-hours';
 
 const ZClock = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$|^24:00$/, 'a time such as 09:00 (24:00 ends a day)');
 /** Objects, not [start, end] pairs: FerretDB stores no nested arrays. */
@@ -18,5 +18,4 @@ export const ZCalendar = z
       .max(100)
       .default([]),
   })
-  .strict();
-export type Calendar = z.infer<typeof ZCalendar>;
+  .strict() satisfies z.ZodType<Calendar>;

@@ -1,6 +1,18 @@
 import { z } from 'zod';
-import { DEFAULT_ROOT_CAUSES, FOLLOW_UP_PROGRAM_ID } from './cases';
 import { ZDuration } from './duration-schema';
+
+/** The program that asks "Is your problem solved?" after a resolution, unless a program names another. */
+export const FOLLOW_UP_PROGRAM_ID = 'case-follow-up';
+
+export const DEFAULT_ROOT_CAUSES = [
+  'Product defect',
+  'Billing error',
+  'Delivery delay',
+  'Staff behaviour',
+  'Missing information',
+  'Customer misunderstanding',
+  'Other',
+];
 
 /** How a program's cases are handled: SLA budgets in the owning team's business hours, and customer steps. */
 export const ZCaseHandling = z

@@ -26,18 +26,6 @@ export const STATUS_LABELS: Record<CaseStatus, string> = {
   closed: 'Closed',
 };
 
-/** The program that asks "Is your problem solved?" after a resolution, unless a program names another. */
-export const FOLLOW_UP_PROGRAM_ID = 'case-follow-up';
-
-export const DEFAULT_ROOT_CAUSES = [
-  'Product defect',
-  'Billing error',
-  'Delivery delay',
-  'Staff behaviour',
-  'Missing information',
-  'Customer misunderstanding',
-  'Other',
-];
 /** The actions an owner (or the helpdesk, through the API) takes on a case; case-schemas.ts has their fields. */
 export const CASE_ACTIONS = [
   'acknowledge',

@@ -146,7 +146,7 @@ export interface ThemeTrend {
   exampleIds: string[];
 }
 
-/** The response funnel's stages in the order a customer goes through them. */
+/** The reply funnel's stages in the order a customer goes through them. */
 export const FUNNEL_STAGES = ['invited', 'reminded', 'answered', 'expired', 'unsubscribed'] as const;
 
 export interface FunnelStage {

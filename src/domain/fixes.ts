@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import { ZDay } from './dashboard';
-import { ZContactRules, ZLocalized, type TProgramInput } from './program';
+import { ZContactRules } from './contact-schema';
+import { ZLocalized } from './localize';
+import type { TProgramInput } from './program';
 
 /**
  * The outer loop: operations mark a root cause as fixed, and every customer whose case was

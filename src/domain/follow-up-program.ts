@@ -1,4 +1,4 @@
-import { FOLLOW_UP_PROGRAM_ID } from './cases';
+import { FOLLOW_UP_PROGRAM_ID } from './case-schemas';
 import { type TProgram, ZProgram } from './program';
 
 /**

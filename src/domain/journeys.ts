@@ -35,7 +35,10 @@ export interface JourneyReport {
   name: string;
   customers: number;
   steps: JourneyStep[];
-  /** Every touch point scores well on its own, yet cumulative satisfaction ends below that. */
+  /**
+   * A falling journey: every touch point scores well on its own, yet cumulative satisfaction ends
+   * below that (`flagged` in the API).
+   */
   flagged: boolean;
 }
 

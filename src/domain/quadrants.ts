@@ -1,4 +1,56 @@
-import { QUADRANTS, type Quadrant, type TQuadrantCutoffs, quadrantOf } from './segment';
+import { z } from 'zod';
+import { ZAttributeName } from './audience';
+
+/**
+ * The quadrant rule: a customer is placed by their summary score (0–100) against a score cut-off
+ * and their revenue (a customer attribute) against a revenue cut-off. Segments select customers
+ * by quadrant; the quadrant report places every scored account and shows how accounts moved.
+ */
+
+export const QUADRANTS = ['model', 'growth', 'at-risk', 'dangling'] as const;
+export type Quadrant = (typeof QUADRANTS)[number];
+
+export const ZQuadrantCutoffs = z
+  .object({
+    /** A summary score (0–100) at or above this is high. */
+    score: z.number().min(0).max(100).default(70),
+    /** Revenue at or above this is high. */
+    revenue: z.number().finite().min(0).default(10_000),
+    /** The customer attribute that holds revenue. */
+    revenueAttribute: ZAttributeName.default('revenue'),
+  })
+  .strict();
+export type TQuadrantCutoffs = z.infer<typeof ZQuadrantCutoffs>;
+
+/**
+ * The account's revenue, as reports and charts show it: its revenue attribute as a finite number,
+ * null when the attribute is missing or not a number.
+ */
+export function revenueOf(attributes: Record<string, unknown>, cutoffs: TQuadrantCutoffs): number | null {
+  const revenue = Number(attributes[cutoffs.revenueAttribute]);
+  return Number.isFinite(revenue) ? revenue : null;
+}
+
+/**
+ * Revenue at or above the cut-off. A missing revenue counts as 0 (so a cut-off of 0 makes it
+ * high); one that is not a number is never high.
+ */
+function highRevenue(attributes: Record<string, unknown>, cutoffs: TQuadrantCutoffs): boolean {
+  const revenue = attributes[cutoffs.revenueAttribute] === undefined ? 0 : revenueOf(attributes, cutoffs);
+  return revenue !== null && revenue >= cutoffs.revenue;
+}
+
+/** The customer's quadrant; none without a score. */
+export function quadrantOf(
+  score: number | undefined,
+  attributes: Record<string, unknown>,
+  cutoffs: TQuadrantCutoffs,
+): Quadrant | undefined {
+  if (score === undefined) return undefined;
+  const high = highRevenue(attributes, cutoffs);
+  if (score >= cutoffs.score) return high ? 'model' : 'growth';
+  return high ? 'at-risk' : 'dangling';
+}
 
 /** A customer's summary score as the scores' owner keeps it: total and by month (`YYYY-MM`). */
 export interface ScoreTotals {
@@ -54,11 +106,6 @@ export interface QuadrantReport {
   movement: { from: Quadrant | 'new'; to: Quadrant; count: number }[];
   /** Low score, high revenue: largest revenue first. */
   atRisk: PlacedAccount[];
-}
-
-function revenueOf(attributes: Record<string, unknown>, cutoffs: TQuadrantCutoffs): number | null {
-  const revenue = Number(attributes[cutoffs.revenueAttribute]);
-  return Number.isFinite(revenue) ? revenue : null;
 }
 
 /** Places each scored account by its score and revenue, and compares with the months before `sinceMonth`. */

@@ -80,7 +80,7 @@ export function rollupIncrement(scores: ReplyScores): Record<string, number> {
 }
 
 /**
- * The response funnel's steps besides answering (answers are `responses`): an invitation sent, its
+ * The reply funnel's steps besides answering (answers are `responses`): an invitation sent, its
  * first reminder sent, expired unanswered, or the customer unsubscribed through its link.
  */
 export const FUNNEL_STEPS = ['invited', 'reminded', 'expired', 'unsubscribed'] as const;

@@ -1,5 +1,4 @@
-import type { TSurvey } from './program';
-import type { Answers } from './survey';
+import type { Answers, TSurvey } from './survey-schema';
 import { detectThemes, sentimentPolarity, type Polarity } from './themes';
 
 export type NpsCategory = 'detractor' | 'passive' | 'promoter';
@@ -43,9 +42,9 @@ export function npsCategory(score: number): NpsCategory {
 
 /** Net Promoter Score: % promoters − % detractors, from −100 to 100. */
 export function npsScore(c: { promoters: number; passives: number; detractors: number }): number | null {
-  const responses = c.promoters + c.passives + c.detractors;
-  if (responses <= 0) return null;
-  return roundTo(((c.promoters - c.detractors) / responses) * 100, 1);
+  const answered = c.promoters + c.passives + c.detractors;
+  if (answered <= 0) return null;
+  return roundTo(((c.promoters - c.detractors) / answered) * 100, 1);
 }
 
 export function isCsatSatisfied(score: number): boolean {

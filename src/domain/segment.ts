@@ -1,33 +1,16 @@
 import { z } from 'zod';
-import { inAudience } from './audience';
+import { ZAttributeName, inAudience } from './audience';
 import { stableFraction } from './hash';
-import { LIMITS } from './program';
+import { LIMITS } from './limits';
+import { QUADRANTS, ZQuadrantCutoffs, quadrantOf } from './quadrants';
 
 /**
  * Segments for pulsed campaigns: which customers a campaign reaches, from their attributes,
- * latest summary score, quadrant (score × revenue), and when they were last contacted or last
+ * latest summary score, quadrant (see quadrants.ts), and when they were last contacted or last
  * answered; optionally a reproducible random sample of them.
  */
 
-export const QUADRANTS = ['model', 'growth', 'at-risk', 'dangling'] as const;
-export type Quadrant = (typeof QUADRANTS)[number];
-
-const ZAttributeName = z
-  .string()
-  .regex(/^[A-Za-z][A-Za-z0-9_]{0,63}$/, 'attribute names are a letter, then letters, digits and _');
 const ZScore = z.number().min(0).max(100);
-
-export const ZQuadrantCutoffs = z
-  .object({
-    /** A summary score (0–100) at or above this is high. */
-    score: ZScore.default(70),
-    /** Revenue at or above this is high. */
-    revenue: z.number().finite().min(0).default(10_000),
-    /** The customer attribute that holds revenue. */
-    revenueAttribute: ZAttributeName.default('revenue'),
-  })
-  .strict();
-export type TQuadrantCutoffs = z.infer<typeof ZQuadrantCutoffs>;
 
 export const ZSegment = z
   .object({
@@ -83,22 +66,9 @@ export interface SegmentFacts {
   /** Latest summary score, 0–100. */
   score?: number;
   lastContactAt?: Date;
-  lastResponseAt?: Date;
+  lastReplyAt?: Date;
   /** A case of theirs was resolved with the segment's root cause in its period. */
   hadRootCause?: boolean;
-}
-
-export function quadrantOf(
-  score: number | undefined,
-  attributes: Record<string, unknown>,
-  cutoffs: TQuadrantCutoffs,
-): Quadrant | undefined {
-  if (score === undefined) return undefined;
-  const revenue = Number(attributes[cutoffs.revenueAttribute] ?? 0);
-  const highScore = score >= cutoffs.score;
-  const highRevenue = Number.isFinite(revenue) && revenue >= cutoffs.revenue;
-  if (highScore) return highRevenue ? 'model' : 'growth';
-  return highRevenue ? 'at-risk' : 'dangling';
 }
 
 export function matchesSegment(segment: TSegment, facts: SegmentFacts): boolean {
@@ -115,7 +85,7 @@ export function matchesSegment(segment: TSegment, facts: SegmentFacts): boolean 
   }
   return (
     since(facts.lastContactAt, segment.contactedSince, segment.notContactedSince) &&
-    since(facts.lastResponseAt, segment.respondedSince, segment.notRespondedSince)
+    since(facts.lastReplyAt, segment.respondedSince, segment.notRespondedSince)
   );
 }
 

@@ -1,8 +1,7 @@
-import { localize, type TQuestion, type TShowIf, type TSurvey } from './program';
+import { localize } from './localize';
 import { isOnScale, METRIC_SCALES, npsCategory, type Scale } from './scoring';
+import type { Answer, Answers, TQuestion, TShowIf, TSurvey } from './survey-schema';
 
-export type Answer = number | string | string[];
-export type Answers = Record<string, Answer>;
 /** Customer attributes and event data, keyed by `TQuestion.knownAs`. */
 export type Known = Record<string, unknown>;
 

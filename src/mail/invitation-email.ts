@@ -1,4 +1,5 @@
-import { type TProgram, localize } from '../domain/program';
+import { localize } from '../domain/localize';
+import type { TProgram } from '../domain/program';
 import { scaleOf } from '../domain/survey';
 import type { Templates } from './templates';
 

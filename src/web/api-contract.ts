@@ -5,7 +5,7 @@ import { ZCaseAction } from '../domain/case-schemas';
 import { ZFixInput } from '../domain/fixes';
 import { ZProgram } from '../domain/program';
 import { ZRouting } from '../domain/routing';
-import { ZQuadrantCutoffs } from '../domain/segment';
+import { ZQuadrantCutoffs } from '../domain/quadrants';
 import { ZWebhookInput } from '../domain/webhook-schema';
 import { ZCampaignAction, ZCampaignInput, ZCampaignPreview } from './campaigns-service';
 import { CASE_TABLES } from './case-metrics-service';

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { ROLES, SCOPES } from '../domain/access';
 import { CASE_STATUSES } from '../domain/cases';
 import { PRIORITIES } from '../domain/priority';
-import { QUADRANTS } from '../domain/segment';
+import { QUADRANTS } from '../domain/quadrants';
 import { WEBHOOK_EVENTS } from '../domain/webhooks';
 
 /**

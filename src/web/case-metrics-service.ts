@@ -2,7 +2,7 @@ import type { Db } from 'mongodb';
 import * as c from '../db/collections';
 import { readRollups } from '../db/rollup-totals';
 import { CASE_METRICS_SINCE, type CaseMetrics, type CaseRollup, caseMetrics } from '../domain/case-metrics';
-import { FOLLOW_UP_PROGRAM_ID } from '../domain/cases';
+import { FOLLOW_UP_PROGRAM_ID } from '../domain/case-schemas';
 import { type DashboardFilters, comparisonPeriod } from '../domain/dashboard';
 import { ALL_SEGMENT, rollupDay, summarizeRollups } from '../domain/rollup';
 import { dashboardPrograms } from './insight-service';

@@ -8,7 +8,7 @@ import {
 import type { Db, Filter } from 'mongodb';
 import { z } from 'zod';
 import * as c from '../db/collections';
-import { insertOnce } from '../db/mongo';
+import { insertOnce } from '../db/insert-once';
 import { PRIORITIES } from '../domain/case-rules';
 import type { Role } from '../domain/access';
 import type { Routing } from '../domain/routing';

@@ -3,7 +3,7 @@ import type { Db } from 'mongodb';
 import { events } from '../db/collections';
 import { findCustomer, isErased } from '../db/customers';
 import { type IdentityWrite, type IgnoredFields, ignoredIdentityChanges } from '../domain/event-profile';
-import { isDuplicateKeyError } from '../db/mongo';
+import { isDuplicateKeyError } from '../db/insert-once';
 import { transactionRecordedSignal } from '../../workflows/definitions';
 import { customerLoopId } from '../temporal/customer-key';
 import type { TEventInput } from './schemas';

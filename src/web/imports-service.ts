@@ -11,7 +11,7 @@ import type { Db } from 'mongodb';
 import pLimit from 'p-limit';
 import * as c from '../db/collections';
 import { insertCustomer, insertNewCustomers } from '../db/customers';
-import { isDuplicateKeyError } from '../db/mongo';
+import { isDuplicateKeyError } from '../db/insert-once';
 import { type CustomerProfile, attributeValue, profileChanges } from '../domain/customer';
 import { profileChangedSignal } from '../../workflows/definitions';
 import { customerLoopId } from '../temporal/customer-key';

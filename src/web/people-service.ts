@@ -2,7 +2,7 @@ import type { Db } from 'mongodb';
 import { z } from 'zod';
 import * as c from '../db/collections';
 import { audit } from '../db/audit';
-import { isDuplicateKeyError } from '../db/mongo';
+import { isDuplicateKeyError } from '../db/insert-once';
 import { ROLES, SCOPES } from '../domain/access';
 import { MAX_ROUTING_TEAMS, ZTeam } from '../domain/routing';
 import { loadRouting } from '../db/routing';

@@ -1,7 +1,7 @@
 import type { Db } from 'mongodb';
 import { audit } from '../db/audit';
 import { invitations, programs } from '../db/collections';
-import { isDuplicateKeyError } from '../db/mongo';
+import { isDuplicateKeyError } from '../db/insert-once';
 import { recordProgramVersion } from '../db/programs';
 import type { TProgram } from '../domain/program';
 import type { Templates } from '../mail/templates';

@@ -3,8 +3,13 @@ import type { Db } from 'mongodb';
 import { z } from 'zod';
 import { audit } from '../db/audit';
 import * as c from '../db/collections';
-import { type Account, type QuadrantReport, quadrantReport } from '../domain/quadrants';
-import { type TQuadrantCutoffs, ZQuadrantCutoffs } from '../domain/segment';
+import {
+  type Account,
+  type QuadrantReport,
+  type TQuadrantCutoffs,
+  ZQuadrantCutoffs,
+  quadrantReport,
+} from '../domain/quadrants';
 import { parseOr400 } from './validation';
 
 /**

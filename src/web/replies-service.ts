@@ -4,10 +4,10 @@ import type { Db } from 'mongodb';
 import * as c from '../db/collections';
 import { isErased } from '../db/customers';
 import { programOfInvitation } from '../db/programs';
-import { isDuplicateKeyError } from '../db/mongo';
+import { isDuplicateKeyError } from '../db/insert-once';
 import { hashSurveyToken, isWellFormedToken } from '../db/survey-tokens';
 import { durationMs } from '../domain/duration';
-import type { Answers } from '../domain/survey';
+import type { Answers } from '../domain/survey-schema';
 import { invitationWorkflowId, replySubmittedSignal } from '../../workflows/definitions';
 import { withSignalDeadline } from './events-service';
 

@@ -1,10 +1,10 @@
 import type { Db } from 'mongodb';
 import * as c from '../db/collections';
 import { audit } from '../db/audit';
-import { insertManyOnce } from '../db/mongo';
+import { insertManyOnce } from '../db/insert-once';
 import { loadRouting } from '../db/routing';
 import { customersWithRootCause } from '../db/segments';
-import { DEFAULT_ROOT_CAUSES } from '../domain/cases';
+import { DEFAULT_ROOT_CAUSES } from '../domain/case-schemas';
 import { type FixEffect, type TFixInput, fixCampaignId, fixEffect, fixProgram, fixProgramId } from '../domain/fixes';
 import { ZProgram } from '../domain/program';
 import { ZSegment } from '../domain/segment';

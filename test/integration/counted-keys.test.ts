@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { applyScoreBatch } from '../../activities/replies';
 import * as c from '../../src/db/collections';
 import { claimKeys, countedKeyId, isCounted } from '../../src/db/counted-keys';
-import { type Database, connectDatabase } from '../../src/db/mongo';
+import { type Database, connectDatabase } from '../../src/db/connection';
 import { moveCountedKeys } from '../../src/db/move-counted-keys';
 import { ALL_SEGMENT, type ScoreContribution, rollupId } from '../../src/domain/rollup';
 import { uid } from '../support/harness';

@@ -2,7 +2,7 @@ import type { Client } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import * as c from '../../src/db/collections';
 import { type CommandTally, startCommandTally } from '../../src/db/command-tally';
-import { type Database, connectDatabase } from '../../src/db/mongo';
+import { type Database, connectDatabase } from '../../src/db/connection';
 import { ALL_SEGMENT, rollupId } from '../../src/domain/rollup';
 import { connectTemporalClient } from '../../src/temporal/connection';
 import { historyWork, perUnit } from '../../src/temporal/history-tally';

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
 import { applyScoreBatch, createReplyActivities } from '../../activities/replies';
 import * as c from '../../src/db/collections';
-import { type Database, connectDatabase } from '../../src/db/mongo';
+import { type Database, connectDatabase } from '../../src/db/connection';
 import { ZProgram } from '../../src/domain/program';
 import { type ScoreContribution, rollupDay, rollupId, summarizeRollups } from '../../src/domain/rollup';
 import { storeProgram } from '../../src/web/programs-service';

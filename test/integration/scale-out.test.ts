@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { type Database, connectDatabase } from '../../src/db/mongo';
+import { type Database, connectDatabase } from '../../src/db/connection';
 import { connectTemporalClient, sweepScheduleId } from '../../src/temporal/connection';
 import { uid } from '../support/harness';
 import { answerAll, expectEachOnce, inviteCustomers, rollupCounting } from '../support/load';

@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, inject, it } from 'vitest';
 import * as c from '../../src/db/collections';
-import { type Database, connectDatabase } from '../../src/db/mongo';
+import { type Database, connectDatabase } from '../../src/db/connection';
 import { type EmbeddedStack, startEmbeddedStack } from '../../src/stack/embedded';
 import { freePort } from '../../src/stack/ports';
 import { answerAll, expectEachOnce, inviteCustomers, rollupCounting } from '../support/load';

@@ -1,7 +1,7 @@
 import pLimit from 'p-limit';
 import { expect } from 'vitest';
 import * as c from '../../src/db/collections';
-import type { Database } from '../../src/db/mongo';
+import type { Database } from '../../src/db/connection';
 import { isCounted } from '../../src/db/counted-keys';
 import { rollupDay, rollupId } from '../../src/domain/rollup';
 import { surveyLinkIn, uid, waitUntil } from './harness';

@@ -1,13 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import {
-  customerTimeZone,
-  decideContact,
-  describeDuration,
-  instantOfWallTime,
-  type ContactDecisionInput,
-  type WallTime,
-} from '../../src/domain/contact';
-import { ZContactRules } from '../../src/domain/program';
+import { decideContact, describeDuration, type ContactDecisionInput } from '../../src/domain/contact';
+import { customerTimeZone, instantOfWallTime, type WallTime } from '../../src/domain/time-zone';
+import { ZContactRules } from '../../src/domain/contact-schema';
 
 const SECOND = 1000;
 const MINUTE = 60 * SECOND;

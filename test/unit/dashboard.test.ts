@@ -11,7 +11,7 @@ import {
   lastDays,
   periodDays,
 } from '../../src/domain/dashboard';
-import { ZSurvey } from '../../src/domain/program';
+import { ZSurvey } from '../../src/domain/survey-schema';
 import { latestExamples, rollupIncrement } from '../../src/domain/rollup';
 import { scoreReply } from '../../src/domain/scoring';
 

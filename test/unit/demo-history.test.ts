@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { DEMO_PROGRAMS } from '../../src/demo';
-import { demoHistory, demoJourneys } from '../../src/demo-history';
+import { DEMO_PROGRAMS } from '../../src/demo/seed';
+import { demoHistory, demoJourneys } from '../../src/demo/history';
 import { journeyReport } from '../../src/domain/journeys';
 import { SPLIT_DIMENSIONS } from '../../src/domain/dashboard';
 

@@ -1,6 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { type Account, quadrantReport, scoreBefore, scoreNow } from '../../src/domain/quadrants';
-import { ZQuadrantCutoffs } from '../../src/domain/segment';
+import {
+  type Account,
+  ZQuadrantCutoffs,
+  quadrantOf,
+  quadrantReport,
+  revenueOf,
+  scoreBefore,
+  scoreNow,
+} from '../../src/domain/quadrants';
 
 const cutoffs = ZQuadrantCutoffs.parse({ score: 70, revenue: 10_000 });
 
@@ -66,5 +73,22 @@ describe('quadrantReport', () => {
       ['new-big', 50_000, 10, null],
       ['fell', 20_000, 60, 'model'],
     ]);
+  });
+});
+
+describe('revenue, read one way for placing and for showing', () => {
+  const free = ZQuadrantCutoffs.parse({ score: 70, revenue: 0 });
+  const cases: [string, Record<string, unknown>, number | null, 'model' | 'growth'][] = [
+    ['a number', { revenue: 5 }, 5, 'model'],
+    ['a numeric text', { revenue: '5' }, 5, 'model'],
+    ['null, read as 0', { revenue: null }, 0, 'model'],
+    // Shown as unknown, placed as 0: at a revenue cut-off of 0 it is high.
+    ['missing', {}, null, 'model'],
+    // Shown as unknown and never high, whatever the cut-off.
+    ['not a number', { revenue: 'lots' }, null, 'growth'],
+  ];
+  it.each(cases)('%s', (_what, attributes, shown, quadrant) => {
+    expect(revenueOf(attributes, free)).toBe(shown);
+    expect(quadrantOf(80, attributes, free)).toBe(quadrant);
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ZSurvey, type TSurvey } from '../../src/domain/program';
+import { ZSurvey, type TSurvey } from '../../src/domain/survey-schema';
 import {
   cesAverage,
   csatPercent,

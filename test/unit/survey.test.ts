@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import { ZQuestion, ZSurvey, type TQuestion, type TSurvey } from '../../src/domain/program';
 import {
   isScoreQuestion,
   isShown,
@@ -8,9 +7,9 @@ import {
   progress,
   scaleOf,
   visibleQuestions,
-  type Answers,
   type Known,
 } from '../../src/domain/survey';
+import { ZQuestion, ZSurvey, type Answers, type TQuestion, type TSurvey } from '../../src/domain/survey-schema';
 
 const survey: TSurvey = ZSurvey.parse({
   questions: [

@@ -4,7 +4,7 @@ import type { Db } from 'mongodb';
 import * as c from '../../db/collections';
 import type { Role } from '../../domain/access';
 import { type CampaignProgress, NOT_ELIGIBLE } from '../../domain/campaign';
-import { QUADRANTS } from '../../domain/segment';
+import { QUADRANTS } from '../../domain/quadrants';
 import { allowRoles } from '../access';
 import {
   type CampaignView,

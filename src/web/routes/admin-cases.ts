@@ -5,16 +5,16 @@ import type { Db } from 'mongodb';
 import * as c from '../../db/collections';
 import type { Role } from '../../domain/access';
 import { PRIORITIES } from '../../domain/case-rules';
+import { DEFAULT_ROOT_CAUSES } from '../../domain/case-schemas';
 import {
   CASE_STATUSES,
   type CaseActionInput,
   type CaseActionName,
   type CaseState,
-  DEFAULT_ROOT_CAUSES,
   STATUS_LABELS,
   refusal,
 } from '../../domain/cases';
-import { localize } from '../../domain/program';
+import { localize } from '../../domain/localize';
 import type { SignedInUser } from '../auth';
 import { allowRoles } from '../access';
 import {

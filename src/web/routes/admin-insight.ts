@@ -1,7 +1,7 @@
 import type { Request, Response, Router } from 'express';
 import type { Db } from 'mongodb';
 import { type Role, roleGrants } from '../../domain/access';
-import { QUADRANTS, type Quadrant, ZQuadrantCutoffs } from '../../domain/segment';
+import { QUADRANTS, type Quadrant, ZQuadrantCutoffs } from '../../domain/quadrants';
 import type { SeriesPoint } from '../../domain/dashboard';
 import { ALL_SEGMENT } from '../../domain/rollup';
 import { METRIC_SCALES } from '../../domain/scoring';

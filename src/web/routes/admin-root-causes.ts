@@ -4,7 +4,7 @@ import type { Db } from 'mongodb';
 import type { z } from 'zod';
 import { type Role, roleGrants } from '../../domain/access';
 import { ZFixInput } from '../../domain/fixes';
-import { localize } from '../../domain/program';
+import { localize } from '../../domain/localize';
 import { lastDays } from '../../domain/dashboard';
 import { rollupDay } from '../../domain/rollup';
 import { allowRoles } from '../access';

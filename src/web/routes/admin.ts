@@ -2,7 +2,7 @@ import type { Client } from '@temporalio/client';
 import express, { type Request, type Response, Router } from 'express';
 import type { Db } from 'mongodb';
 import * as c from '../../db/collections';
-import { localize } from '../../domain/program';
+import { localize } from '../../domain/localize';
 import { ALL_SEGMENT, rollupDay, summarizeRollups } from '../../domain/rollup';
 import { caseMetricsRoutes } from './admin-case-metrics';
 import { journeyRoutes } from './admin-journeys';

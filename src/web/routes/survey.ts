@@ -4,18 +4,17 @@ import { type Request, type Response, Router } from 'express';
 import { allowPublic } from '../access';
 import type { Db } from 'mongodb';
 import * as c from '../../db/collections';
-import { localize } from '../../domain/program';
+import { localize } from '../../domain/localize';
 import {
   ANSWER_MESSAGES,
   type AnswerMessages,
-  type Answers,
   parseAnswers,
   prefilledAnswers,
   progress,
   scaleOf,
   visibleQuestions,
 } from '../../domain/survey';
-import type { TQuestion } from '../../domain/program';
+import type { Answers, TQuestion } from '../../domain/survey-schema';
 import { type Templates, format } from '../../mail/templates';
 import type { LoopSettings } from '../events-service';
 import type { Metrics } from '../metrics';

@@ -1,12 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import type { Db } from 'mongodb';
-import { invitations, programs, settings, users } from './db/collections';
-import { loadRouting, storeRouting } from './db/routing';
-import { surveyTokenFor } from './db/survey-tokens';
-import { type TProgramInput, ZProgram } from './domain/program';
-import { ZRouting } from './domain/routing';
-import { hashPassword } from './web/auth';
-import { storeProgram } from './web/programs-service';
+import { invitations, programs, settings, users } from '../db/collections';
+import { loadRouting, storeRouting } from '../db/routing';
+import { surveyTokenFor } from '../db/survey-tokens';
+import { type TProgramInput, ZProgram } from '../domain/program';
+import { ZRouting } from '../domain/routing';
+import { hashPassword } from '../web/auth';
+import { storeProgram } from '../web/programs-service';
 
 /** Demo survey programs for `npm start`; an operator's later edits are kept. */
 export const DEMO_PROGRAMS: TProgramInput[] = [

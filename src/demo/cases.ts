@@ -4,12 +4,12 @@
  * works each case through the public API (and answers the follow-up survey) to its state.
  */
 import type { Db } from 'mongodb';
-import * as c from './db/collections';
-import { oncePerDatabase } from './db/mongo';
-import type { CaseStatus } from './domain/cases';
-import type { CustomerProfile } from './domain/customer';
-import { invitationIdFor } from '../workflows/definitions';
-import { answerAsCustomer } from './demo';
+import * as c from '../db/collections';
+import { oncePerDatabase } from '../db/markers';
+import type { CaseStatus } from '../domain/cases';
+import type { CustomerProfile } from '../domain/customer';
+import { invitationIdFor } from '../../workflows/definitions';
+import { answerAsCustomer } from './seed';
 
 interface DemoCase {
   customer: CustomerProfile;

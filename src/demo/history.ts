@@ -6,16 +6,17 @@
  */
 import type { Client } from '@temporalio/client';
 import type { Db } from 'mongodb';
-import * as c from './db/collections';
-import { insertNewCustomers } from './db/customers';
-import { insertManyOnce, oncePerDatabase } from './db/mongo';
-import type { CustomerProfile } from './domain/customer';
-import { type TProgramInput, ZProgram } from './domain/program';
-import { type FunnelStep, type ScoreContribution, funnelContribution, scoreContribution } from './domain/rollup';
-import { type ReplyScores, isCsatSatisfied, scoreReply } from './domain/scoring';
-import { type CaseChange, type CaseFacts, caseContribution } from './domain/case-metrics';
-import { FOLLOW_UP_PROGRAM_ID } from './domain/cases';
-import { handOverCounted } from './temporal/scores-owner';
+import * as c from '../db/collections';
+import { insertNewCustomers } from '../db/customers';
+import { insertManyOnce } from '../db/insert-once';
+import { oncePerDatabase } from '../db/markers';
+import type { CustomerProfile } from '../domain/customer';
+import { type TProgramInput, ZProgram } from '../domain/program';
+import { type FunnelStep, type ScoreContribution, funnelContribution, scoreContribution } from '../domain/rollup';
+import { type ReplyScores, isCsatSatisfied, scoreReply } from '../domain/scoring';
+import { type CaseChange, type CaseFacts, caseContribution } from '../domain/case-metrics';
+import { FOLLOW_UP_PROGRAM_ID } from '../domain/case-schemas';
+import { handOverCounted } from '../temporal/scores-owner';
 
 const DAY_MS = 86_400_000;
 const CUSTOMERS = 240;
@@ -152,7 +153,7 @@ export interface DemoHistory {
   customers: CustomerProfile[];
   replies: c.ResponseDoc[];
   contributions: ScoreContribution[];
-  /** The response funnel's steps: the replies' invitations and as many again left unanswered. */
+  /** The reply funnel's steps: the replies' invitations and as many again left unanswered. */
   funnel: ScoreContribution[];
   /** Changes of the cases detractors' replies opened, and the answers to their follow-up surveys. */
   cases: ScoreContribution[];

@@ -1,0 +1,22 @@
+import { type Db, MongoClient } from 'mongodb';
+import { reportCommandsToTallies, tallyToDirectoryFromEnv, tallyingCommands } from './command-tally';
+
+export interface Database {
+  client: MongoClient;
+  db: Db;
+  close(): Promise<void>;
+}
+
+export async function connectDatabase(uri: string, dbName: string): Promise<Database> {
+  tallyToDirectoryFromEnv();
+  const tallying = tallyingCommands();
+  const client = await MongoClient.connect(uri, {
+    serverSelectionTimeoutMS: 10_000,
+    // An absent optional field stays absent instead of becoming null (SLA clocks test `=== undefined`).
+    ignoreUndefined: true,
+    monitorCommands: tallying,
+  });
+  if (tallying) reportCommandsToTallies(client);
+  const db = client.db(dbName);
+  return { client, db, close: () => client.close() };
+}

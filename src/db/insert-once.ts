@@ -1,0 +1,35 @@
+import { type Collection, MongoBulkWriteError, MongoServerError, type OptionalUnlessRequiredId } from 'mongodb';
+
+/** Inserts a document whose `_id` says it happened; a second insert of the same fact is a no-op. */
+export async function insertOnce<T extends { _id: string }>(
+  collection: Collection<T>,
+  doc: OptionalUnlessRequiredId<T>,
+) {
+  try {
+    await collection.insertOne(doc);
+  } catch (err) {
+    if (!isDuplicateKeyError(err)) throw err;
+  }
+}
+
+/** `insertOnce` for many documents in one command: whether each one was new. */
+export async function insertManyOnce<T extends { _id: string }>(
+  collection: Collection<T>,
+  docs: OptionalUnlessRequiredId<T>[],
+): Promise<boolean[]> {
+  const inserted = docs.map(() => true);
+  if (!docs.length) return inserted;
+  try {
+    await collection.insertMany(docs, { ordered: false });
+  } catch (err) {
+    if (!(err instanceof MongoBulkWriteError)) throw err;
+    const writeErrors = [err.writeErrors].flat();
+    if (writeErrors.some((e) => e.code !== 11000)) throw err;
+    for (const e of writeErrors) inserted[e.index] = false;
+  }
+  return inserted;
+}
+
+export function isDuplicateKeyError(err: unknown): boolean {
+  return err instanceof MongoServerError && err.code === 11000;
+}
