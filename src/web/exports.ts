@@ -8,10 +8,10 @@ import { audit } from '../db/audit';
 import * as c from '../db/collections';
 import { withConsentOf } from '../db/customers';
 import type { CaseScope } from '../domain/case-access';
-import { mongoFilter } from './cases-service';
+import { mongoFilter } from '../app/cases';
 import { HttpError } from './errors';
-import { ZExternalId } from './schemas';
-import { parseOr400 } from './validation';
+import { ZExternalId } from '../app/schemas';
+import { parseInput } from '../app/validation';
 
 /** Rows are read and written a page at a time, so an export's memory does not grow with its size. */
 const PAGE = 500;
@@ -232,11 +232,11 @@ export function addExportRoutes(router: Router, db: Db, access: ExportAccess): v
     await sendCsv(res, 'customers.csv', columns, rows, { db, table: 'customers', filters: {} });
   });
   router.get('/export/replies.csv', access.bulk, async (req, res) => {
-    const filters = parseOr400(ZExportFilter, req.query, 'export filter');
+    const filters = parseInput(ZExportFilter, req.query, 'export filter');
     await sendCsv(res, 'replies.csv', REPLY_COLUMNS, replyRows(db, filters), { db, table: 'replies', filters });
   });
   router.get('/export/cases.csv', access.cases, async (req, res) => {
-    const filters = parseOr400(ZExportFilter, req.query, 'export filter');
+    const filters = parseInput(ZExportFilter, req.query, 'export filter');
     const scope = await access.caseScopeOf(res);
     await sendCsv(res, 'cases.csv', CASE_COLUMNS, caseRows(db, mongoFilter(filters, scope)), {
       db,

@@ -2,7 +2,7 @@ import type { Response } from 'express';
 import { type PersonalDataView, maskContactDetails, personalDataViewOf } from '../domain/personal-data';
 import type { SignedInUser } from './auth';
 import { HttpError } from './errors';
-import type { ExperienceReport } from './insight-service';
+import type { ExperienceReport } from '../app/insight';
 
 /** What the signed-in person may see of customers (src/domain/personal-data.ts). */
 export function personalDataViewFor(res: Response): PersonalDataView {

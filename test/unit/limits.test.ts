@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ZDuration } from '../../src/domain/duration-schema';
 import { LIMITS, ZProgram } from '../../src/domain/program';
-import { MAX_ATTRIBUTES, ZCustomerInput, ZPage } from '../../src/web/schemas';
+import { MAX_ATTRIBUTES, ZCustomerInput, ZPage } from '../../src/app/schemas';
 
 const base = {
   id: 'limits',

@@ -4,8 +4,8 @@ import type { Role } from '../../domain/access';
 import { allowRoles } from '../access';
 import { barChart, lineChart } from '../charts';
 import { sendRowsCsv } from '../exports';
-import { CASE_TABLES, type CaseMetricsReport, caseTable, caseTableOf, loadCaseMetrics } from '../case-metrics-service';
-import { dashboardPrograms, parseDashboardQuery } from '../insight-service';
+import { CASE_TABLES, type CaseMetricsReport, caseTable, caseTableOf, loadCaseMetrics } from '../../app/case-metrics';
+import { dashboardPrograms, parseDashboardQuery } from '../../app/insight';
 import { COMPARE_LABELS, tableLinks } from './admin-insight';
 import { ensureSeesAllCustomers, personalDataViewFor } from '../personal-data';
 

@@ -30,10 +30,11 @@ import {
   mayReassignAny,
   mongoFilter,
   slaOf,
-} from '../cases-service';
-import { HttpError } from '../errors';
-import { ZPage } from '../schemas';
-import { parseOr400 } from '../validation';
+} from '../../app/cases';
+import { AppError } from '../../app/errors';
+import { statusOf } from '../errors';
+import { ZPage } from '../../app/schemas';
+import { parseInput } from '../../app/validation';
 import { findCustomer } from '../../db/customers';
 
 type Send = (req: Request, res: Response, name: string, context: Record<string, unknown>, status?: number) => void;
@@ -76,7 +77,7 @@ export function caseRoutes(
     if (view === 'mine') filter.ownerId = user.id;
     const teamIds = myTeams.map((t) => t.id);
     const sort: CaseSort = String(req.query.sort) in CASE_SORTS ? (String(req.query.sort) as CaseSort) : 'newest';
-    const page = parseOr400(ZPage, { limit: PAGE_SIZE, offset: req.query.offset || undefined }, 'paging');
+    const page = parseInput(ZPage, { limit: PAGE_SIZE, offset: req.query.offset || undefined }, 'paging');
     const scoped = view === 'team' && !filter.teamId ? { ...filter, teamId: teamIds[0] ?? '\u0000' } : filter;
     const { items, total } = await listCases(db, scoped, { limit: page.limit, skip: page.offset }, sort, scope);
     const customers = new Map(
@@ -188,12 +189,12 @@ export function caseRoutes(
     const actor = { id: user.id, canReassign: mayReassignAny(routing, user) };
     const { requestId, ...body } = formFields(req.body as Record<string, unknown>);
     try {
-      const id = parseOr400(ZRequestId, requestId, 'form');
+      const id = parseInput(ZRequestId, requestId, 'form');
       await actOnCase(temporal, db, req.params.id, { ...body, action: req.params.action }, actor, id);
     } catch (err) {
       // A refused or invalid action: the case page again, with the reason on top.
-      if (err instanceof HttpError && err.status < 500 && err.status !== 404)
-        return showCase(req, res, { error: err.message }, err.status);
+      if (err instanceof AppError && err.kind !== 'unavailable' && err.kind !== 'not-found')
+        return showCase(req, res, { error: err.message }, statusOf(err.kind));
       throw err;
     }
     res.redirect(
@@ -220,7 +221,7 @@ function stringsOf(query: Request['query']): Record<string, string> {
 
 export function auditRoutes(router: Router, { db, send, roles }: { db: Db; send: Send; roles: Role[] }): void {
   router.get('/audit', allowRoles(...roles), async (req, res) => {
-    const page = parseOr400(ZPage, { limit: 50, offset: req.query.offset || undefined }, 'paging');
+    const page = parseInput(ZPage, { limit: 50, offset: req.query.offset || undefined }, 'paging');
     const entries = await c.auditLog(db).find().sort({ at: -1 }).skip(page.offset).limit(page.limit).toArray();
     send(req, res, 'audit', {
       title: 'Audit log',

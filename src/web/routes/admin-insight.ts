@@ -14,7 +14,7 @@ import {
   quadrantRows,
   saveQuadrantCutoffs,
   sinceMonth,
-} from '../quadrants-service';
+} from '../../app/quadrants';
 import { sendRowsCsv } from '../exports';
 import { dashboardFor, personalDataViewFor } from '../personal-data';
 import { ROLES_SEEING_ALL_CUSTOMERS } from '../../domain/personal-data';
@@ -27,7 +27,7 @@ import {
   dashboardTableOf,
   loadExperienceDashboard,
   parseDashboardQuery,
-} from '../insight-service';
+} from '../../app/insight';
 
 type Send = (req: Request, res: Response, name: string, context: Record<string, unknown>, status?: number) => void;
 

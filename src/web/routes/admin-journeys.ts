@@ -12,7 +12,7 @@ import {
   journeySince,
   loadJourney,
   loadJourneys,
-} from '../journeys-service';
+} from '../../app/journeys';
 
 type Send = (req: Request, res: Response, name: string, context: Record<string, unknown>, status?: number) => void;
 

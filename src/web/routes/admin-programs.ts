@@ -10,9 +10,10 @@ import type { Mailer } from '../../mail/mailer';
 import type { Templates } from '../../mail/templates';
 import { allowRoles } from '../access';
 import type { SignedInUser } from '../auth';
+import { AppError } from '../../app/errors';
 import { HttpError } from '../errors';
-import type { LoopSettings } from '../events-service';
-import { checkShippedTemplates, saveProgram } from '../programs-service';
+import type { LoopSettings } from '../../temporal/loop-client';
+import { checkShippedTemplates, saveProgram } from '../../app/programs';
 
 type Send = (req: Request, res: Response, name: string, context: Record<string, unknown>, status?: number) => void;
 type FormBody = Record<string, string | string[] | undefined>;
@@ -222,7 +223,7 @@ export function programEditorRoutes(router: Router, deps: ProgramEditorDeps): vo
     try {
       checkShippedTemplates(templates, parsed.data);
     } catch (err) {
-      if (!(err instanceof HttpError)) throw err;
+      if (!(err instanceof AppError)) throw err;
       return { errors: { emailTemplate: err.message } };
     }
     return { program: parsed.data, errors };

@@ -9,8 +9,8 @@ import { lastDays } from '../../domain/dashboard';
 import { rollupDay } from '../../domain/rollup';
 import { allowRoles } from '../access';
 import { progressView } from './admin-campaigns';
-import type { LoopSettings } from '../events-service';
-import { FIX_COLUMNS, fixRows, loadRootCause, markFixed } from '../root-causes-service';
+import type { LoopSettings } from '../../temporal/loop-client';
+import { FIX_COLUMNS, fixRows, loadRootCause, markFixed } from '../../app/root-causes';
 import { sendRowsCsv } from '../exports';
 
 type Send = (req: Request, res: Response, name: string, context: Record<string, unknown>, status?: number) => void;

@@ -12,7 +12,8 @@ import { ROLES, type Role, roleGrants } from '../../domain/access';
 import { allowPublic, allowRoles } from '../access';
 import { openApiDocument } from '../openapi-document';
 import { apiReference } from '../api-reference';
-import { type SignedInUser, destroySession, hashPassword, needsRehash, requireUser, verifyLogin } from '../auth';
+import { type SignedInUser, destroySession, requireUser } from '../auth';
+import { hashPassword, needsRehash, verifyLogin } from '../../app/credentials';
 import { HttpError } from '../errors';
 import { LOGIN_THROTTLED, type LimitDeps, type LoginThrottle, loginSourceLimit } from '../rate-limits';
 import { type LoginCsrf, csrf } from '../sessions';
@@ -23,14 +24,15 @@ import { insightRoutes, quadrantRoutes } from './admin-insight';
 import { EMAIL_PREVIEW_CSP, PROGRAM_EDITOR_PATHS, programEditorRoutes } from './admin-programs';
 import { findCustomer, withConsentOf } from '../../db/customers';
 import { readRollups } from '../../db/rollup-totals';
-import { ensureCustomerVisible, eraseCustomer, visibleCustomerIds } from '../customers-service';
-import { caseAccessOf } from '../cases-service';
+import { ensureCustomerVisible, eraseCustomer, visibleCustomerIds } from '../../app/customers';
+import { caseAccessOf } from '../../app/cases';
 import { personalDataViewFor } from '../personal-data';
 import { ROLES_SEEING_ALL_CUSTOMERS } from '../../domain/personal-data';
 import { addExportRoutes, sendImportErrors } from '../exports';
-import { ZImportOptions, answerImport, importView, startImport } from '../imports-service';
-import { parseOr400 } from '../validation';
-import type { LoopSettings } from '../events-service';
+import { ZImportOptions, importView, startImport } from '../../app/imports';
+import { answerImport } from '../imports';
+import { parseInput } from '../../app/validation';
+import type { LoopSettings } from '../../temporal/loop-client';
 import type { Mailer } from '../../mail/mailer';
 import type { AllowList } from '../../domain/webhook-destination';
 
@@ -227,7 +229,7 @@ export function adminRouter({
 
   router.post('/customers/import', allowRoles(...IMPORTERS), async (req, res) => {
     if (!req.is('text/csv')) throw new HttpError(415, 'send the file as text/csv');
-    const { importId, map } = parseOr400(ZImportOptions, req.query, 'import options');
+    const { importId, map } = parseInput(ZImportOptions, req.query, 'import options');
     const actor = (res.locals.user as SignedInUser).email;
     const started = await startImport(db, loop, req, { actor, importId, mapping: map });
     await answerImport(req, res, started, `/admin/imports/${started.job._id}`);

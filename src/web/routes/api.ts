@@ -3,18 +3,20 @@ import pLimit from 'p-limit';
 import type { Db } from 'mongodb';
 import * as c from '../../db/collections';
 import { HttpError } from '../errors';
-import { type EventOutcome, type LoopSettings, recordEvent } from '../events-service';
-import { eraseCustomer, updateCustomerProfile } from '../customers-service';
+import { type EventOutcome, recordEvent } from '../../app/events';
+import { type LoopSettings } from '../../temporal/loop-client';
+import { eraseCustomer, updateCustomerProfile } from '../../app/customers';
 import { addExportRoutes, sendImportErrors, sendRowsCsv } from '../exports';
-import { dashboardTable, dashboardTableOf, loadExperienceDashboard, parseDashboardQuery } from '../insight-service';
-import { caseTable, caseTableOf, loadCaseMetrics } from '../case-metrics-service';
-import { FIX_COLUMNS, fixRows, loadRootCause, markFixed } from '../root-causes-service';
+import { dashboardTable, dashboardTableOf, loadExperienceDashboard, parseDashboardQuery } from '../../app/insight';
+import { caseTable, caseTableOf, loadCaseMetrics } from '../../app/case-metrics';
+import { FIX_COLUMNS, fixRows, loadRootCause, markFixed } from '../../app/root-causes';
 import { ZFixInput } from '../../domain/fixes';
-import { JOURNEY_COLUMNS, journeyRows, journeySince, loadJourney, loadJourneys } from '../journeys-service';
-import { QUADRANT_COLUMNS, loadQuadrants, quadrantRows, saveQuadrantCutoffs, sinceMonth } from '../quadrants-service';
-import { ZImportOptions, answerImport, importView, startImport } from '../imports-service';
+import { JOURNEY_COLUMNS, journeyRows, journeySince, loadJourney, loadJourneys } from '../../app/journeys';
+import { QUADRANT_COLUMNS, loadQuadrants, quadrantRows, saveQuadrantCutoffs, sinceMonth } from '../../app/quadrants';
+import { ZImportOptions, importView, startImport } from '../../app/imports';
+import { answerImport } from '../imports';
 import { ZProgram } from '../../domain/program';
-import { checkShippedTemplates, deleteProgram, saveProgram } from '../programs-service';
+import { checkShippedTemplates, deleteProgram, saveProgram } from '../../app/programs';
 import {
   ZCampaignAction,
   ZCampaignInput,
@@ -24,18 +26,18 @@ import {
   launchCampaign,
   listCampaigns,
   previewSegment,
-} from '../campaigns-service';
+} from '../../app/campaigns';
 import { loadRouting } from '../../db/routing';
-import { saveRouting } from '../routing-service';
+import { saveRouting } from '../../app/routing';
 import type { Templates } from '../../mail/templates';
-import { type TEventInput, ZCustomerInput, ZEventBatch, ZEventInput, ZExternalId, ZPage } from '../schemas';
-import { parseOr400 } from '../validation';
+import { type TEventInput, ZCustomerInput, ZEventBatch, ZEventInput, ZExternalId, ZPage } from '../../app/schemas';
+import { parseInput } from '../../app/validation';
 import type { Metrics } from '../metrics';
 import { openApiDocument } from '../openapi-document';
 import { SCOPES, type Scope, scopeGrants } from '../../domain/access';
 import type { IdentityWrite } from '../../domain/event-profile';
 import type { AllowList } from '../../domain/webhook-destination';
-import { createWebhook, deleteWebhook, listWebhooks } from '../webhooks-service';
+import { createWebhook, deleteWebhook, listWebhooks } from '../../app/webhooks';
 import { ZWebhookInput } from '../../domain/webhook-schema';
 import { type CaseScope, caseScopeOfKey } from '../../domain/case-access';
 import {
@@ -46,7 +48,7 @@ import {
   ensureCaseInScope,
   listCases,
   slaOf,
-} from '../cases-service';
+} from '../../app/cases';
 import { allowScopes, allowTeamKeys } from '../access';
 import type { ApiKeyLocals } from '../auth';
 import {
@@ -58,7 +60,7 @@ import {
   createUser,
   listApiKeys,
   revokeApiKey,
-} from '../people-service';
+} from '../../app/people';
 import { findCustomer, withConsentOf } from '../../db/customers';
 
 export interface ApiDeps {
@@ -87,7 +89,7 @@ const keyCaseScope = (res: Response): CaseScope => caseScopeOfKey(res.locals.api
 /** `limit` and `offset` from the query; a repeated or malformed parameter is a 400. */
 function pageOf(query: Record<string, unknown>): { limit: number; skip: number } {
   const one = (v: unknown) => (Array.isArray(v) ? NaN : v === '' ? undefined : v);
-  const page = parseOr400(ZPage, { limit: one(query.limit), offset: one(query.offset) }, 'paging');
+  const page = parseInput(ZPage, { limit: one(query.limit), offset: one(query.offset) }, 'paging');
   return { limit: page.limit, skip: page.offset };
 }
 
@@ -100,7 +102,7 @@ export function apiRouter({ db, templates, loop, embeddedMail, metrics, webhookA
   });
 
   router.post('/events', allowScopes('events:write'), json('64kb'), async (req, res) => {
-    const event = parseOr400(ZEventInput, req.body, 'event');
+    const event = parseInput(ZEventInput, req.body, 'event');
     const outcome = await recordEvent(db, loop, event, identityWriteOf(res));
     metrics.events.inc({ status: outcome.status });
     res.status(202).json({ eventId: event.id, ...outcome });
@@ -108,7 +110,7 @@ export function apiRouter({ db, templates, loop, embeddedMail, metrics, webhookA
 
   // Express 5 treats ':' as a parameter marker, hence the escape.
   router.post('/events\\:batch', allowScopes('events:write'), json('5mb'), async (req, res) => {
-    const batch = parseOr400(ZEventBatch, req.body, 'batch');
+    const batch = parseInput(ZEventBatch, req.body, 'batch');
     const parsed = batch.events.map((e) => ZEventInput.safeParse(e));
     const invalid = parsed.flatMap((p, index) =>
       p.success ? [] : [{ index, errors: p.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`) }],
@@ -131,14 +133,14 @@ export function apiRouter({ db, templates, loop, embeddedMail, metrics, webhookA
   });
 
   router.put('/customers/:id', allowScopes('write'), json('64kb'), async (req, res) => {
-    const input = parseOr400(ZCustomerInput, { ...req.body, id: req.params.id }, 'customer');
+    const input = parseInput(ZCustomerInput, { ...req.body, id: req.params.id }, 'customer');
     await updateCustomerProfile(db, loop, input);
     res.json(await findCustomer(db, input.id));
   });
 
   // Irreversible, hence an admin key: removes the customer's personal data and stops their surveys.
   router.delete('/customers/:id', allowScopes('admin'), async (req, res) => {
-    const id = parseOr400(ZExternalId, req.params.id, 'customer id');
+    const id = parseInput(ZExternalId, req.params.id, 'customer id');
     const summary = await eraseCustomer(db, loop, id, `api-key:${res.locals.apiKey.name}`);
     res.json({ id, erased: true, ...summary });
   });
@@ -211,7 +213,7 @@ export function apiRouter({ db, templates, loop, embeddedMail, metrics, webhookA
     allowScopes('write'),
     json('16kb'),
     async (req: Request<{ cause: string }>, res) => {
-      const fix = parseOr400(ZFixInput, req.body, 'fix');
+      const fix = parseInput(ZFixInput, req.body, 'fix');
       const outcome = await markFixed(db, loop, req.params.cause, fix, `api-key:${res.locals.apiKey.name}`);
       res.status(outcome.created ? 201 : 200).json(outcome);
     },
@@ -247,7 +249,7 @@ export function apiRouter({ db, templates, loop, embeddedMail, metrics, webhookA
 
   router.post('/customers\\:import', allowScopes('write'), async (req, res) => {
     if (!req.is('text/csv')) throw new HttpError(415, 'send the file as text/csv');
-    const { importId, map } = parseOr400(ZImportOptions, req.query, 'import options');
+    const { importId, map } = parseInput(ZImportOptions, req.query, 'import options');
     const started = await startImport(db, loop, req, {
       actor: `api-key:${res.locals.apiKey.name}`,
       importId,
@@ -257,14 +259,14 @@ export function apiRouter({ db, templates, loop, embeddedMail, metrics, webhookA
   });
 
   router.get('/imports/:id', allowScopes('read'), async (req, res) => {
-    const id = parseOr400(ZExternalId, req.params.id, 'import id');
+    const id = parseInput(ZExternalId, req.params.id, 'import id');
     const job = await c.imports(db).findOne({ _id: id });
     if (!job) throw new HttpError(404, `no import ${id}`);
     res.json(importView(job));
   });
 
   router.get('/imports/:id/errors.csv', allowScopes('read'), async (req, res) => {
-    const id = parseOr400(ZExternalId, req.params.id, 'import id');
+    const id = parseInput(ZExternalId, req.params.id, 'import id');
     await sendImportErrors(db, res, id);
   });
 
@@ -278,7 +280,7 @@ export function apiRouter({ db, templates, loop, embeddedMail, metrics, webhookA
   });
 
   router.get('/customers/:id', allowScopes('read'), async (req, res) => {
-    const id = parseOr400(ZExternalId, req.params.id, 'customer id');
+    const id = parseInput(ZExternalId, req.params.id, 'customer id');
     const customer = await findCustomer(db, id);
     if (!customer) throw new HttpError(404, `no customer ${id}`);
     const [decisions, invitations, responses] = await Promise.all([
@@ -296,7 +298,7 @@ export function apiRouter({ db, templates, loop, embeddedMail, metrics, webhookA
   });
 
   router.put('/programs/:id', allowScopes('write'), json('256kb'), async (req, res) => {
-    const program = parseOr400(ZProgram, { ...req.body, id: req.params.id }, 'program');
+    const program = parseInput(ZProgram, { ...req.body, id: req.params.id }, 'program');
     checkShippedTemplates(templates, program);
     const actor = `api-key:${res.locals.apiKey.name}`;
     const { outcome, schedule } = await saveProgram(db, loop, program, actor);
@@ -324,11 +326,11 @@ export function apiRouter({ db, templates, loop, embeddedMail, metrics, webhookA
   });
 
   router.post('/campaigns\\:preview', allowScopes('read'), json('64kb'), async (req, res) => {
-    res.json(await previewSegment(db, parseOr400(ZCampaignPreview, req.body, 'segment')));
+    res.json(await previewSegment(db, parseInput(ZCampaignPreview, req.body, 'segment')));
   });
 
   router.post('/campaigns', allowScopes('write'), json('64kb'), async (req, res) => {
-    const input = parseOr400(ZCampaignInput, req.body, 'campaign');
+    const input = parseInput(ZCampaignInput, req.body, 'campaign');
     const { created, campaign } = await launchCampaign(db, loop, input, `api-key:${res.locals.apiKey.name}`);
     res.status(created ? 201 : 200).json(campaign);
   });
@@ -346,7 +348,7 @@ export function apiRouter({ db, templates, loop, embeddedMail, metrics, webhookA
     '/campaigns/:id/:action',
     allowScopes('write'),
     async (req: Request<{ id: string; action: string }>, res) => {
-      const action = parseOr400(ZCampaignAction, req.params.action, 'campaign action');
+      const action = parseInput(ZCampaignAction, req.params.action, 'campaign action');
       const actor = `api-key:${res.locals.apiKey.name}`;
       res.json(await controlCampaign(db, loop, req.params.id, action, actor));
     },
@@ -418,7 +420,7 @@ export function apiRouter({ db, templates, loop, embeddedMail, metrics, webhookA
       const actor = { id: `api-key:${res.locals.apiKey.name}`, canReassign: true };
       const body: unknown = req.body;
       const fields = typeof body === 'object' && body !== null && !Array.isArray(body) ? body : {};
-      const requestId = parseOr400(ZRequestId, req.get('idempotency-key'), 'request');
+      const requestId = parseInput(ZRequestId, req.get('idempotency-key'), 'request');
       res.json(
         await actOnCase(loop.temporal, db, req.params.id, { ...fields, action: req.params.action }, actor, requestId),
       );
@@ -438,7 +440,7 @@ export function apiRouter({ db, templates, loop, embeddedMail, metrics, webhookA
   });
 
   router.post('/users', allowScopes('admin'), json('16kb'), async (req, res) => {
-    const input = parseOr400(ZUserInput, req.body, 'user');
+    const input = parseInput(ZUserInput, req.body, 'user');
     await createUser(db, input, `api-key:${res.locals.apiKey.name}`);
     res
       .status(201)
@@ -446,7 +448,7 @@ export function apiRouter({ db, templates, loop, embeddedMail, metrics, webhookA
   });
 
   router.post('/users/:id', allowScopes('admin'), json('16kb'), async (req: Request<{ id: string }>, res) => {
-    const change = parseOr400(ZUserChange, req.body, 'change');
+    const change = parseInput(ZUserChange, req.body, 'change');
     await changeUser(db, `api-key:${res.locals.apiKey.name}`, req.params.id.toLowerCase(), change);
     res.json(
       await c
@@ -460,7 +462,7 @@ export function apiRouter({ db, templates, loop, embeddedMail, metrics, webhookA
   });
 
   router.post('/webhooks', allowScopes('admin'), json('16kb'), async (req, res) => {
-    const input = parseOr400(ZWebhookInput, req.body, 'webhook');
+    const input = parseInput(ZWebhookInput, req.body, 'webhook');
     res.status(201).json(await createWebhook(db, input, `api-key:${res.locals.apiKey.name}`, webhookAllowList));
   });
 
@@ -475,7 +477,7 @@ export function apiRouter({ db, templates, loop, embeddedMail, metrics, webhookA
   });
 
   router.post('/keys', allowScopes('admin'), json('8kb'), async (req, res) => {
-    const input = parseOr400(ZApiKeyInput, req.body, 'API key');
+    const input = parseInput(ZApiKeyInput, req.body, 'API key');
     res.status(201).json(await createApiKey(db, input, `api-key:${res.locals.apiKey.name}`));
   });
 

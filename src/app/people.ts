@@ -6,8 +6,16 @@ import { isDuplicateKeyError } from '../db/mongo';
 import { ROLES, SCOPES } from '../domain/access';
 import { MAX_ROUTING_TEAMS, ZTeam } from '../domain/routing';
 import { loadRouting } from '../db/routing';
-import { apiKeyPublicId, endSessionsOf, hashApiKey, hashPassword, newApiKey, scopesOf, verifyPassword } from './auth';
-import { HttpError } from './errors';
+import {
+  apiKeyPublicId,
+  endSessionsOf,
+  hashApiKey,
+  hashPassword,
+  newApiKey,
+  scopesOf,
+  verifyPassword,
+} from './credentials';
+import { AppError } from './errors';
 
 /** OWASP: at least 12 characters when there is no other composition rule; long passphrases welcome. */
 export const ZPassword = z.string().min(12, 'at least 12 characters').max(200, 'at most 200 characters');
@@ -40,7 +48,7 @@ export async function createUser(db: Db, input: z.infer<typeof ZUserInput>, acto
       createdAt: new Date(),
     });
   } catch (err) {
-    if (isDuplicateKeyError(err)) throw new HttpError(409, `a user with the email ${input.email} already exists`);
+    if (isDuplicateKeyError(err)) throw new AppError('conflict', `a user with the email ${input.email} already exists`);
     throw err;
   }
   await audit(db, {
@@ -54,9 +62,9 @@ export async function createUser(db: Db, input: z.infer<typeof ZUserInput>, acto
 /** An admin's change to another account; disabling or a new password ends that user's sessions at once. */
 export async function changeUser(db: Db, actorId: string, userId: string, change: z.infer<typeof ZUserChange>) {
   const user = await c.users(db).findOne({ _id: userId });
-  if (!user) throw new HttpError(404, `no user ${userId}`);
+  if (!user) throw new AppError('not-found', `no user ${userId}`);
   if (userId === actorId && change.action !== 'password')
-    throw new HttpError(409, 'you cannot change your own role or disable yourself; ask another admin');
+    throw new AppError('conflict', 'you cannot change your own role or disable yourself; ask another admin');
   const now = new Date();
   const update =
     change.action === 'role'
@@ -81,7 +89,7 @@ export async function changeUser(db: Db, actorId: string, userId: string, change
 export async function changeOwnPassword(db: Db, userId: string, current: string, next: string): Promise<number> {
   const user = await c.users(db).findOne({ _id: userId });
   if (!user || !(await verifyPassword(current, user.passwordHash)))
-    throw new HttpError(400, 'the current password is not right');
+    throw new AppError('invalid', 'the current password is not right');
   const updated = await c
     .users(db)
     .findOneAndUpdate(
@@ -111,8 +119,8 @@ async function ensureRoutingTeams(db: Db, teams: readonly string[]): Promise<voi
   const known = new Set((await loadRouting(db))?.teams.map((team) => team.id));
   const unknown = teams.filter((team) => !known.has(team));
   if (unknown.length)
-    throw new HttpError(
-      400,
+    throw new AppError(
+      'invalid',
       `teams: ${unknown.join(', ')} ${unknown.length === 1 ? 'is not a team' : 'are not teams'} of the routing`,
       {
         teams: unknown,
@@ -167,7 +175,7 @@ export async function listApiKeys(db: Db, page: { limit: number; skip: number })
 
 /** Revokes by public ID (the first 16 hex digits of the key's hash): effective for the next request. */
 export async function revokeApiKey(db: Db, publicId: string, actor: string): Promise<void> {
-  if (!/^[0-9a-f]{16}$/.test(publicId)) throw new HttpError(400, 'an API key ID is 16 hexadecimal digits');
+  if (!/^[0-9a-f]{16}$/.test(publicId)) throw new AppError('invalid', 'an API key ID is 16 hexadecimal digits');
   const result = await c
     .apiKeys(db)
     .updateOne(
@@ -176,7 +184,7 @@ export async function revokeApiKey(db: Db, publicId: string, actor: string): Pro
     );
   if (!result.matchedCount) {
     const exists = await c.apiKeys(db).countDocuments({ _id: { $gte: publicId, $lt: `${publicId}g` } });
-    if (!exists) throw new HttpError(404, `no API key ${publicId}`);
+    if (!exists) throw new AppError('not-found', `no API key ${publicId}`);
     return;
   }
   await audit(db, { actor, action: 'apikey.revoke', subject: `API key ${publicId}` });

@@ -6,8 +6,8 @@ import { recordProgramVersion } from '../db/programs';
 import type { TProgram } from '../domain/program';
 import type { Templates } from '../mail/templates';
 import { type WaveScheduleState, syncWaveSchedule } from '../temporal/wave-schedules';
-import { HttpError } from './errors';
-import type { LoopSettings } from './events-service';
+import { AppError } from './errors';
+import type { LoopSettings } from '../temporal/loop-client';
 
 /** `pending`: Temporal was unreachable; the sweep brings the schedule in line with the program. */
 export type ScheduleOutcome = WaveScheduleState | 'pending';
@@ -45,9 +45,12 @@ export async function deleteProgram(
   actor: string,
 ): Promise<ScheduleOutcome> {
   const before = await programs(db).findOne({ _id: programId });
-  if (!before) throw new HttpError(404, `no program ${programId}`);
+  if (!before) throw new AppError('not-found', `no program ${programId}`);
   if (await invitations(db).findOne({ programId }, { projection: { _id: 1 } }))
-    throw new HttpError(409, `program ${programId} has invitations; pause it ("active": false) instead of deleting it`);
+    throw new AppError(
+      'conflict',
+      `program ${programId} has invitations; pause it ("active": false) instead of deleting it`,
+    );
   await programs(db).deleteOne({ _id: programId });
   await audit(db, {
     actor,
@@ -99,10 +102,10 @@ function withoutTimestamps({ _id, createdAt, updatedAt, versionId, ...program }:
 export function checkShippedTemplates(templates: Templates, program: TProgram): void {
   const locales = [...templates.pageLocales].sort().join(', ');
   if (!templates.pageLocales.has(program.defaultLocale))
-    throw new HttpError(400, `invalid program: defaultLocale: page wording ships for ${locales} only`);
+    throw new AppError('invalid', `invalid program: defaultLocale: page wording ships for ${locales} only`);
   if (!templates.hasEmail(program.email.template, program.defaultLocale))
-    throw new HttpError(
-      400,
+    throw new AppError(
+      'invalid',
       `invalid program: email.template: no template "${program.email.template}" ships for ${program.defaultLocale} (templates/emails/${program.email.template}.${program.defaultLocale}.html.hbs and .text.hbs)`,
     );
 }

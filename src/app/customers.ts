@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import { WithStartWorkflowOperation } from '@temporalio/client';
 import type { Db } from 'mongodb';
 import { audit } from '../db/audit';
 import { findCustomer } from '../db/customers';
@@ -7,38 +6,16 @@ import * as c from '../db/collections';
 import type { CustomerProfile, ErasureSummary, ProfileOutcome } from '../domain/customer';
 import type { CaseScope } from '../domain/case-access';
 import type { PersonalDataView } from '../domain/personal-data';
-import { mongoFilter } from './cases-service';
+import { mongoFilter } from './cases';
 import { type ProfileChange, eraseUpdate, profileUpdate } from '../../workflows/definitions';
-import { customerLoopId } from '../temporal/customer-key';
-import { HttpError } from './errors';
-import type { LoopSettings } from './events-service';
+import { AppError } from './errors';
+import { type LoopSettings, updateCustomerLoop } from '../temporal/loop-client';
 import type { TCustomerInput } from './schemas';
 
 /** Long enough for a loop busy with a few transactions; Temporal unreachable answers 503 sooner. */
 const PROFILE_DEADLINE_MS = 30_000;
 /** An erasure stops every invitation workflow of the customer first. */
 const ERASURE_DEADLINE_MS = 120_000;
-
-/** An Update-with-start on the customer's loop: started if it is not running, answered once done. */
-function updateLoop<Ret, Args extends unknown[]>(
-  loop: LoopSettings,
-  customerId: string,
-  update: Parameters<LoopSettings['temporal']['workflow']['executeUpdateWithStart']>[0],
-  args: Args,
-  deadlineMs: number,
-): Promise<Ret> {
-  return loop.temporal.connection.withDeadline(Date.now() + deadlineMs, () =>
-    loop.temporal.workflow.executeUpdateWithStart(update, {
-      args,
-      startWorkflowOperation: new WithStartWorkflowOperation('customerLoopWorkflow', {
-        workflowId: customerLoopId(loop, customerId),
-        taskQueue: loop.taskQueue,
-        args: [{ customerId, idleTimeout: loop.loopIdleTimeout }],
-        workflowIdConflictPolicy: 'USE_EXISTING',
-      }),
-    }),
-  ) as Promise<Ret>;
-}
 
 /**
  * Stores a profile change for the customer's loop to read by its ID: the loop, and so Temporal,
@@ -56,14 +33,14 @@ export async function recordProfileChange(db: Db, profile: CustomerProfile): Pro
  */
 export async function updateCustomerProfile(db: Db, loop: LoopSettings, input: TCustomerInput): Promise<void> {
   const change = await recordProfileChange(db, input);
-  const outcome = await updateLoop<ProfileOutcome, [ProfileChange]>(
+  const outcome = await updateCustomerLoop<ProfileOutcome, [ProfileChange]>(
     loop,
     input.id,
     profileUpdate,
     [change],
     PROFILE_DEADLINE_MS,
   );
-  if (outcome === 'erased') throw new HttpError(410, `customer ${input.id} was erased and cannot be recreated`);
+  if (outcome === 'erased') throw new AppError('gone', `customer ${input.id} was erased and cannot be recreated`);
 }
 
 /**
@@ -76,8 +53,8 @@ export async function eraseCustomer(
   customerId: string,
   actor: string,
 ): Promise<ErasureSummary> {
-  if (!(await findCustomer(db, customerId))) throw new HttpError(404, `no customer ${customerId}`);
-  const summary = await updateLoop<ErasureSummary, []>(loop, customerId, eraseUpdate, [], ERASURE_DEADLINE_MS);
+  if (!(await findCustomer(db, customerId))) throw new AppError('not-found', `no customer ${customerId}`);
+  const summary = await updateCustomerLoop<ErasureSummary, []>(loop, customerId, eraseUpdate, [], ERASURE_DEADLINE_MS);
   await audit(db, { actor, action: 'customer.erase', subject: customerId, after: { ...summary } });
   return summary;
 }
@@ -113,8 +90,8 @@ export async function ensureCustomerVisible(
     view.customers === 'in-case-scope' &&
     (await c.cases(db).findOne(mongoFilter({ customerId }, scope), { projection: { _id: 1 } }));
   if (!inScope)
-    throw new HttpError(
-      403,
+    throw new AppError(
+      'forbidden',
       'You may open the customers of the cases of your teams (and of cases assigned to you); this customer has none.',
     );
 }

@@ -1,5 +1,3 @@
-import type { Client } from '@temporalio/client';
-import { WorkflowNotFoundError } from '@temporalio/client';
 import type { Db } from 'mongodb';
 import * as c from '../db/collections';
 import { isErased } from '../db/customers';
@@ -8,8 +6,6 @@ import { isDuplicateKeyError } from '../db/mongo';
 import { hashSurveyToken, isWellFormedToken } from '../db/survey-tokens';
 import { durationMs } from '../domain/duration';
 import type { Answers } from '../domain/survey';
-import { invitationWorkflowId, replySubmittedSignal } from '../../workflows/definitions';
-import { withSignalDeadline } from './events-service';
 
 export type SurveyState =
   | { kind: 'unknown' }
@@ -108,26 +104,4 @@ export async function saveReply(
     },
   );
   return edited.matchedCount === 1 ? 'edited' : 'closed';
-}
-
-/** Tells the invitation workflow; a failure is left to the sweep, the reply is already safe. */
-export async function signalReply(
-  temporal: Client,
-  invitationId: string,
-  log: (msg: string) => void,
-): Promise<boolean> {
-  try {
-    await withSignalDeadline(temporal, () =>
-      temporal.workflow
-        .getHandle(invitationWorkflowId(invitationId))
-        .signal(replySubmittedSignal, { responseId: invitationId }),
-    );
-    return true;
-  } catch (err) {
-    if (err instanceof WorkflowNotFoundError) throw err;
-    log(
-      `reply ${invitationId} stored; signalling its workflow failed, the sweep will retry: ${(err as Error).message}`,
-    );
-    return false;
-  }
 }

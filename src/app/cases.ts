@@ -24,9 +24,9 @@ import { loadRouting } from '../db/routing';
 import { ZCaseAction } from '../domain/case-schemas';
 import { CASE_STATUSES, type CaseActionInput, type CaseState, slaBadge, splitTexts } from '../domain/cases';
 import { caseActionUpdate, caseWorkflowId } from '../../workflows/definitions';
-import { HttpError } from './errors';
+import { AppError } from './errors';
 import { ZExternalId } from './schemas';
-import { parseOr400 } from './validation';
+import { parseInput } from './validation';
 
 /** Filters of the case lists (queues and `GET /api/cases`); each one optional and bounded. */
 export const ZCaseFilter = z
@@ -53,7 +53,7 @@ export function caseFilterFrom(query: Record<string, unknown>): CaseFilter {
       .map((key) => [key, query[key]] as const)
       .filter(([, value]) => value !== undefined && value !== ''),
   );
-  return parseOr400(ZCaseFilter, given, 'case filter');
+  return parseInput(ZCaseFilter, given, 'case filter');
 }
 
 /** The list's filter with the person's case scope as one more condition (the same query, no extra scan). */
@@ -105,8 +105,8 @@ export async function caseAccessOf(
 
 /** A case outside the person's scope is refused (403) as surely as a missing one (404). */
 function ensureInScope(doc: c.CaseDoc | null, caseId: string, scope: CaseScope): asserts doc is c.CaseDoc {
-  if (!doc) throw new HttpError(404, `no case ${caseId}`);
-  if (!inCaseScope(scope, doc)) throw new HttpError(403, outOfScopeMessage(scope));
+  if (!doc) throw new AppError('not-found', `no case ${caseId}`);
+  if (!inCaseScope(scope, doc)) throw new AppError('forbidden', outOfScopeMessage(scope));
 }
 
 export async function caseWithTimeline(db: Db, caseId: string, scope: CaseScope = EVERY_CASE) {
@@ -153,14 +153,14 @@ export async function actOnCase(
   actor: { id: string; canReassign: boolean },
   requestId?: string,
 ): Promise<CaseState> {
-  const action: CaseActionInput = parseOr400(ZCaseAction, input, 'case action');
+  const action: CaseActionInput = parseInput(ZCaseAction, input, 'case action');
   const doc = await c.cases(db).findOne({ _id: caseId }, { projection: { status: 1 } });
-  if (!doc) throw new HttpError(404, `no case ${caseId}`);
-  if (doc.status === 'closed') throw new HttpError(409, 'The case is closed.');
+  if (!doc) throw new AppError('not-found', `no case ${caseId}`);
+  if (doc.status === 'closed') throw new AppError('conflict', 'The case is closed.');
   if (action.action === 'reassign') {
     const owner = await c.users(db).findOne({ _id: action.ownerId });
     if (!owner || owner.disabled || !['admin', 'operations', 'case_owner'].includes(owner.role))
-      throw new HttpError(400, `${action.ownerId} is not an enabled user who may own cases`);
+      throw new AppError('invalid', `${action.ownerId} is not an enabled user who may own cases`);
   }
   // A request repeated with the same ID (a retry after a timeout) is the same update: applied once.
   const updateId = requestId ? `${actor.id}:${action.action}:${requestId}` : randomUUID();
@@ -172,10 +172,10 @@ export async function actOnCase(
         .executeUpdate(caseActionUpdate, { args: [{ input: command, actor }], updateId }),
     );
   } catch (err) {
-    if (err instanceof WorkflowUpdateFailedError) throw new HttpError(409, reasonOf(err));
-    if (err instanceof WorkflowNotFoundError) throw new HttpError(409, 'The case is closed.');
+    if (err instanceof WorkflowUpdateFailedError) throw new AppError('conflict', reasonOf(err));
+    if (err instanceof WorkflowNotFoundError) throw new AppError('conflict', 'The case is closed.');
     if (err instanceof WorkflowUpdateRPCTimeoutOrCancelledError)
-      throw new HttpError(503, 'The case did not answer in time; try again.', undefined, { 'Retry-After': '5' });
+      throw new AppError('unavailable', 'The case did not answer in time; try again.');
     throw err;
   }
 }

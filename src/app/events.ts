@@ -1,24 +1,10 @@
-import type { Client } from '@temporalio/client';
 import type { Db } from 'mongodb';
 import { events } from '../db/collections';
 import { findCustomer, isErased } from '../db/customers';
 import { type IdentityWrite, type IgnoredFields, ignoredIdentityChanges } from '../domain/event-profile';
 import { isDuplicateKeyError } from '../db/mongo';
-import { transactionRecordedSignal } from '../../workflows/definitions';
-import { customerLoopId } from '../temporal/customer-key';
+import { type LoopSettings, signalCustomerLoop } from '../temporal/loop-client';
 import type { TEventInput } from './schemas';
-
-export interface LoopSettings {
-  temporal: Client;
-  taskQueue: string;
-  loopIdleTimeout: string;
-  /** Keys the customers' loop IDs (CUSTOMER_KEY_SECRET). */
-  customerKeySecret: string;
-  log: (msg: string) => void;
-}
-
-/** What the worker's activities need to hand work to customers' loops, besides their client. */
-export type LoopDefaults = Pick<LoopSettings, 'loopIdleTimeout' | 'customerKeySecret'>;
 
 /** `erased`: the customer was erased; nothing of the event is kept and nobody is contacted. */
 export type EventStatus = 'accepted' | 'duplicate' | 'erased';
@@ -63,32 +49,4 @@ export async function recordEvent(
   }
   await signalCustomerLoop(loop, input.customer.id, input.id);
   return { status: 'accepted', ...ignored };
-}
-
-/** Signal-with-start: the loop is started if it is not running (it ends when idle). */
-export async function signalCustomerLoop(loop: LoopSettings, customerId: string, eventId: string): Promise<boolean> {
-  try {
-    await withSignalDeadline(loop.temporal, () =>
-      loop.temporal.workflow.signalWithStart('customerLoopWorkflow', {
-        workflowId: customerLoopId(loop, customerId),
-        taskQueue: loop.taskQueue,
-        args: [{ customerId, idleTimeout: loop.loopIdleTimeout }],
-        signal: transactionRecordedSignal,
-        signalArgs: [{ eventId }],
-      }),
-    );
-    return true;
-  } catch (err) {
-    loop.log(
-      `event ${eventId} stored; signalling its customer loop failed, the sweep will retry: ${(err as Error).message}`,
-    );
-    return false;
-  }
-}
-
-/** The work is already safe in MongoDB: a Temporal that does not answer soon is left to the sweep, not waited for. */
-const SIGNAL_DEADLINE_MS = 5_000;
-
-export function withSignalDeadline<T>(temporal: Client, signal: () => Promise<T>): Promise<T> {
-  return temporal.connection.withDeadline(Date.now() + SIGNAL_DEADLINE_MS, signal);
 }
