@@ -5,6 +5,7 @@ import { findCustomer } from '../db/customers';
 import * as c from '../db/collections';
 import type { CustomerProfile, ErasureSummary, ProfileOutcome } from '../domain/customer';
 import type { CaseScope } from '../domain/case-access';
+import { localize } from '../domain/program';
 import type { PersonalDataView } from '../domain/personal-data';
 import { mongoFilter } from './cases';
 import { type ProfileChange, eraseUpdate, profileUpdate } from '../../workflows/definitions';
@@ -94,4 +95,79 @@ export async function ensureCustomerVisible(
       'forbidden',
       'You may open the customers of the cases of your teams (and of cases assigned to you); this customer has none.',
     );
+}
+
+/** How many of a customer's decisions, invitations and replies their page and the API show. */
+const HISTORY_LIMIT = 100;
+
+export interface CustomerDetail {
+  customer: c.CustomerDoc;
+  summary: { score: number; replies: number } | null;
+  decisions: c.ContactDecisionDoc[];
+  invitations: c.InvitationDoc[];
+  responses: c.ResponseDoc[];
+}
+
+/**
+ * A customer with their latest contact decisions, invitations, replies and summary scores, or
+ * null when there is no such customer. With `access`, a person outside it is refused (after the
+ * customer is found, so an unknown ID stays a not-found).
+ */
+export async function customerDetail(
+  db: Db,
+  customerId: string,
+  access?: { view: PersonalDataView; scope: CaseScope },
+): Promise<CustomerDetail | null> {
+  const customer = await findCustomer(db, customerId);
+  if (!customer) return null;
+  if (access) await ensureCustomerVisible(db, customer._id, access.view, access.scope);
+  const [decisions, invitations, responses, summaries] = await Promise.all([
+    c.contactDecisions(db).find({ customerId }).sort({ decidedAt: -1 }).limit(HISTORY_LIMIT).toArray(),
+    c.invitations(db).find({ customerId }).sort({ createdAt: -1 }).limit(HISTORY_LIMIT).toArray(),
+    c.responses(db).find({ customerId }).sort({ submittedAt: -1 }).limit(HISTORY_LIMIT).toArray(),
+    c.summaryScores(db, [customerId]),
+  ]);
+  return { customer, summary: summaries.get(customerId) ?? null, decisions, invitations, responses };
+}
+
+/** A customer's admin page: their detail, each reply's answers labelled as the customer saw them. */
+export async function customerPage(
+  db: Db,
+  customerId: string,
+  access: { view: PersonalDataView; scope: CaseScope },
+): Promise<(CustomerDetail & { replies: (c.ResponseDoc & { answerList: AnswerLine[] })[] }) | null> {
+  const detail = await customerDetail(db, customerId, access);
+  if (!detail) return null;
+  const programIds = [...new Set(detail.responses.map((r) => r.programId))];
+  const programs = await c
+    .programs(db)
+    .find({ _id: { $in: programIds } })
+    .toArray();
+  const programsById = new Map(programs.map((p) => [p._id, p]));
+  const replies = detail.responses.map((r) => ({ ...r, answerList: answerList(r, programsById.get(r.programId)) }));
+  return { ...detail, replies };
+}
+
+interface AnswerLine {
+  question: string;
+  value: string | number | boolean;
+}
+
+/** A reply's answers in the survey's question order, labelled as the customer saw them. */
+function answerList(reply: c.ResponseDoc, program: c.ProgramDoc | undefined): AnswerLine[] {
+  const questions = program?.survey.questions ?? [];
+  const ordered = [
+    ...questions.map((q) => q.id),
+    ...Object.keys(reply.answers).filter((id) => !questions.some((q) => q.id === id)),
+  ];
+  return ordered
+    .filter((id) => reply.answers[id] !== undefined)
+    .map((id) => {
+      const question = questions.find((q) => q.id === id);
+      const value = reply.answers[id]!;
+      return {
+        question: question ? localize(question.label, program!.defaultLocale) : id,
+        value: Array.isArray(value) ? value.join(', ') : value,
+      };
+    });
 }

@@ -4,7 +4,13 @@ import { findCustomer, isErased } from '../db/customers';
 import { type IdentityWrite, type IgnoredFields, ignoredIdentityChanges } from '../domain/event-profile';
 import { isDuplicateKeyError } from '../db/mongo';
 import { type LoopSettings, signalCustomerLoop } from '../temporal/loop-client';
-import type { TEventInput } from './schemas';
+import pLimit from 'p-limit';
+import { AppError } from './errors';
+import { type TEventInput, ZEventBatch, ZEventInput } from './schemas';
+import { parseInput } from './validation';
+
+/** Events of one batch recorded at once: enough to hide round trips, few enough to spare MongoDB and Temporal. */
+const BATCH_CONCURRENCY = 16;
 
 /** `erased`: the customer was erased; nothing of the event is kept and nobody is contacted. */
 export type EventStatus = 'accepted' | 'duplicate' | 'erased';
@@ -49,4 +55,32 @@ export async function recordEvent(
   }
   await signalCustomerLoop(loop, input.customer.id, input.id);
   return { status: 'accepted', ...ignored };
+}
+
+/**
+ * Records a batch all or nothing: one invalid event refuses the whole batch. A repeated ID within
+ * the batch is a duplicate of its first occurrence, recorded once.
+ */
+export async function recordEventBatch(
+  db: Db,
+  loop: LoopSettings,
+  body: unknown,
+  identity: IdentityWrite,
+): Promise<({ eventId: string } & EventOutcome)[]> {
+  const batch = parseInput(ZEventBatch, body, 'batch');
+  const parsed = batch.events.map((e) => ZEventInput.safeParse(e));
+  const invalid = parsed.flatMap((p, index) =>
+    p.success ? [] : [{ index, errors: p.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`) }],
+  );
+  if (invalid.length)
+    throw new AppError('invalid', `invalid batch: ${invalid.length} event(s) are invalid; none were accepted`, invalid);
+  const events = parsed.map((p) => p.data!);
+  const seen = new Set<string>();
+  const firsts = events.filter((event) => !seen.has(event.id) && seen.add(event.id));
+  const outcomes = new Map<TEventInput, EventOutcome>();
+  const limit = pLimit(BATCH_CONCURRENCY);
+  await Promise.all(
+    firsts.map((event) => limit(async () => outcomes.set(event, await recordEvent(db, loop, event, identity)))),
+  );
+  return events.map((event) => ({ eventId: event.id, ...(outcomes.get(event) ?? { status: 'duplicate' }) }));
 }

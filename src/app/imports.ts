@@ -270,3 +270,9 @@ async function importExisting(db: Db, loop: LoopSettings, profile: CustomerProfi
 export function importView({ _id, ...job }: c.ImportDoc) {
   return { id: _id, ...job };
 }
+
+/** An import's progress and counts, or null when there is no such import. */
+export async function importStatus(db: Db, importId: string): Promise<ReturnType<typeof importView> | null> {
+  const job = await c.imports(db).findOne({ _id: importId });
+  return job && importView(job);
+}

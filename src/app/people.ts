@@ -36,7 +36,21 @@ export const ZUserChange = z.discriminatedUnion('action', [
   z.object({ action: z.literal('password'), password: ZPassword }),
 ]);
 
-export async function createUser(db: Db, input: z.infer<typeof ZUserInput>, actor: string): Promise<void> {
+/** A user as the API and the users page show them: never the password hash or the session version. */
+const USER_VIEW = { passwordHash: 0, authVersion: 0 } as const;
+export type UserView = Omit<c.UserDoc, 'passwordHash' | 'authVersion'>;
+
+/** Users in email order. */
+export function listUsers(db: Db, page: { limit: number; skip: number }): Promise<UserView[]> {
+  return c.users(db).find({}, { projection: USER_VIEW }).sort({ _id: 1 }).skip(page.skip).limit(page.limit).toArray();
+}
+
+export function findUser(db: Db, userId: string): Promise<UserView | null> {
+  return c.users(db).findOne({ _id: userId }, { projection: USER_VIEW });
+}
+
+/** Creates an account and answers it as the API shows it. */
+export async function createUser(db: Db, input: z.infer<typeof ZUserInput>, actor: string): Promise<UserView | null> {
   try {
     await c.users(db).insertOne({
       _id: input.email,
@@ -57,10 +71,19 @@ export async function createUser(db: Db, input: z.infer<typeof ZUserInput>, acto
     subject: `user ${input.email}`,
     after: { name: input.name, role: input.role },
   });
+  return findUser(db, input.email);
 }
 
-/** An admin's change to another account; disabling or a new password ends that user's sessions at once. */
-export async function changeUser(db: Db, actorId: string, userId: string, change: z.infer<typeof ZUserChange>) {
+/**
+ * An admin's change to another account, answered with the account; disabling or a new password
+ * ends that user's sessions at once.
+ */
+export async function changeUser(
+  db: Db,
+  actorId: string,
+  userId: string,
+  change: z.infer<typeof ZUserChange>,
+): Promise<UserView | null> {
   const user = await c.users(db).findOne({ _id: userId });
   if (!user) throw new AppError('not-found', `no user ${userId}`);
   if (userId === actorId && change.action !== 'password')
@@ -83,6 +106,7 @@ export async function changeUser(db: Db, actorId: string, userId: string, change
       ? { before: { disabled: !!user.disabled }, after: { disabled: change.action === 'disable' } }
       : {}),
   });
+  return findUser(db, userId);
 }
 
 /** A user's own password change: needs the current password; every session of the user ends. */

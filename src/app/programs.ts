@@ -3,6 +3,8 @@ import { audit } from '../db/audit';
 import { invitations, programs } from '../db/collections';
 import { isDuplicateKeyError } from '../db/mongo';
 import { recordProgramVersion } from '../db/programs';
+import { readRollups } from '../db/rollup-totals';
+import { ALL_SEGMENT, rollupDay, summarizeRollups } from '../domain/rollup';
 import type { TProgram } from '../domain/program';
 import type { Templates } from '../mail/templates';
 import { type WaveScheduleState, syncWaveSchedule } from '../temporal/wave-schedules';
@@ -108,4 +110,28 @@ export function checkShippedTemplates(templates: Templates, program: TProgram): 
       'invalid',
       `invalid program: email.template: no template "${program.email.template}" ships for ${program.defaultLocale} (templates/emails/${program.email.template}.${program.defaultLocale}.html.hbs and .text.hbs)`,
     );
+}
+
+/**
+ * A program with its replies over the last `days` days (today included): overall and per segment,
+ * from the daily rollups; null when there is no such program.
+ */
+export async function programReport(db: Db, programId: string, days: number) {
+  const program = await programs(db).findOne({ _id: programId });
+  if (!program) return null;
+  const since = rollupDay(Date.now() - (days - 1) * 86_400_000);
+  const period = { from: since, to: rollupDay(Date.now()) };
+  const docs = await readRollups(db, {
+    programIds: [program._id],
+    periods: [period],
+    segment: ALL_SEGMENT,
+    split: period,
+  });
+  const bySegment = new Map<string, typeof docs>();
+  for (const doc of docs) bySegment.set(doc.segment, [...(bySegment.get(doc.segment) ?? []), doc]);
+  const segments = [...bySegment.entries()]
+    .filter(([segment]) => segment !== ALL_SEGMENT)
+    .map(([segment, list]) => ({ segment, ...summarizeRollups(list) }))
+    .sort((a, b) => a.segment.localeCompare(b.segment));
+  return { program, overall: summarizeRollups(bySegment.get(ALL_SEGMENT) ?? []), segments };
 }

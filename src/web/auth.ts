@@ -14,6 +14,9 @@ export interface ApiKeyLocals {
   teams?: string[];
 }
 
+/** How audit records and imports name who acted through the API: the key's name. */
+export const apiActor = (key: Pick<ApiKeyLocals, 'name'>): string => `api-key:${key.name}`;
+
 /** `Authorization: Bearer <api key>` on every /api route, checked before any body is read. */
 export function requireApiKey(db: Db): RequestHandler {
   return async (req, res, next) => {

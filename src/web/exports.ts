@@ -9,6 +9,7 @@ import * as c from '../db/collections';
 import { withConsentOf } from '../db/customers';
 import type { CaseScope } from '../domain/case-access';
 import { mongoFilter } from '../app/cases';
+import { apiActor } from './auth';
 import { HttpError } from './errors';
 import { ZExternalId } from '../app/schemas';
 import { parseInput } from '../app/validation';
@@ -42,7 +43,7 @@ function exporterOf(res: Response): string {
   const user = res.locals.user as { email?: string } | undefined;
   if (user?.email) return user.email;
   const key = res.locals.apiKey as { name?: string } | undefined;
-  return `api-key:${key?.name ?? 'unknown'}`;
+  return apiActor({ name: key?.name ?? 'unknown' });
 }
 
 /**

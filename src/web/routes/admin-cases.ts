@@ -7,12 +7,10 @@ import type { Role } from '../../domain/access';
 import { PRIORITIES } from '../../domain/case-rules';
 import {
   CASE_STATUSES,
-  type CaseActionInput,
-  type CaseActionName,
   type CaseState,
   DEFAULT_ROOT_CAUSES,
   STATUS_LABELS,
-  refusal,
+  allowedCaseActions,
 } from '../../domain/cases';
 import { localize } from '../../domain/program';
 import type { SignedInUser } from '../auth';
@@ -40,18 +38,6 @@ import { findCustomer } from '../../db/customers';
 type Send = (req: Request, res: Response, name: string, context: Record<string, unknown>, status?: number) => void;
 
 const PAGE_SIZE = 25;
-
-/** A sample of each action, to ask the domain rules which ones the case allows now. */
-const SAMPLES: Record<CaseActionName, (rootCause: string) => CaseActionInput> = {
-  acknowledge: () => ({ action: 'acknowledge' }),
-  note: () => ({ action: 'note', note: '-' }),
-  contact: () => ({ action: 'contact', subject: '-', message: '-' }),
-  wait: () => ({ action: 'wait' }),
-  resume: () => ({ action: 'resume' }),
-  reassign: () => ({ action: 'reassign', ownerId: '\u0000' }),
-  resolve: (rootCause) => ({ action: 'resolve', rootCause, customerMessage: '-' }),
-  reopen: () => ({ action: 'reopen', note: '-' }),
-};
 
 function stateOf(doc: c.CaseDoc, rootCauses: readonly string[]): CaseState {
   return { ...doc, rootCauses };
@@ -137,9 +123,7 @@ export function caseRoutes(
     const rootCauses = routing?.rootCauses ?? DEFAULT_ROOT_CAUSES;
     const state = stateOf(doc, rootCauses);
     const actor = { id: user.id, canReassign: mayReassignAny(routing, user) };
-    const can = Object.fromEntries(
-      Object.entries(SAMPLES).map(([name, sample]) => [name, refusal(state, sample(rootCauses[0]!), actor) === null]),
-    );
+    const can = allowedCaseActions(state, actor);
     const trigger = replies.find((r) => r._id === doc._id);
     const questions = program?.survey.questions ?? [];
     send(

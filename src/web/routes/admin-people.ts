@@ -1,7 +1,6 @@
 import type { Request, Response, Router } from 'express';
 import type { Db } from 'mongodb';
 import type { z } from 'zod';
-import * as c from '../../db/collections';
 import { ROLE_LABELS, ROLES, type Role, SCOPES } from '../../domain/access';
 import { allowRoles } from '../access';
 import type { SignedInUser } from '../auth';
@@ -24,6 +23,7 @@ import {
   createApiKey,
   createUser,
   listApiKeys,
+  listUsers,
   revokeApiKey,
 } from '../../app/people';
 
@@ -45,12 +45,7 @@ export function peopleRoutes(
   const me = (res: Response) => res.locals.user as SignedInUser;
 
   const usersPage = async (req: Request, res: Response, extra: Record<string, unknown> = {}, status = 200) => {
-    const list = await c
-      .users(db)
-      .find({}, { projection: { passwordHash: 0 } })
-      .sort({ _id: 1 })
-      .limit(500)
-      .toArray();
+    const list = await listUsers(db, { limit: 500, skip: 0 });
     send(
       req,
       res,
@@ -228,12 +223,12 @@ export function peopleRoutes(
   });
 }
 
-/** Form text as JSON, or a 400 that says where it breaks. */
+/** Form text as JSON, or an invalid-input error that says where it breaks. */
 function parseJson(text: string): unknown {
   try {
     return JSON.parse(text);
   } catch (err) {
-    throw new HttpError(400, `the routing is not valid JSON: ${(err as Error).message}`);
+    throw new AppError('invalid', `the routing is not valid JSON: ${(err as Error).message}`);
   }
 }
 

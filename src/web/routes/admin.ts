@@ -2,8 +2,6 @@ import type { Client } from '@temporalio/client';
 import express, { type Request, type Response, Router } from 'express';
 import type { Db } from 'mongodb';
 import * as c from '../../db/collections';
-import { localize } from '../../domain/program';
-import { ALL_SEGMENT, rollupDay, summarizeRollups } from '../../domain/rollup';
 import { caseMetricsRoutes } from './admin-case-metrics';
 import { journeyRoutes } from './admin-journeys';
 import { rootCauseRoutes } from './admin-root-causes';
@@ -22,14 +20,14 @@ import { auditRoutes, caseRoutes } from './admin-cases';
 import { campaignRoutes } from './admin-campaigns';
 import { insightRoutes, quadrantRoutes } from './admin-insight';
 import { EMAIL_PREVIEW_CSP, PROGRAM_EDITOR_PATHS, programEditorRoutes } from './admin-programs';
-import { findCustomer, withConsentOf } from '../../db/customers';
-import { readRollups } from '../../db/rollup-totals';
-import { ensureCustomerVisible, eraseCustomer, visibleCustomerIds } from '../../app/customers';
+import { withConsentOf } from '../../db/customers';
+import { programReport } from '../../app/programs';
+import { customerPage, eraseCustomer, visibleCustomerIds } from '../../app/customers';
 import { caseAccessOf } from '../../app/cases';
 import { personalDataViewFor } from '../personal-data';
 import { ROLES_SEEING_ALL_CUSTOMERS } from '../../domain/personal-data';
 import { addExportRoutes, sendImportErrors } from '../exports';
-import { ZImportOptions, importView, startImport } from '../../app/imports';
+import { ZImportOptions, importStatus, startImport } from '../../app/imports';
 import { answerImport } from '../imports';
 import { parseInput } from '../../app/validation';
 import type { LoopSettings } from '../../temporal/loop-client';
@@ -236,9 +234,9 @@ export function adminRouter({
   });
 
   router.get('/imports/:id', allowRoles(...IMPORTERS), async (req: Request<{ id: string }>, res) => {
-    const job = await c.imports(db).findOne({ _id: req.params.id });
-    if (!job) throw new HttpError(404, `No import ${req.params.id}.`);
-    res.json(importView(job));
+    const status = await importStatus(db, req.params.id);
+    if (!status) throw new HttpError(404, `No import ${req.params.id}.`);
+    res.json(status);
   });
 
   router.get('/imports/:id/errors.csv', allowRoles(...IMPORTERS), (req: Request<{ id: string }>, res) =>
@@ -246,33 +244,19 @@ export function adminRouter({
   );
 
   router.get('/customers/:id', allowRoles(...CAN.customers), async (req: Request<{ id: string }>, res) => {
-    const customer = await findCustomer(db, req.params.id);
-    if (!customer) throw new HttpError(404, `No customer ${req.params.id}.`);
     const { scope } = await caseAccessOf(db, res.locals.user);
-    await ensureCustomerVisible(db, customer._id, personalDataViewFor(res), scope);
-    const [decisions, invitations, replies] = await Promise.all([
-      c.contactDecisions(db).find({ customerId: customer._id }).sort({ decidedAt: -1 }).limit(100).toArray(),
-      c.invitations(db).find({ customerId: customer._id }).sort({ createdAt: -1 }).limit(100).toArray(),
-      c.responses(db).find({ customerId: customer._id }).sort({ submittedAt: -1 }).limit(100).toArray(),
-    ]);
-    const programIds = [...new Set(replies.map((r) => r.programId))];
-    const programsById = new Map(
-      (
-        await c
-          .programs(db)
-          .find({ _id: { $in: programIds } })
-          .toArray()
-      ).map((p) => [p._id, p]),
-    );
+    const detail = await customerPage(db, req.params.id, { view: personalDataViewFor(res), scope });
+    if (!detail) throw new HttpError(404, `No customer ${req.params.id}.`);
+    const { customer, summary, decisions, invitations, replies } = detail;
     send(req, res, 'customer', {
       title: customer.name ?? customer._id,
       customer,
       canErase: roleGrants(res.locals.user.role, ['admin']) && !customer.erasedAt,
-      summary: (await c.summaryScores(db, [customer._id])).get(customer._id),
+      summary: summary ?? undefined,
       attributes: Object.entries(customer.attributes ?? {}).map(([key, value]) => ({ key, value })),
       decisions,
       invitations,
-      replies: replies.map((r) => ({ ...r, answerList: answerList(r, programsById.get(r.programId)) })),
+      replies,
     });
   });
 
@@ -316,23 +300,10 @@ export function adminRouter({
   });
 
   router.get('/programs/:id', allowRoles(...CAN.programs), async (req: Request<{ id: string }>, res) => {
-    const program = await c.programs(db).findOne({ _id: req.params.id });
-    if (!program) throw new HttpError(404, `No program ${req.params.id}.`);
     const days = Math.min(Math.max(Number(req.query.days ?? 30) || 30, 1), 366);
-    const since = rollupDay(Date.now() - (days - 1) * 86_400_000);
-    const period = { from: since, to: rollupDay(Date.now()) };
-    const docs = await readRollups(db, {
-      programIds: [program._id],
-      periods: [period],
-      segment: ALL_SEGMENT,
-      split: period,
-    });
-    const bySegment = new Map<string, typeof docs>();
-    for (const doc of docs) bySegment.set(doc.segment, [...(bySegment.get(doc.segment) ?? []), doc]);
-    const segments = [...bySegment.entries()]
-      .filter(([segment]) => segment !== ALL_SEGMENT)
-      .map(([segment, list]) => ({ segment, ...summarizeRollups(list) }))
-      .sort((a, b) => a.segment.localeCompare(b.segment));
+    const report = await programReport(db, req.params.id, days);
+    if (!report) throw new HttpError(404, `No program ${req.params.id}.`);
+    const { program, overall, segments } = report;
     const { _id, createdAt, updatedAt, versionId, ...definition } = program;
     void versionId;
     send(req, res, 'program', {
@@ -341,7 +312,7 @@ export function adminRouter({
       program,
       id: _id,
       days,
-      overall: summarizeRollups(bySegment.get(ALL_SEGMENT) ?? []),
+      overall,
       segments,
       definition,
       createdAt,
@@ -397,23 +368,4 @@ async function signIn(req: Request, user: c.UserDoc): Promise<void> {
   req.session.userId = user._id;
   req.session.authVersion = user.authVersion ?? 0;
   await new Promise<void>((resolve, reject) => req.session.save((err) => (err ? reject(err) : resolve())));
-}
-
-/** A reply's answers in the survey's question order, labelled as the customer saw them. */
-function answerList(reply: c.ResponseDoc, program: c.ProgramDoc | undefined) {
-  const questions = program?.survey.questions ?? [];
-  const ordered = [
-    ...questions.map((q) => q.id),
-    ...Object.keys(reply.answers).filter((id) => !questions.some((q) => q.id === id)),
-  ];
-  return ordered
-    .filter((id) => reply.answers[id] !== undefined)
-    .map((id) => {
-      const question = questions.find((q) => q.id === id);
-      const value = reply.answers[id]!;
-      return {
-        question: question ? localize(question.label, program!.defaultLocale) : id,
-        value: Array.isArray(value) ? value.join(', ') : value,
-      };
-    });
 }

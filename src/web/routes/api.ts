@@ -1,11 +1,10 @@
 import express, { type Request, type Response, Router } from 'express';
-import pLimit from 'p-limit';
 import type { Db } from 'mongodb';
 import * as c from '../../db/collections';
 import { HttpError } from '../errors';
-import { type EventOutcome, recordEvent } from '../../app/events';
+import { recordEvent, recordEventBatch } from '../../app/events';
 import { type LoopSettings } from '../../temporal/loop-client';
-import { eraseCustomer, updateCustomerProfile } from '../../app/customers';
+import { customerDetail, eraseCustomer, updateCustomerProfile } from '../../app/customers';
 import { addExportRoutes, sendImportErrors, sendRowsCsv } from '../exports';
 import { dashboardTable, dashboardTableOf, loadExperienceDashboard, parseDashboardQuery } from '../../app/insight';
 import { caseTable, caseTableOf, loadCaseMetrics } from '../../app/case-metrics';
@@ -13,7 +12,7 @@ import { FIX_COLUMNS, fixRows, loadRootCause, markFixed } from '../../app/root-c
 import { ZFixInput } from '../../domain/fixes';
 import { JOURNEY_COLUMNS, journeyRows, journeySince, loadJourney, loadJourneys } from '../../app/journeys';
 import { QUADRANT_COLUMNS, loadQuadrants, quadrantRows, saveQuadrantCutoffs, sinceMonth } from '../../app/quadrants';
-import { ZImportOptions, importView, startImport } from '../../app/imports';
+import { ZImportOptions, importStatus, startImport } from '../../app/imports';
 import { answerImport } from '../imports';
 import { ZProgram } from '../../domain/program';
 import { checkShippedTemplates, deleteProgram, saveProgram } from '../../app/programs';
@@ -30,7 +29,7 @@ import {
 import { loadRouting } from '../../db/routing';
 import { saveRouting } from '../../app/routing';
 import type { Templates } from '../../mail/templates';
-import { type TEventInput, ZCustomerInput, ZEventBatch, ZEventInput, ZExternalId, ZPage } from '../../app/schemas';
+import { ZCustomerInput, ZEventInput, ZExternalId, ZPage } from '../../app/schemas';
 import { parseInput } from '../../app/validation';
 import type { Metrics } from '../metrics';
 import { openApiDocument } from '../openapi-document';
@@ -50,7 +49,7 @@ import {
   slaOf,
 } from '../../app/cases';
 import { allowScopes, allowTeamKeys } from '../access';
-import type { ApiKeyLocals } from '../auth';
+import { type ApiKeyLocals, apiActor } from '../auth';
 import {
   ZApiKeyInput,
   ZUserChange,
@@ -59,6 +58,7 @@ import {
   createApiKey,
   createUser,
   listApiKeys,
+  listUsers,
   revokeApiKey,
 } from '../../app/people';
 import { findCustomer, withConsentOf } from '../../db/customers';
@@ -74,8 +74,6 @@ export interface ApiDeps {
 
 /** Body limits per route: a batch may be large, nothing else needs to be. Any content type is read as JSON. */
 const json = (limit: string) => express.json({ limit, type: () => true });
-/** Events of one batch recorded at once: enough to hide round trips, few enough to spare MongoDB and Temporal. */
-const BATCH_CONCURRENCY = 16;
 
 /** An events-only key may create customers but not change their email or name (the customer-write scope may). */
 function identityWriteOf(res: Response): IdentityWrite {
@@ -110,24 +108,7 @@ export function apiRouter({ db, templates, loop, embeddedMail, metrics, webhookA
 
   // Express 5 treats ':' as a parameter marker, hence the escape.
   router.post('/events\\:batch', allowScopes('events:write'), json('5mb'), async (req, res) => {
-    const batch = parseInput(ZEventBatch, req.body, 'batch');
-    const parsed = batch.events.map((e) => ZEventInput.safeParse(e));
-    const invalid = parsed.flatMap((p, index) =>
-      p.success ? [] : [{ index, errors: p.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`) }],
-    );
-    if (invalid.length)
-      throw new HttpError(400, `invalid batch: ${invalid.length} event(s) are invalid; none were accepted`, invalid);
-    // A repeated ID within the batch is a duplicate of its first occurrence, recorded once.
-    const events = parsed.map((p) => p.data!);
-    const seen = new Set<string>();
-    const firsts = events.filter((event) => !seen.has(event.id) && seen.add(event.id));
-    const outcomes = new Map<TEventInput, EventOutcome>();
-    const limit = pLimit(BATCH_CONCURRENCY);
-    const identity = identityWriteOf(res);
-    await Promise.all(
-      firsts.map((event) => limit(async () => outcomes.set(event, await recordEvent(db, loop, event, identity)))),
-    );
-    const results = events.map((event) => ({ eventId: event.id, ...(outcomes.get(event) ?? { status: 'duplicate' }) }));
+    const results = await recordEventBatch(db, loop, req.body, identityWriteOf(res));
     for (const { status } of results) metrics.events.inc({ status });
     res.status(202).json({ results });
   });
@@ -141,7 +122,7 @@ export function apiRouter({ db, templates, loop, embeddedMail, metrics, webhookA
   // Irreversible, hence an admin key: removes the customer's personal data and stops their surveys.
   router.delete('/customers/:id', allowScopes('admin'), async (req, res) => {
     const id = parseInput(ZExternalId, req.params.id, 'customer id');
-    const summary = await eraseCustomer(db, loop, id, `api-key:${res.locals.apiKey.name}`);
+    const summary = await eraseCustomer(db, loop, id, apiActor(res.locals.apiKey));
     res.json({ id, erased: true, ...summary });
   });
 
@@ -214,7 +195,7 @@ export function apiRouter({ db, templates, loop, embeddedMail, metrics, webhookA
     json('16kb'),
     async (req: Request<{ cause: string }>, res) => {
       const fix = parseInput(ZFixInput, req.body, 'fix');
-      const outcome = await markFixed(db, loop, req.params.cause, fix, `api-key:${res.locals.apiKey.name}`);
+      const outcome = await markFixed(db, loop, req.params.cause, fix, apiActor(res.locals.apiKey));
       res.status(outcome.created ? 201 : 200).json(outcome);
     },
   );
@@ -233,7 +214,7 @@ export function apiRouter({ db, templates, loop, embeddedMail, metrics, webhookA
   });
 
   router.put('/quadrant-cutoffs', allowScopes('write'), json('4kb'), async (req, res) => {
-    res.json(await saveQuadrantCutoffs(db, req.body, `api-key:${res.locals.apiKey.name}`));
+    res.json(await saveQuadrantCutoffs(db, req.body, apiActor(res.locals.apiKey)));
   });
 
   router.get('/metrics/experience/:table.csv', allowScopes('read'), async (req: Request<{ table: string }>, res) => {
@@ -251,7 +232,7 @@ export function apiRouter({ db, templates, loop, embeddedMail, metrics, webhookA
     if (!req.is('text/csv')) throw new HttpError(415, 'send the file as text/csv');
     const { importId, map } = parseInput(ZImportOptions, req.query, 'import options');
     const started = await startImport(db, loop, req, {
-      actor: `api-key:${res.locals.apiKey.name}`,
+      actor: apiActor(res.locals.apiKey),
       importId,
       mapping: map,
     });
@@ -260,9 +241,9 @@ export function apiRouter({ db, templates, loop, embeddedMail, metrics, webhookA
 
   router.get('/imports/:id', allowScopes('read'), async (req, res) => {
     const id = parseInput(ZExternalId, req.params.id, 'import id');
-    const job = await c.imports(db).findOne({ _id: id });
-    if (!job) throw new HttpError(404, `no import ${id}`);
-    res.json(importView(job));
+    const status = await importStatus(db, id);
+    if (!status) throw new HttpError(404, `no import ${id}`);
+    res.json(status);
   });
 
   router.get('/imports/:id/errors.csv', allowScopes('read'), async (req, res) => {
@@ -281,26 +262,16 @@ export function apiRouter({ db, templates, loop, embeddedMail, metrics, webhookA
 
   router.get('/customers/:id', allowScopes('read'), async (req, res) => {
     const id = parseInput(ZExternalId, req.params.id, 'customer id');
-    const customer = await findCustomer(db, id);
-    if (!customer) throw new HttpError(404, `no customer ${id}`);
-    const [decisions, invitations, responses] = await Promise.all([
-      c.contactDecisions(db).find({ customerId: id }).sort({ decidedAt: -1 }).limit(100).toArray(),
-      c
-        .invitations(db)
-        .find({ customerId: id }, { projection: { token: 0 } })
-        .sort({ createdAt: -1 })
-        .limit(100)
-        .toArray(),
-      c.responses(db).find({ customerId: id }).sort({ submittedAt: -1 }).limit(100).toArray(),
-    ]);
-    const summary = (await c.summaryScores(db, [id])).get(id) ?? null;
+    const detail = await customerDetail(db, id);
+    if (!detail) throw new HttpError(404, `no customer ${id}`);
+    const { customer, summary, decisions, invitations, responses } = detail;
     res.json({ customer, summary, decisions, invitations, responses });
   });
 
   router.put('/programs/:id', allowScopes('write'), json('256kb'), async (req, res) => {
     const program = parseInput(ZProgram, { ...req.body, id: req.params.id }, 'program');
     checkShippedTemplates(templates, program);
-    const actor = `api-key:${res.locals.apiKey.name}`;
+    const actor = apiActor(res.locals.apiKey);
     const { outcome, schedule } = await saveProgram(db, loop, program, actor);
     res
       .status(outcome === 'created' ? 201 : 200)
@@ -309,7 +280,7 @@ export function apiRouter({ db, templates, loop, embeddedMail, metrics, webhookA
 
   router.delete('/programs/:id', allowScopes('write'), async (req: Request<{ id: string }>, res) => {
     const programId = req.params.id;
-    const schedule = await deleteProgram(db, loop, programId, `api-key:${res.locals.apiKey.name}`);
+    const schedule = await deleteProgram(db, loop, programId, apiActor(res.locals.apiKey));
     res.json({ deleted: programId, waveSchedule: schedule });
   });
 
@@ -331,7 +302,7 @@ export function apiRouter({ db, templates, loop, embeddedMail, metrics, webhookA
 
   router.post('/campaigns', allowScopes('write'), json('64kb'), async (req, res) => {
     const input = parseInput(ZCampaignInput, req.body, 'campaign');
-    const { created, campaign } = await launchCampaign(db, loop, input, `api-key:${res.locals.apiKey.name}`);
+    const { created, campaign } = await launchCampaign(db, loop, input, apiActor(res.locals.apiKey));
     res.status(created ? 201 : 200).json(campaign);
   });
 
@@ -349,7 +320,7 @@ export function apiRouter({ db, templates, loop, embeddedMail, metrics, webhookA
     allowScopes('write'),
     async (req: Request<{ id: string; action: string }>, res) => {
       const action = parseInput(ZCampaignAction, req.params.action, 'campaign action');
-      const actor = `api-key:${res.locals.apiKey.name}`;
+      const actor = apiActor(res.locals.apiKey);
       res.json(await controlCampaign(db, loop, req.params.id, action, actor));
     },
   );
@@ -395,7 +366,7 @@ export function apiRouter({ db, templates, loop, embeddedMail, metrics, webhookA
   });
 
   router.put('/routing', allowScopes('admin'), json('256kb'), async (req, res) => {
-    res.json(await saveRouting(db, req.body, `api-key:${res.locals.apiKey.name}`));
+    res.json(await saveRouting(db, req.body, apiActor(res.locals.apiKey)));
   });
 
   router.get('/cases', allowTeamKeys('read'), async (req, res) => {
@@ -417,7 +388,7 @@ export function apiRouter({ db, templates, loop, embeddedMail, metrics, webhookA
     async (req: Request<{ id: string; action: string }>, res) => {
       // Before anything is sent to the case's workflow: a refused action never reaches Temporal.
       await ensureCaseInScope(db, req.params.id, keyCaseScope(res));
-      const actor = { id: `api-key:${res.locals.apiKey.name}`, canReassign: true };
+      const actor = { id: apiActor(res.locals.apiKey), canReassign: true };
       const body: unknown = req.body;
       const fields = typeof body === 'object' && body !== null && !Array.isArray(body) ? body : {};
       const requestId = parseInput(ZRequestId, req.get('idempotency-key'), 'request');
@@ -428,33 +399,18 @@ export function apiRouter({ db, templates, loop, embeddedMail, metrics, webhookA
   );
 
   router.get('/users', allowScopes('admin'), async (req, res) => {
-    const { limit, skip } = pageOf(req.query);
-    const items = await c
-      .users(db)
-      .find({}, { projection: { passwordHash: 0, authVersion: 0 } })
-      .sort({ _id: 1 })
-      .skip(skip)
-      .limit(limit)
-      .toArray();
-    res.json({ items, limit, offset: skip });
+    const page = pageOf(req.query);
+    res.json({ items: await listUsers(db, page), limit: page.limit, offset: page.skip });
   });
 
   router.post('/users', allowScopes('admin'), json('16kb'), async (req, res) => {
     const input = parseInput(ZUserInput, req.body, 'user');
-    await createUser(db, input, `api-key:${res.locals.apiKey.name}`);
-    res
-      .status(201)
-      .json(await c.users(db).findOne({ _id: input.email }, { projection: { passwordHash: 0, authVersion: 0 } }));
+    res.status(201).json(await createUser(db, input, apiActor(res.locals.apiKey)));
   });
 
   router.post('/users/:id', allowScopes('admin'), json('16kb'), async (req: Request<{ id: string }>, res) => {
     const change = parseInput(ZUserChange, req.body, 'change');
-    await changeUser(db, `api-key:${res.locals.apiKey.name}`, req.params.id.toLowerCase(), change);
-    res.json(
-      await c
-        .users(db)
-        .findOne({ _id: req.params.id.toLowerCase() }, { projection: { passwordHash: 0, authVersion: 0 } }),
-    );
+    res.json(await changeUser(db, apiActor(res.locals.apiKey), req.params.id.toLowerCase(), change));
   });
 
   router.get('/webhooks', allowScopes('admin'), async (_req, res) => {
@@ -463,11 +419,11 @@ export function apiRouter({ db, templates, loop, embeddedMail, metrics, webhookA
 
   router.post('/webhooks', allowScopes('admin'), json('16kb'), async (req, res) => {
     const input = parseInput(ZWebhookInput, req.body, 'webhook');
-    res.status(201).json(await createWebhook(db, input, `api-key:${res.locals.apiKey.name}`, webhookAllowList));
+    res.status(201).json(await createWebhook(db, input, apiActor(res.locals.apiKey), webhookAllowList));
   });
 
   router.delete('/webhooks/:id', allowScopes('admin'), async (req: Request<{ id: string }>, res) => {
-    await deleteWebhook(db, req.params.id, `api-key:${res.locals.apiKey.name}`);
+    await deleteWebhook(db, req.params.id, apiActor(res.locals.apiKey));
     res.status(204).end();
   });
 
@@ -478,11 +434,11 @@ export function apiRouter({ db, templates, loop, embeddedMail, metrics, webhookA
 
   router.post('/keys', allowScopes('admin'), json('8kb'), async (req, res) => {
     const input = parseInput(ZApiKeyInput, req.body, 'API key');
-    res.status(201).json(await createApiKey(db, input, `api-key:${res.locals.apiKey.name}`));
+    res.status(201).json(await createApiKey(db, input, apiActor(res.locals.apiKey)));
   });
 
   router.delete('/keys/:id', allowScopes('admin'), async (req: Request<{ id: string }>, res) => {
-    await revokeApiKey(db, req.params.id, `api-key:${res.locals.apiKey.name}`);
+    await revokeApiKey(db, req.params.id, apiActor(res.locals.apiKey));
     res.status(204).end();
   });
 
