@@ -15,6 +15,7 @@ import {
 } from '../domain/dashboard';
 import { ALL_SEGMENT, SEGMENT_DIMENSIONS, rollupDay } from '../domain/rollup';
 import { AppError } from './errors';
+import { type PersonalDataView, maskContactDetails } from '../domain/personal-data';
 import { ZExternalId } from './schemas';
 import { parseInput } from './validation';
 
@@ -193,4 +194,24 @@ export function dashboardTableOf(name: string): DashboardTable {
   if (!(DASHBOARD_TABLES as readonly string[]).includes(name))
     throw new AppError('not-found', `No dashboard table ${name}; the tables are ${DASHBOARD_TABLES.join(', ')}.`);
   return name as DashboardTable;
+}
+
+/**
+ * The experience dashboard as the person may read it: anonymised example comments lose their
+ * reply, their customer and the contact details typed into them.
+ */
+export function dashboardFor(view: PersonalDataView, report: ExperienceReport): ExperienceReport {
+  if (view.comments === 'as-written') return report;
+  return {
+    ...report,
+    themes: report.themes.map((theme) => ({
+      ...theme,
+      examples: theme.examples.map((e) => ({
+        replyId: '',
+        customerId: '',
+        submittedAt: e.submittedAt,
+        comment: maskContactDetails(e.comment),
+      })),
+    })),
+  };
 }

@@ -1,4 +1,5 @@
 import { type Client, WithStartWorkflowOperation, WorkflowNotFoundError } from '@temporalio/client';
+import type { SignalDefinition } from '@temporalio/common';
 import {
   type ProfileChange,
   invitationWorkflowId,
@@ -23,15 +24,7 @@ export type LoopDefaults = Pick<LoopSettings, 'loopIdleTimeout' | 'customerKeySe
 /** Signal-with-start: the loop is started if it is not running (it ends when idle). */
 export async function signalCustomerLoop(loop: LoopSettings, customerId: string, eventId: string): Promise<boolean> {
   try {
-    await withSignalDeadline(loop.temporal, () =>
-      loop.temporal.workflow.signalWithStart('customerLoopWorkflow', {
-        workflowId: customerLoopId(loop, customerId),
-        taskQueue: loop.taskQueue,
-        args: [{ customerId, idleTimeout: loop.loopIdleTimeout }],
-        signal: transactionRecordedSignal,
-        signalArgs: [{ eventId }],
-      }),
-    );
+    await signalWithStartLoop(loop, customerId, transactionRecordedSignal, { eventId });
     return true;
   } catch (err) {
     loop.log(
@@ -68,13 +61,23 @@ export async function signalProfileChange(
   customerId: string,
   change: ProfileChange,
 ): Promise<void> {
-  await withSignalDeadline(loop.temporal, () =>
+  await signalWithStartLoop(loop, customerId, profileChangedSignal, change);
+}
+
+/** Signals the customer's loop within the signal deadline, starting it if it is not running. */
+function signalWithStartLoop<Arg>(
+  loop: LoopSettings,
+  customerId: string,
+  signal: SignalDefinition<[Arg]>,
+  arg: Arg,
+): Promise<unknown> {
+  return withSignalDeadline(loop.temporal, () =>
     loop.temporal.workflow.signalWithStart('customerLoopWorkflow', {
       workflowId: customerLoopId(loop, customerId),
       taskQueue: loop.taskQueue,
       args: [{ customerId, idleTimeout: loop.loopIdleTimeout }],
-      signal: profileChangedSignal,
-      signalArgs: [change],
+      signal,
+      signalArgs: [arg],
     }),
   );
 }

@@ -9,6 +9,7 @@ import * as c from '../db/collections';
 import { withConsentOf } from '../db/customers';
 import type { CaseScope } from '../domain/case-access';
 import { mongoFilter } from '../app/cases';
+import type { Cell, TableExport } from '../app/table-exports';
 import { apiActor } from './auth';
 import { HttpError } from './errors';
 import { ZExternalId } from '../app/schemas';
@@ -16,8 +17,6 @@ import { parseInput } from '../app/validation';
 
 /** Rows are read and written a page at a time, so an export's memory does not grow with its size. */
 const PAGE = 500;
-
-type Cell = string | number | boolean | Date | null | undefined;
 
 /**
  * A text cell a spreadsheet would run as a formula (`=`, `+`, `-`, `@`, tab, carriage return)
@@ -83,18 +82,16 @@ async function sendCsv(
   }
 }
 
-/** A table already computed (a dashboard's), as a CSV download. */
-export function sendRowsCsv(
+/** A report's table as a CSV download, recorded in the audit log. */
+export function sendTable(
   res: Response,
-  filename: string,
-  columns: string[],
-  rows: Cell[][],
-  record: ExportRecord,
+  db: Db,
+  { filename, columns, rows, table, filters }: TableExport,
 ): Promise<void> {
   async function* each() {
     yield* rows;
   }
-  return sendCsv(res, filename, columns, each(), record);
+  return sendCsv(res, filename, columns, each(), { db, table, filters });
 }
 
 /** Pages of a cursor, for readers that look up something per page. */

@@ -5,13 +5,20 @@ import { HttpError } from '../errors';
 import { recordEvent, recordEventBatch } from '../../app/events';
 import { type LoopSettings } from '../../temporal/loop-client';
 import { customerDetail, eraseCustomer, updateCustomerProfile } from '../../app/customers';
-import { addExportRoutes, sendImportErrors, sendRowsCsv } from '../exports';
-import { dashboardTable, dashboardTableOf, loadExperienceDashboard, parseDashboardQuery } from '../../app/insight';
-import { caseTable, caseTableOf, loadCaseMetrics } from '../../app/case-metrics';
-import { FIX_COLUMNS, fixRows, loadRootCause, markFixed } from '../../app/root-causes';
+import { addExportRoutes, sendImportErrors, sendTable } from '../exports';
+import {
+  caseMetricsExport,
+  dashboardExport,
+  journeyExport,
+  quadrantAccountsExport,
+  rootCauseFixesExport,
+} from '../../app/table-exports';
+import { dashboardTableOf, loadExperienceDashboard, parseDashboardQuery } from '../../app/insight';
+import { caseTableOf, loadCaseMetrics } from '../../app/case-metrics';
+import { loadRootCause, markFixed } from '../../app/root-causes';
 import { ZFixInput } from '../../domain/fixes';
-import { JOURNEY_COLUMNS, journeyRows, journeySince, loadJourney, loadJourneys } from '../../app/journeys';
-import { QUADRANT_COLUMNS, loadQuadrants, quadrantRows, saveQuadrantCutoffs, sinceMonth } from '../../app/quadrants';
+import { journeySince, loadJourney, loadJourneys } from '../../app/journeys';
+import { loadQuadrants, saveQuadrantCutoffs, sinceMonth } from '../../app/quadrants';
 import { ZImportOptions, importStatus, startImport } from '../../app/imports';
 import { answerImport } from '../imports';
 import { ZProgram } from '../../domain/program';
@@ -144,14 +151,7 @@ export function apiRouter({ db, templates, loop, embeddedMail, metrics, webhookA
   });
 
   router.get('/metrics/cases/:table.csv', allowScopes('read'), async (req: Request<{ table: string }>, res) => {
-    const table = caseTableOf(req.params.table);
-    const { filters } = parseDashboardQuery(req.query);
-    const { columns, rows } = caseTable(await loadCaseMetrics(db, filters), table);
-    await sendRowsCsv(res, `cases-${table}-${filters.from}-${filters.to}.csv`, columns, rows, {
-      db,
-      table: `case-metrics-${table}`,
-      filters,
-    });
+    await sendTable(res, db, await caseMetricsExport(db, caseTableOf(req.params.table), req.query));
   });
 
   router.get('/metrics/journeys', allowScopes('read'), async (req, res) => {
@@ -162,13 +162,7 @@ export function apiRouter({ db, templates, loop, embeddedMail, metrics, webhookA
     '/metrics/journeys/:programId.csv',
     allowScopes('read'),
     async (req: Request<{ programId: string }>, res) => {
-      const since = journeySince(req.query);
-      const journey = await loadJourney(db, req.params.programId, since);
-      await sendRowsCsv(res, `journey-${journey.programId}.csv`, JOURNEY_COLUMNS, journeyRows(journey), {
-        db,
-        table: 'journey',
-        filters: { programId: journey.programId, since },
-      });
+      await sendTable(res, db, await journeyExport(db, req.params.programId, req.query));
     },
   );
 
@@ -177,12 +171,7 @@ export function apiRouter({ db, templates, loop, embeddedMail, metrics, webhookA
   });
 
   router.get('/root-causes/:cause/fixes.csv', allowScopes('read'), async (req: Request<{ cause: string }>, res) => {
-    const report = await loadRootCause(db, req.params.cause);
-    await sendRowsCsv(res, `fixes-${report.rootCause}.csv`, FIX_COLUMNS, fixRows(report), {
-      db,
-      table: 'root-cause-fixes',
-      filters: { rootCause: report.rootCause },
-    });
+    await sendTable(res, db, await rootCauseFixesExport(db, req.params.cause));
   });
 
   router.get('/root-causes/:cause', allowScopes('read'), async (req: Request<{ cause: string }>, res) => {
@@ -205,12 +194,7 @@ export function apiRouter({ db, templates, loop, embeddedMail, metrics, webhookA
   });
 
   router.get('/metrics/quadrants/accounts.csv', allowScopes('read'), async (req, res) => {
-    const report = await loadQuadrants(db, sinceMonth(req.query));
-    await sendRowsCsv(res, `quadrants-${report.since}.csv`, QUADRANT_COLUMNS, quadrantRows(report), {
-      db,
-      table: 'quadrant-accounts',
-      filters: { since: report.since },
-    });
+    await sendTable(res, db, await quadrantAccountsExport(db, req.query));
   });
 
   router.put('/quadrant-cutoffs', allowScopes('write'), json('4kb'), async (req, res) => {
@@ -218,14 +202,7 @@ export function apiRouter({ db, templates, loop, embeddedMail, metrics, webhookA
   });
 
   router.get('/metrics/experience/:table.csv', allowScopes('read'), async (req: Request<{ table: string }>, res) => {
-    const table = dashboardTableOf(req.params.table);
-    const { filters } = parseDashboardQuery(req.query);
-    const { columns, rows } = dashboardTable(await loadExperienceDashboard(db, filters), table);
-    await sendRowsCsv(res, `${table}-${filters.from}-${filters.to}.csv`, columns, rows, {
-      db,
-      table: `dashboard-${table}`,
-      filters,
-    });
+    await sendTable(res, db, await dashboardExport(db, dashboardTableOf(req.params.table), req.query));
   });
 
   router.post('/customers\\:import', allowScopes('write'), async (req, res) => {
