@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Db } from 'mongodb';
 import { audit } from '../db/audit';
-import { findCustomer } from '../db/customers';
+import { findCustomer, withConsentOf } from '../db/customers';
 import * as c from '../db/collections';
 import type { CustomerProfile, ErasureSummary, ProfileOutcome } from '../domain/customer';
 import type { CaseScope } from '../domain/case-access';
@@ -31,8 +31,9 @@ export async function recordProfileChange(db: Db, profile: CustomerProfile): Pro
 /**
  * Hands a profile change to the customer's loop and returns once the loop has written it: the
  * loop is the record's one writer, whichever web process is asked. An erased customer stays erased.
+ * Answers the customer as stored.
  */
-export async function updateCustomerProfile(db: Db, loop: LoopSettings, input: TCustomerInput): Promise<void> {
+export async function updateCustomerProfile(db: Db, loop: LoopSettings, input: TCustomerInput) {
   const change = await recordProfileChange(db, input);
   const outcome = await updateCustomerLoop<ProfileOutcome, [ProfileChange]>(
     loop,
@@ -42,6 +43,7 @@ export async function updateCustomerProfile(db: Db, loop: LoopSettings, input: T
     PROFILE_DEADLINE_MS,
   );
   if (outcome === 'erased') throw new AppError('gone', `customer ${input.id} was erased and cannot be recreated`);
+  return findCustomer(db, input.id);
 }
 
 /**
@@ -170,4 +172,29 @@ function answerList(reply: c.ResponseDoc, program: c.ProgramDoc | undefined): An
         value: Array.isArray(value) ? value.join(', ') : value,
       };
     });
+}
+
+type Page = { limit: number; skip: number };
+
+/** Customers in ID order, each with their consent. */
+export async function listCustomers(db: Db, { limit, skip }: Page) {
+  return withConsentOf(db, await c.customers(db).find({}).sort({ _id: 1 }).skip(skip).limit(limit).toArray());
+}
+
+/**
+ * The customers page: the latest 100 customers the person may see, or the one whose ID or email
+ * is `q`, each with their summary scores; `scoped` when the person sees only some customers.
+ */
+export async function searchCustomers(db: Db, q: string, access: { view: PersonalDataView; scope: CaseScope }) {
+  const visible = await visibleCustomerIds(db, access.view, access.scope);
+  const filter = {
+    ...(q ? { $or: [{ _id: q }, { email: q.toLowerCase() }] } : {}),
+    ...(visible ? { _id: { $in: visible } } : {}),
+  };
+  const list = await withConsentOf(db, await c.customers(db).find(filter).sort({ updatedAt: -1 }).limit(100).toArray());
+  const scores = await c.summaryScores(
+    db,
+    list.map((cu) => cu._id),
+  );
+  return { scoped: visible !== null, customers: list.map((cu) => ({ ...cu, summary: scores.get(cu._id) })) };
 }

@@ -13,6 +13,8 @@ import {
   hashPassword,
   newApiKey,
   scopesOf,
+  needsRehash,
+  verifyLogin,
   verifyPassword,
 } from './credentials';
 import { AppError } from './errors';
@@ -212,4 +214,17 @@ export async function revokeApiKey(db: Db, publicId: string, actor: string): Pro
     return;
   }
   await audit(db, { actor, action: 'apikey.revoke', subject: `API key ${publicId}` });
+}
+
+/**
+ * The enabled user these credentials sign in, or null. Unknown, disabled and known accounts take
+ * the same path: one lookup, one hash check. A hash of an older scheme is replaced on the way.
+ */
+export async function authenticate(db: Db, email: string, password: string): Promise<c.UserDoc | null> {
+  const user = email ? await c.users(db).findOne({ _id: email }) : null;
+  const valid = await verifyLogin(password, user?.passwordHash);
+  if (!user || !valid || user.disabled) return null;
+  if (needsRehash(user.passwordHash))
+    await c.users(db).updateOne({ _id: user._id }, { $set: { passwordHash: await hashPassword(password) } });
+  return user;
 }

@@ -135,3 +135,13 @@ export async function programReport(db: Db, programId: string, days: number) {
     .sort((a, b) => a.segment.localeCompare(b.segment));
   return { program, overall: summarizeRollups(bySegment.get(ALL_SEGMENT) ?? []), segments };
 }
+
+/** Programs in ID order (all of them without a page). */
+export function listPrograms(db: Db, page?: { limit: number; skip: number }) {
+  const sorted = programs(db).find().sort({ _id: 1 });
+  return (page ? sorted.skip(page.skip).limit(page.limit) : sorted).toArray();
+}
+
+export function findProgram(db: Db, programId: string) {
+  return programs(db).findOne({ _id: programId });
+}

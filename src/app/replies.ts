@@ -105,3 +105,15 @@ export async function saveReply(
   );
   return edited.matchedCount === 1 ? 'edited' : 'closed';
 }
+
+type Page = { limit: number; skip: number };
+
+/** Invitations, newest first, of one customer or of all. */
+export function listInvitations(db: Db, filter: { customerId?: string }, { limit, skip }: Page) {
+  return c.invitations(db).find(filter).sort({ createdAt: -1 }).skip(skip).limit(limit).toArray();
+}
+
+/** Replies, newest first, of one customer or program or of all. */
+export function listReplies(db: Db, filter: { customerId?: string; programId?: string }, { limit, skip }: Page) {
+  return c.responses(db).find(filter).sort({ submittedAt: -1 }).skip(skip).limit(limit).toArray();
+}

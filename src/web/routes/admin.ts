@@ -11,7 +11,9 @@ import { allowPublic, allowRoles } from '../access';
 import { openApiDocument } from '../openapi-document';
 import { apiReference } from '../api-reference';
 import { type SignedInUser, destroySession, requireUser } from '../auth';
-import { hashPassword, needsRehash, verifyLogin } from '../../app/credentials';
+import { authenticate } from '../../app/people';
+import { findOutboxMessage, listOutbox, outboxHtml } from '../../app/outbox';
+import { listPrograms } from '../../app/programs';
 import { HttpError } from '../errors';
 import { LOGIN_THROTTLED, type LimitDeps, type LoginThrottle, loginSourceLimit } from '../rate-limits';
 import { type LoginCsrf, csrf } from '../sessions';
@@ -20,9 +22,8 @@ import { auditRoutes, caseRoutes } from './admin-cases';
 import { campaignRoutes } from './admin-campaigns';
 import { insightRoutes, quadrantRoutes } from './admin-insight';
 import { EMAIL_PREVIEW_CSP, PROGRAM_EDITOR_PATHS, programEditorRoutes } from './admin-programs';
-import { withConsentOf } from '../../db/customers';
 import { programReport } from '../../app/programs';
-import { customerPage, eraseCustomer, visibleCustomerIds } from '../../app/customers';
+import { customerPage, eraseCustomer, searchCustomers } from '../../app/customers';
 import { caseAccessOf } from '../../app/cases';
 import { personalDataViewFor } from '../personal-data';
 import { ROLES_SEEING_ALL_CUSTOMERS } from '../../domain/personal-data';
@@ -162,17 +163,13 @@ export function adminRouter({
         signInPage(req, res, { next, email, error: LOGIN_THROTTLED }, 429);
         return;
       }
-      // Unknown, disabled and known accounts take the same path: one lookup, one hash check.
-      const user = email ? await c.users(db).findOne({ _id: email }) : null;
-      const valid = await verifyLogin(password, user?.passwordHash);
-      if (!user || !valid || user.disabled) {
+      const user = await authenticate(db, email, password);
+      if (!user) {
         await loginThrottle.failed(email, req);
         signInPage(req, res, { next, email, error: 'Wrong email or password.' }, 401);
         return;
       }
       await loginThrottle.succeeded(email, req);
-      if (needsRehash(user.passwordHash))
-        await c.users(db).updateOne({ _id: user._id }, { $set: { passwordHash: await hashPassword(password) } });
       await signIn(req, user);
       loginCsrf.clear(res);
       res.redirect(303, req.body?.next ? next : homeOf(user.role));
@@ -198,26 +195,15 @@ export function adminRouter({
   router.get('/customers', allowRoles(...CAN.customers), async (req, res) => {
     const q = typeof req.query.q === 'string' ? req.query.q.trim() : '';
     const view = personalDataViewFor(res);
-    const visible = await visibleCustomerIds(db, view, (await caseAccessOf(db, res.locals.user)).scope);
-    const filter = {
-      ...(q ? { $or: [{ _id: q }, { email: q.toLowerCase() }] } : {}),
-      ...(visible ? { _id: { $in: visible } } : {}),
-    };
-    const list = await withConsentOf(
-      db,
-      await c.customers(db).find(filter).sort({ updatedAt: -1 }).limit(100).toArray(),
-    );
-    const scores = await c.summaryScores(
-      db,
-      list.map((cu) => cu._id),
-    );
+    const { scope } = await caseAccessOf(db, res.locals.user);
+    const { scoped, customers } = await searchCustomers(db, q, { view, scope });
     send(req, res, 'customers', {
       title: 'Customers',
       canImport: roleGrants(res.locals.user.role, IMPORTERS),
       canExportAll: view.bulkExports,
-      scoped: visible !== null,
+      scoped,
       q,
-      customers: list.map((cu) => ({ ...cu, summary: scores.get(cu._id) })),
+      customers,
     });
   });
 
@@ -291,7 +277,7 @@ export function adminRouter({
   programEditorRoutes(router, { db, loop, templates, mailer, mailFrom, publicBaseUrl, send, roles: PROGRAM_EDITORS });
 
   router.get('/programs', allowRoles(...CAN.programs), async (req, res) => {
-    const list = await c.programs(db).find().sort({ _id: 1 }).toArray();
+    const list = await listPrograms(db);
     send(req, res, 'programs', {
       title: 'Survey programs',
       programs: list,
@@ -326,13 +312,13 @@ export function adminRouter({
 
   router.get('/outbox', allowRoles(...CAN.outbox), async (req, res) => {
     if (!embeddedMail) throw new HttpError(404, 'The outbox exists only with the embedded SMTP sink.');
-    const messages = await c.sinkMessages(db).find().sort({ receivedAt: -1 }).limit(200).toArray();
+    const messages = await listOutbox(db, {}, { limit: 200, skip: 0 });
     send(req, res, 'outbox', { title: 'Outbox', messages });
   });
 
   router.get('/outbox/:id', allowRoles(...CAN.outbox), async (req: Request<{ id: string }>, res) => {
     if (!embeddedMail) throw new HttpError(404, 'The outbox exists only with the embedded SMTP sink.');
-    const message = await c.sinkMessages(db).findOne({ _id: req.params.id });
+    const message = await findOutboxMessage(db, req.params.id);
     if (!message) throw new HttpError(404, 'No such message.');
     send(req, res, 'outbox-message', {
       title: message.subject,
@@ -344,7 +330,7 @@ export function adminRouter({
   // The email's own HTML, framed by the message page: sandboxed, no scripts, only same-origin framing.
   router.get('/outbox/:id/html', allowRoles(...CAN.outbox), async (req: Request<{ id: string }>, res) => {
     if (!embeddedMail) throw new HttpError(404, 'The outbox exists only with the embedded SMTP sink.');
-    const message = await c.sinkMessages(db).findOne({ _id: req.params.id }, { projection: { html: 1 } });
+    const message = await outboxHtml(db, req.params.id);
     if (!message) throw new HttpError(404, 'No such message.');
     res
       .set('Content-Security-Policy', EMAIL_PREVIEW_CSP)

@@ -1,10 +1,11 @@
 import express, { type Request, type Response, Router } from 'express';
 import type { Db } from 'mongodb';
-import * as c from '../../db/collections';
 import { HttpError } from '../errors';
 import { recordEvent, recordEventBatch } from '../../app/events';
 import { type LoopSettings } from '../../temporal/loop-client';
-import { customerDetail, eraseCustomer, updateCustomerProfile } from '../../app/customers';
+import { customerDetail, eraseCustomer, listCustomers, updateCustomerProfile } from '../../app/customers';
+import { listInvitations, listReplies } from '../../app/replies';
+import { listOutbox } from '../../app/outbox';
 import { addExportRoutes, sendImportErrors, sendTable } from '../exports';
 import {
   caseMetricsExport,
@@ -22,7 +23,7 @@ import { loadQuadrants, saveQuadrantCutoffs, sinceMonth } from '../../app/quadra
 import { ZImportOptions, importStatus, startImport } from '../../app/imports';
 import { answerImport } from '../imports';
 import { ZProgram } from '../../domain/program';
-import { checkShippedTemplates, deleteProgram, saveProgram } from '../../app/programs';
+import { checkShippedTemplates, deleteProgram, findProgram, listPrograms, saveProgram } from '../../app/programs';
 import {
   ZCampaignAction,
   ZCampaignInput,
@@ -68,7 +69,6 @@ import {
   listUsers,
   revokeApiKey,
 } from '../../app/people';
-import { findCustomer, withConsentOf } from '../../db/customers';
 
 export interface ApiDeps {
   db: Db;
@@ -122,8 +122,7 @@ export function apiRouter({ db, templates, loop, embeddedMail, metrics, webhookA
 
   router.put('/customers/:id', allowScopes('write'), json('64kb'), async (req, res) => {
     const input = parseInput(ZCustomerInput, { ...req.body, id: req.params.id }, 'customer');
-    await updateCustomerProfile(db, loop, input);
-    res.json(await findCustomer(db, input.id));
+    res.json(await updateCustomerProfile(db, loop, input));
   });
 
   // Irreversible, hence an admin key: removes the customer's personal data and stops their surveys.
@@ -230,11 +229,7 @@ export function apiRouter({ db, templates, loop, embeddedMail, metrics, webhookA
 
   router.get('/customers', allowScopes('read'), async (req, res) => {
     const { limit, skip } = pageOf(req.query);
-    const items = await withConsentOf(
-      db,
-      await c.customers(db).find({}).sort({ _id: 1 }).skip(skip).limit(limit).toArray(),
-    );
-    res.json({ items, limit, offset: skip });
+    res.json({ items: await listCustomers(db, { limit, skip }), limit, offset: skip });
   });
 
   router.get('/customers/:id', allowScopes('read'), async (req, res) => {
@@ -252,7 +247,7 @@ export function apiRouter({ db, templates, loop, embeddedMail, metrics, webhookA
     const { outcome, schedule } = await saveProgram(db, loop, program, actor);
     res
       .status(outcome === 'created' ? 201 : 200)
-      .json({ ...(await c.programs(db).findOne({ _id: program.id })), waveSchedule: schedule });
+      .json({ ...(await findProgram(db, program.id)), waveSchedule: schedule });
   });
 
   router.delete('/programs/:id', allowScopes('write'), async (req: Request<{ id: string }>, res) => {
@@ -263,12 +258,11 @@ export function apiRouter({ db, templates, loop, embeddedMail, metrics, webhookA
 
   router.get('/programs', allowScopes('read'), async (req, res) => {
     const { limit, skip } = pageOf(req.query);
-    const items = await c.programs(db).find().sort({ _id: 1 }).skip(skip).limit(limit).toArray();
-    res.json({ items, limit, offset: skip });
+    res.json({ items: await listPrograms(db, { limit, skip }), limit, offset: skip });
   });
 
-  router.get('/programs/:id', allowScopes('read'), async (req, res) => {
-    const program = await c.programs(db).findOne({ _id: req.params.id });
+  router.get('/programs/:id', allowScopes('read'), async (req: Request<{ id: string }>, res) => {
+    const program = await findProgram(db, req.params.id);
     if (!program) throw new HttpError(404, `no program ${req.params.id}`);
     res.json(program);
   });
@@ -305,30 +299,22 @@ export function apiRouter({ db, templates, loop, embeddedMail, metrics, webhookA
   router.get('/invitations', allowScopes('read'), async (req, res) => {
     const { limit, skip } = pageOf(req.query);
     const filter = typeof req.query.customerId === 'string' ? { customerId: req.query.customerId } : {};
-    const items = await c
-      .invitations(db)
-      .find(filter, { projection: { token: 0 } })
-      .sort({ createdAt: -1 })
-      .skip(skip)
-      .limit(limit)
-      .toArray();
-    res.json({ items, limit, offset: skip });
+    res.json({ items: await listInvitations(db, filter, { limit, skip }), limit, offset: skip });
   });
 
   router.get('/responses', allowScopes('read'), async (req, res) => {
     const { limit, skip } = pageOf(req.query);
-    const filter: Record<string, string> = {};
+    const filter: { customerId?: string; programId?: string } = {};
     if (typeof req.query.customerId === 'string') filter.customerId = req.query.customerId;
     if (typeof req.query.programId === 'string') filter.programId = req.query.programId;
-    const items = await c.responses(db).find(filter).sort({ submittedAt: -1 }).skip(skip).limit(limit).toArray();
-    res.json({ items, limit, offset: skip });
+    res.json({ items: await listReplies(db, filter, { limit, skip }), limit, offset: skip });
   });
 
   router.get('/outbox', allowScopes('admin'), async (req, res) => {
     if (!embeddedMail) throw new HttpError(404, 'the outbox exists only with the embedded SMTP sink (SMTP_URL unset)');
     const { limit, skip } = pageOf(req.query);
-    const filter = typeof req.query.to === 'string' ? { to: { $regex: escapeRegex(req.query.to), $options: 'i' } } : {};
-    const items = await c.sinkMessages(db).find(filter).sort({ receivedAt: -1 }).skip(skip).limit(limit).toArray();
+    const filter = typeof req.query.to === 'string' ? { to: req.query.to } : {};
+    const items = await listOutbox(db, filter, { limit, skip });
     res.json({
       items: items.map(({ _id, ...m }) => ({ id: _id, ...m })),
       limit,
@@ -420,8 +406,4 @@ export function apiRouter({ db, templates, loop, embeddedMail, metrics, webhookA
   });
 
   return router;
-}
-
-function escapeRegex(text: string): string {
-  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
