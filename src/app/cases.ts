@@ -22,7 +22,16 @@ import {
 } from '../domain/case-access';
 import { loadRouting } from '../db/routing';
 import { ZCaseAction } from '../domain/case-schemas';
-import { CASE_STATUSES, type CaseActionInput, type CaseState, slaBadge, splitTexts } from '../domain/cases';
+import {
+  CASE_STATUSES,
+  type CaseActionInput,
+  type CaseState,
+  DEFAULT_ROOT_CAUSES,
+  allowedCaseActions,
+  slaBadge,
+  splitTexts,
+} from '../domain/cases';
+import { findCustomer } from '../db/customers';
 import { caseActionUpdate, caseWorkflowId } from '../../workflows/definitions';
 import { AppError } from './errors';
 import { ZExternalId } from './schemas';
@@ -198,4 +207,78 @@ async function storeTexts(db: Db, caseId: string, updateId: string, action: Case
 function reasonOf(err: WorkflowUpdateFailedError): string {
   const cause = err.cause as { message?: string } | undefined;
   return cause?.message || err.message;
+}
+
+/** How many of the customer's replies and other cases a case page shows. */
+const CASE_PAGE_HISTORY = 50;
+
+/**
+ * A case as its page shows it to `user`: the case and its timeline, the customer with their
+ * replies, summary and other cases (as far as the user may see them), the people who may own
+ * it, the root causes, and the actions the user may take now.
+ */
+export async function casePage(db: Db, caseId: string, user: { id: string; role: Role }) {
+  const { routing, scope } = await caseAccessOf(db, user);
+  const { case: doc, timeline } = await caseWithTimeline(db, caseId, scope);
+  const [customer, program, replies, pastCases, owners, summaries] = await Promise.all([
+    findCustomer(db, doc.customerId),
+    c.programs(db).findOne({ _id: doc.programId }),
+    c.responses(db).find({ customerId: doc.customerId }).sort({ submittedAt: -1 }).limit(CASE_PAGE_HISTORY).toArray(),
+    c
+      .cases(db)
+      .find({ ...mongoFilter({ customerId: doc.customerId }, scope), _id: { $ne: doc._id } })
+      .sort({ openedAt: -1 })
+      .limit(CASE_PAGE_HISTORY)
+      .toArray(),
+    c
+      .users(db)
+      .find({ role: { $in: ['admin', 'operations', 'case_owner'] }, disabled: { $ne: true } })
+      .sort({ _id: 1 })
+      .limit(500)
+      .toArray(),
+    c.summaryScores(db, [doc.customerId]),
+  ]);
+  const rootCauses = routing?.rootCauses ?? DEFAULT_ROOT_CAUSES;
+  const state: CaseState = { ...doc, rootCauses };
+  const can = allowedCaseActions(state, { id: user.id, canReassign: mayReassignAny(routing, user) });
+  const summary = summaries.get(doc.customerId);
+  return { doc, timeline, customer, program, replies, pastCases, owners, summary, rootCauses, can };
+}
+
+/** The audit log, newest first. */
+export function listAuditLog(db: Db, { limit, skip }: { limit: number; skip: number }) {
+  return c.auditLog(db).find().sort({ at: -1 }).skip(skip).limit(limit).toArray();
+}
+
+/**
+ * A queue of cases for `user`: their own (`mine`), a team's (`team`: the filter's team, or the
+ * first of theirs) or every case in their scope (`all`), each with its customer's name and email.
+ * `myTeams` are the teams the Team queue offers: one's own, and for a manager above also the
+ * teams below them.
+ */
+export async function caseQueue(
+  db: Db,
+  user: { id: string; role: Role },
+  view: string,
+  filter: CaseFilter,
+  sort: CaseSort,
+  page: { limit: number; skip: number },
+) {
+  const { routing, scope } = await caseAccessOf(db, user);
+  const myTeams =
+    routing?.teams.filter((t) =>
+      scope.all ? t.members.includes(user.id) || t.manager === user.id : scope.teamIds.includes(t.id),
+    ) ?? [];
+  if (view === 'mine') filter.ownerId = user.id;
+  const scoped = view === 'team' && !filter.teamId ? { ...filter, teamId: myTeams[0]?.id ?? '\u0000' } : filter;
+  const { items, total } = await listCases(db, scoped, page, sort, scope);
+  const customers = new Map(
+    (
+      await c
+        .customers(db)
+        .find({ _id: { $in: items.map((i) => i.customerId) } }, { projection: { name: 1, email: 1 } })
+        .toArray()
+    ).map((cu) => [cu._id, cu]),
+  );
+  return { items: items.map((doc) => ({ ...doc, customer: customers.get(doc.customerId) })), total, myTeams };
 }
