@@ -1,10 +1,11 @@
 import type { Db } from 'mongodb';
 import { audit } from '../db/audit';
-import { invitations, programs } from '../db/collections';
+import { customers, invitations, programs } from '../db/collections';
 import { isDuplicateKeyError } from '../db/mongo';
 import { recordProgramVersion } from '../db/programs';
 import { readRollups } from '../db/rollup-totals';
 import { ALL_SEGMENT, rollupDay, summarizeRollups } from '../domain/rollup';
+import { inAudience } from '../domain/audience';
 import type { TProgram } from '../domain/program';
 import type { Templates } from '../mail/templates';
 import { type WaveScheduleState, syncWaveSchedule } from '../temporal/wave-schedules';
@@ -144,4 +145,29 @@ export function listPrograms(db: Db, page?: { limit: number; skip: number }) {
 
 export function findProgram(db: Db, programId: string) {
   return programs(db).findOne({ _id: programId });
+}
+
+/** Pauses or resumes a program (its wave schedule follows); false when there is no such program. */
+export async function setProgramActive(
+  db: Db,
+  loop: LoopSettings,
+  programId: string,
+  active: boolean,
+  actor: string,
+): Promise<boolean> {
+  const stored = await findProgram(db, programId);
+  if (!stored) return false;
+  const { _id, createdAt, updatedAt, versionId, ...program } = stored;
+  void [_id, createdAt, updatedAt, versionId];
+  await saveProgram(db, loop, { ...program, active }, actor);
+  return true;
+}
+
+/** A customer of the audience to address a preview to (of the first 200 not erased), if any. */
+export async function sampleCustomer(db: Db, audience: TProgram['audience']) {
+  const candidates = await customers(db)
+    .find({ erasedAt: { $exists: false } }, { projection: { name: 1, attributes: 1 } })
+    .limit(200)
+    .toArray();
+  return candidates.find((customer) => inAudience(audience, customer.attributes ?? {}));
 }
