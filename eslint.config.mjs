@@ -12,6 +12,16 @@ const ioModules = [
   '@temporalio/worker',
   '@temporalio/activity',
 ];
+/** What only the web layer may import. */
+const httpModules = [
+  'express',
+  'express-session',
+  'express-rate-limit',
+  'helmet',
+  'pino-http',
+  'csrf-sync',
+  'connect-mongo',
+];
 const nodeBuiltins = [
   'assert',
   'buffer',
@@ -89,6 +99,26 @@ export default tseslint.config(
               allowTypeImports: true,
               message: 'workflows see activities only as types',
             },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    // Activities, the application layer, the database layer and the Temporal client helpers serve
+    // the web as well as the worker: they never see HTTP (the web maps AppError to a status).
+    files: ['activities/**/*.ts', 'src/app/**/*.ts', 'src/db/**/*.ts', 'src/temporal/**/*.ts'],
+    ignores: ['src/temporal/failure-converter.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: httpModules.map((name) => ({
+            name,
+            message: 'no HTTP below the web layer; throw an AppError instead',
+          })),
+          patterns: [
+            { group: ['**/web', '**/web/**'], message: 'only the web layer and the entry points import src/web' },
           ],
         },
       ],

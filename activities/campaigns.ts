@@ -12,7 +12,7 @@ import {
 } from '../src/db/segments';
 import type { CampaignProgress } from '../src/domain/campaign';
 import { sampleDraw } from '../src/domain/segment';
-import type { LoopDefaults, LoopSettings } from '../src/web/events-service';
+import type { LoopDefaults, LoopSettings } from '../src/temporal/loop-client';
 import { handEventsToLoops } from './hand-over';
 import { whileBeating } from './heartbeat';
 import { loopTaskQueue } from '../workflows/definitions';

@@ -2,7 +2,7 @@ import type { Db } from 'mongodb';
 import pLimit from 'p-limit';
 import * as c from '../src/db/collections';
 import { insertManyOnce } from '../src/db/insert-once';
-import { type LoopSettings, signalCustomerLoop } from '../src/web/events-service';
+import { type LoopSettings, signalCustomerLoop } from '../src/temporal/loop-client';
 
 /** Signal-with-start calls in flight at once (bench:campaign measures the raw rate at the same). */
 export const SIGNAL_CONCURRENCY = 16;

@@ -10,7 +10,7 @@ import { createReplyActivities } from './replies';
 import { createSweepActivities } from './sweeps';
 import { createWaveActivities } from './waves';
 import { type WebhookDestinations, createWebhookActivities } from './webhooks';
-import type { LoopDefaults } from '../src/web/events-service';
+import type { LoopDefaults } from '../src/temporal/loop-client';
 
 /** `loopIdleTimeout`: a customer loop started by the sweep ends after this long without transactions. */
 export type ActivityDeps = InvitationDeps &

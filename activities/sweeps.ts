@@ -6,8 +6,8 @@ import * as c from '../src/db/collections';
 import { insertOnce } from '../src/db/insert-once';
 import { countUnsubscribe } from '../src/temporal/scores-owner';
 import { reconcileWaveSchedules } from '../src/temporal/wave-schedules';
-import { type LoopDefaults, type LoopSettings, signalCustomerLoop } from '../src/web/events-service';
-import { signalReply } from '../src/web/replies-service';
+import { type LoopDefaults, type LoopSettings, signalCustomerLoop } from '../src/temporal/loop-client';
+import { signalReply } from '../src/temporal/loop-client';
 
 /** Work younger than this is probably still on its way; leave it alone. */
 const SETTLE_MS = 5_000;

@@ -11,7 +11,7 @@ import {
   isDueOn,
   relationshipEventId,
 } from '../src/domain/cadence';
-import type { LoopDefaults, LoopSettings } from '../src/web/events-service';
+import type { LoopDefaults, LoopSettings } from '../src/temporal/loop-client';
 import { handEventsToLoops } from './hand-over';
 import { loopTaskQueue } from '../workflows/definitions';
 

@@ -18,7 +18,7 @@ import os from 'node:os';
 import { Client, Connection } from '@temporalio/client';
 import pLimit from 'p-limit';
 import { insertNewCustomers } from '../src/db/customers';
-import { signalCustomerLoop } from '../src/web/events-service';
+import { signalCustomerLoop } from '../src/temporal/loop-client';
 import { SIGNAL_CONCURRENCY } from '../activities/hand-over';
 import { type Deployment, round, rssMb, sleep, startDeployment, writeResults } from './deployment';
 import { historyWork, perUnit } from '../src/temporal/history-tally';

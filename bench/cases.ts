@@ -24,7 +24,7 @@ import { startEmbeddedStack } from '../src/stack/embedded';
 import { newCodecKeyEntry } from '../src/temporal/codec';
 import { connectTemporalClient } from '../src/temporal/connection';
 import { installWorkerLogging } from '../src/temporal/worker';
-import { storeProgram } from '../src/web/programs-service';
+import { storeProgram } from '../src/app/programs';
 import { customerLoopId } from '../src/temporal/customer-key';
 import { startCommandTally } from '../src/db/command-tally';
 import { type HistoryWork, historyWork, perUnit } from '../src/temporal/history-tally';

@@ -27,7 +27,7 @@ import { scoreReply } from '../src/domain/scoring';
 import { startWeb, startWorker } from '../src/runtime';
 import { startEmbeddedStack } from '../src/stack/embedded';
 import { installWorkerLogging } from '../src/temporal/worker';
-import { storeProgram } from '../src/web/programs-service';
+import { storeProgram } from '../src/app/programs';
 
 const REPLIES = Number(process.env.BENCH_REPLIES ?? 5000);
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 300);

@@ -3,7 +3,7 @@ import type { Config } from './config';
 import type { Db } from 'mongodb';
 import { apiKeys, settings, users } from './db/collections';
 import type { Scope } from './domain/access';
-import { hashApiKey, hashPassword, newApiKey } from './web/auth';
+import { hashApiKey, hashPassword, newApiKey } from './app/credentials';
 import { type CodecKey, newCodecKeyEntry, parseCodecKeys } from './temporal/codec';
 
 /** Creates the first admin when no user with that email exists; an existing password is left alone. */

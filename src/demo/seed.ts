@@ -5,8 +5,8 @@ import { loadRouting, storeRouting } from '../db/routing';
 import { surveyTokenFor } from '../db/survey-tokens';
 import { type TProgramInput, ZProgram } from '../domain/program';
 import { ZRouting } from '../domain/routing';
-import { hashPassword } from '../web/auth';
-import { storeProgram } from '../web/programs-service';
+import { hashPassword } from '../app/credentials';
+import { storeProgram } from '../app/programs';
 
 /** Demo survey programs for `npm start`; an operator's later edits are kept. */
 export const DEMO_PROGRAMS: TProgramInput[] = [

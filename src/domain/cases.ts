@@ -103,17 +103,33 @@ export interface CaseState {
 
 const CLOSED_FOR_WORK = new Set<CaseStatus>(['resolved', 'closed']);
 
+/** Who acts on a case: the owner, or anyone whose role lets them reassign every case. */
+export interface CaseActor {
+  id: string;
+  canReassign: boolean;
+}
+
 /**
  * Why `action` cannot be taken now by `actor`, or null when it can. Runs in the workflow's update
  * validator, so a refused action writes nothing.
  */
-export function refusal(
-  state: CaseState,
-  input: CaseCommand,
-  actor: { id: string; canReassign: boolean },
-): string | null {
+export function refusal(state: CaseState, input: CaseCommand, actor: CaseActor): string | null {
+  if (input.action === 'reassign' && state.status !== 'closed' && input.ownerId === state.ownerId)
+    return `The case already belongs to ${input.ownerId}.`;
+  return stateRefusal(state, input.action, actor) ?? detailRefusal(state, input);
+}
+
+/** Which actions `actor` may take on the case now (the admin page offers only these). */
+export function allowedCaseActions(state: CaseState, actor: CaseActor): Record<CaseActionName, boolean> {
+  const allowed = (action: CaseActionName) =>
+    stateRefusal(state, action, actor) === null && (action !== 'resolve' || state.rootCauses.length > 0);
+  return Object.fromEntries(CASE_ACTIONS.map((action) => [action, allowed(action)])) as Record<CaseActionName, boolean>;
+}
+
+/** Why the case refuses this kind of action now, whatever the action's details. */
+function stateRefusal(state: CaseState, action: CaseActionName, actor: CaseActor): string | null {
   if (state.status === 'closed') return 'The case is closed.';
-  switch (input.action) {
+  switch (action) {
     case 'acknowledge':
       return state.firstResponse.metAt !== undefined ? 'The case was already acknowledged.' : null;
     case 'note':
@@ -128,19 +144,23 @@ export function refusal(
     case 'resume':
       return state.status === 'waiting_on_customer' ? null : 'The case is not waiting on the customer.';
     case 'reassign':
-      if (input.ownerId === state.ownerId) return `The case already belongs to ${input.ownerId}.`;
       if (!actor.canReassign && actor.id !== state.ownerId) return 'Only the owner or a manager may reassign the case.';
       return CLOSED_FOR_WORK.has(state.status) ? 'The case is resolved; reopen it first.' : null;
     case 'resolve':
-      if (CLOSED_FOR_WORK.has(state.status)) return 'The case is already resolved.';
-      if (!state.rootCauses.includes(input.rootCause))
-        return `Unknown root cause "${input.rootCause}"; choose one of: ${state.rootCauses.join(', ')}.`;
-      if (state.mayContact && !hasText(input, 'customerMessage'))
-        return 'Write the message the customer will receive about what was done.';
-      return null;
+      return CLOSED_FOR_WORK.has(state.status) ? 'The case is already resolved.' : null;
     case 'reopen':
       return state.status === 'resolved' ? null : 'Only a resolved case can be reopened.';
   }
+}
+
+/** What is wrong with the action's own details (a resolution's root cause and message). */
+function detailRefusal(state: CaseState, input: CaseCommand): string | null {
+  if (input.action !== 'resolve') return null;
+  if (!state.rootCauses.includes(input.rootCause))
+    return `Unknown root cause "${input.rootCause}"; choose one of: ${state.rootCauses.join(', ')}.`;
+  if (state.mayContact && !hasText(input, 'customerMessage'))
+    return 'Write the message the customer will receive about what was done.';
+  return null;
 }
 
 /** The clock stops (the case waits on the customer). */

@@ -7,15 +7,15 @@ import { ZProgram } from '../domain/program';
 import { ZRouting } from '../domain/routing';
 import { ZQuadrantCutoffs } from '../domain/quadrants';
 import { ZWebhookInput } from '../domain/webhook-schema';
-import { ZCampaignAction, ZCampaignInput, ZCampaignPreview } from './campaigns-service';
-import { CASE_TABLES } from './case-metrics-service';
-import { ZCaseFilter } from './cases-service';
-import { ZImportOptions } from './imports-service';
-import { DASHBOARD_TABLES, ZDashboardQuery } from './insight-service';
-import { ZJourneyQuery } from './journeys-service';
-import { ZApiKeyInput, ZUserChange, ZUserInput } from './people-service';
-import { ZQuadrantQuery } from './quadrants-service';
-import { MAX_BATCH, ZCustomerInput, ZEventInput, ZExternalId, ZPage } from './schemas';
+import { ZCampaignAction, ZCampaignInput, ZCampaignPreview } from '../app/campaigns';
+import { CASE_TABLES } from '../app/case-metrics';
+import { ZCaseFilter } from '../app/cases';
+import { ZImportOptions } from '../app/imports';
+import { DASHBOARD_TABLES, ZDashboardQuery } from '../app/insight';
+import { ZJourneyQuery } from '../app/journeys';
+import { ZApiKeyInput, ZUserChange, ZUserInput } from '../app/people';
+import { ZQuadrantQuery } from '../app/quadrants';
+import { MAX_BATCH, ZCustomerInput, ZEventInput, ZExternalId, ZPage } from '../app/schemas';
 import * as R from './api-responses';
 
 /**

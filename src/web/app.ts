@@ -11,7 +11,7 @@ import type { Templates } from '../mail/templates';
 import { allowPublic } from './access';
 import { requireApiKey } from './auth';
 import { errorHandler, notFound } from './errors';
-import type { LoopSettings } from './events-service';
+import type { LoopSettings } from '../temporal/loop-client';
 import { Metrics } from './metrics';
 import { LoginThrottle, type RateLimits, apiLimit, publicLimit } from './rate-limits';
 import { adminRouter } from './routes/admin';

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { ErrorRequestHandler, RequestHandler } from 'express';
+import { AppError, type AppErrorKind } from '../app/errors';
 import type { Templates } from '../mail/templates';
 
 /** The one error type routes throw: an HTTP status and a message safe to show. */
@@ -14,11 +15,31 @@ export class HttpError extends Error {
   }
 }
 
-export const notFound: RequestHandler = (req, _res, next) =>
-  next(new HttpError(404, `no route for ${req.method} ${req.path}`));
+/** The one place an application refusal becomes an HTTP status. */
+const STATUS_OF: Record<AppErrorKind, number> = {
+  invalid: 400,
+  forbidden: 403,
+  'not-found': 404,
+  conflict: 409,
+  gone: 410,
+  'too-large': 413,
+  unavailable: 503,
+};
 
 /** Seconds a client should wait when MongoDB or Temporal is briefly unreachable. */
 const RETRY_AFTER_S = '5';
+
+/** An application error as the HTTP error it answers with (a busy dependency says when to retry). */
+export function fromAppError(err: AppError): HttpError {
+  const headers: Record<string, string> = err.kind === 'unavailable' ? { 'Retry-After': RETRY_AFTER_S } : {};
+  return new HttpError(STATUS_OF[err.kind], err.message, err.details, headers);
+}
+
+/** The status a refusal of the application answers with. */
+export const statusOf = (kind: AppErrorKind): number => STATUS_OF[kind];
+
+export const notFound: RequestHandler = (req, _res, next) =>
+  next(new HttpError(404, `no route for ${req.method} ${req.path}`));
 
 /**
  * JSON under /api, a friendly page elsewhere; never a stack trace. Bad input is a 4xx, an
@@ -49,8 +70,9 @@ export function errorHandler(templates: Templates): ErrorRequestHandler {
   };
 }
 
-function toHttpError(err: unknown): HttpError {
+export function toHttpError(err: unknown): HttpError {
   if (err instanceof HttpError) return err;
+  if (err instanceof AppError) return fromAppError(err);
   const e = err as { type?: string; status?: number; message?: string; code?: string };
   // body-parser's and the CSRF library's own errors carry a status and a type or code
   if (e?.type === 'entity.parse.failed') return new HttpError(400, 'the request body is not valid JSON');

@@ -8,15 +8,15 @@ import { audit } from '../db/audit';
 import * as c from '../db/collections';
 import { withConsentOf } from '../db/customers';
 import type { CaseScope } from '../domain/case-access';
-import { mongoFilter } from './cases-service';
+import { mongoFilter } from '../app/cases';
+import type { Cell, TableExport } from '../app/table-exports';
+import { apiActor } from './auth';
 import { HttpError } from './errors';
-import { ZExternalId } from './schemas';
-import { parseOr400 } from './validation';
+import { ZExternalId } from '../app/schemas';
+import { parseInput } from '../app/validation';
 
 /** Rows are read and written a page at a time, so an export's memory does not grow with its size. */
 const PAGE = 500;
-
-type Cell = string | number | boolean | Date | null | undefined;
 
 /**
  * A text cell a spreadsheet would run as a formula (`=`, `+`, `-`, `@`, tab, carriage return)
@@ -42,7 +42,7 @@ function exporterOf(res: Response): string {
   const user = res.locals.user as { email?: string } | undefined;
   if (user?.email) return user.email;
   const key = res.locals.apiKey as { name?: string } | undefined;
-  return `api-key:${key?.name ?? 'unknown'}`;
+  return apiActor({ name: key?.name ?? 'unknown' });
 }
 
 /**
@@ -82,18 +82,16 @@ async function sendCsv(
   }
 }
 
-/** A table already computed (a dashboard's), as a CSV download. */
-export function sendRowsCsv(
+/** A report's table as a CSV download, recorded in the audit log. */
+export function sendTable(
   res: Response,
-  filename: string,
-  columns: string[],
-  rows: Cell[][],
-  record: ExportRecord,
+  db: Db,
+  { filename, columns, rows, table, filters }: TableExport,
 ): Promise<void> {
   async function* each() {
     yield* rows;
   }
-  return sendCsv(res, filename, columns, each(), record);
+  return sendCsv(res, filename, columns, each(), { db, table, filters });
 }
 
 /** Pages of a cursor, for readers that look up something per page. */
@@ -232,11 +230,11 @@ export function addExportRoutes(router: Router, db: Db, access: ExportAccess): v
     await sendCsv(res, 'customers.csv', columns, rows, { db, table: 'customers', filters: {} });
   });
   router.get('/export/replies.csv', access.bulk, async (req, res) => {
-    const filters = parseOr400(ZExportFilter, req.query, 'export filter');
+    const filters = parseInput(ZExportFilter, req.query, 'export filter');
     await sendCsv(res, 'replies.csv', REPLY_COLUMNS, replyRows(db, filters), { db, table: 'replies', filters });
   });
   router.get('/export/cases.csv', access.cases, async (req, res) => {
-    const filters = parseOr400(ZExportFilter, req.query, 'export filter');
+    const filters = parseInput(ZExportFilter, req.query, 'export filter');
     const scope = await access.caseScopeOf(res);
     await sendCsv(res, 'cases.csv', CASE_COLUMNS, caseRows(db, mongoFilter(filters, scope)), {
       db,

@@ -3,7 +3,7 @@ import { ZCaseCondition } from '../domain/case-rules';
 import { ZSegment } from '../domain/segment';
 import { API_OPERATIONS, type ApiOperation, type ApiResponse, TEMPORAL_DOWN, err } from './api-contract';
 import * as R from './api-responses';
-import { ZCustomerInput, ZEventInput } from './schemas';
+import { ZCustomerInput, ZEventInput } from '../app/schemas';
 
 /**
  * The OpenAPI 3.1 document, generated from the contract's table with zod's own JSON Schema

@@ -5,7 +5,7 @@ import * as c from '../../src/db/collections';
 import { type Database, connectDatabase } from '../../src/db/connection';
 import { ZProgram } from '../../src/domain/program';
 import { type ScoreContribution, rollupDay, rollupId, summarizeRollups } from '../../src/domain/rollup';
-import { storeProgram } from '../../src/web/programs-service';
+import { storeProgram } from '../../src/app/programs';
 import { uid } from '../support/harness';
 
 describe('rollups', () => {

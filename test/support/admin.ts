@@ -1,7 +1,7 @@
 import type { Db } from 'mongodb';
 import { users } from '../../src/db/collections';
 import type { Role } from '../../src/domain/access';
-import { hashPassword } from '../../src/web/auth';
+import { hashPassword } from '../../src/app/credentials';
 import { uid } from './ids';
 
 /** A browser-like client of the admin UI: keeps the session cookie and the page's CSRF token. */

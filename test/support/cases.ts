@@ -1,4 +1,4 @@
-import { hashPassword } from '../../src/web/auth';
+import { hashPassword } from '../../src/app/credentials';
 import * as c from '../../src/db/collections';
 import { followUpProgram } from '../../src/domain/follow-up-program';
 import type { TProgramInput } from '../../src/domain/program';

@@ -9,7 +9,7 @@ import { type RunningWeb, type RunningWorker, startWeb, startWorker } from '../.
 import { connectTemporalClient, sweepScheduleId } from '../../src/temporal/connection';
 import { installWorkerLogging } from '../../src/temporal/worker';
 import { customerLoopId } from '../../src/temporal/customer-key';
-import { storeProgram } from '../../src/web/programs-service';
+import { storeProgram } from '../../src/app/programs';
 import { waitUntil } from './wait';
 import { TEST_CODEC_KEYS } from './codec-keys';
 import { contractProblems } from './contract';

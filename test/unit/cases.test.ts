@@ -4,7 +4,9 @@ import { ZCalendar } from '../../src/domain/calendar-schema';
 import { ZCaseAction } from '../../src/domain/case-schemas';
 import {
   CASE_ACTIONS,
+  CASE_STATUSES,
   type CaseState,
+  allowedCaseActions,
   applyAction,
   describeAction,
   escalated,
@@ -213,5 +215,58 @@ describe('follow-up verdict', () => {
       summary: 'Emailed the customer: Your order',
       note: 'Which one?',
     });
+  });
+});
+
+describe('the actions a case allows', () => {
+  const allowed = (state: CaseState, actor = owner) =>
+    Object.entries(allowedCaseActions(state, actor))
+      .filter(([, yes]) => yes)
+      .map(([action]) => action);
+
+  it('when a case is open, then its owner may do anything but resume and reopen', () => {
+    expect(allowed(openCase())).toEqual(['acknowledge', 'note', 'contact', 'wait', 'reassign', 'resolve']);
+  });
+
+  it('when the case is someone else’s, then only a manager may reassign it', () => {
+    const state = openCase({ ownerId: 'bob@example.com' });
+    expect(allowed(state)).not.toContain('reassign');
+    expect(allowed(state, manager)).toContain('reassign');
+  });
+
+  it('when the case waits on the customer, resolved or closed, then the offer follows', () => {
+    expect(allowed(openCase({ status: 'waiting_on_customer' }))).toContain('resume');
+    expect(allowed(openCase({ status: 'waiting_on_customer' }))).not.toContain('wait');
+    expect(allowed(openCase({ status: 'resolved' }))).toEqual(['acknowledge', 'note', 'reopen']);
+    expect(allowed(openCase({ status: 'closed' }))).toEqual([]);
+  });
+
+  it('when the customer asked not to be contacted or no root cause is set up, then those actions are not offered', () => {
+    expect(allowed(openCase({ mayContact: false }))).not.toContain('contact');
+    expect(allowed(openCase({ mayContact: false }))).not.toContain('wait');
+    expect(allowed(openCase({ rootCauses: [] }))).not.toContain('resolve');
+  });
+
+  it('for every state, an action is offered exactly when a plain sample of it is not refused', () => {
+    const samples = {
+      acknowledge: { action: 'acknowledge' },
+      note: { action: 'note', note: '-' },
+      contact: { action: 'contact', subject: '-', message: '-' },
+      wait: { action: 'wait' },
+      resume: { action: 'resume' },
+      reassign: { action: 'reassign', ownerId: 'nobody-yet' },
+      resolve: { action: 'resolve', rootCause: 'Other', customerMessage: '-' },
+      reopen: { action: 'reopen', note: '-' },
+    } as const;
+    for (const status of CASE_STATUSES)
+      for (const mayContact of [true, false])
+        for (const actor of [owner, manager, { id: 'eve@example.com', canReassign: false }]) {
+          const state = openCase({ status, mayContact });
+          const offered = allowedCaseActions(state, actor);
+          for (const action of CASE_ACTIONS)
+            expect(offered[action], `${status} ${mayContact} ${actor.id} ${action}`).toBe(
+              refusal(state, samples[action], actor) === null,
+            );
+        }
   });
 });

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { ZDuration } from '../../src/domain/duration-schema';
 import { LIMITS } from '../../src/domain/limits';
 import { ZProgram } from '../../src/domain/program';
-import { MAX_ATTRIBUTES, ZCustomerInput, ZPage } from '../../src/web/schemas';
+import { MAX_ATTRIBUTES, ZCustomerInput, ZPage } from '../../src/app/schemas';
 
 const base = {
   id: 'limits',

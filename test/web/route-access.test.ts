@@ -4,7 +4,7 @@ import { ROLES, type Role, SCOPES, type Scope } from '../../src/domain/access';
 import { type Access, isAccessHandler } from '../../src/web/access';
 import { API_OPERATIONS } from '../../src/web/api-contract';
 import { ensureApiKey } from '../../src/bootstrap';
-import { hashApiKey } from '../../src/web/auth';
+import { hashApiKey } from '../../src/app/credentials';
 import * as c from '../../src/db/collections';
 import { storeRouting } from '../../src/db/routing';
 import { ALWAYS_OPEN } from '../../src/domain/business-hours';

@@ -4,8 +4,8 @@ import { rollupDay } from '../../src/domain/rollup';
 import { ALWAYS_OPEN } from '../../src/domain/business-hours';
 import { connectTemporalClient } from '../../src/temporal/connection';
 import { backfillCaseMetrics, backfillFunnel } from '../../src/temporal/backfills';
-import type { CaseMetricsReport } from '../../src/web/case-metrics-service';
-import type { ExperienceReport } from '../../src/web/insight-service';
+import type { CaseMetricsReport } from '../../src/app/case-metrics';
+import type { ExperienceReport } from '../../src/app/insight';
 import { type Harness, api, createProgram, startHarness, uid } from '../support/harness';
 
 /**

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as c from '../../src/db/collections';
 import { rollupDay } from '../../src/domain/rollup';
-import type { CaseMetricsReport } from '../../src/web/case-metrics-service';
+import type { CaseMetricsReport } from '../../src/app/case-metrics';
 import { CASE_PEOPLE, createCaseProgram, createFollowUpProgram, setUpCaseRouting } from '../support/cases';
 import {
   type Harness,

@@ -7,7 +7,7 @@ import { SMTPServer } from 'smtp-server';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import * as c from '../../src/db/collections';
 import { rollupDay } from '../../src/domain/rollup';
-import type { CaseMetricsReport } from '../../src/web/case-metrics-service';
+import type { CaseMetricsReport } from '../../src/app/case-metrics';
 import { connectTemporalClient } from '../../src/temporal/connection';
 import { caseWorkflowId } from '../../workflows/definitions';
 import { CASE_PEOPLE, createCaseProgram, createFollowUpProgram, setUpCaseRouting } from '../support/cases';

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as c from '../../src/db/collections';
 import { rollupDay } from '../../src/domain/rollup';
-import type { ExperienceReport } from '../../src/web/insight-service';
+import type { ExperienceReport } from '../../src/app/insight';
 import {
   type Harness,
   api,

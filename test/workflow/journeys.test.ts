@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as c from '../../src/db/collections';
-import type { JourneySummary } from '../../src/web/journeys-service';
+import type { JourneySummary } from '../../src/app/journeys';
 import { createUser, signIn } from '../support/admin';
 import {
   type Harness,

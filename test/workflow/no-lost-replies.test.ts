@@ -2,7 +2,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import * as c from '../../src/db/collections';
 import { isCounted } from '../../src/db/counted-keys';
 import { rollupDay, rollupId } from '../../src/domain/rollup';
-import { saveReply } from '../../src/web/replies-service';
+import { saveReply } from '../../src/app/replies';
 import { type Harness, createProgram, inviteNewCustomer, postForm, startHarness, waitUntil } from '../support/harness';
 
 describe('no reply is lost or counted twice', () => {

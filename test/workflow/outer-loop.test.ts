@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as c from '../../src/db/collections';
 import { rollupDay } from '../../src/domain/rollup';
-import type { RootCauseReport } from '../../src/web/root-causes-service';
+import type { RootCauseReport } from '../../src/app/root-causes';
 import { createUser, signIn } from '../support/admin';
 import { createCaseProgram, createFollowUpProgram, setUpCaseRouting } from '../support/cases';
 import {

@@ -15,10 +15,11 @@ import {
   launchCampaign,
   listCampaigns,
   previewSegment,
-} from '../campaigns-service';
-import { HttpError } from '../errors';
-import type { LoopSettings } from '../events-service';
-import { parseOr400 } from '../validation';
+} from '../../app/campaigns';
+import { AppError } from '../../app/errors';
+import { statusOf } from '../errors';
+import type { LoopSettings } from '../../temporal/loop-client';
+import { parseInput } from '../../app/validation';
 
 type Send = (req: Request, res: Response, name: string, context: Record<string, unknown>, status?: number) => void;
 type FormBody = Record<string, string | string[] | undefined>;
@@ -186,8 +187,8 @@ export function campaignRoutes(
     try {
       await launchCampaign(db, loop, parsed.data, actor);
     } catch (err) {
-      if (!(err instanceof HttpError) || err.status >= 500) throw err;
-      return campaignsPage(req, res, { errors: { form: err.message }, values: body }, err.status);
+      if (!(err instanceof AppError) || err.kind === 'unavailable') throw err;
+      return campaignsPage(req, res, { errors: { form: err.message }, values: body }, statusOf(err.kind));
     }
     res.redirect(303, `/admin/campaigns/${encodeURIComponent(parsed.data.id)}`);
   });
@@ -211,7 +212,7 @@ export function campaignRoutes(
     '/campaigns/:id/:action',
     allowRoles(...roles),
     async (req: Request<{ id: string; action: string }>, res) => {
-      const action = parseOr400(ZCampaignAction, req.params.action, 'campaign action');
+      const action = parseInput(ZCampaignAction, req.params.action, 'campaign action');
       await controlCampaign(db, loop, req.params.id, action, res.locals.user.email as string);
       res.redirect(303, `/admin/campaigns/${encodeURIComponent(req.params.id)}`);
     },

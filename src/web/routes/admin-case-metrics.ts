@@ -3,9 +3,10 @@ import type { Db } from 'mongodb';
 import type { Role } from '../../domain/access';
 import { allowRoles } from '../access';
 import { barChart, lineChart } from '../charts';
-import { sendRowsCsv } from '../exports';
-import { CASE_TABLES, type CaseMetricsReport, caseTable, caseTableOf, loadCaseMetrics } from '../case-metrics-service';
-import { dashboardPrograms, parseDashboardQuery } from '../insight-service';
+import { sendTable } from '../exports';
+import { caseMetricsExport } from '../../app/table-exports';
+import { CASE_TABLES, type CaseMetricsReport, caseTableOf, loadCaseMetrics } from '../../app/case-metrics';
+import { dashboardPrograms, parseDashboardQuery } from '../../app/insight';
 import { COMPARE_LABELS, tableLinks } from './admin-insight';
 import { ensureSeesAllCustomers, personalDataViewFor } from '../personal-data';
 
@@ -91,12 +92,6 @@ export function caseMetricsRoutes(router: Router, { db, send, roles }: { db: Db;
   router.get('/case-metrics/:table.csv', allowRoles(...roles), async (req: Request<{ table: string }>, res) => {
     const table = caseTableOf(req.params.table);
     if (table === 'accounts') ensureSeesAllCustomers(res, 'The accounts table');
-    const { filters } = parseDashboardQuery(req.query);
-    const { columns, rows } = caseTable(await loadCaseMetrics(db, filters), table);
-    await sendRowsCsv(res, `cases-${table}-${filters.from}-${filters.to}.csv`, columns, rows, {
-      db,
-      table: `case-metrics-${table}`,
-      filters,
-    });
+    await sendTable(res, db, await caseMetricsExport(db, table, req.query));
   });
 }

@@ -2,18 +2,9 @@ import { randomUUID } from 'node:crypto';
 import type { Client } from '@temporalio/client';
 import type { Request, Response, Router } from 'express';
 import type { Db } from 'mongodb';
-import * as c from '../../db/collections';
 import type { Role } from '../../domain/access';
 import { PRIORITIES } from '../../domain/case-rules';
-import { DEFAULT_ROOT_CAUSES } from '../../domain/case-schemas';
-import {
-  CASE_STATUSES,
-  type CaseActionInput,
-  type CaseActionName,
-  type CaseState,
-  STATUS_LABELS,
-  refusal,
-} from '../../domain/cases';
+import { CASE_STATUSES, STATUS_LABELS } from '../../domain/cases';
 import { localize } from '../../domain/localize';
 import type { SignedInUser } from '../auth';
 import { allowRoles } from '../access';
@@ -23,38 +14,22 @@ import {
   type CaseSort,
   actOnCase,
   caseAccessOf,
+  casePage,
+  caseQueue,
+  listAuditLog,
   caseFilterFrom,
-  caseWithTimeline,
   ensureCaseInScope,
-  listCases,
   mayReassignAny,
-  mongoFilter,
   slaOf,
-} from '../cases-service';
-import { HttpError } from '../errors';
-import { ZPage } from '../schemas';
-import { parseOr400 } from '../validation';
-import { findCustomer } from '../../db/customers';
+} from '../../app/cases';
+import { AppError } from '../../app/errors';
+import { statusOf } from '../errors';
+import { ZPage } from '../../app/schemas';
+import { parseInput } from '../../app/validation';
 
 type Send = (req: Request, res: Response, name: string, context: Record<string, unknown>, status?: number) => void;
 
 const PAGE_SIZE = 25;
-
-/** A sample of each action, to ask the domain rules which ones the case allows now. */
-const SAMPLES: Record<CaseActionName, (rootCause: string) => CaseActionInput> = {
-  acknowledge: () => ({ action: 'acknowledge' }),
-  note: () => ({ action: 'note', note: '-' }),
-  contact: () => ({ action: 'contact', subject: '-', message: '-' }),
-  wait: () => ({ action: 'wait' }),
-  resume: () => ({ action: 'resume' }),
-  reassign: () => ({ action: 'reassign', ownerId: '\u0000' }),
-  resolve: (rootCause) => ({ action: 'resolve', rootCause, customerMessage: '-' }),
-  reopen: () => ({ action: 'reopen', note: '-' }),
-};
-
-function stateOf(doc: c.CaseDoc, rootCauses: readonly string[]): CaseState {
-  return { ...doc, rootCauses };
-}
 
 /** The case owners' pages: queues, a case with its timeline, and the owner actions as forms. */
 export function caseRoutes(
@@ -67,26 +42,12 @@ export function caseRoutes(
     const { view: _v, sort: _s, offset: _o, ...query } = req.query;
     if (!('status' in query)) query.status = 'unclosed';
     const filter = caseFilterFrom(query);
-    const { routing, scope } = await caseAccessOf(db, user);
-    // The teams offered in the Team queue: one's own, and for a manager above also the teams below them.
-    const myTeams =
-      routing?.teams.filter((t) =>
-        scope.all ? t.members.includes(user.id) || t.manager === user.id : scope.teamIds.includes(t.id),
-      ) ?? [];
-    if (view === 'mine') filter.ownerId = user.id;
-    const teamIds = myTeams.map((t) => t.id);
     const sort: CaseSort = String(req.query.sort) in CASE_SORTS ? (String(req.query.sort) as CaseSort) : 'newest';
-    const page = parseOr400(ZPage, { limit: PAGE_SIZE, offset: req.query.offset || undefined }, 'paging');
-    const scoped = view === 'team' && !filter.teamId ? { ...filter, teamId: teamIds[0] ?? '\u0000' } : filter;
-    const { items, total } = await listCases(db, scoped, { limit: page.limit, skip: page.offset }, sort, scope);
-    const customers = new Map(
-      (
-        await c
-          .customers(db)
-          .find({ _id: { $in: items.map((i) => i.customerId) } }, { projection: { name: 1, email: 1 } })
-          .toArray()
-      ).map((cu) => [cu._id, cu]),
-    );
+    const page = parseInput(ZPage, { limit: PAGE_SIZE, offset: req.query.offset || undefined }, 'paging');
+    const { items, total, myTeams } = await caseQueue(db, user, view, filter, sort, {
+      limit: page.limit,
+      skip: page.offset,
+    });
     const link = (offset: number) =>
       `/admin/cases?${new URLSearchParams({ ...stringsOf(req.query), offset: String(offset) }).toString()}`;
     send(req, res, 'cases', {
@@ -98,7 +59,6 @@ export function caseRoutes(
       priorities: PRIORITIES,
       cases: items.map((doc) => ({
         ...doc,
-        customer: customers.get(doc.customerId),
         statusLabel: STATUS_LABELS[doc.status],
         sla: slaOf(doc),
       })),
@@ -111,33 +71,10 @@ export function caseRoutes(
   });
 
   async function showCase(req: Request<{ id: string }>, res: Response, flash?: { error?: string }, status = 200) {
-    const user = res.locals.user as SignedInUser;
-    const { routing, scope } = await caseAccessOf(db, user);
-    const { case: doc, timeline } = await caseWithTimeline(db, req.params.id, scope);
-    const [customer, program, replies, pastCases, owners, summary] = await Promise.all([
-      findCustomer(db, doc.customerId),
-      c.programs(db).findOne({ _id: doc.programId }),
-      c.responses(db).find({ customerId: doc.customerId }).sort({ submittedAt: -1 }).limit(50).toArray(),
-      // The customer's other cases, as far as the person may see them.
-      c
-        .cases(db)
-        .find({ ...mongoFilter({ customerId: doc.customerId }, scope), _id: { $ne: doc._id } })
-        .sort({ openedAt: -1 })
-        .limit(50)
-        .toArray(),
-      c
-        .users(db)
-        .find({ role: { $in: ['admin', 'operations', 'case_owner'] }, disabled: { $ne: true } })
-        .sort({ _id: 1 })
-        .limit(500)
-        .toArray(),
-      c.summaryScores(db, [doc.customerId]),
-    ]);
-    const rootCauses = routing?.rootCauses ?? DEFAULT_ROOT_CAUSES;
-    const state = stateOf(doc, rootCauses);
-    const actor = { id: user.id, canReassign: mayReassignAny(routing, user) };
-    const can = Object.fromEntries(
-      Object.entries(SAMPLES).map(([name, sample]) => [name, refusal(state, sample(rootCauses[0]!), actor) === null]),
+    const { doc, timeline, customer, program, replies, pastCases, owners, summary, rootCauses, can } = await casePage(
+      db,
+      req.params.id,
+      res.locals.user as SignedInUser,
     );
     const trigger = replies.find((r) => r._id === doc._id);
     const questions = program?.survey.questions ?? [];
@@ -151,7 +88,7 @@ export function caseRoutes(
         statusLabel: STATUS_LABELS[doc.status],
         sla: slaOf(doc),
         customer,
-        summary: summary.get(doc.customerId),
+        summary,
         attributes: Object.entries(customer?.attributes ?? {}).map(([key, value]) => ({ key, value })),
         program,
         trigger: trigger && {
@@ -188,12 +125,12 @@ export function caseRoutes(
     const actor = { id: user.id, canReassign: mayReassignAny(routing, user) };
     const { requestId, ...body } = formFields(req.body as Record<string, unknown>);
     try {
-      const id = parseOr400(ZRequestId, requestId, 'form');
+      const id = parseInput(ZRequestId, requestId, 'form');
       await actOnCase(temporal, db, req.params.id, { ...body, action: req.params.action }, actor, id);
     } catch (err) {
       // A refused or invalid action: the case page again, with the reason on top.
-      if (err instanceof HttpError && err.status < 500 && err.status !== 404)
-        return showCase(req, res, { error: err.message }, err.status);
+      if (err instanceof AppError && err.kind !== 'unavailable' && err.kind !== 'not-found')
+        return showCase(req, res, { error: err.message }, statusOf(err.kind));
       throw err;
     }
     res.redirect(
@@ -220,8 +157,8 @@ function stringsOf(query: Request['query']): Record<string, string> {
 
 export function auditRoutes(router: Router, { db, send, roles }: { db: Db; send: Send; roles: Role[] }): void {
   router.get('/audit', allowRoles(...roles), async (req, res) => {
-    const page = parseOr400(ZPage, { limit: 50, offset: req.query.offset || undefined }, 'paging');
-    const entries = await c.auditLog(db).find().sort({ at: -1 }).skip(page.offset).limit(page.limit).toArray();
+    const page = parseInput(ZPage, { limit: 50, offset: req.query.offset || undefined }, 'paging');
+    const entries = await listAuditLog(db, { limit: page.limit, skip: page.offset });
     send(req, res, 'audit', {
       title: 'Audit log',
       entries: entries.map((e) => ({

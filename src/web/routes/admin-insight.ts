@@ -7,27 +7,21 @@ import { ALL_SEGMENT } from '../../domain/rollup';
 import { METRIC_SCALES } from '../../domain/scoring';
 import { allowRoles } from '../access';
 import { barChart, lineChart, scatterChart } from '../charts';
-import {
-  QUADRANT_COLUMNS,
-  loadQuadrants,
-  openCaseOf,
-  quadrantRows,
-  saveQuadrantCutoffs,
-  sinceMonth,
-} from '../quadrants-service';
-import { sendRowsCsv } from '../exports';
-import { dashboardFor, personalDataViewFor } from '../personal-data';
+import { loadQuadrants, openCaseOf, saveQuadrantCutoffs, sinceMonth } from '../../app/quadrants';
+import { sendTable } from '../exports';
+import { dashboardExport, quadrantAccountsExport } from '../../app/table-exports';
+import { personalDataViewFor } from '../personal-data';
 import { ROLES_SEEING_ALL_CUSTOMERS } from '../../domain/personal-data';
 import {
   DASHBOARD_TABLES,
   type ExperienceReport,
   type SplitMetric,
+  dashboardFor,
   dashboardPrograms,
-  dashboardTable,
   dashboardTableOf,
   loadExperienceDashboard,
   parseDashboardQuery,
-} from '../insight-service';
+} from '../../app/insight';
 
 type Send = (req: Request, res: Response, name: string, context: Record<string, unknown>, status?: number) => void;
 
@@ -150,14 +144,7 @@ export function insightRoutes(router: Router, { db, send, roles }: { db: Db; sen
 
   router.get('/dashboard/:table.csv', allowRoles(...roles), async (req: Request<{ table: string }>, res) => {
     const table = dashboardTableOf(req.params.table);
-    const { filters } = parseDashboardQuery(req.query);
-    const report = dashboardFor(personalDataViewFor(res), await loadExperienceDashboard(db, filters));
-    const { columns, rows } = dashboardTable(report, table);
-    await sendRowsCsv(res, `${table}-${filters.from}-${filters.to}.csv`, columns, rows, {
-      db,
-      table: `dashboard-${table}`,
-      filters,
-    });
+    await sendTable(res, db, await dashboardExport(db, table, req.query, personalDataViewFor(res)));
   });
 }
 
@@ -250,11 +237,6 @@ export function quadrantRoutes(
 
   // Names and revenue of every account: for the roles that see every customer.
   router.get('/quadrants/accounts.csv', allowRoles(...ROLES_SEEING_ALL_CUSTOMERS), async (req, res) => {
-    const report = await loadQuadrants(db, sinceMonth(req.query));
-    await sendRowsCsv(res, `quadrants-${report.since}.csv`, QUADRANT_COLUMNS, quadrantRows(report), {
-      db,
-      table: 'quadrant-accounts',
-      filters: { since: report.since },
-    });
+    await sendTable(res, db, await quadrantAccountsExport(db, req.query));
   });
 }

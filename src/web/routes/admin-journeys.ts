@@ -4,15 +4,9 @@ import type { Role } from '../../domain/access';
 import { GOOD_SHARE, SATISFIED_AT } from '../../domain/journeys';
 import { allowRoles } from '../access';
 import { lineChart } from '../charts';
-import { sendRowsCsv } from '../exports';
-import {
-  JOURNEY_COLUMNS,
-  type JourneySummary,
-  journeyRows,
-  journeySince,
-  loadJourney,
-  loadJourneys,
-} from '../journeys-service';
+import { sendTable } from '../exports';
+import { journeyExport } from '../../app/table-exports';
+import { type JourneySummary, journeySince, loadJourney, loadJourneys } from '../../app/journeys';
 
 type Send = (req: Request, res: Response, name: string, context: Record<string, unknown>, status?: number) => void;
 
@@ -50,13 +44,7 @@ export function journeyRoutes(router: Router, { db, send, roles }: { db: Db; sen
   };
   router.get('/journeys', allowRoles(...roles), (req, res) => page(req, res));
   router.get('/journeys/:programId.csv', allowRoles(...roles), async (req: Request<{ programId: string }>, res) => {
-    const since = journeySince(req.query);
-    const journey = await loadJourney(db, req.params.programId, since);
-    await sendRowsCsv(res, `journey-${journey.programId}.csv`, JOURNEY_COLUMNS, journeyRows(journey), {
-      db,
-      table: 'journey',
-      filters: { programId: journey.programId, since },
-    });
+    await sendTable(res, db, await journeyExport(db, req.params.programId, req.query));
   });
   router.get('/journeys/:programId', allowRoles(...roles), (req: Request<{ programId: string }>, res) =>
     page(req, res, req.params.programId),

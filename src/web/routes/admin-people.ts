@@ -1,14 +1,14 @@
 import type { Request, Response, Router } from 'express';
 import type { Db } from 'mongodb';
 import type { z } from 'zod';
-import * as c from '../../db/collections';
 import { ROLE_LABELS, ROLES, type Role, SCOPES } from '../../domain/access';
 import { allowRoles } from '../access';
 import type { SignedInUser } from '../auth';
+import { AppError } from '../../app/errors';
 import { HttpError } from '../errors';
 import { loadRouting } from '../../db/routing';
-import { saveRouting } from '../routing-service';
-import { createWebhook, deleteWebhook, listWebhooks } from '../webhooks-service';
+import { saveRouting } from '../../app/routing';
+import { createWebhook, deleteWebhook, listWebhooks } from '../../app/webhooks';
 import { ZWebhookInput } from '../../domain/webhook-schema';
 import type { AllowList } from '../../domain/webhook-destination';
 import { WEBHOOK_EVENTS } from '../../domain/webhooks';
@@ -23,8 +23,9 @@ import {
   createApiKey,
   createUser,
   listApiKeys,
+  listUsers,
   revokeApiKey,
-} from '../people-service';
+} from '../../app/people';
 
 type Send = (req: Request, res: Response, name: string, context: Record<string, unknown>, status?: number) => void;
 
@@ -44,12 +45,7 @@ export function peopleRoutes(
   const me = (res: Response) => res.locals.user as SignedInUser;
 
   const usersPage = async (req: Request, res: Response, extra: Record<string, unknown> = {}, status = 200) => {
-    const list = await c
-      .users(db)
-      .find({}, { projection: { passwordHash: 0 } })
-      .sort({ _id: 1 })
-      .limit(500)
-      .toArray();
+    const list = await listUsers(db, { limit: 500, skip: 0 });
     send(
       req,
       res,
@@ -102,7 +98,7 @@ export function peopleRoutes(
       // This session carries on; every other one (other browsers, other devices) has ended.
       req.session.authVersion = authVersion;
     } catch (err) {
-      if (err instanceof HttpError && err.status === 400)
+      if (err instanceof AppError && err.kind === 'invalid')
         return accountPage(req, res, { errors: { current: err.message } }, 422);
       throw err;
     }
@@ -138,10 +134,10 @@ export function peopleRoutes(
     if (!parsed.success) return keysPage(req, res, { errors: fieldErrors(parsed.error), values: req.body }, 422);
     const created = await createApiKey(db, parsed.data, me(res).id).catch((err: unknown) => {
       // A team the routing no longer has (it changed since the form was shown).
-      if (err instanceof HttpError && err.status === 400) return err;
+      if (err instanceof AppError && err.kind === 'invalid') return err;
       throw err;
     });
-    if (created instanceof HttpError)
+    if (created instanceof AppError)
       return keysPage(req, res, { errors: { teams: created.message }, values: req.body }, 422);
     await keysPage(req, res, { created });
   });
@@ -175,7 +171,7 @@ export function peopleRoutes(
     try {
       await saveRouting(db, parseJson(text), me(res).id);
     } catch (err) {
-      if (err instanceof HttpError && err.status === 400)
+      if (err instanceof AppError && err.kind === 'invalid')
         return teamsPage(req, res, { error: err.message, json: text }, 422);
       throw err;
     }
@@ -210,7 +206,7 @@ export function peopleRoutes(
       await webhooksPage(req, res, { created: await createWebhook(db, parsed.data, me(res).id, webhookAllowList) });
     } catch (err) {
       // A refused destination is shown next to the URL, like any other mistake in the form.
-      const refusal = err instanceof HttpError ? (err.details as { url?: string } | undefined)?.url : undefined;
+      const refusal = err instanceof AppError ? (err.details as { url?: string } | undefined)?.url : undefined;
       if (!refusal) throw err;
       await webhooksPage(req, res, { errors: { url: refusal }, values: req.body }, 422);
     }
@@ -227,12 +223,12 @@ export function peopleRoutes(
   });
 }
 
-/** Form text as JSON, or a 400 that says where it breaks. */
+/** Form text as JSON, or an invalid-input error that says where it breaks. */
 function parseJson(text: string): unknown {
   try {
     return JSON.parse(text);
   } catch (err) {
-    throw new HttpError(400, `the routing is not valid JSON: ${(err as Error).message}`);
+    throw new AppError('invalid', `the routing is not valid JSON: ${(err as Error).message}`);
   }
 }
 

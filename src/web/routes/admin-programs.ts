@@ -1,9 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Request, Response, Router } from 'express';
 import type { Db } from 'mongodb';
-import * as c from '../../db/collections';
 import type { Role } from '../../domain/access';
-import { inAudience } from '../../domain/audience';
 import { PROGRAM_KINDS, type TProgram, type TProgramInput, ZProgram } from '../../domain/program';
 import { QUESTION_TYPES } from '../../domain/survey-schema';
 import { renderInvitationEmail } from '../../mail/invitation-email';
@@ -11,9 +9,10 @@ import type { Mailer } from '../../mail/mailer';
 import type { Templates } from '../../mail/templates';
 import { allowRoles } from '../access';
 import type { SignedInUser } from '../auth';
+import { AppError } from '../../app/errors';
 import { HttpError } from '../errors';
-import type { LoopSettings } from '../events-service';
-import { checkShippedTemplates, saveProgram } from '../programs-service';
+import type { LoopSettings } from '../../temporal/loop-client';
+import { checkShippedTemplates, findProgram, sampleCustomer, saveProgram, setProgramActive } from '../../app/programs';
 
 type Send = (req: Request, res: Response, name: string, context: Record<string, unknown>, status?: number) => void;
 type FormBody = Record<string, string | string[] | undefined>;
@@ -223,7 +222,7 @@ export function programEditorRoutes(router: Router, deps: ProgramEditorDeps): vo
     try {
       checkShippedTemplates(templates, parsed.data);
     } catch (err) {
-      if (!(err instanceof HttpError)) throw err;
+      if (!(err instanceof AppError)) throw err;
       return { errors: { emailTemplate: err.message } };
     }
     return { program: parsed.data, errors };
@@ -237,7 +236,7 @@ export function programEditorRoutes(router: Router, deps: ProgramEditorDeps): vo
   );
 
   router.get('/programs/:id/edit', allowRoles(...roles), async (req: Request<{ id: string }>, res) => {
-    const stored = await c.programs(db).findOne({ _id: req.params.id });
+    const stored = await findProgram(db, req.params.id);
     if (!stored) throw new HttpError(404, `No program ${req.params.id}.`);
     editorPage(req, res, { isNew: false, values: formValues(stored, locales) });
   });
@@ -250,7 +249,7 @@ export function programEditorRoutes(router: Router, deps: ProgramEditorDeps): vo
     if (!isNew) body.id = req.params.id as string;
     const { program, errors } = validProgram(body);
     if (!program) return editorPage(req, res, { isNew, values: body, errors }, 422);
-    if (isNew && (await c.programs(db).findOne({ _id: program.id }, { projection: { _id: 1 } })))
+    if (isNew && (await findProgram(db, program.id)))
       return editorPage(
         req,
         res,
@@ -262,23 +261,15 @@ export function programEditorRoutes(router: Router, deps: ProgramEditorDeps): vo
   }
 
   router.post('/programs/:id/active', allowRoles(...roles), async (req: Request<{ id: string }>, res) => {
-    const stored = await c.programs(db).findOne({ _id: req.params.id });
-    if (!stored) throw new HttpError(404, `No program ${req.params.id}.`);
-    const { _id, createdAt, updatedAt, versionId, ...program } = stored;
-    void [_id, createdAt, updatedAt, versionId];
     const active = one((req.body as FormBody).active) === 'true';
-    await saveProgram(db, loop, { ...program, active }, (res.locals.user as SignedInUser).email);
+    const saved = await setProgramActive(db, loop, req.params.id, active, (res.locals.user as SignedInUser).email);
+    if (!saved) throw new HttpError(404, `No program ${req.params.id}.`);
     res.redirect(303, `/admin/programs/${encodeURIComponent(req.params.id)}`);
   });
 
   /** The edited (unsaved) program's invitation, rendered for a customer of its audience, or a made-up one. */
   async function renderPreview(program: TProgram, locale: string) {
-    const candidates = await c
-      .customers(db)
-      .find({ erasedAt: { $exists: false } }, { projection: { name: 1, attributes: 1 } })
-      .limit(200)
-      .toArray();
-    const sample = candidates.find((customer) => inAudience(program.audience, customer.attributes ?? {}));
+    const sample = await sampleCustomer(db, program.audience);
     const link = `${deps.publicBaseUrl}/s/preview`;
     return renderInvitationEmail(templates, program, {
       kind: 'invitation',

@@ -9,9 +9,10 @@ import { lastDays } from '../../domain/dashboard';
 import { rollupDay } from '../../domain/rollup';
 import { allowRoles } from '../access';
 import { progressView } from './admin-campaigns';
-import type { LoopSettings } from '../events-service';
-import { FIX_COLUMNS, fixRows, loadRootCause, markFixed } from '../root-causes-service';
-import { sendRowsCsv } from '../exports';
+import type { LoopSettings } from '../../temporal/loop-client';
+import { loadRootCause, markFixed } from '../../app/root-causes';
+import { sendTable } from '../exports';
+import { rootCauseFixesExport } from '../../app/table-exports';
 
 type Send = (req: Request, res: Response, name: string, context: Record<string, unknown>, status?: number) => void;
 type FormBody = Record<string, string | string[] | undefined>;
@@ -73,12 +74,7 @@ export function rootCauseRoutes(
   };
 
   router.get('/root-causes/:cause/fixes.csv', allowRoles(...roles), async (req: Request<{ cause: string }>, res) => {
-    const report = await loadRootCause(db, req.params.cause);
-    await sendRowsCsv(res, `fixes-${report.rootCause}.csv`, FIX_COLUMNS, fixRows(report), {
-      db,
-      table: 'root-cause-fixes',
-      filters: { rootCause: report.rootCause },
-    });
+    await sendTable(res, db, await rootCauseFixesExport(db, req.params.cause));
   });
 
   router.get('/root-causes/:cause', allowRoles(...roles), (req: Request<{ cause: string }>, res) => page(req, res));

@@ -2,8 +2,6 @@ import type { Client } from '@temporalio/client';
 import express, { type Request, type Response, Router } from 'express';
 import type { Db } from 'mongodb';
 import * as c from '../../db/collections';
-import { localize } from '../../domain/localize';
-import { ALL_SEGMENT, rollupDay, summarizeRollups } from '../../domain/rollup';
 import { caseMetricsRoutes } from './admin-case-metrics';
 import { journeyRoutes } from './admin-journeys';
 import { rootCauseRoutes } from './admin-root-causes';
@@ -12,7 +10,10 @@ import { ROLES, type Role, roleGrants } from '../../domain/access';
 import { allowPublic, allowRoles } from '../access';
 import { openApiDocument } from '../openapi-document';
 import { apiReference } from '../api-reference';
-import { type SignedInUser, destroySession, hashPassword, needsRehash, requireUser, verifyLogin } from '../auth';
+import { type SignedInUser, destroySession, requireUser } from '../auth';
+import { authenticate } from '../../app/people';
+import { findOutboxMessage, listOutbox, outboxHtml } from '../../app/outbox';
+import { listPrograms } from '../../app/programs';
 import { HttpError } from '../errors';
 import { LOGIN_THROTTLED, type LimitDeps, type LoginThrottle, loginSourceLimit } from '../rate-limits';
 import { type LoginCsrf, csrf } from '../sessions';
@@ -21,16 +22,16 @@ import { auditRoutes, caseRoutes } from './admin-cases';
 import { campaignRoutes } from './admin-campaigns';
 import { insightRoutes, quadrantRoutes } from './admin-insight';
 import { EMAIL_PREVIEW_CSP, PROGRAM_EDITOR_PATHS, programEditorRoutes } from './admin-programs';
-import { findCustomer, withConsentOf } from '../../db/customers';
-import { readRollups } from '../../db/rollup-totals';
-import { ensureCustomerVisible, eraseCustomer, visibleCustomerIds } from '../customers-service';
-import { caseAccessOf } from '../cases-service';
+import { programReport } from '../../app/programs';
+import { customerPage, eraseCustomer, searchCustomers } from '../../app/customers';
+import { caseAccessOf } from '../../app/cases';
 import { personalDataViewFor } from '../personal-data';
 import { ROLES_SEEING_ALL_CUSTOMERS } from '../../domain/personal-data';
 import { addExportRoutes, sendImportErrors } from '../exports';
-import { ZImportOptions, answerImport, importView, startImport } from '../imports-service';
-import { parseOr400 } from '../validation';
-import type { LoopSettings } from '../events-service';
+import { ZImportOptions, importStatus, startImport } from '../../app/imports';
+import { answerImport } from '../imports';
+import { parseInput } from '../../app/validation';
+import type { LoopSettings } from '../../temporal/loop-client';
 import type { Mailer } from '../../mail/mailer';
 import type { AllowList } from '../../domain/webhook-destination';
 
@@ -162,17 +163,13 @@ export function adminRouter({
         signInPage(req, res, { next, email, error: LOGIN_THROTTLED }, 429);
         return;
       }
-      // Unknown, disabled and known accounts take the same path: one lookup, one hash check.
-      const user = email ? await c.users(db).findOne({ _id: email }) : null;
-      const valid = await verifyLogin(password, user?.passwordHash);
-      if (!user || !valid || user.disabled) {
+      const user = await authenticate(db, email, password);
+      if (!user) {
         await loginThrottle.failed(email, req);
         signInPage(req, res, { next, email, error: 'Wrong email or password.' }, 401);
         return;
       }
       await loginThrottle.succeeded(email, req);
-      if (needsRehash(user.passwordHash))
-        await c.users(db).updateOne({ _id: user._id }, { $set: { passwordHash: await hashPassword(password) } });
       await signIn(req, user);
       loginCsrf.clear(res);
       res.redirect(303, req.body?.next ? next : homeOf(user.role));
@@ -198,26 +195,15 @@ export function adminRouter({
   router.get('/customers', allowRoles(...CAN.customers), async (req, res) => {
     const q = typeof req.query.q === 'string' ? req.query.q.trim() : '';
     const view = personalDataViewFor(res);
-    const visible = await visibleCustomerIds(db, view, (await caseAccessOf(db, res.locals.user)).scope);
-    const filter = {
-      ...(q ? { $or: [{ _id: q }, { email: q.toLowerCase() }] } : {}),
-      ...(visible ? { _id: { $in: visible } } : {}),
-    };
-    const list = await withConsentOf(
-      db,
-      await c.customers(db).find(filter).sort({ updatedAt: -1 }).limit(100).toArray(),
-    );
-    const scores = await c.summaryScores(
-      db,
-      list.map((cu) => cu._id),
-    );
+    const { scope } = await caseAccessOf(db, res.locals.user);
+    const { scoped, customers } = await searchCustomers(db, q, { view, scope });
     send(req, res, 'customers', {
       title: 'Customers',
       canImport: roleGrants(res.locals.user.role, IMPORTERS),
       canExportAll: view.bulkExports,
-      scoped: visible !== null,
+      scoped,
       q,
-      customers: list.map((cu) => ({ ...cu, summary: scores.get(cu._id) })),
+      customers,
     });
   });
 
@@ -227,16 +213,16 @@ export function adminRouter({
 
   router.post('/customers/import', allowRoles(...IMPORTERS), async (req, res) => {
     if (!req.is('text/csv')) throw new HttpError(415, 'send the file as text/csv');
-    const { importId, map } = parseOr400(ZImportOptions, req.query, 'import options');
+    const { importId, map } = parseInput(ZImportOptions, req.query, 'import options');
     const actor = (res.locals.user as SignedInUser).email;
     const started = await startImport(db, loop, req, { actor, importId, mapping: map });
     await answerImport(req, res, started, `/admin/imports/${started.job._id}`);
   });
 
   router.get('/imports/:id', allowRoles(...IMPORTERS), async (req: Request<{ id: string }>, res) => {
-    const job = await c.imports(db).findOne({ _id: req.params.id });
-    if (!job) throw new HttpError(404, `No import ${req.params.id}.`);
-    res.json(importView(job));
+    const status = await importStatus(db, req.params.id);
+    if (!status) throw new HttpError(404, `No import ${req.params.id}.`);
+    res.json(status);
   });
 
   router.get('/imports/:id/errors.csv', allowRoles(...IMPORTERS), (req: Request<{ id: string }>, res) =>
@@ -244,33 +230,19 @@ export function adminRouter({
   );
 
   router.get('/customers/:id', allowRoles(...CAN.customers), async (req: Request<{ id: string }>, res) => {
-    const customer = await findCustomer(db, req.params.id);
-    if (!customer) throw new HttpError(404, `No customer ${req.params.id}.`);
     const { scope } = await caseAccessOf(db, res.locals.user);
-    await ensureCustomerVisible(db, customer._id, personalDataViewFor(res), scope);
-    const [decisions, invitations, replies] = await Promise.all([
-      c.contactDecisions(db).find({ customerId: customer._id }).sort({ decidedAt: -1 }).limit(100).toArray(),
-      c.invitations(db).find({ customerId: customer._id }).sort({ createdAt: -1 }).limit(100).toArray(),
-      c.responses(db).find({ customerId: customer._id }).sort({ submittedAt: -1 }).limit(100).toArray(),
-    ]);
-    const programIds = [...new Set(replies.map((r) => r.programId))];
-    const programsById = new Map(
-      (
-        await c
-          .programs(db)
-          .find({ _id: { $in: programIds } })
-          .toArray()
-      ).map((p) => [p._id, p]),
-    );
+    const detail = await customerPage(db, req.params.id, { view: personalDataViewFor(res), scope });
+    if (!detail) throw new HttpError(404, `No customer ${req.params.id}.`);
+    const { customer, summary, decisions, invitations, replies } = detail;
     send(req, res, 'customer', {
       title: customer.name ?? customer._id,
       customer,
       canErase: roleGrants(res.locals.user.role, ['admin']) && !customer.erasedAt,
-      summary: (await c.summaryScores(db, [customer._id])).get(customer._id),
+      summary: summary ?? undefined,
       attributes: Object.entries(customer.attributes ?? {}).map(([key, value]) => ({ key, value })),
       decisions,
       invitations,
-      replies: replies.map((r) => ({ ...r, answerList: answerList(r, programsById.get(r.programId)) })),
+      replies,
     });
   });
 
@@ -305,7 +277,7 @@ export function adminRouter({
   programEditorRoutes(router, { db, loop, templates, mailer, mailFrom, publicBaseUrl, send, roles: PROGRAM_EDITORS });
 
   router.get('/programs', allowRoles(...CAN.programs), async (req, res) => {
-    const list = await c.programs(db).find().sort({ _id: 1 }).toArray();
+    const list = await listPrograms(db);
     send(req, res, 'programs', {
       title: 'Survey programs',
       programs: list,
@@ -314,23 +286,10 @@ export function adminRouter({
   });
 
   router.get('/programs/:id', allowRoles(...CAN.programs), async (req: Request<{ id: string }>, res) => {
-    const program = await c.programs(db).findOne({ _id: req.params.id });
-    if (!program) throw new HttpError(404, `No program ${req.params.id}.`);
     const days = Math.min(Math.max(Number(req.query.days ?? 30) || 30, 1), 366);
-    const since = rollupDay(Date.now() - (days - 1) * 86_400_000);
-    const period = { from: since, to: rollupDay(Date.now()) };
-    const docs = await readRollups(db, {
-      programIds: [program._id],
-      periods: [period],
-      segment: ALL_SEGMENT,
-      split: period,
-    });
-    const bySegment = new Map<string, typeof docs>();
-    for (const doc of docs) bySegment.set(doc.segment, [...(bySegment.get(doc.segment) ?? []), doc]);
-    const segments = [...bySegment.entries()]
-      .filter(([segment]) => segment !== ALL_SEGMENT)
-      .map(([segment, list]) => ({ segment, ...summarizeRollups(list) }))
-      .sort((a, b) => a.segment.localeCompare(b.segment));
+    const report = await programReport(db, req.params.id, days);
+    if (!report) throw new HttpError(404, `No program ${req.params.id}.`);
+    const { program, overall, segments } = report;
     const { _id, createdAt, updatedAt, versionId, ...definition } = program;
     void versionId;
     send(req, res, 'program', {
@@ -339,7 +298,7 @@ export function adminRouter({
       program,
       id: _id,
       days,
-      overall: summarizeRollups(bySegment.get(ALL_SEGMENT) ?? []),
+      overall,
       segments,
       definition,
       createdAt,
@@ -353,13 +312,13 @@ export function adminRouter({
 
   router.get('/outbox', allowRoles(...CAN.outbox), async (req, res) => {
     if (!embeddedMail) throw new HttpError(404, 'The outbox exists only with the embedded SMTP sink.');
-    const messages = await c.sinkMessages(db).find().sort({ receivedAt: -1 }).limit(200).toArray();
+    const messages = await listOutbox(db, {}, { limit: 200, skip: 0 });
     send(req, res, 'outbox', { title: 'Outbox', messages });
   });
 
   router.get('/outbox/:id', allowRoles(...CAN.outbox), async (req: Request<{ id: string }>, res) => {
     if (!embeddedMail) throw new HttpError(404, 'The outbox exists only with the embedded SMTP sink.');
-    const message = await c.sinkMessages(db).findOne({ _id: req.params.id });
+    const message = await findOutboxMessage(db, req.params.id);
     if (!message) throw new HttpError(404, 'No such message.');
     send(req, res, 'outbox-message', {
       title: message.subject,
@@ -371,7 +330,7 @@ export function adminRouter({
   // The email's own HTML, framed by the message page: sandboxed, no scripts, only same-origin framing.
   router.get('/outbox/:id/html', allowRoles(...CAN.outbox), async (req: Request<{ id: string }>, res) => {
     if (!embeddedMail) throw new HttpError(404, 'The outbox exists only with the embedded SMTP sink.');
-    const message = await c.sinkMessages(db).findOne({ _id: req.params.id }, { projection: { html: 1 } });
+    const message = await outboxHtml(db, req.params.id);
     if (!message) throw new HttpError(404, 'No such message.');
     res
       .set('Content-Security-Policy', EMAIL_PREVIEW_CSP)
@@ -395,23 +354,4 @@ async function signIn(req: Request, user: c.UserDoc): Promise<void> {
   req.session.userId = user._id;
   req.session.authVersion = user.authVersion ?? 0;
   await new Promise<void>((resolve, reject) => req.session.save((err) => (err ? reject(err) : resolve())));
-}
-
-/** A reply's answers in the survey's question order, labelled as the customer saw them. */
-function answerList(reply: c.ResponseDoc, program: c.ProgramDoc | undefined) {
-  const questions = program?.survey.questions ?? [];
-  const ordered = [
-    ...questions.map((q) => q.id),
-    ...Object.keys(reply.answers).filter((id) => !questions.some((q) => q.id === id)),
-  ];
-  return ordered
-    .filter((id) => reply.answers[id] !== undefined)
-    .map((id) => {
-      const question = questions.find((q) => q.id === id);
-      const value = reply.answers[id]!;
-      return {
-        question: question ? localize(question.label, program!.defaultLocale) : id,
-        value: Array.isArray(value) ? value.join(', ') : value,
-      };
-    });
 }

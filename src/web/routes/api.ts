@@ -1,20 +1,29 @@
 import express, { type Request, type Response, Router } from 'express';
-import pLimit from 'p-limit';
 import type { Db } from 'mongodb';
-import * as c from '../../db/collections';
 import { HttpError } from '../errors';
-import { type EventOutcome, type LoopSettings, recordEvent } from '../events-service';
-import { eraseCustomer, updateCustomerProfile } from '../customers-service';
-import { addExportRoutes, sendImportErrors, sendRowsCsv } from '../exports';
-import { dashboardTable, dashboardTableOf, loadExperienceDashboard, parseDashboardQuery } from '../insight-service';
-import { caseTable, caseTableOf, loadCaseMetrics } from '../case-metrics-service';
-import { FIX_COLUMNS, fixRows, loadRootCause, markFixed } from '../root-causes-service';
+import { recordEvent, recordEventBatch } from '../../app/events';
+import { type LoopSettings } from '../../temporal/loop-client';
+import { customerDetail, eraseCustomer, listCustomers, updateCustomerProfile } from '../../app/customers';
+import { listInvitations, listReplies } from '../../app/replies';
+import { listOutbox } from '../../app/outbox';
+import { addExportRoutes, sendImportErrors, sendTable } from '../exports';
+import {
+  caseMetricsExport,
+  dashboardExport,
+  journeyExport,
+  quadrantAccountsExport,
+  rootCauseFixesExport,
+} from '../../app/table-exports';
+import { dashboardTableOf, loadExperienceDashboard, parseDashboardQuery } from '../../app/insight';
+import { caseTableOf, loadCaseMetrics } from '../../app/case-metrics';
+import { loadRootCause, markFixed } from '../../app/root-causes';
 import { ZFixInput } from '../../domain/fixes';
-import { JOURNEY_COLUMNS, journeyRows, journeySince, loadJourney, loadJourneys } from '../journeys-service';
-import { QUADRANT_COLUMNS, loadQuadrants, quadrantRows, saveQuadrantCutoffs, sinceMonth } from '../quadrants-service';
-import { ZImportOptions, answerImport, importView, startImport } from '../imports-service';
+import { journeySince, loadJourney, loadJourneys } from '../../app/journeys';
+import { loadQuadrants, saveQuadrantCutoffs, sinceMonth } from '../../app/quadrants';
+import { ZImportOptions, importStatus, startImport } from '../../app/imports';
+import { answerImport } from '../imports';
 import { ZProgram } from '../../domain/program';
-import { checkShippedTemplates, deleteProgram, saveProgram } from '../programs-service';
+import { checkShippedTemplates, deleteProgram, findProgram, listPrograms, saveProgram } from '../../app/programs';
 import {
   ZCampaignAction,
   ZCampaignInput,
@@ -24,18 +33,18 @@ import {
   launchCampaign,
   listCampaigns,
   previewSegment,
-} from '../campaigns-service';
+} from '../../app/campaigns';
 import { loadRouting } from '../../db/routing';
-import { saveRouting } from '../routing-service';
+import { saveRouting } from '../../app/routing';
 import type { Templates } from '../../mail/templates';
-import { type TEventInput, ZCustomerInput, ZEventBatch, ZEventInput, ZExternalId, ZPage } from '../schemas';
-import { parseOr400 } from '../validation';
+import { ZCustomerInput, ZEventInput, ZExternalId, ZPage } from '../../app/schemas';
+import { parseInput } from '../../app/validation';
 import type { Metrics } from '../metrics';
 import { openApiDocument } from '../openapi-document';
 import { SCOPES, type Scope, scopeGrants } from '../../domain/access';
 import type { IdentityWrite } from '../../domain/event-profile';
 import type { AllowList } from '../../domain/webhook-destination';
-import { createWebhook, deleteWebhook, listWebhooks } from '../webhooks-service';
+import { createWebhook, deleteWebhook, listWebhooks } from '../../app/webhooks';
 import { ZWebhookInput } from '../../domain/webhook-schema';
 import { type CaseScope, caseScopeOfKey } from '../../domain/case-access';
 import {
@@ -46,9 +55,9 @@ import {
   ensureCaseInScope,
   listCases,
   slaOf,
-} from '../cases-service';
+} from '../../app/cases';
 import { allowScopes, allowTeamKeys } from '../access';
-import type { ApiKeyLocals } from '../auth';
+import { type ApiKeyLocals, apiActor } from '../auth';
 import {
   ZApiKeyInput,
   ZUserChange,
@@ -57,9 +66,9 @@ import {
   createApiKey,
   createUser,
   listApiKeys,
+  listUsers,
   revokeApiKey,
-} from '../people-service';
-import { findCustomer, withConsentOf } from '../../db/customers';
+} from '../../app/people';
 
 export interface ApiDeps {
   db: Db;
@@ -72,8 +81,6 @@ export interface ApiDeps {
 
 /** Body limits per route: a batch may be large, nothing else needs to be. Any content type is read as JSON. */
 const json = (limit: string) => express.json({ limit, type: () => true });
-/** Events of one batch recorded at once: enough to hide round trips, few enough to spare MongoDB and Temporal. */
-const BATCH_CONCURRENCY = 16;
 
 /** An events-only key may create customers but not change their email or name (the customer-write scope may). */
 function identityWriteOf(res: Response): IdentityWrite {
@@ -87,7 +94,7 @@ const keyCaseScope = (res: Response): CaseScope => caseScopeOfKey(res.locals.api
 /** `limit` and `offset` from the query; a repeated or malformed parameter is a 400. */
 function pageOf(query: Record<string, unknown>): { limit: number; skip: number } {
   const one = (v: unknown) => (Array.isArray(v) ? NaN : v === '' ? undefined : v);
-  const page = parseOr400(ZPage, { limit: one(query.limit), offset: one(query.offset) }, 'paging');
+  const page = parseInput(ZPage, { limit: one(query.limit), offset: one(query.offset) }, 'paging');
   return { limit: page.limit, skip: page.offset };
 }
 
@@ -100,7 +107,7 @@ export function apiRouter({ db, templates, loop, embeddedMail, metrics, webhookA
   });
 
   router.post('/events', allowScopes('events:write'), json('64kb'), async (req, res) => {
-    const event = parseOr400(ZEventInput, req.body, 'event');
+    const event = parseInput(ZEventInput, req.body, 'event');
     const outcome = await recordEvent(db, loop, event, identityWriteOf(res));
     metrics.events.inc({ status: outcome.status });
     res.status(202).json({ eventId: event.id, ...outcome });
@@ -108,38 +115,20 @@ export function apiRouter({ db, templates, loop, embeddedMail, metrics, webhookA
 
   // Express 5 treats ':' as a parameter marker, hence the escape.
   router.post('/events\\:batch', allowScopes('events:write'), json('5mb'), async (req, res) => {
-    const batch = parseOr400(ZEventBatch, req.body, 'batch');
-    const parsed = batch.events.map((e) => ZEventInput.safeParse(e));
-    const invalid = parsed.flatMap((p, index) =>
-      p.success ? [] : [{ index, errors: p.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`) }],
-    );
-    if (invalid.length)
-      throw new HttpError(400, `invalid batch: ${invalid.length} event(s) are invalid; none were accepted`, invalid);
-    // A repeated ID within the batch is a duplicate of its first occurrence, recorded once.
-    const events = parsed.map((p) => p.data!);
-    const seen = new Set<string>();
-    const firsts = events.filter((event) => !seen.has(event.id) && seen.add(event.id));
-    const outcomes = new Map<TEventInput, EventOutcome>();
-    const limit = pLimit(BATCH_CONCURRENCY);
-    const identity = identityWriteOf(res);
-    await Promise.all(
-      firsts.map((event) => limit(async () => outcomes.set(event, await recordEvent(db, loop, event, identity)))),
-    );
-    const results = events.map((event) => ({ eventId: event.id, ...(outcomes.get(event) ?? { status: 'duplicate' }) }));
+    const results = await recordEventBatch(db, loop, req.body, identityWriteOf(res));
     for (const { status } of results) metrics.events.inc({ status });
     res.status(202).json({ results });
   });
 
   router.put('/customers/:id', allowScopes('write'), json('64kb'), async (req, res) => {
-    const input = parseOr400(ZCustomerInput, { ...req.body, id: req.params.id }, 'customer');
-    await updateCustomerProfile(db, loop, input);
-    res.json(await findCustomer(db, input.id));
+    const input = parseInput(ZCustomerInput, { ...req.body, id: req.params.id }, 'customer');
+    res.json(await updateCustomerProfile(db, loop, input));
   });
 
   // Irreversible, hence an admin key: removes the customer's personal data and stops their surveys.
   router.delete('/customers/:id', allowScopes('admin'), async (req, res) => {
-    const id = parseOr400(ZExternalId, req.params.id, 'customer id');
-    const summary = await eraseCustomer(db, loop, id, `api-key:${res.locals.apiKey.name}`);
+    const id = parseInput(ZExternalId, req.params.id, 'customer id');
+    const summary = await eraseCustomer(db, loop, id, apiActor(res.locals.apiKey));
     res.json({ id, erased: true, ...summary });
   });
 
@@ -161,14 +150,7 @@ export function apiRouter({ db, templates, loop, embeddedMail, metrics, webhookA
   });
 
   router.get('/metrics/cases/:table.csv', allowScopes('read'), async (req: Request<{ table: string }>, res) => {
-    const table = caseTableOf(req.params.table);
-    const { filters } = parseDashboardQuery(req.query);
-    const { columns, rows } = caseTable(await loadCaseMetrics(db, filters), table);
-    await sendRowsCsv(res, `cases-${table}-${filters.from}-${filters.to}.csv`, columns, rows, {
-      db,
-      table: `case-metrics-${table}`,
-      filters,
-    });
+    await sendTable(res, db, await caseMetricsExport(db, caseTableOf(req.params.table), req.query));
   });
 
   router.get('/metrics/journeys', allowScopes('read'), async (req, res) => {
@@ -179,13 +161,7 @@ export function apiRouter({ db, templates, loop, embeddedMail, metrics, webhookA
     '/metrics/journeys/:programId.csv',
     allowScopes('read'),
     async (req: Request<{ programId: string }>, res) => {
-      const since = journeySince(req.query);
-      const journey = await loadJourney(db, req.params.programId, since);
-      await sendRowsCsv(res, `journey-${journey.programId}.csv`, JOURNEY_COLUMNS, journeyRows(journey), {
-        db,
-        table: 'journey',
-        filters: { programId: journey.programId, since },
-      });
+      await sendTable(res, db, await journeyExport(db, req.params.programId, req.query));
     },
   );
 
@@ -194,12 +170,7 @@ export function apiRouter({ db, templates, loop, embeddedMail, metrics, webhookA
   });
 
   router.get('/root-causes/:cause/fixes.csv', allowScopes('read'), async (req: Request<{ cause: string }>, res) => {
-    const report = await loadRootCause(db, req.params.cause);
-    await sendRowsCsv(res, `fixes-${report.rootCause}.csv`, FIX_COLUMNS, fixRows(report), {
-      db,
-      table: 'root-cause-fixes',
-      filters: { rootCause: report.rootCause },
-    });
+    await sendTable(res, db, await rootCauseFixesExport(db, req.params.cause));
   });
 
   router.get('/root-causes/:cause', allowScopes('read'), async (req: Request<{ cause: string }>, res) => {
@@ -211,8 +182,8 @@ export function apiRouter({ db, templates, loop, embeddedMail, metrics, webhookA
     allowScopes('write'),
     json('16kb'),
     async (req: Request<{ cause: string }>, res) => {
-      const fix = parseOr400(ZFixInput, req.body, 'fix');
-      const outcome = await markFixed(db, loop, req.params.cause, fix, `api-key:${res.locals.apiKey.name}`);
+      const fix = parseInput(ZFixInput, req.body, 'fix');
+      const outcome = await markFixed(db, loop, req.params.cause, fix, apiActor(res.locals.apiKey));
       res.status(outcome.created ? 201 : 200).json(outcome);
     },
   );
@@ -222,34 +193,22 @@ export function apiRouter({ db, templates, loop, embeddedMail, metrics, webhookA
   });
 
   router.get('/metrics/quadrants/accounts.csv', allowScopes('read'), async (req, res) => {
-    const report = await loadQuadrants(db, sinceMonth(req.query));
-    await sendRowsCsv(res, `quadrants-${report.since}.csv`, QUADRANT_COLUMNS, quadrantRows(report), {
-      db,
-      table: 'quadrant-accounts',
-      filters: { since: report.since },
-    });
+    await sendTable(res, db, await quadrantAccountsExport(db, req.query));
   });
 
   router.put('/quadrant-cutoffs', allowScopes('write'), json('4kb'), async (req, res) => {
-    res.json(await saveQuadrantCutoffs(db, req.body, `api-key:${res.locals.apiKey.name}`));
+    res.json(await saveQuadrantCutoffs(db, req.body, apiActor(res.locals.apiKey)));
   });
 
   router.get('/metrics/experience/:table.csv', allowScopes('read'), async (req: Request<{ table: string }>, res) => {
-    const table = dashboardTableOf(req.params.table);
-    const { filters } = parseDashboardQuery(req.query);
-    const { columns, rows } = dashboardTable(await loadExperienceDashboard(db, filters), table);
-    await sendRowsCsv(res, `${table}-${filters.from}-${filters.to}.csv`, columns, rows, {
-      db,
-      table: `dashboard-${table}`,
-      filters,
-    });
+    await sendTable(res, db, await dashboardExport(db, dashboardTableOf(req.params.table), req.query));
   });
 
   router.post('/customers\\:import', allowScopes('write'), async (req, res) => {
     if (!req.is('text/csv')) throw new HttpError(415, 'send the file as text/csv');
-    const { importId, map } = parseOr400(ZImportOptions, req.query, 'import options');
+    const { importId, map } = parseInput(ZImportOptions, req.query, 'import options');
     const started = await startImport(db, loop, req, {
-      actor: `api-key:${res.locals.apiKey.name}`,
+      actor: apiActor(res.locals.apiKey),
       importId,
       mapping: map,
     });
@@ -257,79 +216,64 @@ export function apiRouter({ db, templates, loop, embeddedMail, metrics, webhookA
   });
 
   router.get('/imports/:id', allowScopes('read'), async (req, res) => {
-    const id = parseOr400(ZExternalId, req.params.id, 'import id');
-    const job = await c.imports(db).findOne({ _id: id });
-    if (!job) throw new HttpError(404, `no import ${id}`);
-    res.json(importView(job));
+    const id = parseInput(ZExternalId, req.params.id, 'import id');
+    const status = await importStatus(db, id);
+    if (!status) throw new HttpError(404, `no import ${id}`);
+    res.json(status);
   });
 
   router.get('/imports/:id/errors.csv', allowScopes('read'), async (req, res) => {
-    const id = parseOr400(ZExternalId, req.params.id, 'import id');
+    const id = parseInput(ZExternalId, req.params.id, 'import id');
     await sendImportErrors(db, res, id);
   });
 
   router.get('/customers', allowScopes('read'), async (req, res) => {
     const { limit, skip } = pageOf(req.query);
-    const items = await withConsentOf(
-      db,
-      await c.customers(db).find({}).sort({ _id: 1 }).skip(skip).limit(limit).toArray(),
-    );
-    res.json({ items, limit, offset: skip });
+    res.json({ items: await listCustomers(db, { limit, skip }), limit, offset: skip });
   });
 
   router.get('/customers/:id', allowScopes('read'), async (req, res) => {
-    const id = parseOr400(ZExternalId, req.params.id, 'customer id');
-    const customer = await findCustomer(db, id);
-    if (!customer) throw new HttpError(404, `no customer ${id}`);
-    const [decisions, invitations, responses] = await Promise.all([
-      c.contactDecisions(db).find({ customerId: id }).sort({ decidedAt: -1 }).limit(100).toArray(),
-      c
-        .invitations(db)
-        .find({ customerId: id }, { projection: { token: 0 } })
-        .sort({ createdAt: -1 })
-        .limit(100)
-        .toArray(),
-      c.responses(db).find({ customerId: id }).sort({ submittedAt: -1 }).limit(100).toArray(),
-    ]);
-    const summary = (await c.summaryScores(db, [id])).get(id) ?? null;
+    const id = parseInput(ZExternalId, req.params.id, 'customer id');
+    const detail = await customerDetail(db, id);
+    if (!detail) throw new HttpError(404, `no customer ${id}`);
+    const { customer, summary, decisions, invitations, responses } = detail;
     res.json({ customer, summary, decisions, invitations, responses });
   });
 
   router.put('/programs/:id', allowScopes('write'), json('256kb'), async (req, res) => {
-    const program = parseOr400(ZProgram, { ...req.body, id: req.params.id }, 'program');
+    const program = parseInput(ZProgram, { ...req.body, id: req.params.id }, 'program');
     checkShippedTemplates(templates, program);
-    const actor = `api-key:${res.locals.apiKey.name}`;
+    const actor = apiActor(res.locals.apiKey);
     const { outcome, schedule } = await saveProgram(db, loop, program, actor);
     res
       .status(outcome === 'created' ? 201 : 200)
-      .json({ ...(await c.programs(db).findOne({ _id: program.id })), waveSchedule: schedule });
+      .json({ ...(await findProgram(db, program.id)), waveSchedule: schedule });
   });
 
   router.delete('/programs/:id', allowScopes('write'), async (req: Request<{ id: string }>, res) => {
     const programId = req.params.id;
-    const schedule = await deleteProgram(db, loop, programId, `api-key:${res.locals.apiKey.name}`);
+    const schedule = await deleteProgram(db, loop, programId, apiActor(res.locals.apiKey));
     res.json({ deleted: programId, waveSchedule: schedule });
   });
 
   router.get('/programs', allowScopes('read'), async (req, res) => {
     const { limit, skip } = pageOf(req.query);
-    const items = await c.programs(db).find().sort({ _id: 1 }).skip(skip).limit(limit).toArray();
-    res.json({ items, limit, offset: skip });
+    res.json({ items: await listPrograms(db, { limit, skip }), limit, offset: skip });
   });
 
-  router.get('/programs/:id', allowScopes('read'), async (req, res) => {
-    const program = await c.programs(db).findOne({ _id: req.params.id });
+  router.get('/programs/:id', allowScopes('read'), async (req: Request<{ id: string }>, res) => {
+    const program = await findProgram(db, req.params.id);
     if (!program) throw new HttpError(404, `no program ${req.params.id}`);
     res.json(program);
   });
 
   router.post('/campaigns\\:preview', allowScopes('read'), json('64kb'), async (req, res) => {
-    res.json(await previewSegment(db, parseOr400(ZCampaignPreview, req.body, 'segment')));
+    res.json(await previewSegment(db, parseInput(ZCampaignPreview, req.body, 'segment')));
   });
 
   router.post('/campaigns', allowScopes('write'), json('64kb'), async (req, res) => {
-    const input = parseOr400(ZCampaignInput, req.body, 'campaign');
-    const { created, campaign } = await launchCampaign(db, loop, input, `api-key:${res.locals.apiKey.name}`);
+    const input = parseInput(ZCampaignInput, req.body, 'campaign');
+    const { created, campaign } = await launchCampaign(db, loop, input, apiActor(res.locals.apiKey));
     res.status(created ? 201 : 200).json(campaign);
   });
 
@@ -346,8 +290,8 @@ export function apiRouter({ db, templates, loop, embeddedMail, metrics, webhookA
     '/campaigns/:id/:action',
     allowScopes('write'),
     async (req: Request<{ id: string; action: string }>, res) => {
-      const action = parseOr400(ZCampaignAction, req.params.action, 'campaign action');
-      const actor = `api-key:${res.locals.apiKey.name}`;
+      const action = parseInput(ZCampaignAction, req.params.action, 'campaign action');
+      const actor = apiActor(res.locals.apiKey);
       res.json(await controlCampaign(db, loop, req.params.id, action, actor));
     },
   );
@@ -355,30 +299,22 @@ export function apiRouter({ db, templates, loop, embeddedMail, metrics, webhookA
   router.get('/invitations', allowScopes('read'), async (req, res) => {
     const { limit, skip } = pageOf(req.query);
     const filter = typeof req.query.customerId === 'string' ? { customerId: req.query.customerId } : {};
-    const items = await c
-      .invitations(db)
-      .find(filter, { projection: { token: 0 } })
-      .sort({ createdAt: -1 })
-      .skip(skip)
-      .limit(limit)
-      .toArray();
-    res.json({ items, limit, offset: skip });
+    res.json({ items: await listInvitations(db, filter, { limit, skip }), limit, offset: skip });
   });
 
   router.get('/responses', allowScopes('read'), async (req, res) => {
     const { limit, skip } = pageOf(req.query);
-    const filter: Record<string, string> = {};
+    const filter: { customerId?: string; programId?: string } = {};
     if (typeof req.query.customerId === 'string') filter.customerId = req.query.customerId;
     if (typeof req.query.programId === 'string') filter.programId = req.query.programId;
-    const items = await c.responses(db).find(filter).sort({ submittedAt: -1 }).skip(skip).limit(limit).toArray();
-    res.json({ items, limit, offset: skip });
+    res.json({ items: await listReplies(db, filter, { limit, skip }), limit, offset: skip });
   });
 
   router.get('/outbox', allowScopes('admin'), async (req, res) => {
     if (!embeddedMail) throw new HttpError(404, 'the outbox exists only with the embedded SMTP sink (SMTP_URL unset)');
     const { limit, skip } = pageOf(req.query);
-    const filter = typeof req.query.to === 'string' ? { to: { $regex: escapeRegex(req.query.to), $options: 'i' } } : {};
-    const items = await c.sinkMessages(db).find(filter).sort({ receivedAt: -1 }).skip(skip).limit(limit).toArray();
+    const filter = typeof req.query.to === 'string' ? { to: req.query.to } : {};
+    const items = await listOutbox(db, filter, { limit, skip });
     res.json({
       items: items.map(({ _id, ...m }) => ({ id: _id, ...m })),
       limit,
@@ -393,7 +329,7 @@ export function apiRouter({ db, templates, loop, embeddedMail, metrics, webhookA
   });
 
   router.put('/routing', allowScopes('admin'), json('256kb'), async (req, res) => {
-    res.json(await saveRouting(db, req.body, `api-key:${res.locals.apiKey.name}`));
+    res.json(await saveRouting(db, req.body, apiActor(res.locals.apiKey)));
   });
 
   router.get('/cases', allowTeamKeys('read'), async (req, res) => {
@@ -415,10 +351,10 @@ export function apiRouter({ db, templates, loop, embeddedMail, metrics, webhookA
     async (req: Request<{ id: string; action: string }>, res) => {
       // Before anything is sent to the case's workflow: a refused action never reaches Temporal.
       await ensureCaseInScope(db, req.params.id, keyCaseScope(res));
-      const actor = { id: `api-key:${res.locals.apiKey.name}`, canReassign: true };
+      const actor = { id: apiActor(res.locals.apiKey), canReassign: true };
       const body: unknown = req.body;
       const fields = typeof body === 'object' && body !== null && !Array.isArray(body) ? body : {};
-      const requestId = parseOr400(ZRequestId, req.get('idempotency-key'), 'request');
+      const requestId = parseInput(ZRequestId, req.get('idempotency-key'), 'request');
       res.json(
         await actOnCase(loop.temporal, db, req.params.id, { ...fields, action: req.params.action }, actor, requestId),
       );
@@ -426,33 +362,18 @@ export function apiRouter({ db, templates, loop, embeddedMail, metrics, webhookA
   );
 
   router.get('/users', allowScopes('admin'), async (req, res) => {
-    const { limit, skip } = pageOf(req.query);
-    const items = await c
-      .users(db)
-      .find({}, { projection: { passwordHash: 0, authVersion: 0 } })
-      .sort({ _id: 1 })
-      .skip(skip)
-      .limit(limit)
-      .toArray();
-    res.json({ items, limit, offset: skip });
+    const page = pageOf(req.query);
+    res.json({ items: await listUsers(db, page), limit: page.limit, offset: page.skip });
   });
 
   router.post('/users', allowScopes('admin'), json('16kb'), async (req, res) => {
-    const input = parseOr400(ZUserInput, req.body, 'user');
-    await createUser(db, input, `api-key:${res.locals.apiKey.name}`);
-    res
-      .status(201)
-      .json(await c.users(db).findOne({ _id: input.email }, { projection: { passwordHash: 0, authVersion: 0 } }));
+    const input = parseInput(ZUserInput, req.body, 'user');
+    res.status(201).json(await createUser(db, input, apiActor(res.locals.apiKey)));
   });
 
   router.post('/users/:id', allowScopes('admin'), json('16kb'), async (req: Request<{ id: string }>, res) => {
-    const change = parseOr400(ZUserChange, req.body, 'change');
-    await changeUser(db, `api-key:${res.locals.apiKey.name}`, req.params.id.toLowerCase(), change);
-    res.json(
-      await c
-        .users(db)
-        .findOne({ _id: req.params.id.toLowerCase() }, { projection: { passwordHash: 0, authVersion: 0 } }),
-    );
+    const change = parseInput(ZUserChange, req.body, 'change');
+    res.json(await changeUser(db, apiActor(res.locals.apiKey), req.params.id.toLowerCase(), change));
   });
 
   router.get('/webhooks', allowScopes('admin'), async (_req, res) => {
@@ -460,12 +381,12 @@ export function apiRouter({ db, templates, loop, embeddedMail, metrics, webhookA
   });
 
   router.post('/webhooks', allowScopes('admin'), json('16kb'), async (req, res) => {
-    const input = parseOr400(ZWebhookInput, req.body, 'webhook');
-    res.status(201).json(await createWebhook(db, input, `api-key:${res.locals.apiKey.name}`, webhookAllowList));
+    const input = parseInput(ZWebhookInput, req.body, 'webhook');
+    res.status(201).json(await createWebhook(db, input, apiActor(res.locals.apiKey), webhookAllowList));
   });
 
   router.delete('/webhooks/:id', allowScopes('admin'), async (req: Request<{ id: string }>, res) => {
-    await deleteWebhook(db, req.params.id, `api-key:${res.locals.apiKey.name}`);
+    await deleteWebhook(db, req.params.id, apiActor(res.locals.apiKey));
     res.status(204).end();
   });
 
@@ -475,18 +396,14 @@ export function apiRouter({ db, templates, loop, embeddedMail, metrics, webhookA
   });
 
   router.post('/keys', allowScopes('admin'), json('8kb'), async (req, res) => {
-    const input = parseOr400(ZApiKeyInput, req.body, 'API key');
-    res.status(201).json(await createApiKey(db, input, `api-key:${res.locals.apiKey.name}`));
+    const input = parseInput(ZApiKeyInput, req.body, 'API key');
+    res.status(201).json(await createApiKey(db, input, apiActor(res.locals.apiKey)));
   });
 
   router.delete('/keys/:id', allowScopes('admin'), async (req: Request<{ id: string }>, res) => {
-    await revokeApiKey(db, req.params.id, `api-key:${res.locals.apiKey.name}`);
+    await revokeApiKey(db, req.params.id, apiActor(res.locals.apiKey));
     res.status(204).end();
   });
 
   return router;
-}
-
-function escapeRegex(text: string): string {
-  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }

@@ -12,9 +12,10 @@ import type { Db, MongoClient } from 'mongodb';
 import { z } from 'zod';
 import { allowPublic, allowRoles, allowScopes } from '../access';
 import { requireApiKey, requireUser } from '../auth';
-import { HttpError } from '../errors';
+import { AppError } from '../../app/errors';
+import { HttpError, fromAppError } from '../errors';
 import { sessionMiddleware } from '../sessions';
-import { parseOr400 } from '../validation';
+import { parseInput } from '../../app/validation';
 
 export interface CodecRouterDeps {
   db: Db;
@@ -98,7 +99,7 @@ function transform(
     // Without keys, "encode" would hand back plaintext that looks encoded: say so instead.
     if (codecs.length === 0) throw new HttpError(404, 'no payload codec is configured here (TEMPORAL_CODEC_KEYS)');
     if (!req.is('application/json')) throw new HttpError(415, 'send the payloads as application/json');
-    const { payloads } = parseOr400(ZPayloads, req.body, 'payloads');
+    const { payloads } = parseInput(ZPayloads, req.body, 'payloads');
     let result: Payload[];
     try {
       result = await run(codecs, payloads.map(fromJson));
@@ -156,11 +157,13 @@ const jsonErrors: ErrorRequestHandler = (err, _req, res, next) => {
   const error =
     err instanceof HttpError
       ? err
-      : type === 'entity.too.large'
-        ? new HttpError(413, 'the request body is too large')
-        : type === 'entity.parse.failed'
-          ? new HttpError(400, 'the request body is not valid JSON')
-          : undefined;
+      : err instanceof AppError
+        ? fromAppError(err)
+        : type === 'entity.too.large'
+          ? new HttpError(413, 'the request body is too large')
+          : type === 'entity.parse.failed'
+            ? new HttpError(400, 'the request body is not valid JSON')
+            : undefined;
   if (!error || res.headersSent) return next(err);
   res.status(error.status).set(error.headers).json({ error: error.message });
 };

@@ -16,9 +16,10 @@ import {
 } from '../../domain/survey';
 import type { Answers, TQuestion } from '../../domain/survey-schema';
 import { type Templates, format } from '../../mail/templates';
-import type { LoopSettings } from '../events-service';
+import type { LoopSettings } from '../../temporal/loop-client';
 import type { Metrics } from '../metrics';
-import { type SurveyState, invitationByToken, saveReply, signalReply, surveyState } from '../replies-service';
+import { type SurveyState, invitationByToken, saveReply, surveyState } from '../../app/replies';
+import { signalReply } from '../../temporal/loop-client';
 import { findCustomer, isErased, recordUnsubscribe } from '../../db/customers';
 import { countUnsubscribe } from '../../temporal/scores-owner';
 

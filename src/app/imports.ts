@@ -6,18 +6,15 @@ import path from 'node:path';
 import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { parse } from 'csv-parse';
-import type { Request, Response } from 'express';
 import type { Db } from 'mongodb';
 import pLimit from 'p-limit';
 import * as c from '../db/collections';
 import { insertCustomer, insertNewCustomers } from '../db/customers';
 import { isDuplicateKeyError } from '../db/insert-once';
 import { type CustomerProfile, attributeValue, profileChanges } from '../domain/customer';
-import { profileChangedSignal } from '../../workflows/definitions';
-import { customerLoopId } from '../temporal/customer-key';
-import { HttpError } from './errors';
-import { type LoopSettings, withSignalDeadline } from './events-service';
-import { recordProfileChange } from './customers-service';
+import { AppError } from './errors';
+import { type LoopSettings, signalProfileChange } from '../temporal/loop-client';
+import { recordProfileChange } from './customers';
 import { z } from 'zod';
 import { ZCustomerInput } from './schemas';
 
@@ -46,10 +43,10 @@ function columnsOf(header: string[], mapping: Record<string, ColumnTarget>): (ro
     return target.replace(/^attributes\.attributes\./, 'attributes.');
   });
   if (!targets.includes('id') || !targets.includes('email'))
-    throw new HttpError(400, 'the first line must name the columns, including id and email');
+    throw new AppError('invalid', 'the first line must name the columns, including id and email');
   const seen = new Set<string>();
   for (const target of targets.filter((t) => t !== 'ignore')) {
-    if (seen.has(target)) throw new HttpError(400, `column ${target.replace(/^attributes\./, '')} appears twice`);
+    if (seen.has(target)) throw new AppError('invalid', `column ${target.replace(/^attributes\./, '')} appears twice`);
     seen.add(target);
   }
   return (row) => {
@@ -104,7 +101,7 @@ function byteLimit(limit: number): Transform {
   return new Transform({
     transform(chunk: Buffer, _encoding, done) {
       bytes += chunk.length;
-      if (bytes > limit) done(new HttpError(413, `the file is larger than ${limit / 1024 / 1024} MB`));
+      if (bytes > limit) done(new AppError('too-large', `the file is larger than ${limit / 1024 / 1024} MB`));
       else done(null, chunk);
     },
   });
@@ -144,15 +141,15 @@ export async function startImport(
     .imports(db)
     .insertOne(job)
     .catch((err: unknown) => {
-      throw isDuplicateKeyError(err) ? new HttpError(409, `import ${job._id} exists already`) : err;
+      throw isDuplicateKeyError(err) ? new AppError('conflict', `import ${job._id} exists already`) : err;
     });
   const file = path.join(os.tmpdir(), `cxloop-import-${randomUUID()}.csv`);
   const ended = async (err: unknown): Promise<never> => {
-    const message = err instanceof HttpError ? err.message : csvProblem(err);
+    const message = err instanceof AppError ? err.message : csvProblem(err);
     Object.assign(job, { status: 'failed', finishedAt: new Date(), error: message ?? 'the import stopped' });
     await c.imports(db).updateOne({ _id: job._id }, { $set: counts(job) });
-    if (err instanceof HttpError) throw err;
-    if (message) throw new HttpError(400, message);
+    if (err instanceof AppError) throw err;
+    if (message) throw new AppError('invalid', message);
     throw err;
   };
   let rows: Parsed;
@@ -164,7 +161,7 @@ export async function startImport(
     );
     rows = (parser as AsyncIterable<ParsedRow>)[Symbol.asyncIterator]();
     const header = await rows.next();
-    if (header.done) throw new HttpError(400, 'the file is empty: the first line must name the columns');
+    if (header.done) throw new AppError('invalid', 'the file is empty: the first line must name the columns');
     toProfile = columnsOf(header.value.record, options.mapping ?? {});
   } catch (err) {
     await rm(file, { force: true });
@@ -225,27 +222,6 @@ async function importRows(
   return job;
 }
 
-/**
- * With `Prefer: respond-async` (RFC 7240) the answer is 202 and the job as it starts, once the file
- * is received (its progress at `location`); otherwise the finished import.
- */
-export async function answerImport(
-  req: Request,
-  res: Response,
-  { job, finished }: Awaited<ReturnType<typeof startImport>>,
-  location: string,
-): Promise<void> {
-  if (!/\brespond-async\b/i.test(req.get('prefer') ?? '')) {
-    res.json(importView(await finished));
-    return;
-  }
-  // The outcome, a failure included, is in the job's record.
-  finished.catch((err: unknown) => {
-    if (!(err instanceof HttpError)) req.log?.error({ err }, `import ${job._id} stopped`);
-  });
-  res.status(202).location(location).set('preference-applied', 'respond-async').json(importView(job));
-}
-
 function counts(job: c.ImportDoc): Partial<c.ImportDoc> {
   const { _id, actor: _actor, startedAt: _startedAt, ...rest } = job;
   return rest;
@@ -286,20 +262,17 @@ async function importExisting(db: Db, loop: LoopSettings, profile: CustomerProfi
   if (stored?.erasedAt) return { failed: 'this customer was erased and cannot be recreated' };
   if (!stored && (await insertCustomer(db, profile))) return 'created';
   if (stored && !profileChanges(stored, profile)) return 'unchanged';
-  const change = await recordProfileChange(db, profile);
-  await withSignalDeadline(loop.temporal, () =>
-    loop.temporal.workflow.signalWithStart('customerLoopWorkflow', {
-      workflowId: customerLoopId(loop, profile.id),
-      taskQueue: loop.taskQueue,
-      args: [{ customerId: profile.id, idleTimeout: loop.loopIdleTimeout }],
-      signal: profileChangedSignal,
-      signalArgs: [change],
-    }),
-  );
+  await signalProfileChange(loop, profile.id, await recordProfileChange(db, profile));
   return 'updated';
 }
 
 /** An import as the API and the upload page show it. */
 export function importView({ _id, ...job }: c.ImportDoc) {
   return { id: _id, ...job };
+}
+
+/** An import's progress and counts, or null when there is no such import. */
+export async function importStatus(db: Db, importId: string): Promise<ReturnType<typeof importView> | null> {
+  const job = await c.imports(db).findOne({ _id: importId });
+  return job && importView(job);
 }

@@ -10,7 +10,7 @@ import {
   ZQuadrantCutoffs,
   quadrantReport,
 } from '../domain/quadrants';
-import { parseOr400 } from './validation';
+import { parseInput } from './validation';
 
 /**
  * The organisation's quadrant cut-offs: each change is a new document (insert-only, so two people
@@ -24,7 +24,7 @@ export async function quadrantCutoffs(db: Db): Promise<TQuadrantCutoffs & { at?:
 }
 
 export async function saveQuadrantCutoffs(db: Db, input: unknown, actor: string): Promise<TQuadrantCutoffs> {
-  const cutoffs = parseOr400(ZQuadrantCutoffs, input, 'cut-offs');
+  const cutoffs = parseInput(ZQuadrantCutoffs, input, 'cut-offs');
   const { at: _at, by: _by, ...before } = await quadrantCutoffs(db);
   await c.quadrantCutoffs(db).insertOne({ _id: randomUUID(), at: new Date(), by: actor, ...cutoffs });
   await audit(db, { actor, action: 'quadrant-cutoffs.update', subject: 'quadrant-cutoffs', before, after: cutoffs });
@@ -43,7 +43,7 @@ export const ZQuadrantQuery = z
   .strict();
 
 export function sinceMonth(query: unknown, now = new Date()): string {
-  const { since } = parseOr400(ZQuadrantQuery, query, 'quadrant filters');
+  const { since } = parseInput(ZQuadrantQuery, query, 'quadrant filters');
   if (since) return since;
   return new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() - 3, 1)).toISOString().slice(0, 7);
 }

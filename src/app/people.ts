@@ -6,8 +6,18 @@ import { isDuplicateKeyError } from '../db/insert-once';
 import { ROLES, SCOPES } from '../domain/access';
 import { MAX_ROUTING_TEAMS, ZTeam } from '../domain/routing';
 import { loadRouting } from '../db/routing';
-import { apiKeyPublicId, endSessionsOf, hashApiKey, hashPassword, newApiKey, scopesOf, verifyPassword } from './auth';
-import { HttpError } from './errors';
+import {
+  apiKeyPublicId,
+  endSessionsOf,
+  hashApiKey,
+  hashPassword,
+  newApiKey,
+  scopesOf,
+  needsRehash,
+  verifyLogin,
+  verifyPassword,
+} from './credentials';
+import { AppError } from './errors';
 
 /** OWASP: at least 12 characters when there is no other composition rule; long passphrases welcome. */
 export const ZPassword = z.string().min(12, 'at least 12 characters').max(200, 'at most 200 characters');
@@ -28,7 +38,21 @@ export const ZUserChange = z.discriminatedUnion('action', [
   z.object({ action: z.literal('password'), password: ZPassword }),
 ]);
 
-export async function createUser(db: Db, input: z.infer<typeof ZUserInput>, actor: string): Promise<void> {
+/** A user as the API and the users page show them: never the password hash or the session version. */
+const USER_VIEW = { passwordHash: 0, authVersion: 0 } as const;
+export type UserView = Omit<c.UserDoc, 'passwordHash' | 'authVersion'>;
+
+/** Users in email order. */
+export function listUsers(db: Db, page: { limit: number; skip: number }): Promise<UserView[]> {
+  return c.users(db).find({}, { projection: USER_VIEW }).sort({ _id: 1 }).skip(page.skip).limit(page.limit).toArray();
+}
+
+export function findUser(db: Db, userId: string): Promise<UserView | null> {
+  return c.users(db).findOne({ _id: userId }, { projection: USER_VIEW });
+}
+
+/** Creates an account and answers it as the API shows it. */
+export async function createUser(db: Db, input: z.infer<typeof ZUserInput>, actor: string): Promise<UserView | null> {
   try {
     await c.users(db).insertOne({
       _id: input.email,
@@ -40,7 +64,7 @@ export async function createUser(db: Db, input: z.infer<typeof ZUserInput>, acto
       createdAt: new Date(),
     });
   } catch (err) {
-    if (isDuplicateKeyError(err)) throw new HttpError(409, `a user with the email ${input.email} already exists`);
+    if (isDuplicateKeyError(err)) throw new AppError('conflict', `a user with the email ${input.email} already exists`);
     throw err;
   }
   await audit(db, {
@@ -49,14 +73,23 @@ export async function createUser(db: Db, input: z.infer<typeof ZUserInput>, acto
     subject: `user ${input.email}`,
     after: { name: input.name, role: input.role },
   });
+  return findUser(db, input.email);
 }
 
-/** An admin's change to another account; disabling or a new password ends that user's sessions at once. */
-export async function changeUser(db: Db, actorId: string, userId: string, change: z.infer<typeof ZUserChange>) {
+/**
+ * An admin's change to another account, answered with the account; disabling or a new password
+ * ends that user's sessions at once.
+ */
+export async function changeUser(
+  db: Db,
+  actorId: string,
+  userId: string,
+  change: z.infer<typeof ZUserChange>,
+): Promise<UserView | null> {
   const user = await c.users(db).findOne({ _id: userId });
-  if (!user) throw new HttpError(404, `no user ${userId}`);
+  if (!user) throw new AppError('not-found', `no user ${userId}`);
   if (userId === actorId && change.action !== 'password')
-    throw new HttpError(409, 'you cannot change your own role or disable yourself; ask another admin');
+    throw new AppError('conflict', 'you cannot change your own role or disable yourself; ask another admin');
   const now = new Date();
   const update =
     change.action === 'role'
@@ -75,13 +108,14 @@ export async function changeUser(db: Db, actorId: string, userId: string, change
       ? { before: { disabled: !!user.disabled }, after: { disabled: change.action === 'disable' } }
       : {}),
   });
+  return findUser(db, userId);
 }
 
 /** A user's own password change: needs the current password; every session of the user ends. */
 export async function changeOwnPassword(db: Db, userId: string, current: string, next: string): Promise<number> {
   const user = await c.users(db).findOne({ _id: userId });
   if (!user || !(await verifyPassword(current, user.passwordHash)))
-    throw new HttpError(400, 'the current password is not right');
+    throw new AppError('invalid', 'the current password is not right');
   const updated = await c
     .users(db)
     .findOneAndUpdate(
@@ -111,8 +145,8 @@ async function ensureRoutingTeams(db: Db, teams: readonly string[]): Promise<voi
   const known = new Set((await loadRouting(db))?.teams.map((team) => team.id));
   const unknown = teams.filter((team) => !known.has(team));
   if (unknown.length)
-    throw new HttpError(
-      400,
+    throw new AppError(
+      'invalid',
       `teams: ${unknown.join(', ')} ${unknown.length === 1 ? 'is not a team' : 'are not teams'} of the routing`,
       {
         teams: unknown,
@@ -167,7 +201,7 @@ export async function listApiKeys(db: Db, page: { limit: number; skip: number })
 
 /** Revokes by public ID (the first 16 hex digits of the key's hash): effective for the next request. */
 export async function revokeApiKey(db: Db, publicId: string, actor: string): Promise<void> {
-  if (!/^[0-9a-f]{16}$/.test(publicId)) throw new HttpError(400, 'an API key ID is 16 hexadecimal digits');
+  if (!/^[0-9a-f]{16}$/.test(publicId)) throw new AppError('invalid', 'an API key ID is 16 hexadecimal digits');
   const result = await c
     .apiKeys(db)
     .updateOne(
@@ -176,8 +210,21 @@ export async function revokeApiKey(db: Db, publicId: string, actor: string): Pro
     );
   if (!result.matchedCount) {
     const exists = await c.apiKeys(db).countDocuments({ _id: { $gte: publicId, $lt: `${publicId}g` } });
-    if (!exists) throw new HttpError(404, `no API key ${publicId}`);
+    if (!exists) throw new AppError('not-found', `no API key ${publicId}`);
     return;
   }
   await audit(db, { actor, action: 'apikey.revoke', subject: `API key ${publicId}` });
+}
+
+/**
+ * The enabled user these credentials sign in, or null. Unknown, disabled and known accounts take
+ * the same path: one lookup, one hash check. A hash of an older scheme is replaced on the way.
+ */
+export async function authenticate(db: Db, email: string, password: string): Promise<c.UserDoc | null> {
+  const user = email ? await c.users(db).findOne({ _id: email }) : null;
+  const valid = await verifyLogin(password, user?.passwordHash);
+  if (!user || !valid || user.disabled) return null;
+  if (needsRehash(user.passwordHash))
+    await c.users(db).updateOne({ _id: user._id }, { $set: { passwordHash: await hashPassword(password) } });
+  return user;
 }

@@ -3,8 +3,8 @@ import * as c from '../db/collections';
 import { audit } from '../db/audit';
 import { loadRouting, storeRouting, storedForm } from '../db/routing';
 import { ZRouting, type Routing } from '../domain/routing';
-import { HttpError } from './errors';
-import { parseOr400 } from './validation';
+import { AppError } from './errors';
+import { parseInput } from './validation';
 
 /** Roles that may own or manage cases. */
 const CASE_ROLES = new Set(['admin', 'operations', 'case_owner']);
@@ -14,7 +14,7 @@ const CASE_ROLES = new Set(['admin', 'operations', 'case_owner']);
  * handle cases, so a case can never be routed to nobody.
  */
 export async function saveRouting(db: Db, input: unknown, updatedBy: string): Promise<Routing> {
-  const routing = parseOr400(ZRouting, input, 'routing');
+  const routing = parseInput(ZRouting, input, 'routing');
   const people = [
     ...new Set([
       ...routing.teams.flatMap((t) => [...t.members, t.manager]),
@@ -28,8 +28,8 @@ export async function saveRouting(db: Db, input: unknown, updatedBy: string): Pr
   const usable = new Set(found.filter((u) => !u.disabled && CASE_ROLES.has(u.role)).map((u) => u._id));
   const unknown = people.filter((p) => !usable.has(p));
   if (unknown.length)
-    throw new HttpError(
-      400,
+    throw new AppError(
+      'invalid',
       `invalid routing: not enabled users with the admin, operations or case owner role: ${unknown.join(', ')}`,
     );
   const before = await loadRouting(db);

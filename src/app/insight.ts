@@ -14,9 +14,10 @@ import {
   periodDays,
 } from '../domain/dashboard';
 import { ALL_SEGMENT, SEGMENT_DIMENSIONS, rollupDay } from '../domain/rollup';
-import { HttpError } from './errors';
+import { AppError } from './errors';
+import { type PersonalDataView, maskContactDetails } from '../domain/personal-data';
 import { ZExternalId } from './schemas';
-import { parseOr400 } from './validation';
+import { parseInput } from './validation';
 
 /** Two years: a period and its comparison stay a few thousand rollups per program and segment. */
 const MAX_PERIOD_DAYS = 731;
@@ -60,13 +61,13 @@ export function parseDashboardQuery(
   query: unknown,
   today = rollupDay(Date.now()),
 ): { filters: DashboardFilters; metric: SplitMetric } {
-  const parsed = parseOr400(ZDashboardQuery, query, 'dashboard filters');
+  const parsed = parseInput(ZDashboardQuery, query, 'dashboard filters');
   const to = parsed.to ?? today;
   const from = parsed.from ?? lastDays(to, DEFAULT_PERIOD_DAYS).from;
   const period = { from, to };
-  if (from > to) throw new HttpError(400, 'invalid dashboard filters: from: the period starts after it ends');
+  if (from > to) throw new AppError('invalid', 'invalid dashboard filters: from: the period starts after it ends');
   if (periodDays(period) > MAX_PERIOD_DAYS)
-    throw new HttpError(400, `invalid dashboard filters: from/to: at most ${MAX_PERIOD_DAYS} days`);
+    throw new AppError('invalid', `invalid dashboard filters: from/to: at most ${MAX_PERIOD_DAYS} days`);
   const filters = {
     ...period,
     segment: parsed.segment,
@@ -191,6 +192,26 @@ export function dashboardTable(
 /** A table's name from the path; a 404 lists the tables. */
 export function dashboardTableOf(name: string): DashboardTable {
   if (!(DASHBOARD_TABLES as readonly string[]).includes(name))
-    throw new HttpError(404, `No dashboard table ${name}; the tables are ${DASHBOARD_TABLES.join(', ')}.`);
+    throw new AppError('not-found', `No dashboard table ${name}; the tables are ${DASHBOARD_TABLES.join(', ')}.`);
   return name as DashboardTable;
+}
+
+/**
+ * The experience dashboard as the person may read it: anonymised example comments lose their
+ * reply, their customer and the contact details typed into them.
+ */
+export function dashboardFor(view: PersonalDataView, report: ExperienceReport): ExperienceReport {
+  if (view.comments === 'as-written') return report;
+  return {
+    ...report,
+    themes: report.themes.map((theme) => ({
+      ...theme,
+      examples: theme.examples.map((e) => ({
+        replyId: '',
+        customerId: '',
+        submittedAt: e.submittedAt,
+        comment: maskContactDetails(e.comment),
+      })),
+    })),
+  };
 }

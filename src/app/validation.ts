@@ -1,11 +1,11 @@
 import type { z } from 'zod';
-import { HttpError } from './errors';
+import { AppError } from './errors';
 
-/** Parses with a zod schema; failures become a 400 naming each bad field. */
-export function parseOr400<T extends z.ZodType>(schema: T, value: unknown, what = 'request'): z.infer<T> {
+/** Parses with a zod schema; failures are refused as invalid, naming each bad field. */
+export function parseInput<T extends z.ZodType>(schema: T, value: unknown, what = 'request'): z.infer<T> {
   const parsed = schema.safeParse(value);
   if (parsed.success) return parsed.data;
   const details = parsed.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message }));
   const summary = details.map((d) => (d.path ? `${d.path}: ${d.message}` : d.message)).join('; ');
-  throw new HttpError(400, `invalid ${what}: ${summary}`, details);
+  throw new AppError('invalid', `invalid ${what}: ${summary}`, details);
 }

@@ -1,13 +1,16 @@
 import type { Db } from 'mongodb';
 import { audit } from '../db/audit';
-import { invitations, programs } from '../db/collections';
+import { customers, invitations, programs } from '../db/collections';
 import { isDuplicateKeyError } from '../db/insert-once';
 import { recordProgramVersion } from '../db/programs';
+import { readRollups } from '../db/rollup-totals';
+import { ALL_SEGMENT, rollupDay, summarizeRollups } from '../domain/rollup';
+import { inAudience } from '../domain/audience';
 import type { TProgram } from '../domain/program';
 import type { Templates } from '../mail/templates';
 import { type WaveScheduleState, syncWaveSchedule } from '../temporal/wave-schedules';
-import { HttpError } from './errors';
-import type { LoopSettings } from './events-service';
+import { AppError } from './errors';
+import type { LoopSettings } from '../temporal/loop-client';
 
 /** `pending`: Temporal was unreachable; the sweep brings the schedule in line with the program. */
 export type ScheduleOutcome = WaveScheduleState | 'pending';
@@ -45,9 +48,12 @@ export async function deleteProgram(
   actor: string,
 ): Promise<ScheduleOutcome> {
   const before = await programs(db).findOne({ _id: programId });
-  if (!before) throw new HttpError(404, `no program ${programId}`);
+  if (!before) throw new AppError('not-found', `no program ${programId}`);
   if (await invitations(db).findOne({ programId }, { projection: { _id: 1 } }))
-    throw new HttpError(409, `program ${programId} has invitations; pause it ("active": false) instead of deleting it`);
+    throw new AppError(
+      'conflict',
+      `program ${programId} has invitations; pause it ("active": false) instead of deleting it`,
+    );
   await programs(db).deleteOne({ _id: programId });
   await audit(db, {
     actor,
@@ -99,10 +105,69 @@ function withoutTimestamps({ _id, createdAt, updatedAt, versionId, ...program }:
 export function checkShippedTemplates(templates: Templates, program: TProgram): void {
   const locales = [...templates.pageLocales].sort().join(', ');
   if (!templates.pageLocales.has(program.defaultLocale))
-    throw new HttpError(400, `invalid program: defaultLocale: page wording ships for ${locales} only`);
+    throw new AppError('invalid', `invalid program: defaultLocale: page wording ships for ${locales} only`);
   if (!templates.hasEmail(program.email.template, program.defaultLocale))
-    throw new HttpError(
-      400,
+    throw new AppError(
+      'invalid',
       `invalid program: email.template: no template "${program.email.template}" ships for ${program.defaultLocale} (templates/emails/${program.email.template}.${program.defaultLocale}.html.hbs and .text.hbs)`,
     );
+}
+
+/**
+ * A program with its replies over the last `days` days (today included): overall and per segment,
+ * from the daily rollups; null when there is no such program.
+ */
+export async function programReport(db: Db, programId: string, days: number) {
+  const program = await programs(db).findOne({ _id: programId });
+  if (!program) return null;
+  const since = rollupDay(Date.now() - (days - 1) * 86_400_000);
+  const period = { from: since, to: rollupDay(Date.now()) };
+  const docs = await readRollups(db, {
+    programIds: [program._id],
+    periods: [period],
+    segment: ALL_SEGMENT,
+    split: period,
+  });
+  const bySegment = new Map<string, typeof docs>();
+  for (const doc of docs) bySegment.set(doc.segment, [...(bySegment.get(doc.segment) ?? []), doc]);
+  const segments = [...bySegment.entries()]
+    .filter(([segment]) => segment !== ALL_SEGMENT)
+    .map(([segment, list]) => ({ segment, ...summarizeRollups(list) }))
+    .sort((a, b) => a.segment.localeCompare(b.segment));
+  return { program, overall: summarizeRollups(bySegment.get(ALL_SEGMENT) ?? []), segments };
+}
+
+/** Programs in ID order (all of them without a page). */
+export function listPrograms(db: Db, page?: { limit: number; skip: number }) {
+  const sorted = programs(db).find().sort({ _id: 1 });
+  return (page ? sorted.skip(page.skip).limit(page.limit) : sorted).toArray();
+}
+
+export function findProgram(db: Db, programId: string) {
+  return programs(db).findOne({ _id: programId });
+}
+
+/** Pauses or resumes a program (its wave schedule follows); false when there is no such program. */
+export async function setProgramActive(
+  db: Db,
+  loop: LoopSettings,
+  programId: string,
+  active: boolean,
+  actor: string,
+): Promise<boolean> {
+  const stored = await findProgram(db, programId);
+  if (!stored) return false;
+  const { _id, createdAt, updatedAt, versionId, ...program } = stored;
+  void [_id, createdAt, updatedAt, versionId];
+  await saveProgram(db, loop, { ...program, active }, actor);
+  return true;
+}
+
+/** A customer of the audience to address a preview to (of the first 200 not erased), if any. */
+export async function sampleCustomer(db: Db, audience: TProgram['audience']) {
+  const candidates = await customers(db)
+    .find({ erasedAt: { $exists: false } }, { projection: { name: 1, attributes: 1 } })
+    .limit(200)
+    .toArray();
+  return candidates.find((customer) => inAudience(audience, customer.attributes ?? {}));
 }

@@ -8,17 +8,17 @@ import { DEFAULT_ROOT_CAUSES } from '../domain/case-schemas';
 import { type FixEffect, type TFixInput, fixCampaignId, fixEffect, fixProgram, fixProgramId } from '../domain/fixes';
 import { ZProgram } from '../domain/program';
 import { ZSegment } from '../domain/segment';
-import { type CampaignView, findCampaign, launchCampaign } from './campaigns-service';
-import { followUpPrograms } from './case-metrics-service';
-import { HttpError } from './errors';
-import type { LoopSettings } from './events-service';
-import { storeProgram } from './programs-service';
+import { type CampaignView, findCampaign, launchCampaign } from './campaigns';
+import { followUpPrograms } from './case-metrics';
+import { AppError } from './errors';
+import type { LoopSettings } from '../temporal/loop-client';
+import { storeProgram } from './programs';
 
 /** The organisation's root causes (the routing's list); a 404 names them for an unknown one. */
 export async function knownRootCause(db: Db, name: string): Promise<string> {
   const causes = (await loadRouting(db))?.rootCauses ?? DEFAULT_ROOT_CAUSES;
   if (!causes.includes(name))
-    throw new HttpError(404, `No root cause "${name}"; the root causes are ${causes.join(', ')}.`);
+    throw new AppError('not-found', `No root cause "${name}"; the root causes are ${causes.join(', ')}.`);
   return name;
 }
 
@@ -44,7 +44,7 @@ export async function markFixed(
   await knownRootCause(db, rootCause);
   const existing = await c.rootCauseFixes(db).findOne({ _id: fix.id });
   if (existing && existing.rootCause !== rootCause)
-    throw new HttpError(409, `fix ${fix.id} belongs to the root cause "${existing.rootCause}"`);
+    throw new AppError('conflict', `fix ${fix.id} belongs to the root cause "${existing.rootCause}"`);
   const programId = fixProgramId(fix.id);
   if (!(await c.programs(db).findOne({ _id: programId }, { projection: { _id: 1 } })))
     await storeProgram(db, ZProgram.parse(fixProgram(rootCause, fix)));

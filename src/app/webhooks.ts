@@ -6,7 +6,7 @@ import { audit } from '../db/audit';
 import * as c from '../db/collections';
 import { type AllowList, hostVerdict, resolvedRefusal } from '../domain/webhook-destination';
 import type { WebhookInput } from '../domain/webhook-schema';
-import { HttpError } from './errors';
+import { AppError } from './errors';
 
 /** An admin waits on this at most; a name that does not answer in time is checked at delivery. */
 const RESOLVE_TIMEOUT_MS = 3_000;
@@ -45,7 +45,7 @@ export async function destinationRefusal(url: string, allow: AllowList): Promise
  */
 export async function createWebhook(db: Db, input: WebhookInput, createdBy: string, allow: AllowList) {
   const refusal = await destinationRefusal(input.url, allow);
-  if (refusal) throw new HttpError(400, `url: ${refusal}`, { url: refusal });
+  if (refusal) throw new AppError('invalid', `url: ${refusal}`, { url: refusal });
   const doc: c.WebhookDoc = {
     _id: randomUUID(),
     url: input.url,
@@ -94,7 +94,7 @@ export async function listWebhooks(db: Db, attemptsEach = 10) {
 export async function deleteWebhook(db: Db, id: string, actor: string): Promise<void> {
   const hook = await c.webhooks(db).findOne({ _id: id }, { projection: { url: 1, events: 1 } });
   const { deletedCount } = await c.webhooks(db).deleteOne({ _id: id });
-  if (!hook || !deletedCount) throw new HttpError(404, `no webhook ${id}`);
+  if (!hook || !deletedCount) throw new AppError('not-found', `no webhook ${id}`);
   await audit(db, {
     actor,
     action: 'webhook.delete',

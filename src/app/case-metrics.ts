@@ -5,9 +5,9 @@ import { CASE_METRICS_SINCE, type CaseMetrics, type CaseRollup, caseMetrics } fr
 import { FOLLOW_UP_PROGRAM_ID } from '../domain/case-schemas';
 import { type DashboardFilters, comparisonPeriod } from '../domain/dashboard';
 import { ALL_SEGMENT, rollupDay, summarizeRollups } from '../domain/rollup';
-import { dashboardPrograms } from './insight-service';
-import { HttpError } from './errors';
-import { quadrantCutoffs } from './quadrants-service';
+import { dashboardPrograms } from './insight';
+import { AppError } from './errors';
+import { quadrantCutoffs } from './quadrants';
 
 /** An account's cases against its value. */
 export interface AccountCases {
@@ -148,6 +148,6 @@ export function caseTable(report: CaseMetricsReport, table: CaseTable): { column
 /** A table's name from the path; a 404 lists the tables. */
 export function caseTableOf(name: string): CaseTable {
   if (!(CASE_TABLES as readonly string[]).includes(name))
-    throw new HttpError(404, `No case-metrics table ${name}; the tables are ${CASE_TABLES.join(', ')}.`);
+    throw new AppError('not-found', `No case-metrics table ${name}; the tables are ${CASE_TABLES.join(', ')}.`);
   return name as CaseTable;
 }

@@ -22,11 +22,20 @@ import {
 } from '../domain/case-access';
 import { loadRouting } from '../db/routing';
 import { ZCaseAction } from '../domain/case-schemas';
-import { CASE_STATUSES, type CaseActionInput, type CaseState, slaBadge, splitTexts } from '../domain/cases';
+import {
+  CASE_STATUSES,
+  type CaseActionInput,
+  type CaseState,
+  allowedCaseActions,
+  slaBadge,
+  splitTexts,
+} from '../domain/cases';
+import { DEFAULT_ROOT_CAUSES } from '../domain/case-schemas';
+import { findCustomer } from '../db/customers';
 import { caseActionUpdate, caseWorkflowId } from '../../workflows/definitions';
-import { HttpError } from './errors';
+import { AppError } from './errors';
 import { ZExternalId } from './schemas';
-import { parseOr400 } from './validation';
+import { parseInput } from './validation';
 
 /** Filters of the case lists (queues and `GET /api/cases`); each one optional and bounded. */
 export const ZCaseFilter = z
@@ -53,7 +62,7 @@ export function caseFilterFrom(query: Record<string, unknown>): CaseFilter {
       .map((key) => [key, query[key]] as const)
       .filter(([, value]) => value !== undefined && value !== ''),
   );
-  return parseOr400(ZCaseFilter, given, 'case filter');
+  return parseInput(ZCaseFilter, given, 'case filter');
 }
 
 /** The list's filter with the person's case scope as one more condition (the same query, no extra scan). */
@@ -105,8 +114,8 @@ export async function caseAccessOf(
 
 /** A case outside the person's scope is refused (403) as surely as a missing one (404). */
 function ensureInScope(doc: c.CaseDoc | null, caseId: string, scope: CaseScope): asserts doc is c.CaseDoc {
-  if (!doc) throw new HttpError(404, `no case ${caseId}`);
-  if (!inCaseScope(scope, doc)) throw new HttpError(403, outOfScopeMessage(scope));
+  if (!doc) throw new AppError('not-found', `no case ${caseId}`);
+  if (!inCaseScope(scope, doc)) throw new AppError('forbidden', outOfScopeMessage(scope));
 }
 
 export async function caseWithTimeline(db: Db, caseId: string, scope: CaseScope = EVERY_CASE) {
@@ -153,14 +162,14 @@ export async function actOnCase(
   actor: { id: string; canReassign: boolean },
   requestId?: string,
 ): Promise<CaseState> {
-  const action: CaseActionInput = parseOr400(ZCaseAction, input, 'case action');
+  const action: CaseActionInput = parseInput(ZCaseAction, input, 'case action');
   const doc = await c.cases(db).findOne({ _id: caseId }, { projection: { status: 1 } });
-  if (!doc) throw new HttpError(404, `no case ${caseId}`);
-  if (doc.status === 'closed') throw new HttpError(409, 'The case is closed.');
+  if (!doc) throw new AppError('not-found', `no case ${caseId}`);
+  if (doc.status === 'closed') throw new AppError('conflict', 'The case is closed.');
   if (action.action === 'reassign') {
     const owner = await c.users(db).findOne({ _id: action.ownerId });
     if (!owner || owner.disabled || !['admin', 'operations', 'case_owner'].includes(owner.role))
-      throw new HttpError(400, `${action.ownerId} is not an enabled user who may own cases`);
+      throw new AppError('invalid', `${action.ownerId} is not an enabled user who may own cases`);
   }
   // A request repeated with the same ID (a retry after a timeout) is the same update: applied once.
   const updateId = requestId ? `${actor.id}:${action.action}:${requestId}` : randomUUID();
@@ -172,10 +181,10 @@ export async function actOnCase(
         .executeUpdate(caseActionUpdate, { args: [{ input: command, actor }], updateId }),
     );
   } catch (err) {
-    if (err instanceof WorkflowUpdateFailedError) throw new HttpError(409, reasonOf(err));
-    if (err instanceof WorkflowNotFoundError) throw new HttpError(409, 'The case is closed.');
+    if (err instanceof WorkflowUpdateFailedError) throw new AppError('conflict', reasonOf(err));
+    if (err instanceof WorkflowNotFoundError) throw new AppError('conflict', 'The case is closed.');
     if (err instanceof WorkflowUpdateRPCTimeoutOrCancelledError)
-      throw new HttpError(503, 'The case did not answer in time; try again.', undefined, { 'Retry-After': '5' });
+      throw new AppError('unavailable', 'The case did not answer in time; try again.');
     throw err;
   }
 }
@@ -198,4 +207,78 @@ async function storeTexts(db: Db, caseId: string, updateId: string, action: Case
 function reasonOf(err: WorkflowUpdateFailedError): string {
   const cause = err.cause as { message?: string } | undefined;
   return cause?.message || err.message;
+}
+
+/** How many of the customer's replies and other cases a case page shows. */
+const CASE_PAGE_HISTORY = 50;
+
+/**
+ * A case as its page shows it to `user`: the case and its timeline, the customer with their
+ * replies, summary and other cases (as far as the user may see them), the people who may own
+ * it, the root causes, and the actions the user may take now.
+ */
+export async function casePage(db: Db, caseId: string, user: { id: string; role: Role }) {
+  const { routing, scope } = await caseAccessOf(db, user);
+  const { case: doc, timeline } = await caseWithTimeline(db, caseId, scope);
+  const [customer, program, replies, pastCases, owners, summaries] = await Promise.all([
+    findCustomer(db, doc.customerId),
+    c.programs(db).findOne({ _id: doc.programId }),
+    c.responses(db).find({ customerId: doc.customerId }).sort({ submittedAt: -1 }).limit(CASE_PAGE_HISTORY).toArray(),
+    c
+      .cases(db)
+      .find({ ...mongoFilter({ customerId: doc.customerId }, scope), _id: { $ne: doc._id } })
+      .sort({ openedAt: -1 })
+      .limit(CASE_PAGE_HISTORY)
+      .toArray(),
+    c
+      .users(db)
+      .find({ role: { $in: ['admin', 'operations', 'case_owner'] }, disabled: { $ne: true } })
+      .sort({ _id: 1 })
+      .limit(500)
+      .toArray(),
+    c.summaryScores(db, [doc.customerId]),
+  ]);
+  const rootCauses = routing?.rootCauses ?? DEFAULT_ROOT_CAUSES;
+  const state: CaseState = { ...doc, rootCauses };
+  const can = allowedCaseActions(state, { id: user.id, canReassign: mayReassignAny(routing, user) });
+  const summary = summaries.get(doc.customerId);
+  return { doc, timeline, customer, program, replies, pastCases, owners, summary, rootCauses, can };
+}
+
+/** The audit log, newest first. */
+export function listAuditLog(db: Db, { limit, skip }: { limit: number; skip: number }) {
+  return c.auditLog(db).find().sort({ at: -1 }).skip(skip).limit(limit).toArray();
+}
+
+/**
+ * A queue of cases for `user`: their own (`mine`), a team's (`team`: the filter's team, or the
+ * first of theirs) or every case in their scope (`all`), each with its customer's name and email.
+ * `myTeams` are the teams the Team queue offers: one's own, and for a manager above also the
+ * teams below them.
+ */
+export async function caseQueue(
+  db: Db,
+  user: { id: string; role: Role },
+  view: string,
+  filter: CaseFilter,
+  sort: CaseSort,
+  page: { limit: number; skip: number },
+) {
+  const { routing, scope } = await caseAccessOf(db, user);
+  const myTeams =
+    routing?.teams.filter((t) =>
+      scope.all ? t.members.includes(user.id) || t.manager === user.id : scope.teamIds.includes(t.id),
+    ) ?? [];
+  if (view === 'mine') filter.ownerId = user.id;
+  const scoped = view === 'team' && !filter.teamId ? { ...filter, teamId: myTeams[0]?.id ?? '\u0000' } : filter;
+  const { items, total } = await listCases(db, scoped, page, sort, scope);
+  const customers = new Map(
+    (
+      await c
+        .customers(db)
+        .find({ _id: { $in: items.map((i) => i.customerId) } }, { projection: { name: 1, email: 1 } })
+        .toArray()
+    ).map((cu) => [cu._id, cu]),
+  );
+  return { items: items.map((doc) => ({ ...doc, customer: customers.get(doc.customerId) })), total, myTeams };
 }

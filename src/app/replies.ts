@@ -1,5 +1,3 @@
-import type { Client } from '@temporalio/client';
-import { WorkflowNotFoundError } from '@temporalio/client';
 import type { Db } from 'mongodb';
 import * as c from '../db/collections';
 import { isErased } from '../db/customers';
@@ -8,8 +6,6 @@ import { isDuplicateKeyError } from '../db/insert-once';
 import { hashSurveyToken, isWellFormedToken } from '../db/survey-tokens';
 import { durationMs } from '../domain/duration';
 import type { Answers } from '../domain/survey-schema';
-import { invitationWorkflowId, replySubmittedSignal } from '../../workflows/definitions';
-import { withSignalDeadline } from './events-service';
 
 export type SurveyState =
   | { kind: 'unknown' }
@@ -110,24 +106,14 @@ export async function saveReply(
   return edited.matchedCount === 1 ? 'edited' : 'closed';
 }
 
-/** Tells the invitation workflow; a failure is left to the sweep, the reply is already safe. */
-export async function signalReply(
-  temporal: Client,
-  invitationId: string,
-  log: (msg: string) => void,
-): Promise<boolean> {
-  try {
-    await withSignalDeadline(temporal, () =>
-      temporal.workflow
-        .getHandle(invitationWorkflowId(invitationId))
-        .signal(replySubmittedSignal, { responseId: invitationId }),
-    );
-    return true;
-  } catch (err) {
-    if (err instanceof WorkflowNotFoundError) throw err;
-    log(
-      `reply ${invitationId} stored; signalling its workflow failed, the sweep will retry: ${(err as Error).message}`,
-    );
-    return false;
-  }
+type Page = { limit: number; skip: number };
+
+/** Invitations, newest first, of one customer or of all. */
+export function listInvitations(db: Db, filter: { customerId?: string }, { limit, skip }: Page) {
+  return c.invitations(db).find(filter).sort({ createdAt: -1 }).skip(skip).limit(limit).toArray();
+}
+
+/** Replies, newest first, of one customer or program or of all. */
+export function listReplies(db: Db, filter: { customerId?: string; programId?: string }, { limit, skip }: Page) {
+  return c.responses(db).find(filter).sort({ submittedAt: -1 }).skip(skip).limit(limit).toArray();
 }

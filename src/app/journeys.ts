@@ -4,8 +4,8 @@ import { type JourneyReport, journeyReport } from '../domain/journeys';
 import { z } from 'zod';
 import { ZDay, lastDays } from '../domain/dashboard';
 import { rollupDay } from '../domain/rollup';
-import { HttpError } from './errors';
-import { parseOr400 } from './validation';
+import { AppError } from './errors';
+import { parseInput } from './validation';
 
 /** The programs that follow a journey, with its touch points. */
 async function journeyPrograms(db: Db) {
@@ -52,7 +52,7 @@ export async function loadJourneys(db: Db, since: Date): Promise<JourneySummary[
 /** One program's journey; 404 when the program has none. */
 export async function loadJourney(db: Db, programId: string, since: Date): Promise<JourneySummary> {
   const journey = (await journeyPrograms(db)).find((j) => j.programId === programId);
-  if (!journey) throw new HttpError(404, `No journey for program ${programId}.`);
+  if (!journey) throw new AppError('not-found', `No journey for program ${programId}.`);
   return { ...(await reportOf(db, journey, since)), program: journey.program, touchPoints: journey.touchPoints };
 }
 
@@ -88,6 +88,6 @@ export const ZJourneyQuery = z
 
 /** The first day of replies counted (`since`, default a year ago); a 400 names a bad one. */
 export function journeySince(query: unknown, now = Date.now()): Date {
-  const { since } = parseOr400(ZJourneyQuery, query, 'journey filters');
+  const { since } = parseInput(ZJourneyQuery, query, 'journey filters');
   return since ? new Date(`${since}T00:00:00Z`) : new Date(Date.parse(lastDays(rollupDay(now), 365).from));
 }

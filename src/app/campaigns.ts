@@ -16,8 +16,8 @@ import { LIMITS } from '../domain/limits';
 import { ZSample, ZSegment } from '../domain/segment';
 import { campaignControlUpdate, campaignWorkflowId, fanOutTaskQueue } from '../../workflows/definitions';
 import type { CampaignInput } from '../../workflows/campaign';
-import { HttpError } from './errors';
-import type { LoopSettings } from './events-service';
+import { AppError } from './errors';
+import type { LoopSettings } from '../temporal/loop-client';
 
 export const ZCampaignAction = z.enum(['pause', 'resume', 'cancel']);
 
@@ -42,10 +42,10 @@ export type CampaignView = c.CampaignDoc & { progress: CampaignProgress };
 /** A campaign refused for its content: the program must be an active pulsed one. */
 async function checkProgram(db: Db, programId: string): Promise<void> {
   const program = await c.programs(db).findOne({ _id: programId }, { projection: { kind: 1, active: 1 } });
-  if (!program) throw new HttpError(400, `invalid campaign: programId: no program ${programId}`);
+  if (!program) throw new AppError('invalid', `invalid campaign: programId: no program ${programId}`);
   if (program.kind !== 'pulsed')
-    throw new HttpError(400, `invalid campaign: programId: ${programId} is a ${program.kind} program, not pulsed`);
-  if (!program.active) throw new HttpError(409, `program ${programId} is paused; resume it first`);
+    throw new AppError('invalid', `invalid campaign: programId: ${programId} is a ${program.kind} program, not pulsed`);
+  if (!program.active) throw new AppError('conflict', `program ${programId} is paused; resume it first`);
 }
 
 /**
@@ -72,7 +72,8 @@ export async function launchCampaign(
   let created = true;
   const existing = await c.campaigns(db).findOne({ _id: input.id });
   if (existing) {
-    if (!sameDefinition(existing, doc)) throw new HttpError(409, `campaign ${input.id} exists with other settings`);
+    if (!sameDefinition(existing, doc))
+      throw new AppError('conflict', `campaign ${input.id} exists with other settings`);
     created = false;
   } else {
     await checkProgram(db, input.programId);
@@ -120,7 +121,7 @@ export async function progressOf(db: Db, campaignId: string): Promise<CampaignPr
 
 export async function findCampaign(db: Db, campaignId: string): Promise<CampaignView> {
   const campaign = await c.campaigns(db).findOne({ _id: campaignId });
-  if (!campaign) throw new HttpError(404, `no campaign ${campaignId}`);
+  if (!campaign) throw new AppError('not-found', `no campaign ${campaignId}`);
   return { ...campaign, progress: await progressOf(db, campaignId) };
 }
 
@@ -166,10 +167,11 @@ export async function controlCampaign(
     );
   } catch (err) {
     if (err instanceof WorkflowUpdateFailedError)
-      throw new HttpError(409, (err.cause as { message?: string } | undefined)?.message ?? err.message);
-    if (err instanceof WorkflowNotFoundError) throw new HttpError(409, `the campaign is ${campaign.progress.status}`);
+      throw new AppError('conflict', (err.cause as { message?: string } | undefined)?.message ?? err.message);
+    if (err instanceof WorkflowNotFoundError)
+      throw new AppError('conflict', `the campaign is ${campaign.progress.status}`);
     if (err instanceof WorkflowUpdateRPCTimeoutOrCancelledError)
-      throw new HttpError(503, 'The campaign did not answer in time; try again.', undefined, { 'Retry-After': '5' });
+      throw new AppError('unavailable', 'The campaign did not answer in time; try again.');
     throw err;
   }
   await audit(db, { actor, action: `campaign.${action}`, subject: `campaign ${campaignId}` });

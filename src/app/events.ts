@@ -1,24 +1,16 @@
-import type { Client } from '@temporalio/client';
 import type { Db } from 'mongodb';
 import { events } from '../db/collections';
 import { findCustomer, isErased } from '../db/customers';
 import { type IdentityWrite, type IgnoredFields, ignoredIdentityChanges } from '../domain/event-profile';
 import { isDuplicateKeyError } from '../db/insert-once';
-import { transactionRecordedSignal } from '../../workflows/definitions';
-import { customerLoopId } from '../temporal/customer-key';
-import type { TEventInput } from './schemas';
+import { type LoopSettings, signalCustomerLoop } from '../temporal/loop-client';
+import pLimit from 'p-limit';
+import { AppError } from './errors';
+import { type TEventInput, ZEventBatch, ZEventInput } from './schemas';
+import { parseInput } from './validation';
 
-export interface LoopSettings {
-  temporal: Client;
-  taskQueue: string;
-  loopIdleTimeout: string;
-  /** Keys the customers' loop IDs (CUSTOMER_KEY_SECRET). */
-  customerKeySecret: string;
-  log: (msg: string) => void;
-}
-
-/** What the worker's activities need to hand work to customers' loops, besides their client. */
-export type LoopDefaults = Pick<LoopSettings, 'loopIdleTimeout' | 'customerKeySecret'>;
+/** Events of one batch recorded at once: enough to hide round trips, few enough to spare MongoDB and Temporal. */
+const BATCH_CONCURRENCY = 16;
 
 /** `erased`: the customer was erased; nothing of the event is kept and nobody is contacted. */
 export type EventStatus = 'accepted' | 'duplicate' | 'erased';
@@ -65,30 +57,30 @@ export async function recordEvent(
   return { status: 'accepted', ...ignored };
 }
 
-/** Signal-with-start: the loop is started if it is not running (it ends when idle). */
-export async function signalCustomerLoop(loop: LoopSettings, customerId: string, eventId: string): Promise<boolean> {
-  try {
-    await withSignalDeadline(loop.temporal, () =>
-      loop.temporal.workflow.signalWithStart('customerLoopWorkflow', {
-        workflowId: customerLoopId(loop, customerId),
-        taskQueue: loop.taskQueue,
-        args: [{ customerId, idleTimeout: loop.loopIdleTimeout }],
-        signal: transactionRecordedSignal,
-        signalArgs: [{ eventId }],
-      }),
-    );
-    return true;
-  } catch (err) {
-    loop.log(
-      `event ${eventId} stored; signalling its customer loop failed, the sweep will retry: ${(err as Error).message}`,
-    );
-    return false;
-  }
-}
-
-/** The work is already safe in MongoDB: a Temporal that does not answer soon is left to the sweep, not waited for. */
-const SIGNAL_DEADLINE_MS = 5_000;
-
-export function withSignalDeadline<T>(temporal: Client, signal: () => Promise<T>): Promise<T> {
-  return temporal.connection.withDeadline(Date.now() + SIGNAL_DEADLINE_MS, signal);
+/**
+ * Records a batch all or nothing: one invalid event refuses the whole batch. A repeated ID within
+ * the batch is a duplicate of its first occurrence, recorded once.
+ */
+export async function recordEventBatch(
+  db: Db,
+  loop: LoopSettings,
+  body: unknown,
+  identity: IdentityWrite,
+): Promise<({ eventId: string } & EventOutcome)[]> {
+  const batch = parseInput(ZEventBatch, body, 'batch');
+  const parsed = batch.events.map((e) => ZEventInput.safeParse(e));
+  const invalid = parsed.flatMap((p, index) =>
+    p.success ? [] : [{ index, errors: p.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`) }],
+  );
+  if (invalid.length)
+    throw new AppError('invalid', `invalid batch: ${invalid.length} event(s) are invalid; none were accepted`, invalid);
+  const events = parsed.map((p) => p.data!);
+  const seen = new Set<string>();
+  const firsts = events.filter((event) => !seen.has(event.id) && seen.add(event.id));
+  const outcomes = new Map<TEventInput, EventOutcome>();
+  const limit = pLimit(BATCH_CONCURRENCY);
+  await Promise.all(
+    firsts.map((event) => limit(async () => outcomes.set(event, await recordEvent(db, loop, event, identity)))),
+  );
+  return events.map((event) => ({ eventId: event.id, ...(outcomes.get(event) ?? { status: 'duplicate' }) }));
 }
