@@ -1,10 +1,12 @@
 import { defineConfig } from 'vitest/config';
 
 /**
- * Stack files that stop and start servers of their own, run several production processes, or
- * count work: they run alone, after the others, so a busy machine does not stretch their waits.
+ * Stack files that stop and start servers of their own, run several production processes, count
+ * work, or keep the CPU busy (the fuzzer): they run alone, after the others, so a busy machine
+ * does not stretch their waits.
  */
 const ALONE = [
+  'test/web/fuzz.test.ts',
   'test/integration/faults.test.ts',
   'test/integration/loop-budget.test.ts',
   'test/integration/npm-start.test.ts',
@@ -29,11 +31,19 @@ export default defineConfig({
   test: {
     projects: [
       {
-        // In the same group as the side-by-side stack files, so with their number of workers.
+        // First, on their own: a busy machine would stretch the spawns and compiles of a few past
+        // the unit tests' 5-second time-out.
         test: { name: 'unit', include: ['test/unit/**/*.test.ts'], maxWorkers: SIDE_BY_SIDE },
       },
       {
-        test: { name: 'stack', include: STACK_FILES, exclude: ALONE, maxWorkers: SIDE_BY_SIDE, ...stack },
+        test: {
+          name: 'stack',
+          include: STACK_FILES,
+          exclude: ALONE,
+          maxWorkers: SIDE_BY_SIDE,
+          sequence: { groupOrder: 1 },
+          ...stack,
+        },
       },
       {
         test: {
@@ -42,7 +52,7 @@ export default defineConfig({
           // One embedded stack is shared (global-setup.ts); these files run one after another, last.
           fileParallelism: false,
           maxWorkers: 1,
-          sequence: { groupOrder: 1 },
+          sequence: { groupOrder: 2 },
           ...stack,
         },
       },
