@@ -15,10 +15,36 @@ declare module 'vitest' {
   }
 }
 
-/** One embedded stack (Temporal, FerretDB, SMTP sink) and one workflow bundle for the whole run. */
+type ProvidedStack = import('vitest').ProvidedContext['stack'];
+interface SharedStack {
+  ready: Promise<{ provided: ProvidedStack; stop: () => Promise<void> }>;
+  users: number;
+}
+
+/**
+ * One embedded stack (Temporal, FerretDB, SMTP sink) and one workflow bundle for the whole run.
+ * Both stack projects (files run side by side, and files that run alone) list this setup; vitest
+ * loads it once per project in one process, so the second project finds the first one's stack.
+ */
+const shared = globalThis as typeof globalThis & { cxloopTestStack?: SharedStack };
+
 export default async function setup(project: TestProject) {
+  const stack = (shared.cxloopTestStack ??= { ready: startStack(), users: 0 });
+  stack.users++;
+  const { provided, stop } = await stack.ready;
+  project.provide('stack', provided);
+  return async () => {
+    if (--stack.users > 0) return;
+    shared.cxloopTestStack = undefined;
+    await stop();
+  };
+}
+
+async function startStack() {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'cxloop-test-'));
   let stack: EmbeddedStack | undefined;
+  const bundled = bundleWorkflows(dir);
+  bundled.catch(() => undefined); // awaited below; a failure is reported there, not as unhandled
   try {
     stack = await startEmbeddedStack({
       dataDir: dir,
@@ -32,24 +58,35 @@ export default async function setup(project: TestProject) {
     // Tests that start a web or worker on the shared database without MIGRATE_ON_START find it migrated.
     const database = await connectDatabase(stack.mongoUri, TEST_DB);
     await migrate(database.db).finally(() => database.close());
-    const { code } = await bundleCxWorkflows(quietLogger);
-    const workflowBundlePath = path.join(dir, 'workflow-bundle.js');
-    writeFileSync(workflowBundlePath, code);
-    project.provide('stack', {
+    const provided: ProvidedStack = {
       temporalAddress: stack.temporalAddress,
       mongoUri: stack.mongoUri,
       smtpUrl: stack.smtpUrl,
       dbName: TEST_DB,
-      workflowBundlePath,
-    });
+      workflowBundlePath: await bundled,
+    };
+    const running = stack;
+    return {
+      provided,
+      stop: async () => {
+        await running.stop();
+        rmSync(dir, { recursive: true, force: true });
+      },
+    };
   } catch (err) {
-    await stack?.stop();
-    throw err;
-  }
-  return async () => {
+    await bundled.catch(() => undefined);
     await stack?.stop();
     rmSync(dir, { recursive: true, force: true });
-  };
+    throw err;
+  }
+}
+
+/** Bundled while the servers start: the bundle needs none of them. */
+async function bundleWorkflows(dir: string): Promise<string> {
+  const { code } = await bundleCxWorkflows(quietLogger);
+  const workflowBundlePath = path.join(dir, 'workflow-bundle.js');
+  writeFileSync(workflowBundlePath, code);
+  return workflowBundlePath;
 }
 
 const quietLogger = {

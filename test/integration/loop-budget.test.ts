@@ -9,6 +9,7 @@ import { historyWork, perUnit } from '../../src/temporal/history-tally';
 import { caseWorkflowId } from '../../workflows/definitions';
 import { createCaseProgram, createFollowUpProgram, setUpCaseRouting } from '../support/cases';
 import {
+  FILE_DB,
   type Harness,
   api,
   eventFor,
@@ -43,7 +44,7 @@ describe('the cost of a closed loop', () => {
   beforeAll(async () => {
     const stack = inject('stack');
     // Connected before the tally starts: the test's own reads are not the loop's cost.
-    poll = await connectDatabase(stack.mongoUri, stack.dbName);
+    poll = await connectDatabase(stack.mongoUri, FILE_DB);
     tally = startCommandTally();
     // No sweep while counting: it runs on a clock, not per loop.
     h = await startHarness({ env: { REPLY_SWEEP_INTERVAL: '1h' } });

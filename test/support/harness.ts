@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { uid } from './ids';
-import { inject } from 'vitest';
+import { MongoClient } from 'mongodb';
+import { afterAll, inject } from 'vitest';
 import { customerKeySecret, ensureAdmin, ensureApiKey } from '../../src/bootstrap';
 import { type Config, loadConfig } from '../../src/config';
 import * as c from '../../src/db/collections';
@@ -10,6 +11,7 @@ import { connectTemporalClient, sweepScheduleId } from '../../src/temporal/conne
 import { installWorkerLogging } from '../../src/temporal/worker';
 import { customerLoopId } from '../../src/temporal/customer-key';
 import { storeProgram } from '../../src/app/programs';
+import { type SmtpSink, startSmtpSink } from '../../src/mail/sink';
 import { waitUntil } from './wait';
 import { TEST_CODEC_KEYS } from './codec-keys';
 import { contractProblems } from './contract';
@@ -40,6 +42,37 @@ export interface Harness {
 
 export const ADMIN = { email: 'owner@test.local', password: 'correct horse battery' };
 
+/**
+ * The test file's own database (each file loads this module afresh): stack files run side by
+ * side, and a worker's sweep re-signals whatever its database holds, so files must not share one.
+ */
+export const FILE_DB = `cxloop_${uid('file').replace(/-/g, '_')}`;
+
+const sinks = new Map<string, Promise<SmtpSink>>();
+/**
+ * The SMTP sink of one database, keeping its mail in that database as an embedded deployment's
+ * does (the outbox, erasure and the tests read it there); one per database, for the test file.
+ * Its client is not counted by a command tally: the run's shared sink was not either.
+ */
+export async function smtpUrlFor(dbName = FILE_DB): Promise<string> {
+  let sink = sinks.get(dbName);
+  if (!sink) {
+    sink = MongoClient.connect(inject('stack').mongoUri).then((client) =>
+      startSmtpSink({ port: 0, client, dbName }).catch(async (err: Error) => {
+        await client.close();
+        throw err;
+      }),
+    );
+    sinks.set(dbName, sink);
+  }
+  return `smtp://127.0.0.1:${(await sink).port}`;
+}
+afterAll(async () => {
+  const open = [...sinks.values()];
+  sinks.clear();
+  await Promise.all(open.map(async (sink) => (await sink).close()));
+});
+
 /** A web tier and a worker on their own task queue, against the run's shared embedded stack. */
 export async function startHarness(
   options: { withWorker?: boolean; env?: Record<string, string>; smtpUrl?: string; temporalAddress?: string } = {},
@@ -48,24 +81,24 @@ export async function startHarness(
   const stack = inject('stack');
   const taskQueue = `test-${randomUUID()}`;
   const config = loadConfig({
-    MONGODB_DB: stack.dbName,
+    MONGODB_DB: FILE_DB,
     REPLY_SWEEP_INTERVAL: '1s',
     LOG_LEVEL: process.env.CXLOOP_TEST_VERBOSE ? 'info' : 'silent',
     LOOP_IDLE_TIMEOUT: '1m',
     // The tests' webhook receivers listen on this machine, which webhooks may not reach otherwise.
     WEBHOOK_ALLOWED_HOSTS: '127.0.0.1',
     TEMPORAL_CODEC_KEYS: TEST_CODEC_KEYS,
-    // Tests that want a database of their own get it migrated like any other.
+    // The file's database (or one a test asks for) is migrated like any other new one.
     MIGRATE_ON_START: 'true',
     ...options.env,
   });
   const services = {
     temporalAddress: options.temporalAddress ?? stack.temporalAddress,
     mongoUri: stack.mongoUri,
-    smtpUrl: options.smtpUrl ?? stack.smtpUrl,
+    smtpUrl: options.smtpUrl ?? (await smtpUrlFor(config.mongo.dbName)),
     embeddedMail: true,
   };
-  // Harnesses share the stack's database: each counts its own rate limits, as a deployment would.
+  // Harnesses of one file share its database: each counts its own rate limits, as a deployment would.
   const web = await startWeb(config, services, { port: 0, taskQueue, rateLimitScope: taskQueue });
   const apiKey = `test-key-${randomUUID()}`;
   await ensureApiKey(web.database.db, apiKey, 'test');
@@ -205,13 +238,10 @@ export async function triggerOf(h: Harness, programId: string): Promise<string> 
   return program!.triggers[0]!;
 }
 
-/**
- * The sink's messages for one recipient, newest first. The test stack's SMTP sink keeps them in the
- * stack's database, also for a harness that runs on a database of its own.
- */
+/** The sink's messages for one recipient, newest first: the harness's sink keeps them in its database. */
 export async function mailTo(h: Harness, email: string) {
   return c
-    .sinkMessages(h.web.database.client.db(inject('stack').dbName))
+    .sinkMessages(h.db)
     .find({ to: { $regex: email.replace(/[.+]/g, '\\$&') } })
     .sort({ receivedAt: -1 })
     .toArray();

@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { Binary, type Db } from 'mongodb';
 import { createTransport } from 'nodemailer';
 import { SMTPServer } from 'smtp-server';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as c from '../../src/db/collections';
 import { rollupDay } from '../../src/domain/rollup';
 import type { CaseMetricsReport } from '../../src/app/case-metrics';
@@ -19,6 +19,7 @@ import {
   inviteNewCustomer,
   mailTo,
   postForm,
+  smtpUrlFor,
   startHarness,
   surveyLinkIn,
   triggerOf,
@@ -112,7 +113,7 @@ describe('erasure leaves nothing of the customer behind', () => {
   const received: { type: string; body: string }[] = [];
 
   beforeAll(async () => {
-    relay = await startBouncingRelay(inject('stack').smtpUrl);
+    relay = await startBouncingRelay(await smtpUrlFor());
     h = await startHarness({ smtpUrl: relay.url });
     await setUpCaseRouting(h);
     receiver = createServer((req, res) => {
