@@ -1,3 +1,4 @@
+import { WorkflowNotFoundError } from '@temporalio/client';
 import type { Db } from 'mongodb';
 import * as c from '../db/collections';
 import { isErased } from '../db/customers';
@@ -6,6 +7,7 @@ import { isDuplicateKeyError } from '../db/insert-once';
 import { hashSurveyToken, isWellFormedToken } from '../db/survey-tokens';
 import { durationMs } from '../domain/duration';
 import type { Answers } from '../domain/survey-schema';
+import { type LoopSettings, signalReply } from '../temporal/loop-client';
 
 export type SurveyState =
   | { kind: 'unknown' }
@@ -104,6 +106,34 @@ export async function saveReply(
     },
   );
   return edited.matchedCount === 1 ? 'edited' : 'closed';
+}
+
+/**
+ * Stores a customer's reply, then tells its invitation's workflow. A workflow that has ended by
+ * then (the invitation expired meanwhile) is left to the sweep, which records the stored reply.
+ */
+export async function submitReply(
+  db: Db,
+  loop: LoopSettings,
+  state: Extract<SurveyState, { kind: 'open' }>,
+  answers: Answers,
+  complete: boolean,
+): Promise<SaveOutcome> {
+  const outcome = await saveReply(db, state.invitation, state.program, answers, complete);
+  if (outcome === 'closed') return outcome;
+  try {
+    await signalReply(loop.temporal, state.invitation._id, loop.log);
+  } catch (err) {
+    if (!(err instanceof WorkflowNotFoundError)) throw err;
+    loop.log(`reply ${state.invitation._id} stored after its workflow ended; the sweep will record it`);
+  }
+  return outcome;
+}
+
+/** Until when the invitation's stored reply may be edited (now, when none is stored). */
+export async function replyEditableUntil(db: Db, invitationId: string): Promise<Date> {
+  const reply = await c.responses(db).findOne({ _id: invitationId });
+  return reply?.editableUntil ?? new Date();
 }
 
 type Page = { limit: number; skip: number };

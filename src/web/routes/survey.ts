@@ -1,9 +1,7 @@
 import { isDeepStrictEqual } from 'node:util';
-import { WorkflowNotFoundError } from '@temporalio/client';
 import { type Request, type Response, Router } from 'express';
 import { allowPublic } from '../access';
 import type { Db } from 'mongodb';
-import * as c from '../../db/collections';
 import { localize } from '../../domain/localize';
 import {
   ANSWER_MESSAGES,
@@ -18,10 +16,8 @@ import type { Answers, TQuestion } from '../../domain/survey-schema';
 import { type Templates, format } from '../../mail/templates';
 import type { LoopSettings } from '../../temporal/loop-client';
 import type { Metrics } from '../metrics';
-import { type SurveyState, invitationByToken, saveReply, surveyState } from '../../app/replies';
-import { signalReply } from '../../temporal/loop-client';
-import { findCustomer, isErased, recordUnsubscribe } from '../../db/customers';
-import { countUnsubscribe } from '../../temporal/scores-owner';
+import { type SurveyState, replyEditableUntil, submitReply, surveyState } from '../../app/replies';
+import { type UnsubscribeState, unsubscribeByToken, unsubscribeState } from '../../app/unsubscribes';
 
 export interface SurveyDeps {
   db: Db;
@@ -106,16 +102,9 @@ export function surveyRouter({ db, loop, templates, metrics }: SurveyDeps): Rout
   };
 
   async function store(state: OpenState, answers: Answers, complete: boolean): Promise<'stored' | 'closed'> {
-    const outcome = await saveReply(db, state.invitation, state.program, answers, complete);
+    const outcome = await submitReply(db, loop, state, answers, complete);
     metrics.replies.inc({ outcome });
-    if (outcome === 'closed') return 'closed';
-    try {
-      await signalReply(loop.temporal, state.invitation._id, loop.log);
-    } catch (err) {
-      if (!(err instanceof WorkflowNotFoundError)) throw err;
-      loop.log(`reply ${state.invitation._id} stored after its workflow ended; the sweep will record it`);
-    }
-    return 'stored';
+    return outcome === 'closed' ? 'closed' : 'stored';
   }
 
   // Side-effect free: mail scanners and link previewers open every link in a message. A score
@@ -162,8 +151,7 @@ export function surveyRouter({ db, loop, templates, metrics }: SurveyDeps): Rout
     if (followUps.length) {
       return renderForm(res, 200, state, answers, { notice: templates.strings(localeOf(state)).oneMoreStep });
     }
-    const reply = await c.responses(db).findOne({ _id: state.invitation._id });
-    thanks(res, state, reply?.editableUntil ?? new Date());
+    thanks(res, state, await replyEditableUntil(db, state.invitation._id));
   });
 
   /** The page's own post after a one-click score: records the first question only, as the click meant. */
@@ -182,7 +170,7 @@ export function surveyRouter({ db, loop, templates, metrics }: SurveyDeps): Rout
   }
 
   /** A form's answers to the invitation's survey, with errors in the customer's language. */
-  function parseForm(state: { program: c.ProgramDoc; invitation: c.InvitationDoc }, form: Record<string, unknown>) {
+  function parseForm(state: Pick<OpenState, 'program' | 'invitation'>, form: Record<string, unknown>) {
     return parseAnswers(
       state.program.survey,
       form,
@@ -216,50 +204,28 @@ export function surveyRouter({ db, loop, templates, metrics }: SurveyDeps): Rout
     return { answers: { ...answers, [first.id]: parsed.answers[first.id]! } };
   }
 
-  /** The customer's unsubscribe (the first one they made) in its program's funnel; the sweep retries a failure. */
-  async function countInFunnel(customerId: string): Promise<void> {
-    const unsubscribe = await c.unsubscribes(db).findOne({ _id: customerId });
-    if (!unsubscribe) return;
-    try {
-      await countUnsubscribe(db, loop.temporal, loop.taskQueue, unsubscribe);
-    } catch {
-      loop.log(`unsubscribe of ${customerId} stored, not yet in the funnel; the sweep will count it`);
-    }
-  }
+  const renderUnsubscribe = (res: Response, token: string, state: UnsubscribeState) => {
+    if (state.kind !== 'found') return renderClosed(res, state.kind);
+    render(res, 200, 'unsubscribe', state.invitation.locale, {
+      token,
+      email: state.invitation.email,
+      done: state.unsubscribed,
+    });
+  };
 
   router.get(
     '/u/:token',
     allowPublic('unsubscribe link: unguessable token; GET only shows'),
-    async (req: Request<{ token: string }>, res) => {
-      const invitation = await invitationByToken(db, req.params.token);
-      if (!invitation) return renderClosed(res, 'unknown');
-      const customer = await findCustomer(db, invitation.customerId);
-      if (customer?.erasedAt) return renderClosed(res, 'erased');
-      render(res, 200, 'unsubscribe', invitation.locale, {
-        token: req.params.token,
-        email: invitation.email,
-        done: customer?.unsubscribed === true,
-      });
-    },
+    async (req: Request<{ token: string }>, res) =>
+      renderUnsubscribe(res, req.params.token, await unsubscribeState(db, req.params.token)),
   );
 
   // Also the RFC 8058 one-click POST that mail clients send from the List-Unsubscribe header.
   router.post(
     '/u/:token',
     allowPublic('unsubscribe: unguessable token'),
-    async (req: Request<{ token: string }>, res) => {
-      const invitation = await invitationByToken(db, req.params.token);
-      if (!invitation) return renderClosed(res, 'unknown');
-      // Already unsubscribed by the erasure: nothing to record, nothing to show.
-      if (await isErased(db, invitation.customerId)) return renderClosed(res, 'erased');
-      await recordUnsubscribe(db, invitation.customerId, invitation._id);
-      await countInFunnel(invitation.customerId);
-      render(res, 200, 'unsubscribe', invitation.locale, {
-        token: req.params.token,
-        email: invitation.email,
-        done: true,
-      });
-    },
+    async (req: Request<{ token: string }>, res) =>
+      renderUnsubscribe(res, req.params.token, await unsubscribeByToken(db, loop, req.params.token)),
   );
 
   return router;
