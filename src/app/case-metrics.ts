@@ -1,6 +1,7 @@
 import type { Db } from 'mongodb';
 import * as c from '../db/collections';
 import { readRollups } from '../db/rollup-totals';
+import { revenueOf } from '../domain/quadrants';
 import { CASE_METRICS_SINCE, type CaseMetrics, type CaseRollup, caseMetrics } from '../domain/case-metrics';
 import { FOLLOW_UP_PROGRAM_ID } from '../domain/case-schemas';
 import { type DashboardFilters, comparisonPeriod } from '../domain/dashboard';
@@ -83,7 +84,7 @@ async function topAccounts(db: Db): Promise<AccountCases[]> {
   const top = withCases
     .sort((a, b) => (b.cases ?? 0) - (a.cases ?? 0) || (a._id < b._id ? -1 : 1))
     .slice(0, TOP_ACCOUNTS);
-  const { revenueAttribute } = await quadrantCutoffs(db);
+  const cutoffs = await quadrantCutoffs(db);
   const customers = await Promise.all(
     top.map((doc) =>
       c.customers(db).findOne({ _id: doc._id }, { projection: { name: 1, attributes: 1, erasedAt: 1 } }),
@@ -91,12 +92,11 @@ async function topAccounts(db: Db): Promise<AccountCases[]> {
   );
   return top.map((doc, i) => {
     const customer = customers[i];
-    const revenue = Number(customer?.attributes?.[revenueAttribute]);
     return {
       customerId: doc._id,
       ...(customer?.name && !customer.erasedAt ? { name: customer.name } : {}),
       cases: doc.cases ?? 0,
-      revenue: Number.isFinite(revenue) && customer?.attributes?.[revenueAttribute] !== undefined ? revenue : null,
+      revenue: revenueOf(customer?.attributes ?? {}, cutoffs),
     };
   });
 }
