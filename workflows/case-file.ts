@@ -1,4 +1,5 @@
 import {
+  ApplicationFailure,
   type CancellationScope,
   allHandlersFinished,
   condition,
@@ -101,14 +102,28 @@ export class CaseFile {
    * action that does not fit the case before anything is written.
    */
   acceptActions(take: (request: CaseActionRequest) => Promise<CaseState>): void {
-    setHandler(caseActionUpdate, (request) => this.serially(() => take(request)), {
-      validator: (request) => {
-        // The API validated the fields (ZCaseAction); any other caller's unknown action stops here.
-        if (!isCaseAction(request.input)) throw new Error('Invalid action: unknown action');
-        const why = refusal(this.state, request.input, request.actor);
-        if (why) throw new Error(why);
+    setHandler(
+      caseActionUpdate,
+      async (request) => {
+        // An action that came while the case was being written (the SDK would otherwise refuse
+        // it for want of a handler) waits for the case, then meets the check the validator skipped.
+        if (!this.current) {
+          await condition(() => this.current !== null);
+          const why = refusal(this.state, request.input, request.actor);
+          if (why) throw ApplicationFailure.nonRetryable(why);
+        }
+        return this.serially(() => take(request));
       },
-    });
+      {
+        validator: (request) => {
+          // The API validated the fields (ZCaseAction); any other caller's unknown action stops here.
+          if (!isCaseAction(request.input)) throw new Error('Invalid action: unknown action');
+          if (!this.current) return;
+          const why = refusal(this.state, request.input, request.actor);
+          if (why) throw new Error(why);
+        },
+      },
+    );
   }
 
   /** The replies signalled since the last call, oldest first, including those that arrive meanwhile. */

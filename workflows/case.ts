@@ -35,9 +35,9 @@ import { surveyInvitationWorkflow } from './survey-invitation';
  */
 export async function caseWorkflow(input: CaseInput): Promise<'closed'> {
   const file = new CaseFile(input.caseId);
-  await openTheCase(file, input);
-  // From here on owners may act; an update that came earlier waited in the SDK's buffer.
+  // Owners may act as soon as the case shows in their queue, which can be before it is open here.
   file.acceptActions((request) => takeAction(file, request));
+  await openTheCase(file, input);
   await file.serially(() => tellOwnerAndCustomer(file));
 
   let round = 0;

@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as c from '../../src/db/collections';
 import type { CaseStatus } from '../../src/domain/cases';
-import { caseWorkflowId } from '../../workflows/definitions';
+import { connectTemporalClient } from '../../src/temporal/connection';
+import { caseActionUpdate, caseWorkflowId } from '../../workflows/definitions';
 import { CASE_PEOPLE, createCaseProgram, createFollowUpProgram, setUpCaseRouting } from '../support/cases';
 import {
   type Harness,
@@ -158,6 +159,32 @@ describe('a case, from the detractor reply to the customer confirming the fix', 
     );
     expect((await postForm(surveyLinkIn(survey.text), { solved: 'yes', csat: '5' })).status).toBe(404);
     expect((await c.cases(h.db).findOne({ _id: invitationId }))?.status).toBe('reopened');
+  });
+
+  it('when an owner acts while the case workflow is still writing the case, then the action waits for the case, not refused', async () => {
+    const followUp = await createFollowUpProgram(h);
+    const programId = await createCaseProgram(h, { firstResponse: '1h', resolution: '1d', followUpProgram: followUp });
+    const { link, invitationId } = await inviteNewCustomer(h, programId);
+    const client = await connectTemporalClient({ ...h.config.temporal, address: h.temporalAddress });
+    try {
+      expect((await postForm(link, { nps: '2', went_wrong: 'Slow' })).status).toBe(200);
+      const handle = client.workflow.getHandle(caseWorkflowId(invitationId));
+      // Polled tightly: the action must arrive before the workflow's first activity has written the case.
+      while (
+        !(await handle.describe().then(
+          () => true,
+          () => false,
+        ))
+      )
+        await new Promise((r) => setTimeout(r, 5));
+      const acknowledged = await handle.executeUpdate(caseActionUpdate, {
+        args: [{ input: { action: 'acknowledge' }, actor: { id: CASE_PEOPLE.owner.email, canReassign: false } }],
+      });
+      expect(acknowledged.firstResponse.metAt).toBeDefined();
+      expect((await caseIn(invitationId)).firstResponse.metAt).toBeDefined();
+    } finally {
+      await client.connection.close();
+    }
   });
 
   it('when the customer says it is not solved, then the case reopens for the owner and closes after the next fix', async () => {
