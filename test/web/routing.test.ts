@@ -72,8 +72,9 @@ describe('teams and routing, managed by admins', () => {
 
     const admin = await signIn(h.baseUrl, ADMIN.email, ADMIN.password);
     const broken = await admin.post('/admin/teams', { routing: '{ not json' });
-    expect(broken.status).toBe(422);
-    expect(await broken.text()).toMatch(/id="err-routing"[^>]*>the routing is not valid JSON/);
+    const brokenPage = await broken.text();
+    expect(broken.status, brokenPage).toBe(422);
+    expect(brokenPage).toMatch(/id="err-routing"[^>]*>the routing is not valid JSON/);
     const renamed = {
       ...routing(),
       teams: [{ ...routing().teams[0]!, name: 'EMEA customer care' }, routing().teams[1]!],
