@@ -141,6 +141,15 @@ export async function listCampaigns(db: Db, page: { limit: number; skip: number 
   });
 }
 
+/** The active pulsed programs a campaign may send, by ID (their names for the launch form). */
+export function listPulsedPrograms(db: Db) {
+  return c
+    .programs(db)
+    .find({ kind: 'pulsed', active: true }, { projection: { name: 1 } })
+    .sort({ _id: 1 })
+    .toArray();
+}
+
 /** How many customers a segment matches now, and how many a sample would take. */
 export async function previewSegment(db: Db, input: z.infer<typeof ZCampaignPreview>) {
   const { matched, sampled } = await countSegment(db, input.segment, input.sample);

@@ -126,7 +126,7 @@ export async function caseWithTimeline(db: Db, caseId: string, scope: CaseScope 
 }
 
 /** Managers (of a team, or above one) and admins and operations may reassign any case. */
-export function mayReassignAny(routing: Routing | null, user: { id: string; role: string }): boolean {
+function mayReassignAny(routing: Routing | null, user: { id: string; role: string }): boolean {
   if (user.role === 'admin' || user.role === 'operations') return true;
   return (
     !!routing &&
@@ -135,7 +135,7 @@ export function mayReassignAny(routing: Routing | null, user: { id: string; role
 }
 
 /** Refuses an action on a case outside the person's scope, before anything is sent to the case's workflow. */
-export async function ensureCaseInScope(db: Db, caseId: string, scope: CaseScope): Promise<void> {
+async function ensureCaseInScope(db: Db, caseId: string, scope: CaseScope): Promise<void> {
   if (scope.all) return;
   const doc = await c.cases(db).findOne({ _id: caseId }, { projection: { teamId: 1, ownerId: 1 } });
   ensureInScope(doc, caseId, scope);
@@ -145,7 +145,7 @@ export async function ensureCaseInScope(db: Db, caseId: string, scope: CaseScope
 const ACTION_DEADLINE_MS = 10_000;
 
 /** A client's idempotency key for an action: letters, digits, `-` and `_`. */
-export const ZRequestId = z
+const ZRequestId = z
   .string()
   .regex(/^[\w-]{8,100}$/, 'Idempotency-Key: 8 to 100 letters, digits, - or _')
   .optional();
@@ -187,6 +187,37 @@ export async function actOnCase(
       throw new AppError('unavailable', 'The case did not answer in time; try again.');
     throw err;
   }
+}
+
+/** An action on a case within the actor's scope: refused (403) outside it before anything else is looked at. */
+export async function actOnCaseInScope(
+  temporal: Client,
+  db: Db,
+  request: {
+    caseId: string;
+    input: unknown;
+    actor: { id: string; canReassign: boolean };
+    scope: CaseScope;
+    /** The client's idempotency key as it came, and where it came from (for the error). */
+    requestId: unknown;
+    requestIdFrom: string;
+  },
+): Promise<CaseState> {
+  await ensureCaseInScope(db, request.caseId, request.scope);
+  const requestId = parseInput(ZRequestId, request.requestId, request.requestIdFrom);
+  return actOnCase(temporal, db, request.caseId, request.input, request.actor, requestId);
+}
+
+/** A signed-in person's action on a case, with the right to reassign their place in the routing gives them. */
+export async function actOnCaseAs(
+  temporal: Client,
+  db: Db,
+  user: { id: string; role: Role },
+  request: { caseId: string; input: unknown; requestId: unknown },
+): Promise<CaseState> {
+  const { routing, scope } = await caseAccessOf(db, user);
+  const actor = { id: user.id, canReassign: mayReassignAny(routing, user) };
+  return actOnCaseInScope(temporal, db, { ...request, actor, scope, requestIdFrom: 'form' });
 }
 
 /**

@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Request, Response, Router } from 'express';
 import type { Db } from 'mongodb';
-import * as c from '../../db/collections';
 import type { Role } from '../../domain/access';
 import { type CampaignProgress, NOT_ELIGIBLE } from '../../domain/campaign';
 import { QUADRANTS } from '../../domain/quadrants';
@@ -14,6 +13,7 @@ import {
   findCampaign,
   launchCampaign,
   listCampaigns,
+  listPulsedPrograms,
   previewSegment,
 } from '../../app/campaigns';
 import { AppError } from '../../app/errors';
@@ -138,12 +138,6 @@ export function campaignRoutes(
   router: Router,
   { db, loop, send, roles }: { db: Db; loop: LoopSettings; send: Send; roles: Role[] },
 ): void {
-  const pulsedPrograms = () =>
-    c
-      .programs(db)
-      .find({ kind: 'pulsed', active: true }, { projection: { name: 1 } })
-      .sort({ _id: 1 })
-      .toArray();
   const campaignsPage = async (req: Request, res: Response, form: Record<string, unknown>, status = 200) => {
     const values = (form.values as FormBody | undefined) ?? { id: randomUUID(), sampleKind: 'all' };
     send(
@@ -156,7 +150,7 @@ export function campaignRoutes(
           ...campaign,
           progress: progressView(campaign.progress),
         })),
-        programs: await pulsedPrograms(),
+        programs: await listPulsedPrograms(db),
         quadrants: QUADRANTS.map((q) => ({ value: q, checked: many(values.quadrants).includes(q) })),
         attributeRows: Array.from({ length: ATTRIBUTE_ROWS }, (_, i) => ({
           index: i,

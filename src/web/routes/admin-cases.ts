@@ -9,20 +9,16 @@ import { localize } from '../../domain/localize';
 import type { SignedInUser } from '../auth';
 import { allowRoles } from '../access';
 import {
-  ZRequestId,
   CASE_SORTS,
   type CaseSort,
-  actOnCase,
-  caseAccessOf,
+  actOnCaseAs,
   casePage,
   caseQueue,
   listAuditLog,
   caseFilterFrom,
-  ensureCaseInScope,
-  mayReassignAny,
   slaOf,
 } from '../../app/cases';
-import { AppError } from '../../app/errors';
+import { AppError, type AppErrorKind } from '../../app/errors';
 import { statusOf } from '../errors';
 import { ZPage } from '../../app/schemas';
 import { parseInput } from '../../app/validation';
@@ -30,6 +26,8 @@ import { parseInput } from '../../app/validation';
 type Send = (req: Request, res: Response, name: string, context: Record<string, unknown>, status?: number) => void;
 
 const PAGE_SIZE = 25;
+/** Refusals answered with a page of their own, not the case page: a missing case, one out of scope, a service down. */
+const PAGE_ERRORS = new Set<AppErrorKind>(['unavailable', 'not-found', 'forbidden']);
 
 /** The case owners' pages: queues, a case with its timeline, and the owner actions as forms. */
 export function caseRoutes(
@@ -118,18 +116,14 @@ export function caseRoutes(
   router.get('/cases/:id', allowRoles(...roles), (req: Request<{ id: string }>, res) => showCase(req, res));
 
   router.post('/cases/:id/:action', allowRoles(...roles), async (req: Request<{ id: string; action: string }>, res) => {
-    const user = res.locals.user as SignedInUser;
-    const { routing, scope } = await caseAccessOf(db, user);
-    // Before the try: a case outside the person's scope is the 403 page, not its case page.
-    await ensureCaseInScope(db, req.params.id, scope);
-    const actor = { id: user.id, canReassign: mayReassignAny(routing, user) };
     const { requestId, ...body } = formFields(req.body as Record<string, unknown>);
+    const input = { ...body, action: req.params.action };
     try {
-      const id = parseInput(ZRequestId, requestId, 'form');
-      await actOnCase(temporal, db, req.params.id, { ...body, action: req.params.action }, actor, id);
+      await actOnCaseAs(temporal, db, res.locals.user as SignedInUser, { caseId: req.params.id, input, requestId });
     } catch (err) {
-      // A refused or invalid action: the case page again, with the reason on top.
-      if (err instanceof AppError && err.kind !== 'unavailable' && err.kind !== 'not-found')
+      // A refused or invalid action: the case page again, with the reason on top. A case outside
+      // the person's scope is the 403 page, not its case page.
+      if (err instanceof AppError && !PAGE_ERRORS.has(err.kind))
         return showCase(req, res, { error: err.message }, statusOf(err.kind));
       throw err;
     }

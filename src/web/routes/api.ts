@@ -47,15 +47,7 @@ import type { AllowList } from '../../domain/webhook-destination';
 import { createWebhook, deleteWebhook, listWebhooks } from '../../app/webhooks';
 import { ZWebhookInput } from '../../domain/webhook-schema';
 import { type CaseScope, caseScopeOfKey } from '../../domain/case-access';
-import {
-  ZRequestId,
-  actOnCase,
-  caseFilterFrom,
-  caseWithTimeline,
-  ensureCaseInScope,
-  listCases,
-  slaOf,
-} from '../../app/cases';
+import { actOnCaseInScope, caseFilterFrom, caseWithTimeline, listCases, slaOf } from '../../app/cases';
 import { allowScopes, allowTeamKeys } from '../access';
 import { type ApiKeyLocals, apiActor } from '../auth';
 import {
@@ -349,14 +341,17 @@ export function apiRouter({ db, templates, loop, embeddedMail, metrics, webhookA
     allowTeamKeys('write'),
     json('64kb'),
     async (req: Request<{ id: string; action: string }>, res) => {
-      // Before anything is sent to the case's workflow: a refused action never reaches Temporal.
-      await ensureCaseInScope(db, req.params.id, keyCaseScope(res));
-      const actor = { id: apiActor(res.locals.apiKey), canReassign: true };
       const body: unknown = req.body;
       const fields = typeof body === 'object' && body !== null && !Array.isArray(body) ? body : {};
-      const requestId = parseInput(ZRequestId, req.get('idempotency-key'), 'request');
       res.json(
-        await actOnCase(loop.temporal, db, req.params.id, { ...fields, action: req.params.action }, actor, requestId),
+        await actOnCaseInScope(loop.temporal, db, {
+          caseId: req.params.id,
+          input: { ...fields, action: req.params.action },
+          actor: { id: apiActor(res.locals.apiKey), canReassign: true },
+          scope: keyCaseScope(res),
+          requestId: req.get('idempotency-key'),
+          requestIdFrom: 'request',
+        }),
       );
     },
   );
