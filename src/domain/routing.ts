@@ -3,6 +3,7 @@ import { inAudience } from './audience';
 import { ALWAYS_OPEN } from './business-hours';
 import { ZCalendar } from './calendar-schema';
 import { ZRootCauses } from './case-schemas';
+import { ZUnitId } from './units';
 
 const ZUserId = z.email('a user’s email').max(254).toLowerCase();
 
@@ -21,6 +22,8 @@ export const ZTeam = z
       .default({}),
     assignment: z.enum(['round-robin', 'least-loaded']).default('least-loaded'),
     calendar: ZCalendar.default(ALWAYS_OPEN),
+    /** The organisation unit the team serves: its managers and those above see the team's cases. */
+    unit: ZUnitId.optional(),
   })
   .strict();
 export type Team = z.infer<typeof ZTeam>;
