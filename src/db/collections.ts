@@ -4,6 +4,7 @@ import type { ContactHistory } from '../domain/contact-history';
 import type { TProgram } from '../domain/program';
 import type { RollupDoc as RollupCounts } from '../domain/rollup';
 import type { StoredRouting } from './routing';
+import type { Unit } from '../domain/units';
 import type { ReplyScores } from '../domain/scoring';
 import type { Answers } from '../domain/survey-schema';
 import type { TLocalized } from '../domain/localize';
@@ -249,6 +250,8 @@ export interface UserDoc {
   disabled?: boolean;
   /** Raised by a password change or disabling: sessions signed in with an older value end. */
   authVersion?: number;
+  /** Organisation units the person is assigned to; absent on people recorded before units (the root). */
+  units?: string[];
   createdAt: Date;
   updatedAt?: Date;
 }
@@ -262,6 +265,8 @@ export interface ApiKeyDoc {
   scopes?: Scope[];
   /** Routing team IDs the key is restricted to (its cases only); absent: organisation-wide. */
   teams?: string[];
+  /** Organisation units the key is restricted to (their customers and insight); absent: all of them. */
+  units?: string[];
   expiresAt?: Date;
   revokedAt?: Date;
   createdBy?: string;
@@ -312,6 +317,18 @@ export interface SinkMessageDoc {
   headers: Record<string, string>;
   /** How many times the message arrived (an SMTP retry after a lost reply delivers it again). */
   deliveries?: number;
+}
+
+/**
+ * The one organisation tree (`_id: 'units'`), replaced whole by admins; `version` rises with each
+ * save so that two editors cannot overwrite each other unseen.
+ */
+export interface UnitsDoc {
+  _id: 'units';
+  units: Unit[];
+  version: number;
+  updatedAt: Date;
+  updatedBy: string;
 }
 
 /** The one routing document (`_id: 'routing'`): teams, fallback team, escalation; replaced whole by admins. */
@@ -595,6 +612,7 @@ export const unsubscribes = (db: Db) => db.collection<UnsubscribeDoc>('unsubscri
 export const journeyReplies = (db: Db) => db.collection<JourneyReplyDoc>('journey_replies');
 export const rootCauseFixes = (db: Db) => db.collection<RootCauseFixDoc>('root_cause_fixes');
 export const routing = (db: Db) => db.collection<RoutingDoc>('routing');
+export const orgUnits = (db: Db) => db.collection<UnitsDoc>('org_units');
 export const imports = (db: Db) => db.collection<ImportDoc>('imports');
 export const importErrors = (db: Db) => db.collection<ImportErrorDoc>('import_errors');
 export const programVersions = (db: Db) => db.collection<ProgramVersionDoc>('program_versions');

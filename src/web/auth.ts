@@ -12,6 +12,8 @@ export interface ApiKeyLocals {
   scopes: Scope[];
   /** Present on a key restricted to these routing teams. */
   teams?: string[];
+  /** Present on a key restricted to these organisation units. */
+  units?: string[];
 }
 
 /** How audit records and imports name who acted through the API: the key's name. */
@@ -29,6 +31,7 @@ export function requireApiKey(db: Db): RequestHandler {
       name: key.name,
       scopes: scopesOf(key),
       ...(key.teams ? { teams: key.teams } : {}),
+      ...(key.units ? { units: key.units } : {}),
     } satisfies ApiKeyLocals;
     next();
   };
@@ -47,6 +50,8 @@ export interface SignedInUser {
   email: string;
   name: string;
   role: Role;
+  /** The organisation units assigned; absent for people recorded before units existed. */
+  units?: string[];
 }
 
 /** Admin pages: a signed-in, enabled user whose credentials have not changed since, or the login page. */
@@ -58,7 +63,13 @@ export function requireUser(db: Db): RequestHandler {
       if (req.method !== 'GET') return next(new HttpError(401, 'Please sign in again.'));
       return res.redirect(303, `/admin/login?next=${encodeURIComponent(req.originalUrl)}`);
     }
-    res.locals.user = { id: user._id, email: user.email, name: user.name, role: user.role } satisfies SignedInUser;
+    res.locals.user = {
+      id: user._id,
+      email: user.email,
+      name: user.name,
+      role: user.role,
+      ...(user.units ? { units: user.units } : {}),
+    } satisfies SignedInUser;
     next();
   };
 }
