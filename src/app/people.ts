@@ -6,6 +6,9 @@ import { isDuplicateKeyError } from '../db/insert-once';
 import { ROLES, SCOPES } from '../domain/access';
 import { MAX_ROUTING_TEAMS, ZTeam } from '../domain/routing';
 import { loadRouting } from '../db/routing';
+import { MAX_UNITS, ZUnitId } from '../domain/units';
+import { loadUnitTree } from '../db/units';
+import { ensureUnitsExist } from './units';
 import {
   apiKeyPublicId,
   endSessionsOf,
@@ -28,14 +31,20 @@ export const ZUserInput = z
     name: z.string().trim().min(1, 'a name').max(200),
     role: z.enum(ROLES, 'one of admin, operations, case_owner, viewer'),
     password: ZPassword,
+    /** The organisation units the person works in; left out: the root (the whole organisation). */
+    units: z.array(ZUnitId).max(MAX_UNITS).optional(),
   })
   .strict();
+
+/** A person's units: empty sees no customers (unless they manage a unit); admins and operations see all. */
+const ZPersonUnits = z.array(ZUnitId).max(MAX_UNITS);
 
 export const ZUserChange = z.discriminatedUnion('action', [
   z.object({ action: z.literal('role'), role: z.enum(ROLES, 'one of admin, operations, case_owner, viewer') }),
   z.object({ action: z.literal('disable') }),
   z.object({ action: z.literal('enable') }),
   z.object({ action: z.literal('password'), password: ZPassword }),
+  z.object({ action: z.literal('units'), units: ZPersonUnits }),
 ]);
 
 /** A user as the API and the users page show them: never the password hash or the session version. */
@@ -53,12 +62,16 @@ export function findUser(db: Db, userId: string): Promise<UserView | null> {
 
 /** Creates an account and answers it as the API shows it. */
 export async function createUser(db: Db, input: z.infer<typeof ZUserInput>, actor: string): Promise<UserView | null> {
+  // Left out: the root, the whole organisation (what everyone saw before units).
+  const units = input.units ? [...new Set(input.units)] : [(await loadUnitTree(db)).units.find((u) => !u.parentId)!.id];
+  if (input.units) await ensureUnitsExist(db, 'units', units);
   try {
     await c.users(db).insertOne({
       _id: input.email,
       email: input.email,
       name: input.name,
       role: input.role,
+      units,
       passwordHash: await hashPassword(input.password),
       authVersion: 0,
       createdAt: new Date(),
@@ -71,7 +84,7 @@ export async function createUser(db: Db, input: z.infer<typeof ZUserInput>, acto
     actor,
     action: 'user.create',
     subject: `user ${input.email}`,
-    after: { name: input.name, role: input.role },
+    after: { name: input.name, role: input.role, units },
   });
   return findUser(db, input.email);
 }
@@ -89,21 +102,26 @@ export async function changeUser(
   const user = await c.users(db).findOne({ _id: userId });
   if (!user) throw new AppError('not-found', `no user ${userId}`);
   if (userId === actorId && change.action !== 'password')
-    throw new AppError('conflict', 'you cannot change your own role or disable yourself; ask another admin');
+    throw new AppError('conflict', 'you cannot change your own role, units or disable yourself; ask another admin');
+  if (change.action === 'units') await ensureUnitsExist(db, 'units', change.units);
   const now = new Date();
   const update =
     change.action === 'role'
       ? { $set: { role: change.role, updatedAt: now } }
-      : change.action === 'password'
-        ? { $set: { passwordHash: await hashPassword(change.password), updatedAt: now }, $inc: { authVersion: 1 } }
-        : { $set: { disabled: change.action === 'disable', updatedAt: now }, $inc: { authVersion: 1 } };
+      : change.action === 'units'
+        ? { $set: { units: [...new Set(change.units)], updatedAt: now } }
+        : change.action === 'password'
+          ? { $set: { passwordHash: await hashPassword(change.password), updatedAt: now }, $inc: { authVersion: 1 } }
+          : { $set: { disabled: change.action === 'disable', updatedAt: now }, $inc: { authVersion: 1 } };
   await c.users(db).updateOne({ _id: userId }, update);
-  if (change.action !== 'role') await endSessionsOf(db, userId);
+  if (change.action !== 'role' && change.action !== 'units') await endSessionsOf(db, userId);
   await audit(db, {
     actor: actorId,
     action: `user.${change.action}`,
     subject: `user ${userId}`,
     ...(change.action === 'role' ? { before: { role: user.role }, after: { role: change.role } } : {}),
+    // Absent: recorded before units, at the root.
+    ...(change.action === 'units' ? { before: { units: user.units ?? null }, after: { units: change.units } } : {}),
     ...(change.action === 'disable' || change.action === 'enable'
       ? { before: { disabled: !!user.disabled }, after: { disabled: change.action === 'disable' } }
       : {}),
@@ -133,6 +151,8 @@ export const ZApiKeyInput = z
     scopes: z.array(z.enum(SCOPES)).min(1, 'at least one scope').max(SCOPES.length),
     /** Restricts the key to these routing teams' cases; absent: organisation-wide. */
     teams: z.array(ZTeam.shape.id).min(1, 'at least one team, or leave teams out').max(MAX_ROUTING_TEAMS).optional(),
+    /** Restricts the key to these organisation units' customers and insight; absent: every unit. */
+    units: z.array(ZUnitId).min(1, 'at least one unit, or leave units out').max(MAX_UNITS).optional(),
     expiresAt: z.iso
       .datetime({ offset: true, message: 'an ISO 8601 date-time' })
       .refine((v) => Date.parse(v) > Date.now(), 'must be in the future')
@@ -157,6 +177,7 @@ async function ensureRoutingTeams(db: Db, teams: readonly string[]): Promise<voi
 /** Creates a key; the key itself is returned once and never stored. */
 export async function createApiKey(db: Db, input: z.infer<typeof ZApiKeyInput>, createdBy: string) {
   if (input.teams) await ensureRoutingTeams(db, input.teams);
+  if (input.units) await ensureUnitsExist(db, 'units', input.units);
   const key = newApiKey();
   const doc: c.ApiKeyDoc = {
     _id: hashApiKey(key),
@@ -164,6 +185,7 @@ export async function createApiKey(db: Db, input: z.infer<typeof ZApiKeyInput>, 
     prefix: key.slice(0, 6),
     scopes: [...new Set(input.scopes)],
     ...(input.teams ? { teams: [...new Set(input.teams)] } : {}),
+    ...(input.units ? { units: [...new Set(input.units)] } : {}),
     ...(input.expiresAt ? { expiresAt: new Date(input.expiresAt) } : {}),
     createdBy,
     createdAt: new Date(),
@@ -174,7 +196,13 @@ export async function createApiKey(db: Db, input: z.infer<typeof ZApiKeyInput>, 
     actor: createdBy,
     action: 'apikey.create',
     subject: `API key ${described.id}`,
-    after: { name: doc.name, scopes: described.scopes, teams: described.teams, expiresAt: described.expiresAt },
+    after: {
+      name: doc.name,
+      scopes: described.scopes,
+      teams: described.teams,
+      units: described.units,
+      expiresAt: described.expiresAt,
+    },
   });
   return { key, ...described };
 }
@@ -187,6 +215,8 @@ export function describeApiKey(doc: c.ApiKeyDoc) {
     scopes: scopesOf(doc),
     /** null: every team's cases (an organisation-wide key). */
     teams: doc.teams ?? null,
+    /** null: every unit's customers. */
+    units: doc.units ?? null,
     expiresAt: doc.expiresAt ?? null,
     revokedAt: doc.revokedAt ?? null,
     createdBy: doc.createdBy ?? null,

@@ -4,6 +4,7 @@ import { audit } from '../db/audit';
 import { loadRouting, storeRouting, storedForm } from '../db/routing';
 import { ZRouting, type Routing } from '../domain/routing';
 import { AppError } from './errors';
+import { ensureUnitsExist } from './units';
 import { parseInput } from './validation';
 
 /** Roles that may own or manage cases. */
@@ -11,7 +12,7 @@ const CASE_ROLES = new Set(['admin', 'operations', 'case_owner']);
 
 /**
  * Validates and replaces the routing: every member and manager must be an enabled user who may
- * handle cases, so a case can never be routed to nobody.
+ * handle cases, so a case can never be routed to nobody, and a team's unit must be one of the tree.
  */
 export async function saveRouting(db: Db, input: unknown, updatedBy: string): Promise<Routing> {
   const routing = parseInput(ZRouting, input, 'routing');
@@ -32,6 +33,8 @@ export async function saveRouting(db: Db, input: unknown, updatedBy: string): Pr
       'invalid',
       `invalid routing: not enabled users with the admin, operations or case owner role: ${unknown.join(', ')}`,
     );
+  const units = routing.teams.flatMap((team) => (team.unit ? [team.unit] : []));
+  if (units.length) await ensureUnitsExist(db, 'invalid routing: a team’s unit', [...new Set(units)]);
   const before = await loadRouting(db);
   await storeRouting(db, routing, updatedBy);
   await audit(db, {

@@ -162,13 +162,18 @@ export function unitScopeOf(
   const root = units.find((unit) => unit.parentId === null)?.id;
   const assigned = user.units ?? (root ? [root] : []);
   const managed = units.filter((unit) => unit.manager === user.id).map((unit) => unit.id);
-  const scope = scopeOfUnits(units, [...managed, ...assigned]);
-  return root !== undefined && scope.unitIds.includes(root) ? EVERY_UNIT : scope;
+  return widened(units, scopeOfUnits(units, [...managed, ...assigned]));
 }
 
 /** An API key's scope: everything, or the units it was restricted to at creation. */
 export function unitScopeOfKey(units: readonly Unit[], key: { units?: readonly string[] }): UnitScope {
-  return key.units ? scopeOfUnits(units, key.units) : EVERY_UNIT;
+  return key.units ? widened(units, scopeOfUnits(units, key.units)) : EVERY_UNIT;
+}
+
+/** A scope holding the root is the whole organisation (no condition to add to queries). */
+function widened(units: readonly Unit[], scope: UnitScope): UnitScope {
+  const root = units.find((unit) => unit.parentId === null)?.id;
+  return !scope.all && root !== undefined && scope.unitIds.includes(root) ? EVERY_UNIT : scope;
 }
 
 /** Whether a customer (by its unit path) is one the scope sees. */
@@ -178,14 +183,20 @@ export function inUnitScope(scope: UnitScope, path: readonly string[]): boolean 
 
 type AttributeCondition = Record<string, { $in: (string | number | boolean)[] }>;
 
+/** A condition no document meets. */
+const nothing = (): AttributeCondition => ({ _id: { $in: [] } });
+
 /**
  * The customers of one unit's subtree as a query condition on a document's attributes (every rule
  * from the root down; siblings cannot overlap, so no earlier sibling can claim them). `prefix` is
  * where the attributes are, e.g. `attributes.`.
  */
 export function unitCondition(units: readonly Unit[], unitId: string, prefix: string): AttributeCondition {
+  const path = ancestry(units, unitId);
+  // An unknown unit holds nobody (its empty condition would match everyone).
+  if (path.length === 0) return nothing();
   const condition: AttributeCondition = {};
-  for (const id of ancestry(units, unitId)) {
+  for (const id of path) {
     const match = units.find((unit) => unit.id === id)!.match;
     for (const [attribute, values] of Object.entries(match)) {
       const field = `${prefix}${attribute}`;
@@ -206,10 +217,56 @@ export function unitScopeCondition(
   prefix: string,
 ): { $or: AttributeCondition[] } | null {
   if (scope.all) return null;
-  if (scope.top.length === 0) return { $or: [{ _id: { $in: [] } }] };
+  if (scope.top.length === 0) return { $or: [nothing()] };
   return { $or: scope.top.map((id) => unitCondition(units, id, prefix)) };
 }
 
 /** The sentence a person sees outside their scope. */
 export const OUT_OF_UNITS =
   'This belongs to a unit you are not responsible for: you see the units you manage or are assigned to, and the units below them.';
+
+/** Adds a unit, or replaces the one with its ID (an edit keeps its place in the list). */
+export function placeUnit(units: readonly Unit[], unit: Unit): Unit[] {
+  return units.some((u) => u.id === unit.id) ? units.map((u) => (u.id === unit.id ? unit : u)) : [...units, unit];
+}
+
+/** Why a unit cannot leave the tree as it stands, or null: the root stays, and units below go first. */
+export function removalProblem(units: readonly Unit[], unitId: string): string | null {
+  const unit = units.find((u) => u.id === unitId);
+  if (!unit) return `there is no unit ${unitId}`;
+  if (unit.parentId === null) return `${unitId} is the root: the organisation always has one`;
+  const below = childrenOf(units, unitId).map((u) => u.id);
+  return below.length ? `${unitId} still has units below it (${below.join(', ')}): delete or move them first` : null;
+}
+
+/** The IDs of units in `before` that `after` no longer has. */
+export const removedUnits = (before: readonly Unit[], after: readonly Unit[]): string[] =>
+  before.filter((unit) => !after.some((u) => u.id === unit.id)).map((unit) => unit.id);
+
+/** A rule as the form shows it: one `attribute: value, value` line per attribute. */
+export const ruleText = (match: UnitMatch): string =>
+  Object.entries(match)
+    .map(([attribute, values]) => `${attribute}: ${values.join(', ')}`)
+    .join('\n');
+
+/**
+ * A rule typed into the form (`attribute: value, value` per line) as a match, values as text; the
+ * API takes numbers and booleans too. Lines without a colon are refused so a typo does not vanish.
+ */
+export function parseRuleText(text: string): { match: Record<string, string[]> } | { problem: string } {
+  const match: Record<string, string[]> = {};
+  for (const line of text.split(/\r?\n/).map((l) => l.trim())) {
+    if (!line) continue;
+    const colon = line.indexOf(':');
+    if (colon < 1) return { problem: `“${line.slice(0, 80)}” is not “attribute: value, value”` };
+    const attribute = line.slice(0, colon).trim();
+    const values = line
+      .slice(colon + 1)
+      .split(',')
+      .map((v) => v.trim())
+      .filter(Boolean);
+    if (!values.length) return { problem: `${attribute}: name at least one value` };
+    match[attribute] = [...new Set([...(match[attribute] ?? []), ...values])];
+  }
+  return { match };
+}

@@ -14,6 +14,7 @@ import { ZImportOptions } from '../app/imports';
 import { DASHBOARD_TABLES, ZDashboardQuery } from '../app/insight';
 import { ZJourneyQuery } from '../app/journeys';
 import { ZApiKeyInput, ZUserChange, ZUserInput } from '../app/people';
+import { ZUnitTreeInput } from '../app/units';
 import { ZQuadrantQuery } from '../app/quadrants';
 import { MAX_BATCH, ZCustomerInput, ZEventInput, ZExternalId, ZPage } from '../app/schemas';
 import * as R from './api-responses';
@@ -565,6 +566,31 @@ export const API_OPERATIONS: readonly ApiOperation[] = [
   },
   {
     method: 'get',
+    path: '/api/units',
+    tag: 'Units',
+    summary: 'The organisation units (company → region or vertical → location) and the tree’s version',
+    description:
+      'A customer belongs to the root and, going down, to the child whose rule (`match`) its attributes meet. Before any save: the root alone, version 0.',
+    scopes: ['read'],
+    responses: { 200: ok('The tree', R.ZUnitTree) },
+  },
+  {
+    method: 'put',
+    path: '/api/units',
+    tag: 'Units',
+    summary: 'Replace the organisation units (admin scope)',
+    description:
+      'Send the whole tree with the `version` you read. One root with an empty rule; every other unit a rule that its siblings’ rules do not overlap; at most 6 levels and 500 units; managers are users. A unit that people, API keys or routing teams still name cannot be deleted (409 naming them).',
+    scopes: ['admin'],
+    body: ZUnitTreeInput,
+    bodyRequired: true,
+    responses: {
+      200: ok('The tree as saved, with its new version', R.ZUnitTree),
+      409: err('Someone saved since `version` (reload and retry), or a deleted unit is still in use'),
+    },
+  },
+  {
+    method: 'get',
     path: '/api/outbox',
     tag: 'Outbox',
     summary: 'Emails caught by the embedded SMTP sink, newest first (embedded mode only)',
@@ -595,8 +621,9 @@ export const API_OPERATIONS: readonly ApiOperation[] = [
     method: 'post',
     path: '/api/users/{id}',
     tag: 'People',
-    summary: 'Change a user (admin scope): role, disable, enable, password',
-    description: 'Disabling and a new password end their sessions.',
+    summary: 'Change a user (admin scope): role, disable, enable, password, units',
+    description:
+      'Disabling and a new password end their sessions. `units` replaces the organisation units the person works in (an empty list: none).',
     scopes: ['admin'],
     params: idParam('The user’s email'),
     body: ZUserChange,
@@ -647,7 +674,7 @@ export const API_OPERATIONS: readonly ApiOperation[] = [
     tag: 'API keys',
     summary: 'Create a key (admin scope); the response is the only time the key is shown',
     description:
-      '`teams` restricts the key to the cases of these routing teams (an unknown team is a 400 naming it); such a key may use only the case routes and the case export. Left out: every team.',
+      '`teams` restricts the key to the cases of these routing teams (an unknown team is a 400 naming it); such a key may use only the case routes and the case export. Left out: every team. `units` restricts the key to these organisation units and the units below them (an unknown unit is a 400 naming it). Left out: every unit.',
     scopes: ['admin'],
     body: ZApiKeyInput,
     bodyRequired: true,

@@ -21,6 +21,8 @@ export const ZError = z
   })
   .describe('Every 4xx and 5xx answer');
 
+const ZAttributeValueLists = z.record(z.string(), z.array(z.union([z.string(), z.number(), z.boolean()])));
+
 const ZAttributeValues = z.record(z.string(), z.union([z.string(), z.number(), z.boolean()]));
 
 export const ZCustomer = z
@@ -176,6 +178,21 @@ export const ZRoutingView = z
   })
   .describe('Teams in rule order, the fallback team, escalation managers and root causes');
 
+export const ZUnitTree = z
+  .object({
+    units: z.array(
+      z.object({
+        id: z.string(),
+        name: z.string(),
+        parentId: z.string().nullable().describe('null: the root'),
+        manager: z.string().nullable().describe('The general manager’s email'),
+        match: ZAttributeValueLists.describe('The attributes a customer of the parent needs to belong here'),
+      }),
+    ),
+    version: z.number().int().describe('Send it back with PUT; 0 before any save'),
+  })
+  .describe('The organisation units; `parentId` makes the tree');
+
 const ZSlaClock = z.looseObject({});
 
 export const ZCase = z
@@ -221,6 +238,7 @@ export const ZUser = z
     email: z.string(),
     name: z.string(),
     role: z.enum(ROLES),
+    units: z.array(z.string()).optional().describe('The organisation units; absent: recorded before units (the root)'),
     disabled: z.boolean().optional(),
     createdAt: date,
   })
@@ -247,6 +265,7 @@ export const ZApiKeyView = z.object({
   prefix: z.string(),
   scopes: z.array(z.enum(SCOPES)),
   teams: z.array(z.string()).nullable().describe('null: every team'),
+  units: z.array(z.string()).nullable().describe('null: every unit'),
   expiresAt: date.nullable(),
   revokedAt: date.nullable(),
   createdBy: z.string().nullable(),

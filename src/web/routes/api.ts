@@ -36,6 +36,7 @@ import {
 } from '../../app/campaigns';
 import { loadRouting } from '../../db/routing';
 import { saveRouting } from '../../app/routing';
+import { unitApiRoutes } from './api-units';
 import type { Templates } from '../../mail/templates';
 import { ZCustomerInput, ZEventInput, ZExternalId, ZPage } from '../../app/schemas';
 import { parseInput } from '../../app/validation';
@@ -323,6 +324,8 @@ export function apiRouter({ db, templates, loop, embeddedMail, metrics, webhookA
   router.put('/routing', allowScopes('admin'), json('256kb'), async (req, res) => {
     res.json(await saveRouting(db, req.body, apiActor(res.locals.apiKey)));
   });
+
+  unitApiRoutes(router, { db });
 
   router.get('/cases', allowTeamKeys('read'), async (req, res) => {
     const { limit, skip } = pageOf(req.query);
