@@ -5,6 +5,8 @@ import { loadRouting, storeRouting } from '../db/routing';
 import { surveyTokenFor } from '../db/survey-tokens';
 import { type TProgramInput, ZProgram } from '../domain/program';
 import { ZRouting } from '../domain/routing';
+import { ZUnits } from '../domain/units';
+import { loadUnitTree, storeUnitTree } from '../db/units';
 import { hashPassword } from '../app/credentials';
 import { storeProgram } from '../app/programs';
 
@@ -297,13 +299,54 @@ export const DEMO_CUSTOMERS = [
   },
 ];
 
-/** The demo's case handlers: two owners, their manager, and the head of CX above her. */
+/**
+ * The demo's case handlers (two owners, their manager, and the head of CX above her) and a general
+ * manager per region, who sees their region's customers as its unit's manager (and no other unit).
+ */
 export const DEMO_PEOPLE = [
   { key: 'owner', email: 'olga@cxloop.localhost', name: 'Olga Owner', role: 'case_owner' },
   { key: 'owner2', email: 'ben@cxloop.localhost', name: 'Ben Baker', role: 'case_owner' },
   { key: 'manager', email: 'maria@cxloop.localhost', name: 'Maria Manager', role: 'case_owner' },
   { key: 'head', email: 'henry@cxloop.localhost', name: 'Henry Head of CX', role: 'operations' },
+  { key: 'gmEu', email: 'gm-eu@cxloop.localhost', name: 'Greta GM Europe', role: 'viewer', units: [] },
+  { key: 'gmNa', email: 'gm-na@cxloop.localhost', name: 'Nate GM North America', role: 'viewer', units: [] },
+  { key: 'gmApac', email: 'gm-apac@cxloop.localhost', name: 'Priya GM Asia-Pacific', role: 'viewer', units: [] },
 ] as const;
+
+const location = (id: string, name: string, parentId: string) => ({
+  id,
+  name,
+  parentId,
+  manager: null,
+  match: { location: [name] },
+});
+
+/** Company → the demo customers' regions (each with its general manager) → their locations. */
+export const DEMO_UNITS = [
+  { id: 'company', name: 'Company', parentId: null, manager: null, match: {} },
+  { id: 'eu', name: 'Europe', parentId: 'company', manager: 'gm-eu@cxloop.localhost', match: { region: ['EU'] } },
+  location('berlin', 'Berlin', 'eu'),
+  location('paris', 'Paris', 'eu'),
+  location('london', 'London', 'eu'),
+  {
+    id: 'na',
+    name: 'North America',
+    parentId: 'company',
+    manager: 'gm-na@cxloop.localhost',
+    match: { region: ['NA'] },
+  },
+  location('new-york', 'New York', 'na'),
+  location('toronto', 'Toronto', 'na'),
+  {
+    id: 'apac',
+    name: 'Asia-Pacific',
+    parentId: 'company',
+    manager: 'gm-apac@cxloop.localhost',
+    match: { region: ['APAC'] },
+  },
+  location('sydney', 'Sydney', 'apac'),
+  location('singapore', 'Singapore', 'apac'),
+];
 
 const officeHours = (timezone: string) => ({
   timezone,
@@ -324,6 +367,7 @@ export const DEMO_ROUTING = {
       match: { region: ['EU'] },
       assignment: 'round-robin',
       calendar: officeHours('Europe/Berlin'),
+      unit: 'eu',
     },
     {
       id: 'na-care',
@@ -332,13 +376,17 @@ export const DEMO_ROUTING = {
       manager: 'maria@cxloop.localhost',
       match: { region: ['NA'] },
       calendar: officeHours('America/New_York'),
+      unit: 'na',
     },
   ],
   fallbackTeam: 'eu-care',
   managerAbove: { 'maria@cxloop.localhost': 'henry@cxloop.localhost' },
 };
 
-/** Creates the demo people (passwords generated once, kept in MongoDB) and the routing if none exists. */
+/**
+ * Creates the demo people (passwords generated once, kept in MongoDB), and the units and the routing
+ * if an admin has not set them up.
+ */
 export async function seedDemoCaseTeams(db: Db): Promise<{ email: string; name: string; password: string }[]> {
   const people = [];
   for (const person of DEMO_PEOPLE) {
@@ -350,6 +398,7 @@ export async function seedDemoCaseTeams(db: Db): Promise<{ email: string; name: 
           email: person.email,
           name: person.name,
           role: person.role,
+          ...('units' in person ? { units: [...person.units] } : {}),
           passwordHash: await hashPassword(password),
           authVersion: 0,
           createdAt: new Date(),
@@ -359,6 +408,8 @@ export async function seedDemoCaseTeams(db: Db): Promise<{ email: string; name: 
     );
     people.push({ email: person.email, name: person.name, password });
   }
+  // A lost race with another starting process leaves its identical tree.
+  if ((await loadUnitTree(db)).version === 0) await storeUnitTree(db, ZUnits.parse(DEMO_UNITS), 0, 'demo');
   if (!(await loadRouting(db))) await storeRouting(db, ZRouting.parse(DEMO_ROUTING), 'demo');
   return people;
 }

@@ -209,3 +209,16 @@ describe('editing one unit of the tree', () => {
     expect(parseRuleText('')).toEqual({ match: {} });
   });
 });
+
+describe('the demo organisation', () => {
+  it('is a valid tree whose managers are demo people, with the routing teams tied to its regions', async () => {
+    const { DEMO_PEOPLE, DEMO_ROUTING, DEMO_UNITS } = await import('../../src/demo/seed');
+    const units = ZUnits.parse(DEMO_UNITS);
+    const people = DEMO_PEOPLE.map((p) => p.email as string);
+    expect(units.flatMap((u) => (u.manager ? [u.manager] : [])).every((m) => people.includes(m))).toBe(true);
+    for (const team of DEMO_ROUTING.teams) expect(units.map((u) => u.id)).toContain(team.unit);
+    expect(unitPath(units, { region: 'APAC', location: 'Singapore' })).toEqual(['company', 'apac', 'singapore']);
+    const gm = unitScopeOf(units, { id: 'gm-eu@cxloop.localhost', role: 'viewer', units: [] });
+    expect(gm).toMatchObject({ all: false, top: ['eu'] });
+  });
+});

@@ -7,6 +7,8 @@ import type { SignedInUser } from '../auth';
 import { AppError } from '../../app/errors';
 import { HttpError } from '../errors';
 import { loadRouting } from '../../db/routing';
+import { loadUnits } from '../../db/units';
+import { type Unit, ancestry } from '../../domain/units';
 import { saveRouting } from '../../app/routing';
 import { createWebhook, deleteWebhook, listWebhooks } from '../../app/webhooks';
 import { ZWebhookInput } from '../../domain/webhook-schema';
@@ -37,6 +39,19 @@ function fieldErrors(error: z.ZodError): Record<string, string> {
 const roleOptions = (selected?: Role) =>
   ROLES.map((role) => ({ value: role, label: ROLE_LABELS[role], selected: role === selected }));
 
+/** Units to pick from, by their path (`Company › EU › Berlin`), with the given ones selected. */
+const unitOptions = (units: readonly Unit[], selected: readonly string[]) =>
+  units.map((unit) => ({
+    value: unit.id,
+    label: ancestry(units, unit.id)
+      .map((id) => units.find((u) => u.id === id)?.name ?? id)
+      .join(' › '),
+    selected: selected.includes(unit.id),
+  }));
+
+/** A form's repeated field as a list (absent: empty). */
+const listField = (value: unknown): string[] => [value ?? []].flat().map(String);
+
 /** Users, API keys and one's own account: managed by admins, except the own password. */
 export function peopleRoutes(
   router: Router,
@@ -46,6 +61,9 @@ export function peopleRoutes(
 
   const usersPage = async (req: Request, res: Response, extra: Record<string, unknown> = {}, status = 200) => {
     const list = await listUsers(db, { limit: 500, skip: 0 });
+    const units = await loadUnits(db);
+    const root = units.find((unit) => unit.parentId === null)!.id;
+    const entered = (extra.values as { units?: unknown } | undefined)?.units;
     send(
       req,
       res,
@@ -56,9 +74,17 @@ export function peopleRoutes(
           ...u,
           roleLabel: ROLE_LABELS[u.role] ?? u.role,
           roles: roleOptions(u.role),
+          // Recorded before units: at the root.
+          units: unitOptions(units, u.units ?? [root]),
+          unitNames: unitOptions(units, u.units ?? [root])
+            .filter((o) => o.selected)
+            .map((o) => o.label),
+          organisationWide: u.role === 'admin' || u.role === 'operations',
           self: u._id === me(res).id,
         })),
         roles: roleOptions((extra.values as { role?: Role } | undefined)?.role ?? 'viewer'),
+        // A new person starts at the root, the whole organisation.
+        units: unitOptions(units, entered === undefined ? [root] : listField(entered)),
         ...extra,
       },
       status,
@@ -69,15 +95,24 @@ export function peopleRoutes(
 
   router.post('/users', allowRoles('admin'), async (req, res) => {
     const { email, name, role, password } = req.body ?? {};
-    const parsed = ZUserInput.safeParse({ email, name, role, password });
-    if (!parsed.success)
-      return usersPage(req, res, { errors: fieldErrors(parsed.error), values: { ...req.body, password: '' } }, 422);
-    await createUser(db, parsed.data, me(res).id);
+    const values = { ...req.body, units: listField(req.body?.units), password: '' };
+    const parsed = ZUserInput.safeParse({ email, name, role, password, units: values.units });
+    if (!parsed.success) return usersPage(req, res, { errors: fieldErrors(parsed.error), values }, 422);
+    try {
+      await createUser(db, parsed.data, me(res).id);
+    } catch (err) {
+      // A unit deleted since the form was shown, or an email already taken.
+      if (!(err instanceof AppError) || (err.kind !== 'invalid' && err.kind !== 'conflict')) throw err;
+      const field = err.kind === 'invalid' ? 'units' : 'email';
+      return usersPage(req, res, { errors: { [field]: err.message }, values }, err.kind === 'invalid' ? 422 : 409);
+    }
     await usersPage(req, res, { notice: `${parsed.data.email} can now sign in as ${ROLE_LABELS[parsed.data.role]}.` });
   });
 
   router.post('/users/:id', allowRoles('admin'), async (req: Request<{ id: string }>, res) => {
-    const parsed = ZUserChange.safeParse(req.body);
+    const body = req.body as Record<string, unknown> | undefined;
+    // No unit ticked sends no field: an empty list.
+    const parsed = ZUserChange.safeParse(body?.action === 'units' ? { ...body, units: listField(body.units) } : body);
     if (!parsed.success) throw new HttpError(422, `invalid change: ${parsed.error.issues[0]?.message}`);
     await changeUser(db, me(res).id, req.params.id, parsed.data);
     await usersPage(req, res, { notice: `${req.params.id}: ${describeChange(parsed.data)}.` });
@@ -115,6 +150,7 @@ export function peopleRoutes(
         keys: await listApiKeys(db, { limit: 500, skip: 0 }),
         scopes: SCOPES.map((s) => ({ value: s, checked: s === 'events:write' })),
         teams: (await loadRouting(db))?.teams.map((t) => ({ id: t.id, name: t.name })) ?? [],
+        units: unitOptions(await loadUnits(db), listField((extra.values as { units?: unknown } | undefined)?.units)),
         ...extra,
       },
       status,
@@ -129,6 +165,8 @@ export function peopleRoutes(
       scopes: [req.body?.scopes ?? []].flat(),
       // No team ticked: an organisation-wide key.
       ...(req.body?.teams ? { teams: [req.body.teams].flat() } : {}),
+      // No unit picked: every unit.
+      ...(req.body?.units ? { units: [req.body.units].flat() } : {}),
       ...(req.body?.expiresAt ? { expiresAt: dateInputToIso(String(req.body.expiresAt)) } : {}),
     });
     if (!parsed.success) return keysPage(req, res, { errors: fieldErrors(parsed.error), values: req.body }, 422);
@@ -137,8 +175,10 @@ export function peopleRoutes(
       if (err instanceof AppError && err.kind === 'invalid') return err;
       throw err;
     });
-    if (created instanceof AppError)
-      return keysPage(req, res, { errors: { teams: created.message }, values: req.body }, 422);
+    if (created instanceof AppError) {
+      const field = (created.details as { units?: unknown } | undefined)?.units ? 'units' : 'teams';
+      return keysPage(req, res, { errors: { [field]: created.message }, values: req.body }, 422);
+    }
     await keysPage(req, res, { created });
   });
 
@@ -262,6 +302,7 @@ function dateInputToIso(value: string): string {
 
 function describeChange(change: z.infer<typeof ZUserChange>): string {
   if (change.action === 'role') return `role is now ${ROLE_LABELS[change.role]}`;
+  if (change.action === 'units') return change.units.length ? `units are now ${change.units.join(', ')}` : 'no units';
   if (change.action === 'password') return 'new password set; their sessions have ended';
   return change.action === 'disable' ? 'disabled; their sessions have ended' : 'enabled';
 }

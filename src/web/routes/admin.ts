@@ -18,6 +18,7 @@ import { HttpError } from '../errors';
 import { LOGIN_THROTTLED, type LimitDeps, type LoginThrottle, loginSourceLimit } from '../rate-limits';
 import { type LoginCsrf, csrf } from '../sessions';
 import { peopleRoutes } from './admin-people';
+import { unitRoutes } from './admin-units';
 import { auditRoutes, caseRoutes } from './admin-cases';
 import { campaignRoutes } from './admin-campaigns';
 import { insightRoutes, quadrantRoutes } from './admin-insight';
@@ -80,6 +81,7 @@ const CAN = {
   campaigns: ['admin', 'operations'],
   outbox: ['admin'],
   teams: ['admin', 'operations', 'case_owner'],
+  units: ['admin', 'operations'],
   users: ['admin'],
   keys: ['admin'],
   webhooks: ['admin'],
@@ -340,6 +342,7 @@ export function adminRouter({
   });
 
   peopleRoutes(router, { db, send, everyone: EVERYONE, webhookAllowList });
+  unitRoutes(router, { db, send, roles: CAN.units });
   caseRoutes(router, { db, temporal, send, roles: CAN.cases });
   auditRoutes(router, { db, send, roles: CAN.audit });
   campaignRoutes(router, { db, loop, send, roles: CAN.campaigns });
