@@ -255,10 +255,13 @@ describe('organisation units, managed by admins', () => {
         version: at,
       });
       expect(stale.status).toBe(409);
-      expect(await stale.text()).toContain('changed by someone else');
-
+      const stalePage = await stale.text();
+      expect(stalePage).toContain('changed by someone else');
+      // The typed values are kept, with the version of the tree now shown: sending again works.
+      expect(stalePage).toContain('value="Paris office"');
+      const now = /name="version" value="(\d+)"/.exec(stalePage)![1]!;
+      expect(Number(now)).toBe(Number(at) + 1);
       const edit = await (await admin.get('/admin/units/paris/edit')).text();
-      const now = /name="version" value="(\d+)"/.exec(edit)![1]!;
       expect(edit).toContain('location: Paris</textarea>');
       const edited = await admin.post('/admin/units/paris', {
         name: 'Paris office',

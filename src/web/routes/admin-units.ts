@@ -94,10 +94,11 @@ export function unitRoutes(router: Router, { db, send, roles }: { db: Db; send: 
   ) => {
     const { units, version, rows } = await unitsOverview(db);
     const root = units.find((u) => u.parentId === null)!;
-    const form = extra.form ?? {
-      ...formFrom({ ...root, id: '', name: '', manager: null }, version),
-      parentId: root.id,
-    };
+    // A form shown again carries the version of the tree now on the page: a refused stale
+    // change can be sent again after a look at the fresh tree.
+    const form = extra.form
+      ? { ...extra.form, version: String(version) }
+      : { ...formFrom({ ...root, id: '', name: '', manager: null }, version), parentId: root.id };
     send(
       req,
       res,
@@ -131,7 +132,7 @@ export function unitRoutes(router: Router, { db, send, roles }: { db: Db; send: 
     extra: Record<string, unknown> = {},
     status = 200,
   ) => {
-    const { units } = await unitsOverview(db);
+    const { units, version } = await unitsOverview(db);
     const unit = units.find((u) => u.id === form.id);
     if (!unit) throw new HttpError(404, `There is no unit ${form.id}.`);
     send(
@@ -142,7 +143,7 @@ export function unitRoutes(router: Router, { db, send, roles }: { db: Db; send: 
         title: `Edit ${unit.name}`,
         unit,
         isRoot: unit.parentId === null,
-        values: form,
+        values: { ...form, version: String(version) },
         formAction: `/admin/units/${encodeURIComponent(unit.id)}`,
         submitLabel: 'Save unit',
         ...(await choices(units, form)),
