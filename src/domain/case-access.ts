@@ -33,9 +33,7 @@ export function caseScopeOf(
   const ofRouting =
     user.role === 'case_owner'
       ? (routing?.teams ?? [])
-          .filter(
-            (team) => team.members.includes(user.id) || escalationChain(routing!, team.id).includes(user.id),
-          )
+          .filter((team) => team.members.includes(user.id) || escalationChain(routing!, team.id).includes(user.id))
           .map((team) => team.id)
       : [];
   return { all: false, teamIds: [...new Set([...ofRouting, ...ofUnits])], ownerId: user.id };
