@@ -2,7 +2,8 @@ import type { Db, Filter } from 'mongodb';
 import * as c from '../db/collections';
 import { withConsentOf } from '../db/customers';
 import type { CaseScope } from '../domain/case-access';
-import { mongoFilter } from './cases';
+import { type Person, keyCaseAccessOf, mongoFilter } from './cases';
+import { type CustomerAccess, customerAccessOf, customersInUnits } from './customers';
 import { AppError } from './errors';
 import type { Cell } from './table-exports';
 
@@ -17,6 +18,28 @@ export interface BulkExport {
   table: string;
   filters: object;
 }
+
+/** What a caller's downloads hold: the cases of their case scope, the customers (and replies) of their units. */
+export interface ExportScope {
+  cases: CaseScope;
+  customers: CustomerAccess;
+}
+
+export async function exportScopeOf(db: Db, user: Person): Promise<ExportScope> {
+  const customers = await customerAccessOf(db, user);
+  return { cases: customers.person.scope, customers };
+}
+
+export async function keyExportScopeOf(
+  db: Db,
+  key: { teams?: readonly string[]; units?: readonly string[] },
+): Promise<ExportScope> {
+  const { scope, units, unitScope } = await keyCaseAccessOf(db, key);
+  return { cases: scope, customers: { units, unitScope } };
+}
+
+/** How the audit log names the units a download was limited to (none: every unit). */
+const unitsLabel = (access: CustomerAccess) => (access.unitScope.all ? {} : { units: access.unitScope.top });
 
 /** Customers are read this many at a time (their consent is looked up per page). */
 const PAGE = 500;
@@ -46,14 +69,18 @@ const CUSTOMER_COLUMNS = [
   'updatedAt',
 ];
 
-/** Customers with one column per attribute any of them has (a first pass collects the names). */
-export async function customersExport(db: Db): Promise<BulkExport> {
+/**
+ * The customers of the caller's units with one column per attribute any of them has (a first pass
+ * collects the names, so that no other unit's attribute names show either).
+ */
+export async function customersExport(db: Db, access: CustomerAccess): Promise<BulkExport> {
+  const filter: Filter<c.CustomerDoc> = customersInUnits(access) ?? {};
   const names = new Set<string>();
-  for await (const { attributes } of c.customers(db).find({}, { projection: { attributes: 1 } }))
+  for await (const { attributes } of c.customers(db).find(filter, { projection: { attributes: 1 } }))
     for (const name of Object.keys(attributes ?? {})) names.add(name);
   const attributeNames = [...names].sort();
   async function* rows() {
-    for await (const page of pagesOf(c.customers(db).find({}).sort({ _id: 1 }))) {
+    for await (const page of pagesOf(c.customers(db).find(filter).sort({ _id: 1 }))) {
       for (const customer of await withConsentOf(db, page)) {
         yield [
           customer._id,
@@ -75,7 +102,7 @@ export async function customersExport(db: Db): Promise<BulkExport> {
     columns: [...CUSTOMER_COLUMNS, ...attributeNames.map((name) => `attributes.${name}`)],
     rows: rows(),
     table: 'customers',
-    filters: {},
+    filters: unitsLabel(access),
   };
 }
 
@@ -96,8 +123,27 @@ const REPLY_COLUMNS = [
   'answers',
 ];
 
-async function* replyRows(db: Db, filter: Filter<c.ResponseDoc>): AsyncGenerator<Cell[]> {
-  for await (const reply of c.responses(db).find(filter).sort({ submittedAt: 1 })) {
+/**
+ * The replies of the customers of the caller's units. A reply does not carry its customer's
+ * attributes: each page of replies keeps those whose customers one query finds in the units.
+ */
+async function* repliesInUnits(db: Db, filter: Filter<c.ResponseDoc>, access: CustomerAccess) {
+  const inUnits = customersInUnits(access);
+  const replies = c.responses(db).find(filter).sort({ submittedAt: 1 });
+  if (!inUnits) return yield* replies;
+  for await (const page of pagesOf(replies)) {
+    const ids = [...new Set(page.map((reply) => reply.customerId))];
+    const customers = await c
+      .customers(db)
+      .find({ $and: [{ _id: { $in: ids } }, inUnits as Filter<c.CustomerDoc>] }, { projection: { _id: 1 } })
+      .toArray();
+    const seen = new Set(customers.map((customer) => customer._id));
+    yield* page.filter((reply) => seen.has(reply.customerId));
+  }
+}
+
+async function* replyRows(db: Db, filter: Filter<c.ResponseDoc>, access: CustomerAccess): AsyncGenerator<Cell[]> {
+  for await (const reply of repliesInUnits(db, filter, access)) {
     const s = reply.scores;
     yield [
       reply._id,
@@ -118,9 +164,15 @@ async function* replyRows(db: Db, filter: Filter<c.ResponseDoc>): AsyncGenerator
   }
 }
 
-/** Every reply, or one program's, oldest first. */
-export function repliesExport(db: Db, filters: { programId?: string }): BulkExport {
-  return { filename: 'replies.csv', columns: REPLY_COLUMNS, rows: replyRows(db, filters), table: 'replies', filters };
+/** Every reply of the customers of the caller's units, or one program's, oldest first. */
+export function repliesExport(db: Db, filters: { programId?: string }, access: CustomerAccess): BulkExport {
+  return {
+    filename: 'replies.csv',
+    columns: REPLY_COLUMNS,
+    rows: replyRows(db, filters, access),
+    table: 'replies',
+    filters: { ...filters, ...unitsLabel(access) },
+  };
 }
 
 const CASE_COLUMNS = [

@@ -17,10 +17,13 @@ import {
   EVERY_CASE,
   caseScopeCondition,
   caseScopeOf,
+  caseScopeOfKey,
   inCaseScope,
   outOfScopeMessage,
 } from '../domain/case-access';
+import { type Unit, type UnitScope, unitScopeOf, unitScopeOfKey } from '../domain/units';
 import { loadRouting } from '../db/routing';
+import { loadUnits } from '../db/units';
 import { ZCaseAction } from '../domain/case-schemas';
 import {
   CASE_STATUSES,
@@ -103,13 +106,31 @@ export function slaOf(doc: c.CaseDoc, now = Date.now()) {
   };
 }
 
-/** The routing and the cases a signed-in person may see and act on. */
-export async function caseAccessOf(
+/** A signed-in person as case access reads them: who, their role, and the units they are assigned to. */
+export type Person = { id: string; role: Role; units?: readonly string[] };
+
+/** The routing, the organisation's units, and the cases and units a person or API key sees. */
+export interface CaseAccess {
+  routing: Routing | null;
+  scope: CaseScope;
+  units: Unit[];
+  unitScope: UnitScope;
+}
+
+/** The routing and the cases a signed-in person may see and act on: their teams', and their units' teams'. */
+export async function caseAccessOf(db: Db, user: Person): Promise<CaseAccess> {
+  const [routing, units] = await Promise.all([loadRouting(db), loadUnits(db)]);
+  const unitScope = unitScopeOf(units, user);
+  return { routing, scope: caseScopeOf(routing, user, unitScope), units, unitScope };
+}
+
+/** The cases an API key may see and act on: every case, or its teams', or its units' teams'. */
+export async function keyCaseAccessOf(
   db: Db,
-  user: { id: string; role: Role },
-): Promise<{ routing: Routing | null; scope: CaseScope }> {
-  const routing = await loadRouting(db);
-  return { routing, scope: caseScopeOf(routing, user) };
+  key: { teams?: readonly string[]; units?: readonly string[] },
+): Promise<CaseAccess> {
+  const [routing, units] = await Promise.all([loadRouting(db), loadUnits(db)]);
+  return { routing, scope: caseScopeOfKey(key, routing, units), units, unitScope: unitScopeOfKey(units, key) };
 }
 
 /** A case outside the person's scope is refused (403) as surely as a missing one (404). */
@@ -212,7 +233,7 @@ export async function actOnCaseInScope(
 export async function actOnCaseAs(
   temporal: Client,
   db: Db,
-  user: { id: string; role: Role },
+  user: Person,
   request: { caseId: string; input: unknown; requestId: unknown },
 ): Promise<CaseState> {
   const { routing, scope } = await caseAccessOf(db, user);
@@ -248,7 +269,7 @@ const CASE_PAGE_HISTORY = 50;
  * replies, summary and other cases (as far as the user may see them), the people who may own
  * it, the root causes, and the actions the user may take now.
  */
-export async function casePage(db: Db, caseId: string, user: { id: string; role: Role }) {
+export async function casePage(db: Db, caseId: string, user: Person) {
   const { routing, scope } = await caseAccessOf(db, user);
   const { case: doc, timeline } = await caseWithTimeline(db, caseId, scope);
   const [customer, program, replies, pastCases, owners, summaries] = await Promise.all([
@@ -289,7 +310,7 @@ export function listAuditLog(db: Db, { limit, skip }: { limit: number; skip: num
  */
 export async function caseQueue(
   db: Db,
-  user: { id: string; role: Role },
+  user: Person,
   view: string,
   filter: CaseFilter,
   sort: CaseSort,

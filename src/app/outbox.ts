@@ -1,8 +1,18 @@
 import type { Db } from 'mongodb';
 import { sinkMessages } from '../db/collections';
+import { type CustomerAccess, EVERY_CUSTOMER, ensureWholeOrganisation } from './customers';
 
-/** The embedded SMTP sink's messages, newest first; `to` matches part of the recipient, any case. */
-export function listOutbox(db: Db, filter: { to?: string }, { limit, skip }: { limit: number; skip: number }) {
+/**
+ * The embedded SMTP sink's messages, newest first; `to` matches part of the recipient, any case.
+ * A message knows its recipient's address only, not their unit: for the whole organisation.
+ */
+export function listOutbox(
+  db: Db,
+  filter: { to?: string },
+  { limit, skip }: { limit: number; skip: number },
+  access: CustomerAccess = EVERY_CUSTOMER,
+) {
+  ensureWholeOrganisation(access, 'The outbox');
   const query = filter.to !== undefined ? { to: { $regex: escapeRegex(filter.to), $options: 'i' } } : {};
   return sinkMessages(db).find(query).sort({ receivedAt: -1 }).skip(skip).limit(limit).toArray();
 }

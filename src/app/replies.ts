@@ -1,13 +1,15 @@
 import { WorkflowNotFoundError } from '@temporalio/client';
 import type { Db } from 'mongodb';
 import * as c from '../db/collections';
-import { isErased } from '../db/customers';
+import { findCustomer, isErased } from '../db/customers';
 import { programOfInvitation } from '../db/programs';
 import { isDuplicateKeyError } from '../db/insert-once';
 import { hashSurveyToken, isWellFormedToken } from '../db/survey-tokens';
 import { durationMs } from '../domain/duration';
 import type { Answers } from '../domain/survey-schema';
 import { type LoopSettings, signalReply } from '../temporal/loop-client';
+import { type CustomerAccess, EVERY_CUSTOMER, ensureCustomerVisible } from './customers';
+import { AppError } from './errors';
 
 export type SurveyState =
   | { kind: 'unknown' }
@@ -138,12 +140,40 @@ export async function replyEditableUntil(db: Db, invitationId: string): Promise<
 
 type Page = { limit: number; skip: number };
 
-/** Invitations, newest first, of one customer or of all. */
-export function listInvitations(db: Db, filter: { customerId?: string }, { limit, skip }: Page) {
+/**
+ * Invitations and replies do not carry their customer's attributes, so a caller limited to units
+ * lists them one customer of its units at a time: one lookup, where filtering pages by customer
+ * would make a page's length and offset depend on the units. The replies export filters instead.
+ */
+async function ensureListable(db: Db, customerId: string | undefined, access: CustomerAccess): Promise<void> {
+  if (access.unitScope.all) return;
+  if (customerId === undefined)
+    throw new AppError(
+      'forbidden',
+      'restricted to units: name one of their customers (customerId), or download the replies of the units with /api/export/replies.csv',
+    );
+  const customer = await findCustomer(db, customerId);
+  if (customer) await ensureCustomerVisible(db, customer, access);
+}
+
+/** Invitations, newest first, of one customer or of all (of the caller's units). */
+export async function listInvitations(
+  db: Db,
+  filter: { customerId?: string },
+  { limit, skip }: Page,
+  access: CustomerAccess = EVERY_CUSTOMER,
+) {
+  await ensureListable(db, filter.customerId, access);
   return c.invitations(db).find(filter).sort({ createdAt: -1 }).skip(skip).limit(limit).toArray();
 }
 
-/** Replies, newest first, of one customer or program or of all. */
-export function listReplies(db: Db, filter: { customerId?: string; programId?: string }, { limit, skip }: Page) {
+/** Replies, newest first, of one customer or program or of all (of the caller's units). */
+export async function listReplies(
+  db: Db,
+  filter: { customerId?: string; programId?: string },
+  { limit, skip }: Page,
+  access: CustomerAccess = EVERY_CUSTOMER,
+) {
+  await ensureListable(db, filter.customerId, access);
   return c.responses(db).find(filter).sort({ submittedAt: -1 }).skip(skip).limit(limit).toArray();
 }

@@ -1,5 +1,6 @@
 import type { Role } from './access';
 import { type Routing, escalationChain } from './routing';
+import { EVERY_UNIT, type Unit, type UnitScope, unitScopeOfKey } from './units';
 
 /**
  * The cases a person or an API key may see and act on: every case (the organisation-wide CX team,
@@ -15,24 +16,57 @@ export const EVERY_CASE: CaseScope = { all: true };
 
 /**
  * A person's case scope: the teams they are a member of, the teams they manage, and the teams whose
- * escalation chain (manager, manager above, …) they are on; plus any case assigned to them, which
- * covers a reassignment outside their teams and the time before routing is set up.
+ * escalation chain (manager, manager above, …) they are on; plus the teams tied to a unit in their
+ * unit scope (a general manager sees the cases of their units' teams), and any case assigned to
+ * them, which covers a reassignment outside their teams and the time before routing is set up.
+ * A unit scope of everything adds no team: it is also what people recorded before units had, who
+ * keep seeing what they saw (the organisation-wide roles see every case anyway).
  */
-export function caseScopeOf(routing: Routing | null, user: { id: string; role: Role }): CaseScope {
+export function caseScopeOf(
+  routing: Routing | null,
+  user: { id: string; role: Role },
+  unitScope: UnitScope = EVERY_UNIT,
+): CaseScope {
   if (ORGANISATION_WIDE.includes(user.role)) return EVERY_CASE;
-  if (user.role !== 'case_owner') return { all: false, teamIds: [], ownerId: user.id };
-  const teamIds = (routing?.teams ?? [])
-    .filter((team) => team.members.includes(user.id) || escalationChain(routing!, team.id).includes(user.id))
-    .map((team) => team.id);
-  return { all: false, teamIds, ownerId: user.id };
+  // A person's scope holds the root only as everything (unitScopeOf), so no team falls to the root here.
+  const ofUnits = unitScope.all ? [] : teamsOfUnits(routing, unitScope, undefined);
+  const ofRouting =
+    user.role === 'case_owner'
+      ? (routing?.teams ?? [])
+          .filter((team) => team.members.includes(user.id) || escalationChain(routing!, team.id).includes(user.id))
+          .map((team) => team.id)
+      : [];
+  return { all: false, teamIds: [...new Set([...ofRouting, ...ofUnits])], ownerId: user.id };
 }
 
 /**
- * An API key's case scope: every case, or exactly the teams it was restricted to at creation (an
- * empty list, which creation refuses, would be no case rather than every case).
+ * The routing teams tied to a unit of the scope. A team tied to no unit serves the whole company:
+ * it belongs to the root, which only a scope holding the root sees.
  */
-export function caseScopeOfKey(key: { teams?: readonly string[] }): CaseScope {
-  return key.teams ? { all: false, teamIds: key.teams, ownerId: null } : EVERY_CASE;
+export function teamsOfUnits(routing: Routing | null, unitScope: UnitScope, root: string | undefined): string[] {
+  return (routing?.teams ?? [])
+    .filter((team) => {
+      const unit = team.unit ?? root;
+      return unitScope.all || (unit !== undefined && unitScope.unitIds.includes(unit));
+    })
+    .map((team) => team.id);
+}
+
+/**
+ * An API key's case scope: every case, the teams it was restricted to at creation, the teams tied
+ * to the units it was restricted to, or — restricted to both — the teams that are both (each
+ * restriction narrows what the key reaches; an empty list, which creation refuses, is no case).
+ */
+export function caseScopeOfKey(
+  key: { teams?: readonly string[]; units?: readonly string[] },
+  routing: Routing | null = null,
+  units: readonly Unit[] = [],
+): CaseScope {
+  if (!key.teams && !key.units) return EVERY_CASE;
+  const root = units.find((unit) => unit.parentId === null)?.id;
+  const ofUnits = key.units ? teamsOfUnits(routing, unitScopeOfKey(units, key), root) : null;
+  const teamIds = key.teams ? key.teams.filter((id) => ofUnits === null || ofUnits.includes(id)) : ofUnits!;
+  return { all: false, teamIds, ownerId: null };
 }
 
 /** Whether a case is one the scope may see and act on. */
@@ -54,11 +88,11 @@ export function caseScopeCondition(
 
 /** The sentence a refused person reads. */
 export const OUT_OF_SCOPE =
-  'This case belongs to a team you are not part of: you may open the cases of your teams, of the teams below you in the escalation chain, and cases assigned to you.';
+  'This case belongs to a team you are not part of: you may open the cases of your teams, of the teams below you in the escalation chain, of the teams of your units, and cases assigned to you.';
 
 /** The sentence a refused team-restricted API key reads. */
 export const OUT_OF_KEY_SCOPE =
-  'This case belongs to a team this API key is not restricted to: the key reads and acts only on the cases of its teams.';
+  'This case belongs to a team this API key is not restricted to: the key reads and acts only on the cases of its teams (or of its units’ teams).';
 
 /** What a refused caller reads: a person, or a key (which has no cases of its own). */
 export const outOfScopeMessage = (scope: CaseScope) =>

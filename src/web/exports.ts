@@ -5,8 +5,14 @@ import type { RequestHandler, Response, Router } from 'express';
 import { z } from 'zod';
 import type { Db } from 'mongodb';
 import { audit } from '../db/audit';
-import type { CaseScope } from '../domain/case-access';
-import { type BulkExport, casesExport, customersExport, importErrorsExport, repliesExport } from '../app/bulk-exports';
+import {
+  type BulkExport,
+  type ExportScope,
+  casesExport,
+  customersExport,
+  importErrorsExport,
+  repliesExport,
+} from '../app/bulk-exports';
 import type { Cell, TableExport } from '../app/table-exports';
 import { apiActor } from './auth';
 import { ZExternalId } from '../app/schemas';
@@ -90,22 +96,29 @@ export function sendTable(
 
 const ZExportFilter = z.object({ programId: ZExternalId.optional() }).strict();
 
-/** Who may download what: every customer and reply (`bulk`), and cases within the caller's scope. */
+/**
+ * Who may download what: customers and replies (`bulk`), and cases; each within the caller's scope
+ * (the cases of their case scope, the customers and replies of their units).
+ */
 export interface ExportAccess {
   bulk: RequestHandler;
   cases: RequestHandler;
-  caseScopeOf(res: Response): Promise<CaseScope>;
+  scopeOf(res: Response): Promise<ExportScope>;
 }
 
 /** The three CSV exports under `/export/`, behind API scopes or admin roles; each one audited. */
 export function addExportRoutes(router: Router, db: Db, access: ExportAccess): void {
-  router.get('/export/customers.csv', access.bulk, async (_req, res) => sendTable(res, db, await customersExport(db)));
-  router.get('/export/replies.csv', access.bulk, (req, res) =>
-    sendTable(res, db, repliesExport(db, parseInput(ZExportFilter, req.query, 'export filter'))),
-  );
+  router.get('/export/customers.csv', access.bulk, async (_req, res) => {
+    const { customers } = await access.scopeOf(res);
+    await sendTable(res, db, await customersExport(db, customers));
+  });
+  router.get('/export/replies.csv', access.bulk, async (req, res) => {
+    const filters = parseInput(ZExportFilter, req.query, 'export filter');
+    await sendTable(res, db, repliesExport(db, filters, (await access.scopeOf(res)).customers));
+  });
   router.get('/export/cases.csv', access.cases, async (req, res) => {
     const filters = parseInput(ZExportFilter, req.query, 'export filter');
-    await sendTable(res, db, casesExport(db, filters, await access.caseScopeOf(res)));
+    await sendTable(res, db, casesExport(db, filters, (await access.scopeOf(res)).cases));
   });
 }
 

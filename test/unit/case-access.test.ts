@@ -1,6 +1,9 @@
 import { describe, expect, it } from 'vitest';
+import type { Role } from '../../src/domain/access';
 import { ZRouting } from '../../src/domain/routing';
+import { ZUnits, unitScopeOf } from '../../src/domain/units';
 import {
+  type CaseScope,
   OUT_OF_KEY_SCOPE,
   OUT_OF_SCOPE,
   caseScopeCondition,
@@ -114,5 +117,81 @@ describe('caseScopeOfKey', () => {
   it('when a key or a person is refused, then each reads a sentence about itself', () => {
     expect(outOfScopeMessage(caseScopeOfKey({ teams: ['north'] }))).toBe(OUT_OF_KEY_SCOPE);
     expect(outOfScopeMessage(caseScopeOf(routing, owner('ben@acme.test')))).toBe(OUT_OF_SCOPE);
+  });
+});
+
+describe('case scopes by organisation units', () => {
+  /** company → eu (→ eu-de), us; teams tied to eu, eu-de and us, and one tied to no unit. */
+  const units = ZUnits.parse([
+    { id: 'company', name: 'Company', parentId: null },
+    { id: 'eu', name: 'Europe', parentId: 'company', match: { region: ['eu'] } },
+    { id: 'eu-de', name: 'Germany', parentId: 'eu', match: { country: ['de'] } },
+    { id: 'us', name: 'United States', parentId: 'company', match: { region: ['us'] } },
+  ]);
+  const unitRouting = ZRouting.parse({
+    teams: [
+      { id: 'eu-care', name: 'EU care', members: ['eva@acme.test'], manager: 'mo@acme.test', unit: 'eu' },
+      { id: 'de-care', name: 'DE care', members: ['dirk@acme.test'], manager: 'mo@acme.test', unit: 'eu-de' },
+      { id: 'us-care', name: 'US care', members: ['ursula@acme.test'], manager: 'mo@acme.test', unit: 'us' },
+      { id: 'hq', name: 'Head office', members: ['hanna@acme.test'], manager: 'mo@acme.test' },
+    ],
+    fallbackTeam: 'hq',
+  });
+  const caseOf = (teamId: string) => ({ teamId, ownerId: 'someone@acme.test' });
+  const teamsSeen = (scope: CaseScope) =>
+    ['eu-care', 'de-care', 'us-care', 'hq'].filter((team) => inCaseScope(scope, caseOf(team)));
+  const gm = (unitIds: string[], role: Role = 'case_owner') => {
+    const user = { id: 'gina@acme.test', role, units: unitIds };
+    return caseScopeOf(unitRouting, user, unitScopeOf(units, user));
+  };
+
+  it('when a general manager of a unit opens cases, then the teams of the unit and below it are in scope', () => {
+    expect(teamsSeen(gm(['eu']))).toEqual(['eu-care', 'de-care']);
+    expect(teamsSeen(gm(['eu-de']))).toEqual(['de-care']);
+    expect(teamsSeen(gm(['us'], 'viewer'))).toEqual(['us-care']);
+  });
+
+  it('when a person manages a unit in the tree, then its teams are in scope as if assigned to it', () => {
+    const managed = units.map((unit) => (unit.id === 'us' ? { ...unit, manager: 'gina@acme.test' } : unit));
+    const user = { id: 'gina@acme.test', role: 'case_owner' as const, units: [] };
+    expect(teamsSeen(caseScopeOf(unitRouting, user, unitScopeOf(managed, user)))).toEqual(['us-care']);
+  });
+
+  it('when a team member has units too, then their teams stay in scope besides the units’ teams', () => {
+    const user = { id: 'ursula@acme.test', role: 'case_owner' as const, units: ['eu-de'] };
+    expect(teamsSeen(caseScopeOf(unitRouting, user, unitScopeOf(units, user)))).toEqual(['de-care', 'us-care']);
+  });
+
+  it('when a person has no units recorded (the whole company), then they see what they saw before', () => {
+    const user = { id: 'eva@acme.test', role: 'case_owner' as const };
+    expect(caseScopeOf(unitRouting, user, unitScopeOf(units, user))).toEqual(caseScopeOf(unitRouting, user));
+    expect(teamsSeen(caseScopeOf(unitRouting, user, unitScopeOf(units, user)))).toEqual(['eu-care']);
+  });
+
+  it('when the role is organisation-wide, then every case is in scope whatever the units', () => {
+    expect(gm(['eu'], 'operations')).toEqual({ all: true });
+  });
+
+  it('when a key is restricted to units, then the teams tied to them (and below) are in scope', () => {
+    expect(teamsSeen(caseScopeOfKey({ units: ['eu'] }, unitRouting, units))).toEqual(['eu-care', 'de-care']);
+    expect(caseScopeOfKey({ units: ['eu'] }, unitRouting, units)).toMatchObject({ ownerId: null });
+  });
+
+  it('when a key is restricted to the root unit, then teams tied to no unit are in scope too', () => {
+    expect(teamsSeen(caseScopeOfKey({ units: ['company'] }, unitRouting, units))).toEqual([
+      'eu-care',
+      'de-care',
+      'us-care',
+      'hq',
+    ]);
+  });
+
+  it('when a key is restricted to teams and units, then only the teams that are both are in scope', () => {
+    const both = caseScopeOfKey({ teams: ['de-care', 'us-care'], units: ['eu'] }, unitRouting, units);
+    expect(teamsSeen(both)).toEqual(['de-care']);
+  });
+
+  it('when a key names a unit the tree does not have, then it sees no case rather than every case', () => {
+    expect(teamsSeen(caseScopeOfKey({ units: ['asia'] }, unitRouting, units))).toEqual([]);
   });
 });

@@ -24,8 +24,8 @@ import { campaignRoutes } from './admin-campaigns';
 import { insightRoutes, quadrantRoutes } from './admin-insight';
 import { EMAIL_PREVIEW_CSP, PROGRAM_EDITOR_PATHS, programEditorRoutes } from './admin-programs';
 import { programReport } from '../../app/programs';
-import { customerPage, eraseCustomer, searchCustomers } from '../../app/customers';
-import { caseAccessOf } from '../../app/cases';
+import { customerAccessOf, customerPage, eraseCustomer, searchCustomers } from '../../app/customers';
+import { exportScopeOf } from '../../app/bulk-exports';
 import { personalDataViewFor } from '../personal-data';
 import { ROLES_SEEING_ALL_CUSTOMERS } from '../../domain/personal-data';
 import { addExportRoutes, sendImportErrors } from '../exports';
@@ -197,8 +197,7 @@ export function adminRouter({
   router.get('/customers', allowRoles(...CAN.customers), async (req, res) => {
     const q = typeof req.query.q === 'string' ? req.query.q.trim() : '';
     const view = personalDataViewFor(res);
-    const { scope } = await caseAccessOf(db, res.locals.user);
-    const { scoped, customers } = await searchCustomers(db, q, { view, scope });
+    const { scoped, customers } = await searchCustomers(db, q, await customerAccessOf(db, res.locals.user));
     send(req, res, 'customers', {
       title: 'Customers',
       canImport: roleGrants(res.locals.user.role, IMPORTERS),
@@ -232,8 +231,7 @@ export function adminRouter({
   );
 
   router.get('/customers/:id', allowRoles(...CAN.customers), async (req: Request<{ id: string }>, res) => {
-    const { scope } = await caseAccessOf(db, res.locals.user);
-    const detail = await customerPage(db, req.params.id, { view: personalDataViewFor(res), scope });
+    const detail = await customerPage(db, req.params.id, await customerAccessOf(db, res.locals.user));
     if (!detail) throw new HttpError(404, `No customer ${req.params.id}.`);
     const { customer, summary, decisions, invitations, replies } = detail;
     send(req, res, 'customer', {
@@ -251,7 +249,7 @@ export function adminRouter({
   addExportRoutes(router, db, {
     bulk: allowRoles(...ROLES_SEEING_ALL_CUSTOMERS),
     cases: allowRoles(...CAN.cases),
-    caseScopeOf: async (res) => (await caseAccessOf(db, res.locals.user as SignedInUser)).scope,
+    scopeOf: (res) => exportScopeOf(db, res.locals.user as SignedInUser),
   });
 
   // Irreversible: the admin types the customer's ID to confirm (works without JavaScript).

@@ -3,7 +3,15 @@ import type { Db } from 'mongodb';
 import { HttpError } from '../errors';
 import { recordEvent, recordEventBatch } from '../../app/events';
 import { type LoopSettings } from '../../temporal/loop-client';
-import { customerDetail, eraseCustomer, listCustomers, updateCustomerProfile } from '../../app/customers';
+import {
+  customerDetail,
+  ensureWholeOrganisation,
+  eraseCustomer,
+  keyCustomerAccessOf,
+  listCustomers,
+  updateCustomerProfile,
+} from '../../app/customers';
+import { keyExportScopeOf } from '../../app/bulk-exports';
 import { listInvitations, listReplies } from '../../app/replies';
 import { listOutbox } from '../../app/outbox';
 import { addExportRoutes, sendImportErrors, sendTable } from '../exports';
@@ -47,8 +55,8 @@ import type { IdentityWrite } from '../../domain/event-profile';
 import type { AllowList } from '../../domain/webhook-destination';
 import { createWebhook, deleteWebhook, listWebhooks } from '../../app/webhooks';
 import { ZWebhookInput } from '../../domain/webhook-schema';
-import { type CaseScope, caseScopeOfKey } from '../../domain/case-access';
-import { actOnCaseInScope, caseFilterFrom, caseWithTimeline, listCases, slaOf } from '../../app/cases';
+import type { CaseScope } from '../../domain/case-access';
+import { actOnCaseInScope, caseFilterFrom, caseWithTimeline, keyCaseAccessOf, listCases, slaOf } from '../../app/cases';
 import { allowScopes, allowTeamKeys } from '../access';
 import { type ApiKeyLocals, apiActor } from '../auth';
 import {
@@ -81,8 +89,7 @@ function identityWriteOf(res: Response): IdentityWrite {
   return scopeGrants(scopes, ['write']) ? 'change' : 'create-only';
 }
 
-/** The cases the request's key may see and act on: every case, or those of the teams it is restricted to. */
-const keyCaseScope = (res: Response): CaseScope => caseScopeOfKey(res.locals.apiKey as ApiKeyLocals);
+const keyOf = (res: Response) => res.locals.apiKey as ApiKeyLocals;
 
 /** `limit` and `offset` from the query; a repeated or malformed parameter is a 400. */
 function pageOf(query: Record<string, unknown>): { limit: number; skip: number } {
@@ -94,6 +101,10 @@ function pageOf(query: Record<string, unknown>): { limit: number; skip: number }
 /** The JSON API; every route behind an API key (mounted after requireApiKey). */
 export function apiRouter({ db, templates, loop, embeddedMail, metrics, webhookAllowList }: ApiDeps): Router {
   const router = Router();
+  /** The cases the request's key may see and act on: every case, or those of its teams or its units' teams. */
+  const keyCaseScope = async (res: Response): Promise<CaseScope> => (await keyCaseAccessOf(db, keyOf(res))).scope;
+  /** The customers the request's key sees: every one, or those of its units. */
+  const keyCustomers = (res: Response) => keyCustomerAccessOf(db, keyOf(res));
 
   router.get('/openapi.json', allowTeamKeys(...SCOPES), (_req, res) => {
     res.json(openApiDocument());
@@ -115,21 +126,22 @@ export function apiRouter({ db, templates, loop, embeddedMail, metrics, webhookA
 
   router.put('/customers/:id', allowScopes('write'), json('64kb'), async (req, res) => {
     const input = parseInput(ZCustomerInput, { ...req.body, id: req.params.id }, 'customer');
-    res.json(await updateCustomerProfile(db, loop, input));
+    res.json(await updateCustomerProfile(db, loop, input, await keyCustomers(res)));
   });
 
   // Irreversible, hence an admin key: removes the customer's personal data and stops their surveys.
   router.delete('/customers/:id', allowScopes('admin'), async (req, res) => {
     const id = parseInput(ZExternalId, req.params.id, 'customer id');
-    const summary = await eraseCustomer(db, loop, id, apiActor(res.locals.apiKey));
+    const summary = await eraseCustomer(db, loop, id, apiActor(res.locals.apiKey), await keyCustomers(res));
     res.json({ id, erased: true, ...summary });
   });
 
-  // Every customer and reply is beyond a team-restricted key (allowScopes refuses it); cases are within its teams.
+  // Every customer and reply is beyond a team-restricted key (allowScopes refuses it); cases are within its
+  // teams. A unit-restricted key downloads its units' customers and replies, and its units' teams' cases.
   addExportRoutes(router, db, {
     bulk: allowScopes('read'),
     cases: allowTeamKeys('read'),
-    caseScopeOf: (res) => Promise.resolve(keyCaseScope(res)),
+    scopeOf: (res) => keyExportScopeOf(db, keyOf(res)),
   });
 
   router.get('/metrics/experience', allowScopes('read'), async (req, res) => {
@@ -198,6 +210,7 @@ export function apiRouter({ db, templates, loop, embeddedMail, metrics, webhookA
   });
 
   router.post('/customers\\:import', allowScopes('write'), async (req, res) => {
+    ensureWholeOrganisation(await keyCustomers(res), 'Importing customers');
     if (!req.is('text/csv')) throw new HttpError(415, 'send the file as text/csv');
     const { importId, map } = parseInput(ZImportOptions, req.query, 'import options');
     const started = await startImport(db, loop, req, {
@@ -209,6 +222,7 @@ export function apiRouter({ db, templates, loop, embeddedMail, metrics, webhookA
   });
 
   router.get('/imports/:id', allowScopes('read'), async (req, res) => {
+    ensureWholeOrganisation(await keyCustomers(res), 'An import');
     const id = parseInput(ZExternalId, req.params.id, 'import id');
     const status = await importStatus(db, id);
     if (!status) throw new HttpError(404, `no import ${id}`);
@@ -216,18 +230,19 @@ export function apiRouter({ db, templates, loop, embeddedMail, metrics, webhookA
   });
 
   router.get('/imports/:id/errors.csv', allowScopes('read'), async (req, res) => {
+    ensureWholeOrganisation(await keyCustomers(res), 'An import');
     const id = parseInput(ZExternalId, req.params.id, 'import id');
     await sendImportErrors(db, res, id);
   });
 
   router.get('/customers', allowScopes('read'), async (req, res) => {
     const { limit, skip } = pageOf(req.query);
-    res.json({ items: await listCustomers(db, { limit, skip }), limit, offset: skip });
+    res.json({ items: await listCustomers(db, { limit, skip }, await keyCustomers(res)), limit, offset: skip });
   });
 
   router.get('/customers/:id', allowScopes('read'), async (req, res) => {
     const id = parseInput(ZExternalId, req.params.id, 'customer id');
-    const detail = await customerDetail(db, id);
+    const detail = await customerDetail(db, id, await keyCustomers(res));
     if (!detail) throw new HttpError(404, `no customer ${id}`);
     const { customer, summary, decisions, invitations, responses } = detail;
     res.json({ customer, summary, decisions, invitations, responses });
@@ -292,7 +307,8 @@ export function apiRouter({ db, templates, loop, embeddedMail, metrics, webhookA
   router.get('/invitations', allowScopes('read'), async (req, res) => {
     const { limit, skip } = pageOf(req.query);
     const filter = typeof req.query.customerId === 'string' ? { customerId: req.query.customerId } : {};
-    res.json({ items: await listInvitations(db, filter, { limit, skip }), limit, offset: skip });
+    const items = await listInvitations(db, filter, { limit, skip }, await keyCustomers(res));
+    res.json({ items, limit, offset: skip });
   });
 
   router.get('/responses', allowScopes('read'), async (req, res) => {
@@ -300,14 +316,15 @@ export function apiRouter({ db, templates, loop, embeddedMail, metrics, webhookA
     const filter: { customerId?: string; programId?: string } = {};
     if (typeof req.query.customerId === 'string') filter.customerId = req.query.customerId;
     if (typeof req.query.programId === 'string') filter.programId = req.query.programId;
-    res.json({ items: await listReplies(db, filter, { limit, skip }), limit, offset: skip });
+    const items = await listReplies(db, filter, { limit, skip }, await keyCustomers(res));
+    res.json({ items, limit, offset: skip });
   });
 
   router.get('/outbox', allowScopes('admin'), async (req, res) => {
     if (!embeddedMail) throw new HttpError(404, 'the outbox exists only with the embedded SMTP sink (SMTP_URL unset)');
     const { limit, skip } = pageOf(req.query);
     const filter = typeof req.query.to === 'string' ? { to: req.query.to } : {};
-    const items = await listOutbox(db, filter, { limit, skip });
+    const items = await listOutbox(db, filter, { limit, skip }, await keyCustomers(res));
     res.json({
       items: items.map(({ _id, ...m }) => ({ id: _id, ...m })),
       limit,
@@ -330,12 +347,13 @@ export function apiRouter({ db, templates, loop, embeddedMail, metrics, webhookA
   router.get('/cases', allowTeamKeys('read'), async (req, res) => {
     const { limit, skip } = pageOf(req.query);
     const { limit: _l, offset: _o, ...filters } = req.query;
-    const { items, total } = await listCases(db, caseFilterFrom(filters), { limit, skip }, 'newest', keyCaseScope(res));
+    const scope = await keyCaseScope(res);
+    const { items, total } = await listCases(db, caseFilterFrom(filters), { limit, skip }, 'newest', scope);
     res.json({ items, total, limit, offset: skip });
   });
 
   router.get('/cases/:id', allowTeamKeys('read'), async (req: Request<{ id: string }>, res) => {
-    const { case: doc, timeline } = await caseWithTimeline(db, req.params.id, keyCaseScope(res));
+    const { case: doc, timeline } = await caseWithTimeline(db, req.params.id, await keyCaseScope(res));
     res.json({ ...doc, sla: slaOf(doc), timeline });
   });
 
@@ -351,7 +369,7 @@ export function apiRouter({ db, templates, loop, embeddedMail, metrics, webhookA
           caseId: req.params.id,
           input: { ...fields, action: req.params.action },
           actor: { id: apiActor(res.locals.apiKey), canReassign: true },
-          scope: keyCaseScope(res),
+          scope: await keyCaseScope(res),
           requestId: req.get('idempotency-key'),
           requestIdFrom: 'request',
         }),
