@@ -7,7 +7,7 @@ import { sendTable } from '../exports';
 import { caseMetricsExport } from '../../app/table-exports';
 import { CASE_TABLES, type CaseMetricsReport, caseTableOf, loadCaseMetrics } from '../../app/case-metrics';
 import { dashboardPrograms, parseDashboardQuery } from '../../app/insight';
-import { COMPARE_LABELS, tableLinks } from './admin-insight';
+import { COMPARE_LABELS, tableLinks, unitChoices } from './admin-insight';
 import { ensureSeesAllCustomers, personalDataViewFor } from '../personal-data';
 import { unitAccessOf } from '../../app/units';
 import type { SignedInUser } from '../auth';
@@ -78,6 +78,7 @@ export function caseMetricsRoutes(router: Router, { db, send, roles }: { db: Db;
       title: 'Case metrics',
       filters,
       programs,
+      units: unitChoices(access),
       // Each root cause links to its page (fixes, the outer loop).
       report: {
         ...report,

@@ -102,19 +102,25 @@ function bySegment(dashboard: ExperienceReport, metric: SplitMetric, units: read
   });
 }
 
+const segmentLabel = (units: readonly Unit[], segment: string) => {
+  const unitId = unitOfSegment(segment);
+  return segment === ALL_SEGMENT ? 'Everyone' : unitId === null ? segment : `Unit: ${unitName(units, unitId)}`;
+};
+
+/** The units a person responsible for some units may pick (none for the whole organisation). */
+export function unitChoices(access: UnitAccess): { value: string; label: string }[] {
+  if (access.scope.all) return [];
+  return access.scope.unitIds.map(unitSegment).map((value) => ({ value, label: segmentLabel(access.units, value) }));
+}
+
 /**
  * The segments the filter offers: for the whole organisation everyone and the segments with replies
  * (the chosen one even without), for a person responsible for some units those units alone.
  */
 function segmentChoices(access: UnitAccess, dashboard: ExperienceReport, chosen: string) {
-  const label = (segment: string) => {
-    const unitId = unitOfSegment(segment);
-    return unitId === null ? segment : `Unit: ${unitName(access.units, unitId)}`;
-  };
-  const segments = access.scope.all
-    ? [ALL_SEGMENT, ...[...new Set([...dashboard.segments, chosen])].filter((s) => s !== ALL_SEGMENT).sort()]
-    : access.scope.unitIds.map(unitSegment);
-  return segments.map((value) => ({ value, label: value === ALL_SEGMENT ? 'Everyone' : label(value) }));
+  if (!access.scope.all) return unitChoices(access);
+  const segments = [...new Set([...dashboard.segments, chosen])].filter((s) => s !== ALL_SEGMENT).sort();
+  return [ALL_SEGMENT, ...segments].map((value) => ({ value, label: segmentLabel(access.units, value) }));
 }
 
 const FUNNEL_LABELS = {
