@@ -219,4 +219,50 @@ describe('insight of the units a person or API key is responsible for', () => {
       'eu-berlin',
     ]);
   });
+
+  it("counts only EU customers in a root cause's fix effect for the EU key", async () => {
+    const fixedAt = new Date('2001-03-10T00:00:00Z');
+    const campaignId = uid('fix-campaign');
+    await c.campaigns(h.db).insertOne({ _id: campaignId, name: 'We fixed it' } as c.CampaignDoc);
+    await c.rootCauseFixes(h.db).insertOne({
+      _id: uid('fix'),
+      rootCause: 'Delivery delay',
+      note: 'Faster couriers',
+      from: '2001-03-01',
+      to: '2001-03-09',
+      resurvey: false,
+      programId,
+      campaignId,
+      by: 'test',
+      at: fixedAt,
+    });
+    for (const customerId of ['eu-berlin', 'us-ny']) {
+      await c.cases(h.db).insertOne({
+        _id: `case-${customerId}`,
+        customerId,
+        rootCause: 'Delivery delay',
+        resolvedAt: new Date('2001-03-05T00:00:00Z'),
+      } as c.CaseDoc);
+      for (const [n, at, summary] of [
+        [0, '2001-03-01T00:00:00Z', 20],
+        [1, '2001-03-20T00:00:00Z', 80],
+      ] as const)
+        await c.responses(h.db).insertOne({
+          _id: `rc-${customerId}-${n}`,
+          programId,
+          customerId,
+          submittedAt: new Date(at),
+          scores: { summary },
+        } as c.ResponseDoc);
+    }
+    const path = `/api/root-causes/${encodeURIComponent('Delivery delay')}`;
+    const eu = await asEuKey(path);
+    expect(eu.json.fixes[0].effect).toEqual({ customers: 1, before: 20, after: 80, improved: 1 });
+    const everyone = await api(h, 'GET', path);
+    expect((everyone.json.fixes as { effect: { customers: number } }[])[0]!.effect.customers).toBe(2);
+    const csv = await asEuKey(`${path}/fixes.csv`);
+    expect(
+      (parse(csv.text, { columns: true }) as { customersBeforeAndAfter: string }[])[0]!.customersBeforeAndAfter,
+    ).toBe('1');
+  });
 });
