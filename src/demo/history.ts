@@ -248,7 +248,8 @@ function historyCases(
     const change = (kind: string, after: CaseFacts, extra: Partial<CaseChange> = {}) => {
       if (at >= now) return false;
       const before = seq === 0 ? null : facts;
-      const contribution = caseContribution(theCase, seq, at, { kind, before, after, ...extra });
+      const path = paths.get(theCase.customerId);
+      const contribution = caseContribution(theCase, seq, at, { kind, before, after, ...extra }, path);
       if (contribution) out.push(contribution);
       seq++;
       facts = after;
