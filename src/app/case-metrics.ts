@@ -56,7 +56,11 @@ export async function loadCaseMetrics(
   ]);
   // readRollups also gives the `all` segment, which a person responsible for some units does not see.
   const inSegment = (rollups: typeof docs) => rollups.filter((doc) => doc.segment === segment);
-  const metrics = caseMetrics(filters, inSegment(docs) as CaseRollup[], inSegment(allTime) as CaseRollup[]);
+  const metrics = caseMetrics(
+    { ...filters, segment },
+    inSegment(docs) as CaseRollup[],
+    inSegment(allTime) as CaseRollup[],
+  );
   const inPeriod = (period: { from: string; to: string }) =>
     inSegment(followUps).filter((doc) => doc.day >= period.from && doc.day <= period.to);
   const current = summarizeRollups(inPeriod(filters));

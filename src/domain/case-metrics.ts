@@ -286,12 +286,14 @@ function ranked(counts: Record<string, number>): { id: string; count: number }[]
  * comparison, `allTime` every month (for the backlog).
  */
 export function caseMetrics(
-  filters: Period & { programId?: string; compare: Comparison },
+  filters: Period & { programId?: string; compare: Comparison; segment?: string },
   docs: CaseRollup[],
   allTime: CaseRollup[],
 ): CaseMetrics {
+  // `all`, or a unit's segment (a unit's own cases).
+  const segment = filters.segment ?? ALL_SEGMENT;
   const ofProgram = (list: CaseRollup[]) =>
-    list.filter((doc) => doc.segment === ALL_SEGMENT && (!filters.programId || doc.programId === filters.programId));
+    list.filter((doc) => doc.segment === segment && (!filters.programId || doc.programId === filters.programId));
   const comparison = comparisonPeriod(filters, filters.compare);
   const current = ofProgram(docs).filter(within(filters));
   const before = comparison ? ofProgram(docs).filter(within(comparison)) : null;

@@ -66,11 +66,11 @@ describe('insight of the units a person or API key is responsible for', () => {
     await c
       .rollups(h.db)
       .insertMany([
-        rollup('all', { responses: 3, nps: { count: 3, sum: 22, promoters: 2, detractors: 1 } }),
+        rollup('all', { responses: 3, nps: { count: 3, sum: 22, promoters: 2, detractors: 1 }, cases: { opened: 3 } }),
         rollup('region:EU', promoter(2)),
         rollup('region:US', detractor),
         rollup('unit:company', { responses: 3, nps: { count: 3, sum: 22, promoters: 2, detractors: 1 } }),
-        rollup('unit:eu', promoter(2)),
+        rollup('unit:eu', { ...promoter(2), cases: { opened: 1 } }),
         rollup('unit:berlin', promoter(1)),
         rollup('unit:us', detractor),
       ]);
@@ -207,6 +207,7 @@ describe('insight of the units a person or API key is responsible for', () => {
     const { status, json } = await asEuKey(`/api/metrics/cases?${period()}`);
     expect(status).toBe(200);
     expect((json.accounts as { customerId: string }[]).map((a) => a.customerId)).toEqual(['eu-berlin']);
+    expect(json).toMatchObject({ current: { opened: 1 } });
     const accounts = await asEuKey(`/api/metrics/cases/accounts.csv?${period()}`);
     expect(accounts.text).not.toContain('us-ny');
     expect((await asEuKey(`/api/metrics/cases?${period('&segment=unit:us')}`)).status).toBe(403);
@@ -214,6 +215,7 @@ describe('insight of the units a person or API key is responsible for', () => {
     expect((await gm.get(`/admin/case-metrics?${period()}`)).status).toBe(200);
     expect((await gm.get(`/admin/case-metrics?${period('&segment=all')}`)).status).toBe(403);
     const everyone = await api(h, 'GET', `/api/metrics/cases?${period()}`);
+    expect(everyone.json).toMatchObject({ current: { opened: 3 } });
     expect((everyone.json.accounts as { customerId: string }[]).map((a) => a.customerId)).toEqual([
       'us-ny',
       'eu-berlin',
