@@ -4,22 +4,37 @@ import { businessMsBetween } from '../src/domain/business-hours';
 import { type CaseChange, type CaseFacts, caseContribution } from '../src/domain/case-metrics';
 import type { CaseState } from '../src/domain/cases';
 import type { SubmitScores } from './replies';
+import { loadUnits } from '../src/db/units';
+import { unitPath } from '../src/domain/units';
 
-/** Hands a change of the case to the case metrics (kept by the scores' owner, which counts each change once). */
+/**
+ * The units a case's changes count in: those of the reply that opened it, whose invitation (the
+ * case's ID) keeps the attributes the reply was counted by, so every change of a case counts in the
+ * same units (unless the unit rules are edited meanwhile). Two reads by `_id`.
+ */
+export async function caseUnitPath(db: Db, caseId: string): Promise<string[]> {
+  const [invitation, units] = await Promise.all([
+    c.invitations(db).findOne({ _id: caseId }, { projection: { known: 1 } }),
+    loadUnits(db),
+  ]);
+  return invitation ? unitPath(units, invitation.known) : [];
+}
+
+/**
+ * Hands a change of the case to the case metrics (kept by the scores' owner, which counts each
+ * change once), in the case's units (caseUnitPath, read only for a change that counts).
+ */
 export async function countChange(
+  db: Db,
   submitScores: SubmitScores,
   theCase: c.CaseDoc,
   seq: number,
   at: Date,
   change: CaseChange,
 ): Promise<void> {
-  const contribution = caseContribution(
-    { id: theCase._id, programId: theCase.programId, customerId: theCase.customerId },
-    seq,
-    at.getTime(),
-    change,
-  );
-  if (contribution) await submitScores(contribution);
+  const id = { id: theCase._id, programId: theCase.programId, customerId: theCase.customerId };
+  if (!caseContribution(id, seq, at.getTime(), change)) return;
+  await submitScores(caseContribution(id, seq, at.getTime(), change, await caseUnitPath(db, theCase._id))!);
 }
 
 /** What the case metrics count a case by, before and after a change. */

@@ -88,7 +88,11 @@ export function createCaseRecordActivities(db: Db, submitScores: SubmitScores = 
           summary: openedSummary({ ...doc, teamName: team.name }),
         });
       }
-      await countChange(submitScores, doc, 0, doc.openedAt, { kind: 'opened', before: null, after: factsOf(doc) });
+      await countChange(db, submitScores, doc, 0, doc.openedAt, {
+        kind: 'opened',
+        before: null,
+        after: factsOf(doc),
+      });
       return {
         state: stateOf(doc, routing.rootCauses),
         calendar: doc.calendar,
@@ -172,6 +176,7 @@ export function createCaseRecordActivities(db: Db, submitScores: SubmitScores = 
         // The entry's own time (a retry keeps the first attempt's), so that it counts on one day.
         const entry = await c.caseTimeline(db).findOne({ _id: id }, { projection: { at: 1 } });
         await countChange(
+          db,
           submitScores,
           current,
           args.seq,

@@ -13,7 +13,7 @@ import {
   invitationWorkflowId,
   loopTaskQueue,
 } from '../workflows/definitions';
-import { factsOf } from './case-metrics';
+import { caseUnitPath, factsOf } from './case-metrics';
 import { type SubmitScores, signalScoresOwner } from './replies';
 
 /** What stands where erased free text was: the record shows that something was there. */
@@ -55,7 +55,7 @@ export function createErasureActivities(db: Db, submitScores: SubmitScores = sig
    * one writer now. The closing entry has a fixed ID and the metrics count it under its sequence
    * number, so a retry neither adds a second entry nor counts the close twice.
    */
-  async function closeStoppedCase(theCase: c.CaseDoc): Promise<void> {
+  async function closeStoppedCase(theCase: c.CaseDoc, unitPath: string[]): Promise<void> {
     if (theCase.status === 'closed') return;
     const last = await c.caseTimeline(db).find({ caseId: theCase._id }).sort({ seq: -1 }).limit(1).toArray();
     await insertOnce(c.caseTimeline(db), {
@@ -74,6 +74,7 @@ export function createErasureActivities(db: Db, submitScores: SubmitScores = sig
       entry.seq,
       entry.at.getTime(),
       { kind: 'closed', before, after: { ...before, status: 'closed' }, firstContact: false },
+      unitPath,
     );
     if (contribution) await submitScores(contribution);
     await c
@@ -191,10 +192,12 @@ export function createErasureActivities(db: Db, submitScores: SubmitScores = sig
           { customerId, status: { $in: ['scheduled', 'sent', 'reminded'] } },
           { $set: { status: 'cancelled' } },
         );
+      // Read before the invitations forget the attributes: the close counts in the case's units.
+      const unitPaths = await Promise.all(cases.map((theCase) => caseUnitPath(db, theCase._id)));
       await c.invitations(db).updateMany({ customerId }, { $set: { email: '', known: {} } });
 
-      for (const theCase of cases) {
-        await closeStoppedCase(theCase);
+      for (const [i, theCase] of cases.entries()) {
+        await closeStoppedCase(theCase, unitPaths[i]!);
         await redactCase(theCase._id);
         context.heartbeat();
       }

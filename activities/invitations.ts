@@ -14,6 +14,8 @@ import type { SurveyInvitationInput } from '../workflows/definitions';
 import { findCustomer } from '../src/db/customers';
 import { campaignCancelled } from '../src/db/campaigns';
 import { type FunnelStep, funnelContribution } from '../src/domain/rollup';
+import { unitPath } from '../src/domain/units';
+import { loadUnits } from '../src/db/units';
 import { type SubmitScores, signalScoresOwner } from './replies';
 
 export interface InvitationDeps {
@@ -44,7 +46,8 @@ export function createInvitationActivities(
 
   /** Counts a step of the invitation's funnel (the owner counts each step of an invitation once). */
   async function countStep(invitation: c.InvitationDoc, step: FunnelStep, at: Date): Promise<void> {
-    await submitScores(funnelContribution(invitation, step, at.getTime()));
+    const path = unitPath(await loadUnits(db), invitation.known);
+    await submitScores(funnelContribution(invitation, step, at.getTime(), path));
   }
 
   return {

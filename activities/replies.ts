@@ -5,6 +5,7 @@ import { programOfInvitation } from '../src/db/programs';
 import { insertOnce } from '../src/db/insert-once';
 import { type CountedKey, type Counting, type ScoresBatch, claimKeys, markBatchApplied } from '../src/db/counted-keys';
 import { copyRollupTotals } from '../src/db/rollup-totals';
+import { loadUnits } from '../src/db/units';
 import {
   type FoldedChange,
   type ScoreContribution,
@@ -15,6 +16,7 @@ import {
 } from '../src/domain/rollup';
 import { type ReplyScores, scoreReply } from '../src/domain/scoring';
 import { CASE_METRICS_SINCE, isCaseChange } from '../src/domain/case-metrics';
+import { unitPath } from '../src/domain/units';
 import { submitToScoresOwner } from '../src/temporal/scores-owner';
 
 /** Hands a contribution to the scores' owner, starting it if it is not running. */
@@ -74,6 +76,8 @@ export function createReplyActivities(db: Db, submitScores: SubmitScores = signa
       const scores = scoreReply(program.survey, reply.answers, program.themes);
       await c.responses(db).updateOne({ _id: reply._id }, { $set: { scores } });
       await recordJourneyStep(db, program, invitation, reply, scores);
+      // The units of the customer as its invitation knows it, at scoring time: the reply stays in them.
+      const units = await loadUnits(db);
       await submitScores(
         scoreContribution(
           {
@@ -84,6 +88,7 @@ export function createReplyActivities(db: Db, submitScores: SubmitScores = signa
           },
           scores,
           invitation.known,
+          unitPath(units, invitation.known),
         ),
       );
       // Not the scores: they hold the verbatim, which stays in MongoDB.

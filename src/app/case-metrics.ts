@@ -4,9 +4,10 @@ import { readRollups } from '../db/rollup-totals';
 import { revenueOf } from '../domain/quadrants';
 import { CASE_METRICS_SINCE, type CaseMetrics, type CaseRollup, caseMetrics } from '../domain/case-metrics';
 import { FOLLOW_UP_PROGRAM_ID } from '../domain/case-schemas';
-import { type DashboardFilters, comparisonPeriod } from '../domain/dashboard';
+import { type DashboardFilters, comparisonPeriod, segmentInScope } from '../domain/dashboard';
+import { OUT_OF_UNITS } from '../domain/units';
 import { ALL_SEGMENT, rollupDay, summarizeRollups } from '../domain/rollup';
-import { dashboardPrograms } from './insight';
+import { type UnitAccess, customersInScope, dashboardPrograms } from './insight';
 import { AppError } from './errors';
 import { quadrantCutoffs } from './quadrants';
 
@@ -31,25 +32,37 @@ const TOP_ACCOUNTS = 20;
 /**
  * The case metrics: the period's figures from the rollups' month documents read by `_id` (as the
  * experience dashboard), the backlog from every month since the first case change counted, and
- * the accounts from the customers' documents.
+ * the accounts from the customers' documents. For the whole organisation the `all` segment; for a
+ * person responsible for some units the unit of `filters.segment` (one of theirs,
+ * parseDashboardQuery), and the accounts of their units.
  */
-export async function loadCaseMetrics(db: Db, filters: DashboardFilters): Promise<CaseMetricsReport> {
+export async function loadCaseMetrics(
+  db: Db,
+  filters: DashboardFilters,
+  access: UnitAccess,
+): Promise<CaseMetricsReport> {
+  if (!segmentInScope(access.scope, filters.segment)) throw new AppError('forbidden', OUT_OF_UNITS);
+  const segment = access.scope.all ? ALL_SEGMENT : filters.segment;
   const comparison = comparisonPeriod(filters, filters.compare);
   const programs = await dashboardPrograms(db);
   const programIds = filters.programId ? [filters.programId] : programs.map((p) => p.id);
   const since = (await c.settings(db).findOne({ _id: CASE_METRICS_SINCE }))?.value;
   const periods = comparison ? [filters, comparison] : [filters];
   const [docs, allTime, followUps, accounts] = await Promise.all([
-    readRollups(db, { programIds, periods, segment: ALL_SEGMENT }),
-    since
-      ? readRollups(db, { programIds, periods: [{ from: since, to: rollupDay(Date.now()) }], segment: ALL_SEGMENT })
-      : [],
-    readRollups(db, { programIds: await followUpPrograms(db, filters.programId), periods, segment: ALL_SEGMENT }),
-    topAccounts(db),
+    readRollups(db, { programIds, periods, segment }),
+    since ? readRollups(db, { programIds, periods: [{ from: since, to: rollupDay(Date.now()) }], segment }) : [],
+    readRollups(db, { programIds: await followUpPrograms(db, filters.programId), periods, segment }),
+    topAccounts(db, access),
   ]);
-  const metrics = caseMetrics(filters, docs as CaseRollup[], allTime as CaseRollup[]);
+  // readRollups also gives the `all` segment, which a person responsible for some units does not see.
+  const inSegment = (rollups: typeof docs) => rollups.filter((doc) => doc.segment === segment);
+  const metrics = caseMetrics(
+    { ...filters, segment },
+    inSegment(docs) as CaseRollup[],
+    inSegment(allTime) as CaseRollup[],
+  );
   const inPeriod = (period: { from: string; to: string }) =>
-    followUps.filter((doc) => doc.day >= period.from && doc.day <= period.to);
+    inSegment(followUps).filter((doc) => doc.day >= period.from && doc.day <= period.to);
   const current = summarizeRollups(inPeriod(filters));
   return {
     ...metrics,
@@ -73,15 +86,20 @@ export async function followUpPrograms(db: Db, programId?: string): Promise<stri
 }
 
 /**
- * The accounts with most cases and their revenue (the attribute the quadrants use). Reads every
- * customer's score document: grows with customers, not with replies or cases.
+ * The accounts with most cases, of the units `access` sees, and their revenue (the attribute the
+ * quadrants use). Reads every customer's score document: grows with customers, not with replies
+ * or cases (and, for a person responsible for some units, one filtered pass over the customers).
  */
-async function topAccounts(db: Db): Promise<AccountCases[]> {
-  const withCases = await c
-    .customerScores(db)
-    .find({ cases: { $gt: 0 } }, { projection: { cases: 1 } })
-    .toArray();
+async function topAccounts(db: Db, access: UnitAccess): Promise<AccountCases[]> {
+  const [withCases, inScope] = await Promise.all([
+    c
+      .customerScores(db)
+      .find({ cases: { $gt: 0 } }, { projection: { cases: 1 } })
+      .toArray(),
+    customersInScope(db, access),
+  ]);
   const top = withCases
+    .filter((doc) => !inScope || inScope.has(doc._id))
     .sort((a, b) => (b.cases ?? 0) - (a.cases ?? 0) || (a._id < b._id ? -1 : 1))
     .slice(0, TOP_ACCOUNTS);
   const cutoffs = await quadrantCutoffs(db);

@@ -9,11 +9,21 @@ import {
   type DashboardRollup,
   type ExperienceDashboard,
   comparisonPeriod,
+  defaultSegment,
   experienceDashboard,
   lastDays,
   periodDays,
+  segmentInScope,
 } from '../domain/dashboard';
-import { ALL_SEGMENT, SEGMENT_DIMENSIONS, rollupDay } from '../domain/rollup';
+import {
+  ALL_SEGMENT,
+  SEGMENT_DIMENSIONS,
+  UNIT_SEGMENT_PREFIX,
+  rollupDay,
+  unitOfSegment,
+  unitSegment,
+} from '../domain/rollup';
+import { OUT_OF_UNITS, type Unit, type UnitScope, childrenOf, unitScopeCondition } from '../domain/units';
 import { AppError } from './errors';
 import { type PersonalDataView, maskContactDetails } from '../domain/personal-data';
 import { ZExternalId } from './schemas';
@@ -27,9 +37,18 @@ const ZSegment = z
   .string()
   .max(200)
   .refine(
-    (segment) => segment === ALL_SEGMENT || SEGMENT_DIMENSIONS.some((d) => segment.startsWith(`${d}:`)),
-    `"${ALL_SEGMENT}" or dimension:value, where dimension is one of ${SEGMENT_DIMENSIONS.join(', ')}`,
+    (segment) =>
+      segment === ALL_SEGMENT ||
+      segment.startsWith(UNIT_SEGMENT_PREFIX) ||
+      SEGMENT_DIMENSIONS.some((d) => segment.startsWith(`${d}:`)),
+    `"${ALL_SEGMENT}", unit:<unit id> or dimension:value, where dimension is one of ${SEGMENT_DIMENSIONS.join(', ')}`,
   );
+
+/** The organisation tree and what the person or API key reading a page sees of it (src/app/units.ts). */
+export interface UnitAccess {
+  units: readonly Unit[];
+  scope: UnitScope;
+}
 
 export const SPLIT_METRICS = ['nps', 'csatPercent', 'cesAverage'] as const;
 export type SplitMetric = (typeof SPLIT_METRICS)[number];
@@ -45,8 +64,10 @@ export const ZDashboardQuery = z
       .describe('Last day, YYYY-MM-DD (default: today, UTC); at most 731 days after `from`'),
     program: z.preprocess(blankAsAbsent, ZExternalId.optional()).describe('One program (default: all)'),
     segment: z
-      .preprocess(blankAsAbsent, ZSegment.default(ALL_SEGMENT))
-      .describe('`all` or `dimension:value`, e.g. `region:EU`'),
+      .preprocess(blankAsAbsent, ZSegment.optional())
+      .describe(
+        '`all`, `dimension:value` (e.g. `region:EU`) or `unit:<unit id>` (default: `all`; for a key restricted to units, its first unit, and only its units are allowed)',
+      ),
     compare: z
       .preprocess(blankAsAbsent, z.enum(COMPARISONS).default('previous'))
       .describe('What the period is compared with: the period before, the same period a year before, or nothing'),
@@ -56,9 +77,13 @@ export const ZDashboardQuery = z
   })
   .strict();
 
-/** The filters a query asks for, with the defaults filled in; a 400 names what is wrong. */
+/**
+ * The filters a query asks for, with the defaults filled in; a 400 names what is wrong. A person
+ * responsible for some units starts on the first of them and may choose only theirs (403 otherwise).
+ */
 export function parseDashboardQuery(
   query: unknown,
+  scope: UnitScope,
   today = rollupDay(Date.now()),
 ): { filters: DashboardFilters; metric: SplitMetric } {
   const parsed = parseInput(ZDashboardQuery, query, 'dashboard filters');
@@ -68,9 +93,11 @@ export function parseDashboardQuery(
   if (from > to) throw new AppError('invalid', 'invalid dashboard filters: from: the period starts after it ends');
   if (periodDays(period) > MAX_PERIOD_DAYS)
     throw new AppError('invalid', `invalid dashboard filters: from/to: at most ${MAX_PERIOD_DAYS} days`);
+  const segment = parsed.segment ?? defaultSegment(scope);
+  if (segment === null || !segmentInScope(scope, segment)) throw new AppError('forbidden', OUT_OF_UNITS);
   const filters = {
     ...period,
-    segment: parsed.segment,
+    segment,
     compare: parsed.compare,
     ...(parsed.program ? { programId: parsed.program } : {}),
   };
@@ -78,19 +105,51 @@ export function parseDashboardQuery(
 }
 
 /**
- * Reads only the rollups' month documents, by `_id` (src/db/rollup-totals.ts): how many depends on
- * the programs, months and segments, never on the number of replies.
+ * The customers of the units `access` sees, for the pages whose records name a customer but not
+ * their attributes (journeys, root causes, accounts); null for the whole organisation (no read).
+ * One filtered pass over the customers, their IDs only.
  */
-export async function loadExperienceDashboard(db: Db, filters: DashboardFilters): Promise<ExperienceReport> {
+export async function customersInScope(db: Db, access: UnitAccess): Promise<ReadonlySet<string> | null> {
+  const condition = unitScopeCondition(access.units, access.scope, 'attributes.');
+  if (!condition) return null;
+  const customers = await c
+    .customers(db)
+    .find(condition, { projection: { _id: 1 } })
+    .toArray();
+  return new Set(customers.map((customer) => customer._id));
+}
+
+/** For a person responsible for some units: the units the comparison splits the shown unit into. */
+function splitUnitsOf(access: UnitAccess, segment: string): string[] | undefined {
+  if (access.scope.all) return undefined;
+  const unitId = unitOfSegment(segment);
+  return unitId === null ? [] : childrenOf(access.units, unitId).map((unit) => unit.id);
+}
+
+/**
+ * Reads only the rollups' month documents, by `_id` (src/db/rollup-totals.ts): how many depends on
+ * the programs, months and segments, never on the number of replies. `filters.segment` must be one
+ * the access sees (parseDashboardQuery); a person responsible for some units is given only their
+ * units' rollups, split by the units below the shown one.
+ */
+export async function loadExperienceDashboard(
+  db: Db,
+  filters: DashboardFilters,
+  access: UnitAccess,
+): Promise<ExperienceReport> {
+  if (!segmentInScope(access.scope, filters.segment)) throw new AppError('forbidden', OUT_OF_UNITS);
   const comparison = comparisonPeriod(filters, filters.compare);
   const programIds = filters.programId ? [filters.programId] : (await dashboardPrograms(db)).map((p) => p.id);
+  const splitUnits = splitUnitsOf(access, filters.segment);
   const docs = await readRollups(db, {
     programIds,
     periods: comparison ? [filters, comparison] : [filters],
     segment: filters.segment,
     split: filters,
+    ...(splitUnits ? { splitSegments: splitUnits.map(unitSegment) } : {}),
   });
-  const dashboard = experienceDashboard(filters, docs as DashboardRollup[]);
+  const visible = docs.filter((doc) => segmentInScope(access.scope, doc.segment));
+  const dashboard = experienceDashboard(filters, visible as DashboardRollup[], splitUnits);
   const examples = await exampleComments(
     db,
     dashboard.themes.flatMap((t) => t.exampleIds),

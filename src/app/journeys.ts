@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { ZDay, lastDays } from '../domain/dashboard';
 import { rollupDay } from '../domain/rollup';
 import { AppError } from './errors';
+import { type UnitAccess, customersInScope } from './insight';
 import { parseInput } from './validation';
 
 /** The programs that follow a journey, with its touch points. */
@@ -18,13 +19,15 @@ async function journeyPrograms(db: Db) {
 }
 
 /**
- * One program's journey from its journey replies since `since`. Reads every such reply of the
- * program (grows with the customers who went through it, unlike the rollup-based pages).
+ * One program's journey from its journey replies since `since`, of the customers `customers` when
+ * given (null: everyone). Reads every such reply of the program (grows with the customers who went
+ * through it, unlike the rollup-based pages).
  */
 async function reportOf(
   db: Db,
   journey: { programId: string; name: string; touchPoints: string[] },
   since: Date,
+  customers: ReadonlySet<string> | null,
 ): Promise<JourneyReport> {
   const replies = await c
     .journeyReplies(db)
@@ -35,25 +38,40 @@ async function reportOf(
     .toArray();
   return journeyReport(
     journey,
-    replies.map((r) => ({ customerId: r.customerId, step: r.step, score: r.score, at: r.at.getTime() })),
+    replies
+      .filter((r) => !customers || customers.has(r.customerId))
+      .map((r) => ({ customerId: r.customerId, step: r.step, score: r.score, at: r.at.getTime() })),
   );
 }
 
 export type JourneySummary = JourneyReport & { program: string; touchPoints: string[] };
 
-/** Every journey's report: the journeys page and `GET /api/metrics/journeys`. */
-export async function loadJourneys(db: Db, since: Date): Promise<JourneySummary[]> {
-  const journeys = await journeyPrograms(db);
+/**
+ * Every journey's report, of the customers of the units `access` sees: the journeys page and
+ * `GET /api/metrics/journeys`. Journey replies name their customer only, so a person responsible
+ * for some units costs one filtered pass over the customers (customersInScope).
+ */
+export async function loadJourneys(db: Db, since: Date, access: UnitAccess): Promise<JourneySummary[]> {
+  const [journeys, customers] = await Promise.all([journeyPrograms(db), customersInScope(db, access)]);
   return Promise.all(
-    journeys.map(async (j) => ({ ...(await reportOf(db, j, since)), program: j.program, touchPoints: j.touchPoints })),
+    journeys.map(async (j) => ({
+      ...(await reportOf(db, j, since, customers)),
+      program: j.program,
+      touchPoints: j.touchPoints,
+    })),
   );
 }
 
-/** One program's journey; 404 when the program has none. */
-export async function loadJourney(db: Db, programId: string, since: Date): Promise<JourneySummary> {
+/** One program's journey, of the customers of the units `access` sees; 404 when the program has none. */
+export async function loadJourney(db: Db, programId: string, since: Date, access: UnitAccess): Promise<JourneySummary> {
   const journey = (await journeyPrograms(db)).find((j) => j.programId === programId);
   if (!journey) throw new AppError('not-found', `No journey for program ${programId}.`);
-  return { ...(await reportOf(db, journey, since)), program: journey.program, touchPoints: journey.touchPoints };
+  const customers = await customersInScope(db, access);
+  return {
+    ...(await reportOf(db, journey, since, customers)),
+    program: journey.program,
+    touchPoints: journey.touchPoints,
+  };
 }
 
 export const JOURNEY_COLUMNS = [

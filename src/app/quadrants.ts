@@ -11,6 +11,8 @@ import {
   quadrantReport,
 } from '../domain/quadrants';
 import { parseInput } from './validation';
+import { unitScopeCondition } from '../domain/units';
+import type { UnitAccess } from './insight';
 
 /**
  * The organisation's quadrant cut-offs: each change is a new document (insert-only, so two people
@@ -49,14 +51,18 @@ export function sinceMonth(query: unknown, now = new Date()): string {
 }
 
 /**
- * Every scored customer placed in a quadrant: one pass over the customer scores and one over the
- * customers (their revenue and name); erased customers are left out.
+ * Every scored customer of the units `access` sees placed in a quadrant: one pass over the customer
+ * scores and one over the customers (their revenue, name and, for a person responsible for some
+ * units, the attributes that place them in a unit); erased customers are left out.
  */
-export async function loadQuadrants(db: Db, since: string): Promise<QuadrantReport> {
+export async function loadQuadrants(db: Db, since: string, access: UnitAccess): Promise<QuadrantReport> {
   const [cutoffs, scores] = await Promise.all([quadrantCutoffs(db), c.customerScores(db).find({}).toArray()]);
   const totals = new Map(scores.map((doc) => [doc._id, doc]));
   const accounts: Account[] = [];
-  const scored = c.customers(db).find({ erasedAt: { $exists: false } }, { projection: { name: 1, attributes: 1 } });
+  const inUnits = unitScopeCondition(access.units, access.scope, 'attributes.');
+  const scored = c
+    .customers(db)
+    .find({ erasedAt: { $exists: false }, ...inUnits }, { projection: { name: 1, attributes: 1 } });
   for await (const customer of scored) {
     const score = totals.get(customer._id);
     // A customer with cases but no scored reply has a document without a score.

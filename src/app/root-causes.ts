@@ -11,6 +11,7 @@ import { ZSegment } from '../domain/segment';
 import { type CampaignView, findCampaign, launchCampaign } from './campaigns';
 import { followUpPrograms } from './case-metrics';
 import { AppError } from './errors';
+import { type UnitAccess, customersInScope } from './insight';
 import type { LoopSettings } from '../temporal/loop-client';
 import { storeProgram } from './programs';
 
@@ -87,17 +88,20 @@ export interface RootCauseReport {
  * A root cause's fixes, newest first, each with its campaign's progress and its effect: the
  * affected customers' scores before and after the fix (their latest reply before, their first
  * after: the fix's own question, or any later survey). Reads the root cause's cases and those
- * customers' replies with a filter (a one-off page; on FerretDB a pass over each collection).
+ * customers' replies with a filter (a one-off page; on FerretDB a pass over each collection). The
+ * effect counts the customers of the units `access` sees (cases name their customer only: for a
+ * person responsible for some units, one more filtered pass, over the customers).
  */
-export async function loadRootCause(db: Db, rootCause: string): Promise<RootCauseReport> {
+export async function loadRootCause(db: Db, rootCause: string, access: UnitAccess): Promise<RootCauseReport> {
   await knownRootCause(db, rootCause);
   const fixes = await c.rootCauseFixes(db).find({ rootCause }).sort({ at: -1 }).toArray();
-  const followUps = await followUpPrograms(db);
+  const [followUps, inScope] = await Promise.all([followUpPrograms(db), customersInScope(db, access)]);
   return {
     rootCause,
     fixes: await Promise.all(
       fixes.map(async (fix) => {
-        const customers = await customersWithRootCause(db, fixSegment(rootCause, fix).rootCause!);
+        const affected = await customersWithRootCause(db, fixSegment(rootCause, fix).rootCause!);
+        const customers = inScope ? new Set([...affected].filter((id) => inScope.has(id))) : affected;
         const replies = await c
           .responses(db)
           .find(

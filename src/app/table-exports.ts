@@ -7,6 +7,7 @@ import {
   dashboardTable,
   loadExperienceDashboard,
   parseDashboardQuery,
+  type UnitAccess,
 } from './insight';
 import { JOURNEY_COLUMNS, journeyRows, journeySince, loadJourney } from './journeys';
 import { QUADRANT_COLUMNS, loadQuadrants, quadrantRows, sinceMonth } from './quadrants';
@@ -27,15 +28,19 @@ export interface TableExport {
   filters: object;
 }
 
-/** A table of the experience dashboard, as `view` may read it (the API reads every comment as written). */
+/**
+ * A table of the experience dashboard, of the units `access` sees and as `view` may read it (the
+ * API reads every comment as written).
+ */
 export async function dashboardExport(
   db: Db,
   table: DashboardTable,
   query: unknown,
+  access: UnitAccess,
   view?: PersonalDataView,
 ): Promise<TableExport> {
-  const { filters } = parseDashboardQuery(query);
-  const report = await loadExperienceDashboard(db, filters);
+  const { filters } = parseDashboardQuery(query, access.scope);
+  const report = await loadExperienceDashboard(db, filters, access);
   const shown = view ? dashboardFor(view, report) : report;
   return {
     filename: `${table}-${filters.from}-${filters.to}.csv`,
@@ -45,19 +50,29 @@ export async function dashboardExport(
   };
 }
 
-export async function caseMetricsExport(db: Db, table: CaseTable, query: unknown): Promise<TableExport> {
-  const { filters } = parseDashboardQuery(query);
+export async function caseMetricsExport(
+  db: Db,
+  table: CaseTable,
+  query: unknown,
+  access: UnitAccess,
+): Promise<TableExport> {
+  const { filters } = parseDashboardQuery(query, access.scope);
   return {
     filename: `cases-${table}-${filters.from}-${filters.to}.csv`,
-    ...caseTable(await loadCaseMetrics(db, filters), table),
+    ...caseTable(await loadCaseMetrics(db, filters, access), table),
     table: `case-metrics-${table}`,
     filters,
   };
 }
 
-export async function journeyExport(db: Db, programId: string, query: unknown): Promise<TableExport> {
+export async function journeyExport(
+  db: Db,
+  programId: string,
+  query: unknown,
+  access: UnitAccess,
+): Promise<TableExport> {
   const since = journeySince(query);
-  const journey = await loadJourney(db, programId, since);
+  const journey = await loadJourney(db, programId, since, access);
   return {
     filename: `journey-${journey.programId}.csv`,
     columns: JOURNEY_COLUMNS,
@@ -67,8 +82,8 @@ export async function journeyExport(db: Db, programId: string, query: unknown): 
   };
 }
 
-export async function rootCauseFixesExport(db: Db, rootCause: string): Promise<TableExport> {
-  const report = await loadRootCause(db, rootCause);
+export async function rootCauseFixesExport(db: Db, rootCause: string, access: UnitAccess): Promise<TableExport> {
+  const report = await loadRootCause(db, rootCause, access);
   return {
     filename: `fixes-${report.rootCause}.csv`,
     columns: FIX_COLUMNS,
@@ -78,8 +93,8 @@ export async function rootCauseFixesExport(db: Db, rootCause: string): Promise<T
   };
 }
 
-export async function quadrantAccountsExport(db: Db, query: unknown): Promise<TableExport> {
-  const report = await loadQuadrants(db, sinceMonth(query));
+export async function quadrantAccountsExport(db: Db, query: unknown, access: UnitAccess): Promise<TableExport> {
+  const report = await loadQuadrants(db, sinceMonth(query), access);
   return {
     filename: `quadrants-${report.since}.csv`,
     columns: QUADRANT_COLUMNS,

@@ -167,11 +167,18 @@ interface Period {
 /**
  * The rollups dashboards need, read by `_id` only: of the programs over the periods, the `all`
  * segment and `segment`, and with `split` every segment over that period (the month's `all`
- * document lists them). Days outside the periods are left out.
+ * document lists them), or only those of `splitSegments` when given. Days outside the periods are
+ * left out.
  */
 export async function readRollups(
   db: Db,
-  { programIds, periods, segment, split }: { programIds: string[]; periods: Period[]; segment: string; split?: Period },
+  {
+    programIds,
+    periods,
+    segment,
+    split,
+    splitSegments,
+  }: { programIds: string[]; periods: Period[]; segment: string; split?: Period; splitSegments?: readonly string[] },
 ): Promise<c.RollupTotalsDoc[]> {
   const read = (ids: string[]) =>
     Promise.all([...new Set(ids)].map((id) => c.rollupMonths(db).findOne({ _id: id }))).then((docs) =>
@@ -185,7 +192,9 @@ export async function readRollups(
     ...alls
       .filter((doc) => splitMonths.has(doc.month))
       .flatMap((doc) =>
-        (doc.segments ?? []).filter((s) => s !== ALL_SEGMENT).map((s) => rollupMonthId(doc.programId, doc.month, s)),
+        (doc.segments ?? [])
+          .filter((s) => s !== ALL_SEGMENT && (!splitSegments || splitSegments.includes(s)))
+          .map((s) => rollupMonthId(doc.programId, doc.month, s)),
       ),
   ]);
   const within = (day: string) => periods.some((p) => day >= p.from && day <= p.to);

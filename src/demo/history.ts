@@ -17,6 +17,8 @@ import { type ReplyScores, isCsatSatisfied, scoreReply } from '../domain/scoring
 import { type CaseChange, type CaseFacts, caseContribution } from '../domain/case-metrics';
 import { FOLLOW_UP_PROGRAM_ID } from '../domain/case-schemas';
 import { handOverCounted } from '../temporal/scores-owner';
+import { DEFAULT_UNITS, type Unit, unitPath } from '../domain/units';
+import { loadUnits } from '../db/units';
 
 const DAY_MS = 86_400_000;
 const CUSTOMERS = 240;
@@ -159,10 +161,19 @@ export interface DemoHistory {
   cases: ScoreContribution[];
 }
 
+/** Each customer's unit path in the organisation tree (replies count in their customer's units). */
+const unitPaths = (customers: CustomerProfile[], units: readonly Unit[]) =>
+  new Map(customers.map((customer) => [customer.id, unitPath(units, customer.attributes ?? {})]));
+
 /** The history as of `now`: replies on each of the last 365 days, each scored by its program. */
-export function demoHistory(programs: TProgramInput[], now: number): DemoHistory {
+export function demoHistory(
+  programs: TProgramInput[],
+  now: number,
+  units: readonly Unit[] = DEFAULT_UNITS,
+): DemoHistory {
   const random = seeded(20261124);
   const customers = historyCustomers(random);
+  const paths = unitPaths(customers, units);
   const byId = new Map(programs.map((p) => [p.id, ZProgram.parse(p)]));
   const replies: c.ResponseDoc[] = [];
   const contributions: ScoreContribution[] = [];
@@ -184,6 +195,7 @@ export function demoHistory(programs: TProgramInput[], now: number): DemoHistory
           { id, programId: program.id, customerId: customer.id, submittedAt: submittedAt.getTime() },
           scores,
           customer.attributes ?? {},
+          paths.get(customer.id),
         ),
       );
     }
@@ -192,8 +204,8 @@ export function demoHistory(programs: TProgramInput[], now: number): DemoHistory
     customers,
     replies,
     contributions,
-    funnel: historyFunnel(replies, customers, now),
-    cases: historyCases(replies, customers, now),
+    funnel: historyFunnel(replies, customers, now, paths),
+    cases: historyCases(replies, customers, now, paths),
   };
 }
 
@@ -210,7 +222,12 @@ const ROOT_CAUSES: Record<string, string> = {
  * escalate, they are resolved within hours to days, a few are reopened by the customer, and each
  * resolution is followed by the customer's CSAT; most of those opened lately are still open.
  */
-function historyCases(replies: c.ResponseDoc[], customers: CustomerProfile[], now: number): ScoreContribution[] {
+function historyCases(
+  replies: c.ResponseDoc[],
+  customers: CustomerProfile[],
+  now: number,
+  paths: ReadonlyMap<string, string[]>,
+): ScoreContribution[] {
   const random = seeded(20261204);
   const region = new Map(customers.map((customer) => [customer.id, customer.attributes?.region]));
   const out: ScoreContribution[] = [];
@@ -231,7 +248,8 @@ function historyCases(replies: c.ResponseDoc[], customers: CustomerProfile[], no
     const change = (kind: string, after: CaseFacts, extra: Partial<CaseChange> = {}) => {
       if (at >= now) return false;
       const before = seq === 0 ? null : facts;
-      const contribution = caseContribution(theCase, seq, at, { kind, before, after, ...extra });
+      const path = paths.get(theCase.customerId);
+      const contribution = caseContribution(theCase, seq, at, { kind, before, after, ...extra }, path);
       if (contribution) out.push(contribution);
       seq++;
       facts = after;
@@ -255,7 +273,7 @@ function historyCases(replies: c.ResponseDoc[], customers: CustomerProfile[], no
       const satisfied = round === reopens;
       at += DAY_MS;
       const csat = satisfied ? 4 + Math.floor(random() * 2) : 1 + Math.floor(random() * 2);
-      if (at < now) out.push(followUpAnswer(theCase, round, at, csat));
+      if (at < now) out.push(followUpAnswer(theCase, round, at, csat, paths.get(theCase.customerId)));
       if (!satisfied) {
         change('reopened', { ...facts, status: 'reopened' });
         opened = at;
@@ -271,6 +289,7 @@ function followUpAnswer(
   round: number,
   at: number,
   csat: number,
+  path: readonly string[] = [],
 ): ScoreContribution {
   return scoreContribution(
     {
@@ -281,6 +300,7 @@ function followUpAnswer(
     },
     { csat, csatSatisfied: isCsatSatisfied(csat), summary: null, themes: [], sentiment: 'neutral', verbatim: '' },
     {},
+    path,
   );
 }
 
@@ -289,12 +309,25 @@ function followUpAnswer(
  * about half as many again that were never answered: mostly reminded, expired after 14 days, a few
  * unsubscribed. Its own generator, so the replies stay the same.
  */
-function historyFunnel(replies: c.ResponseDoc[], customers: CustomerProfile[], now: number): ScoreContribution[] {
+function historyFunnel(
+  replies: c.ResponseDoc[],
+  customers: CustomerProfile[],
+  now: number,
+  paths: ReadonlyMap<string, string[]>,
+): ScoreContribution[] {
   const random = seeded(20261203);
   const known = new Map(customers.map((customer) => [customer.id, customer.attributes ?? {}]));
   const steps: ScoreContribution[] = [];
   const add = (invitation: { _id: string; programId: string; customerId: string }, step: FunnelStep, at: number) => {
-    if (at < now) steps.push(funnelContribution({ ...invitation, known: known.get(invitation.customerId)! }, step, at));
+    if (at < now)
+      steps.push(
+        funnelContribution(
+          { ...invitation, known: known.get(invitation.customerId)! },
+          step,
+          at,
+          paths.get(invitation.customerId),
+        ),
+      );
   };
   for (const reply of replies) {
     const answeredAt = reply.submittedAt.getTime();
@@ -328,9 +361,14 @@ export interface DemoJourneys {
  * that only about two in three are satisfied all the way (the falling journey); and a support
  * request (opened, closed), where the same customers (about 85 %) are satisfied at both.
  */
-export function demoJourneys(programs: TProgramInput[], now: number): DemoJourneys {
+export function demoJourneys(
+  programs: TProgramInput[],
+  now: number,
+  units: readonly Unit[] = DEFAULT_UNITS,
+): DemoJourneys {
   const random = seeded(20261205);
   const customers = historyCustomers(seeded(20261124));
+  const paths = unitPaths(customers, units);
   const byId = new Map(programs.map((p) => [p.id, ZProgram.parse(p)]));
   const out: DemoJourneys = { replies: [], contributions: [], steps: [] };
   const answer = (programId: string, customer: CustomerProfile, step: number, at: number, satisfied: boolean) => {
@@ -345,7 +383,12 @@ export function demoJourneys(programs: TProgramInput[], now: number): DemoJourne
     const id = `hist-journey:${programId}:${customer.id}:${step}`;
     out.replies.push(finalReply(id, programId, customer.id, answers, scores, submittedAt));
     out.contributions.push(
-      scoreContribution({ id, programId, customerId: customer.id, submittedAt: at }, scores, customer.attributes ?? {}),
+      scoreContribution(
+        { id, programId, customerId: customer.id, submittedAt: at },
+        scores,
+        customer.attributes ?? {},
+        paths.get(customer.id),
+      ),
     );
     out.steps.push({
       _id: id,
@@ -375,7 +418,7 @@ export function demoJourneys(programs: TProgramInput[], now: number): DemoJourne
 /** The journeys' history once per database (also for a demo seeded before journeys existed). */
 export function seedDemoJourneys(db: Db, temporal: Client, taskQueue: string, programs: TProgramInput[]) {
   return oncePerDatabase(db, 'demo-journeys', async () => {
-    const { replies, contributions, steps } = demoJourneys(programs, Date.now());
+    const { replies, contributions, steps } = demoJourneys(programs, Date.now(), await loadUnits(db));
     await insertManyOnce(c.responses(db), replies);
     await insertManyOnce(c.journeyReplies(db), steps);
     await handOverCounted(db, temporal, taskQueue, contributions);
@@ -394,7 +437,7 @@ export function seedDemoHistory(
   programs: TProgramInput[],
 ): Promise<number | undefined> {
   return oncePerDatabase(db, 'demo-history', async () => {
-    const { customers, replies, contributions, funnel, cases } = demoHistory(programs, Date.now());
+    const { customers, replies, contributions, funnel, cases } = demoHistory(programs, Date.now(), await loadUnits(db));
     await insertNewCustomers(db, customers);
     for (let i = 0; i < replies.length; i += 500) await insertManyOnce(c.responses(db), replies.slice(i, i + 500));
     await handOverCounted(db, temporal, taskQueue, [...contributions, ...funnel, ...cases]);

@@ -8,7 +8,7 @@ import {
   comparisonPeriod,
   type Comparison,
 } from './dashboard';
-import { ALL_SEGMENT, type ScoreContribution, rollupDay } from './rollup';
+import { ALL_SEGMENT, type ScoreContribution, rollupDay, unitSegment } from './rollup';
 
 /**
  * Case metrics are counted like scores: every change of a case is a contribution to the scores'
@@ -100,12 +100,14 @@ export const CASE_METRICS_SINCE = 'case-metrics-since';
 /**
  * One change of a case, for the scores' owner; an opening also counts a case against the account.
  * Null when the change counts for nothing (a note, an attached reply), so nothing is handed over.
+ * Counted in `all` and in the units of `unitPath` (those of the reply that opened the case).
  */
 export function caseContribution(
   theCase: { id: string; programId: string; customerId: string },
   seq: number,
   at: number,
   change: CaseChange,
+  unitPath: readonly string[] = [],
 ): ScoreContribution | null {
   const increment = caseIncrement(change);
   if (!Object.keys(increment).length) return null;
@@ -114,7 +116,7 @@ export function caseContribution(
     programId: theCase.programId,
     customerId: theCase.customerId,
     day: rollupDay(at),
-    segments: [ALL_SEGMENT],
+    segments: [ALL_SEGMENT, ...unitPath.map(unitSegment)],
     increment,
     ...(change.before ? {} : { customerIncrement: { cases: 1 } }),
   };
@@ -284,12 +286,14 @@ function ranked(counts: Record<string, number>): { id: string; count: number }[]
  * comparison, `allTime` every month (for the backlog).
  */
 export function caseMetrics(
-  filters: Period & { programId?: string; compare: Comparison },
+  filters: Period & { programId?: string; compare: Comparison; segment?: string },
   docs: CaseRollup[],
   allTime: CaseRollup[],
 ): CaseMetrics {
+  // `all`, or a unit's segment (a unit's own cases).
+  const segment = filters.segment ?? ALL_SEGMENT;
   const ofProgram = (list: CaseRollup[]) =>
-    list.filter((doc) => doc.segment === ALL_SEGMENT && (!filters.programId || doc.programId === filters.programId));
+    list.filter((doc) => doc.segment === segment && (!filters.programId || doc.programId === filters.programId));
   const comparison = comparisonPeriod(filters, filters.compare);
   const current = ofProgram(docs).filter(within(filters));
   const before = comparison ? ofProgram(docs).filter(within(comparison)) : null;

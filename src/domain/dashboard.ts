@@ -6,8 +6,12 @@ import {
   type RollupSummary,
   type SegmentDimension,
   THEME_EXAMPLES,
+  UNIT_SEGMENT_PREFIX,
   summarizeRollups,
+  unitOfSegment,
+  unitSegment,
 } from './rollup';
+import type { UnitScope } from './units';
 
 const DAY_MS = 86_400_000;
 
@@ -42,7 +46,7 @@ export interface Period {
 
 export interface DashboardFilters extends Period {
   programId?: string;
-  /** `all` or `dimension:value`. */
+  /** `all`, `dimension:value` or `unit:<unit id>`. */
   segment: string;
   compare: Comparison;
 }
@@ -157,6 +161,25 @@ export interface FunnelStage {
   previous: number | null;
 }
 
+/** What the by-segment comparison splits by: the attribute dimensions, or units (their segments). */
+export type SplitDimension = SegmentDimension | 'unit';
+
+/**
+ * The segment a person sees when they choose none: everyone, or for a person responsible for some
+ * units the first of them; null when they are responsible for none.
+ */
+export function defaultSegment(scope: UnitScope): string | null {
+  if (scope.all) return ALL_SEGMENT;
+  return scope.top[0] === undefined ? null : unitSegment(scope.top[0]);
+}
+
+/** Whether a person may see a segment: any for the whole organisation, else their units' segments only. */
+export function segmentInScope(scope: UnitScope, segment: string): boolean {
+  if (scope.all) return true;
+  const unitId = unitOfSegment(segment);
+  return unitId !== null && scope.unitIds.includes(unitId);
+}
+
 export interface ExperienceDashboard {
   filters: DashboardFilters;
   comparison: Period | null;
@@ -166,8 +189,11 @@ export interface ExperienceDashboard {
   series: SeriesPoint[];
   /** The segments (`dimension:value`) with replies in the period, for the filter to offer. */
   segments: string[];
-  /** Per dimension, its values with most replies first. Not narrowed by the segment filter. */
-  split: { dimension: SegmentDimension; rows: SplitRow[] }[];
+  /**
+   * Per dimension, its values with most replies first. Not narrowed by the segment filter, except
+   * when split by units (the units below the segment's unit, for a person responsible for it).
+   */
+  split: { dimension: SplitDimension; rows: SplitRow[] }[];
   themes: ThemeTrend[];
   funnel: FunnelStage[];
 }
@@ -182,11 +208,29 @@ const figures = (summary: RollupSummary) => ({
 /** Themes shown on the dashboard, most frequent first. */
 const TOP_THEMES = 10;
 
+/** One dimension's rows: the period's rollups of each `prefix` segment (of `values` only, when given). */
+function splitRows(inPeriod: DashboardRollup[], prefix: string, values?: readonly string[]): SplitRow[] {
+  const byValue = groupBy(
+    inPeriod.filter(
+      (doc) => doc.segment.startsWith(prefix) && (!values || values.includes(doc.segment.slice(prefix.length))),
+    ),
+    (doc) => doc.segment.slice(prefix.length),
+  );
+  return [...byValue]
+    .map(([value, list]) => ({ value, ...figures(summarizeRollups(list)) }))
+    .sort((a, b) => b.responses - a.responses || a.value.localeCompare(b.value));
+}
+
 /**
  * The experience dashboard's figures from the rollups of the period and of the comparison period
- * (any program and segment among them; the filters pick).
+ * (any program and segment among them; the filters pick). With `splitUnits` (a person responsible
+ * for some units) the by-segment comparison is of those units instead of the attribute dimensions.
  */
-export function experienceDashboard(filters: DashboardFilters, docs: DashboardRollup[]): ExperienceDashboard {
+export function experienceDashboard(
+  filters: DashboardFilters,
+  docs: DashboardRollup[],
+  splitUnits?: readonly string[],
+): ExperienceDashboard {
   const ofProgram = docs.filter((doc) => !filters.programId || doc.programId === filters.programId);
   const comparison = comparisonPeriod(filters, filters.compare);
   const inSegment = ofProgram.filter((doc) => doc.segment === filters.segment);
@@ -202,17 +246,11 @@ export function experienceDashboard(filters: DashboardFilters, docs: DashboardRo
   }));
 
   const inPeriod = ofProgram.filter(within(filters));
-  const split = SPLIT_DIMENSIONS.map((dimension) => {
-    const prefix = `${dimension}:`;
-    const byValue = groupBy(
-      inPeriod.filter((doc) => doc.segment.startsWith(prefix)),
-      (doc) => doc.segment.slice(prefix.length),
-    );
-    const rows = [...byValue]
-      .map(([value, list]) => ({ value, ...figures(summarizeRollups(list)) }))
-      .sort((a, b) => b.responses - a.responses || a.value.localeCompare(b.value));
-    return { dimension, rows };
-  }).filter((split) => split.rows.length > 0);
+  const split = (
+    splitUnits
+      ? [{ dimension: 'unit' as const, rows: splitRows(inPeriod, UNIT_SEGMENT_PREFIX, splitUnits) }]
+      : SPLIT_DIMENSIONS.map((dimension) => ({ dimension, rows: splitRows(inPeriod, `${dimension}:`) }))
+  ).filter((split) => split.rows.length > 0);
 
   const previousThemes = new Map(previous?.themes.map((t) => [t.theme, t.count]));
   const themes = current.themes

@@ -28,13 +28,25 @@ function segmentValue(value: unknown): string {
   return typeof value === 'number' && Number.isFinite(value) ? sanitizeKey(String(value)) : '';
 }
 
-/** The segments a reply counts in: `all`, and `dimension:value` for each dimension the customer or event has. */
-export function rollupSegments(attributes: Record<string, unknown>): string[] {
+/** The prefix of an organisation unit's segment: `unit:<unit id>` (unit ids are safe in an `_id`). */
+export const UNIT_SEGMENT_PREFIX = 'unit:';
+
+export const unitSegment = (unitId: string) => `${UNIT_SEGMENT_PREFIX}${unitId}`;
+
+/** The unit a segment is of, or null for another segment. */
+export const unitOfSegment = (segment: string): string | null =>
+  segment.startsWith(UNIT_SEGMENT_PREFIX) ? segment.slice(UNIT_SEGMENT_PREFIX.length) : null;
+
+/**
+ * The segments a reply counts in: `all`, `dimension:value` for each dimension the customer or event
+ * has, and `unit:<id>` for each organisation unit on the customer's unit path (src/domain/units.ts).
+ */
+export function rollupSegments(attributes: Record<string, unknown>, unitPath: readonly string[] = []): string[] {
   const segments = SEGMENT_DIMENSIONS.map((dimension) => {
     const value = Object.hasOwn(attributes, dimension) ? segmentValue(attributes[dimension]) : '';
     return value === '' ? '' : `${dimension}:${value}`;
   });
-  return [ALL_SEGMENT, ...segments.filter(Boolean)];
+  return [ALL_SEGMENT, ...segments.filter(Boolean), ...unitPath.map(unitSegment)];
 }
 
 /** The UTC calendar day of an instant, `YYYY-MM-DD`. */
@@ -190,17 +202,23 @@ export interface ScoreContribution {
   customerIncrement?: Record<string, number>;
 }
 
+/**
+ * A scored reply's contribution. `unitPath` is the customer's unit path when the reply is scored: a
+ * reply counts in the units its customer was in then, and stays there — unit rules edited later do
+ * not move replies already counted (the rollups are sums, not queries).
+ */
 export function scoreContribution(
   reply: { id: string; programId: string; customerId: string; submittedAt: number },
   scores: ReplyScores,
   attributes: Record<string, unknown>,
+  unitPath: readonly string[] = [],
 ): ScoreContribution {
   return {
     replyId: reply.id,
     programId: reply.programId,
     customerId: reply.customerId,
     day: rollupDay(reply.submittedAt),
-    segments: rollupSegments(attributes),
+    segments: rollupSegments(attributes, unitPath),
     increment: rollupIncrement(scores),
     ...(scores.summary !== null ? { summary: scores.summary } : {}),
   };
@@ -214,18 +232,22 @@ export function funnelKey(invitationId: string, step: FunnelStep): string {
 /** Whether a key a rollup counts is a reply's (not a funnel step's or a case change's). */
 export const isReplyKey = (key: string) => !key.startsWith('funnel:') && !key.startsWith('case:');
 
-/** One step of an invitation's funnel, counted on the day it happened in the invitation's segments. */
+/**
+ * One step of an invitation's funnel, counted on the day it happened in the invitation's segments
+ * and in the units of `unitPath` (the customer's when the step is counted, as for a reply).
+ */
 export function funnelContribution(
   invitation: { _id: string; programId: string; customerId: string; known: Record<string, unknown> },
   step: FunnelStep,
   at: number,
+  unitPath: readonly string[] = [],
 ): ScoreContribution {
   return {
     replyId: funnelKey(invitation._id, step),
     programId: invitation.programId,
     customerId: invitation.customerId,
     day: rollupDay(at),
-    segments: rollupSegments(invitation.known),
+    segments: rollupSegments(invitation.known, unitPath),
     increment: { [`funnel.${step}`]: 1 },
   };
 }

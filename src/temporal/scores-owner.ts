@@ -3,7 +3,9 @@ import type { Db } from 'mongodb';
 import pLimit from 'p-limit';
 import { type UnsubscribeDoc, invitations, rollups, unsubscribes } from '../db/collections';
 import { isCounted } from '../db/counted-keys';
+import { loadUnits } from '../db/units';
 import { ALL_SEGMENT, type ScoreContribution, funnelContribution, rollupId } from '../domain/rollup';
+import { unitPath } from '../domain/units';
 import { replyScoredSignal, scoresWorkflowId } from '../../workflows/definitions';
 
 /** Hands a contribution to the scores' owner of a task queue, starting the owner if it is not running. */
@@ -78,7 +80,12 @@ export async function countUnsubscribe(
     await submitToScoresOwner(
       client,
       taskQueue,
-      funnelContribution(invitation, 'unsubscribed', unsubscribe.at.getTime()),
+      funnelContribution(
+        invitation,
+        'unsubscribed',
+        unsubscribe.at.getTime(),
+        unitPath(await loadUnits(db), invitation.known),
+      ),
     );
   await unsubscribes(db).updateOne({ _id: unsubscribe._id }, { $set: { countedAt: new Date() } });
 }

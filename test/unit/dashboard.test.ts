@@ -6,11 +6,14 @@ import {
   bucketOf,
   bucketsOf,
   comparisonPeriod,
+  defaultSegment,
   experienceDashboard,
   funnelStages,
   lastDays,
   periodDays,
+  segmentInScope,
 } from '../../src/domain/dashboard';
+import { EVERY_UNIT, type UnitScope } from '../../src/domain/units';
 import { ZSurvey } from '../../src/domain/survey-schema';
 import { latestExamples, rollupIncrement } from '../../src/domain/rollup';
 import { scoreReply } from '../../src/domain/scoring';
@@ -26,7 +29,15 @@ const themes = { delivery: ['late', 'delivery'] };
 
 /** Rollups as the scores' owner writes them: one document per program, day and segment. */
 function rollupsOf(
-  replies: { day: string; nps: number; csat?: number; comment?: string; region?: string; programId?: string }[],
+  replies: {
+    day: string;
+    nps: number;
+    csat?: number;
+    comment?: string;
+    region?: string;
+    programId?: string;
+    units?: string[];
+  }[],
 ): DashboardRollup[] {
   const docs = new Map<string, DashboardRollup>();
   for (const [index, reply] of replies.entries()) {
@@ -40,7 +51,8 @@ function rollupsOf(
       themes,
     );
     const programId = reply.programId ?? 'p1';
-    for (const segment of ['all', ...(reply.region ? [`region:${reply.region}`] : [])]) {
+    const unitSegments = (reply.units ?? []).map((id) => `unit:${id}`);
+    for (const segment of ['all', ...(reply.region ? [`region:${reply.region}`] : []), ...unitSegments]) {
       const key = `${programId}|${reply.day}|${segment}`;
       const doc = docs.get(key) ?? { programId, day: reply.day, segment };
       for (const [path, n] of Object.entries(rollupIncrement(scores))) {
@@ -197,5 +209,55 @@ describe('funnelStages', () => {
     const stages = funnelStages({ ...funnel, invited: 0 }, null);
     expect(stages.map((s) => s.percentOfInvited)).toEqual([null, null, null, null, null]);
     expect(stages.find((s) => s.stage === 'answered')).toMatchObject({ count: 1, previous: null });
+  });
+});
+
+describe('the dashboard of a person responsible for some units', () => {
+  const gm: UnitScope = { all: false, top: ['eu'], unitIds: ['eu', 'de', 'fr'] };
+  const nobody: UnitScope = { all: false, top: [], unitIds: [] };
+
+  it('starts everyone on all, a person responsible for units on their first unit, and nobody else anywhere', () => {
+    expect(defaultSegment(EVERY_UNIT)).toBe('all');
+    expect(defaultSegment(gm)).toBe('unit:eu');
+    expect(defaultSegment(nobody)).toBeNull();
+  });
+
+  it.each<[string, UnitScope, string, boolean]>([
+    ['everyone', EVERY_UNIT, 'all', true],
+    ['everyone', EVERY_UNIT, 'region:US', true],
+    ['everyone', EVERY_UNIT, 'unit:us', true],
+    ['the GM of EU', gm, 'unit:eu', true],
+    ['the GM of EU', gm, 'unit:de', true],
+    ['the GM of EU', gm, 'unit:us', false],
+    ['the GM of EU', gm, 'unit:company', false],
+    ['the GM of EU', gm, 'all', false],
+    ['the GM of EU', gm, 'region:EU', false],
+    ['a person without units', nobody, 'unit:eu', false],
+  ])('when %s asks for %s, then it is allowed: %s', (_, scope, segment, allowed) => {
+    expect(segmentInScope(scope, segment)).toBe(allowed);
+  });
+
+  it('splits the shown unit by the units below it instead of the attribute dimensions', () => {
+    const docs = rollupsOf([
+      { day: '2026-03-05', nps: 10, region: 'EU', units: ['company', 'eu', 'de'] },
+      { day: '2026-03-06', nps: 0, region: 'EU', units: ['company', 'eu', 'fr'] },
+      { day: '2026-03-06', nps: 10, region: 'EU', units: ['company', 'eu', 'de'] },
+      { day: '2026-03-06', nps: 0, region: 'US', units: ['company', 'us'] },
+    ]);
+    const dashboard = experienceDashboard(filters({ segment: 'unit:eu', compare: 'none' }), docs, ['de', 'fr']);
+    expect(dashboard.current).toMatchObject({ responses: 3, nps: 33.3 });
+    expect(dashboard.split).toEqual([
+      {
+        dimension: 'unit',
+        rows: [
+          { value: 'de', responses: 2, nps: 100, csatPercent: null, cesAverage: null },
+          { value: 'fr', responses: 1, nps: -100, csatPercent: null, cesAverage: null },
+        ],
+      },
+    ]);
+    // Without units to split by (an unscoped person), the attribute dimensions as before.
+    expect(experienceDashboard(filters({ segment: 'unit:eu' }), docs).split.map((s) => s.dimension)).toEqual([
+      'region',
+    ]);
   });
 });

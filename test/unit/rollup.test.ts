@@ -12,9 +12,12 @@ import {
   scoreContribution,
   summarizeRollups,
   touchedBy,
+  unitOfSegment,
+  unitSegment,
   type RollupDoc,
 } from '../../src/domain/rollup';
 import type { ReplyScores } from '../../src/domain/scoring';
+import { type Unit, unitPath } from '../../src/domain/units';
 
 describe('sanitizeKey', () => {
   it.each([
@@ -67,6 +70,63 @@ describe('rollupSegments', () => {
     ['only an inherited region', Object.create({ region: 'EU' }) as Record<string, unknown>, ['all']],
   ])('when the customer has %s, then the segments are %j', (_, attributes, segments) => {
     expect(rollupSegments(attributes)).toEqual(segments);
+  });
+});
+
+describe('the unit dimension', () => {
+  const units: Unit[] = [
+    { id: 'company', name: 'Company', parentId: null, manager: null, match: {} },
+    { id: 'eu', name: 'Europe', parentId: 'company', manager: null, match: { region: ['EU'] } },
+    { id: 'us', name: 'US', parentId: 'company', manager: null, match: { region: ['US'] } },
+    { id: 'berlin', name: 'Berlin', parentId: 'eu', manager: null, match: { location: ['berlin-1'] } },
+  ];
+  const scores: ReplyScores = {
+    nps: 9,
+    npsCategory: 'promoter',
+    summary: 90,
+    themes: [],
+    sentiment: 'neutral',
+    verbatim: '',
+  };
+  const reply = { id: 'r1', programId: 'p', customerId: 'c1', submittedAt: Date.UTC(2026, 0, 5) };
+
+  it('when a reply is scored, then it counts in every unit on its customer path, root first', () => {
+    const attributes = { region: 'EU', location: 'berlin-1' };
+    const contribution = scoreContribution(reply, scores, attributes, unitPath(units, attributes));
+    expect(contribution.segments).toEqual([
+      'all',
+      'region:EU',
+      'location:berlin-1',
+      'unit:company',
+      'unit:eu',
+      'unit:berlin',
+    ]);
+  });
+
+  it('when a customer matches no unit below the root, then its reply counts in the root only', () => {
+    const attributes = { region: 'APAC' };
+    expect(scoreContribution(reply, scores, attributes, unitPath(units, attributes)).segments).toEqual([
+      'all',
+      'region:APAC',
+      'unit:company',
+    ]);
+  });
+
+  it('when no path is given (before units existed), then the segments are the attribute ones alone', () => {
+    expect(scoreContribution(reply, scores, { region: 'EU' }).segments).toEqual(['all', 'region:EU']);
+  });
+
+  it('when a funnel step is counted, then it counts in the units of the path as well', () => {
+    const invitation = { _id: 'inv1', programId: 'p', customerId: 'c1', known: { region: 'US' } };
+    const step = funnelContribution(invitation, 'invited', Date.UTC(2026, 0, 5), unitPath(units, invitation.known));
+    expect(step.segments).toEqual(['all', 'region:US', 'unit:company', 'unit:us']);
+    expect(touchedBy([step]).rollups).toContain('p|2026-01-05|unit:us');
+  });
+
+  it('reads a unit segment back to its unit, and nothing from other segments', () => {
+    expect(unitOfSegment(unitSegment('eu'))).toBe('eu');
+    expect(unitOfSegment('region:EU')).toBeNull();
+    expect(unitOfSegment('all')).toBeNull();
   });
 });
 

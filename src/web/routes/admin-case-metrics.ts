@@ -7,8 +7,10 @@ import { sendTable } from '../exports';
 import { caseMetricsExport } from '../../app/table-exports';
 import { CASE_TABLES, type CaseMetricsReport, caseTableOf, loadCaseMetrics } from '../../app/case-metrics';
 import { dashboardPrograms, parseDashboardQuery } from '../../app/insight';
-import { COMPARE_LABELS, tableLinks } from './admin-insight';
+import { COMPARE_LABELS, tableLinks, unitChoices } from './admin-insight';
 import { ensureSeesAllCustomers, personalDataViewFor } from '../personal-data';
+import { unitAccessOf } from '../../app/units';
+import type { SignedInUser } from '../auth';
 
 type Send = (req: Request, res: Response, name: string, context: Record<string, unknown>, status?: number) => void;
 
@@ -67,14 +69,16 @@ function charts(report: CaseMetricsReport) {
 /** The case-metrics page for every signed-in role, and its tables as CSV. */
 export function caseMetricsRoutes(router: Router, { db, send, roles }: { db: Db; send: Send; roles: Role[] }) {
   router.get('/case-metrics', allowRoles(...roles), async (req, res) => {
-    const { filters } = parseDashboardQuery(req.query);
+    const access = await unitAccessOf(db, res.locals.user as SignedInUser);
+    const { filters } = parseDashboardQuery(req.query, access.scope);
     // Names and revenue of accounts: only for the roles that see every customer.
     const seesAccounts = personalDataViewFor(res).customers === 'all';
-    const [report, programs] = await Promise.all([loadCaseMetrics(db, filters), dashboardPrograms(db)]);
+    const [report, programs] = await Promise.all([loadCaseMetrics(db, filters, access), dashboardPrograms(db)]);
     send(req, res, 'case-metrics', {
       title: 'Case metrics',
       filters,
       programs,
+      units: unitChoices(access),
       // Each root cause links to its page (fixes, the outer loop).
       report: {
         ...report,
@@ -92,6 +96,7 @@ export function caseMetricsRoutes(router: Router, { db, send, roles }: { db: Db;
   router.get('/case-metrics/:table.csv', allowRoles(...roles), async (req: Request<{ table: string }>, res) => {
     const table = caseTableOf(req.params.table);
     if (table === 'accounts') ensureSeesAllCustomers(res, 'The accounts table');
-    await sendTable(res, db, await caseMetricsExport(db, table, req.query));
+    const access = await unitAccessOf(db, res.locals.user as SignedInUser);
+    await sendTable(res, db, await caseMetricsExport(db, table, req.query, access));
   });
 }

@@ -3,7 +3,8 @@ import type { Db } from 'mongodb';
 import { type Role, roleGrants } from '../../domain/access';
 import { QUADRANTS, type Quadrant, ZQuadrantCutoffs } from '../../domain/quadrants';
 import type { SeriesPoint } from '../../domain/dashboard';
-import { ALL_SEGMENT } from '../../domain/rollup';
+import { ALL_SEGMENT, unitOfSegment, unitSegment } from '../../domain/rollup';
+import type { Unit } from '../../domain/units';
 import { METRIC_SCALES } from '../../domain/scoring';
 import { allowRoles } from '../access';
 import { barChart, lineChart, scatterChart } from '../charts';
@@ -21,7 +22,10 @@ import {
   dashboardTableOf,
   loadExperienceDashboard,
   parseDashboardQuery,
+  type UnitAccess,
 } from '../../app/insight';
+import { unitAccessOf } from '../../app/units';
+import type { SignedInUser } from '../auth';
 
 type Send = (req: Request, res: Response, name: string, context: Record<string, unknown>, status?: number) => void;
 
@@ -78,18 +82,45 @@ function overTime(dashboard: ExperienceReport) {
   }));
 }
 
-function bySegment(dashboard: ExperienceReport, metric: SplitMetric) {
+/** A unit's name for the page, its ID when the tree no longer has it. */
+const unitName = (units: readonly Unit[], id: string) => units.find((u) => u.id === id)?.name ?? id;
+
+function bySegment(dashboard: ExperienceReport, metric: SplitMetric, units: readonly Unit[]) {
   const { label, unit } = METRICS.find((m) => m.key === metric)!;
-  return dashboard.split.map(({ dimension, rows }) => ({
-    dimension,
-    svg: barChart(
-      `${label} by ${dimension}`,
-      rows.map((r) => r.value),
-      rows.map((r) => r[metric]),
-      unit,
-    ),
-    rows,
-  }));
+  return dashboard.split.map(({ dimension, rows: split }) => {
+    const rows = dimension === 'unit' ? split.map((r) => ({ ...r, value: unitName(units, r.value) })) : split;
+    return {
+      dimension,
+      svg: barChart(
+        `${label} by ${dimension}`,
+        rows.map((r) => r.value),
+        rows.map((r) => r[metric]),
+        unit,
+      ),
+      rows,
+    };
+  });
+}
+
+const segmentLabel = (units: readonly Unit[], segment: string) => {
+  const unitId = unitOfSegment(segment);
+  return segment === ALL_SEGMENT ? 'Everyone' : unitId === null ? segment : `Unit: ${unitName(units, unitId)}`;
+};
+
+/** The units a person responsible for some units may pick (none for the whole organisation). */
+export function unitChoices(access: UnitAccess): { value: string; label: string }[] {
+  if (access.scope.all) return [];
+  return access.scope.unitIds.map(unitSegment).map((value) => ({ value, label: segmentLabel(access.units, value) }));
+}
+
+/**
+ * The segments the filter offers: for the whole organisation everyone and the segments with replies
+ * (the chosen one even without), for a person responsible for some units those units alone.
+ */
+function segmentChoices(access: UnitAccess, dashboard: ExperienceReport, chosen: string) {
+  if (!access.scope.all) return unitChoices(access);
+  const segments = [...new Set([...dashboard.segments, chosen])].filter((s) => s !== ALL_SEGMENT).sort();
+  return [ALL_SEGMENT, ...segments].map((value) => ({ value, label: segmentLabel(access.units, value) }));
 }
 
 const FUNNEL_LABELS = {
@@ -116,23 +147,23 @@ function funnel(dashboard: ExperienceReport) {
 /** The experience dashboard for every signed-in role, and its tables as CSV. */
 export function insightRoutes(router: Router, { db, send, roles }: { db: Db; send: Send; roles: Role[] }) {
   router.get('/dashboard', allowRoles(...roles), async (req, res) => {
-    const { filters, metric } = parseDashboardQuery(req.query);
+    const access = await unitAccessOf(db, res.locals.user as SignedInUser);
+    const { filters, metric } = parseDashboardQuery(req.query, access.scope);
     const view = personalDataViewFor(res);
-    const [report, programs] = await Promise.all([loadExperienceDashboard(db, filters), dashboardPrograms(db)]);
+    const [report, programs] = await Promise.all([loadExperienceDashboard(db, filters, access), dashboardPrograms(db)]);
     const dashboard = dashboardFor(view, report);
-    // The chosen segment stays offered even with no replies in this period.
-    const segments = [...new Set([...dashboard.segments, filters.segment])].filter((s) => s !== ALL_SEGMENT).sort();
     send(req, res, 'dashboard', {
       title: 'Experience dashboard',
       filters,
       metric,
       metrics: METRICS,
-      choices: { programs, segments },
+      choices: { programs, segments: segmentChoices(access, dashboard, filters.segment) },
+      byUnits: !access.scope.all,
       comparison: dashboard.comparison,
       compareLabel: COMPARE_LABELS[filters.compare],
       headline: headline(dashboard),
       overTime: overTime(dashboard),
-      bySegment: bySegment(dashboard, metric),
+      bySegment: bySegment(dashboard, metric, access.units),
       funnel: funnel(dashboard),
       themes: dashboard.themes,
       // Example comments link to the customer's replies for those who read them as written.
@@ -144,7 +175,8 @@ export function insightRoutes(router: Router, { db, send, roles }: { db: Db; sen
 
   router.get('/dashboard/:table.csv', allowRoles(...roles), async (req: Request<{ table: string }>, res) => {
     const table = dashboardTableOf(req.params.table);
-    await sendTable(res, db, await dashboardExport(db, table, req.query, personalDataViewFor(res)));
+    const access = await unitAccessOf(db, res.locals.user as SignedInUser);
+    await sendTable(res, db, await dashboardExport(db, table, req.query, access, personalDataViewFor(res)));
   });
 }
 
@@ -177,7 +209,7 @@ export function quadrantRoutes(
 ) {
   const page = async (req: Request, res: Response, extra: Record<string, unknown> = {}, status = 200) => {
     const since = sinceMonth(req.method === 'GET' ? req.query : {});
-    const report = await loadQuadrants(db, since);
+    const report = await loadQuadrants(db, since, await unitAccessOf(db, res.locals.user as SignedInUser));
     // Names and revenue of accounts: the counts, movement and chart are for everyone, the list is not.
     const seesAccounts = personalDataViewFor(res).customers === 'all';
     const atRisk = seesAccounts ? report.atRisk.slice(0, AT_RISK_ROWS) : [];
@@ -237,6 +269,7 @@ export function quadrantRoutes(
 
   // Names and revenue of every account: for the roles that see every customer.
   router.get('/quadrants/accounts.csv', allowRoles(...ROLES_SEEING_ALL_CUSTOMERS), async (req, res) => {
-    await sendTable(res, db, await quadrantAccountsExport(db, req.query));
+    const access = await unitAccessOf(db, res.locals.user as SignedInUser);
+    await sendTable(res, db, await quadrantAccountsExport(db, req.query, access));
   });
 }

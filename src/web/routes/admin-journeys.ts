@@ -7,6 +7,8 @@ import { lineChart } from '../charts';
 import { sendTable } from '../exports';
 import { journeyExport } from '../../app/table-exports';
 import { type JourneySummary, journeySince, loadJourney, loadJourneys } from '../../app/journeys';
+import { unitAccessOf } from '../../app/units';
+import type { SignedInUser } from '../auth';
 
 type Send = (req: Request, res: Response, name: string, context: Record<string, unknown>, status?: number) => void;
 
@@ -27,7 +29,10 @@ function chartOf(journey: JourneySummary): string {
 export function journeyRoutes(router: Router, { db, send, roles }: { db: Db; send: Send; roles: Role[] }) {
   const page = async (req: Request, res: Response, programId?: string) => {
     const since = journeySince(req.query);
-    const journeys = programId ? [await loadJourney(db, programId, since)] : await loadJourneys(db, since);
+    const access = await unitAccessOf(db, res.locals.user as SignedInUser);
+    const journeys = programId
+      ? [await loadJourney(db, programId, since, access)]
+      : await loadJourneys(db, since, access);
     send(req, res, 'journeys', {
       title: programId ? `Journey: ${journeys[0]!.name}` : 'Journeys',
       since: since.toISOString().slice(0, 10),
@@ -44,7 +49,8 @@ export function journeyRoutes(router: Router, { db, send, roles }: { db: Db; sen
   };
   router.get('/journeys', allowRoles(...roles), (req, res) => page(req, res));
   router.get('/journeys/:programId.csv', allowRoles(...roles), async (req: Request<{ programId: string }>, res) => {
-    await sendTable(res, db, await journeyExport(db, req.params.programId, req.query));
+    const access = await unitAccessOf(db, res.locals.user as SignedInUser);
+    await sendTable(res, db, await journeyExport(db, req.params.programId, req.query, access));
   });
   router.get('/journeys/:programId', allowRoles(...roles), (req: Request<{ programId: string }>, res) =>
     page(req, res, req.params.programId),

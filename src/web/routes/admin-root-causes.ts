@@ -13,6 +13,8 @@ import type { LoopSettings } from '../../temporal/loop-client';
 import { loadRootCause, markFixed } from '../../app/root-causes';
 import { sendTable } from '../exports';
 import { rootCauseFixesExport } from '../../app/table-exports';
+import { unitAccessOf } from '../../app/units';
+import type { SignedInUser } from '../auth';
 
 type Send = (req: Request, res: Response, name: string, context: Record<string, unknown>, status?: number) => void;
 type FormBody = Record<string, string | string[] | undefined>;
@@ -48,7 +50,7 @@ export function rootCauseRoutes(
     form: Record<string, unknown> = {},
     status = 200,
   ) => {
-    const report = await loadRootCause(db, req.params.cause);
+    const report = await loadRootCause(db, req.params.cause, await unitAccessOf(db, res.locals.user as SignedInUser));
     const year = lastDays(rollupDay(Date.now()), 365);
     send(
       req,
@@ -74,7 +76,8 @@ export function rootCauseRoutes(
   };
 
   router.get('/root-causes/:cause/fixes.csv', allowRoles(...roles), async (req: Request<{ cause: string }>, res) => {
-    await sendTable(res, db, await rootCauseFixesExport(db, req.params.cause));
+    const access = await unitAccessOf(db, res.locals.user as SignedInUser);
+    await sendTable(res, db, await rootCauseFixesExport(db, req.params.cause, access));
   });
 
   router.get('/root-causes/:cause', allowRoles(...roles), (req: Request<{ cause: string }>, res) => page(req, res));

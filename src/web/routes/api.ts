@@ -27,6 +27,7 @@ import { caseTableOf, loadCaseMetrics } from '../../app/case-metrics';
 import { loadRootCause, markFixed } from '../../app/root-causes';
 import { ZFixInput } from '../../domain/fixes';
 import { journeySince, loadJourney, loadJourneys } from '../../app/journeys';
+import { keyUnitAccessOf } from '../../app/units';
 import { loadQuadrants, saveQuadrantCutoffs, sinceMonth } from '../../app/quadrants';
 import { ZImportOptions, importStatus, startImport } from '../../app/imports';
 import { answerImport } from '../imports';
@@ -144,42 +145,48 @@ export function apiRouter({ db, templates, loop, embeddedMail, metrics, webhookA
     scopeOf: (res) => keyExportScopeOf(db, keyOf(res)),
   });
 
+  // The insight reports of the units the key sees (all of them for a key not restricted to units).
+  const keyUnits = (res: Response) => keyUnitAccessOf(db, res.locals.apiKey as ApiKeyLocals);
+
   router.get('/metrics/experience', allowScopes('read'), async (req, res) => {
-    const { filters } = parseDashboardQuery(req.query);
-    res.json(await loadExperienceDashboard(db, filters));
+    const access = await keyUnits(res);
+    const { filters } = parseDashboardQuery(req.query, access.scope);
+    res.json(await loadExperienceDashboard(db, filters, access));
   });
 
   router.get('/metrics/cases', allowScopes('read'), async (req, res) => {
-    const { filters } = parseDashboardQuery(req.query);
-    res.json(await loadCaseMetrics(db, filters));
+    const access = await keyUnits(res);
+    const { filters } = parseDashboardQuery(req.query, access.scope);
+    res.json(await loadCaseMetrics(db, filters, access));
   });
 
   router.get('/metrics/cases/:table.csv', allowScopes('read'), async (req: Request<{ table: string }>, res) => {
-    await sendTable(res, db, await caseMetricsExport(db, caseTableOf(req.params.table), req.query));
+    const table = caseTableOf(req.params.table);
+    await sendTable(res, db, await caseMetricsExport(db, table, req.query, await keyUnits(res)));
   });
 
   router.get('/metrics/journeys', allowScopes('read'), async (req, res) => {
-    res.json(await loadJourneys(db, journeySince(req.query)));
+    res.json(await loadJourneys(db, journeySince(req.query), await keyUnits(res)));
   });
 
   router.get(
     '/metrics/journeys/:programId.csv',
     allowScopes('read'),
     async (req: Request<{ programId: string }>, res) => {
-      await sendTable(res, db, await journeyExport(db, req.params.programId, req.query));
+      await sendTable(res, db, await journeyExport(db, req.params.programId, req.query, await keyUnits(res)));
     },
   );
 
   router.get('/metrics/journeys/:programId', allowScopes('read'), async (req: Request<{ programId: string }>, res) => {
-    res.json(await loadJourney(db, req.params.programId, journeySince(req.query)));
+    res.json(await loadJourney(db, req.params.programId, journeySince(req.query), await keyUnits(res)));
   });
 
   router.get('/root-causes/:cause/fixes.csv', allowScopes('read'), async (req: Request<{ cause: string }>, res) => {
-    await sendTable(res, db, await rootCauseFixesExport(db, req.params.cause));
+    await sendTable(res, db, await rootCauseFixesExport(db, req.params.cause, await keyUnits(res)));
   });
 
   router.get('/root-causes/:cause', allowScopes('read'), async (req: Request<{ cause: string }>, res) => {
-    res.json(await loadRootCause(db, req.params.cause));
+    res.json(await loadRootCause(db, req.params.cause, await keyUnits(res)));
   });
 
   router.post(
@@ -194,11 +201,11 @@ export function apiRouter({ db, templates, loop, embeddedMail, metrics, webhookA
   );
 
   router.get('/metrics/quadrants', allowScopes('read'), async (req, res) => {
-    res.json(await loadQuadrants(db, sinceMonth(req.query)));
+    res.json(await loadQuadrants(db, sinceMonth(req.query), await keyUnits(res)));
   });
 
   router.get('/metrics/quadrants/accounts.csv', allowScopes('read'), async (req, res) => {
-    await sendTable(res, db, await quadrantAccountsExport(db, req.query));
+    await sendTable(res, db, await quadrantAccountsExport(db, req.query, await keyUnits(res)));
   });
 
   router.put('/quadrant-cutoffs', allowScopes('write'), json('4kb'), async (req, res) => {
@@ -206,7 +213,8 @@ export function apiRouter({ db, templates, loop, embeddedMail, metrics, webhookA
   });
 
   router.get('/metrics/experience/:table.csv', allowScopes('read'), async (req: Request<{ table: string }>, res) => {
-    await sendTable(res, db, await dashboardExport(db, dashboardTableOf(req.params.table), req.query));
+    const table = dashboardTableOf(req.params.table);
+    await sendTable(res, db, await dashboardExport(db, table, req.query, await keyUnits(res)));
   });
 
   router.post('/customers\\:import', allowScopes('write'), async (req, res) => {
