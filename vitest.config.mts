@@ -1,18 +1,17 @@
 import { defineConfig } from 'vitest/config';
 
 /**
- * Stack files that stop and start servers of their own, run several production processes, count
- * work, or keep the CPU busy (the fuzzer): they run alone, after the others, so a busy machine
- * does not stretch their waits.
+ * Stack files that run several production processes or a whole stack of their own, or keep the CPU
+ * busy (the fuzzer): they run alone, after the others, so a busy machine does not stretch their
+ * waits. (temporal-restart, with one in-process harness on a Temporal of its own, and loop-budget,
+ * which counts its own process's and workflows' work, not time, pass side by side.)
  */
 const ALONE = [
   'test/web/fuzz.test.ts',
   'test/integration/faults.test.ts',
-  'test/integration/loop-budget.test.ts',
   'test/integration/npm-start.test.ts',
   'test/integration/scale-out.test.ts',
   'test/integration/temporal-outage.test.ts',
-  'test/workflow/temporal-restart.test.ts',
 ];
 const STACK_FILES = ['test/{integration,workflow,web,browser}/**/*.test.ts'];
 /**

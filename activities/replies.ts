@@ -18,6 +18,7 @@ import { type ReplyScores, scoreReply } from '../src/domain/scoring';
 import { CASE_METRICS_SINCE, isCaseChange } from '../src/domain/case-metrics';
 import { unitPath } from '../src/domain/units';
 import { submitToScoresOwner } from '../src/temporal/scores-owner';
+import { whileBeating } from './heartbeat';
 
 /** Hands a contribution to the scores' owner, starting it if it is not running. */
 export type SubmitScores = (contribution: ScoreContribution) => Promise<void>;
@@ -103,11 +104,8 @@ export function createReplyActivities(db: Db, submitScores: SubmitScores = signa
     async applyScores({ batch }: { batch: ScoreContribution[] }): Promise<{ counted: number }> {
       const { info } = Context.current();
       if (!info.workflowExecution) throw ApplicationFailure.nonRetryable("only the scores' owner applies scores");
-      return applyScoreBatch(
-        db,
-        { id: `${info.workflowExecution.runId}|${info.activityId}`, retried: info.attempt > 1 },
-        batch,
-      );
+      const scoresBatch = { id: `${info.workflowExecution.runId}|${info.activityId}`, retried: info.attempt > 1 };
+      return whileBeating(() => applyScoreBatch(db, scoresBatch, batch));
     },
   };
 }

@@ -6,12 +6,21 @@ import { migrate } from '../src/db/migrate';
 import { connectDatabase } from '../src/db/connection';
 import { type EmbeddedStack, startEmbeddedStack } from '../src/stack/embedded';
 import { bundleCxWorkflows } from '../src/temporal/worker';
+import { compileProcesses } from './support/compiled';
 
 export const TEST_DB = 'cxloop_test';
 
 declare module 'vitest' {
   export interface ProvidedContext {
-    stack: { temporalAddress: string; mongoUri: string; smtpUrl: string; dbName: string; workflowBundlePath: string };
+    stack: {
+      temporalAddress: string;
+      mongoUri: string;
+      smtpUrl: string;
+      dbName: string;
+      workflowBundlePath: string;
+      /** The production processes' modules as JavaScript (test/support/compiled.ts). */
+      compiledDir: string;
+    };
   }
 }
 
@@ -45,6 +54,14 @@ async function startStack() {
   let stack: EmbeddedStack | undefined;
   const bundled = bundleWorkflows(dir);
   bundled.catch(() => undefined); // awaited below; a failure is reported there, not as unhandled
+  // Inside the clone (see compileProcesses), one directory per run.
+  const compiledDir = path.resolve(__dirname, '..', '.tmp', `test-processes-${path.basename(dir)}`);
+  const compiled = compileProcesses(compiledDir);
+  compiled.catch(() => undefined);
+  const removeFiles = () => {
+    rmSync(dir, { recursive: true, force: true });
+    rmSync(compiledDir, { recursive: true, force: true });
+  };
   try {
     stack = await startEmbeddedStack({
       dataDir: dir,
@@ -64,19 +81,20 @@ async function startStack() {
       smtpUrl: stack.smtpUrl,
       dbName: TEST_DB,
       workflowBundlePath: await bundled,
+      compiledDir: await compiled.then(() => compiledDir),
     };
     const running = stack;
     return {
       provided,
       stop: async () => {
         await running.stop();
-        rmSync(dir, { recursive: true, force: true });
+        removeFiles();
       },
     };
   } catch (err) {
-    await bundled.catch(() => undefined);
+    await Promise.all([bundled.catch(() => undefined), compiled.catch(() => undefined)]);
     await stack?.stop();
-    rmSync(dir, { recursive: true, force: true });
+    removeFiles();
     throw err;
   }
 }

@@ -6,6 +6,9 @@ import { type ScoresInput, replyScoredSignal } from './definitions';
 const { applyScores } = proxyActivities<ReturnType<typeof createActivities>>({
   // Generous, so that no retry runs while an earlier attempt could still write.
   startToCloseTimeout: '2m',
+  // The attempt heartbeats while it writes: one whose worker died, or whose completion was lost in
+  // a Temporal outage, is retried 30 s after its last beat rather than after the 2 minutes.
+  heartbeatTimeout: '30s',
   retry: { initialInterval: '1s', maximumInterval: '1m', backoffCoefficient: 2 },
 });
 

@@ -59,9 +59,20 @@ export function deploymentEnv(options: {
   };
 }
 
-/** Starts `src/<kind>-main.ts` with only `env` (and PATH, HOME) in its environment. */
-export function launch(kind: 'web' | 'worker', env: Record<string, string>, url?: string): CxProcess {
-  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', `src/${kind}-main.ts`], {
+/**
+ * Starts `src/<kind>-main.ts` with only `env` (and PATH, HOME) in its environment: under tsx, or
+ * from `compiledDir`, the modules compiled to JavaScript (test/support/compiled.ts), as the image runs them.
+ */
+export function launch(
+  kind: 'web' | 'worker',
+  env: Record<string, string>,
+  url?: string,
+  compiledDir?: string,
+): CxProcess {
+  const entry = compiledDir
+    ? [path.join(compiledDir, 'src', `${kind}-main.js`)]
+    : ['--import', 'tsx', `src/${kind}-main.ts`];
+  const child: ChildProcess = spawn(process.execPath, entry, {
     cwd: ROOT,
     env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -55,7 +55,7 @@ export async function startDeployment(counts: {
     await deleteSweepSchedule(stack.temporalAddress, id);
   };
   const start = (kind: 'web' | 'worker', url?: string) =>
-    launch(kind, url ? { ...env, PORT: new URL(url).port } : env, url);
+    launch(kind, url ? { ...env, PORT: new URL(url).port } : env, url, stack.compiledDir);
   const restart = async (old: CxProcess, signal: NodeJS.Signals) => {
     await old.stop(signal);
     const next = start(old.kind, old.url);
