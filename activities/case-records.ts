@@ -51,33 +51,34 @@ export function createCaseRecordActivities(db: Db, submitScores: SubmitScores = 
       if (!program || !customer || !reply)
         throw ApplicationFailure.nonRetryable(`case ${input.caseId} lost its program, customer or reply`);
       const handling = ZCaseHandling.parse(program.caseHandling ?? {});
-      const existing = await c.cases(db).findOne({ _id: input.caseId });
-      let doc = existing;
-      if (!doc) {
-        const attributes = { ...customer.attributes, programId: program._id };
-        const { teamId, ownerId } = routeCase(routing, attributes, await routingState(db, routing));
-        const team = routing.teams.find((t) => t.id === teamId)!;
-        const now = Date.now();
-        await insertOnce(c.cases(db), {
-          _id: input.caseId,
-          customerId: input.customerId,
-          programId: input.programId,
-          replyIds: [input.caseId],
-          reasons: input.reasons,
-          status: 'open',
-          priority: input.priority,
-          teamId,
-          ownerId,
-          mayContact: mayContactAbout(program.survey, reply.answers),
-          escalation: 0,
-          calendar: team.calendar,
-          firstResponse: newClock(handling.sla.firstResponse, now),
-          resolution: newClock(handling.sla.resolution, now),
-          openedAt: new Date(now),
-          updatedAt: new Date(now),
-          version: 0,
-        });
-        doc = (await c.cases(db).findOne({ _id: input.caseId }))!;
+      // Written first, read only when a first run wrote it already: a retry returns what that run decided.
+      const attributes = { ...customer.attributes, programId: program._id };
+      const { teamId, ownerId } = routeCase(routing, attributes, await routingState(db, routing));
+      const team = routing.teams.find((t) => t.id === teamId)!;
+      const now = Date.now();
+      const opened: c.CaseDoc = {
+        _id: input.caseId,
+        customerId: input.customerId,
+        programId: input.programId,
+        replyIds: [input.caseId],
+        reasons: input.reasons,
+        status: 'open',
+        priority: input.priority,
+        teamId,
+        ownerId,
+        mayContact: mayContactAbout(program.survey, reply.answers),
+        escalation: 0,
+        calendar: team.calendar,
+        firstResponse: newClock(handling.sla.firstResponse, now),
+        resolution: newClock(handling.sla.resolution, now),
+        openedAt: new Date(now),
+        updatedAt: new Date(now),
+        version: 0,
+      };
+      const first = await insertOnce(c.cases(db), opened);
+      const doc = first ? opened : await c.cases(db).findOne({ _id: input.caseId });
+      if (!doc) throw ApplicationFailure.retryable(`case ${input.caseId} is not readable yet`);
+      if (first)
         await insertOnce(c.caseTimeline(db), {
           _id: `${doc._id}:0`,
           caseId: doc._id,
@@ -87,7 +88,6 @@ export function createCaseRecordActivities(db: Db, submitScores: SubmitScores = 
           kind: 'opened',
           summary: openedSummary({ ...doc, teamName: team.name }),
         });
-      }
       await countChange(submitScores, doc, 0, doc.openedAt, { kind: 'opened', before: null, after: factsOf(doc) });
       return {
         state: stateOf(doc, routing.rootCauses),
@@ -95,7 +95,7 @@ export function createCaseRecordActivities(db: Db, submitScores: SubmitScores = 
         chain: escalationChain(routing, doc.teamId),
         handling,
         // A first run has just written the one entry; a retry counts what is there.
-        seq: 1 + (existing ? await c.caseTimeline(db).countDocuments({ caseId: doc._id }) : 1),
+        seq: 1 + (first ? 1 : await c.caseTimeline(db).countDocuments({ caseId: doc._id })),
         openedSubscribed: await subscribed(db, 'opened'),
       };
     },
@@ -130,7 +130,7 @@ export function createCaseRecordActivities(db: Db, submitScores: SubmitScores = 
           ? { customerMessage: args.after.mayContact ? action.customerMessage : undefined }
           : {};
       const after = { ...mirrorOf(args.after), ...resolution };
-      await insertOnce(c.caseTimeline(db), {
+      const written = await insertOnce(c.caseTimeline(db), {
         _id: id,
         caseId: args.caseId,
         seq: args.seq,
@@ -170,14 +170,10 @@ export function createCaseRecordActivities(db: Db, submitScores: SubmitScores = 
         );
       if (current) {
         // The entry's own time (a retry keeps the first attempt's), so that it counts on one day.
-        const entry = await c.caseTimeline(db).findOne({ _id: id }, { projection: { at: 1 } });
-        await countChange(
-          submitScores,
-          current,
-          args.seq,
-          entry?.at ?? at,
-          await changeOf(db, current, args, entry?.at ?? at),
-        );
+        const entryAt = written
+          ? at
+          : ((await c.caseTimeline(db).findOne({ _id: id }, { projection: { at: 1 } }))?.at ?? at);
+        await countChange(submitScores, current, args.seq, entryAt, await changeOf(db, current, args, entryAt));
       }
       // Asked here, where the entry is written anyway: a case without subscribers schedules no delivery.
       return { subscribed: await subscribed(db, args.kind) };
