@@ -179,10 +179,18 @@ export function createCaseRecordActivities(db: Db, submitScores: SubmitScores = 
       return { subscribed: await subscribed(db, args.kind) };
     },
 
-    /** The customer may get a new case for the program again. */
+    /**
+     * The customer may get a new case for the program again. Read, then removed by `_id` alone (the
+     * one filter FerretDB v1 answers from an index) when this case holds it: a claim is removed only
+     * for its own case (here, or when the customer is erased), so one read as this case's is still
+     * this case's when removed; a retry after the release finds it gone or a newer case's, and leaves it.
+     */
     async releaseOpenCase({ caseId }: { caseId: string }): Promise<void> {
       const doc = await c.cases(db).findOne({ _id: caseId }, { projection: { programId: 1, customerId: 1 } });
-      if (doc) await c.openCases(db).deleteOne({ _id: c.openCaseKey(doc.programId, doc.customerId), caseId });
+      if (!doc) return;
+      const key = c.openCaseKey(doc.programId, doc.customerId);
+      const held = await c.openCases(db).findOne({ _id: key }, { projection: { caseId: 1 } });
+      if (held?.caseId === caseId) await c.openCases(db).deleteOne({ _id: key });
     },
   };
 }
