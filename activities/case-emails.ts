@@ -48,19 +48,21 @@ export function createCaseEmailActivities({ db, mailer, templates, publicBaseUrl
         const texts = args.textId ? await storedTexts(db, args.textId) : {};
         const subjectText = args.subject ?? texts.subject;
         const message = args.message ?? texts.message ?? (args.kind === 'resolution' ? doc.customerMessage : undefined);
+        // A customer's email needs their consent and the program; a notice to an owner or manager neither.
+        const toCustomer = CUSTOMER_EMAILS.has(args.kind);
         const [customer, program, owner, routing] = await Promise.all([
-          findCustomer(db, doc.customerId),
-          c.programs(db).findOne({ _id: doc.programId }),
+          toCustomer ? findCustomer(db, doc.customerId) : c.customers(db).findOne({ _id: doc.customerId }),
+          toCustomer ? c.programs(db).findOne({ _id: doc.programId }) : null,
           c.users(db).findOne({ _id: doc.ownerId }),
           currentRouting(db),
         ]);
-        if (!customer || !program)
+        if (!customer || (toCustomer && !program))
           throw ApplicationFailure.nonRetryable(`case ${args.caseId} lost its customer or program`);
         const teamName = routing.teams.find((t) => t.id === doc.teamId)?.name ?? doc.teamId;
         const ownerName = owner?.name ?? doc.ownerId;
         const idempotencyKey = `case:${args.caseId}:${args.key}`;
 
-        if (CUSTOMER_EMAILS.has(args.kind)) {
+        if (toCustomer && program) {
           // The customer's wish and unsubscribe are checked at sending time, not only at opening.
           if (!doc.mayContact || customer.unsubscribed) return { status: 'skipped' };
           const locale = customer.locale || program.defaultLocale;

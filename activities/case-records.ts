@@ -51,33 +51,34 @@ export function createCaseRecordActivities(db: Db, submitScores: SubmitScores = 
       if (!program || !customer || !reply)
         throw ApplicationFailure.nonRetryable(`case ${input.caseId} lost its program, customer or reply`);
       const handling = ZCaseHandling.parse(program.caseHandling ?? {});
-      const existing = await c.cases(db).findOne({ _id: input.caseId });
-      let doc = existing;
-      if (!doc) {
-        const attributes = { ...customer.attributes, programId: program._id };
-        const { teamId, ownerId } = routeCase(routing, attributes, await routingState(db, routing));
-        const team = routing.teams.find((t) => t.id === teamId)!;
-        const now = Date.now();
-        await insertOnce(c.cases(db), {
-          _id: input.caseId,
-          customerId: input.customerId,
-          programId: input.programId,
-          replyIds: [input.caseId],
-          reasons: input.reasons,
-          status: 'open',
-          priority: input.priority,
-          teamId,
-          ownerId,
-          mayContact: mayContactAbout(program.survey, reply.answers),
-          escalation: 0,
-          calendar: team.calendar,
-          firstResponse: newClock(handling.sla.firstResponse, now),
-          resolution: newClock(handling.sla.resolution, now),
-          openedAt: new Date(now),
-          updatedAt: new Date(now),
-          version: 0,
-        });
-        doc = (await c.cases(db).findOne({ _id: input.caseId }))!;
+      // Written first, read only when a first run wrote it already: a retry returns what that run decided.
+      const attributes = { ...customer.attributes, programId: program._id };
+      const { teamId, ownerId } = routeCase(routing, attributes, await routingState(db, routing));
+      const team = routing.teams.find((t) => t.id === teamId)!;
+      const now = Date.now();
+      const opened: c.CaseDoc = {
+        _id: input.caseId,
+        customerId: input.customerId,
+        programId: input.programId,
+        replyIds: [input.caseId],
+        reasons: input.reasons,
+        status: 'open',
+        priority: input.priority,
+        teamId,
+        ownerId,
+        mayContact: mayContactAbout(program.survey, reply.answers),
+        escalation: 0,
+        calendar: team.calendar,
+        firstResponse: newClock(handling.sla.firstResponse, now),
+        resolution: newClock(handling.sla.resolution, now),
+        openedAt: new Date(now),
+        updatedAt: new Date(now),
+        version: 0,
+      };
+      const first = await insertOnce(c.cases(db), opened);
+      const doc = first ? opened : await c.cases(db).findOne({ _id: input.caseId });
+      if (!doc) throw ApplicationFailure.retryable(`case ${input.caseId} is not readable yet`);
+      if (first)
         await insertOnce(c.caseTimeline(db), {
           _id: `${doc._id}:0`,
           caseId: doc._id,
@@ -87,19 +88,14 @@ export function createCaseRecordActivities(db: Db, submitScores: SubmitScores = 
           kind: 'opened',
           summary: openedSummary({ ...doc, teamName: team.name }),
         });
-      }
-      await countChange(db, submitScores, doc, 0, doc.openedAt, {
-        kind: 'opened',
-        before: null,
-        after: factsOf(doc),
-      });
+      await countChange(db, submitScores, doc, 0, doc.openedAt, { kind: 'opened', before: null, after: factsOf(doc) });
       return {
         state: stateOf(doc, routing.rootCauses),
         calendar: doc.calendar,
         chain: escalationChain(routing, doc.teamId),
         handling,
         // A first run has just written the one entry; a retry counts what is there.
-        seq: 1 + (existing ? await c.caseTimeline(db).countDocuments({ caseId: doc._id }) : 1),
+        seq: 1 + (first ? 1 : await c.caseTimeline(db).countDocuments({ caseId: doc._id })),
         openedSubscribed: await subscribed(db, 'opened'),
       };
     },
@@ -134,7 +130,7 @@ export function createCaseRecordActivities(db: Db, submitScores: SubmitScores = 
           ? { customerMessage: args.after.mayContact ? action.customerMessage : undefined }
           : {};
       const after = { ...mirrorOf(args.after), ...resolution };
-      await insertOnce(c.caseTimeline(db), {
+      const written = await insertOnce(c.caseTimeline(db), {
         _id: id,
         caseId: args.caseId,
         seq: args.seq,
@@ -174,24 +170,27 @@ export function createCaseRecordActivities(db: Db, submitScores: SubmitScores = 
         );
       if (current) {
         // The entry's own time (a retry keeps the first attempt's), so that it counts on one day.
-        const entry = await c.caseTimeline(db).findOne({ _id: id }, { projection: { at: 1 } });
-        await countChange(
-          db,
-          submitScores,
-          current,
-          args.seq,
-          entry?.at ?? at,
-          await changeOf(db, current, args, entry?.at ?? at),
-        );
+        const entryAt = written
+          ? at
+          : ((await c.caseTimeline(db).findOne({ _id: id }, { projection: { at: 1 } }))?.at ?? at);
+        await countChange(db, submitScores, current, args.seq, entryAt, await changeOf(db, current, args, entryAt));
       }
       // Asked here, where the entry is written anyway: a case without subscribers schedules no delivery.
       return { subscribed: await subscribed(db, args.kind) };
     },
 
-    /** The customer may get a new case for the program again. */
+    /**
+     * The customer may get a new case for the program again. Read, then removed by `_id` alone (the
+     * one filter FerretDB v1 answers from an index) when this case holds it: a claim is removed only
+     * for its own case (here, or when the customer is erased), so one read as this case's is still
+     * this case's when removed; a retry after the release finds it gone or a newer case's, and leaves it.
+     */
     async releaseOpenCase({ caseId }: { caseId: string }): Promise<void> {
       const doc = await c.cases(db).findOne({ _id: caseId }, { projection: { programId: 1, customerId: 1 } });
-      if (doc) await c.openCases(db).deleteOne({ _id: c.openCaseKey(doc.programId, doc.customerId), caseId });
+      if (!doc) return;
+      const key = c.openCaseKey(doc.programId, doc.customerId);
+      const held = await c.openCases(db).findOne({ _id: key }, { projection: { caseId: 1 } });
+      if (held?.caseId === caseId) await c.openCases(db).deleteOne({ _id: key });
     },
   };
 }

@@ -2,7 +2,7 @@ import { ApplicationFailure } from '@temporalio/activity';
 import type { Db } from 'mongodb';
 import * as c from '../src/db/collections';
 import { isDuplicateKeyError } from '../src/db/insert-once';
-import { type Priority, decideCase, evaluateCaseRules } from '../src/domain/case-rules';
+import { type Priority, decideCase, evaluateCaseRules, factsNeeded } from '../src/domain/case-rules';
 import { isCounted } from '../src/db/counted-keys';
 import { customerKey } from '../src/temporal/customer-key';
 
@@ -37,13 +37,17 @@ export function createCaseDecisionActivities({ db, customerKeySecret }: CaseDeci
     async decideCaseForReply({ invitationId }: { invitationId: string }): Promise<CaseDecision> {
       const reply = await c.responses(db).findOne({ _id: invitationId });
       if (!reply?.scores) return { action: 'none' };
-      const [program, invitation, customer, score] = await Promise.all([
-        c.programs(db).findOne({ _id: reply.programId }),
-        c.invitations(db).findOne({ _id: invitationId }),
-        c.customers(db).findOne({ _id: reply.customerId }),
-        c.customerScores(db).findOne({ _id: reply.customerId }),
-      ]);
+      const program = await c.programs(db).findOne({ _id: reply.programId }, { projection: { caseRules: 1 } });
       if (!program?.caseRules?.length) return { action: 'none' };
+      // Only what the rules look at is read: most look at the scores alone.
+      const needed = factsNeeded(program.caseRules.map((rule) => rule.when));
+      const [invitation, customer, score] = await Promise.all([
+        needed.attributes ? c.invitations(db).findOne({ _id: invitationId }, { projection: { known: 1 } }) : null,
+        needed.attributes
+          ? c.customers(db).findOne({ _id: reply.customerId }, { projection: { attributes: 1 } })
+          : null,
+        needed.previousSummary ? c.customerScores(db).findOne({ _id: reply.customerId }) : null,
+      ]);
       const call = evaluateCaseRules(program.caseRules, {
         scores: reply.scores,
         previousSummary: previousSummary(

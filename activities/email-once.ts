@@ -25,7 +25,9 @@ export async function sentEmail(db: Db, idempotencyKey: string): Promise<{ statu
 /**
  * Sends an email once per idempotency key, whatever the retries: the key is recorded before the
  * hand-over to SMTP, its Message-ID is derived from it, and a key already sent is not sent again.
- * A transient SMTP failure throws (the activity is retried); a 5xx rejection is a result.
+ * Recording the attempt and reading what an earlier attempt did are one conditional write by
+ * `_id` (an upsert that answers the record). A transient SMTP failure throws (the activity is
+ * retried); a 5xx rejection is a result.
  */
 export async function sendOnce(
   db: Db,
@@ -38,11 +40,9 @@ export async function sendOnce(
   },
 ): Promise<EmailOutcome> {
   const { idempotencyKey, kind, invitationId, caseId, ...message } = email;
-  const already = await sentEmail(db, idempotencyKey);
-  if (already) return already;
   const messageId = `<${createHash('sha256').update(idempotencyKey).digest('hex').slice(0, 32)}@cxloop>`;
   const now = new Date();
-  await c.emails(db).updateOne(
+  const recorded = await c.emails(db).findOneAndUpdate(
     { _id: idempotencyKey },
     {
       $setOnInsert: {
@@ -57,8 +57,10 @@ export async function sendOnce(
       },
       $inc: { attempts: 1 },
     },
-    { upsert: true },
+    // No projection: FerretDB v1 does not take one on findAndModify.
+    { upsert: true, returnDocument: 'after' },
   );
+  if (recorded?.status === 'sent') return { status: 'sent', sentAt: recorded.sentAt!.getTime() };
   try {
     await mailer.send({ ...message, messageId });
   } catch (err) {

@@ -32,12 +32,13 @@ export function createInvitationActivities(
   { db, mailer, templates, publicBaseUrl, mailFrom, surveyTokenSecret }: InvitationDeps,
   submitScores: SubmitScores = signalScoresOwner,
 ) {
-  async function load(invitationId: string) {
+  /** The invitation, its program and customer; the customer's consent only when `withConsent` (a reminder). */
+  async function load(invitationId: string, withConsent: boolean) {
     const invitation = await c.invitations(db).findOne({ _id: invitationId });
     if (!invitation) throw ApplicationFailure.nonRetryable(`invitation ${invitationId} does not exist`);
     const [program, customer] = await Promise.all([
       programOfInvitation(db, invitation),
-      findCustomer(db, invitation.customerId),
+      withConsent ? findCustomer(db, invitation.customerId) : c.customers(db).findOne({ _id: invitation.customerId }),
     ]);
     if (!program || !customer)
       throw ApplicationFailure.nonRetryable(`invitation ${invitationId} lost its program or customer`);
@@ -100,15 +101,15 @@ export function createInvitationActivities(
         const idempotencyKey = `${args.invitationId}:${args.kind}${args.reminderNumber ?? ''}`;
         // Only the first reminder counts: the funnel shows how many invitations needed one.
         const step = args.kind === 'invitation' ? 'invited' : args.reminderNumber === 1 ? 'reminded' : undefined;
-        const already = await sentEmail(db, idempotencyKey);
-        if (already) {
-          // Sent by an attempt that failed before counting it.
-          const invitation = step && (await c.invitations(db).findOne({ _id: args.invitationId }));
-          if (step && invitation) await countStep(invitation, step, new Date(already.sentAt));
-          return already;
-        }
-        const { invitation, program, customer } = await load(args.invitationId);
+        // An invitation's consent was checked when it was created; a reminder's is checked now.
+        const { invitation, program, customer } = await load(args.invitationId, args.kind === 'reminder');
         if (args.kind === 'reminder' && (customer.unsubscribed || invitation.answeredAt)) {
+          // Sent already by an attempt that failed before counting it: counted now, not skipped.
+          const already = await sentEmail(db, idempotencyKey);
+          if (already) {
+            if (step) await countStep(invitation, step, new Date(already.sentAt));
+            return already;
+          }
           return { status: 'skipped', sentAt: Date.now() };
         }
         const locale = invitation.locale || program.defaultLocale;
@@ -150,7 +151,9 @@ export function createInvitationActivities(
         const sentAt = new Date(outcome.sentAt);
         if (step) await countStep(invitation, step, sentAt);
         // The invitation workflow is the document's only writer and runs one activity at a time, so
-        // the status read above still holds; the filter stays `_id` alone (see sentEmail).
+        // the status read above still holds; the filter stays `_id` alone (see sentEmail). A retry
+        // after the email was sent (sendOnce answers the first sending) writes the same again, so the
+        // reminder's time is added to a set.
         if (!STILL_UNANSWERED.includes(invitation.status)) return { status: 'sent', sentAt: sentAt.getTime() };
         await c.invitations(db).updateOne(
           { _id: invitation._id },
@@ -163,7 +166,7 @@ export function createInvitationActivities(
                   updatedAt: sentAt,
                 },
               }
-            : { $set: { status: 'reminded', updatedAt: sentAt }, $push: { remindedAt: sentAt } },
+            : { $set: { status: 'reminded', updatedAt: sentAt }, $addToSet: { remindedAt: sentAt } },
         );
         return { status: 'sent', sentAt: sentAt.getTime() };
       });

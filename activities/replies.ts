@@ -65,9 +65,6 @@ export function createReplyActivities(db: Db, submitScores: SubmitScores = signa
       if (!stored) throw ApplicationFailure.nonRetryable(`no reply stored for invitation ${invitationId}`);
       if (!stored.finalizedAt && stored.editableUntil > now)
         return { final: false, editableUntil: stored.editableUntil.getTime() };
-      // Written by `_id` alone (the only filter FerretDB v1 answers from its index): the edit window
-      // has passed, so the customer's edits, which end with it, no longer write this reply.
-      if (!stored.finalizedAt) await c.responses(db).updateOne({ _id: invitationId }, { $set: { finalizedAt: now } });
       const reply = { ...stored, finalizedAt: stored.finalizedAt ?? now };
       const invitation = await c.invitations(db).findOne({ _id: invitationId });
       const program = invitation && (await programOfInvitation(db, invitation));
@@ -75,7 +72,10 @@ export function createReplyActivities(db: Db, submitScores: SubmitScores = signa
         throw ApplicationFailure.nonRetryable(`reply ${invitationId} lost its program or invitation`);
 
       const scores = scoreReply(program.survey, reply.answers, program.themes);
-      await c.responses(db).updateOne({ _id: reply._id }, { $set: { scores } });
+      // Closed and scored in one write by `_id` alone (the only filter FerretDB v1 answers from its
+      // index): the edit window has passed, so the customer's edits, which end with it, no longer
+      // write this reply.
+      await c.responses(db).updateOne({ _id: reply._id }, { $set: { scores, finalizedAt: reply.finalizedAt } });
       await recordJourneyStep(db, program, invitation, reply, scores);
       // The units of the customer as its invitation knows it, at scoring time: the reply stays in them.
       const units = await loadUnits(db);

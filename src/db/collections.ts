@@ -281,8 +281,9 @@ export interface SessionDoc {
 }
 
 /**
- * A rate-limit counter of rate-limiter-flexible's MongoDB store (`<limiter>:<key>`), shared by
- * every web process; refused once `expire` has passed and replaced at its next use.
+ * A rate-limit counter (`<limiter>:<key>`), shared by every web process: of rate-limiter-flexible's
+ * MongoDB store, or of the per-request limits' store (src/web/rate-limits.ts), whose `_id` is the
+ * key too. Refused once `expire` has passed and replaced at its next use.
  */
 export interface RateLimitCounterDoc {
   key: string;

@@ -30,8 +30,8 @@ export async function withConsentOf(db: Db, list: CustomerDoc[]): Promise<Custom
 }
 
 /** Records an unsubscribe once (insert-only: no update of the customer record can undo it). */
-export function recordUnsubscribe(db: Db, customerId: string, invitationId?: string): Promise<void> {
-  return insertOnce(unsubscribes(db), { _id: customerId, at: new Date(), ...(invitationId ? { invitationId } : {}) });
+export async function recordUnsubscribe(db: Db, customerId: string, invitationId?: string): Promise<void> {
+  await insertOnce(unsubscribes(db), { _id: customerId, at: new Date(), ...(invitationId ? { invitationId } : {}) });
 }
 
 /**

@@ -1,14 +1,19 @@
 import { type Collection, MongoBulkWriteError, MongoServerError, type OptionalUnlessRequiredId } from 'mongodb';
 
-/** Inserts a document whose `_id` says it happened; a second insert of the same fact is a no-op. */
+/**
+ * Inserts a document whose `_id` says it happened; a second insert of the same fact is a no-op.
+ * Whether this call inserted it (false: it was there already).
+ */
 export async function insertOnce<T extends { _id: string }>(
   collection: Collection<T>,
   doc: OptionalUnlessRequiredId<T>,
-) {
+): Promise<boolean> {
   try {
     await collection.insertOne(doc);
+    return true;
   } catch (err) {
     if (!isDuplicateKeyError(err)) throw err;
+    return false;
   }
 }
 

@@ -16,6 +16,25 @@ export async function recordProgramVersion(db: Db, program: TProgram): Promise<s
   return versionId;
 }
 
+/** The most program versions kept in memory; a version is a few kilobytes. */
+const VERSIONS_KEPT = 500;
+const versions = new Map<string, TProgram>();
+
+/**
+ * A saved program version, read once per process: its `_id` is a hash of its content and it is
+ * never rewritten, so a copy kept in memory cannot go stale (even across databases).
+ */
+async function programVersion(db: Db, versionId: string): Promise<TProgram | null> {
+  const kept = versions.get(versionId);
+  if (kept) return kept;
+  const doc = await c.programVersions(db).findOne({ _id: versionId }, { projection: { program: 1 } });
+  if (!doc) return null;
+  // Oldest first out: a Map iterates in insertion order.
+  if (versions.size >= VERSIONS_KEPT) versions.delete(versions.keys().next().value!);
+  versions.set(versionId, doc.program);
+  return doc.program;
+}
+
 /**
  * The program an invitation was sent with: a program edited meanwhile (questions added, renamed
  * or removed, wording changed) does not change the survey a customer already received. Invitations
@@ -27,8 +46,8 @@ export async function programOfInvitation(
 ): Promise<c.ProgramDoc | null> {
   const [current, version] = await Promise.all([
     c.programs(db).findOne({ _id: invitation.programId }),
-    invitation.programVersion ? c.programVersions(db).findOne({ _id: invitation.programVersion }) : null,
+    invitation.programVersion ? programVersion(db, invitation.programVersion) : null,
   ]);
   if (!current || !version) return current;
-  return { ...current, ...version.program, versionId: version._id };
+  return { ...current, ...version, versionId: invitation.programVersion };
 }

@@ -90,6 +90,19 @@ export function conditionHolds(condition: CaseCondition, facts: CaseFacts): bool
     : false;
 }
 
+/** Which facts beyond the reply's scores the condition looks at: read only those. */
+export function factsNeeded(conditions: readonly CaseCondition[]): { previousSummary: boolean; attributes: boolean } {
+  const needed = { previousSummary: false, attributes: false };
+  const visit = (condition: CaseCondition): void => {
+    if ('all' in condition) condition.all.forEach(visit);
+    else if ('any' in condition) condition.any.forEach(visit);
+    else if ('dropOf' in condition) needed.previousSummary = true;
+    else if ('attribute' in condition) needed.attributes = true;
+  };
+  conditions.forEach(visit);
+  return needed;
+}
+
 export interface CaseCall {
   priority: Priority;
   /** The reason of every rule that matched, in rule order. */

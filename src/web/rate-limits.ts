@@ -3,6 +3,7 @@ import { type ClientRateLimitInfo, type Options, type Store, ipKeyGenerator, rat
 import type { Db } from 'mongodb';
 import { type IRateLimiterMongoFunctionOptions, RateLimiterMongo, RateLimiterRes } from 'rate-limiter-flexible';
 import { RATE_LIMITS } from '../db/collections';
+import { isDuplicateKeyError } from '../db/insert-once';
 
 /** Requests allowed per window; from the environment (RATE_LIMIT_*). */
 export interface RateLimits {
@@ -27,7 +28,9 @@ export interface LimitDeps {
 const counterName = (deps: LimitDeps, name: string) => (deps.scope ? `${deps.scope}:${name}` : name);
 
 /**
- * A MongoDB limiter of rate-limiter-flexible, shared by every web process. Its expiry is the
+ * A MongoDB limiter of rate-limiter-flexible, shared by every web process: sign-in throttling
+ * only, off the hot path (it finds a counter by `key`, which FerretDB v1 answers by reading the
+ * whole collection; the per-request limits use SharedStore, by `_id`). Its expiry is the
  * window stored in each counter (an expired one is replaced at its next use), so it works on
  * FerretDB, which has no TTL indexes. Its own index creation asks for a TTL index, so it is off:
  * the `indexes` migration makes the unique index it needs and the worker's sweep removes expired counters.
@@ -37,16 +40,30 @@ function mongoLimiter(db: Db, keyPrefix: string, durationSeconds: number): RateL
     storeClient: db,
     tableName: RATE_LIMITS,
     keyPrefix,
-    // What `consume` allows per window (the sign-in gate's one attempt); the stores only add up.
+    // What `consume` allows per window (the sign-in gate's one attempt); the failures only add up.
     points: 1,
     duration: durationSeconds,
     disableIndexesCreation: true,
   });
 }
 
-/** express-rate-limit's store interface over a shared MongoDB limiter, so all web processes count together. */
+/** One window's counter of the shared store: `_id` and `key` are `<limiter>:<key>`. */
+interface WindowCounter {
+  _id: string;
+  key: string;
+  points: number;
+  expire: Date;
+}
+
+/**
+ * express-rate-limit's store over MongoDB, so all web processes count together. Each counter is
+ * read and written by `_id` alone, the one filter FerretDB v1 answers from an index (any other
+ * field makes it read the whole collection): one conditional write per request. A window starts
+ * at its key's first request; a counter found expired starts the next window (two requests meeting
+ * at that moment may count as one). The worker's sweep removes expired counters.
+ */
 class SharedStore implements Store {
-  private limiter?: RateLimiterMongo;
+  private windowMs = MINUTE;
   readonly localKeys = false;
 
   constructor(
@@ -55,35 +72,61 @@ class SharedStore implements Store {
   ) {}
 
   init(options: Options): void {
-    this.limiter = mongoLimiter(this.db, this.prefix, Math.ceil(options.windowMs / 1000));
+    this.windowMs = options.windowMs;
   }
 
-  private get counters(): RateLimiterMongo {
-    if (!this.limiter) throw new Error('rate-limit store used before express-rate-limit initialised it');
-    return this.limiter;
+  private get counters() {
+    return this.db.collection<WindowCounter>(RATE_LIMITS);
+  }
+
+  private id(key: string): string {
+    return `${this.prefix}:${key}`;
   }
 
   async get(key: string): Promise<ClientRateLimitInfo | undefined> {
-    const res = await this.counters.get(key);
-    return res ? infoOf(res) : undefined;
+    const counter = await this.counters.findOne({ _id: this.id(key) });
+    return counter && counter.expire > new Date() ? windowInfo(counter) : undefined;
   }
 
   async increment(key: string): Promise<ClientRateLimitInfo> {
-    return infoOf(await this.counters.penalty(key, 1));
+    const _id = this.id(key);
+    const now = new Date();
+    const expire = new Date(now.getTime() + this.windowMs);
+    const counter = await this.count(_id, expire);
+    if (counter && counter.expire > now) return windowInfo(counter);
+    await this.counters.updateOne({ _id }, { $set: { points: 1, expire } });
+    return { totalHits: 1, resetTime: expire };
+  }
+
+  /** One more hit of the window; a duplicate key is the counter an earlier release kept (by `key`), removed once. */
+  private async count(_id: string, expire: Date): Promise<WindowCounter | null> {
+    const hit = () =>
+      this.counters.findOneAndUpdate(
+        { _id },
+        { $inc: { points: 1 }, $setOnInsert: { key: _id, expire } },
+        { upsert: true, returnDocument: 'after' },
+      );
+    try {
+      return await hit();
+    } catch (err) {
+      if (!isDuplicateKeyError(err)) throw err;
+      await this.counters.deleteOne({ key: _id, _id: { $ne: _id } });
+      return hit();
+    }
   }
 
   async decrement(key: string): Promise<void> {
-    await this.counters.reward(key, 1);
+    await this.counters.updateOne({ _id: this.id(key) }, { $inc: { points: -1 } });
   }
 
   async resetKey(key: string): Promise<void> {
-    await this.counters.delete(key);
+    await this.counters.deleteOne({ _id: this.id(key) });
   }
 }
 
-const infoOf = (res: RateLimiterRes): ClientRateLimitInfo => ({
-  totalHits: res.consumedPoints,
-  resetTime: new Date(Date.now() + Math.max(res.msBeforeNext, 0)),
+const windowInfo = (counter: WindowCounter): ClientRateLimitInfo => ({
+  totalHits: counter.points,
+  resetTime: counter.expire,
 });
 
 function limiter(options: {

@@ -73,6 +73,8 @@ it('an email SMTP has taken is recorded once the database is back, and its retry
   // What a retry of the activity would do: the key is known as sent, so nothing goes out again.
   const retry = await new MockActivityEnvironment().run(() => sendOnce(db, smtp, email));
   expect(retry).toEqual(outcome);
+  // The retry's conditional write found the key sent and left the record so.
+  expect(await c.emails(db).findOne({ _id: email.idempotencyKey })).toMatchObject({ status: 'sent', attempts: 2 });
   const received = await c.sinkMessages(sinkClient.db(shared.dbName)).find({ to }).toArray();
   expect(received.map((m) => m.deliveries)).toEqual([1]);
 });

@@ -29,7 +29,8 @@ const LOOPS = 3;
  * Temporal work to the hot path fails here; lower a budget when work is cut, so it stays cut.
  */
 const BUDGET = {
-  databaseCommands: 230,
+  // Measured 172–175 (the scores' owner's share moves by a few with how it batches).
+  databaseCommands: 180,
   activities: 32,
   historyEvents: 300,
   signals: 12,
