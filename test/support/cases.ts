@@ -1,5 +1,6 @@
 import { hashPassword } from '../../src/app/credentials';
 import * as c from '../../src/db/collections';
+import { ALWAYS_OPEN } from '../../src/domain/business-hours';
 import { followUpProgram } from '../../src/domain/follow-up-program';
 import type { TProgramInput } from '../../src/domain/program';
 import { type Harness, api, createProgram, uid } from './harness';
@@ -80,4 +81,34 @@ export async function createCaseProgram(
     },
     ...overrides,
   });
+}
+
+/** An open case of a team, as its workflow would have written it, for tests in which no workflow runs. */
+export function caseDocOf(
+  id: string,
+  teamId: string,
+  ownerId: string,
+  customerId: string,
+  programId: string,
+): c.CaseDoc {
+  const clock = { startedAt: Date.now(), budgetMs: 3_600_000, pauses: [], breaches: 0 };
+  return {
+    _id: id,
+    customerId,
+    programId,
+    replyIds: [id],
+    reasons: ['Detractor'],
+    status: 'open',
+    priority: 'normal',
+    teamId,
+    ownerId,
+    mayContact: true,
+    escalation: 0,
+    calendar: ALWAYS_OPEN,
+    firstResponse: clock,
+    resolution: clock,
+    openedAt: new Date(),
+    updatedAt: new Date(),
+    version: 1,
+  };
 }

@@ -7,12 +7,12 @@ import { ensureApiKey } from '../../src/bootstrap';
 import { hashApiKey } from '../../src/app/credentials';
 import * as c from '../../src/db/collections';
 import { storeRouting } from '../../src/db/routing';
-import { ALWAYS_OPEN } from '../../src/domain/business-hours';
 import { CASE_ACTIONS } from '../../src/domain/cases';
 import { ZRouting } from '../../src/domain/routing';
 import { connectTemporalClient } from '../../src/temporal/connection';
 import { caseWorkflowId } from '../../workflows/definitions';
 import { type AdminClient, createUser, signIn } from '../support/admin';
+import { caseDocOf } from '../support/cases';
 import { type Harness, startHarness, uid } from '../support/harness';
 
 interface RouteInfo {
@@ -211,30 +211,6 @@ function routeTable(h: Harness): RouteInfo[] {
   return routesOf((app as unknown as { router: { stack: Layer[] } }).router.stack);
 }
 
-/** A case of a team, as its workflow would have written it (no workflow runs: actions reach Temporal and end there). */
-function caseOf(id: string, teamId: string, ownerId: string, customerId: string): c.CaseDoc {
-  const clock = { startedAt: Date.now(), budgetMs: 3_600_000, pauses: [], breaches: 0 };
-  return {
-    _id: id,
-    customerId,
-    programId: 'walk-program',
-    replyIds: [id],
-    reasons: ['Detractor'],
-    status: 'open',
-    priority: 'normal',
-    teamId,
-    ownerId,
-    mayContact: true,
-    escalation: 0,
-    calendar: ALWAYS_OPEN,
-    firstResponse: clock,
-    resolution: clock,
-    openedAt: new Date(),
-    updatedAt: new Date(),
-    version: 1,
-  };
-}
-
 describe('every case route checks the case against the person’s teams', () => {
   let h: Harness;
   let routes: RouteInfo[];
@@ -283,8 +259,8 @@ describe('every case route checks the case against the person’s teams', () => 
       createdAt: now,
       updatedAt: now,
     });
-    await c.cases(h.db).insertOne(caseOf(northCase, 'north', email('northOwner'), northCustomer));
-    await c.cases(h.db).insertOne(caseOf(guardedCase, 'north', email('northOwner'), northCustomer));
+    await c.cases(h.db).insertOne(caseDocOf(northCase, 'north', email('northOwner'), northCustomer, 'walk-program'));
+    await c.cases(h.db).insertOne(caseDocOf(guardedCase, 'north', email('northOwner'), northCustomer, 'walk-program'));
     const temporal = await connectTemporalClient({
       address: h.temporalAddress,
       namespace: h.config.temporal.namespace,
@@ -397,7 +373,7 @@ describe('every case route checks the case against the person’s teams', () => 
     };
 
     beforeAll(async () => {
-      await c.cases(h.db).insertOne(caseOf(southCase, 'south', 'nobody@test.local', southCustomer));
+      await c.cases(h.db).insertOne(caseDocOf(southCase, 'south', 'nobody@test.local', southCustomer, 'walk-program'));
       await ensureApiKey(h.db, adminKey, 'walk admin', ['admin']);
       southKey = await createKey({ name: 'south helpdesk', teams: ['south'] });
       everyTeamKey = await createKey({ name: 'every team' });
@@ -505,7 +481,7 @@ describe('every case route checks the case against the person’s teams', () => 
   it('shows on a case page only the customer’s other cases that the person may see', async () => {
     // Last: after this the north customer also has a south case (and so a customer page for the south team).
     const southCase = uid('case-south');
-    await c.cases(h.db).insertOne(caseOf(southCase, 'south', 'nobody@test.local', northCustomer));
+    await c.cases(h.db).insertOne(caseDocOf(southCase, 'south', 'nobody@test.local', northCustomer, 'walk-program'));
     const page = async (person: string) => await (await people.get(person)!.get(`/admin/cases/${northCase}`)).text();
     expect(await page('northOwner')).not.toContain(southCase);
     expect(await page('director')).toContain(southCase);

@@ -4,36 +4,12 @@ import { ensureApiKey } from '../../src/bootstrap';
 import { hashApiKey } from '../../src/app/credentials';
 import * as c from '../../src/db/collections';
 import { storeRouting } from '../../src/db/routing';
-import { ALWAYS_OPEN } from '../../src/domain/business-hours';
 import { OUT_OF_SCOPE } from '../../src/domain/case-access';
 import { ZRouting } from '../../src/domain/routing';
 import { OUT_OF_UNITS, ZUnits } from '../../src/domain/units';
 import { type AdminClient, createUser, signIn } from '../support/admin';
+import { caseDocOf } from '../support/cases';
 import { ADMIN, type Harness, startHarness, uid } from '../support/harness';
-
-/** A case of a team, as its workflow would have written it (no workflow runs: actions end at Temporal). */
-function caseOf(id: string, teamId: string, ownerId: string, customerId: string): c.CaseDoc {
-  const clock = { startedAt: Date.now(), budgetMs: 3_600_000, pauses: [], breaches: 0 };
-  return {
-    _id: id,
-    customerId,
-    programId: 'unit-program',
-    replyIds: [id],
-    reasons: ['Detractor'],
-    status: 'open',
-    priority: 'normal',
-    teamId,
-    ownerId,
-    mayContact: true,
-    escalation: 0,
-    calendar: ALWAYS_OPEN,
-    firstResponse: clock,
-    resolution: clock,
-    openedAt: new Date(),
-    updatedAt: new Date(),
-    version: 1,
-  };
-}
 
 const csvRows = async (res: Response) => parse(await res.text(), { columns: true }) as Record<string, string>[];
 
@@ -118,8 +94,8 @@ describe('case queues, customers and exports by organisation unit', () => {
     await c
       .cases(h.db)
       .insertMany([
-        caseOf(euCase, 'eu-care', people.euAgent.email, euCustomer),
-        caseOf(usCase, 'us-care', people.usAgent.email, usCustomer),
+        caseDocOf(euCase, 'eu-care', people.euAgent.email, euCustomer, 'unit-program'),
+        caseDocOf(usCase, 'us-care', people.usAgent.email, usCustomer, 'unit-program'),
       ]);
     const reply = (id: string, customerId: string): c.ResponseDoc => ({
       _id: id,
