@@ -321,29 +321,26 @@ const location = (id: string, name: string, parentId: string) => ({
   match: { location: [name] },
 });
 
+/** A region's unit, managed by its general manager (gm-<id>@cxloop.localhost). */
+const region = (id: string, name: string, code: string) => ({
+  id,
+  name,
+  parentId: 'company',
+  manager: `gm-${id}@cxloop.localhost`,
+  match: { region: [code] },
+});
+
 /** Company → the demo customers' regions (each with its general manager) → their locations. */
 export const DEMO_UNITS = [
   { id: 'company', name: 'Company', parentId: null, manager: null, match: {} },
-  { id: 'eu', name: 'Europe', parentId: 'company', manager: 'gm-eu@cxloop.localhost', match: { region: ['EU'] } },
+  region('eu', 'Europe', 'EU'),
   location('berlin', 'Berlin', 'eu'),
   location('paris', 'Paris', 'eu'),
   location('london', 'London', 'eu'),
-  {
-    id: 'na',
-    name: 'North America',
-    parentId: 'company',
-    manager: 'gm-na@cxloop.localhost',
-    match: { region: ['NA'] },
-  },
+  region('na', 'North America', 'NA'),
   location('new-york', 'New York', 'na'),
   location('toronto', 'Toronto', 'na'),
-  {
-    id: 'apac',
-    name: 'Asia-Pacific',
-    parentId: 'company',
-    manager: 'gm-apac@cxloop.localhost',
-    match: { region: ['APAC'] },
-  },
+  region('apac', 'Asia-Pacific', 'APAC'),
   location('sydney', 'Sydney', 'apac'),
   location('singapore', 'Singapore', 'apac'),
 ];
