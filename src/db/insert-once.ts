@@ -17,7 +17,11 @@ export async function insertOnce<T extends { _id: string }>(
   }
 }
 
-/** `insertOnce` for many documents in one command: whether each one was new. */
+/**
+ * `insertOnce` for many documents in one command: whether each one was new. Only an answer listing
+ * duplicate keys alone says so: the driver also reports a connection lost mid-insert as a bulk
+ * write error, with no write errors, and then any of the documents may or may not be stored.
+ */
 export async function insertManyOnce<T extends { _id: string }>(
   collection: Collection<T>,
   docs: OptionalUnlessRequiredId<T>[],
@@ -29,7 +33,7 @@ export async function insertManyOnce<T extends { _id: string }>(
   } catch (err) {
     if (!(err instanceof MongoBulkWriteError)) throw err;
     const writeErrors = [err.writeErrors].flat();
-    if (writeErrors.some((e) => e.code !== 11000)) throw err;
+    if (!writeErrors.length || writeErrors.some((e) => e.code !== 11000)) throw err;
     for (const e of writeErrors) inserted[e.index] = false;
   }
   return inserted;

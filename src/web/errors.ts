@@ -97,6 +97,9 @@ export function toHttpError(err: unknown): HttpError {
  */
 function isDependencyDown(err: unknown): boolean {
   const name = (err as Error | undefined)?.name ?? '';
+  // A connection lost mid-insertMany reaches us wrapped in a bulk write error, the driver's error inside.
+  const wrapped = (err as { errorResponse?: unknown } | undefined)?.errorResponse;
+  if (name === 'MongoBulkWriteError' && wrapped instanceof Error) return isDependencyDown(wrapped);
   if (/^Mongo(ServerSelection|Network|NetworkTimeout|TopologyClosed|NotConnected|PoolCleared)Error$/.test(name))
     return true;
   if (name === 'MongoServerError' && /SQLITE_BUSY/.test((err as Error).message)) return true;

@@ -1,4 +1,4 @@
-import { BSON } from 'mongodb';
+import { BSON, type BulkWriteResult, type Db, MongoBulkWriteError, MongoNetworkError } from 'mongodb';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { applyScoreBatch } from '../../activities/replies';
 import * as c from '../../src/db/collections';
@@ -29,6 +29,38 @@ const replies = (programId: string, from: number, to: number) =>
   Array.from({ length: to - from }, (_, i) => reply(programId, from + i));
 
 const batchId = (programId: string, n: number) => `${programId}|batch-${String(n).padStart(6, '0')}`;
+
+/**
+ * The database, except that inserting counted keys fails as a connection lost mid-command does:
+ * the driver wraps the network error in a bulk write error listing no write errors (as when
+ * FerretDB restarts). With `landed`, the keys are stored first: only the answer was lost.
+ */
+function claimsCutOff(db: Db, landed: boolean): Db {
+  const lost = () =>
+    new MongoBulkWriteError(new MongoNetworkError('connection 7 to 127.0.0.1 closed'), {} as BulkWriteResult);
+  const passThrough = <T extends object>(target: T, name: PropertyKey) => {
+    const value: unknown = Reflect.get(target, name);
+    return typeof value === 'function' ? value.bind(target) : value;
+  };
+  return new Proxy(db, {
+    get: (target, name) =>
+      name !== 'collection'
+        ? passThrough(target, name)
+        : (collectionName: string) => {
+            const collection = target.collection(collectionName);
+            if (collectionName !== 'counted_keys') return collection;
+            return new Proxy(collection, {
+              get: (real, method) =>
+                method !== 'insertMany'
+                  ? passThrough(real, method)
+                  : async (docs: Parameters<typeof real.insertMany>[0]) => {
+                      if (landed) await real.insertMany(docs, { ordered: false });
+                      throw lost();
+                    },
+            });
+          },
+  });
+}
 
 describe('counted keys', () => {
   let database: Database;
@@ -117,6 +149,28 @@ describe('counted keys', () => {
     expect(await isCounted(database.db, 'rollups', after, 'reply-000059')).toBe(true);
     expect(await isCounted(database.db, 'rollups', after, 'reply-000060')).toBe(false);
   });
+
+  it.each([
+    ['not stored', false],
+    ['stored', true],
+  ])(
+    'when the connection is lost while a first attempt claims its keys (%s), then it writes no counter and its retry counts each key once',
+    async (_, landed) => {
+      const programId = uid('cut-off');
+      const batch = replies(programId, 0, 20);
+      const id = batchId(programId, 0);
+      await expect(applyScoreBatch(claimsCutOff(database.db, landed), { id, retried: false }, batch)).rejects.toThrow(
+        MongoBulkWriteError,
+      );
+      expect(await c.rollups(database.db).findOne({ _id: rollupId(programId, DAY, ALL_SEGMENT) })).toBeNull();
+
+      expect(await applyScoreBatch(database.db, { id, retried: true }, batch)).toEqual({ counted: 20 });
+      const all = await c.rollups(database.db).findOne({ _id: rollupId(programId, DAY, ALL_SEGMENT) });
+      expect(all?.responses).toBe(20);
+      const counted = await Promise.all(batch.map((r) => isCounted(database.db, 'rollups', all, r.replyId)));
+      expect(counted.filter(Boolean)).toHaveLength(20);
+    },
+  );
 
   it('when a batch has claimed a key but not yet written the document, then the key does not count yet', async () => {
     const programId = uid('underway');
