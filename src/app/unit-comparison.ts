@@ -140,35 +140,60 @@ export function maySetGoals(units: readonly Unit[], user: { id: string; role: Ro
   return ancestry(units, unitId).some((id) => units.find((u) => u.id === id)?.manager === user.id);
 }
 
+/** Whether an admin key may set a unit's goals: within the units it was restricted to. */
+export const keyMaySetGoals = (access: UnitAccess, unitId: string) => inScope(access, unitId);
+
 const GOAL_SETTERS =
   'Goals are set by the unit’s manager, the manager of a unit above it, or an admin: ask one of them.';
 
+/** A goal as the API sets it: the unit beside the goal (setGoal checks the target's range with ZGoal). */
+export const ZUnitGoalInput = z.object({ unit: ZUnitId.describe('The unit the goal is for'), ...ZGoal.shape }).strict();
+
+export type StoredGoal = Goal & { unit: string; setBy: string; setAt: Date };
+
 /**
  * Sets a unit's goal for a metric and period, replacing the one there was (one document per unit,
- * metric and period, written whole by its `_id`). Audited.
+ * metric and period, written whole by its `_id`), if `may` lets the actor set the unit's goals. Audited.
  */
 export async function setGoal(
   db: Db,
   units: readonly Unit[],
-  user: { id: string; role: Role },
+  { actor, may }: { actor: string; may: (unitId: string) => boolean },
   unitId: string,
   input: unknown,
   now = new Date(),
-): Promise<Goal> {
+): Promise<StoredGoal> {
   const unit = parseInput(ZUnitId, unitId, 'goal unit');
   if (!units.some((u) => u.id === unit)) throw new AppError('not-found', `There is no unit ${unit}.`);
-  if (!maySetGoals(units, user, unit)) throw new AppError('forbidden', GOAL_SETTERS);
+  if (!may(unit)) throw new AppError('forbidden', GOAL_SETTERS);
   const goal = parseInput(ZGoal, input, 'goal');
   const _id = goalId(unit, goal.metric, goal.period);
   const before = await c.goals(db).findOne({ _id });
-  const doc = { _id, unitId: unit, ...goal, setBy: user.id, setAt: now };
+  const doc = { _id, unitId: unit, ...goal, setBy: actor, setAt: now };
   await c.goals(db).replaceOne({ _id }, doc, { upsert: true });
   await audit(db, {
-    actor: user.id,
+    actor,
     action: 'goal.set',
     subject: _id,
     ...(before ? { before: { ...before } } : {}),
     after: { ...doc },
   });
-  return goal;
+  return { unit, ...goal, setBy: actor, setAt: now };
+}
+
+/** A goal as the API sends it, with where it stands. */
+export type GoalView = StoredGoal & { progress: GoalProgress };
+
+/** The goals of a unit and of the units below it for a period, with where each stands. */
+export async function unitGoals(db: Db, access: UnitAccess, query: unknown): Promise<GoalView[]> {
+  const report = await compareUnits(db, access, query);
+  return report.rows.flatMap((row) =>
+    row.goals.map(({ goal, setBy, setAt, progress }) => ({ unit: row.unit.id, ...goal, setBy, setAt, progress })),
+  );
+}
+
+/** Sets a goal with an admin key: for the units the key sees. */
+export async function setGoalWithKey(db: Db, access: UnitAccess, actor: string, input: unknown): Promise<StoredGoal> {
+  const { unit, ...goal } = parseInput(ZUnitGoalInput, input, 'goal');
+  return setGoal(db, access.units, { actor, may: (id) => keyMaySetGoals(access, id) }, unit, goal);
 }

@@ -1,9 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as c from '../../src/db/collections';
+import { ensureApiKey } from '../../src/bootstrap';
+import { hashApiKey } from '../../src/app/credentials';
 import { backfillRollupTotals } from '../../src/db/rollup-totals';
 import type { Unit } from '../../src/domain/units';
 import { type AdminClient, createUser, signIn } from '../support/admin';
-import { type Harness, createProgram, startHarness, uid } from '../support/harness';
+import { type Harness, api, createProgram, startHarness, uid } from '../support/harness';
 
 /**
  * Its own database (the organisation tree is one document): company → eu and us. In 2001-Q1, 40 EU
@@ -32,6 +34,7 @@ describe('units compared side by side, with their goals', () => {
   let gm: AdminClient;
   let gmEmail: string;
   let assigned: AdminClient;
+  const euKey = `test-eu-${uid('k')}`;
 
   beforeAll(async () => {
     h = await startHarness({ withWorker: false, env: { MONGODB_DB: `cxloop_${uid('cmp').replace(/-/g, '_')}` } });
@@ -69,6 +72,8 @@ describe('units compared side by side, with their goals', () => {
     const assignedUser = await createUser(h.db, 'viewer');
     await c.users(h.db).updateOne({ _id: assignedUser.email }, { $set: { units: ['eu'] } });
     assigned = await signIn(h.baseUrl, assignedUser.email, assignedUser.password);
+    await ensureApiKey(h.db, euKey, 'eu admin key', ['admin']);
+    await c.apiKeys(h.db).updateOne({ _id: hashApiKey(euKey) }, { $set: { units: ['eu'] } });
   });
   afterAll(() => h?.stop());
 
@@ -173,5 +178,53 @@ describe('units compared side by side, with their goals', () => {
   it('refuses an unreadable period or unknown unit on the page', async () => {
     expect((await admin.get('/admin/units/compare?period=2001-13')).status).toBe(400);
     expect((await admin.get('/admin/units/compare?unit=mars')).status).toBe(404);
+  });
+
+  it('answers the comparison and the goals on the API, within the key’s units', async () => {
+    const { status, json } = await api(h, 'GET', '/api/units/company/comparison?period=2001-Q1');
+    expect(status).toBe(200);
+    const rows = json.rows as {
+      unit: { id: string };
+      metrics: Record<string, { ranked: boolean; estimate: object }>;
+    }[];
+    expect(rows.map((row) => row.unit.id)).toEqual(['company', 'eu', 'us']);
+    expect(rows[1]!.metrics.nps).toMatchObject({ ranked: true, estimate: { value: 50, replies: 40 } });
+    expect(rows[2]!.metrics.nps).toMatchObject({ ranked: false, estimate: { value: -20 } });
+
+    const set = await api(
+      h,
+      'PUT',
+      '/api/goals',
+      { unit: 'eu', metric: 'csat', comparator: '>=', target: 90, period: '2001-Q1' },
+      { authorization: `Bearer ${euKey}` },
+    );
+    expect(set.status).toBe(200);
+    expect(set.json).toMatchObject({
+      unit: 'eu',
+      metric: 'csat',
+      target: 90,
+      setBy: expect.stringContaining('eu admin key'),
+    });
+    const goals = await api(h, 'GET', '/api/goals?unit=eu&period=2001-Q1');
+    expect(goals.json).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({
+          metric: 'csat',
+          target: 90,
+          progress: expect.objectContaining({ status: 'missed-with-confidence' }),
+        }),
+      ]),
+    );
+
+    const outside = { unit: 'us', metric: 'nps', comparator: '>=', target: 0, period: '2001-Q1' };
+    const refused = await api(h, 'PUT', '/api/goals', outside, { authorization: `Bearer ${euKey}` });
+    expect(refused.status).toBe(403);
+    const comparison = await api(h, 'GET', '/api/units/company/comparison', undefined, {
+      authorization: `Bearer ${euKey}`,
+    });
+    expect(comparison.status).toBe(403);
+    const bad = await api(h, 'PUT', '/api/goals', { ...outside, unit: 'eu', target: -101 });
+    expect(bad.status).toBe(400);
+    expect(bad.json.error).toContain('within the metric’s range');
   });
 });

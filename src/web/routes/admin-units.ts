@@ -324,7 +324,8 @@ export function unitComparisonRoutes(router: Router, { db, send, roles }: { db: 
     const back = { unit: text(req.body?.back, 100) || req.params.id, period: goal.period };
     const { units } = await unitAccessOf(db, user);
     try {
-      const saved = await setGoal(db, units, user, req.params.id, goal);
+      const setter = { actor: user.id, may: (id: string) => maySetGoals(units, user, id) };
+      const saved = await setGoal(db, units, setter, req.params.id, goal);
       await page(req, res, back, { notice: `Goal set for ${req.params.id}: ${describeGoal(saved)}.` });
     } catch (err) {
       if (!(err instanceof AppError) || err.kind !== 'invalid') throw err;
