@@ -5,6 +5,7 @@ import type { TProgram } from '../domain/program';
 import type { RollupDoc as RollupCounts } from '../domain/rollup';
 import type { StoredRouting } from './routing';
 import type { Unit } from '../domain/units';
+import type { Goal } from '../domain/goals';
 import type { ReplyScores } from '../domain/scoring';
 import type { Answers } from '../domain/survey-schema';
 import type { TLocalized } from '../domain/localize';
@@ -332,6 +333,12 @@ export interface UnitsDoc {
   updatedBy: string;
 }
 
+/**
+ * A goal of one unit for one metric and period, `_id` = unit|metric|period (src/app/unit-comparison.ts);
+ * replaced whole by its `_id` when its unit's manager or an admin sets it again.
+ */
+export type GoalDoc = { _id: string; unitId: string; setBy: string; setAt: Date } & Goal;
+
 /** The one routing document (`_id: 'routing'`): teams, fallback team, escalation; replaced whole by admins. */
 export type RoutingDoc = StoredRouting & { _id: 'routing'; updatedAt: Date; updatedBy: string };
 
@@ -614,6 +621,7 @@ export const journeyReplies = (db: Db) => db.collection<JourneyReplyDoc>('journe
 export const rootCauseFixes = (db: Db) => db.collection<RootCauseFixDoc>('root_cause_fixes');
 export const routing = (db: Db) => db.collection<RoutingDoc>('routing');
 export const orgUnits = (db: Db) => db.collection<UnitsDoc>('org_units');
+export const goals = (db: Db) => db.collection<GoalDoc>('goals');
 export const imports = (db: Db) => db.collection<ImportDoc>('imports');
 export const importErrors = (db: Db) => db.collection<ImportErrorDoc>('import_errors');
 export const programVersions = (db: Db) => db.collection<ProgramVersionDoc>('program_versions');

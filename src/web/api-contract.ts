@@ -15,6 +15,7 @@ import { DASHBOARD_TABLES, ZDashboardQuery } from '../app/insight';
 import { ZJourneyQuery } from '../app/journeys';
 import { ZApiKeyInput, ZUserChange, ZUserInput } from '../app/people';
 import { ZUnitTreeInput } from '../app/units';
+import { ZUnitComparisonQuery, ZUnitGoalInput } from '../app/unit-comparison';
 import { ZQuadrantQuery } from '../app/quadrants';
 import { MAX_BATCH, ZCustomerInput, ZEventInput, ZExternalId, ZPage } from '../app/schemas';
 import * as R from './api-responses';
@@ -588,6 +589,39 @@ export const API_OPERATIONS: readonly ApiOperation[] = [
       200: ok('The tree as saved, with its new version', R.ZUnitTree),
       409: err('Someone saved since `version` (reload and retry), or a deleted unit is still in use'),
     },
+  },
+  {
+    method: 'get',
+    path: '/api/units/{id}/comparison',
+    tag: 'Units',
+    summary: 'A unit and the units below it side by side, with 95 % intervals and goals',
+    description:
+      'Per unit over the period: replies, and the summary score, NPS, CSAT and CES with their 95 % confidence intervals; units under 30 replies are not ranked (`ranked: false`). With the goals set for the period and where each stands. A unit outside the key’s units: 403.',
+    scopes: ['read'],
+    params: z.object({ id: z.string().min(1) }),
+    query: ZUnitComparisonQuery.omit({ unit: true }),
+    responses: { 200: ok('The comparison', R.ZUnitComparison), ...notFound('unit') },
+  },
+  {
+    method: 'get',
+    path: '/api/goals',
+    tag: 'Units',
+    summary: 'The goals of a unit and the units below it for a period, with where each stands',
+    scopes: ['read'],
+    query: ZUnitComparisonQuery,
+    responses: { 200: ok('The goals', z.array(R.ZGoalView)), ...notFound('unit') },
+  },
+  {
+    method: 'put',
+    path: '/api/goals',
+    tag: 'Units',
+    summary: 'Set a unit’s goal for a metric and period (admin scope), replacing the one there was',
+    description:
+      'E.g. `{"unit": "eu", "metric": "nps", "comparator": ">=", "target": 40, "period": "2027-Q1"}`. The target must be within the metric’s range (NPS −100 to 100, CSAT and summary 0 to 100, CES 1 to 7). A key restricted to units sets goals of its units only. Audited.',
+    scopes: ['admin'],
+    body: ZUnitGoalInput,
+    bodyRequired: true,
+    responses: { 200: ok('The goal as set', R.ZStoredGoal), ...notFound('unit') },
   },
   {
     method: 'get',

@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import { ROLES, SCOPES } from '../domain/access';
 import { CASE_STATUSES } from '../domain/cases';
+import { GOAL_COMPARATORS, GOAL_STATUSES } from '../domain/goals';
+import { METRICS } from '../domain/statistics';
 import { PRIORITIES } from '../domain/priority';
 import { QUADRANTS } from '../domain/quadrants';
 import { WEBHOOK_EVENTS } from '../domain/webhooks';
@@ -192,6 +194,65 @@ export const ZUnitTree = z
     version: z.number().int().describe('Send it back with PUT; 0 before any save'),
   })
   .describe('The organisation units; `parentId` makes the tree');
+
+const ZInterval = z.object({ low: z.number(), high: z.number() }).describe('The 95 % confidence interval');
+
+const ZMetricCell = z.object({
+  replies: z.number().int(),
+  estimate: z
+    .looseObject({
+      value: z.number(),
+      interval: ZInterval,
+      standardError: z.number(),
+      replies: z.number().int(),
+      conservative: z.boolean().describe('The spread was not counted: the widest interval the scale allows'),
+    })
+    .nullable()
+    .describe('null without replies'),
+  ranked: z.boolean().describe('At least 30 replies: compared and ranked; below, greyed'),
+});
+
+const ZGoalFields = {
+  metric: z.enum(METRICS),
+  comparator: z.enum(GOAL_COMPARATORS),
+  target: z.number(),
+  period: z.string().describe('2027, 2027-Q1 or 2027-03'),
+};
+
+const ZGoalProgress = z.object({
+  value: z.number().nullable(),
+  interval: ZInterval.nullable(),
+  replies: z.number().int(),
+  margin: z.number().nullable().describe('How far the value is on the goal’s side of the target (≥ 0: met)'),
+  status: z.enum(GOAL_STATUSES),
+});
+
+export const ZStoredGoal = z.looseObject({ unit: z.string(), ...ZGoalFields, setBy: z.string(), setAt: date });
+
+export const ZGoalView = ZStoredGoal.extend({ progress: ZGoalProgress });
+
+const ZUnitRef = z.looseObject({ id: z.string(), name: z.string() });
+
+export const ZUnitComparison = z
+  .looseObject({
+    unit: ZUnitRef,
+    period: z.string(),
+    from: z.string(),
+    to: z.string(),
+    rows: z.array(
+      z.looseObject({
+        unit: ZUnitRef,
+        whole: z.boolean().describe('The chosen unit itself; the units below it follow'),
+        rank: z.number().int().nullable(),
+        metrics: z.record(z.enum(METRICS), ZMetricCell),
+        goals: z.array(
+          z.object({ goal: z.object(ZGoalFields), setBy: z.string(), setAt: date, progress: ZGoalProgress }),
+        ),
+      }),
+    ),
+    choices: z.array(ZUnitRef).describe('The units the key may compare'),
+  })
+  .describe('A unit and the units below it side by side over a period, with their goals');
 
 const ZSlaClock = z.looseObject({});
 

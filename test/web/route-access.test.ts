@@ -121,6 +121,14 @@ describe('every route declares who may use it, and the declaration is enforced',
       ['POST', '/admin/units/:id/delete'],
     ] as const)
       expect(accessOf(method, path), `${method} ${path}`).toEqual({ kind: 'roles', roles: ['admin'] });
+    for (const [method, path] of [
+      ['GET', '/admin/units/compare'],
+      ['POST', '/admin/units/:id/goals'],
+    ] as const)
+      expect(accessOf(method, path), `${method} ${path}`).toEqual({
+        kind: 'roles',
+        roles: ['admin', 'operations', 'case_owner', 'viewer'],
+      });
     expect(accessOf('GET', '/api/units')).toEqual({ kind: 'scopes', scopes: ['read'] });
     expect(accessOf('PUT', '/api/units')).toEqual({ kind: 'scopes', scopes: ['admin'] });
   });

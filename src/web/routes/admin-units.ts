@@ -1,10 +1,22 @@
 import type { Request, Response, Router } from 'express';
 import type { Db } from 'mongodb';
 import { type Role, roleGrants } from '../../domain/access';
+import { GOAL_COMPARATORS, GOAL_STATUS_LABELS, ZGoalPeriod, describeGoal } from '../../domain/goals';
+import { roundTo } from '../../domain/scoring';
+import {
+  DEFAULT_MIN_REPLIES,
+  type Interval,
+  METRICS,
+  METRIC_DECIMALS,
+  METRIC_LABELS,
+  type Metric,
+} from '../../domain/statistics';
 import { type Unit, ZUnit, ancestry, parseRuleText, ruleText } from '../../domain/units';
 import { AppError } from '../../app/errors';
+import { dashboardPrograms } from '../../app/insight';
 import { listUsers } from '../../app/people';
-import { deleteUnit, putUnit, unitsOverview } from '../../app/units';
+import { type UnitComparisonReport, compareUnits, maySetGoals, setGoal } from '../../app/unit-comparison';
+import { deleteUnit, putUnit, unitAccessOf, unitsOverview } from '../../app/units';
 import { allowRoles } from '../access';
 import type { SignedInUser } from '../auth';
 import { HttpError, statusOf } from '../errors';
@@ -208,5 +220,118 @@ export function unitRoutes(router: Router, { db, send, roles }: { db: Db; send: 
       return unitsPage(req, res, { error }, status);
     }
     await unitsPage(req, res, { notice: `Unit ${req.params.id} deleted.` });
+  });
+}
+
+const round = (value: number, metric: Metric) => roundTo(value, METRIC_DECIMALS[metric]);
+
+/** A figure as the table shows it: value and 95 % interval, or a dash without replies. */
+function estimateText(
+  estimate: { value: number | null; interval: Interval | null } | null,
+  metric: Metric,
+): { value: string; interval: string } {
+  if (estimate?.value == null || !estimate.interval) return { value: '–', interval: '' };
+  return {
+    value: String(round(estimate.value, metric)),
+    interval: `${round(estimate.interval.low, metric)} to ${round(estimate.interval.high, metric)}`,
+  };
+}
+
+/** The comparison's rows and goals as the page shows them. */
+function comparisonView(report: UnitComparisonReport, user: SignedInUser, units: readonly Unit[]) {
+  return {
+    metrics: METRICS.map((key) => ({ key, label: METRIC_LABELS[key] })),
+    rows: report.rows.map((row) => ({
+      id: row.unit.id,
+      name: row.unit.name,
+      whole: row.whole,
+      rank: row.rank,
+      replies: row.metrics.summary.replies,
+      comparable: row.metrics.summary.ranked,
+      // `key`, not `metric`: a template helper has that name.
+      cells: METRICS.map((metric) => ({
+        key: metric,
+        replies: row.metrics[metric].replies,
+        ranked: row.metrics[metric].ranked,
+        ...estimateText(row.metrics[metric].estimate, metric),
+      })),
+    })),
+    goals: report.rows.flatMap((row) =>
+      row.goals.map(({ goal, setBy, progress }) => ({
+        unit: row.unit.name,
+        goal: describeGoal(goal),
+        setBy,
+        replies: progress.replies,
+        status: progress.status,
+        statusLabel: GOAL_STATUS_LABELS[progress.status],
+        ...estimateText(progress, goal.metric),
+      })),
+    ),
+    goalUnits: report.rows
+      .filter((row) => maySetGoals(units, user, row.unit.id))
+      .map((row) => ({ id: row.unit.id, name: row.unit.name })),
+  };
+}
+
+/**
+ * Units compared side by side, with their goals: for every role that sees insight, within the
+ * units they see; goals are set by a unit's managers and admins.
+ */
+export function unitComparisonRoutes(router: Router, { db, send, roles }: { db: Db; send: Send; roles: Role[] }) {
+  const page = async (
+    req: Request,
+    res: Response,
+    query: unknown,
+    extra: Record<string, unknown> = {},
+    status = 200,
+  ) => {
+    const user = res.locals.user as SignedInUser;
+    const access = await unitAccessOf(db, user);
+    const report = await compareUnits(db, access, query);
+    send(
+      req,
+      res,
+      'unit-comparison',
+      {
+        title: `Compare units: ${report.unit.name}`,
+        report,
+        ...comparisonView(report, user, access.units),
+        minReplies: DEFAULT_MIN_REPLIES,
+        programs: await dashboardPrograms(db),
+        unitChoices: report.choices.map((u) => ({
+          id: u.id,
+          label: ancestry(access.units, u.id).join(' › '),
+          selected: u.id === report.unit.id,
+        })),
+        comparators: GOAL_COMPARATORS,
+        ...extra,
+      },
+      status,
+    );
+  };
+
+  router.get('/units/compare', allowRoles(...roles), (req, res) => page(req, res, req.query));
+
+  router.post('/units/:id/goals', allowRoles(...roles), async (req: Request<{ id: string }>, res) => {
+    const user = res.locals.user as SignedInUser;
+    const target = text(req.body?.target, 30).trim();
+    const goal = {
+      metric: text(req.body?.metric, 20),
+      comparator: text(req.body?.comparator, 5),
+      target: target === '' ? undefined : Number(target),
+      period: text(req.body?.period, 20).trim(),
+    };
+    const back = { unit: text(req.body?.back, 100) || req.params.id, period: goal.period };
+    const { units } = await unitAccessOf(db, user);
+    try {
+      const setter = { actor: user.id, may: (id: string) => maySetGoals(units, user, id) };
+      const saved = await setGoal(db, units, setter, req.params.id, goal);
+      await page(req, res, back, { notice: `Goal set for ${req.params.id}: ${describeGoal(saved)}.` });
+    } catch (err) {
+      if (!(err instanceof AppError) || err.kind !== 'invalid') throw err;
+      // The goal's own period may be the unreadable field: the page falls back to this quarter.
+      const shown = ZGoalPeriod.safeParse(goal.period).success ? back : { unit: back.unit };
+      await page(req, res, shown, { error: err.message }, statusOf(err.kind));
+    }
   });
 }

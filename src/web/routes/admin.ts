@@ -18,7 +18,7 @@ import { HttpError } from '../errors';
 import { LOGIN_THROTTLED, type LimitDeps, type LoginThrottle, loginSourceLimit } from '../rate-limits';
 import { type LoginCsrf, csrf } from '../sessions';
 import { peopleRoutes } from './admin-people';
-import { unitRoutes } from './admin-units';
+import { unitComparisonRoutes, unitRoutes } from './admin-units';
 import { auditRoutes, caseRoutes } from './admin-cases';
 import { campaignRoutes } from './admin-campaigns';
 import { insightRoutes, quadrantRoutes } from './admin-insight';
@@ -82,6 +82,7 @@ const CAN = {
   outbox: ['admin'],
   teams: ['admin', 'operations', 'case_owner'],
   units: ['admin', 'operations'],
+  compareUnits: ['admin', 'operations', 'case_owner', 'viewer'],
   users: ['admin'],
   keys: ['admin'],
   webhooks: ['admin'],
@@ -341,6 +342,7 @@ export function adminRouter({
 
   peopleRoutes(router, { db, send, everyone: EVERYONE, webhookAllowList });
   unitRoutes(router, { db, send, roles: CAN.units });
+  unitComparisonRoutes(router, { db, send, roles: CAN.compareUnits });
   caseRoutes(router, { db, temporal, send, roles: CAN.cases });
   auditRoutes(router, { db, send, roles: CAN.audit });
   campaignRoutes(router, { db, loop, send, roles: CAN.campaigns });

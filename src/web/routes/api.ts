@@ -46,6 +46,7 @@ import {
 import { loadRouting } from '../../db/routing';
 import { saveRouting } from '../../app/routing';
 import { unitApiRoutes } from './api-units';
+import { unitComparisonApiRoutes } from './api-unit-comparison';
 import type { Templates } from '../../mail/templates';
 import { ZCustomerInput, ZEventInput, ZExternalId, ZPage } from '../../app/schemas';
 import { parseInput } from '../../app/validation';
@@ -351,6 +352,7 @@ export function apiRouter({ db, templates, loop, embeddedMail, metrics, webhookA
   });
 
   unitApiRoutes(router, { db });
+  unitComparisonApiRoutes(router, { db });
 
   router.get('/cases', allowTeamKeys('read'), async (req, res) => {
     const { limit, skip } = pageOf(req.query);
