@@ -8,11 +8,16 @@ import { loadUnits } from '../src/db/units';
 import { unitPath } from '../src/domain/units';
 
 /**
- * The units a case's changes count in: those of the reply that opened it, whose invitation (the
- * case's ID) keeps the attributes the reply was counted by, so every change of a case counts in the
- * same units (unless the unit rules are edited meanwhile). Two reads by `_id`.
+ * The units a case's changes count in: those of the reply that opened it, computed at open from its
+ * invitation (the case's ID), which keeps the attributes the reply was counted by (openingUnitPath),
+ * and kept on the case. A case opened before it was kept there reads them again: two reads by `_id`.
  */
-export async function caseUnitPath(db: Db, caseId: string): Promise<string[]> {
+export async function caseUnitPath(db: Db, theCase: Pick<c.CaseDoc, '_id' | 'unitPath'>): Promise<string[]> {
+  return theCase.unitPath ?? (await openingUnitPath(db, theCase._id));
+}
+
+/** The units of the reply a case opens on, from its invitation's attributes: two reads by `_id`. */
+export async function openingUnitPath(db: Db, caseId: string): Promise<string[]> {
   const [invitation, units] = await Promise.all([
     c.invitations(db).findOne({ _id: caseId }, { projection: { known: 1 } }),
     loadUnits(db),
@@ -22,7 +27,7 @@ export async function caseUnitPath(db: Db, caseId: string): Promise<string[]> {
 
 /**
  * Hands a change of the case to the case metrics (kept by the scores' owner, which counts each
- * change once), in the case's units (caseUnitPath, read only for a change that counts).
+ * change once), in the case's units (caseUnitPath).
  */
 export async function countChange(
   db: Db,
@@ -34,7 +39,7 @@ export async function countChange(
 ): Promise<void> {
   const id = { id: theCase._id, programId: theCase.programId, customerId: theCase.customerId };
   if (!caseContribution(id, seq, at.getTime(), change)) return;
-  await submitScores(caseContribution(id, seq, at.getTime(), change, await caseUnitPath(db, theCase._id))!);
+  await submitScores(caseContribution(id, seq, at.getTime(), change, await caseUnitPath(db, theCase))!);
 }
 
 /** What the case metrics count a case by, before and after a change. */

@@ -17,7 +17,7 @@ import {
 import { escalationChain, routeCase } from '../src/domain/routing';
 import { webhookEventFor } from '../src/domain/webhooks';
 import type { CaseInput } from '../workflows/definitions';
-import { changeOf, countChange, factsOf } from './case-metrics';
+import { changeOf, countChange, factsOf, openingUnitPath } from './case-metrics';
 import { currentRouting, routingState } from './case-routing';
 import { type SubmitScores, signalScoresOwner } from './replies';
 
@@ -42,11 +42,12 @@ export function createCaseRecordActivities(db: Db, submitScores: SubmitScores = 
   return {
     /** Routes the case and writes it once; a retry returns what the first run decided. */
     async openCase(input: CaseInput): Promise<CaseSetup> {
-      const [program, customer, reply, routing] = await Promise.all([
+      const [program, customer, reply, routing, unitPath] = await Promise.all([
         c.programs(db).findOne({ _id: input.programId }),
         c.customers(db).findOne({ _id: input.customerId }),
         c.responses(db).findOne({ _id: input.caseId }),
         currentRouting(db),
+        openingUnitPath(db, input.caseId),
       ]);
       if (!program || !customer || !reply)
         throw ApplicationFailure.nonRetryable(`case ${input.caseId} lost its program, customer or reply`);
@@ -73,6 +74,7 @@ export function createCaseRecordActivities(db: Db, submitScores: SubmitScores = 
         resolution: newClock(handling.sla.resolution, now),
         openedAt: new Date(now),
         updatedAt: new Date(now),
+        unitPath,
         version: 0,
       };
       const first = await insertOnce(c.cases(db), opened);

@@ -193,7 +193,7 @@ export function createErasureActivities(db: Db, submitScores: SubmitScores = sig
           { $set: { status: 'cancelled' } },
         );
       // Read before the invitations forget the attributes: the close counts in the case's units.
-      const unitPaths = await Promise.all(cases.map((theCase) => caseUnitPath(db, theCase._id)));
+      const unitPaths = await Promise.all(cases.map((theCase) => caseUnitPath(db, theCase)));
       await c.invitations(db).updateMany({ customerId }, { $set: { email: '', known: {} } });
 
       for (const [i, theCase] of cases.entries()) {

@@ -37,16 +37,15 @@ export function createReplyActivities(db: Db, submitScores: SubmitScores = signa
       await insertOnce(c.replyAcks(db), { _id: invitationId, at: now });
       const reply = await c.responses(db).findOne({ _id: invitationId });
       if (!reply) throw ApplicationFailure.nonRetryable(`no reply stored for invitation ${invitationId}`);
-      // Its invitation workflow is the invitation's only writer: read, then write by `_id` alone
-      // (the one filter FerretDB v1 answers from an index).
-      const invitation = await c.invitations(db).findOne({ _id: invitationId }, { projection: { status: 1 } });
-      if (invitation?.status !== 'answered')
-        await c
-          .invitations(db)
-          .updateOne(
-            { _id: invitationId },
-            { $set: { status: 'answered', answeredAt: reply.submittedAt, updatedAt: now } },
-          );
+      // Its invitation workflow is the invitation's only writer, and the write is the same on a
+      // retry or an edit (a reply's submittedAt never changes): written by `_id` alone (the one
+      // filter FerretDB v1 answers from an index) without reading the status first.
+      await c
+        .invitations(db)
+        .updateOne(
+          { _id: invitationId },
+          { $set: { status: 'answered', answeredAt: reply.submittedAt, updatedAt: now } },
+        );
       return { editableUntil: reply.editableUntil.getTime() };
     },
 

@@ -7,7 +7,7 @@ import { FOLLOW_UP_PROGRAM_ID } from '../domain/case-schemas';
 import { type DashboardFilters, comparisonPeriod, segmentInScope } from '../domain/dashboard';
 import { OUT_OF_UNITS } from '../domain/units';
 import { ALL_SEGMENT, rollupDay, summarizeRollups } from '../domain/rollup';
-import { type UnitAccess, customersInScope, dashboardPrograms } from './insight';
+import { type UnitAccess, customersInScope, dashboardPrograms, rollupSegmentOf } from './insight';
 import { AppError } from './errors';
 import { quadrantCutoffs } from './quadrants';
 
@@ -42,7 +42,7 @@ export async function loadCaseMetrics(
   access: UnitAccess,
 ): Promise<CaseMetricsReport> {
   if (!segmentInScope(access.scope, filters.segment)) throw new AppError('forbidden', OUT_OF_UNITS);
-  const segment = access.scope.all ? ALL_SEGMENT : filters.segment;
+  const segment = access.scope.all ? ALL_SEGMENT : rollupSegmentOf(access, filters.segment);
   const comparison = comparisonPeriod(filters, filters.compare);
   const programs = await dashboardPrograms(db);
   const programIds = filters.programId ? [filters.programId] : programs.map((p) => p.id);

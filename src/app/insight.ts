@@ -23,7 +23,14 @@ import {
   unitOfSegment,
   unitSegment,
 } from '../domain/rollup';
-import { OUT_OF_UNITS, type Unit, type UnitScope, childrenOf, unitScopeCondition } from '../domain/units';
+import {
+  OUT_OF_UNITS,
+  type Unit,
+  type UnitScope,
+  childrenOf,
+  segmentForUnit,
+  unitScopeCondition,
+} from '../domain/units';
 import { AppError } from './errors';
 import { type PersonalDataView, maskContactDetails } from '../domain/personal-data';
 import { ZExternalId } from './schemas';
@@ -126,6 +133,12 @@ function splitUnitsOf(access: UnitAccess, segment: string): string[] | undefined
   return unitId === null ? [] : childrenOf(access.units, unitId).map((unit) => unit.id);
 }
 
+/** The segment whose rollups hold a chosen segment's figures: the root unit's are `all`'s (segmentForUnit). */
+export function rollupSegmentOf(access: UnitAccess, segment: string): string {
+  const unitId = unitOfSegment(segment);
+  return unitId === null ? segment : segmentForUnit(access.units, unitId);
+}
+
 /**
  * Reads only the rollups' month documents, by `_id` (src/db/rollup-totals.ts): how many depends on
  * the programs, months and segments, never on the number of replies. `filters.segment` must be one
@@ -141,15 +154,19 @@ export async function loadExperienceDashboard(
   const comparison = comparisonPeriod(filters, filters.compare);
   const programIds = filters.programId ? [filters.programId] : (await dashboardPrograms(db)).map((p) => p.id);
   const splitUnits = splitUnitsOf(access, filters.segment);
+  const segment = rollupSegmentOf(access, filters.segment);
   const docs = await readRollups(db, {
     programIds,
     periods: comparison ? [filters, comparison] : [filters],
-    segment: filters.segment,
+    segment,
     split: filters,
     ...(splitUnits ? { splitSegments: splitUnits.map(unitSegment) } : {}),
   });
   const visible = docs.filter((doc) => segmentInScope(access.scope, doc.segment));
-  const dashboard = experienceDashboard(filters, visible as DashboardRollup[], splitUnits);
+  const dashboard = {
+    ...experienceDashboard({ ...filters, segment }, visible as DashboardRollup[], splitUnits),
+    filters,
+  };
   const examples = await exampleComments(
     db,
     dashboard.themes.flatMap((t) => t.exampleIds),

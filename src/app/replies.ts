@@ -60,6 +60,9 @@ export async function invitationByToken(db: Db, token: string): Promise<c.Invita
 
 export type SaveOutcome = 'created' | 'edited' | 'closed';
 
+/** What a submission did, with the deadline it wrote when it stored the answers. */
+export type Saved = { outcome: 'closed' } | { outcome: 'created' | 'edited'; editableUntil: Date };
+
 /**
  * A complete reply stays editable for the survey's grace period from its first submission; a
  * partial one (follow-up questions still to come) stays open for the follow-up window.
@@ -70,7 +73,10 @@ export function editableUntil(survey: c.ProgramDoc['survey'], submittedAt: Date,
   return new Date(Math.max(submittedAt.getTime() + durationMs(survey.editGrace), now.getTime()));
 }
 
-/** Stores the reply in MongoDB (once per invitation); a later submission edits it while it is editable. */
+/**
+ * Stores the reply in MongoDB (once per invitation); a later submission edits it while it is
+ * editable. With the deadline it wrote, so the thanks page need not read the reply back.
+ */
 export async function saveReply(
   db: Db,
   invitation: c.InvitationDoc,
@@ -78,7 +84,8 @@ export async function saveReply(
   answers: Answers,
   complete: boolean,
   now = new Date(),
-): Promise<SaveOutcome> {
+): Promise<Saved> {
+  const created = editableUntil(program.survey, now, now, complete);
   try {
     await c.responses(db).insertOne({
       _id: invitation._id,
@@ -88,26 +95,22 @@ export async function saveReply(
       answers,
       submittedAt: now,
       updatedAt: now,
-      editableUntil: editableUntil(program.survey, now, now, complete),
+      editableUntil: created,
       edits: 0,
     });
-    return 'created';
+    return { outcome: 'created', editableUntil: created };
   } catch (err) {
     if (!isDuplicateKeyError(err)) throw err;
   }
   const current = await c.responses(db).findOne({ _id: invitation._id }, { projection: { submittedAt: 1 } });
-  const edited = await c.responses(db).updateOne(
-    { _id: invitation._id, finalizedAt: { $exists: false }, editableUntil: { $gt: now } },
-    {
-      $set: {
-        answers,
-        updatedAt: now,
-        editableUntil: editableUntil(program.survey, current!.submittedAt, now, complete),
-      },
-      $inc: { edits: 1 },
-    },
-  );
-  return edited.matchedCount === 1 ? 'edited' : 'closed';
+  const edited = editableUntil(program.survey, current!.submittedAt, now, complete);
+  const result = await c
+    .responses(db)
+    .updateOne(
+      { _id: invitation._id, finalizedAt: { $exists: false }, editableUntil: { $gt: now } },
+      { $set: { answers, updatedAt: now, editableUntil: edited }, $inc: { edits: 1 } },
+    );
+  return result.matchedCount === 1 ? { outcome: 'edited', editableUntil: edited } : { outcome: 'closed' };
 }
 
 /**
@@ -120,22 +123,16 @@ export async function submitReply(
   state: Extract<SurveyState, { kind: 'open' }>,
   answers: Answers,
   complete: boolean,
-): Promise<SaveOutcome> {
-  const outcome = await saveReply(db, state.invitation, state.program, answers, complete);
-  if (outcome === 'closed') return outcome;
+): Promise<Saved> {
+  const saved = await saveReply(db, state.invitation, state.program, answers, complete);
+  if (saved.outcome === 'closed') return saved;
   try {
     await signalReply(loop.temporal, state.invitation._id, loop.log);
   } catch (err) {
     if (!(err instanceof WorkflowNotFoundError)) throw err;
     loop.log(`reply ${state.invitation._id} stored after its workflow ended; the sweep will record it`);
   }
-  return outcome;
-}
-
-/** Until when the invitation's stored reply may be edited (now, when none is stored). */
-export async function replyEditableUntil(db: Db, invitationId: string): Promise<Date> {
-  const reply = await c.responses(db).findOne({ _id: invitationId });
-  return reply?.editableUntil ?? new Date();
+  return saved;
 }
 
 type Page = { limit: number; skip: number };

@@ -430,6 +430,8 @@ export interface CaseDoc {
   updatedAt: Date;
   resolvedAt?: Date;
   closedAt?: Date;
+  /** The units its changes count in, root first: the opening reply's, fixed at open (absent before units). */
+  unitPath?: string[];
   /** The timeline entry this document reflects: an older write never overwrites a newer one. */
   version: number;
 }

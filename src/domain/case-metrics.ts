@@ -8,7 +8,7 @@ import {
   comparisonPeriod,
   type Comparison,
 } from './dashboard';
-import { ALL_SEGMENT, type ScoreContribution, rollupDay, unitSegment } from './rollup';
+import { ALL_SEGMENT, type ScoreContribution, rollupDay, unitPathSegments } from './rollup';
 
 /**
  * Case metrics are counted like scores: every change of a case is a contribution to the scores'
@@ -100,7 +100,7 @@ export const CASE_METRICS_SINCE = 'case-metrics-since';
 /**
  * One change of a case, for the scores' owner; an opening also counts a case against the account.
  * Null when the change counts for nothing (a note, an attached reply), so nothing is handed over.
- * Counted in `all` and in the units of `unitPath` (those of the reply that opened the case).
+ * Counted in `all` and in the units of `unitPath` (those of the reply that opened the case) below the root.
  */
 export function caseContribution(
   theCase: { id: string; programId: string; customerId: string },
@@ -116,7 +116,7 @@ export function caseContribution(
     programId: theCase.programId,
     customerId: theCase.customerId,
     day: rollupDay(at),
-    segments: [ALL_SEGMENT, ...unitPath.map(unitSegment)],
+    segments: [ALL_SEGMENT, ...unitPathSegments(unitPath)],
     increment,
     ...(change.before ? {} : { customerIncrement: { cases: 1 } }),
   };

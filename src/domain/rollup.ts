@@ -33,20 +33,27 @@ export const UNIT_SEGMENT_PREFIX = 'unit:';
 
 export const unitSegment = (unitId: string) => `${UNIT_SEGMENT_PREFIX}${unitId}`;
 
+/**
+ * The segments a root-first unit path counts in besides `all`: the root holds every customer, so its
+ * segment would repeat `all` and is not kept (readers map the root to `all`, segmentForUnit).
+ */
+export const unitPathSegments = (unitPath: readonly string[]): string[] => unitPath.slice(1).map(unitSegment);
+
 /** The unit a segment is of, or null for another segment. */
 export const unitOfSegment = (segment: string): string | null =>
   segment.startsWith(UNIT_SEGMENT_PREFIX) ? segment.slice(UNIT_SEGMENT_PREFIX.length) : null;
 
 /**
  * The segments a reply counts in: `all`, `dimension:value` for each dimension the customer or event
- * has, and `unit:<id>` for each organisation unit on the customer's unit path (src/domain/units.ts).
+ * has, and `unit:<id>` for each organisation unit below the root on the customer's unit path
+ * (src/domain/units.ts).
  */
 export function rollupSegments(attributes: Record<string, unknown>, unitPath: readonly string[] = []): string[] {
   const segments = SEGMENT_DIMENSIONS.map((dimension) => {
     const value = Object.hasOwn(attributes, dimension) ? segmentValue(attributes[dimension]) : '';
     return value === '' ? '' : `${dimension}:${value}`;
   });
-  return [ALL_SEGMENT, ...segments.filter(Boolean), ...unitPath.map(unitSegment)];
+  return [ALL_SEGMENT, ...segments.filter(Boolean), ...unitPathSegments(unitPath)];
 }
 
 /** The UTC calendar day of an instant, `YYYY-MM-DD`. */

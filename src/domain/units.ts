@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { Role } from './access';
 import { ZAttributeName, inAudience } from './audience';
+import { ALL_SEGMENT, unitSegment } from './rollup';
 
 /**
  * The organisation as a tree of units (company → region or vertical → location). A customer belongs
@@ -114,6 +115,14 @@ export function unitPath(units: readonly Unit[], attributes: Record<string, unkn
     path.push(child.id);
     next = child;
   }
+}
+
+/**
+ * The rollup segment holding a unit's figures: `all` for the root (every customer; its own segment
+ * is not kept, unitPathSegments), `unit:<id>` for the others.
+ */
+export function segmentForUnit(units: readonly Unit[], unitId: string): string {
+  return units.some((unit) => unit.id === unitId && unit.parentId === null) ? ALL_SEGMENT : unitSegment(unitId);
 }
 
 /** A unit and every unit below it. */

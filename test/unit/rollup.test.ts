@@ -17,7 +17,7 @@ import {
   type RollupDoc,
 } from '../../src/domain/rollup';
 import type { ReplyScores } from '../../src/domain/scoring';
-import { type Unit, unitPath } from '../../src/domain/units';
+import { type Unit, segmentForUnit, unitPath } from '../../src/domain/units';
 
 describe('sanitizeKey', () => {
   it.each([
@@ -90,25 +90,19 @@ describe('the unit dimension', () => {
   };
   const reply = { id: 'r1', programId: 'p', customerId: 'c1', submittedAt: Date.UTC(2026, 0, 5) };
 
-  it('when a reply is scored, then it counts in every unit on its customer path, root first', () => {
+  // The root holds everyone: its figures are `all`'s, so no `unit:company` rollup is written
+  // (readers map the root to `all`, segmentForUnit).
+  it('when a reply is scored, then it counts in every unit below the root on its customer path', () => {
     const attributes = { region: 'EU', location: 'berlin-1' };
     const contribution = scoreContribution(reply, scores, attributes, unitPath(units, attributes));
-    expect(contribution.segments).toEqual([
-      'all',
-      'region:EU',
-      'location:berlin-1',
-      'unit:company',
-      'unit:eu',
-      'unit:berlin',
-    ]);
+    expect(contribution.segments).toEqual(['all', 'region:EU', 'location:berlin-1', 'unit:eu', 'unit:berlin']);
   });
 
-  it('when a customer matches no unit below the root, then its reply counts in the root only', () => {
+  it('when a customer matches no unit below the root, then its reply counts in `all` (the root) only', () => {
     const attributes = { region: 'APAC' };
     expect(scoreContribution(reply, scores, attributes, unitPath(units, attributes)).segments).toEqual([
       'all',
       'region:APAC',
-      'unit:company',
     ]);
   });
 
@@ -119,8 +113,13 @@ describe('the unit dimension', () => {
   it('when a funnel step is counted, then it counts in the units of the path as well', () => {
     const invitation = { _id: 'inv1', programId: 'p', customerId: 'c1', known: { region: 'US' } };
     const step = funnelContribution(invitation, 'invited', Date.UTC(2026, 0, 5), unitPath(units, invitation.known));
-    expect(step.segments).toEqual(['all', 'region:US', 'unit:company', 'unit:us']);
+    expect(step.segments).toEqual(['all', 'region:US', 'unit:us']);
     expect(touchedBy([step]).rollups).toContain('p|2026-01-05|unit:us');
+  });
+
+  it("reads the root unit's figures from `all` and another unit's from its segment", () => {
+    expect(segmentForUnit(units, 'company')).toBe('all');
+    expect(segmentForUnit(units, 'eu')).toBe('unit:eu');
   });
 
   it('reads a unit segment back to its unit, and nothing from other segments', () => {

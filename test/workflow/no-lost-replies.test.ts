@@ -75,7 +75,7 @@ describe('no reply is lost or counted twice', () => {
     const { invitationId } = await inviteNewCustomer(h, programId);
     const invitation = await c.invitations(h.db).findOne({ _id: invitationId });
     const program = await c.programs(h.db).findOne({ _id: programId });
-    expect(await saveReply(h.db, invitation!, program!, { nps: 5 }, true)).toBe('created');
+    expect((await saveReply(h.db, invitation!, program!, { nps: 5 }, true)).outcome).toBe('created');
     const reply = await waitUntil('the sweep to deliver the reply', async () => {
       const r = await c.responses(h.db).findOne({ _id: invitationId });
       return r?.scores ? r : undefined;

@@ -16,7 +16,7 @@ import type { Answers, TQuestion } from '../../domain/survey-schema';
 import { type Templates, format } from '../../mail/templates';
 import type { LoopSettings } from '../../temporal/loop-client';
 import type { Metrics } from '../metrics';
-import { type SurveyState, replyEditableUntil, submitReply, surveyState } from '../../app/replies';
+import { type SurveyState, submitReply, surveyState } from '../../app/replies';
 import { type UnsubscribeState, unsubscribeByToken, unsubscribeState } from '../../app/unsubscribes';
 
 export interface SurveyDeps {
@@ -101,10 +101,11 @@ export function surveyRouter({ db, loop, templates, metrics }: SurveyDeps): Rout
     });
   };
 
-  async function store(state: OpenState, answers: Answers, complete: boolean): Promise<'stored' | 'closed'> {
-    const outcome = await submitReply(db, loop, state, answers, complete);
-    metrics.replies.inc({ outcome });
-    return outcome === 'closed' ? 'closed' : 'stored';
+  /** Stores the answers: until when they may be edited, or null when the reply is closed. */
+  async function store(state: OpenState, answers: Answers, complete: boolean): Promise<Date | null> {
+    const saved = await submitReply(db, loop, state, answers, complete);
+    metrics.replies.inc({ outcome: saved.outcome });
+    return saved.outcome === 'closed' ? null : saved.editableUntil;
   }
 
   // Side-effect free: mail scanners and link previewers open every link in a message. A score
@@ -146,12 +147,12 @@ export function surveyRouter({ db, loop, templates, metrics }: SurveyDeps): Rout
     const followUps = visibleQuestions(state.program.survey, answers, state.invitation.known).filter(
       (q) => !shownBefore.has(q.id) && answers[q.id] === undefined,
     );
-    if ((await store(state, answers, followUps.length === 0)) === 'closed')
-      return renderClosed(res, 'closed', localeOf(state));
+    const editableUntil = await store(state, answers, followUps.length === 0);
+    if (editableUntil === null) return renderClosed(res, 'closed', localeOf(state));
     if (followUps.length) {
       return renderForm(res, 200, state, answers, { notice: templates.strings(localeOf(state)).oneMoreStep });
     }
-    thanks(res, state, await replyEditableUntil(db, state.invitation._id));
+    thanks(res, state, editableUntil);
   });
 
   /** The page's own post after a one-click score: records the first question only, as the click meant. */
@@ -162,8 +163,7 @@ export function surveyRouter({ db, loop, templates, metrics }: SurveyDeps): Rout
     const complete = visibleQuestions(state.program.survey, clicked.answers, state.invitation.known).every(
       (q) => clicked.answers[q.id] !== undefined,
     );
-    if ((await store(state, clicked.answers, complete)) === 'closed')
-      return renderClosed(res, 'closed', localeOf(state));
+    if ((await store(state, clicked.answers, complete)) === null) return renderClosed(res, 'closed', localeOf(state));
     renderForm(res, 200, state, clicked.answers, {
       notice: format(templates.strings(localeOf(state)).scoreRecorded, { score: String(clicked.answers[first.id]) }),
     });
