@@ -29,10 +29,10 @@ const LOOPS = 3;
  * Temporal work to the hot path fails here; lower a budget when work is cut, so it stays cut.
  */
 const BUDGET = {
-  // Measured 176–181 (192–202 before: no `unit:<root>` rollups, as the root's are `all`'s; a case
+  // Measured 171–181 (192–202 before: no `unit:<root>` rollups, as the root's are `all`'s; a case
   // keeps its unit path from the open; no read-backs around the reply's save and acknowledgement);
-  // the scores' owner's share moves by a few with how it batches.
-  databaseCommands: 185,
+  // the scores' owner's share moves by up to ten with how it batches, hence the margin.
+  databaseCommands: 190,
   activities: 32,
   historyEvents: 300,
   signals: 12,
