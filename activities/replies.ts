@@ -18,15 +18,19 @@ import { type ReplyScores, scoreReply } from '../src/domain/scoring';
 import { CASE_METRICS_SINCE, isCaseChange } from '../src/domain/case-metrics';
 import { unitPath } from '../src/domain/units';
 import { submitToScoresOwner } from '../src/temporal/scores-owner';
+import { loopTaskQueue } from '../workflows/definitions';
 import { whileBeating } from './heartbeat';
 
 /** Hands a contribution to the scores' owner, starting it if it is not running. */
 export type SubmitScores = (contribution: ScoreContribution) => Promise<void>;
 
-/** From inside an activity: the owner of the worker's own task queue, through the worker's client. */
+/**
+ * From inside an activity: the owner of the worker's main task queue, through the worker's client
+ * (an activity on the fan-out queue must not start a second owner of the same rollups).
+ */
 export const signalScoresOwner: SubmitScores = (contribution) => {
   const { client, info } = Context.current();
-  return submitToScoresOwner(client, info.taskQueue, contribution);
+  return submitToScoresOwner(client, loopTaskQueue(info.taskQueue), contribution);
 };
 
 export function createReplyActivities(db: Db, submitScores: SubmitScores = signalScoresOwner) {

@@ -334,6 +334,13 @@ export interface UnitsDoc {
 }
 
 /**
+ * Each saved tree, insert-only, `_id` its version: inserting version N + 1 is the claim that makes
+ * one of two saves from version N the winner (FerretDB does not apply a conditional replace
+ * atomically); the winner then publishes it as the `units` document.
+ */
+export type UnitVersionDoc = Omit<UnitsDoc, '_id'> & { _id: string };
+
+/**
  * A goal of one unit for one metric and period, `_id` = unit|metric|period (src/app/unit-comparison.ts);
  * replaced whole by its `_id` when its unit's manager or an admin sets it again.
  */
@@ -623,6 +630,7 @@ export const journeyReplies = (db: Db) => db.collection<JourneyReplyDoc>('journe
 export const rootCauseFixes = (db: Db) => db.collection<RootCauseFixDoc>('root_cause_fixes');
 export const routing = (db: Db) => db.collection<RoutingDoc>('routing');
 export const orgUnits = (db: Db) => db.collection<UnitsDoc>('org_units');
+export const orgUnitVersions = (db: Db) => db.collection<UnitVersionDoc>('org_unit_versions');
 export const goals = (db: Db) => db.collection<GoalDoc>('goals');
 export const imports = (db: Db) => db.collection<ImportDoc>('imports');
 export const importErrors = (db: Db) => db.collection<ImportErrorDoc>('import_errors');

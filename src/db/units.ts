@@ -1,7 +1,8 @@
 import type { Db } from 'mongodb';
 import { DEFAULT_UNITS, type Unit } from '../domain/units';
 import * as c from './collections';
-import { isDuplicateKeyError } from './insert-once';
+import type { UnitsDoc } from './collections';
+import { insertOnce, isDuplicateKeyError } from './insert-once';
 
 /** The organisation tree and its version (0: never saved, the company alone). */
 export async function loadUnitTree(db: Db): Promise<{ units: Unit[]; version: number }> {
@@ -12,20 +13,38 @@ export async function loadUnitTree(db: Db): Promise<{ units: Unit[]; version: nu
 export const loadUnits = async (db: Db): Promise<Unit[]> => (await loadUnitTree(db)).units;
 
 /**
- * Replaces the tree if it is still at `version` (0: never saved), as `version + 1`; false when
- * someone saved in between. The first save inserts, so of two first saves only one wins.
+ * Saves the tree as `version + 1` if nobody saved that version before (0: never saved); false when
+ * someone did. The claim is an insert, so of two saves from one version exactly one wins.
  */
 export async function storeUnitTree(db: Db, units: Unit[], version: number, updatedBy: string): Promise<boolean> {
   const doc = { units, version: version + 1, updatedAt: new Date(), updatedBy };
-  if (version === 0) {
-    try {
-      await c.orgUnits(db).insertOne({ _id: 'units', ...doc });
-      return true;
-    } catch (err) {
-      if (isDuplicateKeyError(err)) return false;
-      throw err;
-    }
+  if (!(await insertOnce(c.orgUnitVersions(db), { _id: String(doc.version), ...doc }))) {
+    await publishClaimed(db, doc.version);
+    return false;
   }
-  const result = await c.orgUnits(db).replaceOne({ _id: 'units', version }, { ...doc });
-  return result.matchedCount === 1;
+  await publish(db, doc);
+  return true;
+}
+
+async function publish(db: Db, doc: Omit<UnitsDoc, '_id'>): Promise<void> {
+  try {
+    await c.orgUnits(db).replaceOne({ _id: 'units' }, doc, { upsert: true });
+  } catch (err) {
+    // The first publication raced another process publishing the same claim.
+    if (!isDuplicateKeyError(err)) throw err;
+    await c.orgUnits(db).replaceOne({ _id: 'units' }, doc);
+  }
+}
+
+/**
+ * A winner that stopped between its claim and publishing it would leave every later save refused:
+ * whoever loses to a claim the tree does not show yet publishes it (the claim is final).
+ */
+async function publishClaimed(db: Db, version: number): Promise<void> {
+  const current = await c.orgUnits(db).findOne({ _id: 'units' }, { projection: { version: 1 } });
+  if ((current?.version ?? 0) >= version) return;
+  const claim = await c.orgUnitVersions(db).findOne({ _id: String(version) });
+  if (!claim) return;
+  const { _id, ...doc } = claim;
+  await publish(db, doc);
 }

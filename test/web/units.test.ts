@@ -74,13 +74,17 @@ describe('organisation units, managed by admins', () => {
 
     // Two first saves: the first insert wins, the other is told the tree changed.
     const saved = await c.orgUnits(h.db).findOne({ _id: 'units' });
+    const versions = await c.orgUnitVersions(h.db).find().toArray();
     await c.orgUnits(h.db).deleteOne({ _id: 'units' });
+    await c.orgUnitVersions(h.db).deleteMany({});
     const firsts = await Promise.all([
       api(h, 'PUT', '/api/units', { units: tree(), version: 0 }),
       api(h, 'PUT', '/api/units', { units: tree(), version: 0 }),
     ]);
     expect(firsts.map((r) => r.status).sort()).toEqual([200, 409]);
     await c.orgUnits(h.db).replaceOne({ _id: 'units' }, saved!);
+    await c.orgUnitVersions(h.db).deleteMany({});
+    await c.orgUnitVersions(h.db).insertMany(versions);
   });
 
   it('refuses invalid trees with 400 naming the problem; a read key may read but not replace', async () => {
