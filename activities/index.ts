@@ -6,6 +6,7 @@ import { createCaseDecisionActivities } from './cases';
 import { createContactActivities } from './contacts';
 import { createErasureActivities } from './erasure';
 import { type InvitationDeps, createInvitationActivities } from './invitations';
+import { praiseSender } from './praise';
 import { createReplyActivities } from './replies';
 import { createSweepActivities } from './sweeps';
 import { createWaveActivities } from './waves';
@@ -25,7 +26,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createContactActivities(deps.db),
     ...createErasureActivities(deps.db),
     ...createInvitationActivities(deps),
-    ...createReplyActivities(deps.db),
+    ...createReplyActivities(deps.db, undefined, praiseSender(deps)),
     ...createCaseDecisionActivities(deps),
     ...createCaseRecordActivities(deps.db),
     ...createCaseEmailActivities(deps),

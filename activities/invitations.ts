@@ -13,7 +13,7 @@ import type { Templates } from '../src/mail/templates';
 import type { SurveyInvitationInput } from '../workflows/definitions';
 import { findCustomer } from '../src/db/customers';
 import { campaignCancelled } from '../src/db/campaigns';
-import { type FunnelStep, funnelContribution } from '../src/domain/rollup';
+import { type FunnelStep, agentOf, funnelContribution } from '../src/domain/rollup';
 import { unitPath } from '../src/domain/units';
 import { loadUnits } from '../src/db/units';
 import { type SubmitScores, signalScoresOwner } from './replies';
@@ -66,6 +66,8 @@ export function createInvitationActivities(
       if (!customer || !event)
         throw ApplicationFailure.nonRetryable(`invitation ${input.invitationId} lost its customer or event`);
       const now = new Date();
+      const known = { ...customer.attributes, ...(customer.name ? { name: customer.name } : {}), ...event.data };
+      const agent = agentOf(known);
       const tokenHash = hashSurveyToken(surveyTokenFor(surveyTokenSecret, input.invitationId));
       await insertOnce(c.surveyTokens(db), { _id: tokenHash, invitationId: input.invitationId });
       const invitation = await c.invitations(db).findOneAndUpdate(
@@ -79,7 +81,8 @@ export function createInvitationActivities(
             email: customer.email,
             locale: customer.locale,
             status: customer.unsubscribed || campaignOff ? 'cancelled' : 'scheduled',
-            known: { ...customer.attributes, ...(customer.name ? { name: customer.name } : {}), ...event.data },
+            known,
+            ...(agent === null ? {} : { agent }),
             sendAt: new Date(input.sendAt),
             ...(program?.versionId ? { programVersion: program.versionId } : {}),
             createdAt: now,

@@ -20,6 +20,7 @@ import { unitPath } from '../src/domain/units';
 import { submitToScoresOwner } from '../src/temporal/scores-owner';
 import { loopTaskQueue } from '../workflows/definitions';
 import { whileBeating } from './heartbeat';
+import type { SendPraise } from './praise';
 
 /** Hands a contribution to the scores' owner, starting it if it is not running. */
 export type SubmitScores = (contribution: ScoreContribution) => Promise<void>;
@@ -33,7 +34,12 @@ export const signalScoresOwner: SubmitScores = (contribution) => {
   return submitToScoresOwner(client, loopTaskQueue(info.taskQueue), contribution);
 };
 
-export function createReplyActivities(db: Db, submitScores: SubmitScores = signalScoresOwner) {
+/** `sendPraise`: passes a scored promoter's praise on to the people it names (activities/praise.ts). */
+export function createReplyActivities(
+  db: Db,
+  submitScores: SubmitScores = signalScoresOwner,
+  sendPraise: SendPraise = async () => 0,
+) {
   return {
     /** The workflow has the reply: the sweep stops re-signalling it. */
     async acknowledgeReply({ invitationId }: { invitationId: string }): Promise<{ editableUntil: number }> {
@@ -78,7 +84,11 @@ export function createReplyActivities(db: Db, submitScores: SubmitScores = signa
       // Closed and scored in one write by `_id` alone (the only filter FerretDB v1 answers from its
       // index): the edit window has passed, so the customer's edits, which end with it, no longer
       // write this reply.
-      await c.responses(db).updateOne({ _id: reply._id }, { $set: { scores, finalizedAt: reply.finalizedAt } });
+      // With who served the customer, so that their own page quotes only their replies.
+      const agent = invitation.agent ? { agent: invitation.agent } : {};
+      await c
+        .responses(db)
+        .updateOne({ _id: reply._id }, { $set: { scores, finalizedAt: reply.finalizedAt, ...agent } });
       await recordJourneyStep(db, program, invitation, reply, scores);
       // The units of the customer as its invitation knows it, at scoring time: the reply stays in them.
       const units = await loadUnits(db);
@@ -95,6 +105,8 @@ export function createReplyActivities(db: Db, submitScores: SubmitScores = signa
           unitPath(units, invitation.known),
         ),
       );
+      // Counted first: a praise email that fails transiently retries this activity, which counts once.
+      await sendPraise({ id: reply._id, scores, locale: program.defaultLocale });
       // Not the scores: they hold the verbatim, which stays in MongoDB.
       return { final: true };
     },

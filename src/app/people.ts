@@ -4,6 +4,7 @@ import * as c from '../db/collections';
 import { audit } from '../db/audit';
 import { isDuplicateKeyError } from '../db/insert-once';
 import { ROLES, SCOPES } from '../domain/access';
+import { MAX_AGENT_ID, agentOf } from '../domain/rollup';
 import { MAX_ROUTING_TEAMS, ZTeam } from '../domain/routing';
 import { loadRouting } from '../db/routing';
 import { MAX_UNITS, ZUnitId } from '../domain/units';
@@ -29,7 +30,7 @@ export const ZUserInput = z
   .object({
     email: z.email('a valid email address').max(254).toLowerCase(),
     name: z.string().trim().min(1, 'a name').max(200),
-    role: z.enum(ROLES, 'one of admin, operations, case_owner, viewer'),
+    role: z.enum(ROLES, 'one of admin, operations, case_owner, viewer, frontline'),
     password: ZPassword,
     /** The organisation units the person works in; left out: the root (the whole organisation). */
     units: z.array(ZUnitId).max(MAX_UNITS).optional(),
@@ -39,12 +40,23 @@ export const ZUserInput = z
 /** A person's units: empty sees no customers (unless they manage a unit); admins and operations see all. */
 const ZPersonUnits = z.array(ZUnitId).max(MAX_UNITS);
 
+/** The ID events name the person by (`data.agent`), as the rollups keep it; empty: none. */
+const ZFrontlineId = z
+  .string()
+  .trim()
+  .max(MAX_AGENT_ID, `at most ${MAX_AGENT_ID} characters`)
+  .refine((id) => id === '' || agentOf({ agent: id }) === id, 'an ID without dots, not starting with $');
+
 export const ZUserChange = z.discriminatedUnion('action', [
-  z.object({ action: z.literal('role'), role: z.enum(ROLES, 'one of admin, operations, case_owner, viewer') }),
+  z.object({
+    action: z.literal('role'),
+    role: z.enum(ROLES, 'one of admin, operations, case_owner, viewer, frontline'),
+  }),
   z.object({ action: z.literal('disable') }),
   z.object({ action: z.literal('enable') }),
   z.object({ action: z.literal('password'), password: ZPassword }),
   z.object({ action: z.literal('units'), units: ZPersonUnits }),
+  z.object({ action: z.literal('frontline'), frontlineId: ZFrontlineId }),
 ]);
 
 /** A user as the API and the users page show them: never the password hash or the session version. */
@@ -104,17 +116,23 @@ export async function changeUser(
   if (userId === actorId && change.action !== 'password')
     throw new AppError('conflict', 'you cannot change your own role, units or disable yourself; ask another admin');
   if (change.action === 'units') await ensureUnitsExist(db, 'units', change.units);
+  if (change.action === 'frontline') await ensureFrontlineIdFree(db, userId, change.frontlineId);
   const now = new Date();
   const update =
     change.action === 'role'
       ? { $set: { role: change.role, updatedAt: now } }
       : change.action === 'units'
         ? { $set: { units: [...new Set(change.units)], updatedAt: now } }
-        : change.action === 'password'
-          ? { $set: { passwordHash: await hashPassword(change.password), updatedAt: now }, $inc: { authVersion: 1 } }
-          : { $set: { disabled: change.action === 'disable', updatedAt: now }, $inc: { authVersion: 1 } };
+        : change.action === 'frontline'
+          ? change.frontlineId
+            ? { $set: { frontlineId: change.frontlineId, updatedAt: now } }
+            : { $set: { updatedAt: now }, $unset: { frontlineId: '' as const } }
+          : change.action === 'password'
+            ? { $set: { passwordHash: await hashPassword(change.password), updatedAt: now }, $inc: { authVersion: 1 } }
+            : { $set: { disabled: change.action === 'disable', updatedAt: now }, $inc: { authVersion: 1 } };
   await c.users(db).updateOne({ _id: userId }, update);
-  if (change.action !== 'role' && change.action !== 'units') await endSessionsOf(db, userId);
+  if (change.action === 'disable' || change.action === 'enable' || change.action === 'password')
+    await endSessionsOf(db, userId);
   await audit(db, {
     actor: actorId,
     action: `user.${change.action}`,
@@ -122,11 +140,21 @@ export async function changeUser(
     ...(change.action === 'role' ? { before: { role: user.role }, after: { role: change.role } } : {}),
     // Absent: recorded before units, at the root.
     ...(change.action === 'units' ? { before: { units: user.units ?? null }, after: { units: change.units } } : {}),
+    ...(change.action === 'frontline'
+      ? { before: { frontlineId: user.frontlineId ?? null }, after: { frontlineId: change.frontlineId || null } }
+      : {}),
     ...(change.action === 'disable' || change.action === 'enable'
       ? { before: { disabled: !!user.disabled }, after: { disabled: change.action === 'disable' } }
       : {}),
   });
   return findUser(db, userId);
+}
+
+/** One person per frontline ID: their page shows that ID's replies. Users are few: one pass. */
+async function ensureFrontlineIdFree(db: Db, userId: string, frontlineId: string): Promise<void> {
+  if (!frontlineId) return;
+  const holder = await c.users(db).findOne({ frontlineId, _id: { $ne: userId } }, { projection: { _id: 1 } });
+  if (holder) throw new AppError('conflict', `the frontline ID ${frontlineId} is already ${holder._id}'s`);
 }
 
 /** A user's own password change: needs the current password; every session of the user ends. */

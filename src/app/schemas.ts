@@ -61,7 +61,9 @@ export const ZEventInput = z
       .datetime({ offset: true, message: 'an ISO 8601 date-time such as 2026-05-01T10:00:00Z' })
       .refine((v) => Date.parse(v) <= Date.now() + MAX_CLOCK_SKEW_MS, 'must not be in the future'),
     customer: ZCustomerInput,
-    data: ZAttributes.optional(),
+    data: ZAttributes.optional().describe(
+      'Facts of the transaction, e.g. `location` (a dashboard segment); `agent`: the ID of the employee, agent or location that served the customer (up to 100 characters, no dots): the reply is attributed to them (their My feedback page, praise)',
+    ),
   })
   .strict();
 export type TEventInput = z.infer<typeof ZEventInput>;

@@ -150,6 +150,8 @@ export interface InvitationDoc {
   sendAt: Date;
   /** The program version the invitation was created with: its survey, wording and scoring apply to it. */
   programVersion?: string;
+  /** Who served the customer (the event's `data.agent`, an employee ID): their feedback page reads it. */
+  agent?: string;
   sentAt?: Date;
   /** Absent until the first reminder (FerretDB drops empty arrays written by an upsert). */
   remindedAt?: Date[];
@@ -175,6 +177,8 @@ export interface ResponseDoc {
   /** Set when the reply was scored and counted in rollups; no edits after this. */
   finalizedAt?: Date;
   scores?: ReplyScores;
+  /** Who served the customer, from the invitation, written when the reply is scored. */
+  agent?: string;
 }
 
 export type RollupDoc = RollupCounts & {
@@ -253,6 +257,8 @@ export interface UserDoc {
   authVersion?: number;
   /** Organisation units the person is assigned to; absent on people recorded before units (the root). */
   units?: string[];
+  /** The ID events name them by (`data.agent`): their My feedback page and praise. */
+  frontlineId?: string;
   createdAt: Date;
   updatedAt?: Date;
 }

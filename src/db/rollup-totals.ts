@@ -1,5 +1,5 @@
 import type { Db, UpdateFilter } from 'mongodb';
-import { ALL_SEGMENT, type RollupDoc, rollupMonthId } from '../domain/rollup';
+import { ALL_SEGMENT, type RollupDoc, isAgentSegment, rollupMonthId } from '../domain/rollup';
 import * as c from './collections';
 import { isDuplicateKeyError } from './insert-once';
 
@@ -59,10 +59,13 @@ async function writeDays(db: Db, rollups: c.RollupTotalsDoc[]): Promise<void> {
   );
 }
 
-/** Adds segments to their month's list (kept on the month's `all` document). */
+/**
+ * Adds segments to their month's list (kept on the month's `all` document). An agent's segment is
+ * left out: only the agent's own page reads it, by `_id`, and dashboards do not split by agent.
+ */
 async function listSegments(db: Db, rollups: c.RollupTotalsDoc[]): Promise<void> {
   const byMonth = new Map<string, { programId: string; month: string; segments: Set<string> }>();
-  for (const { programId, day, segment } of rollups) {
+  for (const { programId, day, segment } of rollups.filter((rollup) => !isAgentSegment(rollup.segment))) {
     const key = rollupMonthId(programId, day.slice(0, 7), ALL_SEGMENT);
     const entry = byMonth.get(key) ?? { programId, month: day.slice(0, 7), segments: new Set() };
     entry.segments.add(segment);

@@ -1,5 +1,6 @@
 /** People's roles in the admin UI. */
-export const ROLES = ['admin', 'operations', 'case_owner', 'viewer'] as const;
+/** `frontline`: an employee who served customers; sees only their own feedback (My feedback). */
+export const ROLES = ['admin', 'operations', 'case_owner', 'viewer', 'frontline'] as const;
 export type Role = (typeof ROLES)[number];
 
 export const ROLE_LABELS: Record<Role, string> = {
@@ -7,6 +8,7 @@ export const ROLE_LABELS: Record<Role, string> = {
   operations: 'Operations',
   case_owner: 'Case owner',
   viewer: 'Viewer',
+  frontline: 'Frontline',
 };
 
 /** What an API key may do; `admin` includes every other scope. */

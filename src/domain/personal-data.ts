@@ -20,6 +20,8 @@ const VIEWS: Record<Role, PersonalDataView> = {
   operations: { customers: 'all', comments: 'as-written', bulkExports: true },
   case_owner: { customers: 'in-case-scope', comments: 'anonymised', bulkExports: false },
   viewer: { customers: 'none', comments: 'anonymised', bulkExports: false },
+  // Only their own replies' comments, anonymised, on My feedback.
+  frontline: { customers: 'none', comments: 'anonymised', bulkExports: false },
 };
 
 export function personalDataViewOf(role: Role): PersonalDataView {

@@ -44,16 +44,44 @@ export const unitOfSegment = (segment: string): string | null =>
   segment.startsWith(UNIT_SEGMENT_PREFIX) ? segment.slice(UNIT_SEGMENT_PREFIX.length) : null;
 
 /**
+ * The prefix of a frontline employee's segment, `agent:<id>` (the event's `data.agent`): read by its
+ * own page only, by `_id`; not a dashboard dimension nor listed among a month's segments.
+ */
+export const AGENT_SEGMENT_PREFIX = 'agent:';
+
+export const agentSegment = (agentId: string) => `${AGENT_SEGMENT_PREFIX}${agentId}`;
+
+export const isAgentSegment = (segment: string) => segment.startsWith(AGENT_SEGMENT_PREFIX);
+
+/** Longest frontline ID kept; longer ones are not attributed. */
+export const MAX_AGENT_ID = 100;
+
+/**
+ * The employee, agent or location ID that served the customer (`agent` of the event's data, as the
+ * invitation knows it), usable in an `_id`; null when absent or unusable.
+ */
+export function agentOf(known: Record<string, unknown>): string | null {
+  const value = Object.hasOwn(known, 'agent') ? segmentValue(known.agent) : '';
+  return value === '' || value.length > MAX_AGENT_ID ? null : value;
+}
+
+/**
  * The segments a reply counts in: `all`, `dimension:value` for each dimension the customer or event
- * has, and `unit:<id>` for each organisation unit below the root on the customer's unit path
- * (src/domain/units.ts).
+ * has, `unit:<id>` for each organisation unit below the root on the customer's unit path
+ * (src/domain/units.ts), and `agent:<id>` when the event named who served the customer.
  */
 export function rollupSegments(attributes: Record<string, unknown>, unitPath: readonly string[] = []): string[] {
   const segments = SEGMENT_DIMENSIONS.map((dimension) => {
     const value = Object.hasOwn(attributes, dimension) ? segmentValue(attributes[dimension]) : '';
     return value === '' ? '' : `${dimension}:${value}`;
   });
-  return [ALL_SEGMENT, ...segments.filter(Boolean), ...unitPathSegments(unitPath)];
+  const agent = agentOf(attributes);
+  return [
+    ALL_SEGMENT,
+    ...segments.filter(Boolean),
+    ...unitPathSegments(unitPath),
+    ...(agent === null ? [] : [agentSegment(agent)]),
+  ];
 }
 
 /** The UTC calendar day of an instant, `YYYY-MM-DD`. */
@@ -107,6 +135,12 @@ export type FunnelStep = (typeof FUNNEL_STEPS)[number];
 
 /** Example replies kept per theme in each rollup, newest last. */
 export const THEME_EXAMPLES = 3;
+
+/**
+ * The examples key under which an agent's rollups keep their latest commented replies, for the
+ * agent's own page (theme names start with a letter: no theme has this key).
+ */
+export const AGENT_COMMENTS = '~comments';
 
 interface SumCount {
   count?: number;
@@ -207,6 +241,8 @@ export interface ScoreContribution {
   summary?: number;
   /** Other counters of the customer's document (e.g. a case opened against the account). */
   customerIncrement?: Record<string, number>;
+  /** The reply has a comment: an agent's rollups keep it among their examples (AGENT_COMMENTS). */
+  commented?: true;
 }
 
 /**
@@ -228,6 +264,7 @@ export function scoreContribution(
     segments: rollupSegments(attributes, unitPath),
     increment: rollupIncrement(scores),
     ...(scores.summary !== null ? { summary: scores.summary } : {}),
+    ...(scores.verbatim.trim() ? { commented: true as const } : {}),
   };
 }
 
@@ -286,6 +323,12 @@ function themesOf(contribution: ScoreContribution): string[] {
   return Object.keys(contribution.increment)
     .filter((path) => path.startsWith('themes.'))
     .map((path) => path.slice('themes.'.length));
+}
+
+/** What a segment's rollup keeps the contribution as an example of: its themes, and an agent's comments. */
+function examplesOf(contribution: ScoreContribution, segment: string): string[] {
+  const themes = themesOf(contribution);
+  return contribution.commented && isAgentSegment(segment) ? [...themes, AGENT_COMMENTS] : themes;
 }
 
 /** A rollup's examples of a theme after adding newly counted replies: the latest THEME_EXAMPLES. */
@@ -359,7 +402,7 @@ export function foldContributions(
   for (const c of batch) {
     for (const segment of c.segments) {
       const fields = { programId: c.programId, day: c.day, segment };
-      add('rollups', rollupId(c.programId, c.day, segment), fields, c.replyId, c.increment, themesOf(c));
+      add('rollups', rollupId(c.programId, c.day, segment), fields, c.replyId, c.increment, examplesOf(c, segment));
     }
     if (touchesCustomer(c)) add('customerScores', c.customerId, {}, c.replyId, customerIncrementOf(c));
   }

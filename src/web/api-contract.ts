@@ -655,14 +655,14 @@ export const API_OPERATIONS: readonly ApiOperation[] = [
     method: 'post',
     path: '/api/users/{id}',
     tag: 'People',
-    summary: 'Change a user (admin scope): role, disable, enable, password, units',
+    summary: 'Change a user (admin scope): role, disable, enable, password, units, frontline',
     description:
-      'Disabling and a new password end their sessions. `units` replaces the organisation units the person works in (an empty list: none).',
+      'Disabling and a new password end their sessions. `units` replaces the organisation units the person works in (an empty list: none). `frontline` sets the ID events name the person by (`data.agent`; an empty string removes it; 409 when another person has it).',
     scopes: ['admin'],
     params: idParam('The user’s email'),
     body: ZUserChange,
     bodyRequired: true,
-    responses: { 200: ok('The user', R.ZUser), ...notFound('user') },
+    responses: { 200: ok('The user', R.ZUser), ...notFound('user'), 409: err('The frontline ID is another person’s') },
   },
   {
     method: 'get',

@@ -300,6 +300,7 @@ export const ZUser = z
     name: z.string(),
     role: z.enum(ROLES),
     units: z.array(z.string()).optional().describe('The organisation units; absent: recorded before units (the root)'),
+    frontlineId: z.string().optional().describe('The ID events name the person by (`data.agent`); absent: none'),
     disabled: z.boolean().optional(),
     createdAt: date,
   })

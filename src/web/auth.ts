@@ -52,6 +52,8 @@ export interface SignedInUser {
   role: Role;
   /** The organisation units assigned; absent for people recorded before units existed. */
   units?: string[];
+  /** The ID events name them by (`data.agent`), for their own feedback page. */
+  frontlineId?: string;
 }
 
 /** Admin pages: a signed-in, enabled user whose credentials have not changed since, or the login page. */
@@ -69,6 +71,7 @@ export function requireUser(db: Db): RequestHandler {
       name: user.name,
       role: user.role,
       ...(user.units ? { units: user.units } : {}),
+      ...(user.frontlineId ? { frontlineId: user.frontlineId } : {}),
     } satisfies SignedInUser;
     next();
   };

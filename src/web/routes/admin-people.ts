@@ -80,6 +80,7 @@ export function peopleRoutes(
             .filter((o) => o.selected)
             .map((o) => o.label),
           organisationWide: u.role === 'admin' || u.role === 'operations',
+          frontlineId: u.frontlineId ?? '',
           self: u._id === me(res).id,
         })),
         roles: roleOptions((extra.values as { role?: Role } | undefined)?.role ?? 'viewer'),
@@ -304,5 +305,7 @@ function describeChange(change: z.infer<typeof ZUserChange>): string {
   if (change.action === 'role') return `role is now ${ROLE_LABELS[change.role]}`;
   if (change.action === 'units') return change.units.length ? `units are now ${change.units.join(', ')}` : 'no units';
   if (change.action === 'password') return 'new password set; their sessions have ended';
+  if (change.action === 'frontline')
+    return change.frontlineId ? `frontline ID is now ${change.frontlineId}` : 'no frontline ID';
   return change.action === 'disable' ? 'disabled; their sessions have ended' : 'enabled';
 }

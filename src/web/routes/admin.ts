@@ -18,6 +18,7 @@ import { HttpError } from '../errors';
 import { LOGIN_THROTTLED, type LimitDeps, type LoginThrottle, loginSourceLimit } from '../rate-limits';
 import { type LoginCsrf, csrf } from '../sessions';
 import { peopleRoutes } from './admin-people';
+import { frontlineRoutes } from './admin-frontline';
 import { unitComparisonRoutes, unitRoutes } from './admin-units';
 import { auditRoutes, caseRoutes } from './admin-cases';
 import { campaignRoutes } from './admin-campaigns';
@@ -89,6 +90,8 @@ const CAN = {
   audit: ['admin'],
   // The people who set up integrations: admins create the keys, operations the programs they feed.
   api: ['admin', 'operations'],
+  // Their own figures: frontline people, and case owners the events also name (a frontline ID).
+  myFeedback: ['frontline', 'case_owner'],
 } satisfies Record<string, Role[]>;
 const EVERYONE: Role[] = [...ROLES];
 /** Who may create and edit programs (everyone in CAN.programs may look at them). */
@@ -97,7 +100,8 @@ const PROGRAM_EDITORS: Role[] = ['admin', 'operations'];
 const IMPORTERS: Role[] = ['admin', 'operations'];
 
 /** The first page a role may open. */
-const homeOf = (role: Role) => (roleGrants(role, CAN.cases) ? '/admin/cases' : '/admin/programs');
+const homeOf = (role: Role) =>
+  roleGrants(role, CAN.cases) ? '/admin/cases' : role === 'frontline' ? '/admin/my-feedback' : '/admin/programs';
 
 /** The admin UI for operations and case owners, behind a server-side session. */
 export function adminRouter({
@@ -120,9 +124,11 @@ export function adminRouter({
   // The program editor posts a whole program: as large as `PUT /api/programs/:id` allows.
   const programForm = express.urlencoded({ extended: false, limit: '256kb', parameterLimit: 200 });
   const page = (req: Request, res: Response, name: string, context: Record<string, unknown>) => {
-    const role = (res.locals.user as SignedInUser | undefined)?.role;
+    const user = res.locals.user as SignedInUser | undefined;
+    const role = user?.role;
     const nav = Object.entries(CAN)
       .filter(([item, roles]) => roleGrants(role, roles) && (item !== 'outbox' || embeddedMail))
+      .filter(([item]) => item !== 'myFeedback' || role === 'frontline' || user?.frontlineId)
       .map(([item]) => item);
     return templates.page(name, {
       ...context,
@@ -346,6 +352,7 @@ export function adminRouter({
   caseRoutes(router, { db, temporal, send, roles: CAN.cases });
   auditRoutes(router, { db, send, roles: CAN.audit });
   campaignRoutes(router, { db, loop, send, roles: CAN.campaigns });
+  frontlineRoutes(router, { db, send, roles: CAN.myFeedback });
 
   return router;
 }
