@@ -13,6 +13,7 @@ import { oncePerDatabase } from '../db/markers';
 import type { CustomerProfile } from '../domain/customer';
 import { type TProgramInput, ZProgram } from '../domain/program';
 import { type FunnelStep, type ScoreContribution, funnelContribution, scoreContribution } from '../domain/rollup';
+import { demoAgent } from './frontline';
 import { type ReplyScores, isCsatSatisfied, scoreReply } from '../domain/scoring';
 import { type CaseChange, type CaseFacts, caseContribution } from '../domain/case-metrics';
 import { FOLLOW_UP_PROGRAM_ID } from '../domain/case-schemas';
@@ -189,12 +190,14 @@ export function demoHistory(
       const answers = answersFor(random, program.id, mood(random, customer.attributes ?? {}, daysAgo, submittedAt));
       const scores = scoreReply(program.survey, answers as never, program.themes);
       const id = `hist:${program.id}:${customer.id}:${submittedAt.getTime()}`;
-      replies.push(finalReply(id, program.id, customer.id, answers as c.ResponseDoc['answers'], scores, submittedAt));
+      const agent = demoAgent(customer.attributes ?? {}, replies.length);
+      const reply = finalReply(id, program.id, customer.id, answers as c.ResponseDoc['answers'], scores, submittedAt);
+      replies.push(agent ? { ...reply, agent } : reply);
       contributions.push(
         scoreContribution(
           { id, programId: program.id, customerId: customer.id, submittedAt: submittedAt.getTime() },
           scores,
-          customer.attributes ?? {},
+          { ...customer.attributes, ...(agent ? { agent } : {}) },
           paths.get(customer.id),
         ),
       );

@@ -9,6 +9,7 @@ import { ZUnits } from '../domain/units';
 import { loadUnitTree, storeUnitTree } from '../db/units';
 import { hashPassword } from '../app/credentials';
 import { storeProgram } from '../app/programs';
+import { DEMO_FRONTLINE, seedDemoFrontline } from './frontline';
 
 /** Demo survey programs for `npm start`; an operator's later edits are kept. */
 export const DEMO_PROGRAMS: TProgramInput[] = [
@@ -311,6 +312,7 @@ export const DEMO_PEOPLE = [
   { key: 'gmEu', email: 'gm-eu@cxloop.localhost', name: 'Greta GM Europe', role: 'viewer', units: [] },
   { key: 'gmNa', email: 'gm-na@cxloop.localhost', name: 'Nate GM North America', role: 'viewer', units: [] },
   { key: 'gmApac', email: 'gm-apac@cxloop.localhost', name: 'Priya GM Asia-Pacific', role: 'viewer', units: [] },
+  DEMO_FRONTLINE,
 ] as const;
 
 const location = (id: string, name: string, parentId: string) => ({
@@ -408,6 +410,7 @@ export async function seedDemoCaseTeams(db: Db): Promise<{ email: string; name: 
   // A lost race with another starting process leaves its identical tree.
   if ((await loadUnitTree(db)).version === 0) await storeUnitTree(db, ZUnits.parse(DEMO_UNITS), 0, 'demo');
   if (!(await loadRouting(db))) await storeRouting(db, ZRouting.parse(DEMO_ROUTING), 'demo');
+  await seedDemoFrontline(db);
   return people;
 }
 

@@ -35,7 +35,8 @@ export function frontlineRoutes(router: Router, { db, send, roles }: { db: Db; s
       title: 'My feedback',
       report,
       figures: report.figures.map((figure) => ({
-        metric: figure.metric,
+        // `key`, not `metric`: a template helper has that name.
+        key: figure.metric,
         label: figure.label,
         mine: shown(figure.mine, figure),
         team: shown(figure.team, figure),
