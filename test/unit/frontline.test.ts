@@ -10,6 +10,9 @@ import {
 import { AGENT_COMMENTS, agentOf, foldContributions, rollupSegments, scoreContribution } from '../../src/domain/rollup';
 import type { ReplyScores } from '../../src/domain/scoring';
 import type { Unit } from '../../src/domain/units';
+import { demoHistory } from '../../src/demo/history';
+import { DEMO_FRONTLINE_ID } from '../../src/demo/frontline';
+import { DEMO_PROGRAMS } from '../../src/demo/seed';
 
 const units: Unit[] = [
   { id: 'company', name: 'Company', parentId: null, manager: null, match: {} },
@@ -105,5 +108,16 @@ describe('agent rollups', () => {
     const byId = new Map(folded.rollups.map((change) => [change.id, change]));
     expect(byId.get('p|2026-03-01|agent:fiona-1')?.examples).toEqual({ [AGENT_COMMENTS]: ['r1'] });
     expect(byId.get('p|2026-03-01|all')?.examples).toEqual({});
+  });
+});
+
+describe('the demo frontline person', () => {
+  it('has Berlin replies attributed to them, with comments their page can quote', () => {
+    const history = demoHistory(DEMO_PROGRAMS, Date.parse('2026-12-05T12:00:00Z'));
+    const theirs = history.replies.filter((reply) => reply.agent === DEMO_FRONTLINE_ID);
+    expect(theirs.length).toBeGreaterThan(100);
+    expect(theirs.filter((reply) => reply.scores?.verbatim.trim()).length).toBeGreaterThan(10);
+    const counted = history.contributions.filter((c) => c.segments.includes(`agent:${DEMO_FRONTLINE_ID}`));
+    expect(counted.map((c) => c.replyId).sort()).toEqual(theirs.map((reply) => reply._id).sort());
   });
 });
