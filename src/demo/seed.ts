@@ -9,6 +9,7 @@ import { ZUnits } from '../domain/units';
 import { loadUnitTree, storeUnitTree } from '../db/units';
 import { hashPassword } from '../app/credentials';
 import { storeProgram } from '../app/programs';
+import { seedDemoGoals } from './goals';
 
 /** Demo survey programs for `npm start`; an operator's later edits are kept. */
 export const DEMO_PROGRAMS: TProgramInput[] = [
@@ -381,8 +382,8 @@ export const DEMO_ROUTING = {
 };
 
 /**
- * Creates the demo people (passwords generated once, kept in MongoDB), and the units and the routing
- * if an admin has not set them up.
+ * Creates the demo people (passwords generated once, kept in MongoDB), and the units, the routing
+ * and the units' goals if an admin has not set them up.
  */
 export async function seedDemoCaseTeams(db: Db): Promise<{ email: string; name: string; password: string }[]> {
   const people = [];
@@ -408,6 +409,7 @@ export async function seedDemoCaseTeams(db: Db): Promise<{ email: string; name: 
   // A lost race with another starting process leaves its identical tree.
   if ((await loadUnitTree(db)).version === 0) await storeUnitTree(db, ZUnits.parse(DEMO_UNITS), 0, 'demo');
   if (!(await loadRouting(db))) await storeRouting(db, ZRouting.parse(DEMO_ROUTING), 'demo');
+  await seedDemoGoals(db);
   return people;
 }
 

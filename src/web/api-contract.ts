@@ -15,7 +15,7 @@ import { DASHBOARD_TABLES, ZDashboardQuery } from '../app/insight';
 import { ZJourneyQuery } from '../app/journeys';
 import { ZApiKeyInput, ZUserChange, ZUserInput } from '../app/people';
 import { ZUnitTreeInput } from '../app/units';
-import { ZUnitComparisonQuery, ZUnitGoalInput } from '../app/unit-comparison';
+import { ZGoalKey, ZUnitComparisonQuery, ZUnitGoalInput } from '../app/unit-comparison';
 import { ZQuadrantQuery } from '../app/quadrants';
 import { MAX_BATCH, ZCustomerInput, ZEventInput, ZExternalId, ZPage } from '../app/schemas';
 import * as R from './api-responses';
@@ -622,6 +622,17 @@ export const API_OPERATIONS: readonly ApiOperation[] = [
     body: ZUnitGoalInput,
     bodyRequired: true,
     responses: { 200: ok('The goal as set', R.ZStoredGoal), ...notFound('unit') },
+  },
+  {
+    method: 'delete',
+    path: '/api/goals/{unit}/{metric}/{period}',
+    tag: 'Units',
+    summary: 'Delete a unit’s goal for a metric and period (admin scope)',
+    description:
+      'E.g. `DELETE /api/goals/eu/nps/2027-Q1`. A key restricted to units deletes goals of its units only. Audited (`goal.delete`).',
+    scopes: ['admin'],
+    params: ZGoalKey,
+    responses: { 200: ok('The goal as it was', R.ZStoredGoal), ...notFound('unit or goal') },
   },
   {
     method: 'get',

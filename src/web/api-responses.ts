@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { ROLES, SCOPES } from '../domain/access';
 import { CASE_STATUSES } from '../domain/cases';
-import { GOAL_COMPARATORS, GOAL_STATUSES } from '../domain/goals';
+import { GOAL_COMPARATORS, GOAL_PACES, GOAL_STATUSES } from '../domain/goals';
 import { METRICS } from '../domain/statistics';
 import { PRIORITIES } from '../domain/priority';
 import { QUADRANTS } from '../domain/quadrants';
@@ -225,6 +225,10 @@ const ZGoalProgress = z.object({
   replies: z.number().int(),
   margin: z.number().nullable().describe('How far the value is on the goal’s side of the target (≥ 0: met)'),
   status: z.enum(GOAL_STATUSES),
+  pace: z
+    .enum(GOAL_PACES)
+    .nullable()
+    .describe('Where a running period is heading, judged with the share of it elapsed; null once it is over'),
 });
 
 export const ZStoredGoal = z.looseObject({ unit: z.string(), ...ZGoalFields, setBy: z.string(), setAt: date });
