@@ -347,6 +347,16 @@ export const ZExperienceReport = z
     'Headline scores for the period and its comparison, NPS/CSAT/CES per time bucket, the split by segment, the response funnel and the top themes with example comments',
   );
 
+const ZCaseGroupRow = z.object({
+  id: z.string(),
+  resolved: z.number().int(),
+  medianResolutionHours: z.number().nullable(),
+  p90ResolutionHours: z.number().nullable(),
+  followUps: z.number().int().describe('Follow-up answers with a CSAT after these resolutions: the CSAT’s n'),
+  postResolutionCsat: z.number().nullable().describe('% satisfied (4–5); null without answers'),
+  postResolutionCsatInterval: ZInterval.nullable().describe('Its 95 % Wilson interval'),
+});
+
 export const ZCaseMetricsReport = z
   .looseObject({
     postResolutionCsat: z.object({
@@ -355,8 +365,12 @@ export const ZCaseMetricsReport = z
       replies: z.number().int(),
     }),
     accounts: z.array(z.looseObject({})),
+    byOwner: z.array(ZCaseGroupRow).describe('The period’s resolutions per owner who resolved them'),
+    byRootCause: z.array(ZCaseGroupRow).describe('The period’s resolutions per root cause'),
   })
-  .describe('Figures for the period and its comparison, cases over time, root causes, backlog, accounts');
+  .describe(
+    'Figures for the period and its comparison, cases over time, root causes, backlog, accounts, and resolution times and post-resolution CSAT per owner and root cause',
+  );
 
 export const ZJourney = z
   .looseObject({ programId: z.string(), program: z.string(), touchPoints: z.array(z.string()) })
