@@ -389,7 +389,7 @@ export const API_OPERATIONS: readonly ApiOperation[] = [
     tag: 'Insight',
     summary: 'Case metrics as JSON, from the daily rollups',
     description:
-      'Opened, resolved, reopened, closed, escalations, median and 90th-percentile resolution time in business hours, first-contact resolution, SLA breach and reopen rates for the period and its comparison; cases opened and resolved per time bucket; root causes ranked; the backlog per team and owner now; post-resolution CSAT; the accounts with most cases and their revenue. The filters are those of the experience dashboard (segment and metric are ignored).',
+      'Opened, resolved, reopened, closed, escalations, median and 90th-percentile resolution time in business hours, first-contact resolution, SLA breach and reopen rates for the period and its comparison; cases opened and resolved per time bucket; root causes ranked; the backlog per team and owner now; post-resolution CSAT; resolutions, median and 90th-percentile resolution time and post-resolution CSAT (n, 95 % interval) per owner and per root cause (`byOwner`, `byRootCause`); the accounts with most cases and their revenue. The filters are those of the experience dashboard (segment and metric are ignored).',
     scopes: ['read'],
     query: ZDashboardQuery,
     responses: { 200: ok('The report', R.ZCaseMetricsReport) },

@@ -6,6 +6,7 @@ import { backfillRollupTotals } from '../../src/db/rollup-totals';
 import type { Unit } from '../../src/domain/units';
 import { rollupDay } from '../../src/domain/rollup';
 import { quarterOf } from '../../src/app/unit-comparison';
+import { seedDemoGoals } from '../../src/demo/goals';
 import { type AdminClient, createUser, signIn } from '../support/admin';
 import { type Harness, api, createProgram, startHarness, uid } from '../support/harness';
 
@@ -307,5 +308,23 @@ describe('units compared side by side, with their goals', () => {
     const bad = await api(h, 'PUT', '/api/goals', { ...outside, unit: 'eu', target: -101 });
     expect(bad.status).toBe(400);
     expect(bad.json.error).toContain('within the metric’s range');
+  });
+
+  it('seeds the demo goals once, for the units the tree has', async () => {
+    await seedDemoGoals(h.db, '2031-05-10');
+    const ids = async () =>
+      (
+        await c
+          .goals(h.db)
+          .find({ period: { $in: ['2031-Q1', '2031-Q2'] } })
+          .toArray()
+      )
+        .map((g) => g._id)
+        .sort();
+    // The demo's North America and Asia-Pacific are not in this tree.
+    expect(await ids()).toEqual(['company|nps|2031-Q2', 'eu|nps|2031-Q1', 'eu|nps|2031-Q2']);
+    await c.goals(h.db).deleteOne({ _id: 'eu|nps|2031-Q1' });
+    await seedDemoGoals(h.db, '2031-05-10');
+    expect(await ids()).toEqual(['company|nps|2031-Q2', 'eu|nps|2031-Q2']);
   });
 });
