@@ -6,6 +6,8 @@ import type { CaseState } from '../src/domain/cases';
 import type { SubmitScores } from './replies';
 import { loadUnits } from '../src/db/units';
 import { unitPath } from '../src/domain/units';
+import { FOLLOW_UP_PROGRAM_ID } from '../src/domain/case-schemas';
+import { invitationIdFor } from '../workflows/definitions';
 
 /**
  * The units a case's changes count in: those of the reply that opened it, computed at open from its
@@ -69,15 +71,42 @@ export async function changeOf(
   const change: CaseChange = { kind: args.kind, before: factsOf(args.before), after: factsOf(args.after) };
   if (args.after.status === 'resolved' && args.before.status !== 'resolved')
     change.businessMsToResolve = businessMsBetween(theCase.calendar, theCase.openedAt.getTime(), at.getTime());
-  if (args.after.status === 'closed' && args.before.status !== 'closed') {
-    const entries = await Promise.all(
-      Array.from({ length: args.seq }, (_, seq) =>
-        c.caseTimeline(db).findOne({ _id: `${theCase._id}:${seq}` }, { projection: { kind: 1 } }),
-      ),
-    );
-    const kinds = entries.map((entry) => entry?.kind);
+  const closing = args.after.status === 'closed' && args.before.status !== 'closed';
+  const leavingResolved = args.before.status === 'resolved' && args.after.status !== 'resolved';
+  if (!closing && !leavingResolved) return change;
+  const entries = await Promise.all(
+    Array.from({ length: args.seq }, (_, seq) =>
+      c.caseTimeline(db).findOne({ _id: `${theCase._id}:${seq}` }, { projection: { kind: 1 } }),
+    ),
+  );
+  const kinds = entries.map((entry) => entry?.kind);
+  if (closing)
     change.firstContact =
       kinds.filter((kind) => kind === 'contact').length <= 1 && !kinds.some((k) => k === 'reopen' || k === 'reopened');
+  if (leavingResolved) {
+    const csat = await followUpCsat(db, theCase, kinds.filter((kind) => kind === 'resolve').length);
+    if (csat !== null) change.followUpCsat = csat;
   }
   return change;
+}
+
+/**
+ * The CSAT of the customer's answer to the follow-up survey of a resolution round (the case
+ * workflow's `n`: one per resolution), or null without one: the program's follow-up program and
+ * the round name the invitation, whose `_id` is the reply's. Two reads by `_id`.
+ */
+export async function followUpCsat(
+  db: Db,
+  theCase: Pick<c.CaseDoc, '_id' | 'programId'>,
+  round: number,
+): Promise<number | null> {
+  if (round < 1) return null;
+  const program = await c.programs(db).findOne({ _id: theCase.programId }, { projection: { caseHandling: 1 } });
+  const followUpProgram = program?.caseHandling?.followUpProgram ?? FOLLOW_UP_PROGRAM_ID;
+  const eventId = `case-resolved-${round}:${theCase._id}`;
+  const reply = await c
+    .responses(db)
+    .findOne({ _id: invitationIdFor(followUpProgram, eventId) }, { projection: { scores: 1 } });
+  const csat = reply?.scores?.csat;
+  return typeof csat === 'number' && Number.isInteger(csat) && csat >= 1 && csat <= 5 ? csat : null;
 }

@@ -2,7 +2,14 @@ import type { Db } from 'mongodb';
 import * as c from '../db/collections';
 import { readRollups } from '../db/rollup-totals';
 import { revenueOf } from '../domain/quadrants';
-import { CASE_METRICS_SINCE, type CaseMetrics, type CaseRollup, caseMetrics } from '../domain/case-metrics';
+import {
+  CASE_METRICS_SINCE,
+  type CaseGroupRow,
+  type CaseMetrics,
+  type CaseRollup,
+  caseMetrics,
+} from '../domain/case-metrics';
+import { roundTo } from '../domain/scoring';
 import { FOLLOW_UP_PROGRAM_ID } from '../domain/case-schemas';
 import { type DashboardFilters, comparisonPeriod, segmentInScope } from '../domain/dashboard';
 import { OUT_OF_UNITS } from '../domain/units';
@@ -119,10 +126,42 @@ async function topAccounts(db: Db, access: UnitAccess): Promise<AccountCases[]> 
   });
 }
 
-export const CASE_TABLES = ['figures', 'over-time', 'root-causes', 'backlog', 'accounts'] as const;
+export const CASE_TABLES = [
+  'figures',
+  'over-time',
+  'root-causes',
+  'backlog',
+  'accounts',
+  'by-owner',
+  'by-root-cause',
+] as const;
 export type CaseTable = (typeof CASE_TABLES)[number];
 
 type Cell = string | number | null;
+
+const GROUP_COLUMNS = [
+  'resolved',
+  'medianResolutionHours',
+  'p90ResolutionHours',
+  'postResolutionCsat',
+  'postResolutionCsatLow',
+  'postResolutionCsatHigh',
+  'followUps',
+];
+
+/** A per-owner or per-root-cause row as CSV cells, the CSAT and its interval to one decimal. */
+const groupCells = (row: CaseGroupRow): Cell[] => [
+  row.id,
+  row.resolved,
+  row.medianResolutionHours,
+  row.p90ResolutionHours,
+  oneDecimal(row.postResolutionCsat),
+  oneDecimal(row.postResolutionCsatInterval?.low ?? null),
+  oneDecimal(row.postResolutionCsatInterval?.high ?? null),
+  row.followUps,
+];
+
+const oneDecimal = (value: number | null) => (value === null ? null : roundTo(value, 1));
 
 /** Each table of the case-metrics page as columns and rows, for its CSV download. */
 export function caseTable(report: CaseMetricsReport, table: CaseTable): { columns: string[]; rows: Cell[][] } {
@@ -160,6 +199,10 @@ export function caseTable(report: CaseMetricsReport, table: CaseTable): { column
         columns: ['customerId', 'name', 'cases', 'revenue'],
         rows: report.accounts.map((a) => [a.customerId, a.name ?? '', a.cases, a.revenue]),
       };
+    case 'by-owner':
+      return { columns: ['ownerId', ...GROUP_COLUMNS], rows: report.byOwner.map(groupCells) };
+    case 'by-root-cause':
+      return { columns: ['rootCause', ...GROUP_COLUMNS], rows: report.byRootCause.map(groupCells) };
   }
 }
 

@@ -8,11 +8,14 @@ import {
   ZGoal,
   ZGoalPeriod,
   goalProgress,
+  periodElapsed,
   periodRange,
 } from '../domain/goals';
 import { rollupDay, unitSegment } from '../domain/rollup';
 import {
+  DEFAULT_MIN_REPLIES,
   METRICS,
+  METRIC_LABELS,
   type Metric,
   type MetricCounters,
   type UnitComparison,
@@ -112,6 +115,7 @@ export async function compareUnits(
   const counters = (id: string): MetricCounters =>
     totalCounters(docs.filter((doc) => doc.segment === unitSegment(id)) as MetricCounters[]);
   const compared = comparableUnits(shown.map((u) => ({ unit: u, counters: counters(u.id) })));
+  const elapsed = periodElapsed(period, today);
   const rows = compared.map((row, index) => ({
     ...row,
     whole: index === 0,
@@ -120,7 +124,12 @@ export async function compareUnits(
         .filter((g) => g._id === goalId(row.unit.id, metric, period))
         .map(({ metric, comparator, target, period, setBy, setAt }) => {
           const goal = { metric, comparator, target, period };
-          return { goal, setBy, setAt, progress: goalProgress(goal, counters(row.unit.id)) };
+          return {
+            goal,
+            setBy,
+            setAt,
+            progress: goalProgress(goal, counters(row.unit.id), DEFAULT_MIN_REPLIES, elapsed),
+          };
         }),
     ),
   }));
@@ -179,6 +188,47 @@ export async function setGoal(
     after: { ...doc },
   });
   return { unit, ...goal, setBy: actor, setAt: now };
+}
+
+/** Which goal to delete: the unit, metric and period that name it. */
+export const ZGoalKey = z
+  .object({
+    unit: ZUnitId.describe('The unit the goal is for'),
+    metric: z.enum(METRICS),
+    period: ZGoalPeriod,
+  })
+  .strict();
+
+/**
+ * Deletes a unit's goal for a metric and period, if `may` lets the actor set the unit's goals (the
+ * same people who set it). Audited; `not-found` when there is no such unit or goal.
+ */
+export async function deleteGoal(
+  db: Db,
+  units: readonly Unit[],
+  { actor, may }: { actor: string; may: (unitId: string) => boolean },
+  input: unknown,
+): Promise<StoredGoal> {
+  const { unit, metric, period } = parseInput(ZGoalKey, input, 'goal');
+  if (!units.some((u) => u.id === unit)) throw new AppError('not-found', `There is no unit ${unit}.`);
+  if (!may(unit)) throw new AppError('forbidden', GOAL_SETTERS);
+  const _id = goalId(unit, metric, period);
+  const before = await c.goals(db).findOne({ _id });
+  if (!before) throw new AppError('not-found', `There is no ${METRIC_LABELS[metric]} goal for ${unit} in ${period}.`);
+  await c.goals(db).deleteOne({ _id });
+  await audit(db, { actor, action: 'goal.delete', subject: _id, before: { ...before } });
+  const { comparator, target, setBy, setAt } = before;
+  return { unit, metric, comparator, target, period, setBy, setAt };
+}
+
+/** Deletes a goal with an admin key: of the units the key sees. */
+export async function deleteGoalWithKey(
+  db: Db,
+  access: UnitAccess,
+  actor: string,
+  input: unknown,
+): Promise<StoredGoal> {
+  return deleteGoal(db, access.units, { actor, may: (id) => keyMaySetGoals(access, id) }, input);
 }
 
 /** A goal as the API sends it, with where it stands. */

@@ -278,9 +278,14 @@ function historyCases(
       const csat = satisfied ? 4 + Math.floor(random() * 2) : 1 + Math.floor(random() * 2);
       if (at < now) out.push(followUpAnswer(theCase, round, at, csat, paths.get(theCase.customerId)));
       if (!satisfied) {
-        change('reopened', { ...facts, status: 'reopened' });
+        change('reopened', { ...facts, status: 'reopened' }, { followUpCsat: csat });
         opened = at;
-      } else change('closed', { ...facts, status: 'closed' }, { firstContact: reopens === 0 && random() < 0.7 });
+      } else
+        change(
+          'closed',
+          { ...facts, status: 'closed' },
+          { firstContact: reopens === 0 && random() < 0.7, followUpCsat: csat },
+        );
     }
   }
   return out;

@@ -10,6 +10,7 @@ import { loadUnitTree, storeUnitTree } from '../db/units';
 import { hashPassword } from '../app/credentials';
 import { storeProgram } from '../app/programs';
 import { DEMO_FRONTLINE, seedDemoFrontline } from './frontline';
+import { seedDemoGoals } from './goals';
 
 /** Demo survey programs for `npm start`; an operator's later edits are kept. */
 export const DEMO_PROGRAMS: TProgramInput[] = [
@@ -383,8 +384,8 @@ export const DEMO_ROUTING = {
 };
 
 /**
- * Creates the demo people (passwords generated once, kept in MongoDB), and the units and the routing
- * if an admin has not set them up.
+ * Creates the demo people (passwords generated once, kept in MongoDB), and the units, the routing
+ * and the units' goals if an admin has not set them up.
  */
 export async function seedDemoCaseTeams(db: Db): Promise<{ email: string; name: string; password: string }[]> {
   const people = [];
@@ -411,6 +412,7 @@ export async function seedDemoCaseTeams(db: Db): Promise<{ email: string; name: 
   if ((await loadUnitTree(db)).version === 0) await storeUnitTree(db, ZUnits.parse(DEMO_UNITS), 0, 'demo');
   if (!(await loadRouting(db))) await storeRouting(db, ZRouting.parse(DEMO_ROUTING), 'demo');
   await seedDemoFrontline(db);
+  await seedDemoGoals(db);
   return people;
 }
 

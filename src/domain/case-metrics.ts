@@ -9,6 +9,8 @@ import {
   type Comparison,
 } from './dashboard';
 import { ALL_SEGMENT, type ScoreContribution, rollupDay, unitPathSegments } from './rollup';
+import { isCsatSatisfied } from './scoring';
+import { type Interval, csatEstimate } from './statistics';
 
 /**
  * Case metrics are counted like scores: every change of a case is a contribution to the scores'
@@ -37,6 +39,11 @@ export interface CaseChange {
   businessMsToResolve?: number;
   /** On the close: resolved without a reopen and with at most one contact with the customer. */
   firstContact?: boolean;
+  /**
+   * On a close or reopen of a resolved case: the CSAT (1–5) of the customer's answer to the follow-up
+   * survey ("is your problem solved?") that decided it; absent without an answer.
+   */
+  followUpCsat?: number;
 }
 
 /** Work still to do: not resolved (awaiting the customer's word) and not closed. */
@@ -58,6 +65,14 @@ export function fromFieldKey(key: string): string {
   return decodeURIComponent(key);
 }
 
+/** The per-owner and per-root-cause counters a case's facts count in (paths below `cases.`). */
+function groupsOf(facts: CaseFacts): string[] {
+  return [
+    `byOwner.${fieldKey(facts.ownerId)}`,
+    ...(facts.rootCause ? [`byRootCause.${fieldKey(facts.rootCause)}`] : []),
+  ];
+}
+
 /** The counters one change adds: `cases.*` paths for the rollup's `$inc`, zeros left out. */
 export function caseIncrement(change: CaseChange): Record<string, number> {
   const inc: Record<string, number> = {};
@@ -77,11 +92,25 @@ export function caseIncrement(change: CaseChange): Record<string, number> {
   if (change.kind === 'escalated') add('escalations');
   if (after.status === 'resolved' && before?.status !== 'resolved') {
     add('resolved');
-    if (change.businessMsToResolve !== undefined)
-      add(`resolutionHours.${Math.max(1, Math.ceil(change.businessMsToResolve / HOUR_MS))}`);
+    const hours =
+      change.businessMsToResolve === undefined
+        ? undefined
+        : Math.max(1, Math.ceil(change.businessMsToResolve / HOUR_MS));
+    if (hours !== undefined) add(`resolutionHours.${hours}`);
     if (after.rootCause) add(`rootCauses.${fieldKey(after.rootCause)}`);
     if (after.breached) add('slaBreached');
+    // Per owner and per root cause: resolutions and their times.
+    for (const group of groupsOf(after)) {
+      add(`${group}.resolved`);
+      if (hours !== undefined) add(`${group}.hours.${hours}`);
+    }
   }
+  // The follow-up answer counts for whoever resolved the case, and its root cause.
+  if (before?.status === 'resolved' && after.status !== 'resolved' && change.followUpCsat !== undefined)
+    for (const group of groupsOf(before)) {
+      add(`${group}.followUps`);
+      if (isCsatSatisfied(change.followUpCsat)) add(`${group}.satisfied`);
+    }
   if (after.status === 'reopened' && before?.status !== 'reopened') add('reopened');
   if (after.status === 'closed' && before?.status !== 'closed') {
     add('closed');
@@ -188,6 +217,20 @@ export interface CaseCounters {
   resolutionHours?: Record<string, number>;
   rootCauses?: Record<string, number>;
   backlog?: { owner?: Record<string, number>; team?: Record<string, number> };
+  /** Resolutions, their business hours and the follow-up answers after them, per owner (field key). */
+  byOwner?: Record<string, GroupCounters>;
+  /** The same per root cause (field key). */
+  byRootCause?: Record<string, GroupCounters>;
+}
+
+/** A group's resolutions and the follow-up answers after them. */
+export interface GroupCounters {
+  resolved?: number;
+  /** Resolutions per whole business hours taken, as `resolutionHours`. */
+  hours?: Record<string, number>;
+  /** Follow-up answers with a CSAT, and those satisfied (4–5). */
+  followUps?: number;
+  satisfied?: number;
 }
 
 export type CaseRollup = { programId: string; day: string; segment: string; cases?: CaseCounters };
@@ -257,6 +300,55 @@ export function caseFigures(docs: CaseRollup[]): CaseFigures {
   };
 }
 
+/** An owner's or root cause's resolutions in a period and the customers' CSAT after them. */
+export interface CaseGroupRow {
+  id: string;
+  resolved: number;
+  medianResolutionHours: number | null;
+  p90ResolutionHours: number | null;
+  /** Follow-up answers with a CSAT after this group's resolutions: the CSAT's n. */
+  followUps: number;
+  /** Their CSAT (% satisfied), with its 95 % Wilson interval; null without answers. */
+  postResolutionCsat: number | null;
+  postResolutionCsatInterval: Interval | null;
+}
+
+/**
+ * The rows of one grouping (per owner or per root cause) from a period's rollups: resolutions with
+ * median and 90th-percentile business hours, and the post-resolution CSAT with n and its 95 %
+ * interval; most resolutions first (then most answers, then by name).
+ */
+export function caseGroups(docs: CaseRollup[], by: 'byOwner' | 'byRootCause'): CaseGroupRow[] {
+  const totals = new Map<
+    string,
+    { resolved: number; hours: Record<string, number>; followUps: number; satisfied: number }
+  >();
+  for (const doc of docs)
+    for (const [key, counters] of Object.entries(doc.cases?.[by] ?? {})) {
+      const total = totals.get(key) ?? { resolved: 0, hours: {}, followUps: 0, satisfied: 0 };
+      total.resolved += counters.resolved ?? 0;
+      addInto(total.hours, counters.hours);
+      total.followUps += counters.followUps ?? 0;
+      total.satisfied += counters.satisfied ?? 0;
+      totals.set(key, total);
+    }
+  return [...totals]
+    .filter(([, t]) => t.resolved > 0 || t.followUps > 0)
+    .map(([key, t]) => {
+      const csat = csatEstimate({ satisfied: t.satisfied, count: t.followUps });
+      return {
+        id: fromFieldKey(key),
+        resolved: t.resolved,
+        medianResolutionHours: percentileHours(t.hours, 0.5),
+        p90ResolutionHours: percentileHours(t.hours, 0.9),
+        followUps: t.followUps,
+        postResolutionCsat: csat ? csat.value : null,
+        postResolutionCsatInterval: csat ? csat.interval : null,
+      };
+    })
+    .sort((a, b) => b.resolved - a.resolved || b.followUps - a.followUps || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+}
+
 export interface CaseMetrics {
   period: Period;
   comparison: Period | null;
@@ -269,6 +361,10 @@ export interface CaseMetrics {
   rootCauses: { rootCause: string; count: number; previous: number | null }[];
   /** Open work now, most first (from every month, whatever the period). */
   backlog: { owners: { id: string; open: number }[]; teams: { id: string; open: number }[] };
+  /** The period's resolutions and post-resolution CSAT per owner (who resolved the case). */
+  byOwner: CaseGroupRow[];
+  /** The same per root cause (issue type). */
+  byRootCause: CaseGroupRow[];
 }
 
 const within = (period: Period) => (doc: CaseRollup) => doc.day >= period.from && doc.day <= period.to;
@@ -333,5 +429,7 @@ export function caseMetrics(
     series,
     rootCauses,
     backlog: { owners: open(owners), teams: open(teams) },
+    byOwner: caseGroups(current, 'byOwner'),
+    byRootCause: caseGroups(current, 'byRootCause'),
   };
 }

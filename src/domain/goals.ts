@@ -105,6 +105,8 @@ export interface GoalProgress {
   /** How far the value is on the goal's side of the target (≥ 0: met), in the metric's unit. */
   margin: number | null;
   status: GoalStatus;
+  /** Where a running period is heading (goalPace); null once the period is over: `status` is final. */
+  pace: GoalPace | null;
 }
 
 /**
@@ -113,10 +115,24 @@ export interface GoalProgress {
  * 2.5 % of the time), otherwise by the point value alone; `too-few-replies` below `minReplies`.
  * A value exactly on the target meets the goal.
  */
-export function goalProgress(goal: Goal, counters: MetricCounters, minReplies = DEFAULT_MIN_REPLIES): GoalProgress {
+export function goalProgress(
+  goal: Goal,
+  counters: MetricCounters,
+  minReplies = DEFAULT_MIN_REPLIES,
+  elapsed = 1,
+): GoalProgress {
   const replies = metricReplies(counters, goal.metric);
   const estimate = metricEstimate(counters, goal.metric);
-  if (!estimate) return { value: null, interval: null, replies, margin: null, status: 'too-few-replies' };
+  const running = elapsed < 1;
+  if (!estimate)
+    return {
+      value: null,
+      interval: null,
+      replies,
+      margin: null,
+      status: 'too-few-replies',
+      pace: running ? 'too-few-replies' : null,
+    };
   // Signed so that "on the goal's side" is always ≥ 0, whichever the comparator.
   const side = (x: number) => (goal.comparator === '>=' ? x - goal.target : goal.target - x);
   const margin = side(estimate.value);
@@ -132,5 +148,52 @@ export function goalProgress(goal: Goal, counters: MetricCounters, minReplies = 
           : best >= 0
             ? 'not-met-within-margin'
             : 'missed-with-confidence';
-  return { value: estimate.value, interval: estimate.interval, replies, margin, status };
+  const pace = running ? goalPace(goal, { interval: estimate.interval, replies, margin }, elapsed, minReplies) : null;
+  return { value: estimate.value, interval: estimate.interval, replies, margin, status, pace };
+}
+
+export const GOAL_PACES = [
+  'met-with-confidence',
+  'on-track',
+  'at-risk',
+  'missed-with-confidence',
+  'too-few-replies',
+] as const;
+export type GoalPace = (typeof GOAL_PACES)[number];
+
+export const GOAL_PACE_LABELS: Record<GoalPace, string> = {
+  'met-with-confidence': 'Met with confidence',
+  'on-track': 'On track',
+  'at-risk': 'At risk',
+  'missed-with-confidence': 'Missed with confidence',
+  'too-few-replies': 'Too few replies',
+};
+
+/**
+ * Where a goal of a running period is heading, `elapsed` (0–1) of it gone. The period's final value
+ * is the so-far value weighted by `elapsed` plus the rest of the period's weighted by `1 − elapsed`
+ * (replies assumed to come evenly over the period; every metric is a mean of replies). The goal is
+ * decided *with confidence* when no rest of the period could change it: met when the worst end of
+ * the 95 % interval, followed by replies all at the worst end of the scale, still meets it; missed
+ * when the best end, followed by replies all at the best end of the scale, still misses it. Once
+ * the period is over (`elapsed` = 1) this is goalProgress's own test. Otherwise `on-track` when the
+ * value so far meets the goal, `at-risk` when it does not.
+ */
+export function goalPace(
+  goal: Goal,
+  progress: Pick<GoalProgress, 'interval' | 'replies' | 'margin'>,
+  elapsed: number,
+  minReplies = DEFAULT_MIN_REPLIES,
+): GoalPace {
+  const { interval, margin } = progress;
+  if (!interval || margin === null || progress.replies < minReplies) return 'too-few-replies';
+  const share = Math.min(1, Math.max(0, elapsed));
+  const range = METRIC_RANGES[goal.metric];
+  const side = (x: number) => (goal.comparator === '>=' ? x - goal.target : goal.target - x);
+  // The scale's ends and the interval's, as the goal sees them: worst and best for the goal.
+  const [scaleWorst, scaleBest] = [side(range.min), side(range.max)].sort((a, b) => a - b) as [number, number];
+  const [worst, best] = [side(interval.low), side(interval.high)].sort((a, b) => a - b) as [number, number];
+  if (share * worst + (1 - share) * scaleWorst >= 0) return 'met-with-confidence';
+  if (share * best + (1 - share) * scaleBest < 0) return 'missed-with-confidence';
+  return margin >= 0 ? 'on-track' : 'at-risk';
 }

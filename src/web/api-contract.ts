@@ -15,7 +15,7 @@ import { DASHBOARD_TABLES, ZDashboardQuery } from '../app/insight';
 import { ZJourneyQuery } from '../app/journeys';
 import { ZApiKeyInput, ZUserChange, ZUserInput } from '../app/people';
 import { ZUnitTreeInput } from '../app/units';
-import { ZUnitComparisonQuery, ZUnitGoalInput } from '../app/unit-comparison';
+import { ZGoalKey, ZUnitComparisonQuery, ZUnitGoalInput } from '../app/unit-comparison';
 import { ZQuadrantQuery } from '../app/quadrants';
 import { MAX_BATCH, ZCustomerInput, ZEventInput, ZExternalId, ZPage } from '../app/schemas';
 import * as R from './api-responses';
@@ -389,7 +389,7 @@ export const API_OPERATIONS: readonly ApiOperation[] = [
     tag: 'Insight',
     summary: 'Case metrics as JSON, from the daily rollups',
     description:
-      'Opened, resolved, reopened, closed, escalations, median and 90th-percentile resolution time in business hours, first-contact resolution, SLA breach and reopen rates for the period and its comparison; cases opened and resolved per time bucket; root causes ranked; the backlog per team and owner now; post-resolution CSAT; the accounts with most cases and their revenue. The filters are those of the experience dashboard (segment and metric are ignored).',
+      'Opened, resolved, reopened, closed, escalations, median and 90th-percentile resolution time in business hours, first-contact resolution, SLA breach and reopen rates for the period and its comparison; cases opened and resolved per time bucket; root causes ranked; the backlog per team and owner now; post-resolution CSAT; resolutions, median and 90th-percentile resolution time and post-resolution CSAT (n, 95 % interval) per owner and per root cause (`byOwner`, `byRootCause`); the accounts with most cases and their revenue. The filters are those of the experience dashboard (segment and metric are ignored).',
     scopes: ['read'],
     query: ZDashboardQuery,
     responses: { 200: ok('The report', R.ZCaseMetricsReport) },
@@ -622,6 +622,17 @@ export const API_OPERATIONS: readonly ApiOperation[] = [
     body: ZUnitGoalInput,
     bodyRequired: true,
     responses: { 200: ok('The goal as set', R.ZStoredGoal), ...notFound('unit') },
+  },
+  {
+    method: 'delete',
+    path: '/api/goals/{unit}/{metric}/{period}',
+    tag: 'Units',
+    summary: 'Delete a unit’s goal for a metric and period (admin scope)',
+    description:
+      'E.g. `DELETE /api/goals/eu/nps/2027-Q1`. A key restricted to units deletes goals of its units only. Audited (`goal.delete`).',
+    scopes: ['admin'],
+    params: ZGoalKey,
+    responses: { 200: ok('The goal as it was', R.ZStoredGoal), ...notFound('unit or goal') },
   },
   {
     method: 'get',

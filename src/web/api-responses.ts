@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { ROLES, SCOPES } from '../domain/access';
 import { CASE_STATUSES } from '../domain/cases';
-import { GOAL_COMPARATORS, GOAL_STATUSES } from '../domain/goals';
+import { GOAL_COMPARATORS, GOAL_PACES, GOAL_STATUSES } from '../domain/goals';
 import { METRICS } from '../domain/statistics';
 import { PRIORITIES } from '../domain/priority';
 import { QUADRANTS } from '../domain/quadrants';
@@ -225,6 +225,10 @@ const ZGoalProgress = z.object({
   replies: z.number().int(),
   margin: z.number().nullable().describe('How far the value is on the goal’s side of the target (≥ 0: met)'),
   status: z.enum(GOAL_STATUSES),
+  pace: z
+    .enum(GOAL_PACES)
+    .nullable()
+    .describe('Where a running period is heading, judged with the share of it elapsed; null once it is over'),
 });
 
 export const ZStoredGoal = z.looseObject({ unit: z.string(), ...ZGoalFields, setBy: z.string(), setAt: date });
@@ -344,6 +348,16 @@ export const ZExperienceReport = z
     'Headline scores for the period and its comparison, NPS/CSAT/CES per time bucket, the split by segment, the response funnel and the top themes with example comments',
   );
 
+const ZCaseGroupRow = z.object({
+  id: z.string(),
+  resolved: z.number().int(),
+  medianResolutionHours: z.number().nullable(),
+  p90ResolutionHours: z.number().nullable(),
+  followUps: z.number().int().describe('Follow-up answers with a CSAT after these resolutions: the CSAT’s n'),
+  postResolutionCsat: z.number().nullable().describe('% satisfied (4–5); null without answers'),
+  postResolutionCsatInterval: ZInterval.nullable().describe('Its 95 % Wilson interval'),
+});
+
 export const ZCaseMetricsReport = z
   .looseObject({
     postResolutionCsat: z.object({
@@ -352,8 +366,12 @@ export const ZCaseMetricsReport = z
       replies: z.number().int(),
     }),
     accounts: z.array(z.looseObject({})),
+    byOwner: z.array(ZCaseGroupRow).describe('The period’s resolutions per owner who resolved them'),
+    byRootCause: z.array(ZCaseGroupRow).describe('The period’s resolutions per root cause'),
   })
-  .describe('Figures for the period and its comparison, cases over time, root causes, backlog, accounts');
+  .describe(
+    'Figures for the period and its comparison, cases over time, root causes, backlog, accounts, and resolution times and post-resolution CSAT per owner and root cause',
+  );
 
 export const ZJourney = z
   .looseObject({ programId: z.string(), program: z.string(), touchPoints: z.array(z.string()) })

@@ -52,6 +52,10 @@ describe('caseIncrement', () => {
       'cases.resolutionHours.3': 1,
       'cases.rootCauses.Delivery delay': 1,
       'cases.slaBreached': 1,
+      'cases.byOwner.ann@example%2Ecom.resolved': 1,
+      'cases.byOwner.ann@example%2Ecom.hours.3': 1,
+      'cases.byRootCause.Delivery delay.resolved': 1,
+      'cases.byRootCause.Delivery delay.hours.3': 1,
     });
     // Resolved within minutes: the first hour.
     expect(
@@ -77,6 +81,43 @@ describe('caseIncrement', () => {
     };
     expect(caseIncrement({ ...close, firstContact: true })).toEqual({ 'cases.closed': 1, 'cases.firstContact': 1 });
     expect(caseIncrement({ ...close, firstContact: false })).toEqual({ 'cases.closed': 1 });
+  });
+
+  it('counts the follow-up answer that closes or reopens a resolved case for its owner and root cause', () => {
+    const resolved = facts({ status: 'resolved', rootCause: 'Billing error' });
+    expect(
+      caseIncrement({ kind: 'closed', before: resolved, after: { ...resolved, status: 'closed' }, followUpCsat: 4 }),
+    ).toEqual({
+      'cases.closed': 1,
+      'cases.byOwner.ann@example%2Ecom.followUps': 1,
+      'cases.byOwner.ann@example%2Ecom.satisfied': 1,
+      'cases.byRootCause.Billing error.followUps': 1,
+      'cases.byRootCause.Billing error.satisfied': 1,
+    });
+    // A dissatisfied answer reopens it: counted, not satisfied.
+    expect(
+      caseIncrement({
+        kind: 'reopened',
+        before: resolved,
+        after: { ...resolved, status: 'reopened' },
+        followUpCsat: 2,
+      }),
+    ).toMatchObject({ 'cases.byOwner.ann@example%2Ecom.followUps': 1, 'cases.byRootCause.Billing error.followUps': 1 });
+    expect(
+      caseIncrement({
+        kind: 'reopened',
+        before: resolved,
+        after: { ...resolved, status: 'reopened' },
+        followUpCsat: 2,
+      }),
+    ).not.toHaveProperty(['cases.byOwner.ann@example%2Ecom.satisfied']);
+    // Without an answer (closed for want of one), or when the case was not resolved, nothing.
+    expect(caseIncrement({ kind: 'closed', before: resolved, after: { ...resolved, status: 'closed' } })).toEqual({
+      'cases.closed': 1,
+    });
+    expect(
+      caseIncrement({ kind: 'closed', before: facts(), after: facts({ status: 'closed' }), followUpCsat: 5 }),
+    ).not.toHaveProperty(['cases.byOwner.ann@example%2Ecom.followUps']);
   });
 
   it("makes a contribution keyed by the change's place in the timeline; an opening counts against the account", () => {
@@ -216,6 +257,70 @@ describe('caseMetrics', () => {
       ],
     });
     expect(metrics.previous).toBeNull();
+  });
+
+  it('gives resolution times and post-resolution CSAT per owner and per root cause, with n and the 95 % interval', () => {
+    const groups = [
+      day('2026-03-02', {
+        byOwner: {
+          'ann%2Eb': { resolved: 6, hours: { '1': 2, '2': 3, '5': 1 }, followUps: 5, satisfied: 4 },
+          bob: { resolved: 1, hours: { '7': 1 } },
+        },
+        byRootCause: { 'Billing error': { resolved: 7, hours: { '1': 2, '2': 3, '5': 1, '7': 1 }, followUps: 5 } },
+      }),
+      day('2026-03-05', {
+        byOwner: {
+          'ann%2Eb': { resolved: 4, hours: { '5': 3, '20': 1 }, followUps: 3, satisfied: 2 },
+          cy: { followUps: 2, satisfied: 1 },
+        },
+        byRootCause: { 'Billing error': { satisfied: 3 } },
+      }),
+      // Outside the period, another program: left out.
+      day('2026-02-20', { byOwner: { bob: { resolved: 5, hours: { '1': 5 } } } }),
+      day('2026-03-05', { byOwner: { bob: { resolved: 5, hours: { '1': 5 } } } }, 'p2'),
+    ];
+    const metrics = caseMetrics(filters, groups, []);
+    // ann.b: 1, 1, 2, 2, 2, 5, 5, 5, 5, 20 business hours → median (rank 5) 2, p90 (rank 9) 5; 6 of 8 satisfied.
+    expect(metrics.byOwner).toEqual([
+      {
+        id: 'ann.b',
+        resolved: 10,
+        medianResolutionHours: 2,
+        p90ResolutionHours: 5,
+        followUps: 8,
+        postResolutionCsat: 75,
+        postResolutionCsatInterval: { low: expect.closeTo(40.9275, 4), high: expect.closeTo(92.8521, 4) },
+      },
+      {
+        id: 'bob',
+        resolved: 1,
+        medianResolutionHours: 7,
+        p90ResolutionHours: 7,
+        followUps: 0,
+        postResolutionCsat: null,
+        postResolutionCsatInterval: null,
+      },
+      // Answers after a resolution counted in an earlier period: no resolution in this one.
+      {
+        id: 'cy',
+        resolved: 0,
+        medianResolutionHours: null,
+        p90ResolutionHours: null,
+        followUps: 2,
+        postResolutionCsat: 50,
+        postResolutionCsatInterval: { low: expect.closeTo(9.4531, 4), high: expect.closeTo(90.5469, 4) },
+      },
+    ]);
+    expect(metrics.byRootCause).toEqual([
+      expect.objectContaining({
+        id: 'Billing error',
+        resolved: 7,
+        medianResolutionHours: 2,
+        p90ResolutionHours: 7,
+        followUps: 5,
+        postResolutionCsat: 60,
+      }),
+    ]);
   });
 
   it('has no rates without cases', () => {

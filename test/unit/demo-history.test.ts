@@ -52,6 +52,18 @@ describe("the demo's year of replies", () => {
     expect(new Set(history.cases.map((c) => c.replyId)).size).toBe(history.cases.length);
     // Post-resolution CSAT: the follow-up answers.
     expect(history.cases.some((c) => c.programId === 'case-follow-up' && c.increment['csat.count'] === 1)).toBe(true);
+    // Per owner and root cause: resolutions, and the follow-up answers after them, some satisfied.
+    const grouped = (pattern: RegExp) =>
+      history.cases.reduce(
+        (sum, change) =>
+          sum + Object.entries(change.increment).reduce((n, [path, k]) => n + (pattern.test(path) ? k : 0), 0),
+        0,
+      );
+    expect(grouped(/^cases\.byOwner\.[^.]+\.resolved$/)).toBe(total('resolved'));
+    expect(grouped(/^cases\.byRootCause\.[^.]+\.followUps$/)).toBeGreaterThan(
+      grouped(/^cases\.byRootCause\.[^.]+\.satisfied$/),
+    );
+    expect(grouped(/^cases\.byRootCause\.[^.]+\.satisfied$/)).toBeGreaterThan(0);
   });
 
   it('has two journeys: onboarding falling (each step well liked, few all the way), the support request not', () => {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   describeGoal,
+  goalPace,
   goalProgress,
   periodElapsed,
   periodRange,
@@ -135,6 +136,7 @@ describe('goalProgress', () => {
       replies: 0,
       margin: null,
       status: 'too-few-replies',
+      pace: null,
     });
   });
 
@@ -153,5 +155,50 @@ describe('goalProgress', () => {
     expect(goalProgress(ceiling(33), csat).status).toBe('met-not-yet-confident');
     expect(goalProgress(ceiling(30), csat).status).toBe('not-met-within-margin');
     expect(goalProgress(ceiling(20), csat).status).toBe('missed-with-confidence');
+  });
+});
+
+describe('goalPace', () => {
+  const npsGoal: Goal = { metric: 'nps', comparator: '>=', target: 40, period: '2027-Q1' };
+  const nps = (promoters: number, passives: number, detractors: number): MetricCounters => ({
+    nps: { promoters, passives, detractors },
+  });
+
+  it.each<[string, MetricCounters, number, string]>([
+    // NPS 50, interval 45.84–54.16: decided once 0.96·5.84 − 0.04·140 ≥ 0, i.e. from 95.99 % of the period.
+    ['NPS 50 of 1 000 replies, half-way', nps(600, 300, 100), 0.5, 'on-track'],
+    ['NPS 50 of 1 000 replies, at 95 %', nps(600, 300, 100), 0.95, 'on-track'],
+    ['NPS 50 of 1 000 replies, at 97 %', nps(600, 300, 100), 0.97, 'met-with-confidence'],
+    // NPS 0 ± 4.80: missed once f·(−35.20) + (1 − f)·60 < 0, i.e. from 63.03 % of the period.
+    ['NPS 0 of 1 000 replies, at 60 %', nps(300, 400, 300), 0.6, 'at-risk'],
+    ['NPS 0 of 1 000 replies, at 65 %', nps(300, 400, 300), 0.65, 'missed-with-confidence'],
+    ['NPS 36 of 100 replies, half-way', nps(48, 40, 12), 0.5, 'at-risk'],
+    ['NPS 40 of 100 replies, half-way', nps(50, 40, 10), 0.5, 'on-track'],
+    ['NPS 100 of 20 replies, half-way', nps(20, 0, 0), 0.5, 'too-few-replies'],
+    ['no replies at the start', {}, 0, 'too-few-replies'],
+  ])('when %s against NPS ≥ 40, then %s', (_, counters, elapsed, pace) => {
+    expect(goalProgress(npsGoal, counters, 30, elapsed).pace).toBe(pace);
+  });
+
+  it('when the period is over, then there is no pace: the status is final', () => {
+    expect(goalProgress(npsGoal, nps(600, 300, 100), 30, 1).pace).toBeNull();
+    expect(goalProgress(npsGoal, nps(600, 300, 100)).pace).toBeNull();
+  });
+
+  it('when a running period is all but over, then the pace agrees with the status', () => {
+    for (const counters of [nps(600, 300, 100), nps(300, 400, 300)]) {
+      const progress = goalProgress(npsGoal, counters);
+      expect(goalPace(npsGoal, progress, 0.9999)).toBe(progress.status);
+    }
+  });
+
+  it('when the goal is a ceiling, then the worst of the scale is its top', () => {
+    // CES ≤ 3 (1–7): mean 2.0 with a known spread; the rest of the period could bring it to 7.
+    const ces = { ces: { sum: 200, sumSquares: 500, count: 100 } };
+    const ceiling: Goal = { metric: 'ces', comparator: '<=', target: 3, period: '2027' };
+    const progress = goalProgress(ceiling, ces, 30, 0.5);
+    expect(progress.pace).toBe('on-track');
+    // worst end ≈ 2.2 (margin 0.8) against a scale worst of 7 (−4): decided from f ≥ 4 / 4.8.
+    expect(goalPace(ceiling, progress, 0.9)).toBe('met-with-confidence');
   });
 });

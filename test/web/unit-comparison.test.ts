@@ -4,6 +4,9 @@ import { ensureApiKey } from '../../src/bootstrap';
 import { hashApiKey } from '../../src/app/credentials';
 import { backfillRollupTotals } from '../../src/db/rollup-totals';
 import type { Unit } from '../../src/domain/units';
+import { rollupDay } from '../../src/domain/rollup';
+import { quarterOf } from '../../src/app/unit-comparison';
+import { seedDemoGoals } from '../../src/demo/goals';
 import { type AdminClient, createUser, signIn } from '../support/admin';
 import { type Harness, api, createProgram, startHarness, uid } from '../support/harness';
 
@@ -20,6 +23,8 @@ const counters = (n: number, [promoters, passives, detractors]: [number, number,
   summary: { count: n, sum: 70 * n },
 });
 const EU = counters(40, [25, 10, 5], 30);
+const today = rollupDay(Date.now());
+const thisQuarter = quarterOf(today);
 const US = counters(5, [1, 2, 2], 2);
 
 /** The row of a unit in the comparison table. */
@@ -48,22 +53,23 @@ describe('units compared side by side, with their goals', () => {
     await c.orgUnits(h.db).insertOne({ _id: 'units', units, version: 1, updatedAt: new Date(), updatedBy: 'test' });
     await c.users(h.db).updateOne({ _id: gmEmail }, { $set: { units: [] } });
     const programId = await createProgram(h, { triggers: ['signup'] });
-    const day = '2001-02-15';
-    const rollup = (segment: string, values: object) => ({
+    const rollup = (segment: string, values: object, day = '2001-02-15') => ({
       _id: `${programId}|${day}|${segment}`,
       programId,
       day,
       segment,
       ...values,
     });
-    await c
-      .rollups(h.db)
-      .insertMany([
-        rollup('all', counters(45, [26, 12, 7], 32)),
-        rollup('unit:company', counters(45, [26, 12, 7], 32)),
-        rollup('unit:eu', EU),
-        rollup('unit:us', US),
-      ]);
+    await c.rollups(h.db).insertMany([
+      rollup('all', counters(45, [26, 12, 7], 32)),
+      rollup('unit:company', counters(45, [26, 12, 7], 32)),
+      rollup('unit:eu', EU),
+      rollup('unit:us', US),
+      // The same EU replies today: goals of this quarter, still running, have a pace.
+      rollup('all', EU, today),
+      rollup('unit:company', EU, today),
+      rollup('unit:eu', EU, today),
+    ]);
     await backfillRollupTotals(h.db);
 
     gm = await signIn(h.baseUrl, gmUser.email, gmUser.password);
@@ -141,6 +147,82 @@ describe('units compared side by side, with their goals', () => {
     expect(admins).toContain(
       '<tr data-goal-status="not-met-within-margin"><td>Europe</td><td>NPS ≥ 60 in 2001-Q1</td>',
     );
+  });
+
+  it('shows a running period’s goals with their pace: on track or at risk by the value so far', async () => {
+    // NPS 50 (28.1–71.9) against 45 and 55, CSAT 75 % (59.8–85.8) against 70: neither end of the interval decides the goal,
+    // whatever share of the quarter has gone.
+    await gm.get('/admin/units/compare');
+    for (const target of ['45', '55'])
+      await gm.post('/admin/units/eu/goals', { metric: 'nps', comparator: '>=', target, period: thisQuarter });
+    await gm.post('/admin/units/eu/goals', { metric: 'csat', comparator: '>=', target: '70', period: thisQuarter });
+    const html = await (await gm.get(`/admin/units/compare?period=${thisQuarter}`)).text();
+    expect(html).toMatch(
+      new RegExp(
+        `data-goal-pace="at-risk"><td>Europe</td><td>NPS ≥ 55 in ${thisQuarter}</td>[\\s\\S]*?<td>At risk</td>`,
+      ),
+    );
+    const goals = await api(h, 'GET', '/api/goals?unit=eu');
+    expect(goals.status).toBe(200);
+    expect(goals.json).toEqual([
+      expect.objectContaining({ metric: 'nps', target: 55, progress: expect.objectContaining({ pace: 'at-risk' }) }),
+      expect.objectContaining({ metric: 'csat', target: 70, progress: expect.objectContaining({ pace: 'on-track' }) }),
+    ]);
+  });
+
+  it('deletes a goal for its setters only, audited; an unknown goal is a 404', async () => {
+    await c.goals(h.db).insertOne({
+      _id: 'eu|ces|2001-Q1',
+      unitId: 'eu',
+      metric: 'ces',
+      comparator: '>=',
+      target: 4,
+      period: '2001-Q1',
+      setBy: 'test',
+      setAt: new Date(),
+    });
+    await assigned.get('/admin/units/compare?period=2001-Q1');
+    const fields = { metric: 'ces', period: '2001-Q1', back: 'eu' };
+    const refused = await assigned.post('/admin/units/eu/goals/delete', fields);
+    expect(refused.status).toBe(403);
+    expect(await c.goals(h.db).findOne({ _id: 'eu|ces|2001-Q1' })).not.toBeNull();
+
+    const page = await gm.get('/admin/units/compare?period=2001-Q1');
+    expect(await page.text()).toContain('data-goal-delete="eu|ces|2001-Q1"');
+    const deleted = await gm.post('/admin/units/eu/goals/delete', fields);
+    expect(deleted.status).toBe(200);
+    const html = await deleted.text();
+    expect(html).toContain('Goal deleted for eu: CES ≥ 4 in 2001-Q1.');
+    expect(html).not.toContain('CES ≥ 4 in 2001-Q1</td>');
+    expect(await c.goals(h.db).findOne({ _id: 'eu|ces|2001-Q1' })).toBeNull();
+    expect(await c.auditLog(h.db).findOne({ action: 'goal.delete', subject: 'eu|ces|2001-Q1' })).toMatchObject({
+      actor: gmEmail,
+      before: { target: 4 },
+    });
+    expect((await gm.post('/admin/units/eu/goals/delete', fields)).status).toBe(404);
+    expect((await gm.post('/admin/units/eu/goals/delete', { ...fields, metric: 'joy' })).status).toBe(400);
+  });
+
+  it('deletes a goal on the API with an admin key of the unit', async () => {
+    for (const unitId of ['eu', 'us'])
+      await c.goals(h.db).insertOne({
+        _id: `${unitId}|summary|2001`,
+        unitId,
+        metric: 'summary',
+        comparator: '>=',
+        target: 50,
+        period: '2001',
+        setBy: 'test',
+        setAt: new Date(),
+      });
+    const auth = { authorization: `Bearer ${euKey}` };
+    expect((await api(h, 'DELETE', '/api/goals/us/summary/2001', undefined, auth)).status).toBe(403);
+    const deleted = await api(h, 'DELETE', '/api/goals/eu/summary/2001', undefined, auth);
+    expect(deleted.status).toBe(200);
+    expect(deleted.json).toMatchObject({ unit: 'eu', metric: 'summary', target: 50, period: '2001' });
+    expect(await c.goals(h.db).countDocuments({ _id: { $in: ['eu|summary|2001', 'us|summary|2001'] } })).toBe(1);
+    expect((await api(h, 'DELETE', '/api/goals/eu/summary/2001', undefined, auth)).status).toBe(404);
+    expect((await api(h, 'DELETE', '/api/goals/eu/summary/2001-Q9')).status).toBe(400);
   });
 
   it('refuses goals from people who manage neither the unit nor one above it', async () => {
@@ -226,5 +308,23 @@ describe('units compared side by side, with their goals', () => {
     const bad = await api(h, 'PUT', '/api/goals', { ...outside, unit: 'eu', target: -101 });
     expect(bad.status).toBe(400);
     expect(bad.json.error).toContain('within the metric’s range');
+  });
+
+  it('seeds the demo goals once, for the units the tree has', async () => {
+    await seedDemoGoals(h.db, '2031-05-10');
+    const ids = async () =>
+      (
+        await c
+          .goals(h.db)
+          .find({ period: { $in: ['2031-Q1', '2031-Q2'] } })
+          .toArray()
+      )
+        .map((g) => g._id)
+        .sort();
+    // The demo's North America and Asia-Pacific are not in this tree.
+    expect(await ids()).toEqual(['company|nps|2031-Q2', 'eu|nps|2031-Q1', 'eu|nps|2031-Q2']);
+    await c.goals(h.db).deleteOne({ _id: 'eu|nps|2031-Q1' });
+    await seedDemoGoals(h.db, '2031-05-10');
+    expect(await ids()).toEqual(['company|nps|2031-Q2', 'eu|nps|2031-Q2']);
   });
 });

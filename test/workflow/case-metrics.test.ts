@@ -104,12 +104,33 @@ describe('case metrics, counted from real cases', () => {
     });
     // One satisfied (5) and one not (1) of two follow-up answers.
     expect(report.postResolutionCsat).toMatchObject({ current: 50, replies: 2 });
+    // Per owner and per root cause: each follow-up answer counts for the resolution it followed.
+    expect(report.byOwner).toEqual([
+      {
+        id: CASE_PEOPLE.owner.email,
+        resolved: 2,
+        medianResolutionHours: 1,
+        p90ResolutionHours: 1,
+        followUps: 2,
+        postResolutionCsat: 50,
+        postResolutionCsatInterval: { low: expect.closeTo(9.4531, 4), high: expect.closeTo(90.5469, 4) },
+      },
+    ]);
+    expect(report.byRootCause.map((r) => [r.id, r.resolved, r.followUps, r.postResolutionCsat])).toEqual([
+      ['Billing error', 1, 1, 0],
+      ['Delivery delay', 1, 1, 100],
+    ]);
     const accounts = new Map(report.accounts.map((a) => [a.customerId, a.cases]));
     expect(accounts.get(fixed.customer.id)).toBe(1);
     expect(accounts.get(unhappy.customer.id)).toBe(1);
 
     const csv = await api(h, 'GET', `/api/metrics/cases/root-causes.csv?program=${programId}&${around()}`);
     expect(csv.text).toBe('rootCause,count,previousCount\nBilling error,1,0\nDelivery delay,1,0\n');
+    const byCause = await api(h, 'GET', `/api/metrics/cases/by-root-cause.csv?program=${programId}&${around()}`);
+    expect(byCause.text).toBe(
+      'rootCause,resolved,medianResolutionHours,p90ResolutionHours,postResolutionCsat,postResolutionCsatLow,postResolutionCsatHigh,followUps\n' +
+        'Billing error,1,1,1,0,0,79.3,1\nDelivery delay,1,1,1,100,20.7,100,1\n',
+    );
 
     // The page, for a viewer: figures, tables and charts.
     const viewer = await createUser(h.db, 'viewer');

@@ -1,6 +1,8 @@
 import type { Request, Response, Router } from 'express';
 import type { Db } from 'mongodb';
 import type { Role } from '../../domain/access';
+import type { CaseGroupRow } from '../../domain/case-metrics';
+import { roundTo } from '../../domain/scoring';
 import { allowRoles } from '../access';
 import { barChart, lineChart } from '../charts';
 import { sendTable } from '../exports';
@@ -39,6 +41,18 @@ function figures(report: CaseMetricsReport) {
       previous: report.postResolutionCsat.previous,
     },
   ];
+}
+
+/** A per-owner or per-root-cause row as the page shows it: the CSAT with its interval and n. */
+function groupRow(row: CaseGroupRow) {
+  const tenth = (value: number) => roundTo(value, 1);
+  return {
+    ...row,
+    csat: row.postResolutionCsat === null ? '–' : `${tenth(row.postResolutionCsat)} %`,
+    interval: row.postResolutionCsatInterval
+      ? `${tenth(row.postResolutionCsatInterval.low)} to ${tenth(row.postResolutionCsatInterval.high)}`
+      : '',
+  };
 }
 
 function charts(report: CaseMetricsReport) {
@@ -85,6 +99,8 @@ export function caseMetricsRoutes(router: Router, { db, send, roles }: { db: Db;
         accounts: seesAccounts ? report.accounts : [],
         rootCauses: report.rootCauses.map((r) => ({ ...r, path: encodeURIComponent(r.rootCause) })),
       },
+      byOwner: report.byOwner.map(groupRow),
+      byRootCause: report.byRootCause.map((row) => ({ ...groupRow(row), path: encodeURIComponent(row.id) })),
       seesAccounts,
       compareLabel: COMPARE_LABELS[filters.compare],
       figures: figures(report),

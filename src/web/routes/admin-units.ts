@@ -1,7 +1,7 @@
 import type { Request, Response, Router } from 'express';
 import type { Db } from 'mongodb';
 import { type Role, roleGrants } from '../../domain/access';
-import { GOAL_COMPARATORS, GOAL_STATUS_LABELS, ZGoalPeriod, describeGoal } from '../../domain/goals';
+import { GOAL_COMPARATORS, GOAL_PACE_LABELS, GOAL_STATUS_LABELS, ZGoalPeriod, describeGoal } from '../../domain/goals';
 import { roundTo } from '../../domain/scoring';
 import {
   DEFAULT_MIN_REPLIES,
@@ -15,7 +15,7 @@ import { type Unit, ZUnit, ancestry, parseRuleText, ruleText } from '../../domai
 import { AppError } from '../../app/errors';
 import { dashboardPrograms } from '../../app/insight';
 import { listUsers } from '../../app/people';
-import { type UnitComparisonReport, compareUnits, maySetGoals, setGoal } from '../../app/unit-comparison';
+import { type UnitComparisonReport, compareUnits, deleteGoal, maySetGoals, setGoal } from '../../app/unit-comparison';
 import { deleteUnit, putUnit, unitAccessOf, unitsOverview } from '../../app/units';
 import { allowRoles } from '../access';
 import type { SignedInUser } from '../auth';
@@ -259,11 +259,18 @@ function comparisonView(report: UnitComparisonReport, user: SignedInUser, units:
     goals: report.rows.flatMap((row) =>
       row.goals.map(({ goal, setBy, progress }) => ({
         unit: row.unit.name,
+        unitId: row.unit.id,
+        // `metricKey`, not `metric`: a template helper has that name.
+        metricKey: goal.metric,
+        period: goal.period,
         goal: describeGoal(goal),
         setBy,
         replies: progress.replies,
         status: progress.status,
         statusLabel: GOAL_STATUS_LABELS[progress.status],
+        pace: progress.pace,
+        paceLabel: progress.pace ? GOAL_PACE_LABELS[progress.pace] : '',
+        mayDelete: maySetGoals(units, user, row.unit.id),
         ...estimateText(progress, goal.metric),
       })),
     ),
@@ -332,6 +339,23 @@ export function unitComparisonRoutes(router: Router, { db, send, roles }: { db: 
       // The goal's own period may be the unreadable field: the page falls back to this quarter.
       const shown = ZGoalPeriod.safeParse(goal.period).success ? back : { unit: back.unit };
       await page(req, res, shown, { error: err.message }, statusOf(err.kind));
+    }
+  });
+
+  router.post('/units/:id/goals/delete', allowRoles(...roles), async (req: Request<{ id: string }>, res) => {
+    const user = res.locals.user as SignedInUser;
+    const key = { unit: req.params.id, metric: text(req.body?.metric, 20), period: text(req.body?.period, 20).trim() };
+    const back = ZGoalPeriod.safeParse(key.period).success
+      ? { unit: text(req.body?.back, 100) || req.params.id, period: key.period }
+      : { unit: text(req.body?.back, 100) || req.params.id };
+    const { units } = await unitAccessOf(db, user);
+    try {
+      const setter = { actor: user.id, may: (id: string) => maySetGoals(units, user, id) };
+      const deleted = await deleteGoal(db, units, setter, key);
+      await page(req, res, back, { notice: `Goal deleted for ${req.params.id}: ${describeGoal(deleted)}.` });
+    } catch (err) {
+      if (!(err instanceof AppError) || err.kind !== 'invalid') throw err;
+      await page(req, res, back, { error: err.message }, statusOf(err.kind));
     }
   });
 }

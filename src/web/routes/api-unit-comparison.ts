@@ -1,11 +1,11 @@
 import express, { type Request, type Router } from 'express';
 import type { Db } from 'mongodb';
-import { compareUnits, setGoalWithKey, unitGoals } from '../../app/unit-comparison';
+import { compareUnits, deleteGoalWithKey, setGoalWithKey, unitGoals } from '../../app/unit-comparison';
 import { keyUnitAccessOf } from '../../app/units';
 import { allowScopes } from '../access';
 import { type ApiKeyLocals, apiActor } from '../auth';
 
-/** Units compared and their goals, within the units the key sees; goals set with an admin key. */
+/** Units compared and their goals, within the units the key sees; goals set and deleted with an admin key. */
 export function unitComparisonApiRoutes(router: Router, { db }: { db: Db }): void {
   const access = (locals: Record<string, unknown>) => keyUnitAccessOf(db, locals.apiKey as ApiKeyLocals);
 
@@ -20,4 +20,12 @@ export function unitComparisonApiRoutes(router: Router, { db }: { db: Db }): voi
   router.put('/goals', allowScopes('admin'), express.json({ limit: '4kb', type: () => true }), async (req, res) => {
     res.json(await setGoalWithKey(db, await access(res.locals), apiActor(res.locals.apiKey), req.body));
   });
+
+  router.delete(
+    '/goals/:unit/:metric/:period',
+    allowScopes('admin'),
+    async (req: Request<{ unit: string; metric: string; period: string }>, res) => {
+      res.json(await deleteGoalWithKey(db, await access(res.locals), apiActor(res.locals.apiKey), req.params));
+    },
+  );
 }
