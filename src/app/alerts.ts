@@ -13,7 +13,8 @@ import {
   themesToCheck,
 } from '../domain/alert-rules';
 import {
-  type AlertState,
+  type AlertMetric,
+  type ChangeCheck,
   NO_EPISODE,
   alertWindows,
   nextAlertState,
@@ -22,7 +23,7 @@ import {
 } from '../domain/alerts';
 import type { Period } from '../domain/dashboard';
 import { ALL_SEGMENT } from '../domain/rollup';
-import { type MetricCounters, totalCounters } from '../domain/statistics';
+import { type MetricCounters, metricReplies, totalCounters } from '../domain/statistics';
 import { segmentForUnit } from '../domain/units';
 import type { AllowList } from '../domain/webhook-destination';
 import * as a from '../db/alerts';
@@ -55,11 +56,26 @@ function windowCounters(docs: readonly RollupTotalsDoc[], period: Period): Windo
   };
 }
 
-/** Replies that answered a score (the NPS counters count answers, the others `count`). */
-function scoreReplies(counters: MetricCounters, check: 'nps' | 'csat'): number {
-  if (check === 'csat') return counters.csat?.count ?? 0;
-  const nps = counters.nps;
-  return (nps?.promoters ?? 0) + (nps?.passives ?? 0) + (nps?.detractors ?? 0);
+/** One check of a unit's two windows, with the replies each window had for the figure. */
+function testWindows(
+  check: AlertCheckKey,
+  { recent, baseline }: { recent: WindowCounters; baseline: WindowCounters },
+): { result: ChangeCheck; replies: { recent: number; baseline: number } } {
+  const theme = themeOfCheck(check);
+  if (theme === null) {
+    const metric = check as AlertMetric;
+    return {
+      result: scoreDropCheck(metric, recent.counters, baseline.counters),
+      replies: { recent: metricReplies(recent.counters, metric), baseline: metricReplies(baseline.counters, metric) },
+    };
+  }
+  return {
+    result: themeRiseCheck(
+      { mentions: recent.themes[theme] ?? 0, replies: recent.replies },
+      { mentions: baseline.themes[theme] ?? 0, replies: baseline.replies },
+    ),
+    replies: { recent: recent.replies, baseline: baseline.replies },
+  };
 }
 
 export interface AlertCheckRun {
@@ -100,44 +116,34 @@ export async function runAlertChecks(db: Db, day: string): Promise<AlertCheckRun
   for (const unit of units) {
     const segment = segmentForUnit(units, unit.id);
     const unitDocs = docs.filter((doc) => doc.segment === segment);
-    const recent = windowCounters(unitDocs, windows.recent);
-    const baseline = windowCounters(unitDocs, windows.baseline);
-    const openThemes = underWay
-      .filter((state) => state.unitId === unit.id)
-      .flatMap((state) => themeOfCheck(state._id.slice(unit.id.length + 1) as AlertCheckKey) ?? []);
-    const checks: AlertCheckKey[] = ['nps', 'csat', ...themesToCheck(recent.themes, openThemes).map(themeCheckKey)];
+    const windowsOfUnit = {
+      recent: windowCounters(unitDocs, windows.recent),
+      baseline: windowCounters(unitDocs, windows.baseline),
+    };
     const states = new Map(
       underWay.filter((state) => state.unitId === unit.id).map((state) => [state._id, { since: state.since }]),
     );
+    const openThemes = [...states.keys()].flatMap(
+      (stateId) => themeOfCheck(stateId.slice(unit.id.length + 1) as AlertCheckKey) ?? [],
+    );
+    const checks: AlertCheckKey[] = [
+      'nps',
+      'csat',
+      ...themesToCheck(windowsOfUnit.recent.themes, openThemes).map(themeCheckKey),
+    ];
     for (const check of checks) {
-      const theme = themeOfCheck(check);
-      const result =
-        theme === null
-          ? scoreDropCheck(check as 'nps' | 'csat', recent.counters, baseline.counters)
-          : themeRiseCheck(
-              { mentions: recent.themes[theme] ?? 0, replies: recent.replies },
-              { mentions: baseline.themes[theme] ?? 0, replies: baseline.replies },
-            );
-      if (!result.testable) continue;
+      const tested = testWindows(check, windowsOfUnit);
+      if (!tested.result.testable) continue;
       run.checked++;
       const stateId = alertStateId(unit.id, check);
-      const previous: AlertState = states.get(stateId) ?? NO_EPISODE;
-      const step = nextAlertState(previous, result, day);
+      const step = nextAlertState(states.get(stateId) ?? NO_EPISODE, tested.result, day);
       if (step.event === 'alert') {
-        const replies =
-          theme === null
-            ? {
-                recent: scoreReplies(recent.counters, check as 'nps' | 'csat'),
-                baseline: scoreReplies(baseline.counters, check as 'nps' | 'csat'),
-              }
-            : { recent: recent.replies, baseline: baseline.replies };
-        const id = alertId(unit.id, check, day);
         await insertOnce(a.alerts(db), {
-          _id: id,
+          _id: alertId(unit.id, check, day),
           unitId: unit.id,
           day,
           openedAt: new Date(),
-          ...figuresOf(check, unit.name, result, replies, windows),
+          ...figuresOf(check, unit.name, tested.result, tested.replies, windows),
         });
         await a
           .alertStates(db)
