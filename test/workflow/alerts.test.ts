@@ -38,6 +38,8 @@ describe('alerts on real changes only', () => {
   let client: Client;
   let receiver: Server;
   const posts: { path: string; body: { text?: string } }[] = [];
+  /** Requests the receiver answered 503, as a chat service that is briefly down: the first one. */
+  let refused = 0;
   let hookUrl = '';
   const people: Record<'falling' | 'steady' | 'company', { email: string; password: string }> = {} as never;
   let admin: AdminClient;
@@ -82,6 +84,11 @@ describe('alerts on real changes only', () => {
       let body = '';
       req.on('data', (chunk: Buffer) => (body += chunk.toString('utf8')));
       req.on('end', () => {
+        if (refused === 0) {
+          refused++;
+          res.writeHead(503).end('busy');
+          return;
+        }
         posts.push({ path: req.url ?? '', body: JSON.parse(body) as { text?: string } });
         res.writeHead(200).end('ok');
       });
@@ -167,6 +174,8 @@ describe('alerts on real changes only', () => {
     const firstRun = uid('alert-check');
     const first = await run(DAY, firstRun);
     if (RECORD) record(firstRun);
+    const history = await client.workflow.getHandle(firstRun).fetchHistory();
+    expect(JSON.stringify(history)).not.toContain('secret-path');
     expect(first.delivered).toBe(2);
     const alerts = await a.alerts(h.db).find({}).sort({ _id: 1 }).toArray();
     expect(alerts.map((alert) => alert._id)).toEqual([`company|nps|${DAY}`, `falling|nps|${DAY}`]);
@@ -189,6 +198,8 @@ describe('alerts on real changes only', () => {
     expect(mail[0]!.text).toContain(`${h.baseUrl}/admin/dashboard?segment=unit%3Afalling`);
     expect(await mailTo(h, people.steady.email)).toHaveLength(0);
     expect(await mailTo(h, people.company.email)).toHaveLength(1);
+    // The 503 was retried by the activity: one message per alert arrived.
+    expect(refused).toBe(1);
     expect(posts.map((p) => p.path)).toEqual(['/services/T000/B000/secret-path', '/services/T000/B000/secret-path']);
     expect(posts.map((p) => p.body.text?.split('\n')[0]).sort()).toEqual([
       '*Company: NPS fell significantly*',
