@@ -1,3 +1,4 @@
+import { createAlertActivities } from './alerts';
 import { createCampaignActivities } from './campaigns';
 import { createCaseEmailActivities } from './case-emails';
 import { createFollowUpActivities } from './case-follow-up';
@@ -35,5 +36,6 @@ export function createActivities(deps: ActivityDeps) {
     ...createSweepActivities(deps.db, deps),
     ...createWaveActivities(deps.db, deps),
     ...createCampaignActivities(deps.db, deps),
+    ...createAlertActivities(deps),
   };
 }

@@ -20,7 +20,7 @@ const TIMEOUT_MS = 10_000;
 /** Every address a host name resolves to (`dns.lookup`, as the operating system resolves it). */
 export type ResolveAll = (hostname: string) => Promise<{ address: string; family: number }[]>;
 
-const resolveWithSystem: ResolveAll = (hostname) => dnsLookup(hostname, { all: true });
+export const resolveWithSystem: ResolveAll = (hostname) => dnsLookup(hostname, { all: true });
 
 export interface WebhookDestinations {
   /** `WEBHOOK_ALLOWED_HOSTS`: internal receivers that may be reached. */
@@ -30,7 +30,7 @@ export interface WebhookDestinations {
 }
 
 /** The destination is not allowed; the delivery is logged as refused and not retried. */
-class DestinationRefused extends Error {
+export class DestinationRefused extends Error {
   readonly code = 'ERR_WEBHOOK_DESTINATION_REFUSED';
 }
 
@@ -39,7 +39,7 @@ class DestinationRefused extends Error {
  * only checked addresses, so DNS that answers differently between a check and the connection
  * (rebinding) cannot steer a delivery inside.
  */
-function checkedLookup(allow: AllowList, resolve: ResolveAll): LookupFunction {
+export function checkedLookup(allow: AllowList, resolve: ResolveAll): LookupFunction {
   return (hostname, options, callback) => {
     resolve(hostname).then(
       (addresses) => {
@@ -61,7 +61,7 @@ function checkedLookup(allow: AllowList, resolve: ResolveAll): LookupFunction {
  * POSTs the body and answers the status; the response body is discarded unread, so nothing a
  * receiver (or a service it should not be) answers is kept. No redirects are followed.
  */
-function send(url: URL, headers: Record<string, string>, body: string, lookup: LookupFunction): Promise<number> {
+export function send(url: URL, headers: Record<string, string>, body: string, lookup: LookupFunction): Promise<number> {
   const client = url.protocol === 'https:' ? https : http;
   return new Promise((resolve, reject) => {
     const request = client.request(

@@ -15,6 +15,7 @@ import {
   ensureSweepSchedule,
   lazyTemporalClient,
 } from './temporal/connection';
+import { ensureAlertSchedule } from './temporal/alert-schedule';
 import { createWorkers } from './temporal/worker';
 import type { WorkerHealth } from './temporal/worker-health';
 import { createApp } from './web/app';
@@ -52,11 +53,12 @@ export async function startWorker(
   await withSchema(database, config, (line) => console.log(`[cxloop] migrate: ${line}`));
   const mailer = createMailer(services.smtpUrl);
   const taskQueue = options.taskQueue ?? config.temporal.taskQueue;
-  // One client for the start-up checks: the search attributes and the sweep's schedule.
+  // One client for the start-up checks: the search attributes, the sweep's and the alerts' schedules.
   const setup = await connectTemporalClient({ ...config.temporal, address: services.temporalAddress });
   try {
     await ensureSearchAttributes(setup);
     await ensureSweepSchedule(setup, taskQueue, durationMs(config.replySweepInterval));
+    await ensureAlertSchedule(setup, taskQueue);
   } finally {
     await setup.connection.close();
   }

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { type Database, connectDatabase } from '../../src/db/connection';
 import { connectTemporalClient, sweepScheduleId } from '../../src/temporal/connection';
+import { alertScheduleId } from '../../src/temporal/alert-schedule';
 import { uid } from '../support/harness';
 import { answerAll, expectEachOnce, inviteCustomers, rollupCounting } from '../support/load';
 import { type Deployment, startDeployment } from '../support/processes';
@@ -33,12 +34,15 @@ describe(`scale-out: two web and two worker processes, ${EVENTS} events and repl
       await answerAll(deployment, run, WAIT_MS);
       await expectEachOnce(database, sink, run, await rollupCounting(database, run, WAIT_MS));
 
-      // The two workers share one sweep schedule: the sweep runs once per cluster, not per process.
+      // The two workers share one sweep schedule and one alerts schedule: each runs once per cluster, not per process.
       const temporal = await connectTemporalClient({ address: inject('stack').temporalAddress, namespace: 'default' });
       const schedules = [];
       for await (const schedule of temporal.schedule.list())
         if (schedule.scheduleId.includes(deployment.dbName)) schedules.push(schedule);
-      expect(schedules.map((x) => x.scheduleId)).toEqual([sweepScheduleId(deployment.dbName)]);
+      expect(schedules.map((x) => x.scheduleId).sort()).toEqual([
+        alertScheduleId(deployment.dbName),
+        sweepScheduleId(deployment.dbName),
+      ]);
       await temporal.connection.close();
       // Each process really was a process of its own, and all are still up.
       expect(new Set(deployment.processes.map((p) => p.pid)).size).toBe(4);

@@ -2,6 +2,7 @@ import type { Client } from '@temporalio/client';
 import express, { type Request, type Response, Router } from 'express';
 import type { Db } from 'mongodb';
 import * as c from '../../db/collections';
+import { alertRoutes } from './admin-alerts';
 import { caseMetricsRoutes } from './admin-case-metrics';
 import { journeyRoutes } from './admin-journeys';
 import { rootCauseRoutes } from './admin-root-causes';
@@ -84,6 +85,7 @@ const CAN = {
   teams: ['admin', 'operations', 'case_owner'],
   units: ['admin', 'operations'],
   compareUnits: ['admin', 'operations', 'case_owner', 'viewer'],
+  alerts: ['admin', 'operations', 'case_owner', 'viewer'],
   users: ['admin'],
   keys: ['admin'],
   webhooks: ['admin'],
@@ -349,6 +351,7 @@ export function adminRouter({
   peopleRoutes(router, { db, send, everyone: EVERYONE, webhookAllowList });
   unitRoutes(router, { db, send, roles: CAN.units });
   unitComparisonRoutes(router, { db, send, roles: CAN.compareUnits });
+  alertRoutes(router, { db, send, roles: CAN.alerts, webhookAllowList });
   caseRoutes(router, { db, temporal, send, roles: CAN.cases });
   auditRoutes(router, { db, send, roles: CAN.audit });
   campaignRoutes(router, { db, loop, send, roles: CAN.campaigns });
