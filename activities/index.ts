@@ -4,6 +4,7 @@ import { createFollowUpActivities } from './case-follow-up';
 import { createCaseRecordActivities } from './case-records';
 import { createCaseDecisionActivities } from './cases';
 import { createContactActivities } from './contacts';
+import { createDigestActivities } from './digests';
 import { createErasureActivities } from './erasure';
 import { type InvitationDeps, createInvitationActivities } from './invitations';
 import { createReplyActivities } from './replies';
@@ -34,5 +35,6 @@ export function createActivities(deps: ActivityDeps) {
     ...createSweepActivities(deps.db, deps),
     ...createWaveActivities(deps.db, deps),
     ...createCampaignActivities(deps.db, deps),
+    ...createDigestActivities(deps),
   };
 }

@@ -6,3 +6,4 @@ export { sweepWorkflow } from './sweep';
 export { relationshipWaveWorkflow } from './wave';
 export { campaignWorkflow } from './campaign';
 export { erasureWebhooksWorkflow } from './erasure-webhooks';
+export { digestWorkflow } from './digest';

@@ -340,7 +340,7 @@ export function adminRouter({
       .send(message.html);
   });
 
-  peopleRoutes(router, { db, send, everyone: EVERYONE, webhookAllowList });
+  peopleRoutes(router, { db, loop, send, everyone: EVERYONE, webhookAllowList });
   unitRoutes(router, { db, send, roles: CAN.units });
   unitComparisonRoutes(router, { db, send, roles: CAN.compareUnits });
   caseRoutes(router, { db, temporal, send, roles: CAN.cases });
