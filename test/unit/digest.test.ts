@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { type DigestInput, ZDigestPeriod, buildDigest, defaultDigestPreference } from '../../src/domain/digest';
 import { digestPeriodBefore, digestPeriodRange, isoWeekOf } from '../../src/domain/digest-period';
+import { redactUrl } from '../../src/log';
 import { renderDigestEmail } from '../../src/mail/digest-email';
 import { Templates } from '../../src/mail/templates';
 
@@ -214,5 +215,12 @@ describe('a digest', () => {
     const digest = buildDigest({ ...FIXTURE, replies: many });
     expect(digest.detractors).toMatchObject({ count: 13, more: 3 });
     expect(digest.detractors.shown).toHaveLength(10);
+  });
+});
+
+describe('the change-frequency link', () => {
+  it('is cut to its first characters in logs, like survey links', () => {
+    const token = 'AbCdEfGhIjKlMnOpQrStUvWxYz0123456789_-abcde';
+    expect(redactUrl(`/u/digest/${token}`)).toBe('/u/digest/AbCdEf…');
   });
 });
