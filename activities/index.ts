@@ -5,6 +5,7 @@ import { createFollowUpActivities } from './case-follow-up';
 import { createCaseRecordActivities } from './case-records';
 import { createCaseDecisionActivities } from './cases';
 import { createContactActivities } from './contacts';
+import { createDigestActivities } from './digests';
 import { createErasureActivities } from './erasure';
 import { type InvitationDeps, createInvitationActivities } from './invitations';
 import { praiseSender } from './praise';
@@ -37,5 +38,6 @@ export function createActivities(deps: ActivityDeps) {
     ...createWaveActivities(deps.db, deps),
     ...createCampaignActivities(deps.db, deps),
     ...createAlertActivities(deps),
+    ...createDigestActivities(deps),
   };
 }

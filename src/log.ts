@@ -30,9 +30,11 @@ export function createLogger({ level, pretty }: LogOptions): Logger {
 }
 
 /**
- * Survey and unsubscribe links carry a secret token: logs keep only its first characters, enough to
+ * Survey, unsubscribe and digest links carry a secret token: logs keep only its first characters, enough to
  * tell two requests apart, not enough to answer a survey.
  */
 export function redactUrl(url: string): string {
-  return url.replace(/\/([su])\/([A-Za-z0-9_-]{6})[^/?#]*/g, '/$1/$2…').replace(/([?&]_csrf=)[^&]*/g, '$1…');
+  return url
+    .replace(/\/([su])\/(digest\/)?([A-Za-z0-9_-]{6})[^/?#]*/g, '/$1/$2$3…')
+    .replace(/([?&]_csrf=)[^&]*/g, '$1…');
 }

@@ -18,6 +18,7 @@ import {
 } from './demo/seed';
 import { seedDemoHistory, seedDemoJourneys } from './demo/history';
 import { workDemoCases } from './demo/cases';
+import { DEMO_DIGEST_USER, runDemoDigest } from './demo/digests';
 import { connectTemporalClient } from './temporal/connection';
 import { startupBanner } from './banner';
 import { startWeb, startWorker } from './runtime';
@@ -135,6 +136,9 @@ async function seedHistory(config: Config, temporalAddress: string, db: Db): Pro
     if (replies) log(`demo: a year of past replies (${replies}) handed to the dashboards`);
     const journeys = await seedDemoJourneys(db, temporal, config.temporal.taskQueue, DEMO_PROGRAMS);
     if (journeys) log(`demo: ${journeys} replies along the onboarding and support journeys`);
+    log(
+      `demo: last week's digest for ${DEMO_DIGEST_USER}: ${(await runDemoDigest(temporal, config.temporal.taskQueue)).status}`,
+    );
   } finally {
     await temporal.connection.close();
   }

@@ -17,6 +17,8 @@ import {
 } from './temporal/connection';
 import { ensureAlertSchedule } from './temporal/alert-schedule';
 import { createWorkers } from './temporal/worker';
+import { reconcileDigestSchedules } from './temporal/digest-schedules';
+import { digestFrequencies } from './app/digests';
 import type { WorkerHealth } from './temporal/worker-health';
 import { createApp } from './web/app';
 import { Metrics } from './web/metrics';
@@ -59,6 +61,10 @@ export async function startWorker(
     await ensureSearchAttributes(setup);
     await ensureSweepSchedule(setup, taskQueue, durationMs(config.replySweepInterval));
     await ensureAlertSchedule(setup, taskQueue);
+    // Digest schedules a save could not make, or of people disabled since: a failure leaves them to the next start.
+    await reconcileDigestSchedules(setup, taskQueue, await digestFrequencies(database.db)).catch((err: Error) =>
+      console.warn(`[cxloop] digest schedules not reconciled: ${err.message}`),
+    );
   } finally {
     await setup.connection.close();
   }

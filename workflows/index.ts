@@ -7,3 +7,4 @@ export { relationshipWaveWorkflow } from './wave';
 export { campaignWorkflow } from './campaign';
 export { erasureWebhooksWorkflow } from './erasure-webhooks';
 export { alertCheckWorkflow } from './alerts';
+export { digestWorkflow } from './digest';

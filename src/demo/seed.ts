@@ -406,6 +406,12 @@ export async function seedDemoCaseTeams(db: Db): Promise<{ email: string; name: 
       },
       { upsert: true },
     );
+    // FerretDB v1 leaves an empty list out of an upsert's $setOnInsert: without it a GM would see everything.
+    if ('units' in person)
+      await users(db).updateOne(
+        { _id: person.email, units: { $exists: false } },
+        { $set: { units: [...person.units] } },
+      );
     people.push({ email: person.email, name: person.name, password });
   }
   // A lost race with another starting process leaves its identical tree.

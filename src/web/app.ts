@@ -19,6 +19,7 @@ import { apiRouter } from './routes/api';
 import { type AllowList, EMPTY_ALLOW_LIST } from '../domain/webhook-destination';
 import { codecRouter } from './routes/codec';
 import { healthRouter, metricsRouter } from './routes/ops';
+import { digestLinkRouter } from './routes/digest-links';
 import { surveyRouter } from './routes/survey';
 import { LoginCsrf, sessionCookieName, sessionMiddleware } from './sessions';
 import type { Mailer } from '../mail/mailer';
@@ -100,6 +101,7 @@ export function createApp(deps: AppDeps): Express {
     express.urlencoded({ extended: false, limit: '64kb', parameterLimit: 200 }),
   );
   app.use(surveyRouter({ db: deps.db, loop, templates: deps.templates, metrics }));
+  app.use(digestLinkRouter({ db: deps.db, loop, templates: deps.templates }));
   app.use(
     '/admin',
     sessionMiddleware({

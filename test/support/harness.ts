@@ -8,6 +8,7 @@ import * as c from '../../src/db/collections';
 import { type TProgramInput, ZProgram } from '../../src/domain/program';
 import { type RunningWeb, type RunningWorker, startWeb, startWorker } from '../../src/runtime';
 import { connectTemporalClient, sweepScheduleId } from '../../src/temporal/connection';
+import { reconcileDigestSchedules } from '../../src/temporal/digest-schedules';
 import { installWorkerLogging } from '../../src/temporal/worker';
 import { customerLoopId } from '../../src/temporal/customer-key';
 import { storeProgram } from '../../src/app/programs';
@@ -145,6 +146,8 @@ export async function deleteSweepSchedule(temporalAddress: string, taskQueue: st
     .getHandle(sweepScheduleId(taskQueue))
     .delete()
     .catch(() => undefined);
+  // And its people's digest schedules, made at the worker's start.
+  await reconcileDigestSchedules(client, taskQueue, []).catch(() => undefined);
   await client.connection.close();
 }
 

@@ -28,6 +28,9 @@ import {
   listUsers,
   revokeApiKey,
 } from '../../app/people';
+import { digestPreferenceOf, setDigestPreference } from '../../app/digests';
+import { DIGEST_FREQUENCIES, DIGEST_LOCALES, type DigestFrequency, type DigestPreference } from '../../domain/digest';
+import type { LoopSettings } from '../../temporal/loop-client';
 
 type Send = (req: Request, res: Response, name: string, context: Record<string, unknown>, status?: number) => void;
 
@@ -55,7 +58,13 @@ const listField = (value: unknown): string[] => [value ?? []].flat().map(String)
 /** Users, API keys and one's own account: managed by admins, except the own password. */
 export function peopleRoutes(
   router: Router,
-  { db, send, everyone, webhookAllowList }: { db: Db; send: Send; everyone: Role[]; webhookAllowList: AllowList },
+  {
+    db,
+    loop,
+    send,
+    everyone,
+    webhookAllowList,
+  }: { db: Db; loop: LoopSettings; send: Send; everyone: Role[]; webhookAllowList: AllowList },
 ) {
   const me = (res: Response) => res.locals.user as SignedInUser;
 
@@ -119,8 +128,19 @@ export function peopleRoutes(
     await usersPage(req, res, { notice: `${req.params.id}: ${describeChange(parsed.data)}.` });
   });
 
-  const accountPage = (req: Request, res: Response, extra: Record<string, unknown> = {}, status = 200) =>
-    send(req, res, 'account', { title: 'Your account', roleLabel: ROLE_LABELS[me(res).role], ...extra }, status);
+  const accountPage = async (req: Request, res: Response, extra: Record<string, unknown> = {}, status = 200) =>
+    send(
+      req,
+      res,
+      'account',
+      {
+        title: 'Your account',
+        roleLabel: ROLE_LABELS[me(res).role],
+        digest: digestChoices(await digestPreferenceOf(db, me(res))),
+        ...extra,
+      },
+      status,
+    );
 
   router.get('/account', allowRoles(...everyone), (req, res) => accountPage(req, res));
 
@@ -138,7 +158,19 @@ export function peopleRoutes(
         return accountPage(req, res, { errors: { current: err.message } }, 422);
       throw err;
     }
-    accountPage(req, res, { notice: 'Your password is changed; your other sessions have ended.' });
+    await accountPage(req, res, { notice: 'Your password is changed; your other sessions have ended.' });
+  });
+
+  router.post('/account/digest', allowRoles(...everyone), async (req, res) => {
+    const input = { frequency: req.body?.frequency, locale: req.body?.locale };
+    try {
+      const { preference, schedule } = await setDigestPreference(db, loop, me(res), input, me(res).id);
+      const pending = schedule === 'pending' ? ' (its schedule follows when the workers start again)' : '';
+      await accountPage(req, res, { notice: `${describeDigest(preference.frequency)}${pending}.` });
+    } catch (err) {
+      if (!(err instanceof AppError) || err.kind !== 'invalid') throw err;
+      await accountPage(req, res, { errors: { digest: err.message } }, 422);
+    }
   });
 
   const keysPage = async (req: Request, res: Response, extra: Record<string, unknown> = {}, status = 200) => {
@@ -263,6 +295,29 @@ export function peopleRoutes(
     await keysPage(req, res, { notice: `Key ${req.params.id} is revoked.` });
   });
 }
+
+const FREQUENCY_LABELS: Record<DigestFrequency, string> = { daily: 'Daily', weekly: 'Weekly (Mondays)', none: 'None' };
+const LOCALE_LABELS: Record<(typeof DIGEST_LOCALES)[number], string> = { en: 'English', de: 'Deutsch' };
+
+/** The digest form's options, the person's choice (or their role's default) selected. */
+function digestChoices(preference: DigestPreference & { chosen: boolean }) {
+  return {
+    chosen: preference.chosen,
+    frequencies: DIGEST_FREQUENCIES.map((value) => ({
+      value,
+      label: FREQUENCY_LABELS[value],
+      selected: value === preference.frequency,
+    })),
+    locales: DIGEST_LOCALES.map((value) => ({
+      value,
+      label: LOCALE_LABELS[value],
+      selected: value === preference.locale,
+    })),
+  };
+}
+
+const describeDigest = (frequency: DigestFrequency) =>
+  frequency === 'none' ? 'You get no digest' : `You get a ${frequency} digest`;
 
 /** Form text as JSON, or an invalid-input error that says where it breaks. */
 function parseJson(text: string): unknown {

@@ -348,7 +348,7 @@ export function adminRouter({
       .send(message.html);
   });
 
-  peopleRoutes(router, { db, send, everyone: EVERYONE, webhookAllowList });
+  peopleRoutes(router, { db, loop, send, everyone: EVERYONE, webhookAllowList });
   unitRoutes(router, { db, send, roles: CAN.units });
   unitComparisonRoutes(router, { db, send, roles: CAN.compareUnits });
   alertRoutes(router, { db, send, roles: CAN.alerts, webhookAllowList });
