@@ -6,7 +6,7 @@ import * as c from '../../src/db/collections';
 import { migrate, prepareSchema, schemaVersion } from '../../src/db/migrate';
 import { LATEST_VERSION, MIGRATIONS } from '../../src/db/migrations';
 import { freePort } from '../../src/stack/ports';
-import { deleteSweepSchedule } from '../support/harness';
+import { deleteDeploymentSchedules } from '../support/harness';
 import { uid } from '../support/ids';
 import { type CxProcess, deploymentEnv, launch, ready } from '../support/launch';
 import { waitUntil } from '../support/wait';
@@ -69,7 +69,7 @@ describe('npm run migrate: versioned, once per step, checked at start', () => {
   afterAll(async () => {
     await Promise.all(processes.map((p) => p.stop()));
     for (const name of names) {
-      await deleteSweepSchedule(inject('stack').temporalAddress, name);
+      await deleteDeploymentSchedules(inject('stack').temporalAddress, name);
       await client.db(name).dropDatabase();
     }
     await client?.close();

@@ -3,7 +3,7 @@ import { afterEach, describe, expect, inject, it } from 'vitest';
 import { connectTemporalClient, sweepScheduleId } from '../../src/temporal/connection';
 import type { WorkerHealthReport } from '../../src/temporal/worker-health';
 import { freePort } from '../../src/stack/ports';
-import { deleteSweepSchedule, uid } from '../support/harness';
+import { deleteDeploymentSchedules, uid } from '../support/harness';
 import { type CxProcess, deploymentEnv, launch } from '../support/launch';
 import { waitUntil } from '../support/wait';
 
@@ -28,7 +28,7 @@ describe('the worker health endpoint', () => {
   let taskQueue: string | undefined;
   afterEach(async () => {
     await worker?.stop('SIGKILL');
-    if (taskQueue) await deleteSweepSchedule(inject('stack').temporalAddress, taskQueue);
+    if (taskQueue) await deleteDeploymentSchedules(inject('stack').temporalAddress, taskQueue);
   });
 
   it('when the worker polls, then it is ready; a task it finishes shows; after SIGTERM it is no longer ready', async () => {

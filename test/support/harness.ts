@@ -8,6 +8,7 @@ import * as c from '../../src/db/collections';
 import { type TProgramInput, ZProgram } from '../../src/domain/program';
 import { type RunningWeb, type RunningWorker, startWeb, startWorker } from '../../src/runtime';
 import { connectTemporalClient, sweepScheduleId } from '../../src/temporal/connection';
+import { alertScheduleId } from '../../src/temporal/alert-schedule';
 import { reconcileDigestSchedules } from '../../src/temporal/digest-schedules';
 import { installWorkerLogging } from '../../src/temporal/worker';
 import { customerLoopId } from '../../src/temporal/customer-key';
@@ -128,7 +129,7 @@ export async function startHarness(
     async stop() {
       await harness.stopWorker();
       await web.stop();
-      await deleteSweepSchedule(services.temporalAddress, taskQueue);
+      await deleteDeploymentSchedules(services.temporalAddress, taskQueue);
     },
   };
   if (options.withWorker !== false) await harness.startWorker();
@@ -136,17 +137,18 @@ export async function startHarness(
 }
 
 /**
- * Each test deployment's worker creates a sweep schedule for its task queue; once the test is
- * done nothing polls that queue, so the schedule goes (best effort: the server may be gone).
+ * Each test deployment's worker creates a sweep and an alerts schedule for its task queue, and its
+ * people's digest schedules; once the test is done nothing polls that queue, so they go (best
+ * effort: the server may be gone).
  */
-export async function deleteSweepSchedule(temporalAddress: string, taskQueue: string): Promise<void> {
+export async function deleteDeploymentSchedules(temporalAddress: string, taskQueue: string): Promise<void> {
   const client = await connectTemporalClient({ address: temporalAddress, namespace: 'default' }).catch(() => null);
   if (!client) return;
-  await client.schedule
-    .getHandle(sweepScheduleId(taskQueue))
-    .delete()
-    .catch(() => undefined);
-  // And its people's digest schedules, made at the worker's start.
+  for (const scheduleId of [sweepScheduleId(taskQueue), alertScheduleId(taskQueue)])
+    await client.schedule
+      .getHandle(scheduleId)
+      .delete()
+      .catch(() => undefined);
   await reconcileDigestSchedules(client, taskQueue, []).catch(() => undefined);
   await client.connection.close();
 }

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { inject } from 'vitest';
 import { freePort } from '../../src/stack/ports';
-import { deleteSweepSchedule, uid } from './harness';
+import { deleteDeploymentSchedules, uid } from './harness';
 import { type CxProcess, deploymentEnv, launch, ready } from './launch';
 
 export type { CxProcess };
@@ -52,7 +52,7 @@ export async function startDeployment(counts: {
   const processes: CxProcess[] = [];
   const stop = async () => {
     await Promise.all(processes.map((p) => p.stop()));
-    await deleteSweepSchedule(stack.temporalAddress, id);
+    await deleteDeploymentSchedules(stack.temporalAddress, id);
   };
   const start = (kind: 'web' | 'worker', url?: string) =>
     launch(kind, url ? { ...env, PORT: new URL(url).port } : env, url, stack.compiledDir);
