@@ -7,6 +7,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 // same way into a scratch directory inside the clone, so the compiled modules find package.json.
 const out = path.resolve('.tmp/build-test');
 const env = { PATH: process.env.PATH ?? '' };
+// Starting a compiled Node process takes seconds on a busy machine: a minute each, not vitest's 5 s.
+const START_TIMEOUT = 60_000;
 
 describe('the compiled build the image runs', () => {
   beforeAll(() => {
@@ -14,18 +16,26 @@ describe('the compiled build the image runs', () => {
     execFileSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.build.json', '--outDir', out]);
   }, 180_000);
 
-  it('when the web entry starts without configuration, then it stops at the secrets check and names them', () => {
-    const run = spawnSync(process.execPath, [path.join(out, 'src/web-main.js')], { env, encoding: 'utf8' });
-    expect(run.status).toBe(1);
-    expect(run.stderr).toContain('SESSION_SECRET must be set');
-    expect(run.stderr).not.toMatch(/Cannot find module|SyntaxError/);
-  });
+  it(
+    'when the web entry starts without configuration, then it stops at the secrets check and names them',
+    () => {
+      const run = spawnSync(process.execPath, [path.join(out, 'src/web-main.js')], { env, encoding: 'utf8' });
+      expect(run.status).toBe(1);
+      expect(run.stderr).toContain('SESSION_SECRET must be set');
+      expect(run.stderr).not.toMatch(/Cannot find module|SyntaxError/);
+    },
+    START_TIMEOUT,
+  );
 
-  it('when the worker entry starts without configuration, then it stops at the secrets check', () => {
-    const run = spawnSync(process.execPath, [path.join(out, 'src/worker-main.js')], { env, encoding: 'utf8' });
-    expect(run.status).toBe(1);
-    expect(run.stderr).toContain('SURVEY_TOKEN_SECRET must be set');
-  });
+  it(
+    'when the worker entry starts without configuration, then it stops at the secrets check',
+    () => {
+      const run = spawnSync(process.execPath, [path.join(out, 'src/worker-main.js')], { env, encoding: 'utf8' });
+      expect(run.status).toBe(1);
+      expect(run.stderr).toContain('SURVEY_TOKEN_SECRET must be set');
+    },
+    START_TIMEOUT,
+  );
 
   it('then the compiled modules find the templates, assets, workflows and failure converter', () => {
     const script = `
