@@ -22,6 +22,7 @@ import { signalCustomerLoop } from '../src/temporal/loop-client';
 import { SIGNAL_CONCURRENCY } from '../activities/hand-over';
 import { type Deployment, round, rssMb, sleep, startDeployment, writeResults } from './deployment';
 import { historyWork, perUnit } from '../src/temporal/history-tally';
+import { campaignDecidedSignal } from '../workflows/definitions';
 import { codecDataConverter, newCodecKeyEntry, parseCodecKeys } from '../src/temporal/codec';
 
 const CUSTOMERS = Number(process.env.BENCH_CAMPAIGN_CUSTOMERS ?? 100_000);
@@ -66,22 +67,27 @@ async function rawSignalWithStartRate(temporalAddress: string, count: number): P
 /**
  * What handing one customer over and deciding on them costs, counted: the web and worker's database
  * commands while the campaign ran (its sends included) per customer decided, the campaign
- * workflow's history per customer handed over, and the histories of a sample of the loops and
+ * workflow's history per customer decided, and the histories of a sample of the loops and
  * invitations it started.
  */
-async function costPerCustomer(deployment: Deployment, before: Map<string, number>, decided: number) {
-  const commands = new Map(
-    [...deployment.commandCounts()].map(([key, n]) => [key, n - (before.get(key) ?? 0)] as const),
-  );
-  const byCommand = Object.fromEntries(
-    [...commands]
-      .filter(([, n]) => n > 0)
-      .sort((a, b) => b[1] - a[1])
-      .map(([key, n]) => [key, round(n / Math.max(decided, 1))]),
-  );
+async function costPerCustomer(deployment: Deployment, before: Map<string, number>) {
   const connection = await Connection.connect({ address: deployment.stack.temporalAddress });
   try {
     const client = new Client({ connection });
+    const time = await handOverTime(client);
+    const decided = Math.max(time.decided, 1);
+    console.log(
+      `  hand-over time: ${time.pageSeconds} s in fan-out pages, ${time.waitSeconds} s waiting for decisions (${time.waits} waits); ${time.decided} decided`,
+    );
+    const commands = new Map(
+      [...deployment.commandCounts()].map(([key, n]) => [key, n - (before.get(key) ?? 0)] as const),
+    );
+    const byCommand = Object.fromEntries(
+      [...commands]
+        .filter(([, n]) => n > 0)
+        .sort((a, b) => b[1] - a[1])
+        .map(([key, n]) => [key, round(n / decided)]),
+    );
     const campaign = await historyWork(client, `WorkflowType = "campaignWorkflow"`);
     const sample = (type: string) => historyWork(client, `WorkflowType = "${type}"`, { limit: 200 });
     const [loops, invitations] = await Promise.all([
@@ -89,21 +95,62 @@ async function costPerCustomer(deployment: Deployment, before: Map<string, numbe
       sample('surveyInvitationWorkflow'),
     ]);
     const temporal = {
-      campaignWorkflow: perUnit(campaign.total, Math.max(decided, 1)),
+      campaignWorkflow: perUnit(campaign.total, decided),
       customerLoopWorkflow: perUnit(loops.total, Math.max(loops.total.runs, 1)),
       surveyInvitationWorkflow: perUnit(invitations.total, Math.max(invitations.total.runs, 1)),
     };
     const total = Object.values(byCommand).reduce((a, b) => a + b, 0);
     console.log(`  database commands per customer decided (hand-over, decision, invitation, email): ${round(total)}`);
     console.table(byCommand);
-    console.log(
-      '  Temporal work per customer (the campaign per customer handed over; a loop and an invitation per run):',
-    );
+    console.log('  Temporal work per customer (the campaign per customer decided; a loop and an invitation per run):');
     console.table(temporal);
-    return { databaseCommands: { total: round(total), byCommand }, temporal };
+    return { databaseCommands: { total: round(total), byCommand }, temporal, handOverTime: time };
   } finally {
     await connection.close();
   }
+}
+
+type HistoryEvents = NonNullable<
+  Awaited<ReturnType<ReturnType<Client['workflow']['getHandle']>['fetchHistory']>>['events']
+>;
+
+const eventMs = (event: HistoryEvents[number]) =>
+  Number(event.eventTime?.seconds ?? 0) * 1000 + (event.eventTime?.nanos ?? 0) / 1e6;
+
+/**
+ * Where the campaign's hand-over time went, from its histories: seconds inside its fan-out pages
+ * (signal-with-start calls) and seconds its flow control waited for the loops' decisions (the
+ * catch-up timer of `campaignWorkflow`, 2 minutes, cancelled when the loops caught up); and the
+ * decisions it counted (its progress document, which the bench polls, is saved only between pages).
+ */
+async function handOverTime(client: Client) {
+  let pageSeconds = 0;
+  let waitSeconds = 0;
+  let waits = 0;
+  let decided = 0;
+  for await (const run of client.workflow.list({ query: `WorkflowType = "campaignWorkflow"` })) {
+    const events = (await client.workflow.getHandle(run.workflowId, run.runId).fetchHistory()).events ?? [];
+    const pages = new Map<string, number>();
+    const catchUps = new Map<string, number>();
+    for (const event of events) {
+      const at = eventMs(event);
+      if (event.workflowExecutionSignaledEventAttributes?.signalName === campaignDecidedSignal.name) decided++;
+      const scheduled = event.activityTaskScheduledEventAttributes;
+      if (scheduled?.activityType?.name === 'fanOutCampaign') pages.set(String(event.eventId), at);
+      const done = event.activityTaskCompletedEventAttributes;
+      const started = pages.get(String(done?.scheduledEventId));
+      if (started !== undefined) pageSeconds += (at - started) / 1000;
+      const timer = event.timerStartedEventAttributes;
+      if (timer && Number(timer.startToFireTimeout?.seconds) === 120) catchUps.set(timer.timerId!, at);
+      const ended = event.timerFiredEventAttributes?.timerId ?? event.timerCanceledEventAttributes?.timerId;
+      const waited = ended === undefined || ended === null ? undefined : catchUps.get(ended);
+      if (waited !== undefined) {
+        waitSeconds += (at - waited) / 1000;
+        waits++;
+      }
+    }
+  }
+  return { pageSeconds: round(pageSeconds), waitSeconds: round(waitSeconds), waits, decided };
 }
 
 interface Sample {
@@ -228,7 +275,7 @@ async function main() {
     const rssAt10k = rssWhileOpen(10_000);
     const memoryGrowth = rssAt1k && rssAt10k ? round(rssAt10k.median / rssAt1k.median - 1) : null;
     const duplicates = [...deliveries.values()].filter((n) => n > 1).length;
-    const costs = await costPerCustomer(deployment, commandsBefore, last.decided);
+    const costs = await costPerCustomer(deployment, commandsBefore);
     const results = {
       at: new Date().toISOString(),
       machine: { cpus: os.cpus().length, node: process.version },
