@@ -1,4 +1,4 @@
-import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { readFileSync, readdirSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { CommandStartedEvent, MongoClient } from 'mongodb';
 
@@ -143,11 +143,12 @@ let fileTally: CommandTally | undefined;
 export function tallyToDirectoryFromEnv(dir = process.env.CXLOOP_COMMAND_TALLY_DIR): void {
   if (!dir || fileTally) return;
   const tally = (fileTally = startCommandTally());
-  const write = () =>
-    writeFileSync(
-      path.join(dir, `${process.pid}.json`),
-      JSON.stringify({ counts: [...tally.counts], scans: [...tally.scans] }),
-    );
+  const file = path.join(dir, `${process.pid}.json`);
+  // Written aside, then renamed over the last: a reader never sees a half-written file.
+  const write = () => {
+    writeFileSync(`${file}.part`, JSON.stringify({ counts: [...tally.counts], scans: [...tally.scans] }));
+    renameSync(`${file}.part`, file);
+  };
   setInterval(write, 500).unref();
   process.on('exit', write);
 }
