@@ -77,14 +77,20 @@ export function createFollowUpActivities(db: Db) {
       return reply ? { verdict: followUpVerdict(reply.answers, reply.scores?.csat) } : null;
     },
 
-    /** A follow-up survey made moot (the owner reopened the case): its link stops taking answers. */
+    /**
+     * A follow-up survey made moot (the owner reopened the case): its link stops taking answers.
+     * Its invitation workflow, the status's other writer, has ended (cancelled) by now: so the
+     * status is read, then written, by `_id` alone (the filter FerretDB v1 answers from its index).
+     */
     async withdrawFollowUp({ invitationId }: { invitationId: string }): Promise<void> {
-      await c
-        .invitations(db)
-        .updateOne(
-          { _id: invitationId, status: { $in: ['scheduled', 'sent', 'reminded'] } },
-          { $set: { status: 'cancelled', updatedAt: new Date() } },
-        );
+      const invitation = await c.invitations(db).findOne({ _id: invitationId }, { projection: { status: 1 } });
+      if (invitation && STILL_OPEN.includes(invitation.status))
+        await c
+          .invitations(db)
+          .updateOne({ _id: invitationId }, { $set: { status: 'cancelled', updatedAt: new Date() } });
     },
   };
 }
+
+/** Statuses in which a follow-up survey still takes answers. */
+const STILL_OPEN: c.InvitationStatus[] = ['scheduled', 'sent', 'reminded'];

@@ -37,6 +37,8 @@ export interface Deployment {
   outputs(): string;
   /** The database commands the web and worker processes sent so far, by collection and command. */
   commandCounts(): Map<string, number>;
+  /** Of those, the ones that select by anything but `_id` (scans on the embedded store). */
+  commandScans(): Map<string, number>;
   stop(): Promise<void>;
 }
 
@@ -121,6 +123,7 @@ export async function startDeployment(options: {
         return text ? JSON.parse(text) : undefined;
       },
       commandCounts: () => readTallyDirectory(tallyDir),
+      commandScans: () => readTallyDirectory(tallyDir, 'scans'),
       pids: () => ({
         ...Object.fromEntries(webs.map((web, i) => [`web${i + 1}`, web.pid])),
         ...Object.fromEntries(workers.map((worker, i) => [`worker${i + 1}`, worker.pid])),
