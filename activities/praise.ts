@@ -1,5 +1,6 @@
 import type { Db } from 'mongodb';
 import * as c from '../src/db/collections';
+import { digestPreferences } from '../src/db/digests';
 import { loadUnits } from '../src/db/units';
 import { isPraise, praiseRecipients } from '../src/domain/frontline';
 import { maskContactDetails } from '../src/domain/personal-data';
@@ -19,10 +20,17 @@ export interface PraiseDeps {
 /** Passes a scored reply's praise on; how many people were told. */
 export type SendPraise = (reply: { id: string; scores: ReplyScores; locale: string }) => Promise<number>;
 
+/** The language a person chose for their digests, else the one given (the program's). */
+async function languageOf(db: Db, userId: string, fallback: string): Promise<string> {
+  const chosen = await digestPreferences(db).findOne({ _id: userId }, { projection: { locale: 1 } });
+  return chosen?.locale ?? fallback;
+}
+
 /**
  * Praise in a promoter's comment, emailed to the frontline people and teams it names and to their
- * managers, once per reply and person (`praise:<reply>:<user>`) however often the activity runs. The
- * comment is quoted without the customer's name and with contact details masked.
+ * managers, once per reply and person (`praise:<reply>:<user>`) however often the activity runs, in
+ * each person's chosen language. The comment is quoted without the customer's name and with contact
+ * details masked.
  */
 export function praiseSender({ db, mailer, templates, publicBaseUrl, mailFrom }: PraiseDeps): SendPraise {
   return async ({ id, scores, locale }) => {
@@ -44,8 +52,9 @@ export function praiseSender({ db, mailer, templates, publicBaseUrl, mailFrom }:
       const user = await c.users(db).findOne({ _id: recipient.userId }, { projection: { name: 1, disabled: 1 } });
       if (!user || user.disabled) continue;
       const praised = recipient.praised.join(', ');
-      const strings = templates.strings(locale);
-      const rendered = templates.email('praise', locale, 'en', {
+      const language = await languageOf(db, user._id, locale);
+      const strings = templates.strings(language);
+      const rendered = templates.email('praise', language, 'en', {
         name: user.name,
         praised,
         asManager: recipient.asManager,

@@ -74,10 +74,27 @@ async function updateSchedule(
     return await syncDigestSchedule(loop.temporal, loop.taskQueue, userId, frequency);
   } catch (err) {
     loop.log(
-      `digest preference of ${userId} saved; its schedule is left to the next worker start: ${(err as Error).message}`,
+      `digest schedule of ${userId} is left to the next worker start (Temporal unreachable): ${(err as Error).message}`,
     );
     return 'pending';
   }
+}
+
+/** The changes to a person that change their digest schedule: a new role's default, or (no longer) disabled. */
+export const CHANGES_DIGEST_SCHEDULE: readonly string[] = ['role', 'disable', 'enable'];
+
+/**
+ * Makes one person's digest schedule match who they are now (created, their role changed, disabled
+ * or enabled), without waiting for the worker's next start; a Temporal outage leaves it to that start.
+ */
+export async function syncPersonDigest(db: Db, loop: LoopSettings, userId: string): Promise<DigestScheduleOutcome> {
+  const [person, chosen] = await Promise.all([
+    c.users(db).findOne({ _id: userId }, { projection: { role: 1, disabled: 1 } }),
+    digestPreferences(db).findOne({ _id: userId }, { projection: { frequency: 1 } }),
+  ]);
+  if (!person) return 'none';
+  const frequency = person.disabled ? 'none' : (chosen?.frequency ?? defaultDigestPreference(person.role).frequency);
+  return updateSchedule(loop, userId, frequency);
 }
 
 /** Every person's digest frequency, for the schedules: none for a disabled account. */

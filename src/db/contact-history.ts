@@ -4,7 +4,8 @@ import { type ContactHistory, type HistoryEntry, emptyHistory, withHistoryEntry 
 
 export async function contactHistoryOf(db: Db, customerId: string): Promise<ContactHistory> {
   const doc = await c.contactHistories(db).findOne({ _id: customerId });
-  return doc ? { contacts: doc.contacts, transactions: doc.transactions } : emptyHistory();
+  // FerretDB v1 leaves an empty list out of an upsert's $setOnInsert (the migration's): absent is none.
+  return doc ? { contacts: doc.contacts ?? [], transactions: doc.transactions ?? [] } : emptyHistory();
 }
 
 /**

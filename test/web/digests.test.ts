@@ -2,11 +2,11 @@ import type { Client } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as c from '../../src/db/collections';
 import { digestPreferences } from '../../src/db/digests';
-import { digestFrequencies } from '../../src/app/digests';
+import { digestFrequencies, syncPersonDigest } from '../../src/app/digests';
 import { connectTemporalClient } from '../../src/temporal/connection';
 import { digestScheduleFrequency, reconcileDigestSchedules } from '../../src/temporal/digest-schedules';
 import { createUser, signIn } from '../support/admin';
-import { type Harness, mailTo, postForm, startHarness, uid, waitUntil } from '../support/harness';
+import { ADMIN, type Harness, api, mailTo, postForm, startHarness, uid, waitUntil } from '../support/harness';
 
 /** A week long past, so that the test's replies are the only ones in it. */
 const PERIOD = '2026-W10';
@@ -121,5 +121,57 @@ describe('digests', () => {
 
     expect((await browser.post('/admin/account/digest', { frequency: 'none', locale: 'de' })).status).toBe(200);
     expect(await digestScheduleFrequency(temporal, h.taskQueue, other.email)).toBe('none');
+  });
+
+  it('makes a new person’s schedule at once, and follows a role change, disabling and enabling (form and API)', async () => {
+    const admin = await signIn(h.baseUrl, ADMIN.email, ADMIN.password);
+    const viewer = `${uid('new-viewer')}@example.com`;
+    const created = await admin.post('/admin/users', {
+      email: viewer,
+      name: 'New Viewer',
+      role: 'viewer',
+      password: 'a long enough password',
+    });
+    expect(created.status).toBe(200);
+    // No worker start in between: the route made the viewer's weekly schedule.
+    expect(await digestScheduleFrequency(temporal, h.taskQueue, viewer)).toBe('weekly');
+    expect(
+      (await api(h, 'POST', `/api/users/${encodeURIComponent(viewer)}`, { action: 'role', role: 'case_owner' })).status,
+    ).toBe(200);
+    expect(await digestScheduleFrequency(temporal, h.taskQueue, viewer)).toBe('daily');
+    expect((await admin.post(`/admin/users/${encodeURIComponent(viewer)}`, { action: 'disable' })).status).toBe(200);
+    expect(await digestScheduleFrequency(temporal, h.taskQueue, viewer)).toBe('none');
+    expect((await api(h, 'POST', `/api/users/${encodeURIComponent(viewer)}`, { action: 'enable' })).status).toBe(200);
+    expect(await digestScheduleFrequency(temporal, h.taskQueue, viewer)).toBe('daily');
+
+    const byApi = `${uid('api-owner')}@example.com`;
+    const made = await api(h, 'POST', '/api/users', {
+      email: byApi,
+      name: 'By API',
+      role: 'case_owner',
+      password: 'a long enough password',
+    });
+    expect(made.status).toBe(201);
+    expect(await digestScheduleFrequency(temporal, h.taskQueue, byApi)).toBe('daily');
+  });
+
+  it('leaves a schedule Temporal does not take to the next worker start, without failing', async () => {
+    const logged: string[] = [];
+    const down = {
+      create: () => Promise.reject(new Error('Temporal is down')),
+      getHandle: () => {
+        throw new Error('Temporal is down');
+      },
+    };
+    const loop = {
+      temporal: { schedule: down } as unknown as Client,
+      taskQueue: h.taskQueue,
+      loopIdleTimeout: '1m',
+      customerKeySecret: 'x',
+      log: (msg: string) => logged.push(msg),
+    };
+    const someone = await createUser(h.db, 'viewer');
+    expect(await syncPersonDigest(h.db, loop, someone.email)).toBe('pending');
+    expect(logged.join('\n')).toContain('left to the next worker start');
   });
 });

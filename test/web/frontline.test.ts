@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as c from '../../src/db/collections';
+import { digestPreferences } from '../../src/db/digests';
 import { type AdminClient, createUser, signIn } from '../support/admin';
 import {
   ADMIN,
@@ -70,6 +71,14 @@ describe('frontline attribution: replies carry the agent, the person sees their 
 
   it('replies carry data.agent; My feedback shows the person’s figures and own comments only; praise goes to them and their manager once', async () => {
     const programId = await createProgram(h);
+    // The manager reads in German (their digest language); Fiona chose nothing: the program's English.
+    await digestPreferences(h.db).insertOne({
+      _id: manager.email,
+      frequency: 'weekly',
+      locale: 'de',
+      updatedAt: new Date(),
+      updatedBy: 'test',
+    });
     const praised = await inviteNewCustomer(h, programId, {
       customer: { attributes: { region: 'EU' } },
       data: { agent: fionaId },
@@ -112,13 +121,13 @@ describe('frontline attribution: replies carry the agent, the person sees their 
 
     // The praise: to Fiona (named, and in the team named) and to the team's manager, each once.
     const subjects = async (email: string) =>
-      (await mailTo(h, email)).filter((m) => m.subject.startsWith('Praise from a customer')).map((m) => m.subject);
+      (await mailTo(h, email)).filter((m) => /^(Praise from|Lob von) /.test(m.subject)).map((m) => m.subject);
     await waitUntil('both praise emails', async () =>
       (await subjects(fiona.email)).length && (await subjects(manager.email)).length ? true : undefined,
     );
     await workflowEnded(h, invitationWorkflowId(praised.invitationId));
     expect(await subjects(fiona.email)).toEqual(['Praise from a customer for Fiona Fairweather, Harbour Crew']);
-    expect(await subjects(manager.email)).toHaveLength(1);
+    expect(await subjects(manager.email)).toEqual(['Lob von einem Kunden für Fiona Fairweather, Harbour Crew']);
     expect(await c.emails(h.db).findOne({ _id: `praise:${praised.invitationId}:${manager.email}` })).toMatchObject({
       status: 'sent',
     });

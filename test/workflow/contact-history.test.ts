@@ -77,4 +77,29 @@ describe('contact histories of earlier versions', () => {
       await db.dropDatabase();
     }
   });
+
+  it('when a migrated customer was only surveyed, then their history reads with no transactions (FerretDB leaves an inserted empty list out)', async () => {
+    const db = client.db(`cxloop_history_${randomUUID().slice(0, 8)}`);
+    const at = new Date(Date.now() - 86_400_000);
+    // A wave's survey: a contact, and no transaction of the customer's.
+    await c.contactDecisions(db).insertOne({
+      _id: 'w1|p',
+      customerId: 'dan',
+      eventId: 'w1',
+      programId: 'p',
+      action: 'send',
+      reason: 'ok',
+      sendAt: at,
+      decidedAt: at,
+    } as c.ContactDecisionDoc);
+    try {
+      await migrate(db);
+      expect(await contactHistoryOf(db, 'dan')).toEqual({
+        contacts: [{ key: 'w1|p', eventId: 'w1', programId: 'p', at: at.getTime() }],
+        transactions: [],
+      });
+    } finally {
+      await db.dropDatabase();
+    }
+  });
 });

@@ -28,7 +28,7 @@ import {
   listUsers,
   revokeApiKey,
 } from '../../app/people';
-import { digestPreferenceOf, setDigestPreference } from '../../app/digests';
+import { CHANGES_DIGEST_SCHEDULE, digestPreferenceOf, setDigestPreference, syncPersonDigest } from '../../app/digests';
 import { DIGEST_FREQUENCIES, DIGEST_LOCALES, type DigestFrequency, type DigestPreference } from '../../domain/digest';
 import type { LoopSettings } from '../../temporal/loop-client';
 
@@ -110,6 +110,7 @@ export function peopleRoutes(
     if (!parsed.success) return usersPage(req, res, { errors: fieldErrors(parsed.error), values }, 422);
     try {
       await createUser(db, parsed.data, me(res).id);
+      await syncPersonDigest(db, loop, parsed.data.email);
     } catch (err) {
       // A unit deleted since the form was shown, or an email already taken.
       if (!(err instanceof AppError) || (err.kind !== 'invalid' && err.kind !== 'conflict')) throw err;
@@ -125,6 +126,7 @@ export function peopleRoutes(
     const parsed = ZUserChange.safeParse(body?.action === 'units' ? { ...body, units: listField(body.units) } : body);
     if (!parsed.success) throw new HttpError(422, `invalid change: ${parsed.error.issues[0]?.message}`);
     await changeUser(db, me(res).id, req.params.id, parsed.data);
+    if (CHANGES_DIGEST_SCHEDULE.includes(parsed.data.action)) await syncPersonDigest(db, loop, req.params.id);
     await usersPage(req, res, { notice: `${req.params.id}: ${describeChange(parsed.data)}.` });
   });
 

@@ -14,6 +14,7 @@ import {
 import { keyExportScopeOf } from '../../app/bulk-exports';
 import { listInvitations, listReplies } from '../../app/replies';
 import { listOutbox } from '../../app/outbox';
+import { CHANGES_DIGEST_SCHEDULE, syncPersonDigest } from '../../app/digests';
 import { addExportRoutes, sendImportErrors, sendTable } from '../exports';
 import {
   caseMetricsExport,
@@ -394,12 +395,17 @@ export function apiRouter({ db, templates, loop, embeddedMail, metrics, webhookA
 
   router.post('/users', allowScopes('admin'), json('16kb'), async (req, res) => {
     const input = parseInput(ZUserInput, req.body, 'user');
-    res.status(201).json(await createUser(db, input, apiActor(res.locals.apiKey)));
+    const user = await createUser(db, input, apiActor(res.locals.apiKey));
+    await syncPersonDigest(db, loop, input.email);
+    res.status(201).json(user);
   });
 
   router.post('/users/:id', allowScopes('admin'), json('16kb'), async (req: Request<{ id: string }>, res) => {
     const change = parseInput(ZUserChange, req.body, 'change');
-    res.json(await changeUser(db, apiActor(res.locals.apiKey), req.params.id.toLowerCase(), change));
+    const userId = req.params.id.toLowerCase();
+    const user = await changeUser(db, apiActor(res.locals.apiKey), userId, change);
+    if (CHANGES_DIGEST_SCHEDULE.includes(change.action)) await syncPersonDigest(db, loop, userId);
+    res.json(user);
   });
 
   router.get('/webhooks', allowScopes('admin'), async (_req, res) => {
