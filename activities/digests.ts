@@ -1,24 +1,15 @@
-import type { Db } from 'mongodb';
 import * as c from '../src/db/collections';
 import { digestLinkToken, digestPreferenceOf, readDigest, recordDigestLink } from '../src/app/digests';
 import { ZDigestPeriod } from '../src/domain/digest';
 import { digestEmailKey } from '../src/domain/digest-period';
 import { renderDigestEmail } from '../src/mail/digest-email';
-import type { Mailer } from '../src/mail/mailer';
-import type { Templates } from '../src/mail/templates';
 import { ApplicationFailure } from '@temporalio/activity';
 import { sendOnce, sentEmail } from './email-once';
+import type { InvitationDeps } from './invitations';
 import { whileBeating } from './heartbeat';
 
-export interface DigestDeps {
-  db: Db;
-  mailer: Mailer;
-  templates: Templates;
-  publicBaseUrl: string;
-  mailFrom: string;
-  /** Signs the change-frequency link, as it signs survey links. */
-  surveyTokenSecret: string;
-}
+/** An invitation's: the change-frequency link is signed as survey links are. */
+export type DigestDeps = InvitationDeps;
 
 /** What became of a digest: no personal data, only the outcome. */
 export type DigestOutcome = { status: 'sent' | 'failed' | 'already-sent' | 'empty' | 'off' };

@@ -1,13 +1,8 @@
 import { createHash } from 'node:crypto';
-import {
-  type Client,
-  ScheduleAlreadyRunning,
-  ScheduleNotFoundError,
-  ScheduleOverlapPolicy,
-  type ScheduleSpec,
-} from '@temporalio/client';
+import { type Client, ScheduleNotFoundError, ScheduleOverlapPolicy, type ScheduleSpec } from '@temporalio/client';
 import type { DigestFrequency } from '../domain/digest';
 import { DIGEST_HOUR_UTC } from '../domain/digest-period';
+import { deleteSchedule, putSchedule } from './schedules';
 
 /**
  * Per task queue, like the sweep's and the waves': tests run several deployments on one Temporal
@@ -41,12 +36,7 @@ export async function syncDigestSchedule(
 ): Promise<DigestFrequency> {
   const scheduleId = digestScheduleId(taskQueue, userId);
   if (frequency === 'none') {
-    await client.schedule
-      .getHandle(scheduleId)
-      .delete()
-      .catch((err: unknown) => {
-        if (!(err instanceof ScheduleNotFoundError)) throw err;
-      });
+    await deleteSchedule(client, scheduleId);
     return 'none';
   }
   const spec = specOf(frequency);
@@ -62,14 +52,7 @@ export async function syncDigestSchedule(
   // makes a second run of a period send nothing.
   const policies = { overlap: ScheduleOverlapPolicy.SKIP, catchupWindow: '1d' as const };
   const state = { note: `${frequency} digest` };
-  try {
-    await client.schedule.create({ scheduleId, spec, action, policies, state });
-  } catch (err) {
-    if (!(err instanceof ScheduleAlreadyRunning)) throw err;
-    await client.schedule
-      .getHandle(scheduleId)
-      .update((previous) => ({ ...previous, spec, action, policies: { ...previous.policies, ...policies }, state }));
-  }
+  await putSchedule(client, { scheduleId, spec, action, policies, state });
   return frequency;
 }
 
@@ -116,12 +99,7 @@ export async function reconcileDigestSchedules(
     changed++;
   }
   for (const id of [...existing].filter((id) => !wantedIds.has(id))) {
-    await client.schedule
-      .getHandle(id)
-      .delete()
-      .catch((err: unknown) => {
-        if (!(err instanceof ScheduleNotFoundError)) throw err;
-      });
+    await deleteSchedule(client, id);
     changed++;
   }
   return changed;

@@ -1,13 +1,8 @@
-import {
-  type Client,
-  ScheduleAlreadyRunning,
-  ScheduleNotFoundError,
-  ScheduleOverlapPolicy,
-  type ScheduleSpec,
-} from '@temporalio/client';
+import { type Client, ScheduleOverlapPolicy, type ScheduleSpec } from '@temporalio/client';
 import type { TRelationshipCadence } from '../domain/cadence';
 import type { TProgram } from '../domain/program';
 import { fanOutTaskQueue } from '../../workflows/definitions';
+import { deleteSchedule, putSchedule } from './schedules';
 
 /** Per task queue, like the sweep's: tests run several deployments on one Temporal server. */
 export const waveScheduleId = (taskQueue: string, programId: string) => `wave:${taskQueue}:${programId}`;
@@ -35,12 +30,7 @@ export async function syncWaveSchedule(
 ): Promise<WaveScheduleState> {
   const scheduleId = waveScheduleId(taskQueue, programId);
   if (!program?.cadence || program.kind !== 'relationship') {
-    await client.schedule
-      .getHandle(scheduleId)
-      .delete()
-      .catch((err: unknown) => {
-        if (!(err instanceof ScheduleNotFoundError)) throw err;
-      });
+    await deleteSchedule(client, scheduleId);
     return 'none';
   }
   const spec = dailyAt(program.cadence);
@@ -54,14 +44,7 @@ export async function syncWaveSchedule(
   const state = { paused: !program.active, note: program.active ? `waves of ${program.name}` : 'program paused' };
   // The wave itself catches up missed days (the program's policy), so the schedule need not.
   const policies = { overlap: ScheduleOverlapPolicy.SKIP, catchupWindow: 60_000 };
-  try {
-    await client.schedule.create({ scheduleId, spec, action, state, policies });
-  } catch (err) {
-    if (!(err instanceof ScheduleAlreadyRunning)) throw err;
-    await client.schedule
-      .getHandle(scheduleId)
-      .update((previous) => ({ ...previous, spec, action, policies: { ...previous.policies, ...policies }, state }));
-  }
+  await putSchedule(client, { scheduleId, spec, action, policies, state });
   return program.active ? 'active' : 'paused';
 }
 

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureApiKey } from '../../src/bootstrap';
 import { hashApiKey } from '../../src/app/credentials';
+import { CASE_TABLES } from '../../src/app/case-metrics';
 import { readDigest } from '../../src/app/digests';
 import * as c from '../../src/db/collections';
 import * as a from '../../src/db/alerts';
@@ -83,15 +84,7 @@ describe('a general manager of Europe sees no other region on any page, API or e
     '/journeys/:programId': [`/admin/journeys/${programId}`],
     '/journeys/:programId.csv': [`/admin/journeys/${programId}.csv`],
     '/case-metrics': [`/admin/case-metrics?${period()}`],
-    '/case-metrics/:table.csv': [
-      'figures',
-      'over-time',
-      'root-causes',
-      'backlog',
-      'accounts',
-      'by-owner',
-      'by-root-cause',
-    ].map((table) => `/admin/case-metrics/${table}.csv?${period()}`),
+    '/case-metrics/:table.csv': CASE_TABLES.map((table) => `/admin/case-metrics/${table}.csv?${period()}`),
     '/cases': ['all', 'team', 'mine', 'unassigned'].map((view) => `/admin/cases?view=${view}`),
     '/cases/:id': [`/admin/cases/${EU.case}`],
     '/audit': ['/admin/audit'],
