@@ -93,6 +93,16 @@ describe('npm start', () => {
     const owner = await signIn(baseUrl, 'olga@cxloop.localhost', ownerPassword!);
     expect((await owner.get('/admin/cases')).status).toBe(200);
 
+    // Europe's general manager sees Europe only (stored without units at first, she saw everything);
+    // the frontline agent has her own page.
+    const [, gmPassword] = /gm-eu@cxloop\.localhost \/ (\S+)/.exec(output)!;
+    const gm = await signIn(baseUrl, 'gm-eu@cxloop.localhost', gmPassword!);
+    expect((await gm.get('/admin/dashboard?segment=unit:eu')).status).toBe(200);
+    expect((await gm.get('/admin/dashboard?segment=unit:na')).status).toBe(403);
+    const [, frontlinePassword] = /frontline@cxloop\.localhost \/ (\S+)/.exec(output)!;
+    const frontline = await signIn(baseUrl, 'frontline@cxloop.localhost', frontlinePassword!);
+    expect((await frontline.get('/admin/my-feedback')).status).toBe(200);
+
     await demoRunsEncrypted(apiKey);
 
     // The worker's Prometheus exporter: the Temporal SDK's task latencies and our email counter.
