@@ -4,7 +4,7 @@ import * as c from '../src/db/collections';
 import { findCustomer } from '../src/db/customers';
 import { insertOnce, isDuplicateKeyError } from '../src/db/insert-once';
 import { followUpVerdict } from '../src/domain/cases';
-import { followUpProgram } from '../src/domain/follow-up-program';
+import { followUpEventId, followUpProgram } from '../src/domain/follow-up-program';
 import { type SurveyInvitationInput, invitationIdFor } from '../workflows/definitions';
 
 /** Whether the follow-up reply closes or reopens the case; `answers` and `csat` in results of older histories. */
@@ -48,7 +48,7 @@ export function createFollowUpActivities(db: Db) {
           });
       const program = await c.programs(db).findOne({ _id: programId });
       if (!program) throw ApplicationFailure.nonRetryable(`the follow-up program ${programId} does not exist`);
-      const eventId = `case-resolved-${round}:${caseId}`;
+      const eventId = followUpEventId(round, caseId);
       // Marked processed: no customer loop decides on it, the case workflow sends the survey itself.
       await insertOnce(c.events(db), {
         _id: eventId,

@@ -7,6 +7,7 @@ import type { SubmitScores } from './replies';
 import { loadUnits } from '../src/db/units';
 import { unitPath } from '../src/domain/units';
 import { FOLLOW_UP_PROGRAM_ID } from '../src/domain/case-schemas';
+import { followUpEventId } from '../src/domain/follow-up-program';
 import { invitationIdFor } from '../workflows/definitions';
 
 /**
@@ -103,7 +104,7 @@ export async function followUpCsat(
   if (round < 1) return null;
   const program = await c.programs(db).findOne({ _id: theCase.programId }, { projection: { caseHandling: 1 } });
   const followUpProgram = program?.caseHandling?.followUpProgram ?? FOLLOW_UP_PROGRAM_ID;
-  const eventId = `case-resolved-${round}:${theCase._id}`;
+  const eventId = followUpEventId(round, theCase._id);
   const reply = await c
     .responses(db)
     .findOne({ _id: invitationIdFor(followUpProgram, eventId) }, { projection: { scores: 1 } });

@@ -8,6 +8,7 @@ import * as c from '../db/collections';
 import { oncePerDatabase } from '../db/markers';
 import type { CaseStatus } from '../domain/cases';
 import type { CustomerProfile } from '../domain/customer';
+import { followUpEventId } from '../domain/follow-up-program';
 import { invitationIdFor } from '../../workflows/definitions';
 import { answerAsCustomer } from './seed';
 
@@ -109,7 +110,7 @@ export function workDemoCases(db: Db, baseUrl: string, apiKey: string, tokenSecr
       }
       if (state === 'waiting_on_customer' && (await statusOf(caseId)) === 'in_progress') await act(caseId, 'wait');
       if (state === 'reopened' || state === 'closed')
-        await answer(invitationIdFor('case-follow-up', `case-resolved-1:${caseId}`), {
+        await answer(invitationIdFor('case-follow-up', followUpEventId(1, caseId)), {
           solved: state === 'closed' ? 'yes' : 'no',
           csat: state === 'closed' ? '5' : '2',
         });

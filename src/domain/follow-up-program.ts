@@ -2,6 +2,12 @@ import { FOLLOW_UP_PROGRAM_ID } from './case-schemas';
 import { type TProgram, ZProgram } from './program';
 
 /**
+ * The `case.resolved` event of a case's `round`-th resolution: the follow-up invitation's ID derives
+ * from it, so the reply of each round can be found again by `_id`.
+ */
+export const followUpEventId = (round: number, caseId: string): string => `case-resolved-${round}:${caseId}`;
+
+/**
  * The short survey a customer gets after their case is resolved; created on first use and
  * editable like any program (PUT /api/programs/case-follow-up), e.g. to change its wording or expiry.
  * Pulsed and without triggers: only a case workflow sends it.
