@@ -14,6 +14,7 @@ const FRONTLINE_INDEX: LookupIndex<PraisablePerson[]> = {
       await c
         .users(db)
         .find({ frontlineId: { $exists: true } }, { projection: { name: 1, units: 1, disabled: 1 } })
+        .sort({ _id: 1 })
         .toArray()
     )
       .filter((person) => !person.disabled)

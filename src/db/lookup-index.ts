@@ -9,52 +9,48 @@ import { isDuplicateKeyError } from './insert-once';
  */
 export interface LookupIndexDoc<T> {
   _id: string;
-  /** Raised by every rebuild before it reads the collection. */
-  generation: number;
-  /** The generation whose reading `value` is (0: never built). */
-  builtFrom: number;
-  value?: T;
-  builtAt?: Date;
+  value: T;
+  builtAt: Date;
 }
 
 const lookupIndexes = <T>(db: Db) => db.collection<LookupIndexDoc<T>>('lookup_indexes');
 
-/** A lookup index: its `_id` and how to derive its value from the collection it indexes. */
+/** A lookup index: its `_id` and how to derive its value from the collection it indexes (in a stable order). */
 export interface LookupIndex<T> {
   id: string;
   build(db: Db): Promise<T>;
 }
 
-/** Raises the generation (creating the document the first time; two first callers: one retries). */
-async function claimGeneration(db: Db, id: string): Promise<number> {
-  for (;;) {
-    try {
-      const doc = await lookupIndexes(db).findOneAndUpdate(
-        { _id: id },
-        { $inc: { generation: 1 }, $setOnInsert: { builtFrom: 0 } },
-        { upsert: true, returnDocument: 'after' },
-      );
-      return doc!.generation;
-    } catch (err) {
-      if (!isDuplicateKeyError(err)) throw err;
-    }
+/** Readings after which a rebuild gives up to a collection changing all the while (the next change rebuilds it). */
+const MAX_READINGS = 10;
+
+async function publish<T>(db: Db, id: string, value: T): Promise<void> {
+  const doc = { value, builtAt: new Date() } as Omit<LookupIndexDoc<T>, '_id'>;
+  try {
+    await lookupIndexes<T>(db).replaceOne({ _id: id }, doc, { upsert: true });
+  } catch (err) {
+    // Two first publications at once: the loser replaces.
+    if (!isDuplicateKeyError(err)) throw err;
+    await lookupIndexes<T>(db).replaceOne({ _id: id }, doc);
   }
 }
 
 /**
  * Rebuilds the index after a change of its collection (and at migration). Several processes may
- * change the collection at once: each raises the generation *after* its change and reads the
- * collection after that, so the highest generation's reading holds every change whose rebuild
- * began; a reading is stored only over an older one, so a slower rebuild cannot put back a
- * reading that misses a change.
+ * change the collection and rebuild at once, and FerretDB isolates neither conditional nor
+ * concurrent writes, so a rebuild that read before another's change may publish after it. Hence
+ * each rebuild reads the collection again after publishing and publishes again until that reading
+ * matches: the last publication is always followed by a matching reading taken after it, so it
+ * holds every change made before it, and a change made after it is followed by its own rebuild.
  */
 export async function rebuildLookupIndex<T>(db: Db, index: LookupIndex<T>): Promise<T> {
-  const generation = await claimGeneration(db, index.id);
-  const value = await index.build(db);
-  await lookupIndexes<T>(db).updateOne({ _id: index.id, builtFrom: { $lt: generation } }, {
-    $set: { value, builtFrom: generation, builtAt: new Date() },
-  } as object);
-  return value;
+  let value = await index.build(db);
+  for (let reading = 1; ; reading++) {
+    await publish(db, index.id, value);
+    const again = await index.build(db);
+    if (reading === MAX_READINGS || JSON.stringify(again) === JSON.stringify(value)) return value;
+    value = again;
+  }
 }
 
 /**
@@ -63,5 +59,5 @@ export async function rebuildLookupIndex<T>(db: Db, index: LookupIndex<T>): Prom
  */
 export async function readLookupIndex<T>(db: Db, index: LookupIndex<T>): Promise<T> {
   const doc = await lookupIndexes<T>(db).findOne({ _id: index.id }, { projection: { value: 1 } });
-  return doc && 'value' in doc ? (doc.value as T) : rebuildLookupIndex(db, index);
+  return doc ? doc.value : rebuildLookupIndex(db, index);
 }

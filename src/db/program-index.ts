@@ -12,6 +12,8 @@ const PROGRAM_TRIGGER_INDEX: LookupIndex<Triggers> = {
       await c
         .programs(db)
         .find({ kind: 'transactional', active: true }, { projection: { triggers: 1 } })
+        // As they were created: the order events' candidates had before.
+        .sort({ createdAt: 1, _id: 1 })
         .toArray()
     ).map((program) => ({ id: program._id, triggers: program.triggers ?? [] })),
 };

@@ -13,6 +13,7 @@ const WEBHOOK_INDEX: LookupIndex<Subscriptions> = {
       await c
         .webhooks(db)
         .find({}, { projection: { events: 1 } })
+        .sort({ _id: 1 })
         .toArray()
     ).map((hook) => ({
       id: hook._id,
