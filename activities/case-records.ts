@@ -2,6 +2,7 @@ import { ApplicationFailure } from '@temporalio/activity';
 import type { Db } from 'mongodb';
 import * as c from '../src/db/collections';
 import { insertOnce } from '../src/db/insert-once';
+import { webhookIdsFor } from '../src/db/webhook-index';
 import type { Calendar } from '../src/domain/business-hours';
 import { mayContactAbout } from '../src/domain/case-rules';
 import { ZCaseHandling } from '../src/domain/case-schemas';
@@ -239,7 +240,7 @@ const withoutUndefined = <T extends object>(fields: T): Partial<T> =>
 /** Whether any webhook wants to hear of this kind of timeline entry. */
 async function subscribed(db: Db, timelineKind: string): Promise<boolean> {
   const event = webhookEventFor(timelineKind);
-  return !!event && !!(await c.webhooks(db).findOne({ events: event }, { projection: { _id: 1 } }));
+  return !!event && (await webhookIdsFor(db, event)).length > 0;
 }
 
 /** Only what changed, for the audit log. */

@@ -9,6 +9,7 @@ import type { TProgram } from '../src/domain/program';
 import { applyProfile, findCustomer, isErased } from '../src/db/customers';
 import { campaignCancelled } from '../src/db/campaigns';
 import { contactHistoryOf, keepInHistory } from '../src/db/contact-history';
+import { programsTriggeredBy } from '../src/db/program-index';
 import { historyFor } from '../src/domain/contact-history';
 import type { CustomerProfile, ProfileOutcome } from '../src/domain/customer';
 import { customerWorkflowId } from '../workflows/definitions';
@@ -165,10 +166,10 @@ export function createContactActivities(db: Db) {
 /** The active programs an event asks for: its own program, or every transactional program it triggers. */
 async function programsAskingFor(db: Db, event: c.EventDoc): Promise<c.ProgramDoc[]> {
   if (event.campaignId && (await campaignCancelled(db, event.campaignId))) return [];
-  const filter = event.programId
-    ? { _id: event.programId, active: true }
-    : { kind: 'transactional' as const, active: true, triggers: event.type };
-  return c.programs(db).find(filter).toArray();
+  if (!event.programId) return programsTriggeredBy(db, event.type);
+  // By `_id` alone (FerretDB's one indexed filter), then checked.
+  const own = await c.programs(db).findOne({ _id: event.programId });
+  return own?.active ? [own] : [];
 }
 
 /**

@@ -4,6 +4,7 @@ import type { Db } from 'mongodb';
 import * as c from '../src/db/collections';
 import { recordUnsubscribe } from '../src/db/customers';
 import { insertOnce } from '../src/db/insert-once';
+import { webhookIdsFor } from '../src/db/webhook-index';
 import { caseContribution } from '../src/domain/case-metrics';
 import type { ErasureSummary } from '../src/domain/customer';
 import type { Answers } from '../src/domain/survey-schema';
@@ -147,7 +148,7 @@ export function createErasureActivities(db: Db, submitScores: SubmitScores = sig
 
   /** Tells the webhooks subscribed to `customer.erased`, in a workflow of its own that retries. */
   async function announceErasure(customerId: string): Promise<void> {
-    if (!(await c.webhooks(db).findOne({ events: 'customer.erased' }, { projection: { _id: 1 } }))) return;
+    if ((await webhookIdsFor(db, 'customer.erased')).length === 0) return;
     const { client, info } = Context.current();
     await client.workflow.start('erasureWebhooksWorkflow', {
       workflowId: erasureWebhooksWorkflowId(customerId),

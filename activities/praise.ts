@@ -1,6 +1,7 @@
 import type { Db } from 'mongodb';
 import * as c from '../src/db/collections';
 import { digestPreferences } from '../src/db/digests';
+import { frontlinePeople } from '../src/db/frontline-index';
 import { loadUnits } from '../src/db/units';
 import { isPraise, praiseRecipients } from '../src/domain/frontline';
 import { maskContactDetails } from '../src/domain/personal-data';
@@ -36,17 +37,7 @@ export function praiseSender({ db, mailer, templates, publicBaseUrl, mailFrom }:
   return async ({ id, scores, locale }) => {
     const comment = scores.verbatim.trim();
     if (!comment || !isPraise(scores)) return 0;
-    // The people with a frontline ID: a few among the staff (the users collection is small).
-    const [frontline, units] = await Promise.all([
-      c
-        .users(db)
-        .find({ frontlineId: { $exists: true } }, { projection: { name: 1, units: 1, disabled: 1 } })
-        .toArray(),
-      loadUnits(db),
-    ]);
-    const people = frontline
-      .filter((person) => !person.disabled)
-      .map((person) => ({ id: person._id, name: person.name, units: person.units ?? [] }));
+    const [people, units] = await Promise.all([frontlinePeople(db), loadUnits(db)]);
     let told = 0;
     for (const recipient of praiseRecipients(comment, people, units)) {
       const user = await c.users(db).findOne({ _id: recipient.userId }, { projection: { name: 1, disabled: 1 } });

@@ -7,6 +7,7 @@ import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { Db } from 'mongodb';
 import * as c from '../src/db/collections';
 import { insertOnce } from '../src/db/insert-once';
+import { webhooksFor } from '../src/db/webhook-index';
 import { type AllowList, EMPTY_ALLOW_LIST, hostVerdict, resolvedRefusal } from '../src/domain/webhook-destination';
 import type { WebhookEvent } from '../src/domain/webhooks';
 
@@ -161,7 +162,7 @@ export function createWebhookActivities(db: Db, destinations: WebhookDestination
       event: WebhookEvent;
       seq: number;
     }): Promise<{ delivered: number }> {
-      const hooks = await c.webhooks(db).find({ events: args.event }).toArray();
+      const hooks = await webhooksFor(db, args.event);
       if (hooks.length === 0) return { delivered: 0 };
       const doc = await c.cases(db).findOne({ _id: args.caseId }, { projection: { calendar: 0 } });
       if (!doc) throw ApplicationFailure.nonRetryable(`no case ${args.caseId}`);
@@ -179,7 +180,7 @@ export function createWebhookActivities(db: Db, destinations: WebhookDestination
      */
     async deliverErasureWebhooks({ customerId }: { customerId: string }): Promise<{ delivered: number }> {
       const event = 'customer.erased';
-      const hooks = await c.webhooks(db).find({ events: event }).toArray();
+      const hooks = await webhooksFor(db, event);
       return deliverToSubscribers(
         hooks,
         event,

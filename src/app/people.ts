@@ -2,6 +2,7 @@ import type { Db } from 'mongodb';
 import { z } from 'zod';
 import * as c from '../db/collections';
 import { audit } from '../db/audit';
+import { rebuildFrontlineIndex } from '../db/frontline-index';
 import { isDuplicateKeyError } from '../db/insert-once';
 import { ROLES, SCOPES } from '../domain/access';
 import { MAX_AGENT_ID, agentOf } from '../domain/rollup';
@@ -131,6 +132,8 @@ export async function changeUser(
             ? { $set: { passwordHash: await hashPassword(change.password), updatedAt: now }, $inc: { authVersion: 1 } }
             : { $set: { disabled: change.action === 'disable', updatedAt: now }, $inc: { authVersion: 1 } };
   await c.users(db).updateOne({ _id: userId }, update);
+  // Praise reads the frontline people from an index (a new account has no frontline ID yet).
+  if (change.action !== 'password') await rebuildFrontlineIndex(db);
   if (change.action === 'disable' || change.action === 'enable' || change.action === 'password')
     await endSessionsOf(db, userId);
   await audit(db, {

@@ -2,6 +2,7 @@ import type { Db } from 'mongodb';
 import { audit } from '../db/audit';
 import { customers, invitations, programs } from '../db/collections';
 import { isDuplicateKeyError } from '../db/insert-once';
+import { rebuildProgramTriggerIndex } from '../db/program-index';
 import { recordProgramVersion } from '../db/programs';
 import { readRollups } from '../db/rollup-totals';
 import { ALL_SEGMENT, rollupDay, summarizeRollups } from '../domain/rollup';
@@ -55,6 +56,7 @@ export async function deleteProgram(
       `program ${programId} has invitations; pause it ("active": false) instead of deleting it`,
     );
   await programs(db).deleteOne({ _id: programId });
+  await rebuildProgramTriggerIndex(db);
   await audit(db, {
     actor,
     action: 'program.delete',
@@ -77,8 +79,17 @@ async function updateSchedule(
   }
 }
 
-/** Stores a program as it is (demo data and test fixtures); the sweep then brings its schedule in line. */
+/**
+ * Stores a program as it is (demo data and test fixtures); the sweep then brings its schedule in
+ * line. The programs events trigger are looked up by `_id` in an index rebuilt here.
+ */
 export async function storeProgram(db: Db, program: TProgram): Promise<'created' | 'updated'> {
+  const outcome = await writeProgram(db, program);
+  await rebuildProgramTriggerIndex(db);
+  return outcome;
+}
+
+async function writeProgram(db: Db, program: TProgram): Promise<'created' | 'updated'> {
   const now = new Date();
   const versionId = await recordProgramVersion(db, program);
   const update = { $set: { ...program, versionId, updatedAt: now }, $setOnInsert: { createdAt: now } };

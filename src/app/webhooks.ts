@@ -4,6 +4,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Db } from 'mongodb';
 import { audit } from '../db/audit';
 import * as c from '../db/collections';
+import { rebuildWebhookIndex } from '../db/webhook-index';
 import { type AllowList, hostVerdict, resolvedRefusal } from '../domain/webhook-destination';
 import type { WebhookInput } from '../domain/webhook-schema';
 import { AppError } from './errors';
@@ -56,6 +57,7 @@ export async function createWebhook(db: Db, input: WebhookInput, createdBy: stri
     createdAt: new Date(),
   };
   await c.webhooks(db).insertOne(doc);
+  await rebuildWebhookIndex(db);
   await audit(db, {
     actor: createdBy,
     action: 'webhook.create',
@@ -95,6 +97,7 @@ export async function deleteWebhook(db: Db, id: string, actor: string): Promise<
   const hook = await c.webhooks(db).findOne({ _id: id }, { projection: { url: 1, events: 1 } });
   const { deletedCount } = await c.webhooks(db).deleteOne({ _id: id });
   if (!hook || !deletedCount) throw new AppError('not-found', `no webhook ${id}`);
+  await rebuildWebhookIndex(db);
   await audit(db, {
     actor,
     action: 'webhook.delete',

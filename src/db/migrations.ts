@@ -13,9 +13,12 @@ import * as c from './collections';
 import { buildContactHistories } from './contact-history';
 import { createIndexes } from './indexes';
 import { unlessDoneAtStart } from './markers';
+import { rebuildFrontlineIndex } from './frontline-index';
 import { moveCountedKeys } from './move-counted-keys';
+import { rebuildProgramTriggerIndex } from './program-index';
 import { backfillRollupTotals } from './rollup-totals';
 import { hashSurveyToken } from './survey-tokens';
+import { rebuildWebhookIndex } from './webhook-index';
 
 /** A step reports how far it is (`done` of `total` things), for the progress lines and its claim. */
 export type MigrationProgress = (done: number, total: number) => void;
@@ -43,6 +46,7 @@ export const MIGRATIONS: readonly Migration[] = [
   // A contraction: workers of earlier releases count by the lists this removes, so they must be
   // stopped before it runs (docs/deployment.md, "Upgrading to schema version 6").
   { version: 6, name: 'counted keys moved out of rollups', run: (db, progress) => moveCountedKeys(db, progress) },
+  { version: 7, name: 'lookup indexes built', run: (db) => buildLookupIndexes(db) },
 ];
 
 /** The version this release needs: the last step's. */
@@ -80,4 +84,14 @@ async function hashLegacyTokens(db: Db, progress: MigrationProgress): Promise<vo
 /** Earlier versions called case owners 'owner'. */
 async function renameCaseOwners(db: Db): Promise<void> {
   await c.users(db).updateMany({ role: 'owner' as never }, { $set: { role: 'case_owner' } });
+}
+
+/**
+ * What the hot path reads by `_id` instead of scanning admin collections (src/db/lookup-index.ts):
+ * the processes of this release rebuild each on every change, this builds them for what exists.
+ */
+async function buildLookupIndexes(db: Db): Promise<void> {
+  await rebuildWebhookIndex(db);
+  await rebuildProgramTriggerIndex(db);
+  await rebuildFrontlineIndex(db);
 }

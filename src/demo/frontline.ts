@@ -1,5 +1,6 @@
 import type { Db } from 'mongodb';
 import { users } from '../db/collections';
+import { rebuildFrontlineIndex } from '../db/frontline-index';
 
 /** The demo's frontline person: works in Berlin, named `fiona` by the demo's events. */
 export const DEMO_FRONTLINE = {
@@ -26,4 +27,5 @@ export async function seedDemoFrontline(db: Db): Promise<void> {
     { _id: DEMO_FRONTLINE.email, frontlineId: { $exists: false } },
     { $set: { frontlineId: DEMO_FRONTLINE_ID } },
   );
+  await rebuildFrontlineIndex(db);
 }

@@ -8,6 +8,7 @@ import type { Db } from 'mongodb';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { type ResolveAll, createWebhookActivities } from '../../activities/webhooks';
 import * as c from '../../src/db/collections';
+import { rebuildWebhookIndex } from '../../src/db/webhook-index';
 import { parseAllowList } from '../../src/domain/webhook-destination';
 import { signIn } from '../support/admin';
 import { ADMIN, type Harness, api, startHarness } from '../support/harness';
@@ -98,6 +99,8 @@ describe('webhook destinations', () => {
         createdBy: 'test',
         createdAt: new Date(),
       });
+      // Stored by hand (the API refuses these URLs), so the index the activity reads is rebuilt by hand.
+      await rebuildWebhookIndex(db);
       await db.collection('cases').insertOne({ _id: caseId as never, status: 'open' });
       return { hookId, caseId };
     }

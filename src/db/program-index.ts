@@ -1,0 +1,37 @@
+import type { Db } from 'mongodb';
+import * as c from './collections';
+import { type LookupIndex, readLookupIndex, rebuildLookupIndex } from './lookup-index';
+
+/** The active transactional programs with the event types that trigger them. */
+type Triggers = { id: string; triggers: string[] }[];
+
+const PROGRAM_TRIGGER_INDEX: LookupIndex<Triggers> = {
+  id: 'program-triggers',
+  build: async (db) =>
+    (
+      await c
+        .programs(db)
+        .find({ kind: 'transactional', active: true }, { projection: { triggers: 1 } })
+        // As they were created: the order events' candidates had before.
+        .sort({ createdAt: 1, _id: 1 })
+        .toArray()
+    ).map((program) => ({ id: program._id, triggers: program.triggers ?? [] })),
+};
+
+/** After any program is stored or deleted (src/app/programs.ts) and at migration. */
+export const rebuildProgramTriggerIndex = (db: Db) => rebuildLookupIndex(db, PROGRAM_TRIGGER_INDEX);
+
+const triggeredBy = (program: c.ProgramDoc, eventType: string) =>
+  program.kind === 'transactional' && program.active && (program.triggers ?? []).includes(eventType);
+
+/**
+ * The active transactional programs an event type triggers: the index names them, each is read by
+ * `_id` and checked again (a program paused or changed meanwhile is left out).
+ */
+export async function programsTriggeredBy(db: Db, eventType: string): Promise<c.ProgramDoc[]> {
+  const ids = (await readLookupIndex(db, PROGRAM_TRIGGER_INDEX))
+    .filter((program) => program.triggers.includes(eventType))
+    .map((program) => program.id);
+  const found = await Promise.all(ids.map((id) => c.programs(db).findOne({ _id: id })));
+  return found.filter((program): program is c.ProgramDoc => !!program && triggeredBy(program, eventType));
+}
