@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import type { WorkerOptions } from '@temporalio/worker';
 import type { Config } from './config';
 import { prepareSchema } from './db/migrate';
+import { rebuildLookupIndexes } from './db/migrations';
 import { type Database, connectDatabase } from './db/connection';
 import { customerKeySecret, sessionSecret, surveyTokenSecret } from './bootstrap';
 import { durationMs } from './domain/duration';
@@ -53,6 +54,7 @@ export async function startWorker(
 ): Promise<RunningWorker> {
   const database = await connectDatabase(services.mongoUri, config.mongo.dbName);
   await withSchema(database, config, (line) => console.log(`[cxloop] migrate: ${line}`));
+  await rebuildLookupIndexes(database.db);
   const mailer = createMailer(services.smtpUrl);
   const taskQueue = options.taskQueue ?? config.temporal.taskQueue;
   // One client for the start-up checks: the search attributes, the sweep's and the alerts' schedules.

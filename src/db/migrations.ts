@@ -46,7 +46,7 @@ export const MIGRATIONS: readonly Migration[] = [
   // A contraction: workers of earlier releases count by the lists this removes, so they must be
   // stopped before it runs (docs/deployment.md, "Upgrading to schema version 6").
   { version: 6, name: 'counted keys moved out of rollups', run: (db, progress) => moveCountedKeys(db, progress) },
-  { version: 7, name: 'lookup indexes built', run: (db) => buildLookupIndexes(db) },
+  { version: 7, name: 'lookup indexes built', run: (db) => rebuildLookupIndexes(db) },
 ];
 
 /** The version this release needs: the last step's. */
@@ -88,9 +88,10 @@ async function renameCaseOwners(db: Db): Promise<void> {
 
 /**
  * What the hot path reads by `_id` instead of scanning admin collections (src/db/lookup-index.ts):
- * the processes of this release rebuild each on every change, this builds them for what exists.
+ * the processes of this release rebuild each on every change; this builds them for what exists, at
+ * migration and at each worker's start (a process stopped between a change and its rebuild).
  */
-async function buildLookupIndexes(db: Db): Promise<void> {
+export async function rebuildLookupIndexes(db: Db): Promise<void> {
   await rebuildWebhookIndex(db);
   await rebuildProgramTriggerIndex(db);
   await rebuildFrontlineIndex(db);
