@@ -35,19 +35,20 @@ async function programVersion(db: Db, versionId: string): Promise<TProgram | nul
   return doc.program;
 }
 
+/** The program an invitation was sent with: its saved version, under the program's `_id`. */
+export type InvitationProgram = TProgram & { _id: string; versionId?: string };
+
 /**
  * The program an invitation was sent with: a program edited meanwhile (questions added, renamed
- * or removed, wording changed) does not change the survey a customer already received. Invitations
- * from before versions existed get the current program.
+ * or removed, wording changed) does not change the survey a customer already received. Read from
+ * the version alone (a program with invitations cannot be deleted, src/app/programs.ts), so a
+ * version read before costs nothing; invitations from before versions existed get the current program.
  */
 export async function programOfInvitation(
   db: Db,
   invitation: Pick<c.InvitationDoc, 'programId' | 'programVersion'>,
-): Promise<c.ProgramDoc | null> {
-  const [current, version] = await Promise.all([
-    c.programs(db).findOne({ _id: invitation.programId }),
-    invitation.programVersion ? programVersion(db, invitation.programVersion) : null,
-  ]);
-  if (!current || !version) return current;
-  return { ...current, ...version, versionId: invitation.programVersion };
+): Promise<InvitationProgram | null> {
+  const version = invitation.programVersion ? await programVersion(db, invitation.programVersion) : null;
+  if (version) return { ...version, _id: invitation.programId, versionId: invitation.programVersion };
+  return c.programs(db).findOne({ _id: invitation.programId });
 }
