@@ -75,9 +75,10 @@ export async function changeOf(
   const closing = args.after.status === 'closed' && args.before.status !== 'closed';
   const leavingResolved = args.before.status === 'resolved' && args.after.status !== 'resolved';
   if (!closing && !leavingResolved) return change;
+  // From 1: entry 0 is always the opening (openCase), none of the kinds looked at below.
   const entries = await Promise.all(
-    Array.from({ length: args.seq }, (_, seq) =>
-      c.caseTimeline(db).findOne({ _id: `${theCase._id}:${seq}` }, { projection: { kind: 1 } }),
+    Array.from({ length: Math.max(args.seq - 1, 0) }, (_, i) =>
+      c.caseTimeline(db).findOne({ _id: `${theCase._id}:${i + 1}` }, { projection: { kind: 1 } }),
     ),
   );
   const kinds = entries.map((entry) => entry?.kind);

@@ -6,7 +6,7 @@ import { UNCLOSED_STATUSES } from '../src/domain/cases';
 import { inAudience } from '../src/domain/audience';
 import type { ContactDecision, ContactDecisionInput } from '../src/domain/contact';
 import type { TProgram } from '../src/domain/program';
-import { applyProfile, findCustomer, isErased } from '../src/db/customers';
+import { applyProfile, applyProfileReturning, findCustomer, isErased } from '../src/db/customers';
 import { campaignCancelled } from '../src/db/campaigns';
 import { contactHistoryOf, keepInHistory } from '../src/db/contact-history';
 import { programsTriggeredBy } from '../src/db/program-index';
@@ -41,8 +41,11 @@ export function createContactActivities(db: Db) {
       const event = await c.events(db).findOne({ _id: eventId });
       if (!event) throw ApplicationFailure.nonRetryable(`event ${eventId} is not recorded`);
       if (event.processedAt) return { candidates: [], processed: true };
-      if (event.customer) await applyProfile(db, event.customer, event.identityWrite);
-      const customer = await findCustomer(db, customerId);
+      // The loop's own customer's record as the event's profile left it, read in that write.
+      const profile = event.customer;
+      const applied = profile?.id === customerId ? await applyProfileReturning(db, profile, event.identityWrite) : null;
+      if (profile && profile.id !== customerId) await applyProfile(db, profile, event.identityWrite);
+      const customer = applied ?? (await findCustomer(db, customerId));
       if (!customer) throw ApplicationFailure.nonRetryable(`customer ${customerId} is not recorded`);
       // Erased customers are never contacted again, whatever events still arrive.
       const matching = customer.erasedAt

@@ -1,10 +1,10 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
-import type { Db } from 'mongodb';
+import type { Db, UpdateFilter } from 'mongodb';
 import * as c from '../src/db/collections';
 import { programOfInvitation } from '../src/db/programs';
 import { insertOnce } from '../src/db/insert-once';
 import { type CountedKey, type Counting, type ScoresBatch, claimKeys, markBatchApplied } from '../src/db/counted-keys';
-import { copyRollupTotals } from '../src/db/rollup-totals';
+import { ROLLUP_AFTER_WRITE, copyRollupTotals } from '../src/db/rollup-totals';
 import { loadUnits } from '../src/db/units';
 import {
   type FoldedChange,
@@ -149,16 +149,25 @@ async function recordJourneyStep(
 }
 
 /**
+ * The day each database's `case-metrics-since` was last seen to hold, in this process: it only ever
+ * moves earlier, so a batch whose case changes are no earlier than that has nothing to note.
+ */
+const caseDaysNoted = new WeakMap<Db, string>();
+
+/**
  * The day of the earliest case change counted (settings `case-metrics-since`): the case backlog
- * is summed over every month from then. Only the scores' owner writes it.
+ * is summed over every month from then. Only the scores' owner writes it, and only earlier.
  */
 async function noteFirstCaseDay(db: Db, batch: ScoreContribution[]): Promise<void> {
   const days = batch.filter((item) => isCaseChange(item.replyId)).map((item) => item.day);
   if (!days.length) return;
   const first = days.reduce((a, b) => (a < b ? a : b));
+  const seen = caseDaysNoted.get(db);
+  if (seen !== undefined && seen <= first) return;
   const noted = await c.settings(db).findOne({ _id: CASE_METRICS_SINCE });
   if (!noted || first < noted.value)
     await c.settings(db).updateOne({ _id: CASE_METRICS_SINCE }, { $set: { value: first } }, { upsert: true });
+  caseDaysNoted.set(db, noted && noted.value < first ? noted.value : first);
 }
 
 /** Nothing counted yet: the batch folded whole, to list every key it would count. */
@@ -202,16 +211,27 @@ export async function applyScoreBatch(
   ]);
   const unwritten = (docs: Map<string, CountingDoc>) => (change: FoldedChange) =>
     docs.get(change.id)?.appliedBatch !== scoresBatch.id;
-  await Promise.all([
-    ...changes.rollups
-      .filter(unwritten(rollups))
-      .map((change) => applyChange(db, 'rollups', scoresBatch.id, change, rollups.get(change.id)?.examples)),
-    ...changes.customerScores
-      .filter(unwritten(customerScores))
-      .map((change) => applyChange(db, 'customer_scores', scoresBatch.id, change)),
+  const [written] = await Promise.all([
+    Promise.all(
+      changes.rollups
+        .filter(unwritten(rollups))
+        .map((change) => applyRollupChange(db, scoresBatch.id, change, rollups.get(change.id)?.examples)),
+    ),
+    Promise.all(
+      changes.customerScores.filter(unwritten(customerScores)).map((change) =>
+        counting(db, 'customer_scores').updateOne({ _id: change.id }, changeUpdate(scoresBatch.id, change), {
+          upsert: true,
+        }),
+      ),
+    ),
   ]);
-  // Every touched rollup, changed or not: a retry after a failure between the two writes copies it then.
-  await copyRollupTotals(db, touchedBy(batch).rollups);
+  // Every touched rollup, changed or not: a retry after a failure between the two writes copies it
+  // then. Those just written are copied as their write returned them, the others read.
+  await copyRollupTotals(
+    db,
+    touchedBy(batch).rollups,
+    new Map(written.filter((doc) => doc !== null).map((doc) => [doc._id, doc])),
+  );
   await noteFirstCaseDay(db, batch);
   await markBatchApplied(db, scoresBatch.id);
   return { counted: new Set(changes.rollups.flatMap((change) => change.keys)).size };
@@ -249,24 +269,29 @@ async function countingDocs(db: Db, name: Counting, ids: string[]): Promise<Map<
  * examples, together. Examples are replaced whole (the owner read them just before; it is their
  * only writer).
  */
-async function applyChange(
-  db: Db,
-  name: Counting,
+function changeUpdate(
   batchId: string,
   change: FoldedChange,
   keptExamples: CountingDoc['examples'] = {},
-) {
+): UpdateFilter<CountingDoc> {
   const examples = Object.entries(change.examples).map(([theme, added]) => [
     `examples.${theme}`,
     latestExamples(keptExamples[theme], added),
   ]);
-  await counting(db, name).updateOne(
-    { _id: change.id },
-    {
-      $inc: change.increment,
-      $set: { appliedBatch: batchId, ...Object.fromEntries(examples) },
-      ...(Object.keys(change.fields).length ? { $setOnInsert: change.fields } : {}),
-    },
-    { upsert: true },
-  );
+  return {
+    $inc: change.increment,
+    $set: { appliedBatch: batchId, ...Object.fromEntries(examples) },
+    ...(Object.keys(change.fields).length ? { $setOnInsert: change.fields } : {}),
+  };
+}
+
+/** A rollup's write, returning its counters after it for the dashboards' copy (copyRollupTotals). */
+function applyRollupChange(
+  db: Db,
+  batchId: string,
+  change: FoldedChange,
+  keptExamples?: CountingDoc['examples'],
+): Promise<c.RollupTotalsDoc | null> {
+  const update = changeUpdate(batchId, change, keptExamples) as UpdateFilter<c.RollupDoc>;
+  return c.rollups(db).findOneAndUpdate({ _id: change.id }, update, ROLLUP_AFTER_WRITE);
 }

@@ -2,7 +2,7 @@ import { WorkflowNotFoundError } from '@temporalio/client';
 import type { Db } from 'mongodb';
 import * as c from '../db/collections';
 import { findCustomer, isErased } from '../db/customers';
-import { programOfInvitation } from '../db/programs';
+import { type InvitationProgram, programOfInvitation } from '../db/programs';
 import { isDuplicateKeyError } from '../db/insert-once';
 import { hashSurveyToken, isWellFormedToken } from '../db/survey-tokens';
 import { durationMs } from '../domain/duration';
@@ -15,9 +15,9 @@ export type SurveyState =
   | { kind: 'unknown' }
   | { kind: 'erased' }
   | { kind: 'not-open'; invitation: c.InvitationDoc }
-  | { kind: 'expired'; invitation: c.InvitationDoc; program: c.ProgramDoc }
-  | { kind: 'closed'; invitation: c.InvitationDoc; program: c.ProgramDoc; reply: c.ResponseDoc }
-  | { kind: 'open'; token: string; invitation: c.InvitationDoc; program: c.ProgramDoc; reply?: c.ResponseDoc };
+  | { kind: 'expired'; invitation: c.InvitationDoc; program: InvitationProgram }
+  | { kind: 'closed'; invitation: c.InvitationDoc; program: InvitationProgram; reply: c.ResponseDoc }
+  | { kind: 'open'; token: string; invitation: c.InvitationDoc; program: InvitationProgram; reply?: c.ResponseDoc };
 
 // 'scheduled' too: the email can arrive a moment before its status is recorded as sent.
 const OPEN_STATUSES: c.InvitationStatus[] = ['scheduled', 'sent', 'reminded', 'answered'];
@@ -80,7 +80,7 @@ export function editableUntil(survey: c.ProgramDoc['survey'], submittedAt: Date,
 export async function saveReply(
   db: Db,
   invitation: c.InvitationDoc,
-  program: c.ProgramDoc,
+  program: InvitationProgram,
   answers: Answers,
   complete: boolean,
   now = new Date(),

@@ -1,4 +1,4 @@
-import type { Db } from 'mongodb';
+import type { Db, UpdateFilter } from 'mongodb';
 import { type CustomerDoc, type UnsubscribeDoc, customers, unsubscribes } from './collections';
 import { insertManyOnce, insertOnce } from './insert-once';
 import type { CustomerProfile, ProfileOutcome } from '../domain/customer';
@@ -48,6 +48,33 @@ export async function applyProfile(
   identity: IdentityWrite = 'change',
 ): Promise<ProfileOutcome> {
   if (await isErased(db, profile.id)) return 'erased';
+  await customers(db).updateOne({ _id: profile.id }, profileUpdate(profile, identity), { upsert: true });
+  return 'applied';
+}
+
+/**
+ * applyProfile, returning the customer record as the write left it, with their consent (a read
+ * fewer than writing it, then reading it), or null for an erased customer (not written).
+ */
+export async function applyProfileReturning(
+  db: Db,
+  profile: CustomerProfile,
+  identity: IdentityWrite = 'change',
+): Promise<CustomerDoc | null> {
+  if (await isErased(db, profile.id)) return null;
+  const [written, unsubscribe] = await Promise.all([
+    customers(db).findOneAndUpdate({ _id: profile.id }, profileUpdate(profile, identity), {
+      upsert: true,
+      returnDocument: 'after',
+    }),
+    unsubscribes(db).findOne({ _id: profile.id }),
+  ]);
+  if (!written) throw new Error(`customer ${profile.id} was not written`);
+  return withConsent(written, unsubscribe);
+}
+
+/** The profile's update of the customer record (an upsert). */
+function profileUpdate(profile: CustomerProfile, identity: IdentityWrite): UpdateFilter<CustomerDoc> {
   const now = new Date();
   const identityFields: Record<string, unknown> = { email: profile.email };
   if (profile.name) identityFields.name = profile.name;
@@ -55,21 +82,16 @@ export async function applyProfile(
   if (profile.locale) set.locale = profile.locale;
   if (profile.timezone) set.timezone = profile.timezone;
   for (const [key, value] of Object.entries(profile.attributes ?? {})) set[`attributes.${key}`] = value;
-  await customers(db).updateOne(
-    { _id: profile.id },
-    {
-      $set: set,
-      $setOnInsert: {
-        ...(identity === 'create-only' ? identityFields : {}),
-        unsubscribed: false,
-        createdAt: now,
-        ...(profile.locale ? {} : { locale: 'en' }),
-        ...(profile.attributes && Object.keys(profile.attributes).length ? {} : { attributes: {} }),
-      },
+  return {
+    $set: set,
+    $setOnInsert: {
+      ...(identity === 'create-only' ? identityFields : {}),
+      unsubscribed: false,
+      createdAt: now,
+      ...(profile.locale ? {} : { locale: 'en' }),
+      ...(profile.attributes && Object.keys(profile.attributes).length ? {} : { attributes: {} }),
     },
-    { upsert: true },
-  );
-  return 'applied';
+  };
 }
 
 function newCustomerDoc(profile: CustomerProfile, now: Date): CustomerDoc {

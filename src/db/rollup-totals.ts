@@ -20,7 +20,8 @@ const COUNTERS = { projection: { appliedBatch: 0, replyIds: 0 } };
 
 function countersOf(rollup: c.RollupTotalsDoc): Counters {
   const counters: Record<string, unknown> = { ...rollup };
-  for (const key of ['_id', 'programId', 'day', 'segment']) delete counters[key];
+  // The batch marker and old key list too, for a rollup as the owner's write returned it, whole.
+  for (const key of ['_id', 'programId', 'day', 'segment', 'appliedBatch', 'replyIds']) delete counters[key];
   return counters as Counters;
 }
 
@@ -37,33 +38,34 @@ async function upsertMonth(db: Db, id: string, update: UpdateFilter<c.RollupMont
   }
 }
 
-/**
- * Writes rollups' days into their months' documents (copies of absolute counters: idempotent),
- * one update per document: FerretDB does not isolate concurrent updates of one document, so the
- * days of one document are never written by two updates at once.
- */
-async function writeDays(db: Db, rollups: c.RollupTotalsDoc[]): Promise<void> {
+type MonthUpdates = Map<string, UpdateFilter<c.RollupMonthDoc>>;
+
+/** Each month document's update setting the rollups' days (copies of absolute counters: idempotent). */
+function daysUpdates(rollups: c.RollupTotalsDoc[]): MonthUpdates {
   const byMonth = new Map<string, c.RollupTotalsDoc[]>();
   for (const rollup of rollups) {
     const id = rollupMonthId(rollup.programId, rollup.day.slice(0, 7), rollup.segment);
     byMonth.set(id, [...(byMonth.get(id) ?? []), rollup]);
   }
-  await Promise.all(
+  return new Map(
     [...byMonth].map(([id, days]) => {
       const { programId, day, segment } = days[0]!;
-      return upsertMonth(db, id, {
-        $set: Object.fromEntries(days.map((rollup) => [`days.${rollup.day.slice(8, 10)}`, countersOf(rollup)])),
-        $setOnInsert: { programId, month: day.slice(0, 7), segment },
-      });
+      return [
+        id,
+        {
+          $set: Object.fromEntries(days.map((rollup) => [`days.${rollup.day.slice(8, 10)}`, countersOf(rollup)])),
+          $setOnInsert: { programId, month: day.slice(0, 7), segment },
+        },
+      ];
     }),
   );
 }
 
 /**
- * Adds segments to their month's list (kept on the month's `all` document). An agent's segment is
- * left out: only the agent's own page reads it, by `_id`, and dashboards do not split by agent.
+ * Each month's update adding segments to its list (kept on the month's `all` document). An agent's
+ * segment is left out: only the agent's own page reads it, by `_id`, and dashboards do not split by agent.
  */
-async function listSegments(db: Db, rollups: c.RollupTotalsDoc[]): Promise<void> {
+function segmentsUpdates(rollups: c.RollupTotalsDoc[]): MonthUpdates {
   const byMonth = new Map<string, { programId: string; month: string; segments: Set<string> }>();
   for (const { programId, day, segment } of rollups.filter((rollup) => !isAgentSegment(rollup.segment))) {
     const key = rollupMonthId(programId, day.slice(0, 7), ALL_SEGMENT);
@@ -71,15 +73,29 @@ async function listSegments(db: Db, rollups: c.RollupTotalsDoc[]): Promise<void>
     entry.segments.add(segment);
     byMonth.set(key, entry);
   }
-  await Promise.all(
-    [...byMonth].map(([id, { programId, month, segments }]) =>
-      upsertMonth(db, id, {
+  return new Map(
+    [...byMonth].map(([id, { programId, month, segments }]) => [
+      id,
+      {
         $addToSet: { segments: { $each: [...segments] } },
         $setOnInsert: { programId, month, segment: ALL_SEGMENT },
-      }),
-    ),
+      },
+    ]),
   );
 }
+
+/**
+ * One update per month document: FerretDB does not isolate concurrent updates of one document, so
+ * one document is never written by two updates at once. A document in both `days` and `segments`
+ * (a month's `all` document) gets both in that one update (their `$setOnInsert` are the same).
+ */
+async function writeMonths(db: Db, days: MonthUpdates, segments: MonthUpdates = new Map()): Promise<void> {
+  const ids = new Set([...days.keys(), ...segments.keys()]);
+  await Promise.all([...ids].map((id) => upsertMonth(db, id, { ...days.get(id), ...segments.get(id) })));
+}
+
+const writeDays = (db: Db, rollups: c.RollupTotalsDoc[]) => writeMonths(db, daysUpdates(rollups));
+const listSegments = (db: Db, rollups: c.RollupTotalsDoc[]) => writeMonths(db, segmentsUpdates(rollups));
 
 /** The rollups with these IDs (those that exist), their counters only. */
 async function rollupsById(db: Db, ids: string[]): Promise<c.RollupTotalsDoc[]> {
@@ -88,13 +104,27 @@ async function rollupsById(db: Db, ids: string[]): Promise<c.RollupTotalsDoc[]> 
 }
 
 /**
- * Called by the scores' owner right after it writes the rollups: it is their only writer, so what
- * it reads is their current state. Every read and write is by `_id`.
+ * How the scores' owner writes a rollup: one update by `_id`, returning the rollup after it (whole:
+ * FerretDB v1 refuses a projection on findAndModify).
  */
-export async function copyRollupTotals(db: Db, rollupIds: string[]): Promise<void> {
-  const rollups = await rollupsById(db, rollupIds);
-  await writeDays(db, rollups);
-  await listSegments(db, rollups);
+export const ROLLUP_AFTER_WRITE = { upsert: true, returnDocument: 'after' } as const;
+
+/**
+ * Called by the scores' owner right after it writes the rollups: it is their only writer, so what
+ * it reads is their current state. `written` holds those its writes returned (ROLLUP_AFTER_WRITE),
+ * which are not read again. Every read and write is by `_id`.
+ */
+export async function copyRollupTotals(
+  db: Db,
+  rollupIds: string[],
+  written: ReadonlyMap<string, c.RollupTotalsDoc> = new Map(),
+): Promise<void> {
+  const unread = await rollupsById(
+    db,
+    rollupIds.filter((id) => !written.has(id)),
+  );
+  const rollups = [...rollupIds.flatMap((id) => written.get(id) ?? []), ...unread];
+  await writeMonths(db, daysUpdates(rollups), segmentsUpdates(rollups));
 }
 
 /** Rollups copied per round of the backfill. */
