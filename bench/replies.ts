@@ -5,7 +5,8 @@
  * (the program's rollup counts every reply once, with the known NPS sum) — against an Express
  * hello-world measured by the same load generator at the same concurrency in the same run (goal:
  * at least 0.3× its requests/s); then the same number of replies spread over two web processes.
- * `npm run bench:replies` (BENCH_REPLIES, default 200; BENCH_CONCURRENCY, default 16); results in
+ * `npm run bench:replies` (BENCH_REPLIES, default 200; BENCH_CONCURRENCY, default 16; BENCH_CPU_PROFILE_DIR:
+ * the web and worker processes write V8 CPU profiles of each phase's timed replies there); results in
  * bench/results/replies-<time>.json. Exits non-zero when a reply is refused, lost or counted twice.
  * Also counted, independent of load: database commands per reply of each process (web, worker),
  * with the scans among them, the Temporal work a reply sets off, and the same for opening the survey page.
@@ -104,7 +105,7 @@ type Commands = Map<string, number>;
 /** The commands one process counted so far (src/db/command-tally.ts), all and scans. */
 function tallyOf(dir: string, pid: number): { counts: Commands; scans: Commands } {
   try {
-    const file = JSON.parse(readFileSync(path.join(dir, 'command-tallies', `${pid}.json`), 'utf8')) as Record<
+    const file = JSON.parse(readFileSync(path.join(dir, `${pid}.json`), 'utf8')) as Record<
       'counts' | 'scans',
       [string, number][]
     >;
@@ -207,7 +208,14 @@ interface Probe {
   tallyDir: string;
   workerPids: number[];
   temporal: Client;
+  /** Start and stop the CPU profiles of the web and worker processes (bench/cpu-profile.mjs). */
+  profile: boolean;
 }
+
+/** Starts, or stops and writes, the CPU profiles of `pids` (bench/cpu-profile.mjs). */
+const toggleProfiles = (pids: number[]) => {
+  for (const pid of pids) process.kill(pid, 'SIGURG');
+};
 
 /** Waits until the workers' commands stop growing: the last replies' workflow steps after the rollup counted them. */
 async function workersSettled(probe: Probe): Promise<void> {
@@ -260,6 +268,8 @@ async function replyPhase(phase: Phase, mails: Map<string, string>, probe: Probe
   }
   const tallies = talliesNow(tallyDir, [...webPids, ...probe.workerPids]);
   const ownerBefore = await scoresOwnerWork(probe.temporal);
+  const profiled = [...webPids, ...probe.workerPids];
+  if (probe.profile) toggleProfiles(profiled);
   const before = cpuSeconds(pids);
   const started = Date.now();
   const timed = await load(forms.slice(warmups), CONCURRENCY);
@@ -271,6 +281,7 @@ async function replyPhase(phase: Phase, mails: Map<string, string>, probe: Probe
   const accepted = phase.customers.filter((_, i) => !refusedIndexes.has(i));
   const total = await rollupCount(db, phase.programId, since, accepted.length);
   const cpuUntilCounted = cpuSpent(before, cpuSeconds(pids));
+  if (probe.profile) toggleProfiles(profiled);
   await workersSettled(probe);
   const workerCommands = commandsSince(tallyDir, probe.workerPids, tallies, timed.requests);
   const ownerAfter = await scoresOwnerWork(probe.temporal);
@@ -351,7 +362,20 @@ function problemsOf(label: string, result: PhaseResult): string[] {
 async function main() {
   console.log(`reply ingestion: ${REPLIES} replies per configuration, ${CONCURRENCY} requests in flight`);
   console.log('starting the embedded stack, bundling the workflows, starting two web processes and a worker…');
-  const deployment = await startDeployment({ name: 'cxloop_bench_replies', webs: 2, workers: 1 });
+  const profiles = process.env.BENCH_CPU_PROFILE_DIR;
+  const deployment = await startDeployment({
+    name: 'cxloop_bench_replies',
+    webs: 2,
+    workers: 1,
+    ...(profiles
+      ? {
+          env: {
+            NODE_OPTIONS: `--import ${path.join(__dirname, 'cpu-profile.mjs')}`,
+            CXLOOP_CPU_PROFILE_DIR: path.resolve(profiles),
+          },
+        }
+      : {}),
+  });
   /** Undone in reverse order, whatever happens. */
   const cleanup: (() => Promise<unknown>)[] = [() => deployment.stop()];
   try {
@@ -445,6 +469,7 @@ async function main() {
       tallyDir: path.join(deployment.dir, 'command-tallies'),
       workerPids: deployment.workers.map((worker) => worker.pid),
       temporal,
+      profile: Boolean(profiles),
     };
     const results: Record<string, PhaseResult> = {};
     for (const [i, phase] of phases.entries()) {
