@@ -145,8 +145,11 @@ export async function saveReply(
 }
 
 /**
- * Stores a customer's reply, then tells its invitation's workflow. A workflow that has ended by
- * then (the invitation expired meanwhile) is left to the sweep, which records the stored reply.
+ * Stores a customer's reply, then tells its invitation's workflow without waiting for Temporal: the
+ * reply is safe in MongoDB once stored, and a signal that fails or never leaves (the process
+ * stops) is the sweep's to repeat, as it repeats every reply its workflow has not acknowledged. A
+ * workflow that has ended by then (the invitation expired meanwhile) is left to the sweep, which
+ * records the stored reply.
  */
 export async function submitReply(
   db: Db,
@@ -156,14 +159,21 @@ export async function submitReply(
   complete: boolean,
 ): Promise<Saved> {
   const saved = await saveReply(db, state.invitation, state.program, answers, complete, new Date(), state.replyUnread);
-  if (saved.outcome === 'closed' || saved.outcome === 'unread') return saved;
-  try {
-    await signalReply(loop.temporal, state.invitation._id, loop.log);
-  } catch (err) {
-    if (!(err instanceof WorkflowNotFoundError)) throw err;
-    loop.log(`reply ${state.invitation._id} stored after its workflow ended; the sweep will record it`);
-  }
+  if (saved.outcome === 'created' || saved.outcome === 'edited') void tellWorkflow(loop, state.invitation._id);
   return saved;
+}
+
+async function tellWorkflow(loop: LoopSettings, invitationId: string): Promise<void> {
+  try {
+    await signalReply(loop.temporal, invitationId, loop.log);
+  } catch (err) {
+    if (err instanceof WorkflowNotFoundError)
+      loop.log(`reply ${invitationId} stored after its workflow ended; the sweep will record it`);
+    else
+      loop.log(
+        `reply ${invitationId} stored; telling its workflow failed, the sweep will retry: ${(err as Error).message}`,
+      );
+  }
 }
 
 type Page = { limit: number; skip: number };
