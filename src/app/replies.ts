@@ -17,33 +17,56 @@ export type SurveyState =
   | { kind: 'not-open'; invitation: c.InvitationDoc }
   | { kind: 'expired'; invitation: c.InvitationDoc; program: InvitationProgram }
   | { kind: 'closed'; invitation: c.InvitationDoc; program: InvitationProgram; reply: c.ResponseDoc }
-  | { kind: 'open'; token: string; invitation: c.InvitationDoc; program: InvitationProgram; reply?: c.ResponseDoc };
+  | {
+      kind: 'open';
+      token: string;
+      invitation: c.InvitationDoc;
+      program: InvitationProgram;
+      reply?: c.ResponseDoc;
+      /** The reply was not read (see `firstAnswer`): none is known, but one may be stored. */
+      replyUnread?: true;
+    };
 
 // 'scheduled' too: the email can arrive a moment before its status is recorded as sent.
 const OPEN_STATUSES: c.InvitationStatus[] = ['scheduled', 'sent', 'reminded', 'answered'];
+/** Statuses of an invitation whose workflow has not acknowledged a reply: most often none is stored. */
+const UNANSWERED_STATUSES: c.InvitationStatus[] = ['scheduled', 'sent', 'reminded'];
 
-/** Where a survey link stands: answerable, editable, answered for good, expired, erased or unknown. */
-export async function surveyState(db: Db, token: string, now = new Date()): Promise<SurveyState> {
+/**
+ * Where a survey link stands: answerable, editable, answered for good, expired, erased or unknown.
+ * With `firstAnswer` (a form posted), an open invitation not yet answered is returned without
+ * reading its reply (`replyUnread`): the reply's insert tells whether one was stored after all.
+ */
+export async function surveyState(
+  db: Db,
+  token: string,
+  now = new Date(),
+  { firstAnswer = false } = {},
+): Promise<SurveyState> {
   const invitation = await invitationByToken(db, token);
   if (!invitation) return { kind: 'unknown' };
-  // Nothing more is shown or stored for an erased customer, whatever the link's own state.
-  if (await isErased(db, invitation.customerId)) return { kind: 'erased' };
-  const [program, reply] = await Promise.all([
+  const findReply = () => c.responses(db).findOne({ _id: invitation._id });
+  const unread = firstAnswer && UNANSWERED_STATUSES.includes(invitation.status);
+  // Side by side: nothing more is shown or stored for an erased customer, whatever the link's own state.
+  const [erased, program, read] = await Promise.all([
+    isErased(db, invitation.customerId),
     programOfInvitation(db, invitation),
-    c.responses(db).findOne({ _id: invitation._id }),
+    unread ? undefined : findReply(),
   ]);
+  if (erased) return { kind: 'erased' };
   if (!program) return { kind: 'unknown' };
+  const expired = invitation.status === 'expired' || Boolean(invitation.expiresAt && invitation.expiresAt <= now);
+  // Read after all where it decides: a reply stored before the invitation expired keeps its link.
+  const reply = read === undefined && expired ? await findReply() : read;
   if (reply) {
     const editable = !reply.finalizedAt && reply.editableUntil > now;
     return editable
       ? { kind: 'open', token, invitation, program, reply }
       : { kind: 'closed', invitation, program, reply };
   }
-  if (invitation.status === 'expired' || (invitation.expiresAt && invitation.expiresAt <= now)) {
-    return { kind: 'expired', invitation, program };
-  }
+  if (expired) return { kind: 'expired', invitation, program };
   if (!OPEN_STATUSES.includes(invitation.status)) return { kind: 'not-open', invitation };
-  return { kind: 'open', token, invitation, program };
+  return { kind: 'open', token, invitation, program, ...(reply === undefined ? { replyUnread: true as const } : {}) };
 }
 
 /**
@@ -60,8 +83,12 @@ export async function invitationByToken(db: Db, token: string): Promise<c.Invita
 
 export type SaveOutcome = 'created' | 'edited' | 'closed';
 
-/** What a submission did, with the deadline it wrote when it stored the answers. */
-export type Saved = { outcome: 'closed' } | { outcome: 'created' | 'edited'; editableUntil: Date };
+/**
+ * What a submission did, with the deadline it wrote when it stored the answers; `unread`: a reply
+ * was stored already, which the state the answers were checked against had not read (nothing written).
+ */
+export type Saved =
+  { outcome: 'closed' } | { outcome: 'unread' } | { outcome: 'created' | 'edited'; editableUntil: Date };
 
 /**
  * A complete reply stays editable for the survey's grace period from its first submission; a
@@ -75,7 +102,9 @@ export function editableUntil(survey: c.ProgramDoc['survey'], submittedAt: Date,
 
 /**
  * Stores the reply in MongoDB (once per invitation); a later submission edits it while it is
- * editable. With the deadline it wrote, so the thanks page need not read the reply back.
+ * editable. With the deadline it wrote, so the thanks page need not read the reply back. With
+ * `replyUnread`, a reply found stored is left as it is (`unread`): the answers were checked
+ * against none.
  */
 export async function saveReply(
   db: Db,
@@ -84,6 +113,7 @@ export async function saveReply(
   answers: Answers,
   complete: boolean,
   now = new Date(),
+  replyUnread = false,
 ): Promise<Saved> {
   const created = editableUntil(program.survey, now, now, complete);
   try {
@@ -102,6 +132,7 @@ export async function saveReply(
   } catch (err) {
     if (!isDuplicateKeyError(err)) throw err;
   }
+  if (replyUnread) return { outcome: 'unread' };
   const current = await c.responses(db).findOne({ _id: invitation._id }, { projection: { submittedAt: 1 } });
   const edited = editableUntil(program.survey, current!.submittedAt, now, complete);
   const result = await c
@@ -114,8 +145,11 @@ export async function saveReply(
 }
 
 /**
- * Stores a customer's reply, then tells its invitation's workflow. A workflow that has ended by
- * then (the invitation expired meanwhile) is left to the sweep, which records the stored reply.
+ * Stores a customer's reply, then tells its invitation's workflow without waiting for Temporal: the
+ * reply is safe in MongoDB once stored, and a signal that fails or never leaves (the process
+ * stops) is the sweep's to repeat, as it repeats every reply its workflow has not acknowledged. A
+ * workflow that has ended by then (the invitation expired meanwhile) is left to the sweep, which
+ * records the stored reply.
  */
 export async function submitReply(
   db: Db,
@@ -124,15 +158,22 @@ export async function submitReply(
   answers: Answers,
   complete: boolean,
 ): Promise<Saved> {
-  const saved = await saveReply(db, state.invitation, state.program, answers, complete);
-  if (saved.outcome === 'closed') return saved;
-  try {
-    await signalReply(loop.temporal, state.invitation._id, loop.log);
-  } catch (err) {
-    if (!(err instanceof WorkflowNotFoundError)) throw err;
-    loop.log(`reply ${state.invitation._id} stored after its workflow ended; the sweep will record it`);
-  }
+  const saved = await saveReply(db, state.invitation, state.program, answers, complete, new Date(), state.replyUnread);
+  if (saved.outcome === 'created' || saved.outcome === 'edited') void tellWorkflow(loop, state.invitation._id);
   return saved;
+}
+
+async function tellWorkflow(loop: LoopSettings, invitationId: string): Promise<void> {
+  try {
+    await signalReply(loop.temporal, invitationId, loop.log);
+  } catch (err) {
+    if (err instanceof WorkflowNotFoundError)
+      loop.log(`reply ${invitationId} stored after its workflow ended; the sweep will record it`);
+    else
+      loop.log(
+        `reply ${invitationId} stored; telling its workflow failed, the sweep will retry: ${(err as Error).message}`,
+      );
+  }
 }
 
 type Page = { limit: number; skip: number };

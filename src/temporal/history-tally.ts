@@ -67,6 +67,13 @@ export async function historyWork(
   return { total, byType };
 }
 
+/** The work recorded in `events`, part of one history (e.g. what one signal set off). */
+export function workOfEvents(events: HistoryEvent[]): HistoryWork {
+  const work = emptyWork();
+  for (const event of events) addEvent(work, event);
+  return work;
+}
+
 /** Each count divided by the units of work it served (closed loops, customers handed over). */
 export function perUnit(work: HistoryWork, units: number): HistoryWork {
   return Object.fromEntries(

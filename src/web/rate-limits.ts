@@ -62,7 +62,7 @@ interface WindowCounter {
  * at its key's first request; a counter found expired starts the next window (two requests meeting
  * at that moment may count as one). The worker's sweep removes expired counters.
  */
-class SharedStore implements Store {
+export class SharedStore implements Store {
   private windowMs = MINUTE;
   readonly localKeys = false;
 

@@ -28,6 +28,9 @@ export interface SurveyDeps {
 
 type OpenState = Extract<SurveyState, { kind: 'open' }>;
 
+/** A post found a reply stored that the state it was checked against had not read. */
+const UNREAD = Symbol('unread');
+
 /** The customer-facing survey (`/s/:token`) and unsubscribe (`/u/:token`) pages: server-rendered, no JavaScript needed. */
 export function surveyRouter({ db, loop, templates, metrics }: SurveyDeps): Router {
   const router = Router();
@@ -101,9 +104,13 @@ export function surveyRouter({ db, loop, templates, metrics }: SurveyDeps): Rout
     });
   };
 
-  /** Stores the answers: until when they may be edited, or null when the reply is closed. */
-  async function store(state: OpenState, answers: Answers, complete: boolean): Promise<Date | null> {
+  /**
+   * Stores the answers: until when they may be edited, null when the reply is closed, or UNREAD
+   * when a reply the state had not read was stored already (nothing written, nothing sent).
+   */
+  async function store(state: OpenState, answers: Answers, complete: boolean): Promise<Date | null | typeof UNREAD> {
     const saved = await submitReply(db, loop, state, answers, complete);
+    if (saved.outcome === 'unread') return UNREAD;
     metrics.replies.inc({ outcome: saved.outcome });
     return saved.outcome === 'closed' ? null : saved.editableUntil;
   }
@@ -126,14 +133,26 @@ export function surveyRouter({ db, loop, templates, metrics }: SurveyDeps): Rout
   });
 
   router.post('/s/:token', allowPublic('survey form: unguessable token'), async (req, res) => {
-    const state = await surveyState(db, String(req.params.token));
+    const token = String(req.params.token);
     const form = (req.body ?? {}) as Record<string, unknown>;
+    // Most posts are a first answer, whose reply is not read first (its insert finds one stored);
+    // when one was stored after all, the post is answered again from a state with it.
+    if (await answer(res, await surveyState(db, token, new Date(), { firstAnswer: true }), token, form)) return;
+    await answer(res, await surveyState(db, token), token, form);
+  });
+
+  /** Answers a post from `state`; false (nothing sent) when it found a reply stored that `state` had not read. */
+  async function answer(res: Response, state: SurveyState, token: string, form: Record<string, unknown>) {
     if (state.kind === 'closed' && repeatsStoredReply(state, form)) {
       // A retry of the answer already stored (its first response was lost, e.g. the database
       // restarted after storing it): the customer is thanked, as the first time, not refused.
-      return thanks(res, { ...state, kind: 'open', token: String(req.params.token) }, state.reply.editableUntil);
+      thanks(res, { ...state, kind: 'open', token }, state.reply.editableUntil);
+      return true;
     }
-    if (state.kind !== 'open') return renderClosed(res, state.kind, localeOf(state));
+    if (state.kind !== 'open') {
+      renderClosed(res, state.kind, localeOf(state));
+      return true;
+    }
     const prior = storedAnswers(state);
     if (form._oneclick === '1') return recordOneClick(res, state, prior, form);
 
@@ -142,31 +161,45 @@ export function surveyRouter({ db, loop, templates, metrics }: SurveyDeps): Rout
     // question among those must be answered; questions the new answers reveal are the next step.
     const shownBefore = new Set(visibleQuestions(state.program.survey, prior, state.invitation.known).map((q) => q.id));
     const visibleErrors = Object.fromEntries(Object.entries(errors).filter(([id]) => shownBefore.has(id)));
-    if (Object.keys(visibleErrors).length) return renderForm(res, 422, state, answers, { errors: visibleErrors });
+    // Shown only from a state that read the reply: a stored one may have shown other questions.
+    if (Object.keys(visibleErrors).length) {
+      if (state.replyUnread) return false;
+      renderForm(res, 422, state, answers, { errors: visibleErrors });
+      return true;
+    }
 
     const followUps = visibleQuestions(state.program.survey, answers, state.invitation.known).filter(
       (q) => !shownBefore.has(q.id) && answers[q.id] === undefined,
     );
     const editableUntil = await store(state, answers, followUps.length === 0);
-    if (editableUntil === null) return renderClosed(res, 'closed', localeOf(state));
-    if (followUps.length) {
-      return renderForm(res, 200, state, answers, { notice: templates.strings(localeOf(state)).oneMoreStep });
-    }
-    thanks(res, state, editableUntil);
-  });
+    if (editableUntil === UNREAD) return false;
+    if (editableUntil === null) renderClosed(res, 'closed', localeOf(state));
+    else if (followUps.length)
+      renderForm(res, 200, state, answers, { notice: templates.strings(localeOf(state)).oneMoreStep });
+    else thanks(res, state, editableUntil);
+    return true;
+  }
 
   /** The page's own post after a one-click score: records the first question only, as the click meant. */
   async function recordOneClick(res: Response, state: OpenState, prior: Answers, form: Record<string, unknown>) {
     const first = state.program.survey.questions[0]!;
     const clicked = parseFirstAnswer(state, prior, form[first.id]);
-    if ('error' in clicked) return renderForm(res, 422, state, prior, { errors: { [first.id]: clicked.error } });
+    if ('error' in clicked) {
+      if (state.replyUnread) return false;
+      renderForm(res, 422, state, prior, { errors: { [first.id]: clicked.error } });
+      return true;
+    }
     const complete = visibleQuestions(state.program.survey, clicked.answers, state.invitation.known).every(
       (q) => clicked.answers[q.id] !== undefined,
     );
-    if ((await store(state, clicked.answers, complete)) === null) return renderClosed(res, 'closed', localeOf(state));
-    renderForm(res, 200, state, clicked.answers, {
-      notice: format(templates.strings(localeOf(state)).scoreRecorded, { score: String(clicked.answers[first.id]) }),
-    });
+    const editableUntil = await store(state, clicked.answers, complete);
+    if (editableUntil === UNREAD) return false;
+    if (editableUntil === null) renderClosed(res, 'closed', localeOf(state));
+    else
+      renderForm(res, 200, state, clicked.answers, {
+        notice: format(templates.strings(localeOf(state)).scoreRecorded, { score: String(clicked.answers[first.id]) }),
+      });
+    return true;
   }
 
   /** A form's answers to the invitation's survey, with errors in the customer's language. */
