@@ -5,6 +5,7 @@ import { programOfInvitation } from '../src/db/programs';
 import { insertOnce } from '../src/db/insert-once';
 import { type CountedKey, type Counting, type ScoresBatch, claimKeys, markBatchApplied } from '../src/db/counted-keys';
 import { copyRollupTotals } from '../src/db/rollup-totals';
+import { applyJourneyFacts, journeyFactsOf } from '../src/db/journey-counters';
 import { loadUnits } from '../src/db/units';
 import {
   type FoldedChange,
@@ -213,6 +214,8 @@ export async function applyScoreBatch(
   // Every touched rollup, changed or not: a retry after a failure between the two writes copies it then.
   await copyRollupTotals(db, touchedBy(batch).rollups);
   await noteFirstCaseDay(db, batch);
+  // The journeys' counters, from the batch's journey replies (src/db/journey-counters.ts).
+  await applyJourneyFacts(db, scoresBatch, await journeyFactsOf(db, batch));
   await markBatchApplied(db, scoresBatch.id);
   return { counted: new Set(changes.rollups.flatMap((change) => change.keys)).size };
 }

@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as c from '../../src/db/collections';
 import type { JourneySummary } from '../../src/app/journeys';
+import { connectTemporalClient } from '../../src/temporal/connection';
+import { backfillJourneys } from '../../src/temporal/journey-backfill';
 import { createUser, signIn } from '../support/admin';
 import {
   type Harness,
@@ -79,6 +81,13 @@ describe('journeys', () => {
         })),
       ),
     );
+    // Stored directly, as before the journeys' counters: counted by their backfill.
+    const temporal = await connectTemporalClient({ ...h.config.temporal, address: h.temporalAddress });
+    try {
+      for (let run = 0; run < 2; run++) await backfillJourneys(h.db, temporal, h.taskQueue);
+    } finally {
+      await temporal.connection.close();
+    }
     const { status, json } = await api(h, 'GET', `/api/metrics/journeys/${programId}`);
     expect(status).toBe(200);
     const report = json as unknown as JourneySummary;
