@@ -301,3 +301,41 @@ export async function eraseJourneyStates(db: Db, customerId: string): Promise<vo
     .toArray();
   await Promise.all(journeys.map((p) => journeyStates(db).deleteOne({ _id: journeyStateId(p._id, customerId) })));
 }
+
+/**
+ * The documents the owner leaves for these customers' states, built at once (for a benchmark that
+ * stores its data directly): each customer's day differences added into their segments' months.
+ */
+export function journeyCounterDocs(
+  states: readonly { programId: string; customerId: string; points: JourneyPoint[]; segments: string[] }[],
+): { months: JourneyMonthDoc[]; segments: JourneySegmentDoc[]; states: JourneyStateDoc[] } {
+  const increments: MonthIncrements = new Map();
+  for (const state of states) addDays(increments, state.programId, state.segments, state.points, 1);
+  const months = [...increments].map(([id, { programId, segment, month, inc }]) => {
+    const days: NonNullable<JourneyMonthDoc['days']> = {};
+    for (const [path, n] of Object.entries(inc)) {
+      const [, dd, key, inner] = path.split('.') as [string, string, string, string | undefined];
+      const day = (days[dd] ??= {});
+      if (inner === undefined) day[key] = n;
+      else ((day[key] ??= {}) as Record<string, number>)[inner] = n;
+    }
+    return { _id: id, programId, segment, month, days };
+  });
+  const lists = new Map<string, Set<string>>();
+  for (const { programId, segment, month } of months) {
+    const id = journeySegmentId(programId, segment);
+    lists.set(id, (lists.get(id) ?? new Set()).add(month));
+  }
+  return {
+    months,
+    segments: [...lists].map(([id, list]) => ({ _id: id, months: [...list].sort() })),
+    states: states.map(({ programId, customerId, points, segments }) => ({
+      _id: journeyStateId(programId, customerId),
+      programId,
+      points,
+      segments,
+      before: null,
+      appliedBatch: 'bench',
+    })),
+  };
+}

@@ -55,7 +55,11 @@ describe('journeys', () => {
       [signup, 0, 'signup', 90],
       [kyc, 1, 'kyc', 40],
     ]);
-    const { json } = await api(h, 'GET', `/api/metrics/journeys/${programId}`);
+    // Counted by the scores' owner, as the dashboards' rollups are: shown once it has taken both.
+    const json = await waitUntil('both steps counted', async () => {
+      const report = (await api(h, 'GET', `/api/metrics/journeys/${programId}`)).json as unknown as JourneySummary;
+      return report.steps[1]?.customers === 1 ? report : undefined;
+    });
     expect(json).toMatchObject({
       customers: 1,
       steps: [{ customers: 1, satisfiedPercent: 100 }, { fellPercent: 100, cumulativePercent: 0 }, { customers: 0 }],
