@@ -6,6 +6,7 @@ import { loadJourney, loadJourneys } from '../../src/app/journeys';
 import * as c from '../../src/db/collections';
 import { startCommandTally } from '../../src/db/command-tally';
 import { type Database, connectDatabase } from '../../src/db/connection';
+import { eraseJourneyStates, journeyStateId, journeyStates } from '../../src/db/journey-counters';
 import { type JourneyReply, journeyReport } from '../../src/domain/journeys';
 import { ALL_SEGMENT, type ScoreContribution, rollupDay, unitSegment } from '../../src/domain/rollup';
 import { EVERY_UNIT, type Unit } from '../../src/domain/units';
@@ -150,6 +151,15 @@ describe('journey counters', () => {
     });
     expect(none.customers).toBe(0);
   }, 120_000);
+
+  it('when a customer is erased, their journey states go and the figures keep their anonymous counts', async () => {
+    const customerId = replies[0]!.customerId;
+    const stateId = journeyStateId(programId, customerId);
+    expect(await journeyStates(database.db).findOne({ _id: stateId })).not.toBeNull();
+    await eraseJourneyStates(database.db, customerId);
+    expect(await journeyStates(database.db).findOne({ _id: stateId })).toBeNull();
+    expect(await loadJourney(database.db, programId, sinces()[0]!, ADMIN)).toEqual(expected(sinces()[0]!));
+  });
 
   it('reads the journeys page by `_id` only, beside the programs list', async () => {
     const tally = startCommandTally();
