@@ -11,6 +11,9 @@ import { type JourneyReply, journeyReport } from '../../src/domain/journeys';
 import { ALL_SEGMENT, type ScoreContribution, rollupDay, unitSegment } from '../../src/domain/rollup';
 import { EVERY_UNIT, type Unit } from '../../src/domain/units';
 import { uid } from '../support/harness';
+import { demoJourneys } from '../../src/demo/history';
+import { DEMO_PROGRAMS, DEMO_UNITS } from '../../src/demo/seed';
+import { ZUnits } from '../../src/domain/units';
 
 const DAY_MS = 86_400_000;
 const TOUCH_POINTS = ['signup', 'kyc', 'first_order'];
@@ -180,4 +183,56 @@ describe('journey counters', () => {
       await counted.close();
     }
   }, 60_000);
+
+  it("when the demo's journeys are counted by the owner, then their pages show the figures of their replies", async () => {
+    const now = Date.now();
+    const { contributions, steps } = demoJourneys(DEMO_PROGRAMS, now, ZUnits.parse(DEMO_UNITS));
+    // The demo's programs under IDs of their own (the database is shared with other tests).
+    const prefix = uid('demo');
+    const renamed = (id: string) => `${prefix}-${id}`;
+    for (const program of DEMO_PROGRAMS.filter((p) => p.journey))
+      await c.programs(database.db).insertOne({
+        _id: renamed(program.id),
+        name: program.name,
+        journey: program.journey,
+      } as unknown as c.ProgramDoc);
+    await c
+      .journeyReplies(database.db)
+      .insertMany(steps.map((s) => ({ ...s, _id: renamed(s._id), programId: renamed(s.programId) })));
+    // With the segments the journeys count in (`all` and units): fewer rollups to write.
+    const handed = contributions.map((item) => ({
+      ...item,
+      replyId: renamed(item.replyId),
+      programId: renamed(item.programId),
+      segments: item.segments.filter((segment) => segment === ALL_SEGMENT || segment.startsWith('unit:')),
+    }));
+    for (let i = 0; i < handed.length; i += 200)
+      await applyScoreBatch(database.db, { id: `${prefix}|${i}`, retried: false }, handed.slice(i, i + 200));
+
+    const inEurope = new Set(handed.filter((item) => item.segments.includes('unit:eu')).map((item) => item.customerId));
+    const since = new Date(`${rollupDay(now - 365 * DAY_MS)}T00:00:00Z`);
+    const gm: UnitAccess = { units: ZUnits.parse(DEMO_UNITS), scope: { all: false, top: ['eu'], unitIds: ['eu'] } };
+    for (const program of DEMO_PROGRAMS.filter((p) => p.journey)) {
+      const journey = {
+        programId: renamed(program.id),
+        name: program.journey!.name,
+        touchPoints: program.journey!.touchPoints,
+      };
+      const replied = steps
+        .filter((s) => s.programId === program.id && s.at >= since)
+        .map((s) => ({ customerId: s.customerId, step: s.step, score: s.score, at: s.at.getTime() }));
+      const shown = await loadJourney(database.db, journey.programId, since, { units: gm.units, scope: EVERY_UNIT });
+      expect(shown).toMatchObject(journeyReport(journey, replied));
+      expect(shown.customers).toBeGreaterThan(50);
+      const scoped = await loadJourney(database.db, journey.programId, since, gm);
+      expect(scoped).toMatchObject(
+        journeyReport(
+          journey,
+          replied.filter((r) => inEurope.has(r.customerId)),
+        ),
+      );
+      expect(scoped.customers).toBeGreaterThan(0);
+      expect(scoped.customers).toBeLessThan(shown.customers);
+    }
+  }, 180_000);
 });
