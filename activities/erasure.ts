@@ -2,6 +2,7 @@ import { Context } from '@temporalio/activity';
 import { type Client, WorkflowNotFoundError } from '@temporalio/client';
 import type { Db } from 'mongodb';
 import * as c from '../src/db/collections';
+import { eraseJourneyStates } from '../src/db/journey-counters';
 import { recordUnsubscribe } from '../src/db/customers';
 import { insertOnce } from '../src/db/insert-once';
 import { webhookIdsFor } from '../src/db/webhook-index';
@@ -227,6 +228,7 @@ export function createErasureActivities(db: Db, submitScores: SubmitScores = sig
         .events(db)
         .updateMany({ customerId }, { $set: { data: {} }, $unset: { customer: '' } });
       await c.customerScores(db).deleteOne({ _id: customerId });
+      await eraseJourneyStates(db, customerId);
       // A change not yet applied: the loop finds it gone and moves on.
       await c.profileChanges(db).deleteMany({ customerId });
       // A refused import row may quote what the customer's row held.

@@ -5,6 +5,7 @@ import { programOfInvitation } from '../src/db/programs';
 import { insertOnce } from '../src/db/insert-once';
 import { type CountedKey, type Counting, type ScoresBatch, claimKeys, markBatchApplied } from '../src/db/counted-keys';
 import { ROLLUP_AFTER_WRITE, copyRollupTotals } from '../src/db/rollup-totals';
+import { applyJourneyFacts, journeyFactsOf } from '../src/db/journey-counters';
 import { loadUnits } from '../src/db/units';
 import {
   type FoldedChange,
@@ -233,6 +234,8 @@ export async function applyScoreBatch(
     new Map(written.filter((doc) => doc !== null).map((doc) => [doc._id, doc])),
   );
   await noteFirstCaseDay(db, batch);
+  // The journeys' counters, from the batch's journey replies (src/db/journey-counters.ts).
+  await applyJourneyFacts(db, scoresBatch, await journeyFactsOf(db, batch));
   await markBatchApplied(db, scoresBatch.id);
   return { counted: new Set(changes.rollups.flatMap((change) => change.keys)).size };
 }

@@ -26,6 +26,8 @@ import {
 } from '../src/domain/rollup';
 import { type ReplyScores, npsCategory } from '../src/domain/scoring';
 import { type Unit, unitPath } from '../src/domain/units';
+import { type JourneyPoint, withReply } from '../src/domain/journeys';
+import { journeyCounterDocs, journeyMonths, journeySegments, journeyStates } from '../src/db/journey-counters';
 import { type AdminClient, createUser, signIn } from '../test/support/admin';
 import { round, sleep, startDeployment, writeResults } from './deployment';
 
@@ -153,16 +155,20 @@ function caseOf(i: number, nps: number): Record<string, number> | null {
 /** What the scores' owner keeps per account: scored replies, their summary, and cases. */
 type AccountTotals = { count: number; sum: number; cases: number };
 
+/** What the scores' owner keeps per account along the journey: its latest reply per step, in its units. */
+type JourneyState = { points: JourneyPoint[]; segments: string[] };
+
 /**
  * Replies `from` to `to` into `responses` (the journey program's also into `journey_replies`), and
  * their counts into the rollups of `all`, their segments and their units (kept in memory between
- * stages), and into the accounts' score documents.
+ * stages), into the accounts' score documents, and the journey program's into its counters.
  */
 async function storeReplies(
   db: Db,
   units: readonly Unit[],
   rollups: Map<string, c.RollupDoc>,
   accounts: Map<string, AccountTotals>,
+  journeys: Map<string, JourneyState>,
   from: number,
   to: number,
   now: number,
@@ -196,6 +202,16 @@ async function storeReplies(
         at: r.submittedAt,
       })),
     );
+    for (const [k, r] of journey.entries()) {
+      const state = journeys.get(r.customerId) ?? { points: [], segments: [] };
+      const point = { step: k % JOURNEY.length, score: r.scores.summary!, at: r.submittedAt.getTime() };
+      const points = withReply(state.points, point);
+      if (points)
+        journeys.set(r.customerId, {
+          points,
+          segments: [ALL_SEGMENT, ...unitPathSegments(unitPath(units, r.attributes))],
+        });
+    }
     for (const [k, reply] of page.entries()) {
       const day = rollupDay(reply.submittedAt.getTime());
       const path = unitPath(units, reply.attributes);
@@ -228,7 +244,23 @@ async function storeReplies(
   await c.rollupMonths(db).deleteMany({});
   const months = monthsOf(docs);
   for (let i = 0; i < months.length; i += 200) await c.rollupMonths(db).insertMany(months.slice(i, i + 200));
+  await storeJourneyCounters(db, journeys);
   return { rollups: docs.length, months: months.length };
+}
+
+/** The journey's counters as the scores' owner leaves them (src/db/journey-counters.ts). */
+async function storeJourneyCounters(db: Db, journeys: Map<string, JourneyState>) {
+  const docs = journeyCounterDocs(
+    [...journeys].map(([customerId, state]) => ({ programId: PROGRAMS[0]!, customerId, ...state })),
+  );
+  for (const [collection, list] of [
+    [journeyMonths(db), docs.months],
+    [journeySegments(db), docs.segments],
+    [journeyStates(db), docs.states],
+  ] as const) {
+    await collection.deleteMany({});
+    for (let i = 0; i < list.length; i += 200) await collection.insertMany(list.slice(i, i + 200) as never[]);
+  }
 }
 
 /** The rollups' month documents, as the owner's copies leave them (src/db/rollup-totals.ts). */
@@ -381,6 +413,7 @@ async function main() {
     const today = rollupDay(now);
     const rollups = new Map<string, c.RollupDoc>();
     const accounts = new Map<string, AccountTotals>();
+    const journeys = new Map<string, JourneyState>();
     // The dashboard's "all programs" are the programs defined; the first follows a journey.
     for (const [k, id] of PROGRAMS.entries())
       await deployment.api('PUT', `/api/programs/${id}`, {
@@ -394,10 +427,10 @@ async function main() {
       });
     await storeAccounts(db);
 
-    const smallStore = await storeReplies(db, units, rollups, accounts, 0, SMALL, now);
+    const smallStore = await storeReplies(db, units, rollups, accounts, journeys, 0, SMALL, now);
     const small = await measure(people, today, deployment.commandScans);
     console.log(`  ${SMALL} replies (${smallStore.rollups} rollups):`, JSON.stringify(summary(small)));
-    const largeStore = await storeReplies(db, units, rollups, accounts, SMALL, LARGE, now);
+    const largeStore = await storeReplies(db, units, rollups, accounts, journeys, SMALL, LARGE, now);
     const large = await measure(people, today, deployment.commandScans);
     console.log(`  ${LARGE} replies (${largeStore.rollups} rollups):`, JSON.stringify(summary(large)));
 

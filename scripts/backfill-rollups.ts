@@ -2,8 +2,8 @@
  * `npm run backfill:rollups`: the one-off backfill of what the dashboards read, for data stored
  * before they read it. Copies every rollup's counters into its month's document in
  * `rollup_months` (migration 5 of `npm run migrate` does this too), and hands the response-funnel
- * steps of every invitation and the changes of every case (rebuilt from its timeline) to the
- * scores' owner (this needs TEMPORAL_ADDRESS and a running
+ * steps of every invitation, the changes of every case (rebuilt from its timeline) and every
+ * journey reply (for the journeys' counters) to the scores' owner (this needs TEMPORAL_ADDRESS and a running
  * worker). Idempotent, safe while the system runs. The Temporal-driven parts are not migration
  * steps: migrations run before the new release's workers start, and these need them running.
  */
@@ -13,6 +13,7 @@ import { backfillRollupTotals } from '../src/db/rollup-totals';
 import { failStartup, requireServices } from '../src/services';
 import { connectTemporalClient } from '../src/temporal/connection';
 import { backfillCaseMetrics, backfillFunnel } from '../src/temporal/backfills';
+import { backfillJourneys } from '../src/temporal/journey-backfill';
 
 const log = (msg: string) => console.log(`[cxloop] ${msg}`);
 const seconds = (since: number) => ((Date.now() - since) / 1000).toFixed(1);
@@ -38,6 +39,11 @@ async function main() {
       log(`case metrics: ${done} cases handed over`),
     );
     log(`case metrics: ${cases.changes} changes of ${cases.cases} cases counted in ${seconds(started)} s`);
+    started = Date.now();
+    const journeys = await backfillJourneys(database.db, temporal, config.temporal.taskQueue, (done) =>
+      log(`journeys: ${done} journey replies handed over`),
+    );
+    log(`journeys: ${journeys.replies} journey replies counted in ${seconds(started)} s`);
   } finally {
     await temporal.connection.close();
     await database.close();

@@ -17,6 +17,8 @@ import {
   seedDemoPrograms,
 } from './demo/seed';
 import { seedDemoHistory, seedDemoJourneys } from './demo/history';
+import { oncePerDatabase } from './db/markers';
+import { backfillJourneys } from './temporal/journey-backfill';
 import { workDemoCases } from './demo/cases';
 import { DEMO_DIGEST_USER, runDemoDigest } from './demo/digests';
 import { connectTemporalClient } from './temporal/connection';
@@ -136,6 +138,11 @@ async function seedHistory(config: Config, temporalAddress: string, db: Db): Pro
     if (replies) log(`demo: a year of past replies (${replies}) handed to the dashboards`);
     const journeys = await seedDemoJourneys(db, temporal, config.temporal.taskQueue, DEMO_PROGRAMS);
     if (journeys) log(`demo: ${journeys} replies along the onboarding and support journeys`);
+    // A demo seeded before the journeys' counters: its journey replies counted once (seeded just
+    // now, the owner counted them as it took them).
+    await oncePerDatabase(db, 'demo-journey-counters', async () => {
+      if (!journeys) await backfillJourneys(db, temporal, config.temporal.taskQueue);
+    });
     log(
       `demo: last week's digest for ${DEMO_DIGEST_USER}: ${(await runDemoDigest(temporal, config.temporal.taskQueue)).status}`,
     );

@@ -1,11 +1,13 @@
 import type { Db } from 'mongodb';
 import * as c from '../db/collections';
-import { type JourneyReport, journeyReport } from '../domain/journeys';
+import { readJourneyCounters } from '../db/journey-counters';
+import { type JourneyReport, journeyFromCounters } from '../domain/journeys';
 import { z } from 'zod';
 import { ZDay, lastDays } from '../domain/dashboard';
-import { rollupDay } from '../domain/rollup';
+import { ALL_SEGMENT, rollupDay } from '../domain/rollup';
+import { segmentForUnit } from '../domain/units';
 import { AppError } from './errors';
-import { type UnitAccess, customersInScope } from './insight';
+import type { UnitAccess } from './insight';
 import { parseInput } from './validation';
 
 /** The programs that follow a journey, with its touch points. */
@@ -19,43 +21,41 @@ async function journeyPrograms(db: Db) {
 }
 
 /**
- * One program's journey from its journey replies since `since`, of the customers `customers` when
- * given (null: everyone). Reads every such reply of the program (grows with the customers who went
- * through it, unlike the rollup-based pages).
+ * One program's journey since `since` in the segments given (`all`, or the units a person sees),
+ * from its counters (src/db/journey-counters.ts): a few documents by `_id`, however many replies
+ * and customers the journey has.
  */
 async function reportOf(
   db: Db,
   journey: { programId: string; name: string; touchPoints: string[] },
   since: Date,
-  customers: ReadonlySet<string> | null,
+  segments: readonly string[],
 ): Promise<JourneyReport> {
-  const replies = await c
-    .journeyReplies(db)
-    .find(
-      { programId: journey.programId, at: { $gte: since } },
-      { projection: { customerId: 1, step: 1, score: 1, at: 1 } },
-    )
-    .toArray();
-  return journeyReport(
+  return journeyFromCounters(
     journey,
-    replies
-      .filter((r) => !customers || customers.has(r.customerId))
-      .map((r) => ({ customerId: r.customerId, step: r.step, score: r.score, at: r.at.getTime() })),
+    await readJourneyCounters(db, journey.programId, segments, rollupDay(since.getTime())),
   );
+}
+
+/**
+ * The segments holding the customers of the units `access` sees: `all`, or the units the person
+ * was given (each with everything below it; none below another, unitScopeOf).
+ */
+function segmentsOf(access: UnitAccess): string[] {
+  return access.scope.all ? [ALL_SEGMENT] : access.scope.top.map((unitId) => segmentForUnit(access.units, unitId));
 }
 
 export type JourneySummary = JourneyReport & { program: string; touchPoints: string[] };
 
 /**
  * Every journey's report, of the customers of the units `access` sees: the journeys page and
- * `GET /api/metrics/journeys`. Journey replies name their customer only, so a person responsible
- * for some units costs one filtered pass over the customers (customersInScope).
+ * `GET /api/metrics/journeys`.
  */
 export async function loadJourneys(db: Db, since: Date, access: UnitAccess): Promise<JourneySummary[]> {
-  const [journeys, customers] = await Promise.all([journeyPrograms(db), customersInScope(db, access)]);
+  const journeys = await journeyPrograms(db);
   return Promise.all(
     journeys.map(async (j) => ({
-      ...(await reportOf(db, j, since, customers)),
+      ...(await reportOf(db, j, since, segmentsOf(access))),
       program: j.program,
       touchPoints: j.touchPoints,
     })),
@@ -66,9 +66,8 @@ export async function loadJourneys(db: Db, since: Date, access: UnitAccess): Pro
 export async function loadJourney(db: Db, programId: string, since: Date, access: UnitAccess): Promise<JourneySummary> {
   const journey = (await journeyPrograms(db)).find((j) => j.programId === programId);
   if (!journey) throw new AppError('not-found', `No journey for program ${programId}.`);
-  const customers = await customersInScope(db, access);
   return {
-    ...(await reportOf(db, journey, since, customers)),
+    ...(await reportOf(db, journey, since, segmentsOf(access))),
     program: journey.program,
     touchPoints: journey.touchPoints,
   };

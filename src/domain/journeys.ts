@@ -1,3 +1,5 @@
+import { rollupDay } from './rollup';
+
 /**
  * Journeys: a program names a journey and its touch points in order; each scored reply counts at
  * the touch point its event was. Satisfaction with every touch point on its own can be high while
@@ -44,43 +46,77 @@ export interface JourneyReport {
 
 const percent = (part: number, whole: number) => (whole > 0 ? Math.round((part / whole) * 1000) / 10 : null);
 
-/** Each customer's latest score per step. */
-function latestScores(replies: JourneyReply[]): Map<string, Map<number, JourneyReply>> {
-  const byCustomer = new Map<string, Map<number, JourneyReply>>();
-  for (const reply of replies) {
-    const steps = byCustomer.get(reply.customerId) ?? new Map<number, JourneyReply>();
-    const kept = steps.get(reply.step);
-    if (!kept || kept.at < reply.at) steps.set(reply.step, reply);
-    byCustomer.set(reply.customerId, steps);
-  }
-  return byCustomer;
+/**
+ * A journey's figures as sums over its customers, one counter each (flat keys, as `$inc` paths):
+ * `customers`, and per step `s<step>.` `n` (answered here), `sum` (their scores, in tenths: summary
+ * scores have one decimal, so sums stay exact), `sat` (satisfied here), `thru` (answered at every
+ * step so far), `cum` (of those, satisfied at each), `wb` (answered here and at the step before) and
+ * `fell` (of those, scored lower here). Every figure of the report derives from these, so they can
+ * be summed over customers, units and days (src/db/journey-counters.ts).
+ */
+export type JourneyCounters = Record<string, number>;
+
+/** A customer's latest reply at one step. */
+export interface JourneyPoint {
+  step: number;
+  score: number;
+  at: number;
 }
 
-export function journeyReport(
+const isSatisfied = (score: number) => score >= SATISFIED_AT;
+
+/** The counters one customer adds, from their latest reply per step. */
+export function pathCounters(points: readonly JourneyPoint[]): JourneyCounters {
+  if (!points.length) return {};
+  const scores = new Map(points.map((p) => [p.step, p.score]));
+  const counters: JourneyCounters = { customers: 1 };
+  const add = (key: string, n: number) => {
+    if (n) counters[key] = (counters[key] ?? 0) + n;
+  };
+  for (const [step, score] of scores) {
+    const before = Array.from({ length: step + 1 }, (_, k) => scores.get(k));
+    const through = before.every((s) => s !== undefined);
+    const previous = scores.get(step - 1);
+    add(`s${step}.n`, 1);
+    add(`s${step}.sum`, Math.round(score * 10));
+    add(`s${step}.sat`, isSatisfied(score) ? 1 : 0);
+    add(`s${step}.thru`, through ? 1 : 0);
+    add(`s${step}.cum`, through && before.every((s) => isSatisfied(s!)) ? 1 : 0);
+    add(`s${step}.wb`, previous !== undefined ? 1 : 0);
+    add(`s${step}.fell`, previous !== undefined && score < previous ? 1 : 0);
+  }
+  return counters;
+}
+
+/** `into` plus `sign` times `counters`, leaving out counters that reach 0. */
+export function addCounters(into: JourneyCounters, counters: JourneyCounters, sign = 1): JourneyCounters {
+  for (const [key, n] of Object.entries(counters)) {
+    const sum = (into[key] ?? 0) + sign * n;
+    if (sum === 0) delete into[key];
+    else into[key] = sum;
+  }
+  return into;
+}
+
+/**
+ * The figures from summed counters. Satisfaction with every touch point on its own can be high
+ * while few customers are satisfied all the way through (`flagged`).
+ */
+export function journeyFromCounters(
   journey: { programId: string; name: string; touchPoints: string[] },
-  replies: JourneyReply[],
+  counters: JourneyCounters,
 ): JourneyReport {
-  const customers = [...latestScores(replies).values()];
-  const satisfied = (reply: JourneyReply | undefined) => reply !== undefined && reply.score >= SATISFIED_AT;
+  const at = (step: number, key: string) => counters[`s${step}.${key}`] ?? 0;
   const steps = journey.touchPoints.map((touchPoint, step) => {
-    const here = customers.filter((c) => c.has(step));
-    const throughHere = customers.filter((c) => journey.touchPoints.slice(0, step + 1).every((_, k) => c.has(k)));
-    const withBefore = step > 0 ? here.filter((c) => c.has(step - 1)) : [];
-    const scores = here.map((c) => c.get(step)!.score);
+    const here = at(step, 'n');
     return {
       step,
       touchPoint,
-      customers: here.length,
-      averageScore: scores.length ? Math.round((scores.reduce((a, b) => a + b, 0) / scores.length) * 10) / 10 : null,
-      satisfiedPercent: percent(here.filter((c) => satisfied(c.get(step))).length, here.length),
-      cumulativePercent: percent(
-        throughHere.filter((c) => journey.touchPoints.slice(0, step + 1).every((_, k) => satisfied(c.get(k)))).length,
-        throughHere.length,
-      ),
-      fellPercent:
-        step > 0
-          ? percent(withBefore.filter((c) => c.get(step)!.score < c.get(step - 1)!.score).length, withBefore.length)
-          : null,
+      customers: here,
+      averageScore: here ? Math.round(at(step, 'sum') / here) / 10 : null,
+      satisfiedPercent: percent(at(step, 'sat'), here),
+      cumulativePercent: percent(at(step, 'cum'), at(step, 'thru')),
+      fellPercent: step > 0 ? percent(at(step, 'fell'), at(step, 'wb')) : null,
     };
   });
   const last = steps.at(-1)?.cumulativePercent ?? null;
@@ -88,5 +124,57 @@ export function journeyReport(
     steps.every((s) => s.satisfiedPercent !== null && s.satisfiedPercent >= GOOD_SHARE) &&
     last !== null &&
     last < GOOD_SHARE;
-  return { programId: journey.programId, name: journey.name, customers: customers.length, steps, flagged };
+  return { programId: journey.programId, name: journey.name, customers: counters.customers ?? 0, steps, flagged };
+}
+
+/**
+ * A customer's points with a reply added: it replaces the one at its step when later (a reply as
+ * late as the kept one leaves it: the first kept wins, as in journeyReport). Null when unchanged.
+ */
+export function withReply(points: readonly JourneyPoint[], reply: JourneyPoint): JourneyPoint[] | null {
+  const kept = points.find((p) => p.step === reply.step);
+  if (kept && !(kept.at < reply.at)) return null;
+  const point = { step: reply.step, score: reply.score, at: reply.at };
+  return [...points.filter((p) => p !== kept), point].sort((a, b) => a.step - b.step);
+}
+
+/** Each customer's latest reply per step. */
+function latestPoints(replies: JourneyReply[]): JourneyPoint[][] {
+  const byCustomer = new Map<string, JourneyPoint[]>();
+  for (const reply of replies)
+    byCustomer.set(
+      reply.customerId,
+      withReply(byCustomer.get(reply.customerId) ?? [], reply) ?? byCustomer.get(reply.customerId)!,
+    );
+  return [...byCustomer.values()];
+}
+
+/** The journey's figures from its replies: each customer's latest score per step counts. */
+export function journeyReport(
+  journey: { programId: string; name: string; touchPoints: string[] },
+  replies: JourneyReply[],
+): JourneyReport {
+  const total: JourneyCounters = {};
+  for (const points of latestPoints(replies)) addCounters(total, pathCounters(points));
+  return journeyFromCounters(journey, total);
+}
+
+/**
+ * One customer's counters split by day so that any `since` day is a sum of days: a report since
+ * day m counts, per step, the customer's latest reply there when it is from m on (the latest of
+ * the replies from m on is the latest overall, when that one is from m on). So the customer adds
+ * C(m) = pathCounters(points from day m on), which changes only on the days of their points; the
+ * day d keeps C(d) − C(d + 1), and the days from m on sum to C(m).
+ */
+export function dailyDifferences(points: readonly JourneyPoint[]): Map<string, JourneyCounters> {
+  const days = [...new Set(points.map((p) => rollupDay(p.at)))].sort().reverse();
+  const differences = new Map<string, JourneyCounters>();
+  let later: JourneyCounters = {};
+  for (const day of days) {
+    const since = pathCounters(points.filter((p) => rollupDay(p.at) >= day));
+    const difference = addCounters({ ...since }, later, -1);
+    if (Object.keys(difference).length) differences.set(day, difference);
+    later = since;
+  }
+  return differences;
 }

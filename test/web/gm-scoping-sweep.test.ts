@@ -17,6 +17,7 @@ import { type AdminClient, createUser, signIn } from '../support/admin';
 import { caseDocOf } from '../support/cases';
 import { contractProblems } from '../support/contract';
 import { ADMIN, type Harness, api, createProgram, startHarness, uid } from '../support/harness';
+import { countStoredJourneyReplies } from '../support/journey-counters';
 
 /**
  * The issue's promise, swept: a general manager of Europe (a viewer managing the unit, and a case
@@ -331,6 +332,7 @@ describe('a general manager of Europe sees no other region on any page, API or e
       })),
     );
     await backfillRollupTotals(h.db);
+    await countStoredJourneyReplies(h.db);
 
     for (const unit of ['eu', 'us'])
       expect(

@@ -9,6 +9,7 @@ import { OUT_OF_UNITS, type Unit } from '../../src/domain/units';
 import { type AdminClient, createUser, signIn } from '../support/admin';
 import { contractProblems } from '../support/contract';
 import { type Harness, api, createProgram, startHarness, uid } from '../support/harness';
+import { countStoredJourneyReplies } from '../support/journey-counters';
 
 /**
  * Its own database (the organisation tree is one document): company → eu (Berlin below it) and us.
@@ -107,6 +108,7 @@ describe('insight of the units a person or API key is responsible for', () => {
         })),
       ),
     );
+    await countStoredJourneyReplies(h.db);
 
     const gmUser = await createUser(h.db, 'viewer');
     await c.users(h.db).updateOne({ _id: gmUser.email }, { $set: { units: ['eu'] } });
