@@ -2,7 +2,7 @@ import type { Db } from 'mongodb';
 import { audit } from '../db/audit';
 import { customers, invitations, programs } from '../db/collections';
 import { isDuplicateKeyError } from '../db/insert-once';
-import { rebuildProgramTriggerIndex } from '../db/program-index';
+import { rebuildProgramIndexes } from '../db/program-index';
 import { recordProgramVersion } from '../db/programs';
 import { readRollups } from '../db/rollup-totals';
 import { ALL_SEGMENT, rollupDay, summarizeRollups } from '../domain/rollup';
@@ -56,7 +56,7 @@ export async function deleteProgram(
       `program ${programId} has invitations; pause it ("active": false) instead of deleting it`,
     );
   await programs(db).deleteOne({ _id: programId });
-  await rebuildProgramTriggerIndex(db);
+  await rebuildProgramIndexes(db);
   await audit(db, {
     actor,
     action: 'program.delete',
@@ -85,7 +85,7 @@ async function updateSchedule(
  */
 export async function storeProgram(db: Db, program: TProgram): Promise<'created' | 'updated'> {
   const outcome = await writeProgram(db, program);
-  await rebuildProgramTriggerIndex(db);
+  await rebuildProgramIndexes(db);
   return outcome;
 }
 

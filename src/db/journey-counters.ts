@@ -1,6 +1,7 @@
 import type { Db } from 'mongodb';
 import * as c from './collections';
 import type { ScoresBatch } from './counted-keys';
+import { journeyProgramIds } from './program-index';
 import { loadUnits } from './units';
 import { type JourneyCounters, type JourneyPoint, addCounters, dailyDifferences, withReply } from '../domain/journeys';
 import { ALL_SEGMENT, type ScoreContribution, isReplyKey, unitOfSegment, unitPathSegments } from '../domain/rollup';
@@ -100,11 +101,7 @@ function journeyReplyIdOf(key: string): string {
 export async function journeyFactsOf(db: Db, batch: ScoreContribution[]): Promise<JourneyFact[]> {
   const candidates = batch.filter((item) => isReplyKey(item.replyId));
   if (!candidates.length) return [];
-  const journeys = await c
-    .programs(db)
-    .find({ journey: { $exists: true } }, { projection: { _id: 1 } })
-    .toArray();
-  const programIds = new Set(journeys.map((p) => p._id));
+  const programIds = new Set(await journeyProgramIds(db));
   const ofJourneys = candidates.filter((item) => programIds.has(item.programId));
   if (!ofJourneys.length) return [];
   const replies = await Promise.all(
@@ -295,11 +292,12 @@ export async function readJourneyCounters(
 
 /** Erasure: the customer's journey states (their latest replies); the counters keep anonymous sums. */
 export async function eraseJourneyStates(db: Db, customerId: string): Promise<void> {
-  const journeys = await c
+  // Every program, not only those with a journey now: a journey removed since leaves its states.
+  const programs = await c
     .programs(db)
-    .find({ journey: { $exists: true } }, { projection: { _id: 1 } })
+    .find({}, { projection: { _id: 1 } })
     .toArray();
-  await Promise.all(journeys.map((p) => journeyStates(db).deleteOne({ _id: journeyStateId(p._id, customerId) })));
+  await Promise.all(programs.map((p) => journeyStates(db).deleteOne({ _id: journeyStateId(p._id, customerId) })));
 }
 
 /**

@@ -15,7 +15,7 @@ import { createIndexes } from './indexes';
 import { unlessDoneAtStart } from './markers';
 import { rebuildFrontlineIndex } from './frontline-index';
 import { moveCountedKeys } from './move-counted-keys';
-import { rebuildProgramTriggerIndex } from './program-index';
+import { rebuildProgramIndexes } from './program-index';
 import { backfillRollupTotals } from './rollup-totals';
 import { hashSurveyToken } from './survey-tokens';
 import { rebuildWebhookIndex } from './webhook-index';
@@ -93,6 +93,6 @@ async function renameCaseOwners(db: Db): Promise<void> {
  */
 export async function rebuildLookupIndexes(db: Db): Promise<void> {
   await rebuildWebhookIndex(db);
-  await rebuildProgramTriggerIndex(db);
+  await rebuildProgramIndexes(db);
   await rebuildFrontlineIndex(db);
 }

@@ -18,8 +18,27 @@ const PROGRAM_TRIGGER_INDEX: LookupIndex<Triggers> = {
     ).map((program) => ({ id: program._id, triggers: program.triggers ?? [] })),
 };
 
+/** The programs that follow a journey: what the scores' owner counts journey replies of. */
+const JOURNEY_PROGRAM_INDEX: LookupIndex<string[]> = {
+  id: 'journey-programs',
+  build: async (db) =>
+    (
+      await c
+        .programs(db)
+        .find({ journey: { $exists: true } }, { projection: { _id: 1 } })
+        .sort({ _id: 1 })
+        .toArray()
+    ).map((program) => program._id),
+};
+
 /** After any program is stored or deleted (src/app/programs.ts) and at migration. */
-export const rebuildProgramTriggerIndex = (db: Db) => rebuildLookupIndex(db, PROGRAM_TRIGGER_INDEX);
+export async function rebuildProgramIndexes(db: Db): Promise<void> {
+  await rebuildLookupIndex(db, PROGRAM_TRIGGER_INDEX);
+  await rebuildLookupIndex(db, JOURNEY_PROGRAM_INDEX);
+}
+
+/** The IDs of the programs that follow a journey: one read by `_id`. */
+export const journeyProgramIds = (db: Db): Promise<string[]> => readLookupIndex(db, JOURNEY_PROGRAM_INDEX);
 
 const triggeredBy = (program: c.ProgramDoc, eventType: string) =>
   program.kind === 'transactional' && program.active && (program.triggers ?? []).includes(eventType);

@@ -6,6 +6,7 @@ import { loadJourney, loadJourneys } from '../../src/app/journeys';
 import * as c from '../../src/db/collections';
 import { startCommandTally } from '../../src/db/command-tally';
 import { type Database, connectDatabase } from '../../src/db/connection';
+import { rebuildProgramIndexes } from '../../src/db/program-index';
 import { eraseJourneyStates, journeyStateId, journeyStates } from '../../src/db/journey-counters';
 import { type JourneyReply, journeyReport } from '../../src/domain/journeys';
 import { ALL_SEGMENT, type ScoreContribution, rollupDay, unitSegment } from '../../src/domain/rollup';
@@ -62,6 +63,8 @@ describe('journey counters', () => {
       name: 'Onboarding',
       journey: { name: 'Onboarding', touchPoints: TOUCH_POINTS },
     } as unknown as c.ProgramDoc);
+    // Stored directly, as no admin would: the owner finds journey programs in their lookup index.
+    await rebuildProgramIndexes(database.db);
     // Twelve customers over 80 days: most answer each step, some skip one, some answer a step again.
     let n = 0;
     for (let k = 0; k < 12; k++) {
@@ -196,6 +199,7 @@ describe('journey counters', () => {
         name: program.name,
         journey: program.journey,
       } as unknown as c.ProgramDoc);
+    await rebuildProgramIndexes(database.db);
     await c
       .journeyReplies(database.db)
       .insertMany(steps.map((s) => ({ ...s, _id: renamed(s._id), programId: renamed(s.programId) })));
