@@ -10,6 +10,7 @@ import {
   withReply,
 } from '../../src/domain/journeys';
 import { rollupDay } from '../../src/domain/rollup';
+import { mulberry32 } from '../support/prng';
 
 const DAY_MS = 86_400_000;
 const journey = {
@@ -53,23 +54,12 @@ function reference(replies: JourneyReply[]) {
   });
 }
 
-/** mulberry32, so that each seed's replies are the same on every run. */
-function seeded(seed: number): () => number {
-  let state = seed;
-  return () => {
-    state = (state + 0x6d2b79f5) | 0;
-    let t = Math.imul(state ^ (state >>> 15), 1 | state);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 const SCORES = [0, 10, 25, 33.3, 40, 50, 66.7, 70, 75, 80, 83.3, 90, 100];
 const START = Date.parse('2026-01-01T00:00:00Z');
 
 /** Customers answering some steps, some twice, over 60 days. */
 function randomReplies(seed: number): JourneyReply[] {
-  const random = seeded(seed);
+  const random = mulberry32(seed);
   const replies: JourneyReply[] = [];
   for (let customer = 0; customer < 40; customer++)
     for (let step = 0; step < journey.touchPoints.length; step++)
