@@ -152,12 +152,19 @@ export async function answerAll(deployment: Deployment, run: LoopRun, waitMs: nu
 }
 
 /** Waits until the program's rollup of today counts every reply. */
+/**
+ * The day's rollup once it counts every reply and so do the customers' scores: the owner writes a
+ * batch's rollups and customer scores side by side, so the rollup alone can be seen complete a
+ * moment before the scores (slow after a FerretDB restart).
+ */
 export async function rollupCounting(database: Database, run: LoopRun, waitMs: number): Promise<c.RollupDoc> {
+  const count = run.customers.length;
   return waitUntil(
-    `the rollup to count ${run.customers.length} replies`,
+    `the rollup and the customers' scores to count ${count} replies`,
     async () => {
       const doc = await c.rollups(database.db).findOne({ _id: rollupId(run.programId, rollupDay(Date.now()), 'all') });
-      return (doc?.responses ?? 0) >= run.customers.length ? doc : undefined;
+      if ((doc?.responses ?? 0) < count) return undefined;
+      return (await c.customerScores(database.db).countDocuments()) >= count ? doc : undefined;
     },
     waitMs,
   );
