@@ -1,7 +1,7 @@
 /**
  * Closed loops end to end — event → invitation → email → detractor reply → case → resolve →
  * follow-up survey → CSAT → closed — for N customers, against the rate at which the same Temporal
- * server runs no-op workflows with the same activity and child-workflow steps (the ceiling),
+ * server runs no-op workflows with the same activity, local-activity and child-workflow steps (the ceiling),
  * measured in one run on Temporal's persistent SQLite file, as `npm start` runs it. The no-op
  * ceiling is also measured with SQLite's default pragmas and in memory, to weigh the pragmas.
  * `npm run bench:cases` (BENCH_LOOPS, default 100); results in bench/results/cases-<time>.json.
@@ -90,24 +90,30 @@ const cpuSpent = (before: ReturnType<typeof cpuSeconds>, after: ReturnType<typeo
     ]),
   );
 
-/** Activities and child workflows of a workflow and, recursively, of its children, from their histories. */
+/** Activities, local activities and child workflows of a workflow and, recursively, of its children, from their histories. */
 async function shapeOf(client: Client, workflowId: string): Promise<NoopShape> {
   const history = await client.workflow.getHandle(workflowId).fetchHistory();
   const events = history.events ?? [];
   const activities = events.filter((e) => e.activityTaskScheduledEventAttributes).length;
+  const localActivities = events.filter(
+    (e) => e.markerRecordedEventAttributes?.markerName === 'core_local_activity',
+  ).length;
   const childIds = events
     .map((e) => e.startChildWorkflowExecutionInitiatedEventAttributes?.workflowId)
     .filter((id): id is string => !!id);
-  return { activities, children: await Promise.all(childIds.map((id) => shapeOf(client, id))) };
+  return { activities, localActivities, children: await Promise.all(childIds.map((id) => shapeOf(client, id))) };
 }
 
-const count = (shape: NoopShape): { workflows: number; activities: number } =>
-  shape.children
-    .map(count)
-    .reduce((a, b) => ({ workflows: a.workflows + b.workflows, activities: a.activities + b.activities }), {
-      workflows: 1,
-      activities: shape.activities,
-    });
+type Steps = { workflows: number; activities: number; localActivities: number };
+const count = (shape: NoopShape): Steps =>
+  shape.children.map(count).reduce(
+    (a, b) => ({
+      workflows: a.workflows + b.workflows,
+      activities: a.activities + b.activities,
+      localActivities: a.localActivities + b.localActivities,
+    }),
+    { workflows: 1, activities: shape.activities, localActivities: shape.localActivities },
+  );
 
 /** Starts `n` no-op trees of `shape` at once and waits for all: trees per second. */
 async function noopRate(address: string, shape: NoopShape, n: number, label: string): Promise<number> {
@@ -333,7 +339,9 @@ async function main() {
     return { loops, noop, noopCpuMsPerLoop };
   });
   const steps = count(wal.loops.shape);
-  console.log(`  one loop = ${steps.workflows} workflows, ${steps.activities} activities`);
+  console.log(
+    `  one loop = ${steps.workflows} workflows, ${steps.activities} activities, ${steps.localActivities} local activities`,
+  );
   const defaults = await withStack('defaults', { persistTemporal: true, temporalSqlitePragmas: [] }, (stack) =>
     noopRate(stack.temporalAddress, wal.loops.shape, LOOPS, 'defaults'),
   );
