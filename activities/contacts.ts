@@ -2,13 +2,13 @@ import { ApplicationFailure, Context } from '@temporalio/activity';
 import { WorkflowFailedError, WorkflowNotFoundError } from '@temporalio/client';
 import type { Db } from 'mongodb';
 import * as c from '../src/db/collections';
-import { UNCLOSED_STATUSES } from '../src/domain/cases';
 import { inAudience } from '../src/domain/audience';
 import type { ContactDecision, ContactDecisionInput } from '../src/domain/contact';
 import type { TProgram } from '../src/domain/program';
 import { applyProfile, applyProfileReturning, findCustomer, isErased } from '../src/db/customers';
 import { campaignCancelled } from '../src/db/campaigns';
 import { contactHistoryOf, keepInHistory } from '../src/db/contact-history';
+import { openCasesOf } from '../src/db/open-case-claims';
 import { programsTriggeredBy } from '../src/db/program-index';
 import { historyFor } from '../src/domain/contact-history';
 import type { CustomerProfile, ProfileOutcome } from '../src/domain/customer';
@@ -62,10 +62,7 @@ export function createContactActivities(db: Db) {
         return { candidates: [], processed: true };
       }
 
-      const [history, openCases] = await Promise.all([
-        contactHistoryOf(db, customerId),
-        c.cases(db).countDocuments({ customerId, status: { $in: [...UNCLOSED_STATUSES] } }),
-      ]);
+      const [history, openCases] = await Promise.all([contactHistoryOf(db, customerId), openCasesOf(db, customerId)]);
       // A program's own events (waves, campaigns) are not transactions.
       const { contacts, transactions } = historyFor(history, {
         id: eventId,

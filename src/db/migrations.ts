@@ -15,6 +15,7 @@ import { createIndexes } from './indexes';
 import { unlessDoneAtStart } from './markers';
 import { rebuildFrontlineIndex } from './frontline-index';
 import { moveCountedKeys } from './move-counted-keys';
+import { claimUnclosedCases } from './open-case-claims';
 import { rebuildProgramIndexes } from './program-index';
 import { backfillRollupTotals } from './rollup-totals';
 import { hashSurveyToken } from './survey-tokens';
@@ -47,6 +48,8 @@ export const MIGRATIONS: readonly Migration[] = [
   // stopped before it runs (docs/deployment.md, "Upgrading to schema version 6").
   { version: 6, name: 'counted keys moved out of rollups', run: (db, progress) => moveCountedKeys(db, progress) },
   { version: 7, name: 'lookup indexes built', run: (db) => rebuildLookupIndexes(db) },
+  // The open-case check reads claims by `_id` (src/db/open-case-claims.ts): cases from before hold one too.
+  { version: 8, name: 'open-case claims for unclosed cases', run: (db, progress) => claimUnclosedCases(db, progress) },
 ];
 
 /** The version this release needs: the last step's. */

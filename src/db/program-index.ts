@@ -1,6 +1,7 @@
 import type { Db } from 'mongodb';
 import * as c from './collections';
 import { type LookupIndex, readLookupIndex, rebuildLookupIndex } from './lookup-index';
+import { rebuildCaseProgramIndex } from './open-case-claims';
 
 /** The active transactional programs with the event types that trigger them. */
 type Triggers = { id: string; triggers: string[] }[];
@@ -35,6 +36,7 @@ const JOURNEY_PROGRAM_INDEX: LookupIndex<string[]> = {
 export async function rebuildProgramIndexes(db: Db): Promise<void> {
   await rebuildLookupIndex(db, PROGRAM_TRIGGER_INDEX);
   await rebuildLookupIndex(db, JOURNEY_PROGRAM_INDEX);
+  await rebuildCaseProgramIndex(db);
 }
 
 /** The IDs of the programs that follow a journey: one read by `_id`. */

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import * as c from '../../src/db/collections';
 import { migrate, prepareSchema, schemaVersion } from '../../src/db/migrate';
 import { LATEST_VERSION, MIGRATIONS } from '../../src/db/migrations';
+import { openCasesOf } from '../../src/db/open-case-claims';
 import { freePort } from '../../src/stack/ports';
 import { deleteDeploymentSchedules } from '../support/harness';
 import { uid } from '../support/ids';
@@ -193,6 +194,17 @@ describe('npm run migrate: versioned, once per step, checked at start', () => {
     expect(result).toEqual({ from: 0, to: LATEST_VERSION, ran: MIGRATIONS.map((m) => m.version) });
     // The marker says the scan ran: the step does not read the invitations again.
     expect(await c.invitations(db).findOne({ _id: 'missed' })).toHaveProperty('token');
+  });
+
+  it('when unclosed cases hold no open-case claim, then migrating claims them, and their customers count as having an open case', async () => {
+    const db = database(uid('migrate_claims_cases').replace(/-/g, '_'));
+    const caseOf = (id: string, customerId: string, status: string) =>
+      ({ _id: id, programId: 'p-old', customerId, status, openedAt: new Date() }) as never;
+    await c.cases(db).insertMany([caseOf('k-open', 'ann', 'in_progress'), caseOf('k-closed', 'bob', 'closed')]);
+    await migrate(db);
+    expect(await c.openCases(db).findOne({ _id: c.openCaseKey('p-old', 'ann') })).toMatchObject({ caseId: 'k-open' });
+    expect(await c.openCases(db).findOne({ _id: c.openCaseKey('p-old', 'bob') })).toBeNull();
+    expect([await openCasesOf(db, 'ann'), await openCasesOf(db, 'bob')]).toEqual([1, 0]);
   });
 
   it('when a claim has no heartbeat any more, then the next runner takes it over; while it beats, the runner waits for it', async () => {

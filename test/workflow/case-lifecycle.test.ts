@@ -253,6 +253,8 @@ describe('a case, from the detractor reply to the customer confirming the fix', 
     // Resolved, and no answer to the follow-up by its expiry (2 s): closed, and surveys resume.
     expect((await act(invitationId, 'resolve', { rootCause: 'Other', customerMessage: 'Sorted.' })).status).toBe(200);
     await caseIn(invitationId, 'closed');
+    // Once the case's workflow has released the customer's open-case claim, just after the close.
+    await workflowEnded(h, caseWorkflowId(invitationId));
     const after = eventFor({ trigger }, customer);
     expect((await api(h, 'POST', '/api/events', after)).status).toBe(202);
     const resumed = await waitUntil('the event after closing decided', () =>

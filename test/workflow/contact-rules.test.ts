@@ -155,10 +155,16 @@ describe('contact rules in the customer loop', () => {
     expect(await decisionFor(programId, event.id)).toMatchObject({ action: 'skip', rule: 'unsubscribed' });
   });
 
-  it('when the customer has an open case, then no new survey is sent', async () => {
+  it('when the customer has an open case, of any program, then no new survey is sent', async () => {
     const programId = await createProgram(h);
+    const caseProgramId = await createProgram(h, {
+      caseRules: [{ when: { metric: 'nps', op: 'lte', value: 6 }, priority: 'normal', reason: 'Detractor' }],
+    });
     const customer = newCustomer();
-    await h.db.collection('cases').insertOne({ _id: uid('case') as never, customerId: customer.id, status: 'open' });
+    // What a reply opening a case holds (activities/cases.ts): the customer's claim for that program.
+    await c
+      .openCases(h.db)
+      .insertOne({ _id: c.openCaseKey(caseProgramId, customer.id), caseId: uid('case'), at: new Date() });
     const event = await post(programId, customer);
     expect(await decisionFor(programId, event.id)).toMatchObject({ action: 'skip', rule: 'open_case' });
   });
