@@ -66,7 +66,7 @@ export function factsOf(
 export async function changeOf(
   db: Db,
   theCase: c.CaseDoc,
-  args: { seq: number; kind: string; before: CaseState; after: CaseState },
+  args: { seq: number; kind: string; before: CaseState; after: CaseState; earlierKinds?: string[] },
   at: Date,
 ): Promise<CaseChange> {
   const change: CaseChange = { kind: args.kind, before: factsOf(args.before), after: factsOf(args.after) };
@@ -75,13 +75,7 @@ export async function changeOf(
   const closing = args.after.status === 'closed' && args.before.status !== 'closed';
   const leavingResolved = args.before.status === 'resolved' && args.after.status !== 'resolved';
   if (!closing && !leavingResolved) return change;
-  // From 1: entry 0 is always the opening (openCase), none of the kinds looked at below.
-  const entries = await Promise.all(
-    Array.from({ length: Math.max(args.seq - 1, 0) }, (_, i) =>
-      c.caseTimeline(db).findOne({ _id: `${theCase._id}:${i + 1}` }, { projection: { kind: 1 } }),
-    ),
-  );
-  const kinds = entries.map((entry) => entry?.kind);
+  const kinds = args.earlierKinds ?? (await earlierKinds(db, theCase._id, args.seq));
   if (closing)
     change.firstContact =
       kinds.filter((kind) => kind === 'contact').length <= 1 && !kinds.some((k) => k === 'reopen' || k === 'reopened');
@@ -90,6 +84,17 @@ export async function changeOf(
     if (csat !== null) change.followUpCsat = csat;
   }
   return change;
+}
+
+/** The kinds of a case's timeline entries before `seq`, read by `_id`. */
+async function earlierKinds(db: Db, caseId: string, seq: number): Promise<(string | undefined)[]> {
+  // From 1: entry 0 is always the opening (openCase), none of the kinds looked at by changeOf.
+  const entries = await Promise.all(
+    Array.from({ length: Math.max(seq - 1, 0) }, (_, i) =>
+      c.caseTimeline(db).findOne({ _id: `${caseId}:${i + 1}` }, { projection: { kind: 1 } }),
+    ),
+  );
+  return entries.map((entry) => entry?.kind);
 }
 
 /**
