@@ -66,7 +66,15 @@ export function factsOf(
 export async function changeOf(
   db: Db,
   theCase: c.CaseDoc,
-  args: { seq: number; kind: string; before: CaseState; after: CaseState; earlierKinds?: string[] },
+  args: {
+    seq: number;
+    kind: string;
+    before: CaseState;
+    after: CaseState;
+    /** What the case workflow knows (else read): the kinds of the entries before this one, the follow-up program. */
+    earlierKinds?: string[];
+    followUpProgram?: string;
+  },
   at: Date,
 ): Promise<CaseChange> {
   const change: CaseChange = { kind: args.kind, before: factsOf(args.before), after: factsOf(args.after) };
@@ -80,7 +88,8 @@ export async function changeOf(
     change.firstContact =
       kinds.filter((kind) => kind === 'contact').length <= 1 && !kinds.some((k) => k === 'reopen' || k === 'reopened');
   if (leavingResolved) {
-    const csat = await followUpCsat(db, theCase, kinds.filter((kind) => kind === 'resolve').length);
+    const round = kinds.filter((kind) => kind === 'resolve').length;
+    const csat = await followUpCsat(db, theCase, round, args.followUpProgram);
     if (csat !== null) change.followUpCsat = csat;
   }
   return change;
@@ -106,14 +115,20 @@ export async function followUpCsat(
   db: Db,
   theCase: Pick<c.CaseDoc, '_id' | 'programId'>,
   round: number,
+  known?: string,
 ): Promise<number | null> {
   if (round < 1) return null;
-  const program = await c.programs(db).findOne({ _id: theCase.programId }, { projection: { caseHandling: 1 } });
-  const followUpProgram = program?.caseHandling?.followUpProgram ?? FOLLOW_UP_PROGRAM_ID;
+  const followUpProgram = known ?? (await followUpProgramOf(db, theCase.programId));
   const eventId = followUpEventId(round, theCase._id);
   const reply = await c
     .responses(db)
     .findOne({ _id: invitationIdFor(followUpProgram, eventId) }, { projection: { scores: 1 } });
   const csat = reply?.scores?.csat;
   return typeof csat === 'number' && Number.isInteger(csat) && csat >= 1 && csat <= 5 ? csat : null;
+}
+
+/** The program's follow-up program, as configured now. */
+async function followUpProgramOf(db: Db, programId: string): Promise<string> {
+  const program = await c.programs(db).findOne({ _id: programId }, { projection: { caseHandling: 1 } });
+  return program?.caseHandling?.followUpProgram ?? FOLLOW_UP_PROGRAM_ID;
 }

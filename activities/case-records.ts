@@ -128,6 +128,8 @@ export function createCaseRecordActivities(db: Db, submitScores: SubmitScores = 
       attachReplyId?: string;
       /** The kinds of the entries from step 2 to this one, when a close or reopening counts them (else read). */
       earlierKinds?: string[];
+      /** The case's follow-up program, when a close or reopening looks up the follow-up's CSAT (else read). */
+      followUpProgram?: string;
       /** The closing entry also releases the customer's claim on the program (releaseOpenCase). */
       releaseClaim?: boolean;
     }): Promise<{ subscribed: boolean }> {

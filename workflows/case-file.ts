@@ -194,7 +194,10 @@ export class CaseFile {
     const step = this.seq++;
     const closing = next.status === 'closed' && before.status !== 'closed';
     const leavingResolved = before.status === 'resolved' && next.status !== 'resolved';
-    const earlierKinds = this.lean && (closing || leavingResolved) ? { earlierKinds: [...this.kinds] } : {};
+    const known =
+      this.lean && (closing || leavingResolved)
+        ? { earlierKinds: [...this.kinds], followUpProgram: this.setup.handling.followUpProgram }
+        : {};
     this.kinds.push(entry.kind);
     const { subscribed } = await this.db.recordCase({
       caseId: this.caseId,
@@ -202,7 +205,7 @@ export class CaseFile {
       before,
       after: next,
       ...entry,
-      ...earlierKinds,
+      ...known,
       ...(this.lean && closing ? { releaseClaim: true } : {}),
     });
     if (subscribed) this.announce(entry.kind, step);
