@@ -2,7 +2,8 @@ import { ApplicationFailure } from '@temporalio/activity';
 import type { Db } from 'mongodb';
 import * as c from '../src/db/collections';
 import { findCustomer } from '../src/db/customers';
-import { STATUS_LABELS } from '../src/domain/cases';
+import { type CaseStatus, STATUS_LABELS } from '../src/domain/cases';
+import type { Priority } from '../src/domain/priority';
 import { localize } from '../src/domain/localize';
 import type { Mailer } from '../src/mail/mailer';
 import type { Templates } from '../src/mail/templates';
@@ -17,6 +18,25 @@ export interface CaseEmailDeps {
   templates: Templates;
   publicBaseUrl: string;
   mailFrom: string;
+}
+
+/**
+ * What the case workflow knows of its case when it sends an email, so the activity need not read
+ * it again: never personal data (the customer is read here) nor the resolution's message (read
+ * from the case document: owners' texts stay out of Temporal's histories).
+ */
+export interface CaseSnapshot {
+  customerId: string;
+  programId: string;
+  status: CaseStatus;
+  priority: Priority;
+  reasons: string[];
+  mayContact: boolean;
+  ownerId: string;
+  teamId: string;
+  /** Known while the case is with its first owner and team; read otherwise. */
+  ownerName?: string;
+  teamName?: string;
 }
 
 /** The emails a case sends; customer-facing ones go through the program's locale templates. */
@@ -41,10 +61,11 @@ export function createCaseEmailActivities({ db, mailer, templates, publicBaseUrl
       subject?: string;
       /** Inline only in older histories: a resolution's message is the case document's. */
       message?: string;
+      /** The case as the workflow knows it (absent in older histories: read). */
+      case?: CaseSnapshot;
     }): Promise<{ status: 'sent' | 'failed' | 'skipped' }> {
       return whileBeating(async () => {
-        const doc = await c.cases(db).findOne({ _id: args.caseId });
-        if (!doc) throw ApplicationFailure.nonRetryable(`no case ${args.caseId}`);
+        const doc = await caseOf(db, args);
         const texts = args.textId ? await storedTexts(db, args.textId) : {};
         const subjectText = args.subject ?? texts.subject;
         const message = args.message ?? texts.message ?? (args.kind === 'resolution' ? doc.customerMessage : undefined);
@@ -53,13 +74,13 @@ export function createCaseEmailActivities({ db, mailer, templates, publicBaseUrl
         const [customer, program, owner, routing] = await Promise.all([
           toCustomer ? findCustomer(db, doc.customerId) : c.customers(db).findOne({ _id: doc.customerId }),
           toCustomer ? c.programs(db).findOne({ _id: doc.programId }) : null,
-          c.users(db).findOne({ _id: doc.ownerId }),
-          currentRouting(db),
+          doc.ownerName === undefined ? c.users(db).findOne({ _id: doc.ownerId }) : null,
+          doc.teamName === undefined ? currentRouting(db) : null,
         ]);
         if (!customer || (toCustomer && !program))
           throw ApplicationFailure.nonRetryable(`case ${args.caseId} lost its customer or program`);
-        const teamName = routing.teams.find((t) => t.id === doc.teamId)?.name ?? doc.teamId;
-        const ownerName = owner?.name ?? doc.ownerId;
+        const teamName = doc.teamName ?? routing?.teams.find((t) => t.id === doc.teamId)?.name ?? doc.teamId;
+        const ownerName = doc.ownerName ?? owner?.name ?? doc.ownerId;
         const idempotencyKey = `case:${args.caseId}:${args.key}`;
 
         if (toCustomer && program) {
@@ -119,4 +140,19 @@ export function createCaseEmailActivities({ db, mailer, templates, publicBaseUrl
       });
     },
   };
+}
+
+/**
+ * The case an email is about: the workflow's snapshot, with the resolution's message read from
+ * the case document when the email needs it; the whole document in older histories.
+ */
+async function caseOf(
+  db: Db,
+  args: { caseId: string; kind: CaseEmailKind; message?: string; case?: CaseSnapshot },
+): Promise<CaseSnapshot & { customerMessage?: string }> {
+  const needsMessage = args.kind === 'resolution' && args.message === undefined;
+  if (args.case && !needsMessage) return args.case;
+  const doc = await c.cases(db).findOne({ _id: args.caseId }, args.case ? { projection: { customerMessage: 1 } } : {});
+  if (!doc) throw ApplicationFailure.nonRetryable(`no case ${args.caseId}`);
+  return args.case ? { ...args.case, customerMessage: doc.customerMessage } : doc;
 }

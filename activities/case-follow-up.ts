@@ -25,15 +25,20 @@ export function createFollowUpActivities(db: Db) {
       caseId,
       round,
       programId,
+      ...known
     }: {
       caseId: string;
       round: number;
       programId: string;
+      /** What the workflow knows of the case (absent in older histories: read from the case). */
+      customerId?: string;
+      mayContact?: boolean;
+      rootCause?: string;
     }): Promise<SurveyInvitationInput | null> {
-      const doc = await c.cases(db).findOne({ _id: caseId });
-      if (!doc) throw ApplicationFailure.nonRetryable(`no case ${caseId}`);
+      const doc = await caseFacts(db, caseId, known);
+      if (!doc.mayContact) return null;
       const customer = await findCustomer(db, doc.customerId);
-      if (!doc.mayContact || !customer || customer.unsubscribed) return null;
+      if (!customer || customer.unsubscribed) return null;
       const now = new Date();
       if (programId === followUpProgram.id)
         await c
@@ -90,6 +95,19 @@ export function createFollowUpActivities(db: Db) {
           .updateOne({ _id: invitationId }, { $set: { status: 'cancelled', updatedAt: new Date() } });
     },
   };
+}
+
+/** The case's facts a follow-up needs: as the workflow passed them, or read from the case. */
+async function caseFacts(
+  db: Db,
+  caseId: string,
+  known: { customerId?: string; mayContact?: boolean; rootCause?: string },
+): Promise<Pick<c.CaseDoc, 'customerId' | 'mayContact' | 'rootCause'>> {
+  if (known.customerId !== undefined && known.mayContact !== undefined)
+    return { customerId: known.customerId, mayContact: known.mayContact, rootCause: known.rootCause };
+  const doc = await c.cases(db).findOne({ _id: caseId });
+  if (!doc) throw ApplicationFailure.nonRetryable(`no case ${caseId}`);
+  return doc;
 }
 
 /** Statuses in which a follow-up survey still takes answers. */

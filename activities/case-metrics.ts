@@ -66,7 +66,15 @@ export function factsOf(
 export async function changeOf(
   db: Db,
   theCase: c.CaseDoc,
-  args: { seq: number; kind: string; before: CaseState; after: CaseState },
+  args: {
+    seq: number;
+    kind: string;
+    before: CaseState;
+    after: CaseState;
+    /** What the case workflow knows (else read): the kinds of the entries before this one, the follow-up program. */
+    earlierKinds?: string[];
+    followUpProgram?: string;
+  },
   at: Date,
 ): Promise<CaseChange> {
   const change: CaseChange = { kind: args.kind, before: factsOf(args.before), after: factsOf(args.after) };
@@ -75,21 +83,27 @@ export async function changeOf(
   const closing = args.after.status === 'closed' && args.before.status !== 'closed';
   const leavingResolved = args.before.status === 'resolved' && args.after.status !== 'resolved';
   if (!closing && !leavingResolved) return change;
-  // From 1: entry 0 is always the opening (openCase), none of the kinds looked at below.
-  const entries = await Promise.all(
-    Array.from({ length: Math.max(args.seq - 1, 0) }, (_, i) =>
-      c.caseTimeline(db).findOne({ _id: `${theCase._id}:${i + 1}` }, { projection: { kind: 1 } }),
-    ),
-  );
-  const kinds = entries.map((entry) => entry?.kind);
+  const kinds = args.earlierKinds ?? (await earlierKinds(db, theCase._id, args.seq));
   if (closing)
     change.firstContact =
       kinds.filter((kind) => kind === 'contact').length <= 1 && !kinds.some((k) => k === 'reopen' || k === 'reopened');
   if (leavingResolved) {
-    const csat = await followUpCsat(db, theCase, kinds.filter((kind) => kind === 'resolve').length);
+    const round = kinds.filter((kind) => kind === 'resolve').length;
+    const csat = await followUpCsat(db, theCase, round, args.followUpProgram);
     if (csat !== null) change.followUpCsat = csat;
   }
   return change;
+}
+
+/** The kinds of a case's timeline entries before `seq`, read by `_id`. */
+async function earlierKinds(db: Db, caseId: string, seq: number): Promise<(string | undefined)[]> {
+  // From 1: entry 0 is always the opening (openCase), none of the kinds looked at by changeOf.
+  const entries = await Promise.all(
+    Array.from({ length: Math.max(seq - 1, 0) }, (_, i) =>
+      c.caseTimeline(db).findOne({ _id: `${caseId}:${i + 1}` }, { projection: { kind: 1 } }),
+    ),
+  );
+  return entries.map((entry) => entry?.kind);
 }
 
 /**
@@ -101,14 +115,20 @@ export async function followUpCsat(
   db: Db,
   theCase: Pick<c.CaseDoc, '_id' | 'programId'>,
   round: number,
+  known?: string,
 ): Promise<number | null> {
   if (round < 1) return null;
-  const program = await c.programs(db).findOne({ _id: theCase.programId }, { projection: { caseHandling: 1 } });
-  const followUpProgram = program?.caseHandling?.followUpProgram ?? FOLLOW_UP_PROGRAM_ID;
+  const followUpProgram = known ?? (await followUpProgramOf(db, theCase.programId));
   const eventId = followUpEventId(round, theCase._id);
   const reply = await c
     .responses(db)
     .findOne({ _id: invitationIdFor(followUpProgram, eventId) }, { projection: { scores: 1 } });
   const csat = reply?.scores?.csat;
   return typeof csat === 'number' && Number.isInteger(csat) && csat >= 1 && csat <= 5 ? csat : null;
+}
+
+/** The program's follow-up program, as configured now. */
+async function followUpProgramOf(db: Db, programId: string): Promise<string> {
+  const program = await c.programs(db).findOne({ _id: programId }, { projection: { caseHandling: 1 } });
+  return program?.caseHandling?.followUpProgram ?? FOLLOW_UP_PROGRAM_ID;
 }

@@ -33,6 +33,9 @@ export interface CaseSetup {
   seq: number;
   /** A webhook wants `case.opened`. */
   openedSubscribed: boolean;
+  /** The first owner's name (their ID without one) and the team's, for the case's emails (absent in older histories). */
+  ownerName?: string;
+  teamName?: string;
 }
 
 /**
@@ -92,6 +95,7 @@ export function createCaseRecordActivities(db: Db, submitScores: SubmitScores = 
           summary: openedSummary({ ...doc, teamName: team.name }),
         });
       await countChange(db, submitScores, doc, 0, doc.openedAt, { kind: 'opened', before: null, after: factsOf(doc) });
+      const owner = await c.users(db).findOne({ _id: doc.ownerId }, { projection: { name: 1 } });
       return {
         state: stateOf(doc, routing.rootCauses),
         calendar: doc.calendar,
@@ -100,6 +104,8 @@ export function createCaseRecordActivities(db: Db, submitScores: SubmitScores = 
         // A first run has just written the one entry; a retry counts what is there.
         seq: 1 + (first ? 1 : await c.caseTimeline(db).countDocuments({ caseId: doc._id })),
         openedSubscribed: await subscribed(db, 'opened'),
+        ownerName: owner?.name ?? doc.ownerId,
+        teamName: routing.teams.find((t) => t.id === doc.teamId)?.name ?? doc.teamId,
       };
     },
 
@@ -120,6 +126,12 @@ export function createCaseRecordActivities(db: Db, submitScores: SubmitScores = 
       before: CaseState;
       after: CaseState;
       attachReplyId?: string;
+      /** The kinds of the entries from step 2 to this one, when a close or reopening counts them (else read). */
+      earlierKinds?: string[];
+      /** The case's follow-up program, when a close or reopening looks up the follow-up's CSAT (else read). */
+      followUpProgram?: string;
+      /** The closing entry also releases the customer's claim on the program (releaseOpenCase). */
+      releaseClaim?: boolean;
     }): Promise<{ subscribed: boolean }> {
       const at = new Date();
       const id = `${args.caseId}:${args.seq}`;
@@ -177,6 +189,7 @@ export function createCaseRecordActivities(db: Db, submitScores: SubmitScores = 
           ? at
           : ((await c.caseTimeline(db).findOne({ _id: id }, { projection: { at: 1 } }))?.at ?? at);
         await countChange(db, submitScores, current, args.seq, entryAt, await changeOf(db, current, args, entryAt));
+        if (args.releaseClaim && args.after.status === 'closed') await releaseClaim(db, current);
       }
       // Asked here, where the entry is written anyway: a case without subscribers schedules no delivery.
       return { subscribed: await subscribed(db, args.kind) };
@@ -190,12 +203,16 @@ export function createCaseRecordActivities(db: Db, submitScores: SubmitScores = 
      */
     async releaseOpenCase({ caseId }: { caseId: string }): Promise<void> {
       const doc = await c.cases(db).findOne({ _id: caseId }, { projection: { programId: 1, customerId: 1 } });
-      if (!doc) return;
-      const key = c.openCaseKey(doc.programId, doc.customerId);
-      const held = await c.openCases(db).findOne({ _id: key }, { projection: { caseId: 1 } });
-      if (held?.caseId === caseId) await c.openCases(db).deleteOne({ _id: key });
+      if (doc) await releaseClaim(db, doc);
     },
   };
+}
+
+/** Removes the customer's claim on the program when this case holds it (see releaseOpenCase). */
+async function releaseClaim(db: Db, theCase: Pick<c.CaseDoc, '_id' | 'programId' | 'customerId'>): Promise<void> {
+  const key = c.openCaseKey(theCase.programId, theCase.customerId);
+  const held = await c.openCases(db).findOne({ _id: key }, { projection: { caseId: 1 } });
+  if (held?.caseId === theCase._id) await c.openCases(db).deleteOne({ _id: key });
 }
 
 function stateOf(doc: c.CaseDoc, rootCauses: readonly string[]): CaseState {

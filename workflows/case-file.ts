@@ -1,19 +1,23 @@
 import {
   ApplicationFailure,
   type CancellationScope,
+  type RetryPolicy,
   allHandlersFinished,
   condition,
   proxyActivities,
+  proxyLocalActivities,
   setHandler,
   upsertSearchAttributes,
 } from '@temporalio/workflow';
 import type { createActivities } from '../activities';
+import type { CaseSnapshot } from '../activities/case-emails';
 import type { CaseSetup } from '../activities/case-records';
 import { type CaseCommand, type CaseState, isCaseAction, refusal } from '../src/domain/cases';
 import type { Priority } from '../src/domain/priority';
 import { webhookEventFor } from '../src/domain/webhooks';
 import {
   type CaseActionRequest,
+  type CaseInput,
   CaseStatusAttribute,
   EMAIL_ACTIVITY_OPTIONS,
   WEBHOOK_ACTIVITY_OPTIONS,
@@ -24,10 +28,17 @@ import {
 
 type Activities = ReturnType<typeof createActivities>;
 
+const UNTIL_MONGODB_ANSWERS: RetryPolicy = { initialInterval: '2s', maximumInterval: '5m', backoffCoefficient: 2 };
 /** The case's reads and writes in MongoDB, retried until MongoDB answers. */
-export const activities = proxyActivities<Activities>({
-  startToCloseTimeout: '1m',
-  retry: { initialInterval: '2s', maximumInterval: '5m', backoffCoefficient: 2 },
+export const activities = proxyActivities<Activities>({ startToCloseTimeout: '1m', retry: UNTIL_MONGODB_ANSWERS });
+/**
+ * The same, as local activities (cases opened since 'lean-case'): short, idempotent steps by `_id`
+ * that trust no attempt count, so a re-run after a lost workflow task repeats them harmlessly.
+ */
+const localActivities = proxyLocalActivities<Activities>({
+  startToCloseTimeout: '10s',
+  localRetryThreshold: '10s',
+  retry: UNTIL_MONGODB_ANSWERS,
 });
 export const mail = proxyActivities<Activities>(EMAIL_ACTIVITY_OPTIONS);
 const webhooks = proxyActivities<Activities>(WEBHOOK_ACTIVITY_OPTIONS);
@@ -62,10 +73,22 @@ export class CaseFile {
   // Deliveries run beside the case, which never waits on a helpdesk; all end before the workflow does.
   private readonly deliveries: Promise<unknown>[] = [];
   private changeCount = 0;
+  /** The kinds of the timeline entries this workflow recorded, from step 2 on (see CaseSetup.seq). */
+  private readonly kinds: string[] = [];
   /** The follow-up survey under way, which an owner's reopening makes moot. */
   followUp: CancellationScope | undefined;
+  /** The case's MongoDB steps: local activities on the lean path, regular ones in older histories. */
+  readonly db: typeof activities;
 
-  constructor(readonly caseId: string) {
+  /** `lean`: the case runs its MongoDB steps as local activities and folds the claim's release into its close. */
+  readonly caseId: string;
+
+  constructor(
+    readonly input: CaseInput,
+    readonly lean = false,
+  ) {
+    this.caseId = input.caseId;
+    this.db = lean ? localActivities : activities;
     // Before the case is written: the query answers null until then, a reply signalled meanwhile waits here.
     setHandler(caseStateQuery, () => this.current);
     setHandler(replyAttachedSignal, (reply) => {
@@ -94,7 +117,28 @@ export class CaseFile {
     this.opening = setup;
     this.current = setup.state;
     this.seq = setup.seq;
-    upsertSearchAttributes([{ key: CaseStatusAttribute, value: setup.state.status }]);
+    // The lean case starts with CaseStatus 'open' (survey-invitation.ts) and does not set it again.
+    if (!this.lean) upsertSearchAttributes([{ key: CaseStatusAttribute, value: setup.state.status }]);
+  }
+
+  /** What the case's emails would otherwise read again from `cases`, `users` and the routing. */
+  snapshot(): CaseSnapshot {
+    const { customerId, programId, reasons } = this.input;
+    const { status, priority, ownerId, teamId, mayContact } = this.state;
+    const opening = this.setup;
+    return {
+      customerId,
+      programId,
+      reasons,
+      status,
+      priority,
+      ownerId,
+      teamId,
+      mayContact,
+      // Names known from the opening, while the case is still with its first owner and team.
+      ...(opening.ownerName !== undefined && ownerId === opening.state.ownerId ? { ownerName: opening.ownerName } : {}),
+      ...(opening.teamName !== undefined && teamId === opening.state.teamId ? { teamName: opening.teamName } : {}),
+    };
   }
 
   /**
@@ -148,12 +192,21 @@ export class CaseFile {
     this.changeCount++;
     if (before.status !== next.status) upsertSearchAttributes([{ key: CaseStatusAttribute, value: next.status }]);
     const step = this.seq++;
-    const { subscribed } = await activities.recordCase({
+    const closing = next.status === 'closed' && before.status !== 'closed';
+    const leavingResolved = before.status === 'resolved' && next.status !== 'resolved';
+    const known =
+      this.lean && (closing || leavingResolved)
+        ? { earlierKinds: [...this.kinds], followUpProgram: this.setup.handling.followUpProgram }
+        : {};
+    this.kinds.push(entry.kind);
+    const { subscribed } = await this.db.recordCase({
       caseId: this.caseId,
       seq: step,
       before,
       after: next,
       ...entry,
+      ...known,
+      ...(this.lean && closing ? { releaseClaim: true } : {}),
     });
     if (subscribed) this.announce(entry.kind, step);
     return step;

@@ -1,4 +1,11 @@
-import { ApplicationFailure, CancellationScope, condition, executeChild, isCancellation } from '@temporalio/workflow';
+import {
+  ApplicationFailure,
+  CancellationScope,
+  condition,
+  executeChild,
+  isCancellation,
+  patched,
+} from '@temporalio/workflow';
 import {
   NEW_CASE_HEADLINE,
   REASSIGNED_HEADLINE,
@@ -34,7 +41,8 @@ import { surveyInvitationWorkflow } from './survey-invitation';
  * or reopened when they say it is not solved. The only writer of its `cases` document.
  */
 export async function caseWorkflow(input: CaseInput): Promise<'closed'> {
-  const file = new CaseFile(input.caseId);
+  // Cases opened since: MongoDB steps as local activities, no second 'open' status, the claim released by the close.
+  const file = new CaseFile(input, patched('lean-case'));
   // Owners may act as soon as the case shows in their queue, which can be before it is open here.
   file.acceptActions((request) => takeAction(file, request));
   await openTheCase(file, input);
@@ -53,22 +61,21 @@ export async function caseWorkflow(input: CaseInput): Promise<'closed'> {
     const changed = change && (await change);
     if (!changed && breach) await file.serially(() => escalate(file, breach.clock));
   }
-  await activities.releaseOpenCase({ caseId: input.caseId });
+  if (!file.lean) await activities.releaseOpenCase({ caseId: input.caseId });
   await file.settled();
   return 'closed';
 }
 
 /** Routes the case and writes it (once, whatever the retries), then announces it. */
 async function openTheCase(file: CaseFile, input: CaseInput): Promise<void> {
-  file.opened(await activities.openCase(input));
+  file.opened(await file.db.openCase(input));
   if (file.setup.openedSubscribed) file.announce('opened', 0);
 }
 
 /** The owner learns of the new case; the customer, if the program says so, that it is being looked at. */
 async function tellOwnerAndCustomer(file: CaseFile): Promise<void> {
-  await mail.sendCaseEmail({ caseId: file.caseId, key: 'assigned-0', kind: 'assigned', headline: NEW_CASE_HEADLINE });
-  if (file.setup.handling.acknowledgeCustomer)
-    await mail.sendCaseEmail({ caseId: file.caseId, key: 'acknowledgement', kind: 'acknowledgement' });
+  await tell(file, { key: 'assigned-0', kind: 'assigned', headline: NEW_CASE_HEADLINE });
+  if (file.setup.handling.acknowledgeCustomer) await tell(file, { key: 'acknowledgement', kind: 'acknowledgement' });
 }
 
 /** A later reply joins the case and may raise its priority. */
@@ -107,8 +114,7 @@ async function escalate(file: CaseFile, clock: SlaName): Promise<void> {
   const wording = escalationWording(clock, notify, next.priority);
   await file.record(next, { actor: 'cxloop', kind: 'escalated', summary: wording.summary });
   if (notify)
-    await mail.sendCaseEmail({
-      caseId: file.caseId,
+    await tell(file, {
       key: `escalated-${next.escalation}`,
       kind: 'escalated',
       to: notify,
@@ -123,17 +129,19 @@ async function escalate(file: CaseFile, clock: SlaName): Promise<void> {
 async function closeTheLoop(file: CaseFile, n: number): Promise<void> {
   // The message is read from the case document (cases resolved before that carry it in their state).
   await file.serially(() =>
-    mail.sendCaseEmail({
-      caseId: file.caseId,
+    tell(file, {
       key: `resolution-${n}`,
       kind: 'resolution',
       ...(file.state.customerMessage ? { message: file.state.customerMessage } : {}),
     }),
   );
-  const invitation = await activities.prepareFollowUp({
+  const invitation = await file.db.prepareFollowUp({
     caseId: file.caseId,
     round: n,
     programId: file.setup.handling.followUpProgram,
+    customerId: file.input.customerId,
+    mayContact: file.state.mayContact,
+    ...(file.state.rootCause ? { rootCause: file.state.rootCause } : {}),
   });
   if (file.state.status !== 'resolved') return;
   let verdict: 'close' | 'reopen' = 'close';
@@ -147,13 +155,13 @@ async function closeTheLoop(file: CaseFile, n: number): Promise<void> {
         }),
       );
       const answer =
-        phase === 'answered' ? await activities.followUpAnswer({ invitationId: invitation.invitationId }) : null;
+        phase === 'answered' ? await file.db.followUpAnswer({ invitationId: invitation.invitationId }) : null;
       // Older histories hold the answers themselves, which the workflow judged.
       verdict = answer?.verdict ?? followUpVerdict(answer?.answers ?? null, answer?.csat);
     } catch (err) {
       // The owner reopened the case meanwhile: the survey is moot.
       if (isCancellation(err)) {
-        await activities.withdrawFollowUp({ invitationId: invitation.invitationId });
+        await file.db.withdrawFollowUp({ invitationId: invitation.invitationId });
         return;
       }
       throw err;
@@ -170,8 +178,7 @@ async function closeTheLoop(file: CaseFile, n: number): Promise<void> {
         summary: REOPENED_BY_CUSTOMER.summary,
       }),
     );
-    await mail.sendCaseEmail({
-      caseId: file.caseId,
+    await tell(file, {
       key: `reopened-${n}`,
       kind: 'reopened',
       headline: REOPENED_BY_CUSTOMER.headline,
@@ -200,11 +207,9 @@ async function takeAction(file: CaseFile, { input: action, actor }: CaseActionRe
 
 /** The emails an action sends; the step number keeps each one's idempotency key unique. */
 async function afterAction(file: CaseFile, action: CaseCommand, step: number): Promise<void> {
-  if (action.action === 'contact')
-    await mail.sendCaseEmail({ caseId: file.caseId, key: `contact-${step}`, kind: 'contact', ...textsOf(action) });
+  if (action.action === 'contact') await tell(file, { key: `contact-${step}`, kind: 'contact', ...textsOf(action) });
   if (action.action === 'reassign')
-    await mail.sendCaseEmail({
-      caseId: file.caseId,
+    await tell(file, {
       key: `assigned-${step}`,
       kind: 'assigned',
       to: action.ownerId,
@@ -217,4 +222,9 @@ async function afterAction(file: CaseFile, action: CaseCommand, step: number): P
 function textsOf(action: CaseCommand): { textId?: string; subject?: string; message?: string } {
   if (action.textId) return { textId: action.textId };
   return { subject: action.subject, message: action.message };
+}
+
+/** One email about the case, with what the workflow knows of it (the activity reads the rest). */
+function tell(file: CaseFile, email: Omit<Parameters<typeof mail.sendCaseEmail>[0], 'caseId' | 'case'>) {
+  return mail.sendCaseEmail({ caseId: file.caseId, case: file.snapshot(), ...email });
 }

@@ -131,7 +131,8 @@ describe('workflow replay', () => {
       expect((await act('resolve', { rootCause: 'Other', customerMessage: 'Fixed again.' })).status).toBe(200);
       await postForm(surveyLinkIn((await survey(2)).text), { solved: 'yes', csat: '5' });
       await workflowEnded(harness, caseWorkflowId(invitationId));
-      save('case-escalated-reopened-closed', caseWorkflowId(invitationId));
+      // The lean path (patched('lean-case')); case-escalated-reopened-closed.json keeps the path before it.
+      save('case-lean-escalated-reopened-closed', caseWorkflowId(invitationId));
       save('survey-invitation-opens-case', invitationWorkflowId(invitationId));
     },
   );
