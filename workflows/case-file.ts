@@ -40,6 +40,13 @@ const localActivities = proxyLocalActivities<Activities>({
   localRetryThreshold: '10s',
   retry: UNTIL_MONGODB_ANSWERS,
 });
+// Opening still counts each member's open cases over `cases` (a scan that grows with them): it keeps
+// the regular activity's time, the workflow task heartbeating meanwhile.
+const { openCase: openLocally } = proxyLocalActivities<Activities>({
+  startToCloseTimeout: '1m',
+  localRetryThreshold: '10s',
+  retry: UNTIL_MONGODB_ANSWERS,
+});
 export const mail = proxyActivities<Activities>(EMAIL_ACTIVITY_OPTIONS);
 const webhooks = proxyActivities<Activities>(WEBHOOK_ACTIVITY_OPTIONS);
 
@@ -79,6 +86,8 @@ export class CaseFile {
   followUp: CancellationScope | undefined;
   /** The case's MongoDB steps: local activities on the lean path, regular ones in older histories. */
   readonly db: typeof activities;
+  /** Routes and writes the case (see openLocally). */
+  readonly openCase: Activities['openCase'];
 
   /** `lean`: the case runs its MongoDB steps as local activities and folds the claim's release into its close. */
   readonly caseId: string;
@@ -89,6 +98,7 @@ export class CaseFile {
   ) {
     this.caseId = input.caseId;
     this.db = lean ? localActivities : activities;
+    this.openCase = lean ? openLocally : activities.openCase;
     // Before the case is written: the query answers null until then, a reply signalled meanwhile waits here.
     setHandler(caseStateQuery, () => this.current);
     setHandler(replyAttachedSignal, (reply) => {

@@ -68,7 +68,7 @@ export async function caseWorkflow(input: CaseInput): Promise<'closed'> {
 
 /** Routes the case and writes it (once, whatever the retries), then announces it. */
 async function openTheCase(file: CaseFile, input: CaseInput): Promise<void> {
-  file.opened(await file.db.openCase(input));
+  file.opened(await file.openCase(input));
   if (file.setup.openedSubscribed) file.announce('opened', 0);
 }
 
