@@ -66,9 +66,14 @@ export function createReplyActivities(
    * Closes the reply, scores it and hands its contribution to the rollups' and customer scores'
    * owner (a retry or a re-run hands it again; the owner counts it once).
    */
-  async function finalize(stored: c.ResponseDoc, now: Date, options: FinalizeOptions): Promise<Finalized> {
+  async function finalize(
+    stored: c.ResponseDoc,
+    now: Date,
+    options: FinalizeOptions,
+    invitationRead?: c.InvitationDoc | null,
+  ): Promise<Finalized> {
     const reply = { ...stored, finalizedAt: stored.finalizedAt ?? now };
-    const invitation = await c.invitations(db).findOne({ _id: reply._id });
+    const invitation = invitationRead ?? (await c.invitations(db).findOne({ _id: reply._id }));
     const program = invitation && (await programOfInvitation(db, invitation));
     if (!program || !invitation)
       throw ApplicationFailure.nonRetryable(`reply ${reply._id} lost its program or invitation`);
@@ -133,18 +138,20 @@ export function createReplyActivities(
       const now = new Date();
       await insertOnce(c.replyAcks(db), { _id: invitationId, at: now });
       const reply = await storedReply(invitationId);
+      const editableUntil = reply.editableUntil.getTime();
       // Its invitation workflow is the invitation's only writer, and the write is the same on a
       // retry or an edit (a reply's submittedAt never changes): written by `_id` alone (the one
       // filter FerretDB v1 answers from an index) without reading the status first.
-      await c
+      const answered = { $set: { status: 'answered' as const, answeredAt: reply.submittedAt, updatedAt: now } };
+      if (!finalizeIfDue || !closed(reply, now)) {
+        await c.invitations(db).updateOne({ _id: invitationId }, answered);
+        return { editableUntil };
+      }
+      // Finalizing reads the invitation: the write answers it.
+      const invitation = await c
         .invitations(db)
-        .updateOne(
-          { _id: invitationId },
-          { $set: { status: 'answered', answeredAt: reply.submittedAt, updatedAt: now } },
-        );
-      const editableUntil = reply.editableUntil.getTime();
-      if (!finalizeIfDue || !closed(reply, now)) return { editableUntil };
-      return { editableUntil, finalized: await finalize(reply, now, finalizeIfDue) };
+        .findOneAndUpdate({ _id: invitationId }, answered, { returnDocument: 'after' });
+      return { editableUntil, finalized: await finalize(reply, now, finalizeIfDue, invitation) };
     },
 
     /**
