@@ -3,7 +3,7 @@ import { createCampaignActivities } from './campaigns';
 import { createCaseEmailActivities } from './case-emails';
 import { createFollowUpActivities } from './case-follow-up';
 import { createCaseRecordActivities } from './case-records';
-import { createCaseDecisionActivities } from './cases';
+import { caseDecider, createCaseDecisionActivities } from './cases';
 import { createContactActivities } from './contacts';
 import { createDigestActivities } from './digests';
 import { createErasureActivities } from './erasure';
@@ -28,7 +28,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createContactActivities(deps.db),
     ...createErasureActivities(deps.db),
     ...createInvitationActivities(deps),
-    ...createReplyActivities(deps.db, undefined, praiseSender(deps)),
+    ...createReplyActivities(deps.db, undefined, praiseSender(deps), caseDecider(deps)),
     ...createCaseDecisionActivities(deps),
     ...createCaseRecordActivities(deps.db),
     ...createCaseEmailActivities(deps),

@@ -22,6 +22,8 @@ import { submitToScoresOwner } from '../src/temporal/scores-owner';
 import { loopTaskQueue } from '../workflows/definitions';
 import { whileBeating } from './heartbeat';
 import type { SendPraise } from './praise';
+import type { CaseDecision, DecideCase } from './cases';
+import { isPraise } from '../src/domain/frontline';
 
 /** Hands a contribution to the scores' owner, starting it if it is not running. */
 export type SubmitScores = (contribution: ScoreContribution) => Promise<void>;
@@ -35,81 +37,142 @@ export const signalScoresOwner: SubmitScores = (contribution) => {
   return submitToScoresOwner(client, loopTaskQueue(info.taskQueue), contribution);
 };
 
-/** `sendPraise`: passes a scored promoter's praise on to the people it names (activities/praise.ts). */
+/**
+ * What a lean invitation (workflows/survey-invitation.ts) asks finalizing to do besides: decide the
+ * reply's case in the same step, and leave the praise emails to a regular activity (sendReplyPraise).
+ */
+export interface FinalizeOptions {
+  decideCase?: boolean;
+  praiseApart?: boolean;
+}
+
+/**
+ * A final reply. `case`: the case decision, when asked for; `praiseLocale`: when asked to leave the
+ * praise apart and the reply may praise someone, the language to tell them in.
+ */
+export type Finalized = { final: true; case?: CaseDecision; praiseLocale?: string };
+
+/**
+ * `sendPraise`: passes a scored promoter's praise on to the people it names (activities/praise.ts);
+ * `decideCase`: the case decision finalizeReply makes when asked to (activities/cases.ts).
+ */
 export function createReplyActivities(
   db: Db,
   submitScores: SubmitScores = signalScoresOwner,
   sendPraise: SendPraise = async () => 0,
+  decideCase?: DecideCase,
 ) {
+  /**
+   * Closes the reply, scores it and hands its contribution to the rollups' and customer scores'
+   * owner (a retry or a re-run hands it again; the owner counts it once).
+   */
+  async function finalize(
+    stored: c.ResponseDoc,
+    now: Date,
+    options: FinalizeOptions,
+    invitationRead?: c.InvitationDoc | null,
+  ): Promise<Finalized> {
+    const reply = { ...stored, finalizedAt: stored.finalizedAt ?? now };
+    const invitation = invitationRead ?? (await c.invitations(db).findOne({ _id: reply._id }));
+    const program = invitation && (await programOfInvitation(db, invitation));
+    if (!program || !invitation)
+      throw ApplicationFailure.nonRetryable(`reply ${reply._id} lost its program or invitation`);
+
+    const scores = scoreReply(program.survey, reply.answers, program.themes);
+    // Closed and scored in one write by `_id` alone (the only filter FerretDB v1 answers from its
+    // index): the edit window has passed, so the customer's edits, which end with it, no longer
+    // write this reply.
+    // With who served the customer, so that their own page quotes only their replies.
+    const agent = invitation.agent ? { agent: invitation.agent } : {};
+    await c.responses(db).updateOne({ _id: reply._id }, { $set: { scores, finalizedAt: reply.finalizedAt, ...agent } });
+    await recordJourneyStep(db, program, invitation, reply, scores);
+    // The units of the customer as its invitation knows it, at scoring time: the reply stays in them.
+    const units = await loadUnits(db);
+    await submitScores(
+      scoreContribution(
+        {
+          id: reply._id,
+          programId: reply.programId,
+          customerId: reply.customerId,
+          submittedAt: reply.submittedAt.getTime(),
+        },
+        scores,
+        invitation.known,
+        unitPath(units, invitation.known),
+      ),
+    );
+    // Not the scores in the result: they hold the verbatim, which stays in MongoDB.
+    const decided =
+      options.decideCase && decideCase
+        ? { case: await decideCase({ invitationId: reply._id, reply: { ...reply, scores } }) }
+        : {};
+    if (options.praiseApart)
+      return { final: true, ...decided, ...(mayPraise(scores) ? { praiseLocale: program.defaultLocale } : {}) };
+    // Counted first: a praise email that fails transiently retries this activity, which counts once.
+    await sendPraise({ id: reply._id, scores, locale: program.defaultLocale });
+    return { final: true, ...decided };
+  }
+
+  /** The stored reply, which the invitation's workflow was signalled about. */
+  async function storedReply(invitationId: string): Promise<c.ResponseDoc> {
+    const reply = await c.responses(db).findOne({ _id: invitationId });
+    if (!reply) throw ApplicationFailure.nonRetryable(`no reply stored for invitation ${invitationId}`);
+    return reply;
+  }
+
+  /** Whether a reply's edit window has closed, so that it can be finalized. */
+  const closed = (reply: c.ResponseDoc, now: Date) => !!reply.finalizedAt || reply.editableUntil <= now;
+
   return {
-    /** The workflow has the reply: the sweep stops re-signalling it. */
-    async acknowledgeReply({ invitationId }: { invitationId: string }): Promise<{ editableUntil: number }> {
+    /**
+     * The workflow has the reply: the sweep stops re-signalling it. `finalizeIfDue`: a reply whose
+     * edit window has already closed is finalized in the same step (its result in `finalized`).
+     */
+    async acknowledgeReply({
+      invitationId,
+      finalizeIfDue,
+    }: {
+      invitationId: string;
+      finalizeIfDue?: FinalizeOptions;
+    }): Promise<{ editableUntil: number; finalized?: Finalized }> {
       const now = new Date();
       await insertOnce(c.replyAcks(db), { _id: invitationId, at: now });
-      const reply = await c.responses(db).findOne({ _id: invitationId });
-      if (!reply) throw ApplicationFailure.nonRetryable(`no reply stored for invitation ${invitationId}`);
+      const reply = await storedReply(invitationId);
+      const editableUntil = reply.editableUntil.getTime();
       // Its invitation workflow is the invitation's only writer, and the write is the same on a
       // retry or an edit (a reply's submittedAt never changes): written by `_id` alone (the one
       // filter FerretDB v1 answers from an index) without reading the status first.
-      await c
+      const answered = { $set: { status: 'answered' as const, answeredAt: reply.submittedAt, updatedAt: now } };
+      if (!finalizeIfDue || !closed(reply, now)) {
+        await c.invitations(db).updateOne({ _id: invitationId }, answered);
+        return { editableUntil };
+      }
+      // Finalizing reads the invitation: the write answers it.
+      const invitation = await c
         .invitations(db)
-        .updateOne(
-          { _id: invitationId },
-          { $set: { status: 'answered', answeredAt: reply.submittedAt, updatedAt: now } },
-        );
-      return { editableUntil: reply.editableUntil.getTime() };
+        .findOneAndUpdate({ _id: invitationId }, answered, { returnDocument: 'after' });
+      return { editableUntil, finalized: await finalize(reply, now, finalizeIfDue, invitation) };
     },
 
     /**
-     * Once the reply can no longer be edited: closes it, scores it and hands its contribution to
-     * the rollups' and customer scores' owner (a retry hands it again; the owner counts it once).
-     * A reply still editable (the customer came back) is left open and its new deadline returned.
+     * Once the reply can no longer be edited: closes it, scores it and counts it (see finalize); with
+     * `decideCase`, decides its case too. A reply still editable (the customer came back) is left
+     * open and its new deadline returned.
      */
     async finalizeReply({
       invitationId,
-    }: {
-      invitationId: string;
-    }): Promise<{ final: true } | { final: false; editableUntil: number }> {
+      ...options
+    }: { invitationId: string } & FinalizeOptions): Promise<Finalized | { final: false; editableUntil: number }> {
       const now = new Date();
-      const stored = await c.responses(db).findOne({ _id: invitationId });
-      if (!stored) throw ApplicationFailure.nonRetryable(`no reply stored for invitation ${invitationId}`);
-      if (!stored.finalizedAt && stored.editableUntil > now)
-        return { final: false, editableUntil: stored.editableUntil.getTime() };
-      const reply = { ...stored, finalizedAt: stored.finalizedAt ?? now };
-      const invitation = await c.invitations(db).findOne({ _id: invitationId });
-      const program = invitation && (await programOfInvitation(db, invitation));
-      if (!program || !invitation)
-        throw ApplicationFailure.nonRetryable(`reply ${invitationId} lost its program or invitation`);
+      const stored = await storedReply(invitationId);
+      if (!closed(stored, now)) return { final: false, editableUntil: stored.editableUntil.getTime() };
+      return finalize(stored, now, options);
+    },
 
-      const scores = scoreReply(program.survey, reply.answers, program.themes);
-      // Closed and scored in one write by `_id` alone (the only filter FerretDB v1 answers from its
-      // index): the edit window has passed, so the customer's edits, which end with it, no longer
-      // write this reply.
-      // With who served the customer, so that their own page quotes only their replies.
-      const agent = invitation.agent ? { agent: invitation.agent } : {};
-      await c
-        .responses(db)
-        .updateOne({ _id: reply._id }, { $set: { scores, finalizedAt: reply.finalizedAt, ...agent } });
-      await recordJourneyStep(db, program, invitation, reply, scores);
-      // The units of the customer as its invitation knows it, at scoring time: the reply stays in them.
-      const units = await loadUnits(db);
-      await submitScores(
-        scoreContribution(
-          {
-            id: reply._id,
-            programId: reply.programId,
-            customerId: reply.customerId,
-            submittedAt: reply.submittedAt.getTime(),
-          },
-          scores,
-          invitation.known,
-          unitPath(units, invitation.known),
-        ),
-      );
-      // Counted first: a praise email that fails transiently retries this activity, which counts once.
-      await sendPraise({ id: reply._id, scores, locale: program.defaultLocale });
-      // Not the scores: they hold the verbatim, which stays in MongoDB.
-      return { final: true };
+    /** A finalized reply's praise, passed on (finalizeReply left it apart: email stays in regular activities). */
+    async sendReplyPraise({ invitationId, locale }: { invitationId: string; locale: string }): Promise<void> {
+      const reply = await c.responses(db).findOne({ _id: invitationId }, { projection: { scores: 1 } });
+      if (reply?.scores) await whileBeating(() => sendPraise({ id: invitationId, scores: reply.scores!, locale }));
     },
 
     /**
@@ -125,6 +188,9 @@ export function createReplyActivities(
     },
   };
 }
+
+/** Whether a scored reply may pass praise on (praiseSender decides whom to tell). */
+const mayPraise = (scores: ReplyScores) => scores.verbatim.trim() !== '' && isPraise(scores);
 
 /** A scored reply to a journey's program, at the touch point its event was (insert-only, once per reply). */
 async function recordJourneyStep(

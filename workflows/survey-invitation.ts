@@ -4,12 +4,15 @@ import {
   getExternalWorkflowHandle,
   patched,
   proxyActivities,
+  proxyLocalActivities,
   setHandler,
   sleep,
   startChild,
 } from '@temporalio/workflow';
 import type { createActivities } from '../activities';
 import type { caseWorkflow } from './case';
+import type { CaseDecision } from '../activities/cases';
+import type { FinalizeOptions, Finalized } from '../activities/replies';
 import { durationMs } from '../src/domain/duration';
 import {
   type InvitationPhase,
@@ -26,12 +29,23 @@ import {
   replySubmittedSignal,
 } from './definitions';
 
-const activities = proxyActivities<ReturnType<typeof createActivities>>({
-  startToCloseTimeout: '1m',
-  // MongoDB outages are retried until they pass.
-  retry: { initialInterval: '2s', maximumInterval: '5m', backoffCoefficient: 2 },
+type Activities = ReturnType<typeof createActivities>;
+// MongoDB outages are retried until they pass.
+const RETRY = { initialInterval: '2s', maximumInterval: '5m', backoffCoefficient: 2 } as const;
+const activities = proxyActivities<Activities>({ startToCloseTimeout: '1m', retry: RETRY });
+/**
+ * The invitation's database steps in a lean run: short, idempotent writes by `_id` whose
+ * exactly-once logic trusts neither attempts nor heartbeats, so a re-run from attempt 1 (after a
+ * lost workflow task) decides the same. Past the threshold a retry waits on a timer.
+ */
+const local = proxyLocalActivities<Activities>({
+  startToCloseTimeout: '10s',
+  localRetryThreshold: '10s',
+  retry: RETRY,
 });
-const mail = proxyActivities<ReturnType<typeof createActivities>>(EMAIL_ACTIVITY_OPTIONS);
+const mail = proxyActivities<Activities>(EMAIL_ACTIVITY_OPTIONS);
+/** A lean run's finalizing: the case decided in the same step, praise emails left to a regular activity. */
+const LEAN_FINALIZE: FinalizeOptions = { decideCase: true, praiseApart: true };
 
 /**
  * One survey invitation: send it when due, remind non-responders, expire it, and once the
@@ -44,6 +58,9 @@ export async function surveyInvitationWorkflow(input: SurveyInvitationInput): Pr
 }
 
 async function inviteAndAwaitReply(input: SurveyInvitationInput): Promise<InvitationPhase> {
+  // Runs without the marker (started before) keep their regular activities and separate steps.
+  const lean = patched('lean-invitation');
+  const steps = lean ? local : activities;
   let phase: InvitationPhase = 'waiting-to-send';
   let replies = 0;
   const replied = () => replies > 0;
@@ -53,7 +70,7 @@ async function inviteAndAwaitReply(input: SurveyInvitationInput): Promise<Invita
   });
 
   await sleepUntil(input.sendAt);
-  const invitation = await activities.createInvitation(input);
+  const invitation = await steps.createInvitation(input);
   if (invitation.status === 'cancelled') return (phase = 'cancelled');
 
   const sent = await mail.sendSurveyEmail({ invitationId: input.invitationId, kind: 'invitation' });
@@ -66,28 +83,45 @@ async function inviteAndAwaitReply(input: SurveyInvitationInput): Promise<Invita
     await mail.sendSurveyEmail({ invitationId: input.invitationId, kind: 'reminder', reminderNumber: index + 1 });
   }
   if (!(await waitForReplyUntil(sentAt + durationMs(input.expiresAfter), replied))) {
-    const { expired } = await activities.expireInvitation({ invitationId: input.invitationId });
+    const { expired } = await steps.expireInvitation({ invitationId: input.invitationId });
     if (expired) return (phase = 'expired');
   }
 
   phase = 'in-edit-grace';
-  // Each edit may move the deadline (a partial reply completed, say), so it is re-read after
-  // every signal; `seen` is taken before the read so an edit during it is not missed.
-  let seen = replies;
-  let { editableUntil } = await activities.acknowledgeReply({ invitationId: input.invitationId });
-  for (;;) {
-    if (await waitForReplyUntil(editableUntil, () => replies > seen)) {
-      seen = replies;
-      ({ editableUntil } = await activities.acknowledgeReply({ invitationId: input.invitationId }));
+  const finalized = await awaitFinalReply(input.invitationId, steps, lean, () => replies);
+  if (lean || patched('cases-from-replies')) await openOrAttachCase(input.invitationId, steps, finalized.case);
+  // After the case: an SMTP outage delays the praise, not the case.
+  if (finalized.praiseLocale)
+    await mail.sendReplyPraise({ invitationId: input.invitationId, locale: finalized.praiseLocale });
+  return (phase = 'answered');
+}
+
+/**
+ * Acknowledges the reply and finalizes it once its edit window has passed. Each edit may move the
+ * deadline (a partial reply completed, say), so it is re-read after every signal; `seen` is taken
+ * before the read so an edit during it is not missed. A lean run acknowledges and finalizes in one
+ * step when the window has already passed, and decides the case with the finalizing.
+ */
+async function awaitFinalReply(
+  invitationId: string,
+  steps: typeof activities,
+  lean: boolean,
+  replies: () => number,
+): Promise<Finalized> {
+  const acknowledge = { invitationId, ...(lean ? { finalizeIfDue: LEAN_FINALIZE } : {}) };
+  let seen = replies();
+  let { editableUntil, finalized } = await steps.acknowledgeReply(acknowledge);
+  while (!finalized) {
+    if (await waitForReplyUntil(editableUntil, () => replies() > seen)) {
+      seen = replies();
+      ({ editableUntil, finalized } = await steps.acknowledgeReply(acknowledge));
       continue;
     }
-    const result = await activities.finalizeReply({ invitationId: input.invitationId });
-    if (result.final) {
-      if (patched('cases-from-replies')) await openOrAttachCase(input.invitationId);
-      return (phase = 'answered');
-    }
-    editableUntil = result.editableUntil;
+    const result = await steps.finalizeReply({ invitationId, ...(lean ? LEAN_FINALIZE : {}) });
+    if (result.final) finalized = result;
+    else editableUntil = result.editableUntil;
   }
+  return finalized;
 }
 
 async function reportEndToCampaign(campaignId: string, customerId: string, phase: InvitationPhase): Promise<void> {
@@ -116,11 +150,12 @@ async function waitForReplyUntil(deadline: number, done: () => boolean): Promise
 /**
  * A reply the program's case rules call out opens a case (its own workflow, which outlives this
  * one) or, when the customer has one open for the program, is attached to it. A case that closed
- * between the decision and the signal makes the decision run again.
+ * between the decision and the signal makes the decision run again. `decided`: the first decision,
+ * made while finalizing (a lean run).
  */
-async function openOrAttachCase(invitationId: string): Promise<void> {
+async function openOrAttachCase(invitationId: string, steps: typeof activities, decided?: CaseDecision): Promise<void> {
   for (let attempt = 0; attempt < 3; attempt++) {
-    const decision = await activities.decideCaseForReply({ invitationId });
+    const decision = (attempt === 0 && decided) || (await steps.decideCaseForReply({ invitationId }));
     if (decision.action === 'none') return;
     if (decision.action === 'open') {
       const { action: _open, customerKey, ...input } = decision;
