@@ -164,6 +164,18 @@ export function createContactActivities(db: Db) {
       if (args.lastOfEvent) await c.events(db).updateOne({ _id: args.eventId }, { $min: { processedAt: new Date() } });
     },
 
+    /** Whether the customer's loop named by their plain ID still runs: one look, for a local activity. */
+    async legacyLoopRunning({ customerId }: { customerId: string }): Promise<boolean> {
+      const legacy = Context.current().client.workflow.getHandle(customerWorkflowId(customerId));
+      return legacy.describe().then(
+        (described) => described.status.name === 'RUNNING',
+        (err: unknown) => {
+          if (err instanceof WorkflowNotFoundError) return false;
+          throw err;
+        },
+      );
+    },
+
     /**
      * Returns once the customer's loop named by their plain ID (started before loops were named by
      * key) has ended, or at once when there is none: it gets no new work, so it ends when idle.

@@ -36,7 +36,7 @@ type Activities = ReturnType<typeof createActivities>;
 /** The loop's own steps: short reads and writes by `_id`, each safe to run again. */
 type LoopSteps = Pick<
   Activities,
-  'planContacts' | 'recordContactDecision' | 'markEventProcessed' | 'applyCustomerProfile'
+  'planContacts' | 'recordContactDecision' | 'markEventProcessed' | 'applyCustomerProfile' | 'legacyLoopRunning'
 >;
 
 const retry: RetryPolicy = { initialInterval: '1s', maximumInterval: '1m', backoffCoefficient: 2 };
@@ -96,13 +96,16 @@ export async function customerLoopWorkflow(input: CustomerLoopInput): Promise<vo
   // runs (it gets no new work, so it ends when idle), this one only queues what arrives. Loops so
   // named skip this (it would wait for themselves).
   let { legacyLoopEnded } = input;
-  if (
-    !legacyLoopEnded &&
-    workflowInfo().workflowId !== customerWorkflowId(input.customerId) &&
-    patched('keyed-loop-ids')
-  ) {
-    await awaitLegacyLoop({ customerId: input.customerId });
-    legacyLoopEnded = true;
+  if (!legacyLoopEnded && workflowInfo().workflowId !== customerWorkflowId(input.customerId)) {
+    // Lean loops know keyed IDs without a marker, and wait (a long activity) only if such a loop runs.
+    if (lean) {
+      if (await localSteps.legacyLoopRunning({ customerId: input.customerId }))
+        await awaitLegacyLoop({ customerId: input.customerId });
+      legacyLoopEnded = true;
+    } else if (patched('keyed-loop-ids')) {
+      await awaitLegacyLoop({ customerId: input.customerId });
+      legacyLoopEnded = true;
+    }
   }
 
   for (;;) {
