@@ -10,7 +10,7 @@ import { campaignCancelled } from '../src/db/campaigns';
 import { contactHistoryOf, keepInHistory } from '../src/db/contact-history';
 import { openCasesOf } from '../src/db/open-case-claims';
 import { programsTriggeredBy } from '../src/db/program-index';
-import { historyFor } from '../src/domain/contact-history';
+import { type HistoryEntry, historyFor } from '../src/domain/contact-history';
 import type { CustomerProfile, ProfileOutcome } from '../src/domain/customer';
 import { customerWorkflowId } from '../workflows/definitions';
 import { whileBeating } from './heartbeat';
@@ -32,6 +32,14 @@ export interface ContactPlan {
   processed?: true;
   /** A campaign's event: the loop reports its decision (or that none was possible) to the campaign. */
   campaignId?: string;
+  /** The event, for its last decision to mark it processed (plans with candidates only). */
+  event?: EventToMark;
+}
+
+/** What marking an event processed needs of it: its time, and whether it is a transaction. */
+export interface EventToMark {
+  at: number;
+  transaction: boolean;
 }
 
 export function createContactActivities(db: Db) {
@@ -72,6 +80,7 @@ export function createContactActivities(db: Db) {
 
       return {
         ...(event.campaignId ? { campaignId: event.campaignId } : {}),
+        event: { at: event.occurredAt.getTime(), transaction: !event.programId },
         candidates: matching.map((program) => ({
           program: {
             id: program.id,
@@ -104,13 +113,18 @@ export function createContactActivities(db: Db) {
       return outcome;
     },
 
-    /** First decision wins: a retried activity never changes what was decided. */
+    /**
+     * First decision wins: a retried activity never changes what was decided. The event's last
+     * decision may also mark the event processed (`lastOfEvent`), as markEventProcessed does, in
+     * one write of the contact history; a re-run writes nothing twice and keeps the first time.
+     */
     async recordContactDecision(args: {
       customerId: string;
       eventId: string;
       programId: string;
       decision: ContactDecision;
       invitationId?: string;
+      lastOfEvent?: EventToMark;
     }): Promise<void> {
       const { decision } = args;
       await c.contactDecisions(db).updateOne(
@@ -130,14 +144,33 @@ export function createContactActivities(db: Db) {
         },
         { upsert: true },
       );
+      const entries: HistoryEntry[] = [];
       if ('sendAt' in decision)
-        await keepInHistory(db, args.customerId, {
+        entries.push({
           kind: 'contact',
           key: `${args.eventId}|${args.programId}`,
           eventId: args.eventId,
           programId: args.programId,
           at: decision.sendAt,
         });
+      // A transaction joins the history before the event is marked, so a re-run after a crash adds it then.
+      if (args.lastOfEvent?.transaction)
+        entries.push({ kind: 'transaction', key: args.eventId, at: args.lastOfEvent.at });
+      if (entries.length > 0) await keepInHistory(db, args.customerId, ...entries);
+      // By `_id` alone; `$min` keeps the first time on a re-run.
+      if (args.lastOfEvent) await c.events(db).updateOne({ _id: args.eventId }, { $min: { processedAt: new Date() } });
+    },
+
+    /** Whether the customer's loop named by their plain ID still runs: one look, for a local activity. */
+    async legacyLoopRunning({ customerId }: { customerId: string }): Promise<boolean> {
+      const legacy = Context.current().client.workflow.getHandle(customerWorkflowId(customerId));
+      return legacy.describe().then(
+        (described) => described.status.name === 'RUNNING',
+        (err: unknown) => {
+          if (err instanceof WorkflowNotFoundError) return false;
+          throw err;
+        },
+      );
     },
 
     /**

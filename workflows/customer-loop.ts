@@ -7,6 +7,7 @@ import {
   getExternalWorkflowHandle,
   patched,
   proxyActivities,
+  proxyLocalActivities,
   setHandler,
   startChild,
   workflowInfo,
@@ -31,10 +32,22 @@ import {
 } from './definitions';
 import { surveyInvitationWorkflow } from './survey-invitation';
 
+type Activities = ReturnType<typeof createActivities>;
+/** The loop's own steps: short reads and writes by `_id`, each safe to run again. */
+type LoopSteps = Pick<
+  Activities,
+  'planContacts' | 'recordContactDecision' | 'markEventProcessed' | 'applyCustomerProfile' | 'legacyLoopRunning'
+>;
+
 const retry: RetryPolicy = { initialInterval: '1s', maximumInterval: '1m', backoffCoefficient: 2 };
-const { planContacts, recordContactDecision, markEventProcessed, applyCustomerProfile } = proxyActivities<
-  ReturnType<typeof createActivities>
->({ startToCloseTimeout: '30s', retry });
+const activitySteps: LoopSteps = proxyActivities<Activities>({ startToCloseTimeout: '30s', retry });
+// Run in the workflow's own task (a marker instead of scheduling, task and completion events); a
+// longer MongoDB outage than the threshold backs off with timers between attempts.
+const localSteps: LoopSteps = proxyLocalActivities<Activities>({
+  startToCloseTimeout: '10s',
+  localRetryThreshold: '10s',
+  retry,
+});
 // A loop of an earlier version ends once idle, which the default LOOP_IDLE_TIMEOUT (1 h) bounds.
 const { awaitLegacyLoop } = proxyActivities<ReturnType<typeof createActivities>>({
   startToCloseTimeout: '1d',
@@ -57,6 +70,9 @@ const DEFAULT_HISTORY_LIMIT = 2_000;
  * whether to survey now, later or not at all — one piece of work at a time, in arrival order.
  */
 export async function customerLoopWorkflow(input: CustomerLoopInput): Promise<void> {
+  // Runs recorded before it take the regular activities, and mark each event in a step of its own.
+  const lean = patched('lean-loop');
+  const steps = lean ? localSteps : activitySteps;
   const pending: LoopWork[] = [...(input.pending ?? [])];
   setHandler(transactionRecordedSignal, ({ eventId }) => {
     if (!pending.includes(eventId)) pending.push(eventId);
@@ -80,19 +96,22 @@ export async function customerLoopWorkflow(input: CustomerLoopInput): Promise<vo
   // runs (it gets no new work, so it ends when idle), this one only queues what arrives. Loops so
   // named skip this (it would wait for themselves).
   let { legacyLoopEnded } = input;
-  if (
-    !legacyLoopEnded &&
-    workflowInfo().workflowId !== customerWorkflowId(input.customerId) &&
-    patched('keyed-loop-ids')
-  ) {
-    await awaitLegacyLoop({ customerId: input.customerId });
-    legacyLoopEnded = true;
+  if (!legacyLoopEnded && workflowInfo().workflowId !== customerWorkflowId(input.customerId)) {
+    // Lean loops know keyed IDs without a marker, and wait (a long activity) only if such a loop runs.
+    if (lean) {
+      if (await localSteps.legacyLoopRunning({ customerId: input.customerId }))
+        await awaitLegacyLoop({ customerId: input.customerId });
+      legacyLoopEnded = true;
+    } else if (patched('keyed-loop-ids')) {
+      await awaitLegacyLoop({ customerId: input.customerId });
+      legacyLoopEnded = true;
+    }
   }
 
   for (;;) {
     const hasWork = await condition(() => pending.length > 0, durationMs(input.idleTimeout));
     if (!hasWork) break;
-    await perform(input.customerId, pending[0]!);
+    await perform(steps, lean, input.customerId, pending[0]!);
     pending.shift();
     const info = workflowInfo();
     const longHistory =
@@ -111,25 +130,39 @@ async function queueAndWait(pending: LoopWork[], work: LoopWork): Promise<void> 
   await condition(() => !pending.includes(work));
 }
 
-async function perform(customerId: string, work: LoopWork): Promise<void> {
-  if (typeof work === 'string') await decideOnTransaction(customerId, work);
+async function perform(steps: LoopSteps, lean: boolean, customerId: string, work: LoopWork): Promise<void> {
+  if (typeof work === 'string') await decideOnTransaction(steps, lean, customerId, work);
   else if ('profile' in work)
-    work.outcome = await applyCustomerProfile(
+    work.outcome = await steps.applyCustomerProfile(
       'changeId' in work.profile ? { ...work.profile, customerId } : work.profile,
     );
   else work.summary = await eraseCustomerData({ customerId });
 }
 
-async function decideOnTransaction(customerId: string, eventId: string): Promise<void> {
-  const plan = await planContacts({ customerId, eventId });
+async function decideOnTransaction(
+  steps: LoopSteps,
+  lean: boolean,
+  customerId: string,
+  eventId: string,
+): Promise<void> {
+  const plan = await steps.planContacts({ customerId, eventId });
   // planContacts now marks an event no program wants; histories from before still call markEventProcessed.
-  if (plan.processed && patched('plan-marks-unmatched-events')) return;
+  if (plan.processed && (lean || patched('plan-marks-unmatched-events'))) return;
   // A campaign's customer who is no longer eligible (erased, out of the audience, program paused).
   if (plan.campaignId && plan.candidates.length === 0) await reportToCampaign(plan.campaignId, customerId, 'skip');
+  // The event's last decision marks it processed too, one step less (lean loops only).
+  const last = lean && plan.event ? plan.candidates.at(-1) : undefined;
   for (const candidate of plan.candidates) {
     const decision = decideContact({ ...candidate.input, now: Date.now() });
     const invitationId = decision.action === 'skip' ? undefined : invitationIdFor(candidate.program.id, eventId);
-    await recordContactDecision({ customerId, eventId, programId: candidate.program.id, decision, invitationId });
+    await steps.recordContactDecision({
+      customerId,
+      eventId,
+      programId: candidate.program.id,
+      decision,
+      invitationId,
+      ...(candidate === last ? { lastOfEvent: plan.event } : {}),
+    });
     if (plan.campaignId)
       await reportToCampaign(
         plan.campaignId,
@@ -156,7 +189,7 @@ async function decideOnTransaction(customerId: string, eventId: string): Promise
       ],
     });
   }
-  await markEventProcessed({ eventId });
+  if (!last) await steps.markEventProcessed({ eventId });
 }
 
 /** Each campaign event is decided once, so the campaign counts each customer once. */

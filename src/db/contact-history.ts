@@ -9,12 +9,13 @@ export async function contactHistoryOf(db: Db, customerId: string): Promise<Cont
 }
 
 /**
- * Adds what the customer's loop has just decided. Read, then replace by `_id`: the loop is the
+ * Adds what the customer's loop has just decided (one entry or several, in one write). Read, then replace by `_id`: the loop is the
  * document's only writer and takes one step at a time, and a retried step adds nothing twice.
  */
-export async function keepInHistory(db: Db, customerId: string, entry: HistoryEntry): Promise<void> {
+export async function keepInHistory(db: Db, customerId: string, ...entries: HistoryEntry[]): Promise<void> {
   const history = await contactHistoryOf(db, customerId);
-  const next = withHistoryEntry(history, entry, Date.now());
+  const now = Date.now();
+  const next = entries.reduce((kept, entry) => withHistoryEntry(kept, entry, now), history);
   await c.contactHistories(db).replaceOne({ _id: customerId }, { ...next, updatedAt: new Date() }, { upsert: true });
 }
 

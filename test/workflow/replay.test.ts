@@ -174,7 +174,7 @@ describe('workflow replay', () => {
       };
       await saveEnded('survey-invitation-answered', invitationWorkflowId(answered.invitationId));
       await saveEnded('survey-invitation-expired', invitationWorkflowId(expired.invitationId));
-      await saveEnded('customer-loop', await loopIdOf(harness, answered.customer.id));
+      await saveEnded('customer-loop-lean', await loopIdOf(harness, answered.customer.id));
       await client.connection.close();
     },
   );
