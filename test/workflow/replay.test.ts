@@ -133,7 +133,7 @@ describe('workflow replay', () => {
       await workflowEnded(harness, caseWorkflowId(invitationId));
       // The lean path (patched('lean-case')); case-escalated-reopened-closed.json keeps the path before it.
       save('case-lean-escalated-reopened-closed', caseWorkflowId(invitationId));
-      save('survey-invitation-opens-case', invitationWorkflowId(invitationId));
+      save('survey-invitation-lean-opens-case', invitationWorkflowId(invitationId));
     },
   );
 
@@ -172,8 +172,8 @@ describe('workflow replay', () => {
         if (workflowId.startsWith('invitation:')) await client.workflow.getHandle(workflowId).result();
         save(name, workflowId);
       };
-      await saveEnded('survey-invitation-answered', invitationWorkflowId(answered.invitationId));
-      await saveEnded('survey-invitation-expired', invitationWorkflowId(expired.invitationId));
+      await saveEnded('survey-invitation-lean-answered', invitationWorkflowId(answered.invitationId));
+      await saveEnded('survey-invitation-lean-expired', invitationWorkflowId(expired.invitationId));
       await saveEnded('customer-loop-lean', await loopIdOf(harness, answered.customer.id));
       await client.connection.close();
     },
