@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import type { Payload } from '@temporalio/common';
-import { WorkflowFailedError } from '@temporalio/client';
+import { type Client, WorkflowFailedError } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureApiKey } from '../../src/bootstrap';
 import { temporalCliPath } from '../../src/stack/tools';
@@ -45,21 +45,44 @@ function failuresIn(value: unknown): Record<string, unknown>[] {
  * Every payload in a raw history, with where it sits. Search attributes are the exception Temporal
  * makes: the server indexes them, so no codec ever sees them (h5 keeps them free of personal data).
  * So are `patched()` markers: the SDK's core records the patch ID (a name in the workflow code)
- * itself, past the codec.
+ * itself, past the codec; and a local activity's marker data (its sequence number, attempt,
+ * activity ID and type, times: see localActivityMarkerData), while its result goes through the codec.
  */
 function payloadsIn(value: unknown, path = ''): { path: string; payload: Payload }[] {
   if (!value || typeof value !== 'object' || value instanceof Uint8Array) return [];
   if (path.endsWith('.searchAttributes') || path.endsWith('.patch-data')) return [];
+  if (path.endsWith('.markerRecordedEventAttributes.details.data')) return [];
   const record = value as Record<string, unknown>;
   if (record.metadata && typeof record.metadata === 'object' && 'data' in record)
     return [{ path, payload: record as Payload }];
   return Object.entries(record).flatMap(([key, child]) => payloadsIn(child, `${path}.${key}`));
 }
 
+type RawHistory = Awaited<ReturnType<ReturnType<Client['workflow']['getHandle']>['fetchHistory']>>;
+
+/** What core writes itself in each local activity's marker, decoded: bookkeeping, never a payload of ours. */
+function localActivityMarkerData(history: RawHistory): Record<string, unknown>[] {
+  return (history.events ?? [])
+    .map((e) => e.markerRecordedEventAttributes)
+    .filter((marker) => marker?.markerName === 'core_local_activity')
+    .flatMap((marker) => marker!.details!.data!.payloads!)
+    .map((payload) => JSON.parse(utf8(b64(payload.data))) as Record<string, unknown>);
+}
+const LOCAL_ACTIVITY_BOOKKEEPING = [
+  'activity_id',
+  'activity_type',
+  'attempt',
+  'backoff',
+  'complete_time',
+  'original_schedule_time',
+  'seq',
+];
+
 describe('the payload codec, end to end', () => {
   let h: Harness;
   let admin: AdminClient;
   let histories: { path: string; payload: Payload }[];
+  let markerData: Record<string, unknown>[];
   let workflowIds: string[];
 
   beforeAll(async () => {
@@ -72,10 +95,12 @@ describe('the payload codec, end to end', () => {
     const raw = await connectTemporalClient({ address: h.temporalAddress, namespace: h.config.temporal.namespace });
     try {
       histories = [];
+      markerData = [];
       workflowIds = [await loopIdOf(h, customer.id), invitationWorkflowId(invitationId)];
       for (const id of workflowIds) {
         const history = await raw.workflow.getHandle(id).fetchHistory();
         histories.push(...payloadsIn(history, id));
+        markerData.push(...localActivityMarkerData(history));
       }
     } finally {
       await raw.connection.close();
@@ -97,6 +122,11 @@ describe('the payload codec, end to end', () => {
     expect(plain.map((p) => p.path)).toEqual([]);
     const keyIds = new Set(histories.map(({ payload }) => utf8(b64(payload.metadata?.[KEY_ID_METADATA]))));
     expect([...keyIds]).toEqual(['test2']); // the first of TEST_CODEC_KEYS encrypts
+    // The loop's and the invitation's steps run as local activities: core's own plain marker data
+    // holds only its bookkeeping, nothing the workflow or an activity passed.
+    expect(markerData.length).toBeGreaterThan(2);
+    for (const data of markerData)
+      expect(Object.keys(data).filter((key) => !LOCAL_ACTIVITY_BOOKKEEPING.includes(key))).toEqual([]);
   });
 
   it('the codec endpoint decodes them for a signed-in admin, and the ciphertext holds none of the plaintext', async () => {
@@ -160,9 +190,10 @@ describe('the payload codec, end to end', () => {
         expect(utf8(b64((failure.encodedAttributes as Payload).metadata?.encoding))).toBe(ENCRYPTED_ENCODING);
       }
 
-      // The Web UI reads them through the codec endpoint.
-      const activityFailure = history.events?.find((e) => e.activityTaskFailedEventAttributes)
-        ?.activityTaskFailedEventAttributes?.failure;
+      // The Web UI reads them through the codec endpoint (a local activity's failure is in its marker).
+      const activityFailure = history.events
+        ?.map((e) => e.activityTaskFailedEventAttributes?.failure ?? e.markerRecordedEventAttributes?.failure)
+        .find((failure) => failure);
       const res = await asAdmin('decode', { payloads: [toJson(activityFailure!.encodedAttributes!)] });
       const [decoded] = ((await res.json()) as { payloads: JsonPayload[] }).payloads;
       const attributes = JSON.parse(utf8(decoded!.data)) as { message: string; stack_trace: string };
