@@ -75,9 +75,9 @@ describe('case metrics, counted from real cases', () => {
       'the metrics to count every change',
       async () => {
         const now = await metrics(programId);
-        return now.current.closed === 1 && now.current.reopened === 1 && now.postResolutionCsat.replies === 2
-          ? now
-          : undefined;
+        // The owner writes a batch's counters and the backlog side by side: all of them, not one first.
+        const counted = now.current.closed === 1 && now.current.reopened === 1 && now.postResolutionCsat.replies === 2;
+        return counted && now.backlog.owners.length > 0 ? now : undefined;
       },
       60_000,
     );
