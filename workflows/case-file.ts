@@ -89,9 +89,9 @@ export class CaseFile {
   /** Routes and writes the case (see openLocally). */
   readonly openCase: Activities['openCase'];
 
-  /** `lean`: the case runs its MongoDB steps as local activities and folds the claim's release into its close. */
   readonly caseId: string;
 
+  /** `lean`: the case runs its MongoDB steps as local activities and folds the claim's release into its close. */
   constructor(
     readonly input: CaseInput,
     readonly lean = false,
