@@ -84,8 +84,7 @@ export function caseDecider({ db, customerKeySecret }: CaseDecisionDeps): Decide
   };
 }
 
-export function createCaseDecisionActivities(deps: CaseDecisionDeps) {
-  const decide = caseDecider(deps);
+export function createCaseDecisionActivities(decide: DecideCase) {
   return {
     /** See DecideCase. */
     async decideCaseForReply({ invitationId }: { invitationId: string }): Promise<CaseDecision> {

@@ -24,12 +24,14 @@ export type ActivityDeps = InvitationDeps &
 
 /** Every activity, built from its dependencies (the Temporal samples' dependency-injection style). */
 export function createActivities(deps: ActivityDeps) {
+  // One decision, asked by finalizing (lean invitations) and by decideCaseForReply.
+  const decideCase = caseDecider(deps);
   return {
     ...createContactActivities(deps.db),
     ...createErasureActivities(deps.db),
     ...createInvitationActivities(deps),
-    ...createReplyActivities(deps.db, undefined, praiseSender(deps), caseDecider(deps)),
-    ...createCaseDecisionActivities(deps),
+    ...createReplyActivities(deps.db, undefined, praiseSender(deps), decideCase),
+    ...createCaseDecisionActivities(decideCase),
     ...createCaseRecordActivities(deps.db),
     ...createCaseEmailActivities(deps),
     ...createFollowUpActivities(deps.db),

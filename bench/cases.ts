@@ -27,7 +27,7 @@ import { installWorkerLogging } from '../src/temporal/worker';
 import { storeProgram } from '../src/app/programs';
 import { customerLoopId } from '../src/temporal/customer-key';
 import { startCommandTally } from '../src/db/command-tally';
-import { type HistoryWork, historyWork, perUnit } from '../src/temporal/history-tally';
+import { type HistoryWork, historyWork, perUnit, workOfEvents } from '../src/temporal/history-tally';
 import type { NoopShape } from './noop-workflows';
 
 const LOOPS = Number(process.env.BENCH_LOOPS ?? 100);
@@ -94,10 +94,7 @@ const cpuSpent = (before: ReturnType<typeof cpuSeconds>, after: ReturnType<typeo
 async function shapeOf(client: Client, workflowId: string): Promise<NoopShape> {
   const history = await client.workflow.getHandle(workflowId).fetchHistory();
   const events = history.events ?? [];
-  const activities = events.filter((e) => e.activityTaskScheduledEventAttributes).length;
-  const localActivities = events.filter(
-    (e) => e.markerRecordedEventAttributes?.markerName === 'core_local_activity',
-  ).length;
+  const { activities, localActivities } = workOfEvents(events);
   const childIds = events
     .map((e) => e.startChildWorkflowExecutionInitiatedEventAttributes?.workflowId)
     .filter((id): id is string => !!id);

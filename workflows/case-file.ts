@@ -89,14 +89,15 @@ export class CaseFile {
   /** Routes and writes the case (see openLocally). */
   readonly openCase: Activities['openCase'];
 
-  readonly caseId: string;
+  get caseId(): string {
+    return this.input.caseId;
+  }
 
   /** `lean`: the case runs its MongoDB steps as local activities and folds the claim's release into its close. */
   constructor(
     readonly input: CaseInput,
     readonly lean = false,
   ) {
-    this.caseId = input.caseId;
     this.db = lean ? localActivities : activities;
     this.openCase = lean ? openLocally : activities.openCase;
     // Before the case is written: the query answers null until then, a reply signalled meanwhile waits here.

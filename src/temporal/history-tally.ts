@@ -19,6 +19,9 @@ type HistoryEvent = NonNullable<
   Awaited<ReturnType<ReturnType<Client['workflow']['getHandle']>['fetchHistory']>>['events']
 >[number];
 
+/** The marker core records for each local activity (its result is in the marker's details). */
+export const LOCAL_ACTIVITY_MARKER = 'core_local_activity';
+
 const emptyWork = (): HistoryWork => ({
   runs: 0,
   historyEvents: 0,
@@ -37,7 +40,7 @@ function addEvent(work: HistoryWork, event: HistoryEvent): void {
   work.historyEvents++;
   if (event.workflowTaskCompletedEventAttributes) work.workflowTasks++;
   if (event.activityTaskScheduledEventAttributes) work.activities++;
-  if (event.markerRecordedEventAttributes?.markerName === 'core_local_activity') work.localActivities++;
+  if (event.markerRecordedEventAttributes?.markerName === LOCAL_ACTIVITY_MARKER) work.localActivities++;
   if (event.workflowExecutionSignaledEventAttributes) work.signalsReceived++;
   if (event.signalExternalWorkflowExecutionInitiatedEventAttributes) work.signalsSent++;
   if (event.workflowExecutionUpdateAcceptedEventAttributes) work.updates++;

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureApiKey } from '../../src/bootstrap';
 import { temporalCliPath } from '../../src/stack/tools';
 import { connectTemporalClient } from '../../src/temporal/connection';
+import { LOCAL_ACTIVITY_MARKER } from '../../src/temporal/history-tally';
 import { ENCRYPTED_ENCODING, KEY_ID_METADATA } from '../../src/temporal/codec';
 import { type SurveyInvitationInput, invitationWorkflowId } from '../../workflows/definitions';
 import { type AdminClient, createUser, signIn } from '../support/admin';
@@ -64,7 +65,7 @@ type RawHistory = Awaited<ReturnType<ReturnType<Client['workflow']['getHandle']>
 function localActivityMarkerData(history: RawHistory): Record<string, unknown>[] {
   return (history.events ?? [])
     .map((e) => e.markerRecordedEventAttributes)
-    .filter((marker) => marker?.markerName === 'core_local_activity')
+    .filter((marker) => marker?.markerName === LOCAL_ACTIVITY_MARKER)
     .flatMap((marker) => marker!.details!.data!.payloads!)
     .map((payload) => JSON.parse(utf8(b64(payload.data))) as Record<string, unknown>);
 }
