@@ -34,8 +34,7 @@ export interface CaseSnapshot {
   mayContact: boolean;
   ownerId: string;
   teamId: string;
-  /** Known while the case is with its first owner and team; read otherwise. */
-  ownerName?: string;
+  /** Known while the case is with its first team; read otherwise. The owner's name is read: a person's name stays out of histories. */
   teamName?: string;
 }
 
@@ -74,13 +73,13 @@ export function createCaseEmailActivities({ db, mailer, templates, publicBaseUrl
         const [customer, program, owner, routing] = await Promise.all([
           toCustomer ? findCustomer(db, doc.customerId) : c.customers(db).findOne({ _id: doc.customerId }),
           toCustomer ? c.programs(db).findOne({ _id: doc.programId }) : null,
-          doc.ownerName === undefined ? c.users(db).findOne({ _id: doc.ownerId }) : null,
+          c.users(db).findOne({ _id: doc.ownerId }),
           doc.teamName === undefined ? currentRouting(db) : null,
         ]);
         if (!customer || (toCustomer && !program))
           throw ApplicationFailure.nonRetryable(`case ${args.caseId} lost its customer or program`);
         const teamName = doc.teamName ?? routing?.teams.find((t) => t.id === doc.teamId)?.name ?? doc.teamId;
-        const ownerName = doc.ownerName ?? owner?.name ?? doc.ownerId;
+        const ownerName = owner?.name ?? doc.ownerId;
         const idempotencyKey = `case:${args.caseId}:${args.key}`;
 
         if (toCustomer && program) {

@@ -33,8 +33,7 @@ export interface CaseSetup {
   seq: number;
   /** A webhook wants `case.opened`. */
   openedSubscribed: boolean;
-  /** The first owner's name (their ID without one) and the team's, for the case's emails (absent in older histories). */
-  ownerName?: string;
+  /** The team's name, for the case's emails (absent in older histories). */
   teamName?: string;
 }
 
@@ -95,7 +94,6 @@ export function createCaseRecordActivities(db: Db, submitScores: SubmitScores = 
           summary: openedSummary({ ...doc, teamName: team.name }),
         });
       await countChange(db, submitScores, doc, 0, doc.openedAt, { kind: 'opened', before: null, after: factsOf(doc) });
-      const owner = await c.users(db).findOne({ _id: doc.ownerId }, { projection: { name: 1 } });
       return {
         state: stateOf(doc, routing.rootCauses),
         calendar: doc.calendar,
@@ -104,7 +102,6 @@ export function createCaseRecordActivities(db: Db, submitScores: SubmitScores = 
         // A first run has just written the one entry; a retry counts what is there.
         seq: 1 + (first ? 1 : await c.caseTimeline(db).countDocuments({ caseId: doc._id })),
         openedSubscribed: await subscribed(db, 'opened'),
-        ownerName: owner?.name ?? doc.ownerId,
         teamName: routing.teams.find((t) => t.id === doc.teamId)?.name ?? doc.teamId,
       };
     },

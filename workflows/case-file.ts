@@ -146,8 +146,7 @@ export class CaseFile {
       ownerId,
       teamId,
       mayContact,
-      // Names known from the opening, while the case is still with its first owner and team.
-      ...(opening.ownerName !== undefined && ownerId === opening.state.ownerId ? { ownerName: opening.ownerName } : {}),
+      // The team's name known from the opening, while the case is still with its first team.
       ...(opening.teamName !== undefined && teamId === opening.state.teamId ? { teamName: opening.teamName } : {}),
     };
   }

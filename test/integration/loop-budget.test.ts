@@ -38,7 +38,8 @@ const BUDGET = {
   // up to ten with how its batches fell); 144.67–145.33 with the lookup indexes (one more read
   // per triggered program, no scans of webhooks, programs or users); 135.67–136.67 once the
   // activities read the invitation's program version alone and write-and-read in one command;
-  // 114.67 once the workflows pass what they know and fold steps (lean paths, issue 25).
+  // 114.67 once the workflows pass what they know and fold steps (lean paths, issue 25); 116.67
+  // with case emails reading the owner's name (a person's name stays out of histories).
   databaseCommands: 120,
   // The owner's per batch: a fixed claim and mark plus a write per document the batch touches
   // (each write returns the document), so it grows with the contributions a batch holds (about
