@@ -113,7 +113,7 @@ describe(`fault injection: two web and two worker processes, ${EVENTS} closed lo
       try {
         const run = await inviteCustomers(d, sink, EVENTS, CHAOS_WAIT_MS);
         await answerAll(d, run, CHAOS_WAIT_MS);
-        const rollup = await rollupCounting(database, run, CHAOS_WAIT_MS);
+        const rollup = await rollupCounting(database, run, CHAOS_WAIT_MS, d);
         crashing = false;
         await chaos;
         expect(kills).toBeGreaterThanOrEqual(2);
@@ -143,7 +143,7 @@ describe(`fault injection: two web and two worker processes, ${EVENTS} closed lo
       })();
       await answerAll(d, run, WAIT_MS);
       await rolling;
-      const rollup = await rollupCounting(database, run, WAIT_MS);
+      const rollup = await rollupCounting(database, run, WAIT_MS, d);
       await expectEachOnce(database, sink, run, rollup);
       // Exited by themselves within the grace period, not killed.
       for (const stopped of [web, worker])
@@ -177,7 +177,7 @@ describe(`fault injection: two web and two worker processes, ${EVENTS} closed lo
       await outage;
       expect(whileDown?.status).toBe(503);
       expect(Number(whileDown?.headers.get('retry-after'))).toBeGreaterThan(0);
-      const rollup = await rollupCounting(database, run, WAIT_MS);
+      const rollup = await rollupCounting(database, run, WAIT_MS, d);
       await expectEachOnce(database, sink, run, rollup);
       // Recovered by itself: the same processes, still up, answer again.
       expect((await fetch(`${d.webs[0]!.url}/readyz`)).status).toBe(200);
@@ -204,7 +204,7 @@ describe(`fault injection: two web and two worker processes, ${EVENTS} closed lo
       })();
       await answerAll(d, run, WAIT_MS);
       await outage;
-      const rollup = await rollupCounting(database, run, WAIT_MS);
+      const rollup = await rollupCounting(database, run, WAIT_MS, d);
       await expectEachOnce(database, sink, run, rollup);
       expect(new Set(d.processes.map((p) => p.pid)).size).toBe(4);
     },

@@ -151,23 +151,49 @@ export async function answerAll(deployment: Deployment, run: LoopRun, waitMs: nu
   }
 }
 
-/** Waits until the program's rollup of today counts every reply. */
 /**
  * The day's rollup once it counts every reply and so do the customers' scores: the owner writes a
  * batch's rollups and customer scores side by side, so the rollup alone can be seen complete a
- * moment before the scores (slow after a FerretDB restart).
+ * moment before the scores (slow after a FerretDB restart). On a timeout, says where each reply
+ * not counted stopped, with the processes' output when `deployment` is given.
  */
-export async function rollupCounting(database: Database, run: LoopRun, waitMs: number): Promise<c.RollupDoc> {
+export async function rollupCounting(
+  database: Database,
+  run: LoopRun,
+  waitMs: number,
+  deployment?: Deployment,
+): Promise<c.RollupDoc> {
   const count = run.customers.length;
+  const rollupOfToday = () =>
+    c.rollups(database.db).findOne({ _id: rollupId(run.programId, rollupDay(Date.now()), 'all') });
   return waitUntil(
     `the rollup and the customers' scores to count ${count} replies`,
     async () => {
-      const doc = await c.rollups(database.db).findOne({ _id: rollupId(run.programId, rollupDay(Date.now()), 'all') });
+      const doc = await rollupOfToday();
       if ((doc?.responses ?? 0) < count) return undefined;
       return (await c.customerScores(database.db).countDocuments()) >= count ? doc : undefined;
     },
     waitMs,
-  );
+  ).catch(async (err: Error) => {
+    const rollup = await rollupOfToday();
+    const stopped = await Promise.all(run.invitations.map((m) => whereReplyStopped(database, rollup, m)));
+    const lines = stopped.filter((line) => line !== undefined);
+    throw new Error(
+      `${err.message}: ${rollup?.responses ?? 0} counted; not counted:\n${lines.join('\n')}\n${deployment ? outputs(deployment) : ''}`,
+    );
+  });
+}
+
+/** Where a reply not counted in `rollup` stopped: stored, acknowledged, finalized (undefined: counted). */
+async function whereReplyStopped(database: Database, rollup: c.RollupDoc | null, message: c.SinkMessageDoc) {
+  const id = message.headers['x-cxloop-invitation']!;
+  if (await isCounted(database.db, 'rollups', rollup, id)) return undefined;
+  const [reply, ack, invitation] = await Promise.all([
+    c.responses(database.db).findOne({ _id: id }),
+    c.replyAcks(database.db).findOne({ _id: id }),
+    c.invitations(database.db).findOne({ _id: id }),
+  ]);
+  return `${id}: reply ${reply ? 'stored' : 'missing'}, ack ${ack ? 'yes' : 'no'}, finalized ${reply?.finalizedAt?.toISOString() ?? 'no'}, invitation ${invitation?.status}`;
 }
 
 /**
