@@ -113,11 +113,11 @@ describe(`fault injection: two web and two worker processes, ${EVENTS} closed lo
       try {
         const run = await inviteCustomers(d, sink, EVENTS, CHAOS_WAIT_MS);
         await answerAll(d, run, CHAOS_WAIT_MS);
-        const rollup = await rollupCounting(database, run, CHAOS_WAIT_MS, d);
+        const rollups = await rollupCounting(database, run, CHAOS_WAIT_MS, d);
         crashing = false;
         await chaos;
         expect(kills).toBeGreaterThanOrEqual(2);
-        const { handedOverAgain } = await expectEachOnce(database, sink, run, rollup, { workersKilled: true });
+        const { handedOverAgain } = await expectEachOnce(database, sink, run, rollups, { workersKilled: true });
         console.info(`R1: ${kills} worker kills; ${handedOverAgain} of ${EVENTS} invitations handed to SMTP again`);
       } finally {
         crashing = false;
@@ -143,8 +143,8 @@ describe(`fault injection: two web and two worker processes, ${EVENTS} closed lo
       })();
       await answerAll(d, run, WAIT_MS);
       await rolling;
-      const rollup = await rollupCounting(database, run, WAIT_MS, d);
-      await expectEachOnce(database, sink, run, rollup);
+      const rollups = await rollupCounting(database, run, WAIT_MS, d);
+      await expectEachOnce(database, sink, run, rollups);
       // Exited by themselves within the grace period, not killed.
       for (const stopped of [web, worker])
         expect(await stopped.exited, `${stopped.kind} exit\n${outputs(d)}`).toEqual({ code: 0, signal: null });
@@ -177,8 +177,8 @@ describe(`fault injection: two web and two worker processes, ${EVENTS} closed lo
       await outage;
       expect(whileDown?.status).toBe(503);
       expect(Number(whileDown?.headers.get('retry-after'))).toBeGreaterThan(0);
-      const rollup = await rollupCounting(database, run, WAIT_MS, d);
-      await expectEachOnce(database, sink, run, rollup);
+      const rollups = await rollupCounting(database, run, WAIT_MS, d);
+      await expectEachOnce(database, sink, run, rollups);
       // Recovered by itself: the same processes, still up, answer again.
       expect((await fetch(`${d.webs[0]!.url}/readyz`)).status).toBe(200);
     },
@@ -204,8 +204,8 @@ describe(`fault injection: two web and two worker processes, ${EVENTS} closed lo
       })();
       await answerAll(d, run, WAIT_MS);
       await outage;
-      const rollup = await rollupCounting(database, run, WAIT_MS, d);
-      await expectEachOnce(database, sink, run, rollup);
+      const rollups = await rollupCounting(database, run, WAIT_MS, d);
+      await expectEachOnce(database, sink, run, rollups);
       expect(new Set(d.processes.map((p) => p.pid)).size).toBe(4);
     },
     120_000 + WAIT_MS * 3,

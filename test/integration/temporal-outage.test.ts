@@ -90,8 +90,8 @@ describe('when Temporal is down, the web tier stays ready', () => {
     expect(await c.responses(database.db).countDocuments({ programId: run.programId })).toBe(CUSTOMERS);
 
     await startTemporal();
-    const rollup = await rollupCounting(database, run, COUNTED_WAIT_MS);
-    await expectEachOnce(database, sink, run, rollup);
+    const rollups = await rollupCounting(database, run, COUNTED_WAIT_MS);
+    await expectEachOnce(database, sink, run, rollups);
     for (const web of d.webs)
       await waitUntil(
         `web ${web.pid} to see Temporal again`,

@@ -17,6 +17,8 @@ export interface LoopRun {
   customers: { id: string; email: string; nps: number }[];
   /** The invitation emails in the sink, one per customer. */
   invitations: c.SinkMessageDoc[];
+  /** When the run began: its replies and invitations count in the rollups of this day up to today. */
+  startedAt: number;
 }
 
 const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -49,6 +51,7 @@ export async function inviteCustomers(
   count: number,
   waitMs: number,
 ): Promise<LoopRun> {
+  const startedAt = Date.now();
   const api = (route: string, method: string, body: unknown, first = 0) =>
     sendWithRetry(
       deployment,
@@ -112,7 +115,7 @@ export async function inviteCustomers(
   ).catch(async (err: Error) => {
     throw new Error(`${err.message}: ${(await inSink()).length} arrived\n${outputs(deployment)}`);
   });
-  return { programId, customers, invitations };
+  return { programId, customers, invitations, startedAt };
 }
 
 /** Every customer answers their invitation, through the web processes in turn. */
@@ -152,8 +155,24 @@ export async function answerAll(deployment: Deployment, run: LoopRun, waitMs: nu
 }
 
 /**
- * The day's rollup once it counts every reply and so do the customers' scores: the owner writes a
- * batch's rollups and customer scores side by side, so the rollup alone can be seen complete a
+ * The run program's rollups (segment `all`) of each day the run spans: one, or two when it crosses
+ * midnight UTC, as each reply counts in the day it was submitted.
+ */
+async function rollupsOfRun(database: Database, run: LoopRun): Promise<c.RollupDoc[]> {
+  const days = [...new Set([rollupDay(run.startedAt), rollupDay(Date.now())])];
+  const docs = await Promise.all(
+    days.map((day) => c.rollups(database.db).findOne({ _id: rollupId(run.programId, day, 'all') })),
+  );
+  return docs.filter((doc) => doc !== null);
+}
+
+/** A counter summed over the run's rollups. */
+const total = (rollups: c.RollupDoc[], counter: (doc: c.RollupDoc) => number | undefined) =>
+  rollups.reduce((sum, doc) => sum + (counter(doc) ?? 0), 0);
+
+/**
+ * The run's rollups once they count every reply and so do the customers' scores: the owner writes a
+ * batch's rollups and customer scores side by side, so the rollups alone can be seen complete a
  * moment before the scores (slow after a FerretDB restart). On a timeout, says where each reply
  * not counted stopped, with the processes' output when `deployment` is given.
  */
@@ -162,32 +181,36 @@ export async function rollupCounting(
   run: LoopRun,
   waitMs: number,
   deployment?: Deployment,
-): Promise<c.RollupDoc> {
+): Promise<c.RollupDoc[]> {
   const count = run.customers.length;
-  const rollupOfToday = () =>
-    c.rollups(database.db).findOne({ _id: rollupId(run.programId, rollupDay(Date.now()), 'all') });
   return waitUntil(
-    `the rollup and the customers' scores to count ${count} replies`,
+    `the rollups and the customers' scores to count ${count} replies`,
     async () => {
-      const doc = await rollupOfToday();
-      if ((doc?.responses ?? 0) < count) return undefined;
-      return (await c.customerScores(database.db).countDocuments()) >= count ? doc : undefined;
+      const rollups = await rollupsOfRun(database, run);
+      if (total(rollups, (doc) => doc.responses) < count) return undefined;
+      return (await c.customerScores(database.db).countDocuments()) >= count ? rollups : undefined;
     },
     waitMs,
   ).catch(async (err: Error) => {
-    const rollup = await rollupOfToday();
-    const stopped = await Promise.all(run.invitations.map((m) => whereReplyStopped(database, rollup, m)));
+    const rollups = await rollupsOfRun(database, run);
+    const stopped = await Promise.all(run.invitations.map((m) => whereReplyStopped(database, rollups, m)));
     const lines = stopped.filter((line) => line !== undefined);
     throw new Error(
-      `${err.message}: ${rollup?.responses ?? 0} counted; not counted:\n${lines.join('\n')}\n${deployment ? outputs(deployment) : ''}`,
+      `${err.message}: ${total(rollups, (doc) => doc.responses)} counted; not counted:\n${lines.join('\n')}\n${deployment ? outputs(deployment) : ''}`,
     );
   });
 }
 
-/** Where a reply not counted in `rollup` stopped: stored, acknowledged, finalized (undefined: counted). */
-async function whereReplyStopped(database: Database, rollup: c.RollupDoc | null, message: c.SinkMessageDoc) {
+/** Whether one of the run's rollups counts the reply. */
+async function countedInRun(database: Database, rollups: c.RollupDoc[], replyId: string): Promise<boolean> {
+  const counted = await Promise.all(rollups.map((doc) => isCounted(database.db, 'rollups', doc, replyId)));
+  return counted.some(Boolean);
+}
+
+/** Where a reply not counted in the run's rollups stopped: stored, acknowledged, finalized (undefined: counted). */
+async function whereReplyStopped(database: Database, rollups: c.RollupDoc[], message: c.SinkMessageDoc) {
   const id = message.headers['x-cxloop-invitation']!;
-  if (await isCounted(database.db, 'rollups', rollup, id)) return undefined;
+  if (await countedInRun(database, rollups, id)) return undefined;
   const [reply, ack, invitation] = await Promise.all([
     c.responses(database.db).findOne({ _id: id }),
     c.replyAcks(database.db).findOne({ _id: id }),
@@ -206,7 +229,7 @@ export async function expectEachOnce(
   database: Database,
   sink: Database,
   run: LoopRun,
-  rollup: c.RollupDoc,
+  rollups: c.RollupDoc[],
   options: { workersKilled?: boolean } = {},
 ): Promise<{ handedOverAgain: number }> {
   const count = run.customers.length;
@@ -230,17 +253,20 @@ export async function expectEachOnce(
       message.deliveries!,
     );
   }
-  expect(rollup.responses).toBe(count);
-  expect(rollup.nps).toMatchObject({ count, sum: run.customers.reduce((sum, customer) => sum + customer.nps, 0) });
+  expect(total(rollups, (doc) => doc.responses)).toBe(count);
+  expect({ count: total(rollups, (doc) => doc.nps?.count), sum: total(rollups, (doc) => doc.nps?.sum) }).toEqual({
+    count,
+    sum: run.customers.reduce((sum, customer) => sum + customer.nps, 0),
+  });
   const replies = run.invitations.map((m) => m.headers['x-cxloop-invitation']!);
-  const counted = await Promise.all(replies.map((reply) => isCounted(database.db, 'rollups', rollup, reply)));
+  const counted = await Promise.all(replies.map((reply) => countedInRun(database, rollups, reply)));
   expect(counted.filter(Boolean)).toHaveLength(count);
   // Every invitation's funnel step counted once too, whatever was killed or restarted.
-  expect(rollup.funnel?.invited).toBe(count);
+  expect(total(rollups, (doc) => doc.funnel?.invited)).toBe(count);
   const scores = await c.customerScores(database.db).find().toArray();
   expect(scores).toHaveLength(count);
   expect(scores.every((score) => score.count === 1)).toBe(true);
-  expect(scores.reduce((sum, score) => sum + score.sum, 0)).toBe(rollup.summary?.sum);
+  expect(scores.reduce((sum, score) => sum + score.sum, 0)).toBe(total(rollups, (doc) => doc.summary?.sum));
   return { handedOverAgain: again.length };
 }
 
