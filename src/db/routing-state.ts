@@ -18,10 +18,12 @@ export async function countRoutingState(db: Db, progress: MigrationProgress): Pr
   let done = 0;
   const cases = c.cases(db).find({}, { projection: { status: 1, ownerId: 1, teamId: 1 } });
   for await (const doc of cases) {
+    if (++done % 500 === 0) progress(done, total);
+    // A document with no owner or team (not written by a case workflow) has no one's load to count.
+    if (typeof doc.ownerId !== 'string' || typeof doc.teamId !== 'string') continue;
     const after = { status: doc.status, ownerId: doc.ownerId, teamId: doc.teamId, breached: false };
     for (const [path, n] of Object.entries(routingIncrement({ before: null, after })))
       counts[path] = (counts[path] ?? 0) + n;
-    if (++done % 500 === 0) progress(done, total);
   }
   progress(done, total);
   const field = (prefix: string) =>
