@@ -173,10 +173,13 @@ export function caseContribution(
 }
 
 /**
- * A contribution for the case metrics only: changes rebuilt from a timeline or invented for the
- * demo are not the live cases' moves, which the routing state counts (with what migration 9 found).
+ * A change for the case metrics only: changes rebuilt from a timeline or invented for the demo are
+ * not the live cases' moves, which the routing state counts (with what migration 9 found). Null
+ * when it moves no metric (a resolved case reassigned), so nothing waits for it to be counted.
  */
-export function withoutRouting(contribution: ScoreContribution): ScoreContribution {
+export function caseMetricsContribution(...args: Parameters<typeof caseContribution>): ScoreContribution | null {
+  const contribution = caseContribution(...args);
+  if (!contribution?.segments.length) return null;
   const { routing: _routing, ...metrics } = contribution;
   return metrics;
 }

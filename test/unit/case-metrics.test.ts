@@ -10,7 +10,7 @@ import {
   fromFieldKey,
   percentileHours,
   routingIncrement,
-  withoutRouting,
+  caseMetricsContribution,
 } from '../../src/domain/case-metrics';
 
 const facts = (over: Partial<CaseFacts> = {}): CaseFacts => ({
@@ -167,7 +167,12 @@ describe('caseIncrement', () => {
     });
     expect(reassigned).toMatchObject({ segments: [], increment: {}, routing: { [ann]: -1, 'open.bob': 1 } });
     expect(routingIncrement({ before: facts({ status: 'closed' }), after: facts({ status: 'closed' }) })).toEqual({});
-    expect(withoutRouting(reassigned!)).not.toHaveProperty('routing');
+    // For the metrics alone (backfills, the demo): without routing, and nothing at all for that reassignment.
+    const metricsOnly = (before: CaseFacts | null, after: CaseFacts) =>
+      caseMetricsContribution(theCase, 3, Date.now(), { kind: 'change', before, after });
+    expect(metricsOnly(null, facts())).not.toHaveProperty('routing');
+    expect(metricsOnly(null, facts())?.increment).toMatchObject({ 'cases.opened': 1 });
+    expect(metricsOnly(resolved, facts({ status: 'resolved', ownerId: 'bob' }))).toBeNull();
   });
 
   // The root's figures are `all`'s: no `unit:company` rollup is written.
