@@ -57,7 +57,7 @@ export function createCaseRecordActivities(db: Db, submitScores: SubmitScores = 
       const handling = ZCaseHandling.parse(program.caseHandling ?? {});
       // Written first, read only when a first run wrote it already: a retry returns what that run decided.
       const attributes = { ...customer.attributes, programId: program._id };
-      const { teamId, ownerId } = routeCase(routing, attributes, await routingState(db, routing));
+      const { teamId, ownerId } = routeCase(routing, attributes, await routingState(db));
       const team = routing.teams.find((t) => t.id === teamId)!;
       const now = Date.now();
       const opened: c.CaseDoc = {

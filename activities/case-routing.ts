@@ -2,8 +2,8 @@ import { ApplicationFailure } from '@temporalio/activity';
 import type { Db } from 'mongodb';
 import * as c from '../src/db/collections';
 import { loadRouting } from '../src/db/routing';
-import { UNCLOSED_STATUSES } from '../src/domain/cases';
-import { type Routing, ZRouting } from '../src/domain/routing';
+import { ROUTING_STATE_ID } from '../src/domain/rollup';
+import { type Routing, type RoutingState, ZRouting, routingStateOf } from '../src/domain/routing';
 
 /** Until an admin sets up routing, every enabled admin handles cases, the first one managing. */
 export async function currentRouting(db: Db): Promise<Routing> {
@@ -23,22 +23,10 @@ export async function currentRouting(db: Db): Promise<Routing> {
   });
 }
 
-/** Open cases per member and the owner of the team's latest case: what assignment looks at. */
-export async function routingState(db: Db, routing: Routing) {
-  const members = [...new Set(routing.teams.flatMap((t) => t.members))];
-  const counts = await c
-    .cases(db)
-    .aggregate<{ _id: string; n: number }>([
-      { $match: { ownerId: { $in: members }, status: { $in: [...UNCLOSED_STATUSES] } } },
-      { $group: { _id: '$ownerId', n: { $sum: 1 } } },
-    ])
-    .toArray();
-  const lastOwner: Record<string, string> = {};
-  for (const team of routing.teams) {
-    const latest = await c
-      .cases(db)
-      .findOne({ teamId: team.id }, { sort: { openedAt: -1 }, projection: { ownerId: 1 } });
-    if (latest) lastOwner[team.id] = latest.ownerId;
-  }
-  return { openCases: Object.fromEntries(counts.map((x) => [x._id, x.n])), lastOwner };
+/**
+ * Open cases per owner and cases opened per team, as the scores' owner counts them from the cases'
+ * changes (src/domain/case-metrics.ts `routingIncrement`): one read by `_id`, no scan of `cases`.
+ */
+export async function routingState(db: Db): Promise<RoutingState> {
+  return routingStateOf(await c.routingState(db).findOne({ _id: ROUTING_STATE_ID }));
 }

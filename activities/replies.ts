@@ -238,13 +238,14 @@ async function noteFirstCaseDay(db: Db, batch: ScoreContribution[]): Promise<voi
 }
 
 /** Nothing counted yet: the batch folded whole, to list every key it would count. */
-const NOTHING_COUNTED = { rollups: new Map(), customerScores: new Map() };
+const NOTHING_COUNTED = { rollups: new Map(), customerScores: new Map(), routing: new Map() };
 
 /**
  * Applies one batch of the scores' owner: claims the keys each document would count, folds the
- * batch without those another batch claimed, writes each document's counters in one update, copies
- * the rollups for dashboards, and marks the batch applied. A retry of the same batch (`retried`)
- * counts what its earlier attempt claimed and skips the documents that attempt already wrote.
+ * batch without those another batch claimed, writes each document's counters (rollups, customer
+ * scores, the routing state) in one update, copies the rollups for dashboards, and marks the batch
+ * applied. A retry of the same batch (`retried`) counts what its earlier attempt claimed and skips
+ * the documents that attempt already wrote.
  */
 export async function applyScoreBatch(
   db: Db,
@@ -255,16 +256,18 @@ export async function applyScoreBatch(
   const claimed = await claimKeys(db, scoresBatch, [
     ...keysOf('rollups', every.rollups),
     ...keysOf('customer_scores', every.customerScores),
+    ...keysOf('routing_state', every.routing),
   ]);
   const changes = foldContributions(batch, {
     rollups: countedBefore(claimed, 'rollups'),
     customerScores: countedBefore(claimed, 'customer_scores'),
+    routing: countedBefore(claimed, 'routing_state'),
   });
   // Examples are replaced whole, so their rollups are read first; on a retry, every document, to
   // skip those the earlier attempt wrote.
   const read = (changed: FoldedChange[], always: (change: FoldedChange) => boolean) =>
     changed.filter((change) => scoresBatch.retried || always(change)).map((change) => change.id);
-  const [rollups, customerScores] = await Promise.all([
+  const [rollups, customerScores, routing] = await Promise.all([
     countingDocs(
       db,
       'rollups',
@@ -275,6 +278,11 @@ export async function applyScoreBatch(
       'customer_scores',
       read(changes.customerScores, () => false),
     ),
+    countingDocs(
+      db,
+      'routing_state',
+      read(changes.routing, () => false),
+    ),
   ]);
   const unwritten = (docs: Map<string, CountingDoc>) => (change: FoldedChange) =>
     docs.get(change.id)?.appliedBatch !== scoresBatch.id;
@@ -284,13 +292,8 @@ export async function applyScoreBatch(
         .filter(unwritten(rollups))
         .map((change) => applyRollupChange(db, scoresBatch.id, change, rollups.get(change.id)?.examples)),
     ),
-    Promise.all(
-      changes.customerScores.filter(unwritten(customerScores)).map((change) =>
-        counting(db, 'customer_scores').updateOne({ _id: change.id }, changeUpdate(scoresBatch.id, change), {
-          upsert: true,
-        }),
-      ),
-    ),
+    writeCounters(db, 'customer_scores', scoresBatch.id, changes.customerScores.filter(unwritten(customerScores))),
+    writeCounters(db, 'routing_state', scoresBatch.id, changes.routing.filter(unwritten(routing))),
   ]);
   // Every touched rollup, changed or not: a retry after a failure between the two writes copies it
   // then. Those just written are copied as their write returned them, the others read.
@@ -352,6 +355,15 @@ function changeUpdate(
     $set: { appliedBatch: batchId, ...Object.fromEntries(examples) },
     ...(Object.keys(change.fields).length ? { $setOnInsert: change.fields } : {}),
   };
+}
+
+/** Documents that hold counters only (customer scores, the routing state): one update each, by `_id`. */
+function writeCounters(db: Db, name: Counting, batchId: string, changes: FoldedChange[]) {
+  return Promise.all(
+    changes.map((change) =>
+      counting(db, name).updateOne({ _id: change.id }, changeUpdate(batchId, change), { upsert: true }),
+    ),
+  );
 }
 
 /** A rollup's write, returning its counters after it for the dashboards' copy (copyRollupTotals). */

@@ -211,6 +211,18 @@ export interface RollupMonthDoc {
 /** One per customer, `_id` = customer ID, written only by the customer's loop (src/db/contact-history.ts). */
 export type ContactHistoryDoc = { _id: string; updatedAt: Date } & ContactHistory;
 
+/**
+ * The one document (`_id` ROUTING_STATE_ID) case assignment reads: per owner (field key) the cases
+ * not closed, per team (field key) the cases opened. Written only by the scores' owner, from the
+ * cases' changes, as a counting document (src/db/counted-keys.ts); user and team IDs, no customer data.
+ */
+export interface RoutingStateDoc {
+  _id: string;
+  open?: Record<string, number>;
+  opened?: Record<string, number>;
+  appliedBatch?: string;
+}
+
 export interface CustomerScoreDoc {
   /** The customer's ID. */
   _id: string;
@@ -610,6 +622,7 @@ export const openCaseKey = (programId: string, customerId: string) => `${program
 export const customers = (db: Db) => db.collection<CustomerDoc>('customers');
 export const contactHistories = (db: Db) => db.collection<ContactHistoryDoc>('contact_histories');
 export const customerScores = (db: Db) => db.collection<CustomerScoreDoc>('customer_scores');
+export const routingState = (db: Db) => db.collection<RoutingStateDoc>('routing_state');
 export const events = (db: Db) => db.collection<EventDoc>('events');
 export const programs = (db: Db) => db.collection<ProgramDoc>('programs');
 export const contactDecisions = (db: Db) => db.collection<ContactDecisionDoc>('contact_decisions');

@@ -15,7 +15,7 @@ import { insertManyOnce, insertOnce } from './insert-once';
  */
 
 /** The collections whose documents count keys. */
-export type Counting = 'rollups' | 'customer_scores';
+export type Counting = 'rollups' | 'customer_scores' | 'routing_state';
 
 /** The batch that claims the keys documents listed before they held counters only (`moveCountedKeys`). */
 export const MIGRATED_BATCH = 'migrated';

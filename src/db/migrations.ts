@@ -17,6 +17,7 @@ import { rebuildFrontlineIndex } from './frontline-index';
 import { moveCountedKeys } from './move-counted-keys';
 import { claimUnclosedCases } from './open-case-claims';
 import { rebuildProgramIndexes } from './program-index';
+import { countRoutingState } from './routing-state';
 import { backfillRollupTotals } from './rollup-totals';
 import { hashSurveyToken } from './survey-tokens';
 import { rebuildWebhookIndex } from './webhook-index';
@@ -50,6 +51,8 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 7, name: 'lookup indexes built', run: (db) => rebuildLookupIndexes(db) },
   // The open-case check reads claims by `_id` (src/db/open-case-claims.ts): cases from before hold one too.
   { version: 8, name: 'open-case claims for unclosed cases', run: (db, progress) => claimUnclosedCases(db, progress) },
+  // Case assignment reads its counters by `_id` (src/db/routing-state.ts): counted once from the cases.
+  { version: 9, name: 'routing state counted', run: (db, progress) => countRoutingState(db, progress) },
 ];
 
 /** The version this release needs: the last step's. */

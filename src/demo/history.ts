@@ -15,7 +15,7 @@ import { type TProgramInput, ZProgram } from '../domain/program';
 import { type FunnelStep, type ScoreContribution, funnelContribution, scoreContribution } from '../domain/rollup';
 import { demoAgent } from './frontline';
 import { type ReplyScores, isCsatSatisfied, scoreReply } from '../domain/scoring';
-import { type CaseChange, type CaseFacts, caseContribution } from '../domain/case-metrics';
+import { type CaseChange, type CaseFacts, caseMetricsContribution } from '../domain/case-metrics';
 import { FOLLOW_UP_PROGRAM_ID } from '../domain/case-schemas';
 import { handOverCounted } from '../temporal/scores-owner';
 import { DEFAULT_UNITS, type Unit, unitPath } from '../domain/units';
@@ -252,7 +252,8 @@ function historyCases(
       if (at >= now) return false;
       const before = seq === 0 ? null : facts;
       const path = paths.get(theCase.customerId);
-      const contribution = caseContribution(theCase, seq, at, { kind, before, after, ...extra }, path);
+      // Metrics only: these cases have no case document, so no owner's load.
+      const contribution = caseMetricsContribution(theCase, seq, at, { kind, before, after, ...extra }, path);
       if (contribution) out.push(contribution);
       seq++;
       facts = after;

@@ -127,9 +127,27 @@ export const isCaseChange = (key: string) => key.startsWith('case:');
 export const CASE_METRICS_SINCE = 'case-metrics-since';
 
 /**
+ * What one change moves in the routing state (ROUTING_STATE_ID): its owner's count of unclosed
+ * cases (`open.<owner>`, resolved ones included, as least-loaded assignment counts them) and, when
+ * the case opens, its team's count of cases opened (`opened.<team>`, the round-robin turn). Zeros
+ * left out.
+ */
+export function routingIncrement({ before, after }: Pick<CaseChange, 'before' | 'after'>): Record<string, number> {
+  const inc: Record<string, number> = {};
+  const add = (path: string, n: number) => {
+    inc[path] = (inc[path] ?? 0) + n;
+  };
+  if (before && before.status !== 'closed') add(`open.${fieldKey(before.ownerId)}`, -1);
+  if (after.status !== 'closed') add(`open.${fieldKey(after.ownerId)}`, 1);
+  if (!before) add(`opened.${fieldKey(after.teamId)}`, 1);
+  return Object.fromEntries(Object.entries(inc).filter(([, n]) => n !== 0));
+}
+
+/**
  * One change of a case, for the scores' owner; an opening also counts a case against the account.
  * Null when the change counts for nothing (a note, an attached reply), so nothing is handed over.
- * Counted in `all` and in the units of `unitPath` (those of the reply that opened the case) below the root.
+ * Counted in `all` and in the units of `unitPath` (those of the reply that opened the case) below
+ * the root; a change that moves only the routing state (a resolved case reassigned) in no rollup.
  */
 export function caseContribution(
   theCase: { id: string; programId: string; customerId: string },
@@ -139,16 +157,31 @@ export function caseContribution(
   unitPath: readonly string[] = [],
 ): ScoreContribution | null {
   const increment = caseIncrement(change);
-  if (!Object.keys(increment).length) return null;
+  const routing = routingIncrement(change);
+  const rolledUp = Object.keys(increment).length > 0;
+  if (!rolledUp && !Object.keys(routing).length) return null;
   return {
     replyId: caseChangeKey(theCase.id, seq),
     programId: theCase.programId,
     customerId: theCase.customerId,
     day: rollupDay(at),
-    segments: [ALL_SEGMENT, ...unitPathSegments(unitPath)],
+    segments: rolledUp ? [ALL_SEGMENT, ...unitPathSegments(unitPath)] : [],
     increment,
     ...(change.before ? {} : { customerIncrement: { cases: 1 } }),
+    ...(Object.keys(routing).length ? { routing } : {}),
   };
+}
+
+/**
+ * A change for the case metrics only: changes rebuilt from a timeline or invented for the demo are
+ * not the live cases' moves, which the routing state counts (with what migration 9 found). Null
+ * when it moves no metric (a resolved case reassigned), so nothing waits for it to be counted.
+ */
+export function caseMetricsContribution(...args: Parameters<typeof caseContribution>): ScoreContribution | null {
+  const contribution = caseContribution(...args);
+  if (!contribution?.segments.length) return null;
+  const { routing: _routing, ...metrics } = contribution;
+  return metrics;
 }
 
 /** A timeline entry as the case's history keeps it. */

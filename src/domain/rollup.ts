@@ -243,7 +243,15 @@ export interface ScoreContribution {
   customerIncrement?: Record<string, number>;
   /** The reply has a comment: an agent's rollups keep it among their examples (AGENT_COMMENTS). */
   commented?: true;
+  /**
+   * A case change's counters of the routing state (ROUTING_STATE_ID): `open.<owner>` and
+   * `opened.<team>` (field keys), what assignment reads (src/domain/routing.ts).
+   */
+  routing?: Record<string, number>;
 }
+
+/** The one document of `routing_state`: the counters case assignment reads by `_id`. */
+export const ROUTING_STATE_ID = 'routing';
 
 /**
  * A scored reply's contribution. `unitPath` is the customer's unit path when the reply is scored: a
@@ -381,9 +389,14 @@ export function foldContributions(
   counted: {
     rollups: ReadonlyMap<string, ReadonlySet<string>>;
     customerScores: ReadonlyMap<string, ReadonlySet<string>>;
+    routing?: ReadonlyMap<string, ReadonlySet<string>>;
   },
-): { rollups: FoldedChange[]; customerScores: FoldedChange[] } {
-  const folded = { rollups: new Map<string, FoldedChange>(), customerScores: new Map<string, FoldedChange>() };
+): { rollups: FoldedChange[]; customerScores: FoldedChange[]; routing: FoldedChange[] } {
+  const folded = {
+    rollups: new Map<string, FoldedChange>(),
+    customerScores: new Map<string, FoldedChange>(),
+    routing: new Map<string, FoldedChange>(),
+  };
   const add = (
     kind: keyof typeof folded,
     id: string,
@@ -393,7 +406,7 @@ export function foldContributions(
     themes: string[] = [],
   ) => {
     const change = folded[kind].get(id) ?? { id, keys: [], increment: {}, fields, examples: {} };
-    if (counted[kind].get(id)?.has(replyId) || change.keys.includes(replyId)) return;
+    if (counted[kind]?.get(id)?.has(replyId) || change.keys.includes(replyId)) return;
     change.keys.push(replyId);
     for (const [path, n] of Object.entries(increment)) change.increment[path] = (change.increment[path] ?? 0) + n;
     for (const theme of themes) change.examples[theme] = [...(change.examples[theme] ?? []), replyId];
@@ -405,6 +418,11 @@ export function foldContributions(
       add('rollups', rollupId(c.programId, c.day, segment), fields, c.replyId, c.increment, examplesOf(c, segment));
     }
     if (touchesCustomer(c)) add('customerScores', c.customerId, {}, c.replyId, customerIncrementOf(c));
+    if (c.routing) add('routing', ROUTING_STATE_ID, {}, c.replyId, c.routing);
   }
-  return { rollups: [...folded.rollups.values()], customerScores: [...folded.customerScores.values()] };
+  return {
+    rollups: [...folded.rollups.values()],
+    customerScores: [...folded.customerScores.values()],
+    routing: [...folded.routing.values()],
+  };
 }

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { inAudience } from './audience';
 import { ALWAYS_OPEN } from './business-hours';
 import { ZCalendar } from './calendar-schema';
+import { fromFieldKey } from './case-metrics';
 import { ZRootCauses } from './case-schemas';
 import { ZUnitId } from './units';
 
@@ -46,11 +47,24 @@ export const ZRouting = z
   });
 export type Routing = z.infer<typeof ZRouting>;
 
+/**
+ * What assignment looks at, as the scores' owner counts it from the cases' changes (one batch
+ * behind): unclosed cases per owner, and cases opened so far per team.
+ */
 export interface RoutingState {
-  /** Open cases per owner, for least-loaded assignment. */
+  /** Unclosed cases per owner, for least-loaded assignment. */
   openCases: Record<string, number>;
-  /** The owner who got the team's last case, for round-robin assignment. */
-  lastOwner: Record<string, string>;
+  /** Cases the team has opened so far, for round-robin assignment. */
+  opened: Record<string, number>;
+}
+
+/** The routing state from its document's counters, keyed by field keys (`fieldKey`). */
+export function routingStateOf(
+  doc: { open?: Record<string, number>; opened?: Record<string, number> } | null,
+): RoutingState {
+  const decoded = (counts: Record<string, number> = {}) =>
+    Object.fromEntries(Object.entries(counts).map(([key, n]) => [fromFieldKey(key), n]));
+  return { openCases: decoded(doc?.open), opened: decoded(doc?.opened) };
 }
 
 /** The first team whose rule matches the customer's and reply's attributes, else the fallback team. */
@@ -61,15 +75,18 @@ export function teamFor(routing: Routing, attributes: Record<string, unknown>): 
   );
 }
 
-/** The member who gets the next case: the one after the last (round-robin) or the one with fewest open cases. */
+/**
+ * The member who gets the next case: the next in turn by the team's count of cases opened
+ * (round-robin), or the one with fewest open cases, the first of equals (least-loaded). A count
+ * below zero (cases closed by a release that did not count them) reads as none.
+ */
 export function ownerIn(team: Team, state: RoutingState): string {
   if (team.assignment === 'round-robin') {
-    const last = team.members.indexOf(state.lastOwner[team.id] ?? '');
-    return team.members[(last + 1) % team.members.length]!;
+    const turn = Math.max(0, state.opened[team.id] ?? 0);
+    return team.members[turn % team.members.length]!;
   }
-  return team.members.reduce((best, member) =>
-    (state.openCases[member] ?? 0) < (state.openCases[best] ?? 0) ? member : best,
-  );
+  const load = (member: string) => Math.max(0, state.openCases[member] ?? 0);
+  return team.members.reduce((best, member) => (load(member) < load(best) ? member : best));
 }
 
 export function routeCase(

@@ -2,7 +2,7 @@ import type { Client } from '@temporalio/client';
 import type { Db } from 'mongodb';
 import * as c from '../db/collections';
 import { businessMsBetween } from '../domain/business-hours';
-import { caseContribution, changesFromTimeline } from '../domain/case-metrics';
+import { caseMetricsContribution, changesFromTimeline } from '../domain/case-metrics';
 import { type ScoreContribution, invitationFunnel } from '../domain/rollup';
 import { handOverCounted } from './scores-owner';
 
@@ -73,7 +73,11 @@ export async function backfillCaseMetrics(
       businessMsBetween(theCase.calendar, from, to),
     );
     const id = { id: theCase._id, programId: theCase.programId, customerId: theCase.customerId };
-    return rebuilt.flatMap(({ seq, at, change }) => caseContribution(id, seq, at.getTime(), change) ?? []);
+    // The routing state counts the cases themselves (migration 9), not changes rebuilt with today's owner.
+    return rebuilt.flatMap(({ seq, at, change }) => {
+      const contribution = caseMetricsContribution(id, seq, at.getTime(), change);
+      return contribution ? [contribution] : [];
+    });
   };
   const done = await handOverEach(db, client, taskQueue, c.cases(db).find({}), changesOf, { page: 100, progress });
   return { cases: done.records, changes: done.contributions };

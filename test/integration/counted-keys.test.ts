@@ -5,7 +5,8 @@ import * as c from '../../src/db/collections';
 import { claimKeys, countedKeyId, isCounted } from '../../src/db/counted-keys';
 import { type Database, connectDatabase } from '../../src/db/connection';
 import { moveCountedKeys } from '../../src/db/move-counted-keys';
-import { ALL_SEGMENT, type ScoreContribution, rollupId } from '../../src/domain/rollup';
+import { type CaseChange, type CaseFacts, caseContribution, fieldKey } from '../../src/domain/case-metrics';
+import { ALL_SEGMENT, ROUTING_STATE_ID, type ScoreContribution, rollupId } from '../../src/domain/rollup';
 import { uid } from '../support/harness';
 
 const DAY = '2026-11-20';
@@ -182,6 +183,51 @@ describe('counted keys', () => {
     ]);
     expect(await isCounted(database.db, 'rollups', all, 'reply-000010')).toBe(false);
     expect(await isCounted(database.db, 'rollups', all, 'reply-000009')).toBe(true);
+  });
+  it('when case changes move the routing state, then a retried or repeated batch counts each change once', async () => {
+    const programId = uid('routing');
+    const [owner, other, team] = [uid('owner'), uid('other'), uid('team')];
+    const facts = (over: Partial<CaseFacts> = {}): CaseFacts => ({
+      status: 'open',
+      ownerId: owner,
+      teamId: team,
+      breached: false,
+      ...over,
+    });
+    const change = (caseId: string, seq: number, kind: string, before: CaseFacts | null, after: CaseFacts) =>
+      caseContribution(
+        { id: `${programId}-${caseId}`, programId, customerId: `${programId}-c` },
+        seq,
+        Date.parse(`${DAY}T10:00:00Z`),
+        { kind, before, after } satisfies CaseChange,
+      )!;
+    const state = async () => {
+      const doc = await c.routingState(database.db).findOne({ _id: ROUTING_STATE_ID });
+      return [doc?.open?.[fieldKey(owner)], doc?.open?.[fieldKey(other)], doc?.opened?.[fieldKey(team)]];
+    };
+    const opened = ['k1', 'k2', 'k3'].map((k) => change(k, 0, 'opened', null, facts()));
+    const first = batchId(programId, 0);
+    await applyScoreBatch(database.db, { id: first, retried: false }, opened);
+    expect(await state()).toEqual([3, undefined, 3]);
+    // The same batch again, as a retry cut off after its writes: nothing more.
+    await applyScoreBatch(database.db, { id: first, retried: true }, opened);
+    expect(await state()).toEqual([3, undefined, 3]);
+
+    const resolved = facts({ status: 'resolved' });
+    const later = [
+      opened[0]!,
+      change('k1', 1, 'closed', facts(), facts({ status: 'closed' })),
+      change('k2', 1, 'resolve', facts(), resolved),
+      // A resolved case reassigned: in the routing state only, no rollup.
+      change('k2', 2, 'reassign', resolved, facts({ status: 'resolved', ownerId: other })),
+    ];
+    expect(later[3]!.segments).toEqual([]);
+    await applyScoreBatch(database.db, { id: batchId(programId, 1), retried: false }, later);
+    expect(await state()).toEqual([1, 1, 3]);
+    await applyScoreBatch(database.db, { id: batchId(programId, 2), retried: true }, later);
+    expect(await state()).toEqual([1, 1, 3]);
+    const all = await c.rollups(database.db).findOne({ _id: rollupId(programId, DAY, ALL_SEGMENT) });
+    expect((all as { cases?: object } | null)?.cases).toMatchObject({ opened: 3, closed: 1, resolved: 1 });
   });
 });
 

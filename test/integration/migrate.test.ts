@@ -5,7 +5,9 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import * as c from '../../src/db/collections';
 import { migrate, prepareSchema, schemaVersion } from '../../src/db/migrate';
 import { LATEST_VERSION, MIGRATIONS } from '../../src/db/migrations';
+import { MIGRATED_BATCH } from '../../src/db/counted-keys';
 import { openCasesOf } from '../../src/db/open-case-claims';
+import { ROUTING_STATE_ID } from '../../src/domain/rollup';
 import { freePort } from '../../src/stack/ports';
 import { deleteDeploymentSchedules } from '../support/harness';
 import { uid } from '../support/ids';
@@ -205,6 +207,27 @@ describe('npm run migrate: versioned, once per step, checked at start', () => {
     expect(await c.openCases(db).findOne({ _id: c.openCaseKey('p-old', 'ann') })).toMatchObject({ caseId: 'k-open' });
     expect(await c.openCases(db).findOne({ _id: c.openCaseKey('p-old', 'bob') })).toBeNull();
     expect([await openCasesOf(db, 'ann'), await openCasesOf(db, 'bob')]).toEqual([1, 0]);
+  });
+
+  it('when cases were recorded before the routing state, then migrating counts them: unclosed per owner, opened per team', async () => {
+    const db = database(uid('migrate_routing').replace(/-/g, '_'));
+    const caseOf = (id: string, ownerId: string, teamId: string, status: string) =>
+      ({ _id: id, programId: 'p-old', customerId: id, ownerId, teamId, status, openedAt: new Date() }) as never;
+    await c
+      .cases(db)
+      .insertMany([
+        caseOf('k1', 'ann@x.test', 'care', 'open'),
+        caseOf('k2', 'ann@x.test', 'care', 'resolved'),
+        caseOf('k3', 'ann@x.test', 'care', 'closed'),
+        caseOf('k4', 'bob@x.test', 'vip', 'reopened'),
+      ]);
+    await migrate(db);
+    expect(await c.routingState(db).findOne({ _id: ROUTING_STATE_ID })).toEqual({
+      _id: ROUTING_STATE_ID,
+      open: { 'ann@x%2Etest': 2, 'bob@x%2Etest': 1 },
+      opened: { care: 3, vip: 1 },
+      appliedBatch: MIGRATED_BATCH,
+    });
   });
 
   it('when a claim has no heartbeat any more, then the next runner takes it over; while it beats, the runner waits for it', async () => {

@@ -15,8 +15,20 @@ export const CASE_PEOPLE = {
   director: { email: 'case-director@cases.test', password: 'case director password 1', name: 'Dana Director' },
 } as const;
 
+/**
+ * Two teams of their own for the routing-state test (test/workflow/routing-state.test.ts), taking
+ * the customers whose `routing` attribute names their assignment; every other case goes to `care`.
+ */
+export const ROUTING_TEAMS = {
+  'least-loaded': { id: 'routing-least', members: ['lee-a@cases.test', 'lee-b@cases.test'] },
+  'round-robin': { id: 'routing-round', members: ['rob-a@cases.test', 'rob-b@cases.test'] },
+} as const;
+
 export async function setUpCaseRouting(h: Harness): Promise<void> {
-  for (const person of Object.values(CASE_PEOPLE)) {
+  const members = Object.values(ROUTING_TEAMS).flatMap((team) =>
+    team.members.map((email) => ({ email, name: email.split('@')[0]!, password: `${email} password 1` })),
+  );
+  for (const person of [...Object.values(CASE_PEOPLE), ...members]) {
     const now = new Date();
     await c
       .users(h.db)
@@ -44,6 +56,14 @@ export async function setUpCaseRouting(h: Harness): Promise<void> {
         members: [CASE_PEOPLE.owner.email],
         manager: CASE_PEOPLE.manager.email,
       },
+      ...Object.entries(ROUTING_TEAMS).map(([assignment, team]) => ({
+        ...team,
+        members: [...team.members],
+        name: `Routing ${assignment}`,
+        manager: CASE_PEOPLE.manager.email,
+        match: { routing: [assignment] },
+        assignment,
+      })),
     ],
     fallbackTeam: 'care',
     managerAbove: { [CASE_PEOPLE.manager.email]: CASE_PEOPLE.director.email },

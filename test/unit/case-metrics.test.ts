@@ -9,6 +9,8 @@ import {
   fieldKey,
   fromFieldKey,
   percentileHours,
+  routingIncrement,
+  caseMetricsContribution,
 } from '../../src/domain/case-metrics';
 
 const facts = (over: Partial<CaseFacts> = {}): CaseFacts => ({
@@ -142,6 +144,35 @@ describe('caseIncrement', () => {
     expect(later?.customerIncrement).toBeUndefined();
     // A note counts for nothing: nothing to hand over.
     expect(caseContribution(theCase, 4, Date.now(), { kind: 'note', before: facts(), after: facts() })).toBeNull();
+  });
+
+  it("moves the routing state: its owner's unclosed cases, its team's cases opened", () => {
+    const ann = 'open.ann@example%2Ecom';
+    const theCase = { id: 'r1', programId: 'p', customerId: 'c1' };
+    const change = (kind: string, before: CaseFacts | null, after: CaseFacts) =>
+      caseContribution(theCase, 1, Date.parse('2026-03-01T10:00:00Z'), { kind, before, after })?.routing;
+    expect(change('opened', null, facts())).toEqual({ [ann]: 1, 'opened.support': 1 });
+    expect(change('reassign', facts(), facts({ ownerId: 'bob' }))).toEqual({ [ann]: -1, 'open.bob': 1 });
+    // A resolved case is still unclosed: it stays on its owner until it closes, and moves with a reassignment.
+    const resolved = facts({ status: 'resolved' });
+    expect(change('resolve', facts(), resolved)).toBeUndefined();
+    expect(change('closed', resolved, facts({ status: 'closed' }))).toEqual({ [ann]: -1 });
+    expect(change('reopened', resolved, facts({ status: 'reopened' }))).toBeUndefined();
+    expect(change('reopen', facts({ status: 'closed' }), facts({ status: 'reopened' }))).toEqual({ [ann]: 1 });
+    // A resolved case reassigned moves no rollup counter, only the routing state: in no rollup.
+    const reassigned = caseContribution(theCase, 2, Date.now(), {
+      kind: 'reassign',
+      before: resolved,
+      after: facts({ status: 'resolved', ownerId: 'bob' }),
+    });
+    expect(reassigned).toMatchObject({ segments: [], increment: {}, routing: { [ann]: -1, 'open.bob': 1 } });
+    expect(routingIncrement({ before: facts({ status: 'closed' }), after: facts({ status: 'closed' }) })).toEqual({});
+    // For the metrics alone (backfills, the demo): without routing, and nothing at all for that reassignment.
+    const metricsOnly = (before: CaseFacts | null, after: CaseFacts) =>
+      caseMetricsContribution(theCase, 3, Date.now(), { kind: 'change', before, after });
+    expect(metricsOnly(null, facts())).not.toHaveProperty('routing');
+    expect(metricsOnly(null, facts())?.increment).toMatchObject({ 'cases.opened': 1 });
+    expect(metricsOnly(resolved, facts({ status: 'resolved', ownerId: 'bob' }))).toBeNull();
   });
 
   // The root's figures are `all`'s: no `unit:company` rollup is written.

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
+  ROUTING_STATE_ID,
   foldContributions,
   funnelContribution,
   invitationFunnel,
@@ -15,6 +16,7 @@ import {
   unitOfSegment,
   unitSegment,
   type RollupDoc,
+  type ScoreContribution,
 } from '../../src/domain/rollup';
 import type { ReplyScores } from '../../src/domain/scoring';
 import { type Unit, segmentForUnit, unitPath } from '../../src/domain/units';
@@ -404,6 +406,38 @@ describe('foldContributions', () => {
   it('when a reply has no summary score, then the customer score is left alone', () => {
     const { customerScores } = foldContributions([scoreContribution(reply('r1', 'c1'), scores(9, null), {})], none);
     expect(customerScores).toEqual([]);
+  });
+
+  it('when case changes move the routing state, then its one document sums them, each key once', () => {
+    const change = (key: string, routing: Record<string, number>, segments = ['all']): ScoreContribution => ({
+      replyId: key,
+      programId: 'p',
+      customerId: 'c1',
+      day: '2026-01-05',
+      segments,
+      increment: segments.length ? { 'cases.opened': 1 } : ({} as Record<string, number>),
+      routing,
+    });
+    const opened = change('case:a:0', { 'open.ann': 1, 'opened.support': 1 });
+    const reassigned = change('case:a:1', { 'open.ann': -1, 'open.bob': 1 }, []);
+    const other = change('case:b:0', { 'open.ann': 1, 'opened.support': 1 });
+    const { rollups, routing } = foldContributions([opened, reassigned, opened, other], none);
+    expect(routing).toEqual([
+      {
+        id: ROUTING_STATE_ID,
+        keys: ['case:a:0', 'case:a:1', 'case:b:0'],
+        increment: { 'open.ann': 1, 'opened.support': 2, 'open.bob': 1 },
+        fields: {},
+        examples: {},
+      },
+    ]);
+    // A change in no segment (a resolved case reassigned) touches no rollup.
+    expect(rollups.map((r) => r.keys)).toEqual([['case:a:0', 'case:b:0']]);
+    const counted = { ...none, routing: new Map([[ROUTING_STATE_ID, new Set(['case:a:0', 'case:a:1'])]]) };
+    expect(foldContributions([opened, reassigned, other], counted).routing).toEqual([
+      expect.objectContaining({ keys: ['case:b:0'], increment: { 'open.ann': 1, 'opened.support': 1 } }),
+    ]);
+    expect(foldContributions([scoreContribution(reply('r1', 'c1'), scores(9, 90), {})], none).routing).toEqual([]);
   });
 });
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { ZRouting, escalationChain, ownerIn, routeCase, teamFor } from '../../src/domain/routing';
+import { fieldKey } from '../../src/domain/case-metrics';
+import { ZRouting, escalationChain, ownerIn, routeCase, routingStateOf, teamFor } from '../../src/domain/routing';
 
 const routing = ZRouting.parse({
   teams: [
@@ -23,7 +24,7 @@ const routing = ZRouting.parse({
   fallbackTeam: 'general',
   managerAbove: { 'mia@acme.test': 'max@acme.test', 'max@acme.test': 'ceo@acme.test' },
 });
-const empty = { openCases: {}, lastOwner: {} };
+const empty = { openCases: {}, opened: {} };
 
 describe('routing a case', () => {
   it('takes the first team whose rule matches, in rule order', () => {
@@ -33,12 +34,13 @@ describe('routing a case', () => {
     expect(teamFor(routing, {}).id).toBe('general');
   });
 
-  it('assigns round-robin after the last owner', () => {
+  it('assigns round-robin by the team’s count of cases opened', () => {
     const team = routing.teams[0]!;
+    const after = (opened: number) => ownerIn(team, { ...empty, opened: { 'emea-enterprise': opened } });
     expect(ownerIn(team, empty)).toBe('ana@acme.test');
-    expect(ownerIn(team, { ...empty, lastOwner: { 'emea-enterprise': 'ana@acme.test' } })).toBe('ben@acme.test');
-    expect(ownerIn(team, { ...empty, lastOwner: { 'emea-enterprise': 'ben@acme.test' } })).toBe('ana@acme.test');
-    expect(ownerIn(team, { ...empty, lastOwner: { 'emea-enterprise': 'gone@acme.test' } })).toBe('ana@acme.test');
+    expect([1, 2, 3, 4].map(after)).toEqual(['ben@acme.test', 'ana@acme.test', 'ben@acme.test', 'ana@acme.test']);
+    expect(ownerIn(team, { ...empty, opened: { emea: 1 } })).toBe('ana@acme.test');
+    expect(after(-1)).toBe('ana@acme.test');
   });
 
   it('assigns the least-loaded member, the first of equals', () => {
@@ -51,6 +53,18 @@ describe('routing a case', () => {
       teamId: 'emea',
       ownerId: 'dee@acme.test',
     });
+    // Below zero (closes a release before this one did not count the opening of) reads as none.
+    expect(ownerIn(team, { ...empty, openCases: { 'cy@acme.test': -2, 'dee@acme.test': 0, 'eve@acme.test': 1 } })).toBe(
+      'cy@acme.test',
+    );
+  });
+
+  it('reads the routing state from its document’s field keys', () => {
+    const doc = { open: { [fieldKey('cy@acme.test')]: 2 }, opened: { [fieldKey('emea')]: 5 } };
+    expect(routingStateOf(doc)).toEqual({ openCases: { 'cy@acme.test': 2 }, opened: { emea: 5 } });
+    expect(routingStateOf(null)).toEqual(empty);
+    const team = routing.teams[1]!;
+    expect(ownerIn(team, routingStateOf({ open: { [fieldKey('cy@acme.test')]: 1 } }))).toBe('dee@acme.test');
   });
 
   it('escalates from the team’s manager up the chain, stopping at a loop', () => {
