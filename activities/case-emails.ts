@@ -2,6 +2,8 @@ import { ApplicationFailure } from '@temporalio/activity';
 import type { Db } from 'mongodb';
 import * as c from '../src/db/collections';
 import { findCustomer } from '../src/db/customers';
+import { cachedProgram } from '../src/db/programs';
+import { cachedUser } from '../src/db/users';
 import { type CaseStatus, STATUS_LABELS } from '../src/domain/cases';
 import type { Priority } from '../src/domain/priority';
 import { localize } from '../src/domain/localize';
@@ -72,8 +74,8 @@ export function createCaseEmailActivities({ db, mailer, templates, publicBaseUrl
         const toCustomer = CUSTOMER_EMAILS.has(args.kind);
         const [customer, program, owner, routing] = await Promise.all([
           toCustomer ? findCustomer(db, doc.customerId) : c.customers(db).findOne({ _id: doc.customerId }),
-          toCustomer ? c.programs(db).findOne({ _id: doc.programId }) : null,
-          c.users(db).findOne({ _id: doc.ownerId }),
+          toCustomer ? cachedProgram(db, doc.programId) : null,
+          cachedUser(db, doc.ownerId),
           doc.teamName === undefined ? currentRouting(db) : null,
         ]);
         if (!customer || (toCustomer && !program))

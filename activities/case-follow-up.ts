@@ -3,6 +3,7 @@ import type { Db } from 'mongodb';
 import * as c from '../src/db/collections';
 import { findCustomer } from '../src/db/customers';
 import { insertOnce, isDuplicateKeyError } from '../src/db/insert-once';
+import { cachedProgram } from '../src/db/programs';
 import { followUpVerdict } from '../src/domain/cases';
 import { followUpEventId, followUpProgram } from '../src/domain/follow-up-program';
 import { type SurveyInvitationInput, invitationIdFor } from '../workflows/definitions';
@@ -51,7 +52,7 @@ export function createFollowUpActivities(db: Db) {
           .catch((err: unknown) => {
             if (!isDuplicateKeyError(err)) throw err;
           });
-      const program = await c.programs(db).findOne({ _id: programId });
+      const program = await cachedProgram(db, programId);
       if (!program) throw ApplicationFailure.nonRetryable(`the follow-up program ${programId} does not exist`);
       const eventId = followUpEventId(round, caseId);
       // Marked processed: no customer loop decides on it, the case workflow sends the survey itself.

@@ -4,7 +4,8 @@ import { businessMsBetween } from '../src/domain/business-hours';
 import { type CaseChange, type CaseFacts, caseContribution } from '../src/domain/case-metrics';
 import type { CaseState } from '../src/domain/cases';
 import type { SubmitScores } from './replies';
-import { loadUnits } from '../src/db/units';
+import { cachedUnits } from '../src/db/units';
+import { cachedProgram } from '../src/db/programs';
 import { unitPath } from '../src/domain/units';
 import { FOLLOW_UP_PROGRAM_ID } from '../src/domain/case-schemas';
 import { followUpEventId } from '../src/domain/follow-up-program';
@@ -23,7 +24,7 @@ export async function caseUnitPath(db: Db, theCase: Pick<c.CaseDoc, '_id' | 'uni
 export async function openingUnitPath(db: Db, caseId: string): Promise<string[]> {
   const [invitation, units] = await Promise.all([
     c.invitations(db).findOne({ _id: caseId }, { projection: { known: 1 } }),
-    loadUnits(db),
+    cachedUnits(db),
   ]);
   return invitation ? unitPath(units, invitation.known) : [];
 }
@@ -129,6 +130,6 @@ export async function followUpCsat(
 
 /** The program's follow-up program, as configured now. */
 async function followUpProgramOf(db: Db, programId: string): Promise<string> {
-  const program = await c.programs(db).findOne({ _id: programId }, { projection: { caseHandling: 1 } });
+  const program = await cachedProgram(db, programId);
   return program?.caseHandling?.followUpProgram ?? FOLLOW_UP_PROGRAM_ID;
 }

@@ -2,6 +2,7 @@ import { ApplicationFailure } from '@temporalio/activity';
 import type { Db } from 'mongodb';
 import * as c from '../src/db/collections';
 import { insertOnce } from '../src/db/insert-once';
+import { cachedProgram } from '../src/db/programs';
 import { webhookIdsFor } from '../src/db/webhook-index';
 import type { Calendar } from '../src/domain/business-hours';
 import { mayContactAbout } from '../src/domain/case-rules';
@@ -46,7 +47,7 @@ export function createCaseRecordActivities(db: Db, submitScores: SubmitScores = 
     /** Routes the case and writes it once; a retry returns what the first run decided. */
     async openCase(input: CaseInput): Promise<CaseSetup> {
       const [program, customer, reply, routing, unitPath] = await Promise.all([
-        c.programs(db).findOne({ _id: input.programId }),
+        cachedProgram(db, input.programId),
         c.customers(db).findOne({ _id: input.customerId }),
         c.responses(db).findOne({ _id: input.caseId }),
         currentRouting(db),

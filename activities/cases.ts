@@ -1,6 +1,7 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import type { Db } from 'mongodb';
 import * as c from '../src/db/collections';
+import { cachedProgram } from '../src/db/programs';
 import { isDuplicateKeyError } from '../src/db/insert-once';
 import { type Priority, decideCase, evaluateCaseRules, factsNeeded } from '../src/domain/case-rules';
 import { isCounted } from '../src/db/counted-keys';
@@ -39,7 +40,7 @@ export function caseDecider({ db, customerKeySecret }: CaseDecisionDeps): Decide
   return async ({ invitationId, reply: given }) => {
     const reply = given ?? (await c.responses(db).findOne({ _id: invitationId }));
     if (!reply?.scores) return { action: 'none' };
-    const program = await c.programs(db).findOne({ _id: reply.programId }, { projection: { caseRules: 1 } });
+    const program = await cachedProgram(db, reply.programId);
     if (!program?.caseRules?.length) return { action: 'none' };
     // Only what the rules look at is read: most look at the scores alone.
     const needed = factsNeeded(program.caseRules.map((rule) => rule.when));

@@ -10,6 +10,7 @@ import { campaignCancelled } from '../src/db/campaigns';
 import { contactHistoryOf, keepInHistory } from '../src/db/contact-history';
 import { openCasesOf } from '../src/db/open-case-claims';
 import { programsTriggeredBy } from '../src/db/program-index';
+import { cachedProgram } from '../src/db/programs';
 import { type HistoryEntry, historyFor } from '../src/domain/contact-history';
 import type { CustomerProfile, ProfileOutcome } from '../src/domain/customer';
 import { customerWorkflowId } from '../workflows/definitions';
@@ -201,7 +202,7 @@ async function programsAskingFor(db: Db, event: c.EventDoc): Promise<c.ProgramDo
   if (event.campaignId && (await campaignCancelled(db, event.campaignId))) return [];
   if (!event.programId) return programsTriggeredBy(db, event.type);
   // By `_id` alone (FerretDB's one indexed filter), then checked.
-  const own = await c.programs(db).findOne({ _id: event.programId });
+  const own = await cachedProgram(db, event.programId);
   return own?.active ? [own] : [];
 }
 

@@ -1,7 +1,7 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import type { Db } from 'mongodb';
 import * as c from '../src/db/collections';
-import { programOfInvitation } from '../src/db/programs';
+import { cachedProgram, programOfInvitation } from '../src/db/programs';
 import { insertOnce } from '../src/db/insert-once';
 import { hashSurveyToken, surveyTokenFor } from '../src/db/survey-tokens';
 import { durationMs } from '../src/domain/duration';
@@ -15,7 +15,7 @@ import { findCustomer } from '../src/db/customers';
 import { campaignCancelled } from '../src/db/campaigns';
 import { type FunnelStep, agentOf, funnelContribution } from '../src/domain/rollup';
 import { unitPath } from '../src/domain/units';
-import { loadUnits } from '../src/db/units';
+import { cachedUnits } from '../src/db/units';
 import { type SubmitScores, signalScoresOwner } from './replies';
 
 export interface InvitationDeps {
@@ -47,7 +47,7 @@ export function createInvitationActivities(
 
   /** Counts a step of the invitation's funnel (the owner counts each step of an invitation once). */
   async function countStep(invitation: c.InvitationDoc, step: FunnelStep, at: Date): Promise<void> {
-    const path = unitPath(await loadUnits(db), invitation.known);
+    const path = unitPath(await cachedUnits(db), invitation.known);
     await submitScores(funnelContribution(invitation, step, at.getTime(), path));
   }
 
@@ -60,7 +60,7 @@ export function createInvitationActivities(
       const [customer, event, program, campaignOff] = await Promise.all([
         findCustomer(db, input.customerId),
         c.events(db).findOne({ _id: input.eventId }),
-        c.programs(db).findOne({ _id: input.programId }, { projection: { versionId: 1 } }),
+        cachedProgram(db, input.programId),
         input.campaignId ? campaignCancelled(db, input.campaignId) : false,
       ]);
       if (!customer || !event)

@@ -1,8 +1,8 @@
 import type { Db } from 'mongodb';
-import * as c from '../src/db/collections';
 import { digestPreferences } from '../src/db/digests';
 import { frontlinePeople } from '../src/db/frontline-index';
-import { loadUnits } from '../src/db/units';
+import { cachedUnits } from '../src/db/units';
+import { cachedUser } from '../src/db/users';
 import { isPraise, praiseRecipients } from '../src/domain/frontline';
 import { maskContactDetails } from '../src/domain/personal-data';
 import type { ReplyScores } from '../src/domain/scoring';
@@ -37,10 +37,10 @@ export function praiseSender({ db, mailer, templates, publicBaseUrl, mailFrom }:
   return async ({ id, scores, locale }) => {
     const comment = scores.verbatim.trim();
     if (!comment || !isPraise(scores)) return 0;
-    const [people, units] = await Promise.all([frontlinePeople(db), loadUnits(db)]);
+    const [people, units] = await Promise.all([frontlinePeople(db), cachedUnits(db)]);
     let told = 0;
     for (const recipient of praiseRecipients(comment, people, units)) {
-      const user = await c.users(db).findOne({ _id: recipient.userId }, { projection: { name: 1, disabled: 1 } });
+      const user = await cachedUser(db, recipient.userId);
       if (!user || user.disabled) continue;
       const praised = recipient.praised.join(', ');
       const language = await languageOf(db, user._id, locale);

@@ -6,7 +6,7 @@ import { insertOnce } from '../src/db/insert-once';
 import { type CountedKey, type Counting, type ScoresBatch, claimKeys, markBatchApplied } from '../src/db/counted-keys';
 import { ROLLUP_AFTER_WRITE, copyRollupTotals } from '../src/db/rollup-totals';
 import { applyJourneyFacts, journeyFactsOf } from '../src/db/journey-counters';
-import { loadUnits } from '../src/db/units';
+import { cachedUnits } from '../src/db/units';
 import {
   type FoldedChange,
   type ScoreContribution,
@@ -87,7 +87,7 @@ export function createReplyActivities(
     await c.responses(db).updateOne({ _id: reply._id }, { $set: { scores, finalizedAt: reply.finalizedAt, ...agent } });
     await recordJourneyStep(db, program, invitation, reply, scores);
     // The units of the customer as its invitation knows it, at scoring time: the reply stays in them.
-    const units = await loadUnits(db);
+    const units = await cachedUnits(db);
     await submitScores(
       scoreContribution(
         {

@@ -1,6 +1,7 @@
 import { isIP } from 'node:net';
 import path from 'node:path';
 import { z } from 'zod';
+import { SETTINGS_CACHE_TTL_DEFAULT } from './db/settings-cache';
 import { parseAllowList } from './domain/webhook-destination';
 import { parseCodecKeys } from './temporal/codec';
 import { temporalTls } from './temporal/tls';
@@ -159,6 +160,9 @@ export const ZEnv = z.object({
   CUSTOMER_KEY_SECRET: z.preprocess(emptyAsUndefined, z.string().min(32, 'at least 32 characters').optional()),
   REPLY_SWEEP_INTERVAL: z.preprocess(emptyAsUndefined, durationString.default('30s')),
   LOOP_IDLE_TIMEOUT: z.preprocess(emptyAsUndefined, durationString.default('1h')),
+  // How long a process uses programs, units, routing and staff accounts it read before reading them
+  // again (src/db/settings-cache.ts); 0s reads them at every step.
+  SETTINGS_CACHE_TTL: z.preprocess(emptyAsUndefined, durationString.default(SETTINGS_CACHE_TTL_DEFAULT)),
   LOG_LEVEL: z.preprocess(emptyAsUndefined, z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info')),
   // `true`: web and worker run the pending migrations at start instead of refusing (`npm run migrate`).
   MIGRATE_ON_START: booleanString,
@@ -246,6 +250,7 @@ function toConfig(env: z.infer<typeof ZEnv>) {
     customerKeySecret: env.CUSTOMER_KEY_SECRET,
     replySweepInterval: env.REPLY_SWEEP_INTERVAL,
     loopIdleTimeout: env.LOOP_IDLE_TIMEOUT,
+    settingsCacheTtl: env.SETTINGS_CACHE_TTL,
     logLevel: env.LOG_LEVEL,
     migrateOnStart: env.MIGRATE_ON_START,
     metrics: { token: env.METRICS_TOKEN, port: env.METRICS_PORT, workerPort: env.WORKER_METRICS_PORT },

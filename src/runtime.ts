@@ -5,6 +5,7 @@ import type { Config } from './config';
 import { prepareSchema } from './db/migrate';
 import { rebuildLookupIndexes } from './db/migrations';
 import { type Database, connectDatabase } from './db/connection';
+import { setSettingsCacheTtl } from './db/settings-cache';
 import { customerKeySecret, sessionSecret, surveyTokenSecret } from './bootstrap';
 import { durationMs } from './domain/duration';
 import { createMailer, noMailer } from './mail/mailer';
@@ -52,6 +53,7 @@ export async function startWorker(
     health?: WorkerHealth;
   },
 ): Promise<RunningWorker> {
+  setSettingsCacheTtl(durationMs(config.settingsCacheTtl));
   const database = await connectDatabase(services.mongoUri, config.mongo.dbName);
   await withSchema(database, config, (line) => console.log(`[cxloop] migrate: ${line}`));
   await rebuildLookupIndexes(database.db);
@@ -140,6 +142,7 @@ export async function startWeb(
   },
 ): Promise<RunningWeb> {
   const logger = options.logger ?? createLogger({ level: config.logLevel, pretty: options.prettyLogs });
+  setSettingsCacheTtl(durationMs(config.settingsCacheTtl));
   const database = await connectDatabase(services.mongoUri, config.mongo.dbName);
   await withSchema(database, config, (line) => logger.info(`migrate: ${line}`));
   // Lazily: survey pages and event intake keep working without Temporal (the sweep hands over later).

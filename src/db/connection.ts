@@ -1,5 +1,6 @@
 import { type Db, MongoClient } from 'mongodb';
 import { reportCommandsToTallies, tallyToDirectoryFromEnv, tallyingCommands } from './command-tally';
+import { forgetSettingsOnWrite } from './settings-cache';
 
 export interface Database {
   client: MongoClient;
@@ -14,8 +15,10 @@ export async function connectDatabase(uri: string, dbName: string): Promise<Data
     serverSelectionTimeoutMS: 10_000,
     // An absent optional field stays absent instead of becoming null (SLA clocks test `=== undefined`).
     ignoreUndefined: true,
-    monitorCommands: tallying,
+    // Always: the settings cache forgets what this process writes (src/db/settings-cache.ts).
+    monitorCommands: true,
   });
+  forgetSettingsOnWrite(client);
   if (tallying) reportCommandsToTallies(client);
   const db = client.db(dbName);
   return { client, db, close: () => client.close() };

@@ -1,5 +1,6 @@
 import type { Db } from 'mongodb';
 import { isDuplicateKeyError } from './insert-once';
+import { cachedSetting } from './settings-cache';
 
 /**
  * A small document the hot path reads by `_id` instead of querying an admin collection by another
@@ -54,10 +55,12 @@ export async function rebuildLookupIndex<T>(db: Db, index: LookupIndex<T>): Prom
 }
 
 /**
- * The index's value, read by `_id`; built here the first time (a database nobody rebuilt it in,
- * such as one a test set up by hand).
+ * The index's value, read by `_id` once per process and SETTINGS_CACHE_TTL; built here the first
+ * time (a database nobody rebuilt it in, such as one a test set up by hand).
  */
-export async function readLookupIndex<T>(db: Db, index: LookupIndex<T>): Promise<T> {
-  const doc = await lookupIndexes<T>(db).findOne({ _id: index.id }, { projection: { value: 1 } });
-  return doc ? doc.value : rebuildLookupIndex(db, index);
+export function readLookupIndex<T>(db: Db, index: LookupIndex<T>): Promise<T> {
+  return cachedSetting(db, 'lookup_indexes', index.id, async () => {
+    const doc = await lookupIndexes<T>(db).findOne({ _id: index.id }, { projection: { value: 1 } });
+    return doc ? doc.value : rebuildLookupIndex(db, index);
+  });
 }

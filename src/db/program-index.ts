@@ -2,6 +2,7 @@ import type { Db } from 'mongodb';
 import * as c from './collections';
 import { type LookupIndex, readLookupIndex, rebuildLookupIndex } from './lookup-index';
 import { rebuildCaseProgramIndex } from './open-case-claims';
+import { cachedProgram } from './programs';
 
 /** The active transactional programs with the event types that trigger them. */
 type Triggers = { id: string; triggers: string[] }[];
@@ -53,6 +54,6 @@ export async function programsTriggeredBy(db: Db, eventType: string): Promise<c.
   const ids = (await readLookupIndex(db, PROGRAM_TRIGGER_INDEX))
     .filter((program) => program.triggers.includes(eventType))
     .map((program) => program.id);
-  const found = await Promise.all(ids.map((id) => c.programs(db).findOne({ _id: id })));
+  const found = await Promise.all(ids.map((id) => cachedProgram(db, id)));
   return found.filter((program): program is c.ProgramDoc => !!program && triggeredBy(program, eventType));
 }

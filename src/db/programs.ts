@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import type { Db } from 'mongodb';
 import * as c from './collections';
 import { insertOnce } from './insert-once';
+import { cachedSetting } from './settings-cache';
 import type { TProgram } from '../domain/program';
 
 /** The same content gives the same version, so a program saved twice unchanged has one version. */
@@ -57,5 +58,9 @@ export async function programOfInvitation(
 ): Promise<InvitationProgram | null> {
   const version = invitation.programVersion ? await programVersion(db, invitation.programVersion) : null;
   if (version) return { ...version, _id: invitation.programId, versionId: invitation.programVersion };
-  return c.programs(db).findOne({ _id: invitation.programId });
+  return cachedProgram(db, invitation.programId);
 }
+
+/** The program as saved now, for the closed loop's steps: read once per process and SETTINGS_CACHE_TTL. */
+export const cachedProgram = (db: Db, programId: string): Promise<c.ProgramDoc | null> =>
+  cachedSetting(db, 'programs', programId, () => c.programs(db).findOne({ _id: programId }));

@@ -3,6 +3,7 @@ import { DEFAULT_UNITS, type Unit } from '../domain/units';
 import * as c from './collections';
 import type { UnitsDoc } from './collections';
 import { insertOnce, isDuplicateKeyError } from './insert-once';
+import { cachedSetting } from './settings-cache';
 
 /** The organisation tree and its version (0: never saved, the company alone). */
 export async function loadUnitTree(db: Db): Promise<{ units: Unit[]; version: number }> {
@@ -11,6 +12,9 @@ export async function loadUnitTree(db: Db): Promise<{ units: Unit[]; version: nu
 }
 
 export const loadUnits = async (db: Db): Promise<Unit[]> => (await loadUnitTree(db)).units;
+
+/** The tree for the closed loop's steps, which place replies and cases in units: read once per process and SETTINGS_CACHE_TTL. */
+export const cachedUnits = (db: Db): Promise<Unit[]> => cachedSetting(db, 'org_units', 'units', () => loadUnits(db));
 
 /**
  * Saves the tree as `version + 1` if nobody saved that version before (0: never saved); false when

@@ -1,5 +1,5 @@
 import type { Client } from '@temporalio/client';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it, onTestFinished } from 'vitest';
 import { changeUser } from '../../src/app/people';
 import { deleteProgram, setProgramActive } from '../../src/app/programs';
 import { createWebhook, deleteWebhook } from '../../src/app/webhooks';
@@ -9,6 +9,7 @@ import { type Database, connectDatabase } from '../../src/db/connection';
 import { frontlinePeople } from '../../src/db/frontline-index';
 import { type LookupIndex, readLookupIndex, rebuildLookupIndex } from '../../src/db/lookup-index';
 import { programsTriggeredBy } from '../../src/db/program-index';
+import { setSettingsCacheTtl } from '../../src/db/settings-cache';
 import { webhookIdsFor } from '../../src/db/webhook-index';
 import { parseAllowList } from '../../src/domain/webhook-destination';
 import type { LoopSettings } from '../../src/temporal/loop-client';
@@ -129,6 +130,9 @@ describe('lookup indexes: what the hot path reads by `_id` instead of scanning a
   });
 
   it('when the hot path asks, then each index is one read by `_id` (no scan), the programs each another', async () => {
+    // What each ask costs when the settings cache does not answer it (src/db/settings-cache.ts).
+    setSettingsCacheTtl(0);
+    onTestFinished(() => setSettingsCacheTtl());
     const trigger = uid('tally').replace(/[^a-z0-9_.-]/g, '');
     await createProgram({ db: db() } as Harness, { triggers: [trigger] });
     // Built already, as a migrated database's are.

@@ -1,0 +1,94 @@
+import type { CommandFailedEvent, CommandStartedEvent, CommandSucceededEvent, Db, MongoClient } from 'mongodb';
+import { durationMs } from '../domain/duration';
+
+/**
+ * The settings the closed loop reads at nearly every step — programs, the units tree, routing,
+ * lookup indexes and staff accounts — kept in memory per process for a short time
+ * (SETTINGS_CACHE_TTL), so a loop reads each of them once per process and period instead of once
+ * per step. What this process writes to those collections, through any of its clients, is
+ * forgotten at once; what another process writes is seen within the TTL. Customers' data is never
+ * kept here: it is read fresh, so an erasure leaves no copy behind.
+ */
+export type SettingsCollection = 'programs' | 'org_units' | 'routing' | 'lookup_indexes' | 'users';
+
+const CACHED: ReadonlySet<string> = new Set<SettingsCollection>([
+  'programs',
+  'org_units',
+  'routing',
+  'lookup_indexes',
+  'users',
+]);
+const WRITES: ReadonlySet<string> = new Set(['insert', 'update', 'delete', 'findAndModify', 'drop']);
+
+/** Settings kept at most at once; a program is a few kilobytes. */
+const MAX_KEPT = 1000;
+
+/** SETTINGS_CACHE_TTL when unset. */
+export const SETTINGS_CACHE_TTL_DEFAULT = '2s';
+
+let ttlMs = durationMs(SETTINGS_CACHE_TTL_DEFAULT);
+const kept = new Map<string, { expires: number; reading: Promise<unknown> }>();
+
+/** How long a setting read here is used before it is read again (0: never kept; none given: the default). */
+export function setSettingsCacheTtl(ms = durationMs(SETTINGS_CACHE_TTL_DEFAULT)): void {
+  ttlMs = ms;
+  kept.clear();
+}
+
+const prefixOf = (databaseName: string, collection: string) => `${databaseName}\u0000${collection}\u0000`;
+
+/**
+ * The setting `id` of `collection`, read with `read` at most once per TTL in this process. Every
+ * caller gets its own copy, so nobody changes what the next one gets; a failed read is not kept.
+ */
+export function cachedSetting<T>(
+  db: Db,
+  collection: SettingsCollection,
+  id: string,
+  read: () => Promise<T>,
+): Promise<T> {
+  if (ttlMs <= 0) return read();
+  const key = prefixOf(db.databaseName, collection) + id;
+  const now = Date.now();
+  const found = kept.get(key);
+  if (found && found.expires > now) return found.reading.then(copyOf) as Promise<T>;
+  const entry = { expires: now + ttlMs, reading: read() };
+  entry.reading.catch(() => {
+    if (kept.get(key) === entry) kept.delete(key);
+  });
+  // Re-inserted, so the map's order stays oldest first.
+  kept.delete(key);
+  if (kept.size >= MAX_KEPT) kept.delete(kept.keys().next().value!);
+  kept.set(key, entry);
+  return entry.reading.then(copyOf) as Promise<T>;
+}
+
+const copyOf = <T>(value: T): T => (value === null || typeof value !== 'object' ? value : structuredClone(value));
+
+function forget(databaseName: string, collection: string): void {
+  const prefix = prefixOf(databaseName, collection);
+  for (const key of kept.keys()) if (key.startsWith(prefix)) kept.delete(key);
+}
+
+/**
+ * Forgets a collection's settings whenever this client writes to it: when the write is sent, and
+ * again when it is answered, so a read that raced the write is not kept either.
+ */
+export function forgetSettingsOnWrite(client: MongoClient): void {
+  const pending = new Map<number, { databaseName: string; collection: string }>();
+  client.on('commandStarted', (event: CommandStartedEvent) => {
+    const collection: unknown = event.command[event.commandName];
+    if (!WRITES.has(event.commandName) || typeof collection !== 'string' || !CACHED.has(collection)) return;
+    const write = { databaseName: event.databaseName, collection };
+    pending.set(event.requestId, write);
+    forget(write.databaseName, write.collection);
+  });
+  const answered = (event: CommandSucceededEvent | CommandFailedEvent) => {
+    const write = pending.get(event.requestId);
+    if (!write) return;
+    pending.delete(event.requestId);
+    forget(write.databaseName, write.collection);
+  };
+  client.on('commandSucceeded', answered);
+  client.on('commandFailed', answered);
+}

@@ -1,0 +1,105 @@
+import { randomUUID } from 'node:crypto';
+import { MongoClient } from 'mongodb';
+import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
+import * as c from '../../src/db/collections';
+import { type CommandTally, startCommandTally } from '../../src/db/command-tally';
+import { type Database, connectDatabase } from '../../src/db/connection';
+import { cachedProgram } from '../../src/db/programs';
+import { cachedSetting, setSettingsCacheTtl } from '../../src/db/settings-cache';
+import { cachedUnits, storeUnitTree } from '../../src/db/units';
+import { DEFAULT_UNITS, ROOT_UNIT } from '../../src/domain/units';
+import { waitUntil } from '../support/wait';
+
+const HOUR = 3_600_000;
+
+describe('the settings cache', () => {
+  let tally: CommandTally;
+  let database: Database;
+  /** Another process's client: its writes are not seen by this process's cache until the TTL passes. */
+  let elsewhere: MongoClient;
+  const dbName = `cxloop_settings_${randomUUID().slice(0, 8)}`;
+
+  beforeAll(async () => {
+    tally = startCommandTally();
+    database = await connectDatabase(inject('stack').mongoUri, dbName);
+    elsewhere = await MongoClient.connect(inject('stack').mongoUri);
+  });
+  afterAll(async () => {
+    tally?.stop();
+    await database?.close();
+    await elsewhere?.close();
+  });
+  afterEach(() => setSettingsCacheTtl());
+
+  const programReads = () => tally.counts.get('programs find') ?? 0;
+
+  async function storedProgram(name: string) {
+    const id = `p-${randomUUID().slice(0, 8)}`;
+    await c.programs(database.db).insertOne({ _id: id, name } as c.ProgramDoc);
+    return id;
+  }
+
+  it('when the loop asks for a program again and again within the TTL, then it is read once, and concurrent askers share that read', async () => {
+    setSettingsCacheTtl(HOUR);
+    const id = await storedProgram('Delivery');
+    tally.reset();
+    const first = await Promise.all([cachedProgram(database.db, id), cachedProgram(database.db, id)]);
+    const again = await cachedProgram(database.db, id);
+    expect(first.map((p) => p?.name)).toEqual(['Delivery', 'Delivery']);
+    expect(again?.name).toBe('Delivery');
+    expect(programReads()).toBe(1);
+  });
+
+  it('when this process changes a program, then its next step reads the change at once', async () => {
+    setSettingsCacheTtl(HOUR);
+    const id = await storedProgram('Before');
+    expect((await cachedProgram(database.db, id))?.name).toBe('Before');
+    await c.programs(database.db).updateOne({ _id: id }, { $set: { name: 'After' } });
+    expect((await cachedProgram(database.db, id))?.name).toBe('After');
+  });
+
+  it('when another process changes the units tree, then this one keeps its copy until the TTL passes and reads the change after', async () => {
+    setSettingsCacheTtl(HOUR);
+    expect((await cachedUnits(database.db)).map((u) => u.id)).toEqual(DEFAULT_UNITS.map((u) => u.id));
+    const other = elsewhere.db(dbName);
+    const europe = { id: 'europe', name: 'Europe', parentId: ROOT_UNIT.id, manager: null, match: { region: ['EU'] } };
+    await storeUnitTree(other, [...DEFAULT_UNITS, europe], 0, 'someone@example.com');
+    // Within the TTL: the copy read before the other process's save.
+    expect((await cachedUnits(database.db)).map((u) => u.id)).not.toContain('europe');
+    setSettingsCacheTtl(100);
+    await waitUntil('the other process’s units tree', async () =>
+      (await cachedUnits(database.db)).some((u) => u.id === 'europe'),
+    );
+  });
+
+  it('when a step changes what it was given, then the next step still gets the setting as stored', async () => {
+    setSettingsCacheTtl(HOUR);
+    const id = await storedProgram('Untouched');
+    const given = await cachedProgram(database.db, id);
+    given!.name = 'Changed in memory';
+    expect((await cachedProgram(database.db, id))?.name).toBe('Untouched');
+  });
+
+  it('when a read fails, then it is not kept and the next ask reads again', async () => {
+    setSettingsCacheTtl(HOUR);
+    let attempts = 0;
+    const read = async () => {
+      attempts++;
+      if (attempts === 1) throw new Error('the database is restarting');
+      return 'routing';
+    };
+    await expect(cachedSetting(database.db, 'routing', 'flaky', read)).rejects.toThrow('restarting');
+    await expect(cachedSetting(database.db, 'routing', 'flaky', read)).resolves.toBe('routing');
+    await expect(cachedSetting(database.db, 'routing', 'flaky', read)).resolves.toBe('routing');
+    expect(attempts).toBe(2);
+  });
+
+  it('when the TTL is 0s, then every ask reads the database', async () => {
+    setSettingsCacheTtl(0);
+    const id = await storedProgram('Fresh');
+    tally.reset();
+    await cachedProgram(database.db, id);
+    await cachedProgram(database.db, id);
+    expect(programReads()).toBe(2);
+  });
+});
