@@ -55,12 +55,18 @@ export async function rebuildLookupIndex<T>(db: Db, index: LookupIndex<T>): Prom
 }
 
 /**
- * The index's value, read by `_id` once per process and SETTINGS_CACHE_TTL; built here the first
- * time (a database nobody rebuilt it in, such as one a test set up by hand).
+ * The index's value, read by `_id` once per process and SETTINGS_CACHE_TTL (`fresh`: as stored
+ * now); built here the first time (a database nobody rebuilt it in, such as one a test set up by hand).
  */
-export function readLookupIndex<T>(db: Db, index: LookupIndex<T>): Promise<T> {
-  return cachedSetting(db, 'lookup_indexes', index.id, async () => {
-    const doc = await lookupIndexes<T>(db).findOne({ _id: index.id }, { projection: { value: 1 } });
-    return doc ? doc.value : rebuildLookupIndex(db, index);
-  });
+export function readLookupIndex<T>(db: Db, index: LookupIndex<T>, options?: { fresh?: boolean }): Promise<T> {
+  return cachedSetting(
+    db,
+    'lookup_indexes',
+    index.id,
+    async () => {
+      const doc = await lookupIndexes<T>(db).findOne({ _id: index.id }, { projection: { value: 1 } });
+      return doc ? doc.value : rebuildLookupIndex(db, index);
+    },
+    options,
+  );
 }

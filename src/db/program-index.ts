@@ -48,12 +48,17 @@ const triggeredBy = (program: c.ProgramDoc, eventType: string) =>
 
 /**
  * The active transactional programs an event type triggers: the index names them, each is read by
- * `_id` and checked again (a program paused or changed meanwhile is left out).
+ * `_id` and checked again (a program paused or changed meanwhile is left out). An event type no
+ * program seems to want is checked against the index as stored: a program just saved in another
+ * process then surveys the events that follow at once, not only after SETTINGS_CACHE_TTL.
  */
 export async function programsTriggeredBy(db: Db, eventType: string): Promise<c.ProgramDoc[]> {
-  const ids = (await readLookupIndex(db, PROGRAM_TRIGGER_INDEX))
-    .filter((program) => program.triggers.includes(eventType))
-    .map((program) => program.id);
+  const triggering = async (fresh: boolean) =>
+    (await readLookupIndex(db, PROGRAM_TRIGGER_INDEX, { fresh }))
+      .filter((program) => program.triggers.includes(eventType))
+      .map((program) => program.id);
+  const kept = await triggering(false);
+  const ids = kept.length > 0 ? kept : await triggering(true);
   const found = await Promise.all(ids.map((id) => cachedProgram(db, id)));
   return found.filter((program): program is c.ProgramDoc => !!program && triggeredBy(program, eventType));
 }

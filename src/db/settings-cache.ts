@@ -38,24 +38,28 @@ export function setSettingsCacheTtl(ms = durationMs(SETTINGS_CACHE_TTL_DEFAULT))
 const prefixOf = (databaseName: string, collection: string) => `${databaseName}\u0000${collection}\u0000`;
 
 /**
- * The setting `id` of `collection`, read with `read` at most once per TTL in this process. Every
- * caller gets its own copy, so nobody changes what the next one gets; a failed read is not kept.
+ * The setting `id` of `collection`, read with `read` at most once per TTL in this process (`fresh`:
+ * read now, and keep that). Every caller gets its own copy, so nobody changes what the next one
+ * gets. A failed read is not kept, nor is a missing setting (null): one created in another process
+ * a moment ago is found at the next ask.
  */
 export function cachedSetting<T>(
   db: Db,
   collection: SettingsCollection,
   id: string,
   read: () => Promise<T>,
+  { fresh = false }: { fresh?: boolean } = {},
 ): Promise<T> {
   if (ttlMs <= 0) return read();
   const key = prefixOf(db.databaseName, collection) + id;
   const now = Date.now();
   const found = kept.get(key);
-  if (found && found.expires > now) return found.reading.then(copyOf) as Promise<T>;
+  if (!fresh && found && found.expires > now) return found.reading.then(copyOf) as Promise<T>;
   const entry = { expires: now + ttlMs, reading: read() };
-  entry.reading.catch(() => {
+  const forgetEntry = () => {
     if (kept.get(key) === entry) kept.delete(key);
-  });
+  };
+  entry.reading.then((value) => value ?? forgetEntry(), forgetEntry);
   // Re-inserted, so the map's order stays oldest first.
   kept.delete(key);
   if (kept.size >= MAX_KEPT) kept.delete(kept.keys().next().value!);

@@ -4,6 +4,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vi
 import * as c from '../../src/db/collections';
 import { type CommandTally, startCommandTally } from '../../src/db/command-tally';
 import { type Database, connectDatabase } from '../../src/db/connection';
+import { programsTriggeredBy, rebuildProgramIndexes } from '../../src/db/program-index';
 import { cachedProgram } from '../../src/db/programs';
 import { cachedSetting, setSettingsCacheTtl } from '../../src/db/settings-cache';
 import { cachedUnits, storeUnitTree } from '../../src/db/units';
@@ -70,6 +71,41 @@ describe('the settings cache', () => {
     await waitUntil('the other process’s units tree', async () =>
       (await cachedUnits(database.db)).some((u) => u.id === 'europe'),
     );
+  });
+
+  it('when a program is missing, then that is not kept: one another process saves a moment later is found at the next ask', async () => {
+    setSettingsCacheTtl(HOUR);
+    const id = `p-${randomUUID().slice(0, 8)}`;
+    expect(await cachedProgram(database.db, id)).toBeNull();
+    await c.programs(elsewhere.db(dbName)).insertOne({ _id: id, name: 'Just saved' } as c.ProgramDoc);
+    expect((await cachedProgram(database.db, id))?.name).toBe('Just saved');
+  });
+
+  it('when another process saves a program for a new event type, then the next such event finds it although the trigger index is kept, and known types cost no read', async () => {
+    setSettingsCacheTtl(HOUR);
+    const known = `known_${randomUUID().slice(0, 8)}`;
+    const fresh = `fresh_${randomUUID().slice(0, 8)}`;
+    const program = (id: string, trigger: string) =>
+      ({
+        _id: id,
+        name: id,
+        kind: 'transactional',
+        active: true,
+        triggers: [trigger],
+        createdAt: new Date(),
+      }) as c.ProgramDoc;
+    await c.programs(database.db).insertOne(program(`p-${known}`, known));
+    await rebuildProgramIndexes(database.db);
+    expect(await programsTriggeredBy(database.db, known)).toHaveLength(1);
+    const other = elsewhere.db(dbName);
+    await c.programs(other).insertOne(program(`p-${fresh}`, fresh));
+    await rebuildProgramIndexes(other);
+    tally.reset();
+    expect((await programsTriggeredBy(database.db, fresh)).map((p) => p._id)).toEqual([`p-${fresh}`]);
+    expect(tally.counts.get('lookup_indexes find')).toBe(1);
+    tally.reset();
+    expect(await programsTriggeredBy(database.db, known)).toHaveLength(1);
+    expect(tally.counts.get('lookup_indexes find') ?? 0).toBe(0);
   });
 
   it('when a step changes what it was given, then the next step still gets the setting as stored', async () => {
