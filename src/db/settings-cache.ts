@@ -69,9 +69,18 @@ export function cachedSetting<T>(
 
 const copyOf = <T>(value: T): T => (value === null || typeof value !== 'object' ? value : structuredClone(value));
 
-function forget(databaseName: string, collection: string): void {
-  const prefix = prefixOf(databaseName, collection);
+/** Forgets a collection's settings, or all the database's when it is dropped (`collection` null). */
+function forget(databaseName: string, collection: string | null): void {
+  const prefix = collection === null ? `${databaseName}\u0000` : prefixOf(databaseName, collection);
   for (const key of kept.keys()) if (key.startsWith(prefix)) kept.delete(key);
+}
+
+/** The settings a command may change: a cached collection it writes, or every one (null) when it drops the database. */
+function changedBy(event: CommandStartedEvent): { databaseName: string; collection: string | null } | undefined {
+  if (event.commandName === 'dropDatabase') return { databaseName: event.databaseName, collection: null };
+  const collection: unknown = event.command[event.commandName];
+  if (!WRITES.has(event.commandName) || typeof collection !== 'string' || !CACHED.has(collection)) return undefined;
+  return { databaseName: event.databaseName, collection };
 }
 
 /**
@@ -79,11 +88,10 @@ function forget(databaseName: string, collection: string): void {
  * again when it is answered, so a read that raced the write is not kept either.
  */
 export function forgetSettingsOnWrite(client: MongoClient): void {
-  const pending = new Map<number, { databaseName: string; collection: string }>();
+  const pending = new Map<number, { databaseName: string; collection: string | null }>();
   client.on('commandStarted', (event: CommandStartedEvent) => {
-    const collection: unknown = event.command[event.commandName];
-    if (!WRITES.has(event.commandName) || typeof collection !== 'string' || !CACHED.has(collection)) return;
-    const write = { databaseName: event.databaseName, collection };
+    const write = changedBy(event);
+    if (!write) return;
     pending.set(event.requestId, write);
     forget(write.databaseName, write.collection);
   });

@@ -130,6 +130,14 @@ describe('the settings cache', () => {
     expect(attempts).toBe(2);
   });
 
+  it('when this process drops the database, then none of its settings are kept', async () => {
+    setSettingsCacheTtl(HOUR);
+    const id = await storedProgram('Dropped with its database');
+    expect(await cachedProgram(database.db, id)).not.toBeNull();
+    await database.db.dropDatabase();
+    expect(await cachedProgram(database.db, id)).toBeNull();
+  });
+
   it('when the TTL is 0s, then every ask reads the database', async () => {
     setSettingsCacheTtl(0);
     const id = await storedProgram('Fresh');
