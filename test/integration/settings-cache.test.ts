@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { MongoClient } from 'mongodb';
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
 import * as c from '../../src/db/collections';
+import { campaignCancelled } from '../../src/db/campaigns';
 import { type CommandTally, startCommandTally } from '../../src/db/command-tally';
 import { type Database, connectDatabase } from '../../src/db/connection';
 import { programsTriggeredBy, rebuildProgramIndexes } from '../../src/db/program-index';
@@ -106,6 +107,21 @@ describe('the settings cache', () => {
     tally.reset();
     expect(await programsTriggeredBy(database.db, known)).toHaveLength(1);
     expect(tally.counts.get('lookup_indexes find') ?? 0).toBe(0);
+  });
+
+  it('when each customer of a campaign asks whether it was cancelled, then it is read once per TTL: another process’s cancel shows after it, this process’s at once', async () => {
+    setSettingsCacheTtl(HOUR);
+    const campaignId = `cmp-${randomUUID().slice(0, 8)}`;
+    const progress = (db: typeof database.db) => c.campaignProgress(db);
+    await progress(database.db).insertOne({ _id: campaignId, status: 'sending' } as c.CampaignProgressDoc);
+    expect(await campaignCancelled(database.db, campaignId)).toBe(false);
+    tally.reset();
+    expect(await campaignCancelled(database.db, campaignId)).toBe(false);
+    expect(tally.counts.get('campaign_progress find') ?? 0).toBe(0);
+    await progress(elsewhere.db(dbName)).updateOne({ _id: campaignId }, { $set: { status: 'cancelled' } });
+    expect(await campaignCancelled(database.db, campaignId)).toBe(false);
+    await progress(database.db).updateOne({ _id: campaignId }, { $set: { status: 'cancelled' } });
+    expect(await campaignCancelled(database.db, campaignId)).toBe(true);
   });
 
   it('when a step changes what it was given, then the next step still gets the setting as stored', async () => {
