@@ -5,9 +5,9 @@ import { durationMs } from '../domain/duration';
  * The settings the closed loop reads at nearly every step — programs, the units tree, routing,
  * lookup indexes, staff accounts and whether a campaign was cancelled — kept in memory per process
  * for a short time (SETTINGS_CACHE_TTL), so a loop reads each of them once per process and period
- * instead of once per step. What this process writes to those collections, through any of its clients, is
- * forgotten at once; what another process writes is seen within the TTL. Customers' data is never
- * kept here: it is read fresh, so an erasure leaves no copy behind.
+ * instead of once per step. What this process writes to those collections, through any of its
+ * clients, is forgotten at once; what another process writes is seen within the TTL. Customers'
+ * data is never kept here: it is read fresh, so an erasure leaves no copy behind.
  */
 export type SettingsCollection =
   'programs' | 'org_units' | 'routing' | 'lookup_indexes' | 'users' | 'campaign_progress';
