@@ -98,7 +98,11 @@ export class SharedStore implements Store {
     return { totalHits: 1, resetTime: expire };
   }
 
-  /** One more hit of the window; a duplicate key is the counter an earlier release kept (by `key`), removed once. */
+  /**
+   * One more hit of the window. A duplicate key is first another request's upsert of the same new
+   * window (FerretDB does not serialise upserts): the retry counts into it, by `_id` alone. Only a
+   * second one is the counter an earlier release kept (by `key`), removed once with a scan.
+   */
   private async count(_id: string, expire: Date): Promise<WindowCounter | null> {
     const hit = () =>
       this.counters.findOneAndUpdate(
@@ -106,12 +110,13 @@ export class SharedStore implements Store {
         { $inc: { points: 1 }, $setOnInsert: { key: _id, expire } },
         { upsert: true, returnDocument: 'after' },
       );
-    try {
-      return await hit();
-    } catch (err) {
-      if (!isDuplicateKeyError(err)) throw err;
-      await this.counters.deleteOne({ key: _id, _id: { $ne: _id } });
-      return hit();
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await hit();
+      } catch (err) {
+        if (!isDuplicateKeyError(err) || attempt === 3) throw err;
+        if (attempt === 2) await this.counters.deleteOne({ key: _id, _id: { $ne: _id } });
+      }
     }
   }
 
