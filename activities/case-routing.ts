@@ -1,14 +1,13 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import type { Db } from 'mongodb';
 import * as c from '../src/db/collections';
-import { loadRouting } from '../src/db/routing';
-import { cachedSetting } from '../src/db/settings-cache';
+import { cachedRouting } from '../src/db/routing';
 import { ROUTING_STATE_ID } from '../src/domain/rollup';
 import { type Routing, type RoutingState, ZRouting, routingStateOf } from '../src/domain/routing';
 
 /** Until an admin sets up routing, every enabled admin handles cases, the first one managing. */
 export async function currentRouting(db: Db): Promise<Routing> {
-  const stored = await cachedSetting(db, 'routing', 'routing', () => loadRouting(db));
+  const stored = await cachedRouting(db);
   if (stored) return stored;
   const admins = await c
     .users(db)

@@ -2,6 +2,7 @@ import type { Db } from 'mongodb';
 import { type Routing, ZRouting } from '../domain/routing';
 import * as c from './collections';
 import { isDuplicateKeyError } from './insert-once';
+import { cachedSetting } from './settings-cache';
 
 /**
  * The routing as stored: who each manager escalates to is a list of pairs, not an object keyed by
@@ -16,6 +17,10 @@ export async function loadRouting(db: Db): Promise<Routing | null> {
   const pairs = Array.isArray(doc.managerAbove) ? doc.managerAbove : [];
   return ZRouting.parse({ ...doc, managerAbove: Object.fromEntries(pairs.map((p) => [p.manager, p.above])) });
 }
+
+/** The routing for the closed loop's case steps: read once per process and SETTINGS_CACHE_TTL. */
+export const cachedRouting = (db: Db): Promise<Routing | null> =>
+  cachedSetting(db, 'routing', 'routing', () => loadRouting(db));
 
 /** The routing in the form a document can hold (also what the audit log records). */
 export function storedForm(routing: Routing): StoredRouting {
